@@ -5,6 +5,7 @@
  */
 export { AuditError, RecordValidationError, NoteFormatError } from './errors.js';
 export type { AuditErrorCode } from './errors.js';
+
 export {
   HASH_ALGORITHMS,
   DEFAULT_HASH_ALGORITHM,
@@ -16,3 +17,84 @@ export {
   genesisPrev,
 } from './hash.js';
 export type { HashAlgorithm } from './hash.js';
+
+export { AUDIT_OUTCOMES, AUDIT_SEVERITIES, FORMAT_VERSION } from './record.js';
+export type {
+  AuditRecord,
+  AuditEvent,
+  AuditChainFields,
+  AuditActor,
+  AuditTarget,
+  AuditRequest,
+  AuditOutcome,
+  AuditSeverity,
+  JsonValue,
+} from './record.js';
+export { normalizeRecord, normalizeEvent } from './normalize-record.js';
+export type { AuditRecordInput, AuditEventInput, NormalizeOptions } from './normalize-record.js';
+export { createRecordId, isRecordId } from './record-id.js';
+
+export { canonicalize, canonicalBytes, escapePointerToken, pointerOf } from './canonical.js';
+export { encodeRecord, recordHash } from './record-hash.js';
+export type { EncodedRecord } from './record-hash.js';
+
+export { CompactRange } from './merkle-tree.js';
+export type { CompactRangeState } from './merkle-tree.js';
+export {
+  merkleRoot,
+  inclusionProof,
+  verifyInclusion,
+  consistencyProof,
+  verifyConsistency,
+  compactRangeAt,
+} from './merkle-proof.js';
+export type { LeafSource } from './merkle-proof.js';
+
+export {
+  generateNoteKey,
+  parseSignerKey,
+  parseVerifierKey,
+  formatVerifierKey,
+  noteKeyHash,
+  noteKeyId,
+  isValidKeyName,
+} from './note-keys.js';
+export type { NoteSigner, NoteVerifier, NoteKeyPair } from './note-keys.js';
+export { signNote, parseNote, openNote, MAX_NOTE_SIGNATURES, DEFAULT_MAX_NOTE_BYTES } from './signed-note.js';
+export type {
+  NoteSignature,
+  InvalidNoteSignature,
+  ParsedNote,
+  OpenedNote,
+  ParseNoteOptions,
+  SignNoteOptions,
+  NoteVerifierLookup,
+} from './signed-note.js';
+export {
+  formatCheckpoint,
+  parseCheckpoint,
+  signCheckpoint,
+  verifyCheckpoint,
+  DEFAULT_MAX_CHECKPOINT_BYTES,
+} from './checkpoint.js';
+export type {
+  Checkpoint,
+  CheckpointInput,
+  CheckpointStatus,
+  CheckpointVerification,
+  CheckpointSignatureResult,
+  ParseCheckpointOptions,
+  VerifyCheckpointOptions,
+  SignCheckpointOptions,
+} from './checkpoint.js';
+export { Keyring } from './keyring.js';
+export type { KeyringEntry, KeyringEntryInput, KeyValidityWindow } from './keyring.js';
+
+export { AuditChain } from './audit-chain.js';
+export type { AuditChainOptions, ChainHead, SealedRecord } from './audit-chain.js';
+export type { AuditSink, AuditBatch, SealedCheckpoint } from './audit-sink.js';
+
+export { Verifier } from './verifier.js';
+export type { VerifierOptions, StreamStart } from './verifier.js';
+export { FINDING_CODES } from './verification-report.js';
+export type { Finding, FindingCode, StreamReport, VerificationReport } from './verification-report.js';

@@ -1,0 +1,51 @@
+/**
+ * The contract between the processor and the places records are delivered
+ * to (DESIGN §2, §5): the processor seals records and checkpoints and hands
+ * them to sinks in batches; a sink commits them durably and can tell the
+ * stored head of a stream so the processor resumes it after a restart.
+ * Defined in core so that the processor and the stores never import each
+ * other.
+ */
+import type { ChainHead, SealedRecord } from './audit-chain.js';
+
+/** A checkpoint as delivered to and stored by sinks. */
+export interface SealedCheckpoint {
+  stream: string;
+  /** Tree size covered. */
+  size: number;
+  /** Merkle root at `size`, lowercase hex. */
+  rootHash: string;
+  /** Checkpoint time, Unix nanoseconds. */
+  timeUnixNano: bigint;
+  /** The signed note text (DESIGN §4.3), or the unsigned form. */
+  note: string;
+}
+
+/** One delivery: records of any streams, in seq order per stream, and checkpoints. */
+export interface AuditBatch {
+  records: readonly SealedRecord[];
+  checkpoints: readonly SealedCheckpoint[];
+}
+
+/**
+ * Where sealed records go. `append` resolves only once the batch is durably
+ * committed (the receipt of every record in it depends on that), and must be
+ * idempotent on record id: a retried batch does not duplicate anything.
+ *
+ * @example
+ * class ArraySink implements AuditSink {
+ *   readonly batches: AuditBatch[] = [];
+ *   async append(batch: AuditBatch) { this.batches.push(batch); }
+ *   async head() { return undefined; }
+ * }
+ */
+export interface AuditSink {
+  /** A short name for diagnostics and metrics, e.g. `sqlite`. */
+  readonly name?: string;
+  /** Commit a batch; reject if it was not committed (the processor retries). */
+  append(batch: AuditBatch): Promise<void>;
+  /** The stored head of `stream`, or undefined if the sink holds none of it. */
+  head(stream: string): Promise<ChainHead | undefined>;
+  /** Release resources; called once by the processor's shutdown after the last append. */
+  shutdown?(): Promise<void>;
+}

@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { AuditChain, type SealedRecord } from '../src/audit-chain.js';
+import { canonicalize } from '../src/canonical.js';
+import { Keyring } from '../src/keyring.js';
+import { generateNoteKey, parseSignerKey } from '../src/note-keys.js';
+import { createRecordId } from '../src/record-id.js';
+import { leafHash } from '../src/hash.js';
+import { Verifier } from '../src/verifier.js';
+import type { FindingCode, VerificationReport } from '../src/verification-report.js';
+
+const T0 = 1_700_000_000_000_000_000n;
+const keys = generateNoteKey('test-key.example/audit');
+const signer = parseSignerKey(keys.signerKey);
+const keyring = Keyring.from([keys.verifierKey]);
+
+interface Built {
+  records: SealedRecord[];
+  checkpoints: string[];
+}
+
+/** A stream of n records with a signed checkpoint every `every` records and none after the last partial block. */
+function build(n: number, every = 10, stream = 'svc/1'): Built {
+  const chain = new AuditChain({ stream });
+  const records: SealedRecord[] = [];
+  const checkpoints: string[] = [];
+  for (let i = 0; i < n; i++) {
+    records.push(chain.append({
+      id: createRecordId(), time: (T0 + BigInt(i)).toString(), type: 'crud', action: 'update',
+      outcome: 'success', actor: { id: `user-${i % 3}` }, details: { i },
+    }));
+    if ((i + 1) % every === 0) checkpoints.push(chain.checkpoint(T0 + BigInt(i), [signer]));
+  }
+  return { records, checkpoints };
+}
+
+type Row = { record: Record<string, unknown>; checksum: string };
+const rows = (b: Built): Row[] => b.records.map((r) => ({ record: JSON.parse(r.canonical), checksum: r.hash }));
+
+function verify(checkpoints: string[], input: Row[], opts: { keyring?: Keyring; window?: number } = {}): VerificationReport {
+  const v = new Verifier({ keyring: opts.keyring ?? keyring, ...(opts.window ? { reorderWindow: opts.window } : {}) });
+  for (const c of checkpoints) v.addCheckpoint(c);
+  for (const r of input) v.addRecord(r.record, r.checksum);
+  return v.finish();
+}
+
+function codes(report: VerificationReport): string[] {
+  return report.streams.flatMap((s) => s.findings.map((f) => `${f.code}@${f.seq ?? f.size}`));
+}
+
+function rehash(record: Record<string, unknown>): string {
+  return leafHash('sha256', canonicalize(record)).toString('hex');
+}
+
+describe('Verifier', () => {
+  it('reports an intact, fully signed stream as ok with its counts', () => {
+    const b = build(50);
+    const report = verify(b.checkpoints, rows(b));
+    expect(report.ok).toBe(true);
+    expect(codes(report)).toEqual([]);
+    const s = report.streams[0]!;
+    expect(s).toMatchObject({ stream: 'svc/1', alg: 'sha256', records: 50, firstSeq: 0, lastSeq: 49 });
+    expect(s.checkpoints).toEqual({ seen: 5, verified: 5, lastVerifiedSize: 50, mismatched: 0, unchecked: 0 });
+  });
+
+  it('warns about records after the last signed checkpoint but stays ok', () => {
+    const b = build(25);
+    const report = verify(b.checkpoints, rows(b));
+    expect(report.ok).toBe(true);
+    expect(report.warnings).toBe(1);
+    expect(report.streams[0]!.findings[0]).toMatchObject({ code: 'unsigned_tail', severity: 'warning', seq: 20, lastSeq: 24 });
+  });
+
+  it('classifies a changed member as hash_mismatch at that record only', () => {
+    const b = build(30);
+    const input = rows(b);
+    (input[7]!.record.actor as Record<string, unknown>).id = 'mallory';
+    const report = verify(b.checkpoints, input);
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['hash_mismatch@7', 'root_mismatch@9', 'unsigned_tail@0']);
+    expect(report.streams[0]!.checkpoints).toMatchObject({ verified: 0, mismatched: 3 });
+    const f = report.streams[0]!.findings[0]!;
+    expect(f.expected).toBe(b.records[7]!.hash);
+    expect(f.actual).toBe(rehash(input[7]!.record));
+    expect(f.id).toBe(b.records[7]!.record.id);
+  });
+
+  it('classifies a record rewritten with a fresh hash as chain_break and root_mismatch', () => {
+    const b = build(30);
+    const input = rows(b);
+    input[12]!.record.outcome = 'failure';
+    input[12]!.checksum = rehash(input[12]!.record);
+    expect(codes(verify(b.checkpoints, input))).toEqual(['chain_break@13', 'root_mismatch@19', 'unsigned_tail@10']);
+  });
+
+  it('reports deleted records as seq_gap', () => {
+    const b = build(30);
+    const input = rows(b).filter((_, i) => i !== 4 && i !== 5);
+    expect(codes(verify(b.checkpoints, input))).toContain('seq_gap@4');
+    const gap = verify(b.checkpoints, input).streams[0]!.findings.find((f) => f.code === 'seq_gap')!;
+    expect(gap.lastSeq).toBe(5);
+  });
+
+  it('reports an inserted record claiming an existing seq as duplicate', () => {
+    const b = build(30);
+    const input = rows(b);
+    const forged = { ...input[3]!.record, id: createRecordId(), action: 'delete' };
+    input.splice(4, 0, { record: forged, checksum: rehash(forged) });
+    expect(codes(verify(b.checkpoints, input))).toEqual(['duplicate@3']);
+  });
+
+  it('reports the same id on two records as duplicate', () => {
+    const b = build(20);
+    const input = rows(b);
+    input[6]!.record.id = input[5]!.record.id;
+    input[6]!.checksum = rehash(input[6]!.record);
+    expect(codes(verify(b.checkpoints, input))).toEqual(['duplicate@6', 'chain_break@7', 'root_mismatch@9', 'unsigned_tail@0']);
+  });
+
+  it('ignores exact re-deliveries and accepts any arrival order within the window', () => {
+    const b = build(40);
+    const input = rows(b);
+    const shuffled = [...input, input[3]!, input[17]!].reverse();
+    const report = verify(b.checkpoints, shuffled);
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]!.duplicatesIgnored).toBe(2);
+  });
+
+  it('reports a gap when a seq stays missing beyond the reorder window', () => {
+    const b = build(40);
+    const input = rows(b).filter((_, i) => i !== 2);
+    const report = verify(b.checkpoints, input, { window: 5 });
+    expect(codes(report)).toEqual(['seq_gap@2', 'unsigned_tail@0']);
+    expect(report.streams[0]!.checkpoints.unchecked).toBe(4);
+  });
+
+  it('reports removed newest records covered by a signed checkpoint as truncated', () => {
+    const b = build(30);
+    const report = verify(b.checkpoints, rows(b).slice(0, 26));
+    expect(codes(report)).toEqual(['truncated@26', 'unsigned_tail@20']);
+    expect(report.streams[0]!.findings[0]).toMatchObject({ size: 30, expected: '30', actual: '26' });
+  });
+
+  it('reports checkpoint signature problems', () => {
+    const b = build(20);
+    const tampered = b.checkpoints[0]!.replace('\n10\n', '\n11\n');
+    expect(codes(verify([tampered, b.checkpoints[1]!], rows(b)))).toEqual(['bad_signature@11']);
+    const other = Keyring.from([generateNoteKey('other').verifierKey]);
+    expect(codes(verify(b.checkpoints, rows(b), { keyring: other }))).toEqual(['unknown_key@10', 'unknown_key@20', 'unsigned_tail@0']);
+    const expired = new Keyring();
+    expired.add(keys.verifierKey, { notAfter: T0 });
+    expect(codes(verify(b.checkpoints, rows(b), { keyring: expired }))).toEqual(['key_out_of_window@10', 'key_out_of_window@20', 'unsigned_tail@0']);
+  });
+
+  it('checks checkpoints that arrive after the records they cover', () => {
+    const b = build(1000, 100);
+    const v = new Verifier({ keyring });
+    for (const r of rows(b)) v.addRecord(r.record, r.checksum);
+    for (const c of b.checkpoints) v.addCheckpoint(c);
+    const report = v.finish();
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]!.checkpoints).toEqual({ seen: 10, verified: 10, lastVerifiedSize: 1000, mismatched: 0, unchecked: 0 });
+  });
+
+  it('reads records as canonical JSON text', () => {
+    const b = build(20);
+    const v = new Verifier({ keyring });
+    for (const c of b.checkpoints) v.addCheckpoint(c);
+    for (const r of b.records) v.addRecord(r.canonical, r.hash);
+    expect(v.finish().ok).toBe(true);
+  });
+
+  it('resumes from a compact range at an archived cut', () => {
+    const chain = new AuditChain({ stream: 's' });
+    const sealed: SealedRecord[] = [];
+    let head;
+    for (let i = 0; i < 30; i++) {
+      if (i === 13) head = chain.head();
+      sealed.push(chain.append({ id: createRecordId(), time: '1', type: 'a', action: 'b' }));
+    }
+    const note = chain.checkpoint(T0, [signer]);
+    const v = new Verifier({ keyring });
+    v.startStream('s', { alg: 'sha256', prev: head!.prev, compactRange: head!.compactRange });
+    v.addCheckpoint(note);
+    for (const r of sealed.slice(13)) v.addRecord(r.record, r.hash);
+    const report = v.finish();
+    expect(codes(report)).toEqual([]);
+    expect(report.streams[0]).toMatchObject({ firstSeq: 13, records: 17 });
+  });
+
+  it('reports malformed input without throwing', () => {
+    const v = new Verifier({ keyring });
+    v.addRecord('{not json');
+    v.addRecord({ stream: 's', seq: 'x' });
+    v.addCheckpoint('garbage');
+    const report = v.finish();
+    expect(report.ok).toBe(false);
+    expect(report.streams.flatMap((s) => s.findings.map((f) => f.code))).toEqual(['malformed', 'malformed', 'malformed']);
+  });
+
+  it('keeps streams apart and caps listed findings', () => {
+    const a = build(20, 10, 'a/1');
+    const b = build(20, 10, 'b/1');
+    const input = [...rows(a), ...rows(b)];
+    for (const r of input.slice(0, 5)) r.record.type = 'x';
+    const v = new Verifier({ keyring, maxFindingsPerStream: 2 });
+    for (const c of [...a.checkpoints, ...b.checkpoints]) v.addCheckpoint(c);
+    for (const r of input) v.addRecord(r.record, r.checksum);
+    const report = v.finish();
+    expect(report.streams.map((s) => [s.stream, s.errors, s.findings.length, s.findingsOmitted])).toEqual([
+      ['a/1', 6, 2, 5],
+      ['b/1', 0, 0, 0],
+    ]);
+  });
+
+  it('throws on misuse only', () => {
+    const v = new Verifier();
+    expect(() => v.addRecord(42 as never)).toThrow(TypeError);
+    v.finish();
+    expect(() => v.finish()).toThrow(/already/);
+    expect(() => new Verifier({ reorderWindow: 0 })).toThrow(RangeError);
+  });
+});
+
+export type { FindingCode };
