@@ -8,7 +8,7 @@
  */
 import { signCheckpoint } from './checkpoint.js';
 import { RecordValidationError } from './errors.js';
-import { assertHashAlgorithm, DEFAULT_HASH_ALGORITHM, genesisPrev, leafHash, type HashAlgorithm } from './hash.js';
+import { assertHashAlgorithm, DEFAULT_HASH_ALGORITHM, genesisPrev, leafHashHex, type HashAlgorithm } from './hash.js';
 import { CompactRange, type CompactRangeState } from './merkle-tree.js';
 import { canonicalize } from './canonical.js';
 import { normalizeRecord, type AuditEventInput, type NormalizeOptions } from './normalize-record.js';
@@ -106,9 +106,8 @@ export class AuditChain {
     if (typeof event !== 'object' || event === null) throw new RecordValidationError('', 'must be an object');
     const record = normalizeRecord({ ...event, alg: this.alg, stream: this.stream, seq: this.#tree.size, prev: this.#prev }, this.#limits);
     const canonical = canonicalize(record);
-    const digest = leafHash(this.alg, canonical);
-    const hash = digest.toString('hex');
-    this.#tree.append(digest);
+    const hash = leafHashHex(this.alg, canonical);
+    this.#tree.appendHex(hash);
     this.#prev = hash;
     return { record, canonical, hash };
   }

@@ -4,7 +4,9 @@
  * `H(0x01 || left || right)`, and the genesis `prev` (hash of the empty
  * byte string). The algorithm is a property of the stream.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+const { createHash } = crypto;
 
 /** Hash algorithms a stream may use; `sha256` is the default. */
 export type HashAlgorithm = 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512';
@@ -31,6 +33,19 @@ const DIGEST_BYTES: Readonly<Record<HashAlgorithm, number>> = {
 
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
+
+/**
+ * `crypto.hash` (Node >= 20.12) hashes in one call without a Hash object;
+ * with hex output it is ~3x faster than createHash().digest() on this
+ * machine (808 vs 2764 ns for a 800-byte record, 304 vs 2130 ns for a node;
+ * bench/core-append). Older Node 20 falls back to createHash.
+ */
+type OneShot = (algorithm: string, data: string | Uint8Array, outputEncoding: 'hex') => string;
+const oneShot: OneShot | undefined =
+  typeof (crypto as { hash?: unknown }).hash === 'function' ? ((crypto as unknown as { hash: OneShot }).hash) : undefined;
+
+/** Per-algorithm scratch buffer `0x01 || left || right` for node hashing (synchronous use only). */
+const nodeScratch = new Map<HashAlgorithm, Buffer>();
 
 /**
  * Throws unless `name` is a supported algorithm; returns it typed.
@@ -68,10 +83,47 @@ export function digestLength(alg: HashAlgorithm): number {
  * leafHash('sha256', Buffer.from(canonicalize(record))).toString('hex')
  */
 export function leafHash(alg: HashAlgorithm, bytes: Uint8Array | string): Buffer {
-  const h = createHash(alg).update(LEAF_PREFIX);
-  if (typeof bytes === 'string') h.update(bytes, 'utf8');
-  else h.update(bytes);
-  return h.digest();
+  if (typeof bytes === 'string') return Buffer.from(leafHashHex(alg, bytes), 'hex');
+  return createHash(alg).update(LEAF_PREFIX).update(bytes).digest();
+}
+
+function scratchFor(alg: HashAlgorithm): Buffer {
+  let scratch = nodeScratch.get(alg);
+  if (scratch === undefined) {
+    scratch = Buffer.alloc(1 + 2 * DIGEST_BYTES[assertHashAlgorithm(alg)]);
+    scratch[0] = 0x01;
+    nodeScratch.set(alg, scratch);
+  }
+  return scratch;
+}
+
+/**
+ * {@link leafHash} of a string's UTF-8 bytes, as lowercase hex: the record
+ * hash of canonical text, on the fastest path available.
+ *
+ * @example
+ * leafHashHex('sha256', canonicalize(record)) // the record's checksum
+ */
+export function leafHashHex(alg: HashAlgorithm, text: string): string {
+  // U+0000 encodes as the single byte 0x00: the RFC 9162 leaf prefix.
+  if (oneShot !== undefined) return oneShot(alg, '\u0000' + text, 'hex');
+  return createHash(alg).update(LEAF_PREFIX).update(text, 'utf8').digest('hex');
+}
+
+/**
+ * {@link nodeHash} over hex operands, as lowercase hex. The operands must be
+ * lowercase hex of the algorithm's digest length (callers validate them).
+ *
+ * @example
+ * nodeHashHex('sha256', leftHex, rightHex)
+ */
+export function nodeHashHex(alg: HashAlgorithm, left: string, right: string): string {
+  const scratch = scratchFor(alg);
+  const half = (scratch.length - 1) / 2;
+  scratch.write(left, 1, half, 'hex');
+  scratch.write(right, 1 + half, half, 'hex');
+  if (oneShot !== undefined) return oneShot(alg, scratch, 'hex');
+  return createHash(alg).update(scratch).digest('hex');
 }
 
 /**
@@ -81,6 +133,12 @@ export function leafHash(alg: HashAlgorithm, bytes: Uint8Array | string): Buffer
  * nodeHash('sha256', leftHash, rightHash)
  */
 export function nodeHash(alg: HashAlgorithm, left: Uint8Array, right: Uint8Array): Buffer {
+  if (oneShot !== undefined && left.length === right.length && left.length === DIGEST_BYTES[alg]) {
+    const scratch = scratchFor(alg);
+    scratch.set(left, 1);
+    scratch.set(right, 1 + left.length);
+    return Buffer.from(oneShot(alg, scratch, 'hex'), 'hex');
+  }
   return createHash(alg).update(NODE_PREFIX).update(left).update(right).digest();
 }
 

@@ -23,7 +23,7 @@
  * surrogates, objects that are not plain (Map, Set, class instances,
  * Buffers...), and input beyond the depth and size limits.
  */
-import { describe, escapePointerToken, pointerOf, markCanonicalOrder } from './canonical.js';
+import { describe, escapePointerToken, pointerOf, freezeInCanonicalOrder } from './canonical.js';
 import { RecordValidationError } from './errors.js';
 import { HASH_ALGORITHMS, digestLength, type HashAlgorithm } from './hash.js';
 import {
@@ -431,7 +431,7 @@ function build(input: Record<string, unknown>, walk: Walk, chain: AuditChainFiel
   out.time = timeText;
   out.type = type;
   if (chain) out.v = chain.v;
-  return Object.freeze(out) as unknown as AuditEvent | AuditRecord;
+  return (chain !== undefined && walk.ordered ? freezeInCanonicalOrder(out) : Object.freeze(out)) as unknown as AuditEvent | AuditRecord;
 }
 
 function checkKeys(input: Record<string, unknown>, allowed: Set<string>): void {
@@ -489,5 +489,5 @@ export function normalizeRecord(input: AuditRecordInput, options?: NormalizeOpti
   const prev = hex(obj.prev, digestLength(alg as HashAlgorithm), walk);
   walk.path.pop();
   const record = build(obj, walk, { v: FORMAT_VERSION, alg: alg as HashAlgorithm, stream, seq, prev }) as AuditRecord;
-  return walk.ordered ? markCanonicalOrder(record) : record;
+  return record;
 }

@@ -24,7 +24,7 @@
  */
 import { canonicalize } from './canonical.js';
 import { verifyCheckpoint, type Checkpoint } from './checkpoint.js';
-import { digestLength, genesisPrev, HASH_ALGORITHMS, leafHash, type HashAlgorithm } from './hash.js';
+import { digestLength, genesisPrev, HASH_ALGORITHMS, leafHashHex, type HashAlgorithm } from './hash.js';
 import { Keyring } from './keyring.js';
 import { CompactRange, type CompactRangeState } from './merkle-tree.js';
 import type { Finding, FindingCode, StreamReport, VerificationReport } from './verification-report.js';
@@ -61,7 +61,6 @@ interface Entry {
   seq: number;
   id: string;
   prev: string;
-  hash: Buffer;
   hashHex: string;
   /** The hash stored beside the record, if any. */
   claimed: string | undefined;
@@ -254,10 +253,9 @@ export class Verifier {
       this.#find(state, { code: 'malformed', ...where, message: `record cannot be canonicalized: ${(e as Error).message}` });
       return;
     }
-    const hash = leafHash(state.alg, canonical);
-    const hashHex = hash.toString('hex');
+    const hashHex = leafHashHex(state.alg, canonical);
     const claimed = typeof claimedHash === 'string' ? claimedHash.toLowerCase() : undefined;
-    this.#accept(state, { seq, id, prev: r.prev, hash, hashHex, claimed });
+    this.#accept(state, { seq, id, prev: r.prev, hashHex, claimed });
   }
 
   /**
@@ -413,7 +411,7 @@ export class Verifier {
       state.snapshots.push(tree.clone());
       if (state.snapshots.length > Math.ceil(this.#window / SNAPSHOT_EVERY) + 1) state.snapshots.shift();
     }
-    tree.append(entry.hash);
+    tree.appendHex(entry.hashHex);
     const due = state.waiting.get(tree.size);
     if (due) {
       state.waiting.delete(tree.size);
@@ -466,7 +464,7 @@ export class Verifier {
           state.report.checkpoints.unchecked++;
           return;
         }
-        replay.append(e.hash);
+        replay.appendHex(e.hashHex);
       }
       this.#compareRoot(state, cp, signed, replay.root());
       return;
