@@ -9,16 +9,27 @@
 import { signCheckpoint } from './checkpoint.js';
 import { RecordValidationError } from './errors.js';
 import { assertHashAlgorithm, DEFAULT_HASH_ALGORITHM, genesisPrev, leafHashHex, type HashAlgorithm } from './hash.js';
-import { CompactRange, type CompactRangeState } from './merkle-tree.js';
+import { appendTrustedLeafHex, CompactRange, type CompactRangeState } from './merkle-tree.js';
 import { canonicalize } from './canonical.js';
-import { normalizeRecord, type AuditEventInput, type NormalizeOptions } from './normalize-record.js';
+import { normalizeRecord, sealChainedEvent, type AuditEventInput, type NormalizeOptions } from './normalize-record.js';
 import type { NoteSigner } from './note-keys.js';
 import type { AuditRecord } from './record.js';
 
+/** Recursively read-only view of a value. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
 /** A record sealed into its stream. */
 export interface SealedRecord {
-  /** The normalised, deeply frozen record. */
-  record: AuditRecord;
+  /**
+   * The normalised record. Read-only by contract (not frozen, for speed):
+   * it is exactly what `canonical` serializes, and mutating it would make a
+   * sink store something other than what was hashed.
+   */
+  readonly record: DeepReadonly<AuditRecord>;
   /** Its RFC 8785 text: the exact bytes hashed (the OTLP body). */
   canonical: string;
   /** Lowercase hex `H(0x00 || canonical)`: the record's checksum. */
@@ -79,10 +90,11 @@ export class AuditChain {
     }
     this.stream = options.stream;
     this.#limits = options.limits;
-    // Validate the stream id once, the way every record will.
-    normalizeRecord(
+    // Validate the stream id and prev once, the way normalizeRecord would:
+    // append() trusts them afterwards.
+    this.#prev = normalizeRecord(
       { alg: this.alg, stream: this.stream, seq: 0, prev: this.#prev, id: '00000000-0000-7000-8000-000000000000', time: '0', type: 'system', action: 'check' },
-    );
+    ).prev;
   }
 
   /** Number of records sealed so far: the next record's seq. */
@@ -104,10 +116,11 @@ export class AuditChain {
    */
   append(event: AuditEventInput): SealedRecord {
     if (typeof event !== 'object' || event === null) throw new RecordValidationError('', 'must be an object');
-    const record = normalizeRecord({ ...event, alg: this.alg, stream: this.stream, seq: this.#tree.size, prev: this.#prev }, this.#limits);
-    const canonical = canonicalize(record);
+    const { record, ordered } = sealChainedEvent(event, { alg: this.alg, stream: this.stream, seq: this.#tree.size, prev: this.#prev }, this.#limits);
+    // In canonical member order, the native serializer is the RFC 8785 form.
+    const canonical = ordered ? JSON.stringify(record) : canonicalize(record);
     const hash = leafHashHex(this.alg, canonical);
-    this.#tree.appendHex(hash);
+    appendTrustedLeafHex(this.#tree, hash);
     this.#prev = hash;
     return { record, canonical, hash };
   }

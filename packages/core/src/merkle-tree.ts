@@ -36,7 +36,17 @@ const LOWER_HEX = /^[0-9a-f]*$/;
  * const saved = log.state(); // { size: 1, hashes: ['…'] }
  * CompactRange.restore('sha256', saved).rootHex() === log.rootHex(); // true
  */
+/**
+ * Append without validating the hex: for AuditChain, whose leaves come from
+ * its own hash function. Internal to the package (not exported by index).
+ */
+export let appendTrustedLeafHex: (range: CompactRange, leaf: string) => void;
+
 export class CompactRange {
+  static {
+    appendTrustedLeafHex = (range, leaf) => range.#push(leaf);
+  }
+
   readonly #alg: HashAlgorithm;
   readonly #hexChars: number;
   /**

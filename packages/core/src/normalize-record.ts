@@ -124,6 +124,8 @@ interface Walk {
   path: (string | number)[];
   ancestors: object[];
   ordered: boolean;
+  /** Freeze what is built; off only for the sealing hot path (see sealChainedEvent). */
+  freeze: boolean;
 }
 
 function fail(walk: Walk, message: string): never {
@@ -138,6 +140,12 @@ function checkBudget(walk: Walk): void {
   if (walk.remaining < 0) fail(walk, 'record is larger than the maxLength limit; shorten it or raise limits.maxLength');
 }
 
+// One walk state reused by every call: normalisation is synchronous, and a
+// re-entrant call (a getter that normalises) gets a fresh one. Saves three
+// allocations per record on the hot path.
+const shared: Walk = { remaining: 0, maxDepth: 0, maxFieldLength: 0, path: [], ancestors: [], ordered: true, freeze: true };
+let sharedBusy = false;
+
 function startWalk(options: NormalizeOptions | undefined): Walk {
   const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
   const maxLength = options?.maxLength ?? DEFAULT_MAX_LENGTH;
@@ -145,7 +153,28 @@ function startWalk(options: NormalizeOptions | undefined): Walk {
   if (!Number.isSafeInteger(maxDepth) || maxDepth < 1) throw new RangeError(`options.maxDepth must be a positive integer; got ${String(maxDepth)}`);
   if (!Number.isSafeInteger(maxLength) || maxLength < 1) throw new RangeError(`options.maxLength must be a positive integer; got ${String(maxLength)}`);
   if (!Number.isSafeInteger(maxFieldLength) || maxFieldLength < 1) throw new RangeError(`options.maxFieldLength must be a positive integer; got ${String(maxFieldLength)}`);
-  return { remaining: maxLength, maxDepth, maxFieldLength, path: [], ancestors: [], ordered: true };
+  let walk: Walk;
+  if (sharedBusy) {
+    walk = { remaining: 0, maxDepth: 0, maxFieldLength: 0, path: [], ancestors: [], ordered: true, freeze: true };
+  } else {
+    sharedBusy = true;
+    walk = shared;
+    walk.path.length = 0;
+    walk.ancestors.length = 0;
+    walk.ordered = true;
+    walk.freeze = true;
+  }
+  walk.remaining = maxLength;
+  walk.maxDepth = maxDepth;
+  walk.maxFieldLength = maxFieldLength;
+  return walk;
+}
+
+function endWalk(walk: Walk): void {
+  if (walk === shared) {
+    walk.ancestors.length = 0;
+    sharedBusy = false;
+  }
 }
 
 function plainObject(value: unknown, walk: Walk): Record<string, unknown> {
@@ -249,7 +278,7 @@ function json(value: unknown, depth: number, walk: Walk): JsonValue {
           if (item === undefined) fail(walk, 'undefined or a hole in an array is not a JSON value');
           arr[i] = json(item, depth + 1, walk);
         }
-        out = Object.freeze(arr) as JsonValue[];
+        out = walk.freeze ? (Object.freeze(arr) as JsonValue[]) : arr;
       } else {
         const obj = plainObject(value, walk);
         // Sorted here so the copy's insertion order is the canonical order.
@@ -269,7 +298,7 @@ function json(value: unknown, depth: number, walk: Walk): JsonValue {
           walk.remaining -= key.length + 4;
           setMember(copy, key, json(member, depth + 1, walk));
         }
-        out = Object.freeze(copy);
+        out = walk.freeze ? Object.freeze(copy) : copy;
       }
       walk.path.length = at;
       walk.ancestors.pop();
@@ -335,7 +364,7 @@ function subObject(
     (out ??= {})[key] = s;
   }
   walk.path.pop();
-  return out && Object.freeze(out);
+  return out && walk.freeze ? Object.freeze(out) : out;
 }
 
 function redactedList(value: unknown, walk: Walk): string[] | undefined {
@@ -351,7 +380,9 @@ function redactedList(value: unknown, walk: Walk): string[] | undefined {
     walk.path.pop();
   }
   walk.path.pop();
-  return set.size === 0 ? undefined : Object.freeze([...set].sort()) as string[];
+  if (set.size === 0) return undefined;
+  const list = [...set].sort();
+  return walk.freeze ? (Object.freeze(list) as string[]) : list;
 }
 
 /** Reads a required string member `name` of `input`. */
@@ -431,14 +462,14 @@ function build(input: Record<string, unknown>, walk: Walk, chain: AuditChainFiel
   out.time = timeText;
   out.type = type;
   if (chain) out.v = chain.v;
+  if (!walk.freeze) return out as unknown as AuditEvent | AuditRecord;
   return (chain !== undefined && walk.ordered ? freezeInCanonicalOrder(out) : Object.freeze(out)) as unknown as AuditEvent | AuditRecord;
 }
 
 function checkKeys(input: Record<string, unknown>, allowed: Set<string>): void {
-  const keys = Object.keys(input);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (!allowed.has(key)) {
+  // for-in over a fast-mode object uses V8's enum cache: no allocation.
+  for (const key in input) {
+    if (!allowed.has(key) && Object.hasOwn(input, key)) {
       failAt(`/${escapePointerToken(key)}`, 'unknown record member; put free-form data under details');
     }
   }
@@ -456,9 +487,13 @@ function checkKeys(input: Record<string, unknown>, allowed: Set<string>): void {
  */
 export function normalizeEvent(input: AuditEventInput, options?: NormalizeOptions): AuditEvent {
   const walk = startWalk(options);
-  const obj = plainObject(input, walk);
-  checkKeys(obj, EVENT_KEYS);
-  return build(obj, walk, undefined) as AuditEvent;
+  try {
+    const obj = plainObject(input, walk);
+    checkKeys(obj, EVENT_KEYS);
+    return build(obj, walk, undefined) as AuditEvent;
+  } finally {
+    endWalk(walk);
+  }
 }
 
 /**
@@ -473,21 +508,79 @@ export function normalizeEvent(input: AuditEventInput, options?: NormalizeOption
  */
 export function normalizeRecord(input: AuditRecordInput, options?: NormalizeOptions): AuditRecord {
   const walk = startWalk(options);
-  const obj = plainObject(input, walk);
-  checkKeys(obj, RECORD_KEYS);
-  if (obj.v !== undefined && obj.v !== FORMAT_VERSION) failAt('/v', `format version ${String(obj.v)} is not supported; this library writes and reads version ${FORMAT_VERSION}`);
-  const alg = obj.alg;
+  try {
+    const obj = plainObject(input, walk);
+    checkKeys(obj, RECORD_KEYS);
+    return buildRecord(obj, obj, walk);
+  } finally {
+    endWalk(walk);
+  }
+}
+
+/**
+ * {@link normalizeRecord} of `event` with the chain members given apart, so
+ * the caller does not copy the event into a new object (the processor's hot
+ * path).
+ *
+ * @example
+ * const record = normalizeChainedEvent(event, { alg: 'sha256', stream, seq, prev });
+ */
+export function normalizeChainedEvent(
+  event: AuditEventInput,
+  chain: { alg: string; stream: string; seq: number | bigint; prev: string },
+  options?: NormalizeOptions,
+): AuditRecord {
+  const walk = startWalk(options);
+  try {
+    const obj = plainObject(event, walk);
+    checkKeys(obj, EVENT_KEYS);
+    return buildRecord(obj, chain as unknown as Record<string, unknown>, walk);
+  } finally {
+    endWalk(walk);
+  }
+}
+
+/**
+ * The sealing hot path of AuditChain: {@link normalizeChainedEvent} without
+ * freezing, plus whether the copy is in canonical member order (so that
+ * JSON.stringify is its RFC 8785 form). Freezing every nested object was a
+ * third of normalisation time (6.5 → ~4.3 µs per record, bench/core-append);
+ * AuditChain serializes the copy at once and hands it out typed read-only.
+ * The chain members are trusted (AuditChain validated them). Internal to the
+ * package.
+ */
+export function sealChainedEvent(
+  event: AuditEventInput,
+  chain: { alg: string; stream: string; seq: number; prev: string },
+  options?: NormalizeOptions,
+): { record: AuditRecord; ordered: boolean } {
+  const walk = startWalk(options);
+  walk.freeze = false;
+  try {
+    const obj = plainObject(event, walk);
+    checkKeys(obj, EVENT_KEYS);
+    // The chain members come from AuditChain, which validated its stream
+    // and algorithm at construction and computed prev itself.
+    const record = build(obj, walk, { v: FORMAT_VERSION, alg: chain.alg as HashAlgorithm, stream: chain.stream, seq: chain.seq, prev: chain.prev }) as AuditRecord;
+    return { record, ordered: walk.ordered };
+  } finally {
+    endWalk(walk);
+  }
+}
+
+function buildRecord(obj: Record<string, unknown>, chainInput: Record<string, unknown>, walk: Walk): AuditRecord {
+  if (chainInput.v !== undefined && chainInput.v !== FORMAT_VERSION) failAt('/v', `format version ${String(chainInput.v)} is not supported; this library writes and reads version ${FORMAT_VERSION}`);
+  const alg = chainInput.alg;
   if (typeof alg !== 'string' || !(HASH_ALGORITHMS as readonly string[]).includes(alg)) {
     failAt('/alg', `must be one of ${HASH_ALGORITHMS.join(', ')}; got ${typeof alg === 'string' ? `"${truncate(alg)}"` : describe(alg)}`);
   }
-  const stream = textMember(obj, 'stream', walk);
+  const stream = textMember(chainInput, 'stream', walk);
   if (CONTROL.test(stream) || stream.trim() !== stream) failAt('/stream', 'must be one line without control characters or surrounding spaces (it is the checkpoint origin)');
-  let seq = obj.seq;
+  let seq = chainInput.seq;
   if (typeof seq === 'bigint' && seq >= 0n && seq <= MAX_SAFE) seq = Number(seq);
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) failAt('/seq', `must be a non-negative safe integer; got ${String(seq)}`);
   walk.path.push('prev');
-  const prev = hex(obj.prev, digestLength(alg as HashAlgorithm), walk);
+  const prev = hex(chainInput.prev, digestLength(alg as HashAlgorithm), walk);
   walk.path.pop();
-  const record = build(obj, walk, { v: FORMAT_VERSION, alg: alg as HashAlgorithm, stream, seq, prev }) as AuditRecord;
-  return record;
+  return build(obj, walk, { v: FORMAT_VERSION, alg: alg as HashAlgorithm, stream, seq, prev }) as AuditRecord;
 }
