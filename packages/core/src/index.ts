@@ -98,3 +98,6 @@ export { Verifier } from './verifier.js';
 export type { VerifierOptions, StreamStart } from './verifier.js';
 export { FINDING_CODES } from './verification-report.js';
 export type { Finding, FindingCode, StreamReport, VerificationReport } from './verification-report.js';
+export { requestReceipt, receiptCallbacksOf, whenAuditCapacity, setAuditCongestion, AUDIT_RECEIPT_KEY } from './audit-receipt.js';
+export type { AuditReceipt, ReceiptCallbacks } from './audit-receipt.js';
+export type { RedactionHook } from './normalize-record.js';

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AUDIT_RECEIPT_KEY,
+  receiptCallbacksOf,
+  requestReceipt,
+  setAuditCongestion,
+  whenAuditCapacity,
+} from '../src/audit-receipt.js';
+import { normalizeEvent } from '../src/normalize-record.js';
+import { createRecordId } from '../src/record-id.js';
+
+describe('requestReceipt / receiptCallbacksOf', () => {
+  it('lets a processor settle the promise the producer awaits', async () => {
+    const body = { id: createRecordId(), time: '1', type: 'auth', action: 'login' };
+    const promise = requestReceipt(body);
+    const cb = receiptCallbacksOf(body);
+    expect(cb).toBeDefined();
+    cb!.resolve({ id: body.id, stream: 's', seq: 3, hash: 'ab' });
+    await expect(promise).resolves.toEqual({ id: body.id, stream: 's', seq: 3, hash: 'ab' });
+  });
+
+  it('is invisible to JSON and to normalisation', () => {
+    const body = { id: createRecordId(), time: '1', type: 'auth', action: 'login' };
+    void requestReceipt(body);
+    expect(JSON.stringify(body)).not.toContain('receipt');
+    expect(Object.keys(body)).toEqual(['id', 'time', 'type', 'action']);
+    expect((body as Record<symbol, unknown>)[AUDIT_RECEIPT_KEY]).toBeDefined();
+  });
+
+  it('rejects with the reason given', async () => {
+    const body = {};
+    const promise = requestReceipt(body);
+    receiptCallbacksOf(body)!.reject(new Error('invalid'));
+    await expect(promise).rejects.toThrow('invalid');
+  });
+
+  it('refuses misuse and ignores bodies without callbacks', () => {
+    expect(() => requestReceipt(null as never)).toThrow(TypeError);
+    expect(() => requestReceipt(Object.freeze({}))).toThrow(/extensible/);
+    expect(receiptCallbacksOf('text')).toBeUndefined();
+    expect(receiptCallbacksOf({})).toBeUndefined();
+    expect(receiptCallbacksOf({ [AUDIT_RECEIPT_KEY]: { resolve: 1 } })).toBeUndefined();
+  });
+});
+
+describe('whenAuditCapacity / setAuditCongestion', () => {
+  it('is undefined while nothing is congested and resumes waiters when the last owner clears', async () => {
+    expect(whenAuditCapacity()).toBeUndefined();
+    const a = {};
+    const b = {};
+    setAuditCongestion(a, true);
+    setAuditCongestion(b, true);
+    const wait = whenAuditCapacity();
+    expect(wait).toBeInstanceOf(Promise);
+    let resumed = false;
+    void wait!.then(() => (resumed = true));
+    setAuditCongestion(a, false);
+    await Promise.resolve();
+    expect(resumed).toBe(false);
+    setAuditCongestion(b, false);
+    await wait;
+    expect(resumed).toBe(true);
+    expect(whenAuditCapacity()).toBeUndefined();
+  });
+});
+
+describe('NormalizeOptions.redact', () => {
+  const hook = { matchName: (n: string) => /password|token/i.test(n), replace: () => '[REDACTED]' };
+
+  it('replaces matched members at any depth of details/old/new and lists their pointers', () => {
+    const e = normalizeEvent(
+      {
+        id: createRecordId(), time: '1', type: 'crud', action: 'update',
+        details: { user: { Password: 'hunter2', name: 'a', list: [{ apiToken: 'x' }] }, none: null, password: null },
+        old: { token: 't' },
+        new: { token: { nested: 'y' } },
+        redacted: ['/details/other'],
+      },
+      { redact: hook },
+    );
+    expect(e.details).toEqual({ user: { Password: '[REDACTED]', name: 'a', list: [{ apiToken: '[REDACTED]' }] }, none: null, password: null });
+    expect(e.old).toEqual({ token: '[REDACTED]' });
+    expect(e.new).toEqual({ token: '[REDACTED]' });
+    expect(e.redacted).toEqual(['/details/other', '/details/user/Password', '/details/user/list/0/apiToken', '/new/token', '/old/token']);
+  });
+
+  it('still rejects invalid values under a matched name, and refuses a bad hook', () => {
+    expect(() => normalizeEvent({ id: createRecordId(), time: '1', type: 't', action: 'a', details: { password: NaN } }, { redact: hook })).toThrow(/\/details\/password/);
+    expect(() => normalizeEvent({ id: createRecordId(), time: '1', type: 't', action: 'a' }, { redact: {} as never })).toThrow(TypeError);
+    expect(() =>
+      normalizeEvent({ id: createRecordId(), time: '1', type: 't', action: 'a', details: { password: 'x' } }, { redact: { matchName: () => true, replace: () => 1 as never } }),
+    ).toThrow(TypeError);
+  });
+});
