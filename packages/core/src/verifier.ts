@@ -259,7 +259,7 @@ export class Verifier {
       // JavaScript — ~2x faster for records whose members come in canonical
       // order (bench/core-verify). Otherwise the exact path below decides.
       const fast = typeof record === 'string' ? record : JSON.stringify(value);
-      if (typeof fast === 'string' && leafHashHex(state.alg, fast) === claimed) hashHex = claimed;
+      if (typeof fast === 'string' && leafHashHex(state.alg!, fast) === claimed) hashHex = claimed;
     }
     if (hashHex === undefined) {
       let canonical: string;
@@ -269,7 +269,7 @@ export class Verifier {
         this.#find(state, { code: 'malformed', ...where(), message: `record cannot be canonicalized: ${(e as Error).message}` });
         return;
       }
-      hashHex = leafHashHex(state.alg, canonical);
+      hashHex = leafHashHex(state.alg!, canonical);
     }
     this.#accept(state, { seq, id, prev: r.prev, hashHex, claimed });
   }
