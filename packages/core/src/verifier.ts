@@ -192,6 +192,16 @@ export class Verifier {
       default:
         break;
     }
+    if (result.status === 'unsigned' && this.#keyring.size > 0) {
+      // Trusted keys were given, so checkpoints are expected to be signed: a
+      // checkpoint without signatures is one whose signatures were stripped
+      // or that someone wrote without the key (DESIGN §4.3: no valid
+      // signature from a trusted key fails). Without keys (a deployment
+      // that never configured one) unsigned checkpoints only leave the
+      // stream an unsigned tail.
+      this.#find(state, { code: 'bad_signature', size: cp.size, message: `checkpoint of ${JSON.stringify(cp.origin)} at size ${cp.size} carries no signature, but trusted keys were given` });
+      return;
+    }
     const signed = result.status === 'valid';
     if (cp.size > state.maxCheckpointSize) state.maxCheckpointSize = cp.size;
     const tree = state.tree;

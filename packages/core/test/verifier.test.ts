@@ -151,6 +151,24 @@ describe('Verifier', () => {
     expect(codes(verify(b.checkpoints, rows(b), { keyring: expired }))).toEqual(['key_out_of_window@10', 'key_out_of_window@20', 'unsigned_tail@0']);
   });
 
+  it('fails unsigned checkpoints when trusted keys are given, and only warns without keys', () => {
+    const chain = new AuditChain({ stream: 's' });
+    const input: Row[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = chain.append({ id: createRecordId(), time: '1', type: 'a', action: 'b' });
+      input.push({ record: JSON.parse(r.canonical), checksum: r.hash });
+    }
+    const unsigned = chain.checkpoint(T0, []);
+    expect(codes(verify([unsigned], input))).toEqual(['bad_signature@10', 'unsigned_tail@0']);
+    const keyless = verify([unsigned], input, { keyring: new Keyring() });
+    expect(keyless.ok).toBe(true);
+    expect(codes(keyless)).toEqual(['unsigned_tail@0']);
+    expect(keyless.streams[0]!.checkpoints).toMatchObject({ seen: 1, verified: 0, mismatched: 0 });
+    input[3]!.record.action = 'x';
+    input[3]!.checksum = rehash(input[3]!.record);
+    expect(codes(verify([unsigned], input, { keyring: new Keyring() }))).toEqual(['chain_break@4', 'root_mismatch@9', 'unsigned_tail@0']);
+  });
+
   it('checks checkpoints that arrive after the records they cover', () => {
     const b = build(1000, 100);
     const v = new Verifier({ keyring });
