@@ -12,9 +12,14 @@ import { generateNoteKey, parseSignerKey } from '../src/note-keys.js';
 import { Verifier } from '../src/verifier.js';
 import { realisticEvent } from './fixtures.js';
 
+// The baseline is the conventional one SHA-256 per record,
+// createHash('sha256').update(text).digest('hex'). Ours hashes with the
+// one-shot crypto.hash where Node has it (>= 20.12); so that the reader can
+// tell how much of the ratio that is, the run also measures the baseline
+// with the one-shot primitive and prints that ratio too (ratioOneShot).
 const oneShot = (crypto as unknown as { hash?: (a: string, d: string, e: 'hex') => string }).hash;
-const sha256Hex = (text: string): string =>
-  oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
+const conventional = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
+const fastest = (text: string): string => (oneShot ? oneShot('sha256', text, 'hex') : conventional(text));
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000);
 const keys = generateNoteKey('bench-key');
@@ -31,7 +36,7 @@ for (let i = 0; i < N; i++) {
   if ((i + 1) % 1000 === 0) checkpoints.push(chain.checkpoint(BigInt(i), [signer]));
 }
 
-function baseline(): number {
+function baseline(sha256Hex: (text: string) => string): number {
   const start = process.hrtime.bigint();
   let sink = 0;
   for (let i = 0; i < N; i++) sink ^= sha256Hex(JSON.stringify(rows[i]!.record)).charCodeAt(0);
@@ -51,13 +56,19 @@ function ours(): number {
   return N / secs;
 }
 
-baseline();
+baseline(conventional);
+baseline(fastest);
 ours();
 let b = 0;
+let b1 = 0;
 let o = 0;
 for (let r = 0; r < 3; r++) {
-  b = Math.max(b, baseline());
+  b = Math.max(b, baseline(conventional));
+  b1 = Math.max(b1, baseline(fastest));
   o = Math.max(o, ours());
 }
-console.log(`core-verify: ours ${Math.round(o)} records/s (${N / 1000} checkpoints verified), baseline (JSON.stringify + sha256) ${Math.round(b)} records/s`);
-console.log(JSON.stringify({ name: 'core-verify', unit: 'records/s', ours: Math.round(o), baseline: Math.round(b), ratio: Number((o / b).toFixed(3)), records: N, checkpoints: N / 1000 }));
+console.log(`core-verify: ours ${Math.round(o)} records/s (${N / 1000} checkpoints verified), baseline (JSON.stringify + createHash sha256) ${Math.round(b)} records/s, ratio ${(o / b).toFixed(3)}; with one-shot crypto.hash in the baseline ${Math.round(b1)} records/s, ratio ${(o / b1).toFixed(3)}`);
+console.log(JSON.stringify({
+  name: 'core-verify', unit: 'records/s', ours: Math.round(o), baseline: Math.round(b), ratio: Number((o / b).toFixed(3)),
+  baselineOneShot: Math.round(b1), ratioOneShot: Number((o / b1).toFixed(3)), records: N, checkpoints: N / 1000,
+}));

@@ -394,8 +394,9 @@ export class Verifier {
       if (state.tree === undefined) {
         state.tree = new CompactRange(alg);
         state.expectedPrev = genesisPrev(alg);
-        if (entry.seq > 0) {
-          // The stream's beginning is missing and no start was declared.
+        if (entry.seq > 0 && !state.treeBroken) {
+          // The stream's beginning is missing and no start was declared
+          // (when the reorder buffer gave up waiting, #skipGap reported it).
           this.#find(state, { code: 'seq_gap', seq: 0, lastSeq: entry.seq - 1, message: entry.seq === 1 ? 'record seq 0 is missing' : `records seq 0..${entry.seq - 1} are missing` });
           state.expectedPrev = undefined;
           state.treeBroken = true;

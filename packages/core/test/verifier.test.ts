@@ -205,6 +205,16 @@ describe('Verifier', () => {
     expect(report.streams[0]).toMatchObject({ firstSeq: 13, records: 17 });
   });
 
+  it('reports a missing stream head once, whether records arrive in order or not', () => {
+    const b = build(20);
+    const late = rows(b).slice(3);
+    expect(codes(verify([], late)).filter((c) => c.startsWith('seq_gap'))).toEqual(['seq_gap@0']);
+    const v = new Verifier({ keyring });
+    for (const r of late) v.addRecord(r.record, r.checksum);
+    const s = v.finish().streams[0]!;
+    expect(s.findings.filter((f) => f.code === 'seq_gap')).toEqual([expect.objectContaining({ seq: 0, lastSeq: 2 })]);
+  });
+
   it('reports malformed input without throwing', () => {
     const v = new Verifier({ keyring });
     v.addRecord('{not json');
