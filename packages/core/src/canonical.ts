@@ -39,7 +39,7 @@ export function canonicalize(value: unknown): string {
   if (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CANONICAL_ORDER] === true && Object.isFrozen(value)) {
     return JSON.stringify(value);
   }
-  return write(value, []);
+  return write(value, [], []);
 }
 
 /**
@@ -106,7 +106,10 @@ function writeString(s: string, path: Path): string {
   return JSON.stringify(s);
 }
 
-function write(value: unknown, path: Path): string {
+/** Nesting beyond this is refused rather than risking the call stack. */
+const MAX_DEPTH = 1000;
+
+function write(value: unknown, path: Path, parents: object[]): string {
   switch (typeof value) {
     case 'string':
       return writeString(value, path);
@@ -120,34 +123,40 @@ function write(value: unknown, path: Path): string {
     case 'object': {
       if (value === null) return 'null';
       const depth = path.length;
+      if (depth >= MAX_DEPTH) fail(path, `nesting is deeper than ${MAX_DEPTH} levels`);
+      if (parents.includes(value)) fail(path, 'cycle: the value contains itself');
+      parents.push(value);
+      let out: string;
       if (Array.isArray(value)) {
-        let out = '[';
+        out = '[';
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out += ',';
           path[depth] = i;
           if (!(i in value)) fail(path, 'array hole is not a JSON value');
-          out += write(value[i], path);
+          out += write(value[i], path, parents);
         }
-        path.length = depth;
-        return out + ']';
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        fail(path, `${describe(value)} is not a plain JSON object`);
-      }
-      // Default sort compares UTF-16 code units, which is the JCS order.
-      const keys = Object.keys(value).sort();
-      let out = '{';
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const member = (value as Record<string, unknown>)[key];
-        path[depth] = key;
-        if (member === undefined) fail(path, 'undefined is not a JSON value');
-        if (i > 0) out += ',';
-        out += writeString(key, path) + ':' + write(member, path);
+        out += ']';
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          fail(path, `${describe(value)} is not a plain JSON object`);
+        }
+        // Default sort compares UTF-16 code units, which is the JCS order.
+        const keys = Object.keys(value).sort();
+        out = '{';
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
+          const member = (value as Record<string, unknown>)[key];
+          path[depth] = key;
+          if (member === undefined) fail(path, 'undefined is not a JSON value');
+          if (i > 0) out += ',';
+          out += writeString(key, path) + ':' + write(member, path, parents);
+        }
+        out += '}';
       }
       path.length = depth;
-      return out + '}';
+      parents.pop();
+      return out;
     }
     default:
       return fail(path, `${describe(value)} is not a JSON value`);

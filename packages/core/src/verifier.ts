@@ -268,7 +268,12 @@ export class Verifier {
       // collision), so the record verifies without canonicalizing in
       // JavaScript — ~2x faster for records whose members come in canonical
       // order (bench/core-verify). Otherwise the exact path below decides.
-      const fast = typeof record === 'string' ? record : JSON.stringify(value);
+      let fast: unknown;
+      try {
+        fast = typeof record === 'string' ? record : JSON.stringify(value);
+      } catch {
+        // BigInt or a cycle: not JSON; the exact path reports it.
+      }
       if (typeof fast === 'string' && leafHashHex(state.alg!, fast) === claimed) hashHex = claimed;
     }
     if (hashHex === undefined) {
