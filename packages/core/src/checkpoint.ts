@@ -15,10 +15,11 @@
  * `allowUnsigned`) reads that form, and reports it as `unsigned`, never valid:
  * stripping the signatures off a signed checkpoint yields the same bytes.
  */
+import { decodeBase64Canonical } from './internal/base64.js';
 import { NoteFormatError } from './errors.js';
 import { digestLength, HASH_ALGORITHMS, type HashAlgorithm } from './hash.js';
 import { Keyring } from './keyring.js';
-import { decodeBase64Canonical, noteKeyId, type NoteSigner } from './note-keys.js';
+import { noteKeyId, type NoteSigner } from './note-keys.js';
 import { assertNoteText, openNote, signNote, type NoteSignature, type ParseNoteOptions } from './signed-note.js';
 
 /**

@@ -9,6 +9,7 @@
  * Ed25519 keys: the 32-byte seed and public key are wrapped in the fixed
  * PKCS#8 and SPKI DER prefixes of RFC 8410.
  */
+import { decodeBase64Canonical } from './internal/base64.js';
 import {
   createHash,
   createPrivateKey,
@@ -34,7 +35,6 @@ const WHITE_SPACE = /\p{White_Space}/u; // Go's unicode.IsSpace is this property
 const CONTROL = /[\u0000-\u001f]/;
 const LONE_SURROGATE = /\p{Cs}/u; // in u-mode only unpaired surrogates match
 const HEX8 = /^[0-9a-fA-F]{8}$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Verifies signatures of one Ed25519 key; what a verifier key string parses to.
@@ -232,21 +232,6 @@ export function parseSignerKey(text: string): NoteSigner {
       return cryptoSign(null, toBytes(message, 'message'), privateKey);
     },
   });
-}
-
-/**
- * Decodes canonical standard base64 (RFC 4648 §4, padded, zero trailing
- * bits), or returns `undefined`. One encoding per byte string, so a signed
- * value cannot be re-encoded into a different but equivalent text.
- *
- * @internal shared by the note and checkpoint parsers; not part of the public API.
- * @example
- * decodeBase64Canonical('AQ==') // <Buffer 01>; decodeBase64Canonical('AR==') // undefined
- */
-export function decodeBase64Canonical(text: string): Buffer | undefined {
-  if (!BASE64.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : undefined;
 }
 
 function createVerifier(name: string, keyHash: number, publicKey: Buffer): NoteVerifier {

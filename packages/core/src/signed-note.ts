@@ -12,8 +12,9 @@
  * explicit option: an unsigned note (the text, the blank line, no signature
  * lines), which is how otel-audit writes a checkpoint when no key is set.
  */
+import { decodeBase64Canonical } from './internal/base64.js';
 import { NoteFormatError } from './errors.js';
-import { decodeBase64Canonical, isValidKeyName, noteKeyId, type NoteSigner, type NoteVerifier } from './note-keys.js';
+import { isValidKeyName, noteKeyId, type NoteSigner, type NoteVerifier } from './note-keys.js';
 
 /**
  * Most signature lines a note may carry (as Go's sumdb/note); more is malformed.

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuditError } from '../src/errors.js';
 import {
-  decodeBase64Canonical,
   formatVerifierKey,
   generateNoteKey,
   isValidKeyName,
@@ -194,12 +193,4 @@ describe('helpers', () => {
     expect(() => noteKeyId('x', 2 ** 32)).toThrow(/^keyHash/);
   });
 
-  it('decodeBase64Canonical refuses non-canonical encodings', () => {
-    expect(decodeBase64Canonical('AQ==')).toEqual(Buffer.from([1]));
-    expect(decodeBase64Canonical('AR==')).toBeUndefined(); // non-zero trailing bits
-    expect(decodeBase64Canonical('AQ')).toBeUndefined(); // missing padding
-    expect(decodeBase64Canonical('AQ=\n')).toBeUndefined();
-    expect(decodeBase64Canonical('A-_=')).toBeUndefined(); // URL alphabet
-    expect(decodeBase64Canonical('')).toEqual(Buffer.alloc(0));
-  });
 });
