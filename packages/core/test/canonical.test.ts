@@ -1,8 +1,12 @@
 import fc from 'fast-check';
-import erdtman from 'canonicalize';
+import canonicalizeModule from 'canonicalize';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalize, pointerOf } from '../src/canonical.js';
 import { RecordValidationError } from '../src/errors.js';
+
+// canonicalize is CommonJS (module.exports = fn) but its types declare an ES
+// default export; under NodeNext the default import is the function itself.
+const erdtman = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
 function fromBits(hex: string): number {
   return Buffer.from(hex, 'hex').readDoubleBE(0);
