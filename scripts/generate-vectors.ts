@@ -34,7 +34,6 @@ import {
   genesisPrev,
   HASH_ALGORITHMS,
   inclusionProof,
-  Keyring,
   leafHash,
   merkleRoot,
   normalizeRecord,
@@ -51,6 +50,8 @@ import {
   type HashAlgorithm,
   type NoteSigner,
 } from '@otel-audit/core';
+import { CT_INPUTS, CT_ROOTS, refMth, refPath, refSubproof } from '../packages/core/test/support/rfc9162-reference.js';
+import { keyringOf, type KeyringEntryJson } from '../test/support/keyring-json.js';
 
 // An independent RFC 8785 implementation for differential checks. The package
 // is CommonJS whose types declare an ES default export; the default import is
@@ -367,44 +368,8 @@ function generateRecordHash(): void {
 }
 
 // ---------------------------------------------------------------------------
-// merkle/: RFC 9162 §2.1, cross-checked with a direct transcription of its definitions
-
-function largestPowerOfTwoBelow(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-
-function refNode(alg: HashAlgorithm, left: Buffer, right: Buffer): Buffer {
-  return createHash(alg).update(Buffer.from([0x01])).update(left).update(right).digest();
-}
-
-/** MTH(D[n]) of RFC 9162 §2.1.1. */
-function refRoot(alg: HashAlgorithm, leaves: Buffer[]): Buffer {
-  if (leaves.length === 0) return createHash(alg).digest();
-  if (leaves.length === 1) return leaves[0]!;
-  const k = largestPowerOfTwoBelow(leaves.length);
-  return refNode(alg, refRoot(alg, leaves.slice(0, k)), refRoot(alg, leaves.slice(k)));
-}
-
-/** PATH(m, D[n]) of RFC 9162 §2.1.3.1. */
-function refPath(alg: HashAlgorithm, m: number, leaves: Buffer[]): Buffer[] {
-  if (leaves.length <= 1) return [];
-  const k = largestPowerOfTwoBelow(leaves.length);
-  return m < k
-    ? [...refPath(alg, m, leaves.slice(0, k)), refRoot(alg, leaves.slice(k))]
-    : [...refPath(alg, m - k, leaves.slice(k)), refRoot(alg, leaves.slice(0, k))];
-}
-
-/** SUBPROOF(m, D[n], b) of RFC 9162 §2.1.4.1. */
-function refSubproof(alg: HashAlgorithm, m: number, leaves: Buffer[], b: boolean): Buffer[] {
-  const n = leaves.length;
-  if (m === n) return b ? [] : [refRoot(alg, leaves)];
-  const k = largestPowerOfTwoBelow(n);
-  return m <= k
-    ? [...refSubproof(alg, m, leaves.slice(0, k), b), refRoot(alg, leaves.slice(k))]
-    : [...refSubproof(alg, m - k, leaves.slice(k), false), refRoot(alg, leaves.slice(0, k))];
-}
+// merkle/: RFC 9162 §2.1, cross-checked with a direct transcription of its
+// definitions (packages/core/test/support/rfc9162-reference.ts)
 
 const hexList = (list: readonly Uint8Array[]): string[] => list.map((b) => Buffer.from(b).toString('hex'));
 const sameBytes = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean =>
@@ -421,13 +386,14 @@ function makeTree(name: string, alg: HashAlgorithm, data: Buffer[]): Tree {
   return { name, alg, data, leaves: data.map((d) => leafHash(alg, d)) };
 }
 
+/** `published[size]`, when given, is the published root of the first `size` leaves. */
 function treeCase(tree: Tree, description: string, published?: readonly string[]): void {
   const roots = [];
   for (let size = 0; size <= tree.leaves.length; size++) {
     const root = merkleRoot(tree.alg, tree.leaves, size);
-    check(root.equals(refRoot(tree.alg, tree.leaves.slice(0, size))), `merkle ${tree.name}: root at ${size} differs from the RFC definition`);
-    if (published !== undefined && size > 0) {
-      check(root.toString('hex') === published[size - 1], `merkle ${tree.name}: root at ${size} differs from the published value`);
+    check(root.equals(refMth(tree.alg, tree.leaves.slice(0, size))), `merkle ${tree.name}: root at ${size} differs from the RFC definition`);
+    if (published !== undefined) {
+      check(root.toString('hex') === published[size], `merkle ${tree.name}: root at ${size} differs from the published value`);
     }
     roots.push({ size, root: root.toString('hex') });
   }
@@ -503,20 +469,9 @@ function negativeCase(source: string, mutation: string, description: string, mut
 
 function generateMerkle(): void {
   // The RFC 6962 reference tree (certificate-transparency and
-  // transparency-dev/merkle test data) and its published roots.
-  const rfcData = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
-  const rfcRoots = [
-    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-    'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-    'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
-    '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
-    'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
-    '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
-  ];
-  const rfc = makeTree('rfc6962', 'sha256', rfcData.map((h) => Buffer.from(h, 'hex')));
-  treeCase(rfc, 'The RFC 6962 reference tree: 8 leaves of the data given in leafData; roots for every size, as published.', rfcRoots);
+  // transparency-dev/merkle test data) and its published roots, sizes 0..8.
+  const rfc = makeTree('rfc6962', 'sha256', CT_INPUTS.map((h) => Buffer.from(h, 'hex')));
+  treeCase(rfc, 'The RFC 6962 reference tree: 8 leaves of the data given in leafData; roots for every size, as published.', CT_ROOTS);
   for (let size = 1; size <= rfc.leaves.length; size++) {
     for (let index = 0; index < size; index++) inclusionCase(rfc, index, size);
   }
@@ -553,7 +508,7 @@ function generateMerkle(): void {
   negativeCase('consistency-rfc6962-m3-n7', 'flipped-proof-byte', 'Consistency proof 3 → 7 with one bit of its second element flipped: must not verify.',
     (c) => { const p = c.proof as string[]; p[1] = flipFirstByte(p[1]!); });
   negativeCase('consistency-rfc6962-m3-n7', 'wrong-old-root', 'Consistency proof 3 → 7 checked against the root of 2 leaves as the old root: must not verify.',
-    (c) => { c.oldRoot = rfcRoots[1]; });
+    (c) => { c.oldRoot = CT_ROOTS[2]; });
   negativeCase('consistency-rfc6962-m4-n8', 'old-root-prepended', 'Consistency proof 4 → 8 (old size a power of two) with the old root wrongly included as first element: must not verify.',
     (c) => { (c.proof as string[]).unshift(c.oldRoot as string); });
   negativeCase('consistency-sha256-77-m32-n77', 'wrong-new-root', 'Consistency proof 32 → 77 checked against the root of 76 leaves as the new root: must not verify.',
@@ -562,23 +517,6 @@ function generateMerkle(): void {
 
 // ---------------------------------------------------------------------------
 // checkpoint/: §4.3
-
-interface KeyringEntryJson {
-  verifierKey: string;
-  notBefore?: string;
-  notAfter?: string;
-}
-
-function keyringOf(entries: readonly KeyringEntryJson[]): Keyring {
-  const keyring = new Keyring();
-  for (const e of entries) {
-    keyring.add(e.verifierKey, {
-      ...(e.notBefore === undefined ? {} : { notBefore: BigInt(e.notBefore) }),
-      ...(e.notAfter === undefined ? {} : { notAfter: BigInt(e.notAfter) }),
-    });
-  }
-  return keyring;
-}
 
 /** Flips the lowest bit of one byte of the Ed25519 signature on signature line `sigIndex` (not the key hash). */
 function flipSignatureByte(note: string, sigIndex = 0): string {

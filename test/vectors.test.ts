@@ -17,7 +17,6 @@ import {
   genesisPrev,
   HASH_ALGORITHMS,
   inclusionProof,
-  Keyring,
   leafHash,
   merkleRoot,
   normalizeRecord,
@@ -31,6 +30,7 @@ import {
   type AuditRecordInput,
   type HashAlgorithm,
 } from '@otel-audit/core';
+import { keyringOf, type KeyringEntryJson } from './support/keyring-json.js';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const VECTORS = path.join(REPO, 'test', 'vectors');
@@ -58,23 +58,6 @@ function walk<T>(folder: string, run: (c: T, name: string) => void): void {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Buffer => Buffer.from(h, 'hex');
-
-interface KeyringEntryJson {
-  verifierKey: string;
-  notBefore?: string;
-  notAfter?: string;
-}
-
-function keyringOf(entries: readonly KeyringEntryJson[]): Keyring {
-  const keyring = new Keyring();
-  for (const e of entries) {
-    keyring.add(e.verifierKey, {
-      ...(e.notBefore === undefined ? {} : { notBefore: BigInt(e.notBefore) }),
-      ...(e.notAfter === undefined ? {} : { notAfter: BigInt(e.notAfter) }),
-    });
-  }
-  return keyring;
-}
 
 describe('test vectors', () => {
   it('has exactly the documented folders and a README', () => {

@@ -4,7 +4,7 @@
  * against literal transcriptions of PATH and SUBPROOF for every pair up to
  * n = 64, exhaustive tampering of every proof up to n = 64, and misuse.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { emptyHash, HASH_ALGORITHMS, leafHash, type HashAlgorithm } from '../src/hash.js';
 import {
@@ -17,140 +17,19 @@ import {
   type LeafSource,
 } from '../src/merkle-proof.js';
 import { CompactRange } from '../src/merkle-tree.js';
-
-// Reference vectors of the RFC 6962 test tree, values only, from
-// google/certificate-transparency cpp/merkletree/merkle_tree_test.cc
-// (kInputs, kSHA256Roots, kSHA256Paths, kSHA256Proofs) and
-// transparency-dev/merkle proof/verify_test.go (inclusionProofs,
-// consistencyProofs, roots; it adds the 6 -> 7 consistency proof).
-// Both list leaves 1-based in their path vectors; the indices below are
-// 0-based.
-const CT_INPUTS = [
-  '',
-  '00',
-  '10',
-  '2021',
-  '3031',
-  '40414243',
-  '5051525354555657',
-  '606162636465666768696a6b6c6d6e6f',
-];
-const CT_ROOTS = [
-  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-  '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-  'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-  'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
-  'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-  '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
-  '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
-  'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
-  '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
-];
-const CT_INCLUSION: Array<{ index: number; size: number; proof: string[] }> = [
-  { index: 0, size: 1, proof: [] },
-  {
-    index: 0,
-    size: 8,
-    proof: [
-      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-    ],
-  },
-  {
-    index: 5,
-    size: 8,
-    proof: [
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    ],
-  },
-  { index: 2, size: 3, proof: ['fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125'] },
-  {
-    index: 1,
-    size: 5,
-    proof: [
-      '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    ],
-  },
-];
-const CT_CONSISTENCY: Array<{ oldSize: number; newSize: number; proof: string[] }> = [
-  { oldSize: 1, newSize: 1, proof: [] },
-  {
-    oldSize: 1,
-    newSize: 8,
-    proof: [
-      '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-    ],
-  },
-  {
-    oldSize: 6,
-    newSize: 8,
-    proof: [
-      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-      'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    ],
-  },
-  {
-    oldSize: 2,
-    newSize: 5,
-    proof: [
-      '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-      'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    ],
-  },
-  {
-    oldSize: 6,
-    newSize: 7,
-    proof: [
-      '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-      'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
-      'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    ],
-  },
-];
+import {
+  CT_CONSISTENCY,
+  CT_INCLUSION,
+  CT_INPUTS,
+  CT_ROOTS,
+  refMth,
+  refPath,
+  refSubproof,
+} from './support/rfc9162-reference.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (h: string): Buffer => Buffer.from(h, 'hex');
 const ctLeaves = (): Buffer[] => CT_INPUTS.map((h) => leafHash('sha256', unhex(h)));
-
-// Literal transcriptions of the RFC 9162 §2.1 definitions, recursive over
-// array slices and hashing with node:crypto directly: an oracle independent
-// of the iterative code under test.
-function refNode(alg: HashAlgorithm, l: Buffer, r: Buffer): Buffer {
-  return createHash(alg).update(Buffer.from([1])).update(l).update(r).digest();
-}
-function refSplit(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
-function refMth(alg: HashAlgorithm, d: Buffer[]): Buffer {
-  if (d.length === 0) return createHash(alg).digest();
-  if (d.length === 1) return d[0]!;
-  const k = refSplit(d.length);
-  return refNode(alg, refMth(alg, d.slice(0, k)), refMth(alg, d.slice(k)));
-}
-function refPath(alg: HashAlgorithm, m: number, d: Buffer[]): Buffer[] {
-  if (d.length <= 1) return [];
-  const k = refSplit(d.length);
-  return m < k
-    ? [...refPath(alg, m, d.slice(0, k)), refMth(alg, d.slice(k))]
-    : [...refPath(alg, m - k, d.slice(k)), refMth(alg, d.slice(0, k))];
-}
-function refSubproof(alg: HashAlgorithm, m: number, d: Buffer[], b: boolean): Buffer[] {
-  if (m === d.length) return b ? [] : [refMth(alg, d)];
-  const k = refSplit(d.length);
-  return m <= k
-    ? [...refSubproof(alg, m, d.slice(0, k), b), refMth(alg, d.slice(k))]
-    : [...refSubproof(alg, m - k, d.slice(k), false), refMth(alg, d.slice(0, k))];
-}
 
 const randomLeaves = (alg: HashAlgorithm, n: number): Buffer[] =>
   Array.from({ length: n }, () => leafHash(alg, randomBytes(8)));

@@ -4,93 +4,14 @@
  * check against a straight transcription of the RFC's recursive MTH
  * definition for every size 0..300, snapshot/restore, and misuse.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { digestLength, emptyHash, HASH_ALGORITHMS, leafHash, type HashAlgorithm } from '../src/hash.js';
 import { compactRangeAt, merkleRoot } from '../src/merkle-proof.js';
 import { CompactRange, type CompactRangeState } from '../src/merkle-tree.js';
-
-// Reference vectors of the RFC 6962 test tree, values only, from
-// google/certificate-transparency cpp/merkletree/merkle_tree_test.cc
-// (kInputs, kSHA256Roots, kSHA256EmptyTreeHash) and transparency-dev/merkle
-// testonly/constants.go (LeafInputs, NodeHashes, RootHashes, CompactTrees).
-const CT_INPUTS = [
-  '',
-  '00',
-  '10',
-  '2021',
-  '3031',
-  '40414243',
-  '5051525354555657',
-  '606162636465666768696a6b6c6d6e6f',
-];
-const CT_ROOTS = [
-  'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', // size 0: SHA-256("")
-  '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-  'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-  'aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77',
-  'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-  '4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4',
-  '76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef',
-  'ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c',
-  '5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328',
-];
-/** NodeHashes()[level][index]: every perfect subtree of the 8-leaf tree. */
-const CT_NODES = [
-  [
-    '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
-    '96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7',
-    '0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7',
-    '07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7',
-    'bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b',
-    '4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658',
-    'b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f',
-    '46f6ffadd3d06a09ff3c5860d2755c8b9819db7df44251788c7d8e3180de8eb1',
-  ],
-  [
-    'fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125',
-    '5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e',
-    '0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a',
-    'ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0',
-  ],
-  [
-    'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7',
-    '6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4',
-  ],
-  ['5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328'],
-];
-const node = (level: number, index: number): string => CT_NODES[level]![index]!;
-/** CompactTrees(): the compact range after each of sizes 0..8, largest first. */
-const CT_COMPACT = [
-  [],
-  [node(0, 0)],
-  [node(1, 0)],
-  [node(1, 0), node(0, 2)],
-  [node(2, 0)],
-  [node(2, 0), node(0, 4)],
-  [node(2, 0), node(1, 2)],
-  [node(2, 0), node(1, 2), node(0, 6)],
-  [node(3, 0)],
-];
+import { CT_COMPACT, CT_INPUTS, CT_NODES, CT_ROOTS, refMth } from './support/rfc9162-reference.js';
 
 const ctLeaves = (): Buffer[] => CT_INPUTS.map((hex) => leafHash('sha256', Buffer.from(hex, 'hex')));
-
-/**
- * RFC 9162 §2.1.1 MTH transcribed literally (recursive, hashing with
- * node:crypto directly) as an independent oracle.
- */
-function referenceRoot(alg: HashAlgorithm, leaves: readonly Buffer[]): Buffer {
-  const n = leaves.length;
-  if (n === 0) return createHash(alg).digest();
-  if (n === 1) return leaves[0]!;
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return createHash(alg)
-    .update(Buffer.from([1]))
-    .update(referenceRoot(alg, leaves.slice(0, k)))
-    .update(referenceRoot(alg, leaves.slice(k)))
-    .digest();
-}
 
 const randomLeaves = (alg: HashAlgorithm, n: number): Buffer[] =>
   Array.from({ length: n }, () => leafHash(alg, randomBytes(1 + Math.floor(Math.random() * 40))));
@@ -133,7 +54,7 @@ describe('CompactRange', () => {
     const log = new CompactRange('sha256');
     for (let size = 0; size <= 300; size++) {
       if (size > 0) log.append(leaves[size - 1]!);
-      const want = referenceRoot('sha256', leaves.slice(0, size));
+      const want = refMth('sha256', leaves.slice(0, size));
       expect(log.root()).toEqual(want);
       expect(merkleRoot('sha256', leaves, size)).toEqual(want);
     }
@@ -147,7 +68,7 @@ describe('CompactRange', () => {
       log.append(leaves[size - 1]!);
       const root = log.root();
       expect(root.length).toBe(digestLength(alg));
-      expect(root).toEqual(referenceRoot(alg, leaves.slice(0, size)));
+      expect(root).toEqual(refMth(alg, leaves.slice(0, size)));
     }
     const restored = CompactRange.restore(alg, JSON.parse(JSON.stringify(log.state())) as CompactRangeState);
     expect(restored.root()).toEqual(log.root());
