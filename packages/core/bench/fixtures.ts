@@ -17,7 +17,7 @@ export function realisticEvent(i: number): AuditEventInput {
     action: ACTIONS[i % ACTIONS.length]!,
     outcome: i % 7 === 0 ? 'failure' : 'success',
     severity: i % 7 === 0 ? 'warning' : 'info',
-    actor: { id: `user-${i % 500}`, type: 'user', ip: `10.0.${i % 256}.${(i * 7) % 256}`, user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36' },
+    actor: { id: `user-${i % 500}`, type: 'user', ip: `10.0.${i % 256}.${(i * 7) % 256}`, user_agent: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0' },
     target: { type: 'tool', id: `tool-${i % 1000}`, name: `Tool number ${i % 1000}` },
     request: {
       id: `req-${hex}`,
@@ -27,6 +27,6 @@ export function realisticEvent(i: number): AuditEventInput {
       trace_id: `${hex}${hex}${hex}${hex}`,
       span_id: `${hex}${hex}`,
     },
-    details: { reason: 'scheduled maintenance', ticket: `OPS-${i}`, tags: ['prod', 'eu-west-1'], attempt: i % 3, quota: { used: i % 100, limit: 100 } },
+    details: { reason: 'maintenance', ticket: `OPS-${i}`, tags: ['prod'], attempt: i % 3, quota: { used: i % 100 } },
   };
 }
