@@ -1,0 +1,163 @@
+/**
+ * The alert rules engine (DESIGN §9): evaluates sealed records in emit
+ * order against compiled rules and returns the alerts they raise. The
+ * record's own `time` is the clock (never the wall clock), so replaying a
+ * stream raises the same alerts and tests need no fake timers. Pure and
+ * synchronous — no I/O, no timers — so the processor can call it right
+ * after sealing each record; notifiers run elsewhere (`AlertDispatcher`).
+ */
+import type { AlertEvent } from './alert-event.js';
+import { ALERT_RECORD_TYPE } from './alert-event.js';
+import { compileRules, type AlertRuleConfig, type CompiledAlertRule } from './alert-rule.js';
+import type { AlertableRecord } from './field-path.js';
+import { CountRuleState, DistinctRuleState, RuleState, SequenceRuleState } from './internal/rule-state.js';
+
+/** Options of {@link AlertEngine}. */
+export interface AlertEngineOptions {
+  /** Rules as configured (validated here) or already compiled by `compileRules`. */
+  rules: readonly AlertRuleConfig[] | readonly CompiledAlertRule[];
+  /** Most groups one rule keeps; beyond, the least recently active is evicted. Default 10,000. */
+  maxGroupsPerRule?: number;
+  /** Most record ids listed in one alert (the most recent ones). Default 20. */
+  maxRecordIdsPerAlert?: number;
+}
+
+/** Counters of one rule. */
+export interface AlertRuleStats {
+  readonly name: string;
+  /** Groups currently held. */
+  readonly groups: number;
+  /** Groups evicted (LRU) because the rule held `maxGroupsPerRule`. */
+  readonly evictedGroups: number;
+  /** Alerts raised. */
+  readonly alerts: number;
+}
+
+/** Counters of the engine, for metrics. */
+export interface AlertEngineStats {
+  readonly groups: number;
+  readonly evictedGroups: number;
+  readonly alerts: number;
+  readonly rules: readonly AlertRuleStats[];
+}
+
+/** Default of {@link AlertEngineOptions.maxGroupsPerRule}. */
+export const DEFAULT_MAX_GROUPS_PER_RULE = 10_000;
+/** Default of {@link AlertEngineOptions.maxRecordIdsPerAlert}. */
+export const DEFAULT_MAX_RECORD_IDS_PER_ALERT = 20;
+
+const NO_ALERTS: readonly AlertEvent[] = Object.freeze([]);
+
+function isCompiled(rules: readonly unknown[]): rules is readonly CompiledAlertRule[] {
+  return rules.every((r) => typeof (r as CompiledAlertRule)?.match?.test === 'function' && typeof (r as CompiledAlertRule).conditionText === 'string');
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!Number.isInteger(value) || value < 1 || value > 10_000_000) throw new RangeError(`${name} must be a whole number from 1 to 10000000, got ${value}`);
+  return value;
+}
+
+/**
+ * Evaluates records against alert rules with bounded memory.
+ *
+ * @example
+ * const engine = new AlertEngine({ rules: builtinAlertRules({ failedLogins: 5 }) });
+ * const sealed = chain.append(event);
+ * for (const alert of engine.evaluate(sealed.record)) {
+ *   chain.append(alertRecordEvent(alert)); // sealed in the same chain
+ *   dispatcher.dispatch(alert);            // notifiers, off the hot path
+ * }
+ */
+export class AlertEngine {
+  readonly #states: RuleState[];
+  /** Rules per record type, rules that pin no type appended in rule order. */
+  readonly #byType = new Map<string, RuleState[]>();
+  readonly #anyType: RuleState[];
+  #now = -Infinity;
+
+  constructor(options: AlertEngineOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    if (!Array.isArray(options.rules)) throw new TypeError('options.rules must be an array of alert rules');
+    const maxGroups = positiveInteger(options.maxGroupsPerRule, 'options.maxGroupsPerRule', DEFAULT_MAX_GROUPS_PER_RULE);
+    const maxIds = positiveInteger(options.maxRecordIdsPerAlert, 'options.maxRecordIdsPerAlert', DEFAULT_MAX_RECORD_IDS_PER_ALERT);
+    const rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules);
+    const names = new Set<string>();
+    for (const r of rules) {
+      if (names.has(r.name)) throw new RangeError(`options.rules has two rules named "${r.name}"`);
+      names.add(r.name);
+    }
+    this.#states = rules.map((rule): RuleState => {
+      const kind = rule.condition.kind;
+      if (kind === 'count') return new CountRuleState(rule, maxGroups, maxIds);
+      if (kind === 'distinct') return new DistinctRuleState(rule, maxGroups, maxIds);
+      return new SequenceRuleState(rule, maxGroups, maxIds);
+    });
+    // Index by record type, keeping rule order within each list.
+    this.#anyType = this.#states.filter((s) => s.rule.match.types === undefined);
+    const types = new Set(this.#states.flatMap((s) => [...(s.rule.match.types ?? [])]));
+    for (const type of types) this.#byType.set(type, this.#states.filter((s) => s.rule.match.types === undefined || s.rule.match.types.has(type)));
+  }
+
+  /** Names of the active rules, in order. */
+  get ruleNames(): string[] {
+    return this.#states.map((s) => s.rule.name);
+  }
+
+  /** Groups evicted so far because a rule held `maxGroupsPerRule` (a metric). */
+  get evictedGroups(): number {
+    let n = 0;
+    for (const s of this.#states) n += s.evicted;
+    return n;
+  }
+
+  /**
+   * Evaluate one sealed record, in emit order, and return the alerts it
+   * raises (usually none: a shared empty array). Records of type `alert`
+   * are ignored so that alerts never raise alerts. The clock is the largest
+   * record `time` seen so far: a record dated earlier counts as of now.
+   *
+   * @example
+   * const alerts = engine.evaluate(sealed.record); // [] or [{ rule: 'failed_logins', group: { 'actor.id': 'alice' }, count: 5, … }]
+   */
+  evaluate(record: AlertableRecord): readonly AlertEvent[] {
+    const type = record.type;
+    if (type === ALERT_RECORD_TYPE) return NO_ALERTS;
+    const states = this.#byType.get(type) ?? this.#anyType;
+    if (states.length === 0) return NO_ALERTS;
+    let now = NaN; // parsed only when a rule matches: it costs more than most matches
+    let out: AlertEvent[] | undefined;
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
+      if (!s.rule.match.test(record)) continue;
+      if (now !== now) now = this.#advance(record.time);
+      const alert = s.evaluate(record, now);
+      if (alert !== undefined) (out ??= []).push(alert);
+    }
+    return out ?? NO_ALERTS;
+  }
+
+  /** Move the clock to the record's time (µs) unless that is earlier; the clock. */
+  #advance(time: string): number {
+    const t = time.length > 3 ? Number(time.slice(0, -3)) : 0;
+    if (t > this.#now) this.#now = t;
+    return this.#now;
+  }
+
+  /**
+   * Counters for metrics and `stats()` endpoints.
+   *
+   * @example
+   * meter.createObservableCounter('otel_audit.alerts.groups_evicted').addCallback((r) => r.observe(engine.stats().evictedGroups));
+   */
+  stats(): AlertEngineStats {
+    const rules = this.#states.map((s) => ({ name: s.rule.name, groups: s.groups.size, evictedGroups: s.evicted, alerts: s.alerts }));
+    return {
+      groups: rules.reduce((n, r) => n + r.groups, 0),
+      evictedGroups: rules.reduce((n, r) => n + r.evictedGroups, 0),
+      alerts: rules.reduce((n, r) => n + r.alerts, 0),
+      rules,
+    };
+  }
+}

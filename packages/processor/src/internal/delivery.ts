@@ -1,0 +1,252 @@
+/**
+ * Delivery of sealed records and checkpoints to sinks (DESIGN §5): one
+ * ordered queue shared by every sink, a cursor per sink, one batch in flight
+ * per sink, a full batch sent at once and a partial one after the flush
+ * interval, retries with capped exponential backoff and jitter on failure
+ * (the same items again: sinks are idempotent on record id). An item leaves
+ * the queue when every sink has committed it; receipts resolve when the
+ * primary sink (the first) has.
+ */
+import type { AuditBatch, AuditSink, ReceiptCallbacks, SealedCheckpoint, SealedRecord } from '@otel-audit/core';
+import { AuditSinkError } from '../errors.js';
+import type { ProcessorMetrics } from './metrics.js';
+import type { QueuedRecord } from './queued-record.js';
+
+/** One queued item: a record (with its producer's receipt callbacks) or a checkpoint. */
+export interface QueueItem {
+  sealed: QueuedRecord | undefined;
+  checkpoint: SealedCheckpoint | undefined;
+  receipt: ReceiptCallbacks | undefined;
+}
+
+export interface DeliveryOptions {
+  sinks: readonly AuditSink[];
+  maxBatchSize: number;
+  flushIntervalMillis: number;
+  retryInitialMillis: number;
+  retryMaxMillis: number;
+  metrics: ProcessorMetrics;
+  /** Errors for the OpenTelemetry global error handler. */
+  onError: (error: Error) => void;
+  /** Called after items left the queue (room was made). */
+  onDrain: () => void;
+}
+
+interface SinkState {
+  readonly sink: AuditSink;
+  readonly name: string;
+  readonly primary: boolean;
+  /** Absolute index of the next item to send. */
+  cursor: number;
+  inFlight: boolean;
+  failures: number;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+interface FlushWaiter {
+  target: number;
+  resolve: () => void;
+}
+
+/** The delivery engine of one processor. */
+export class Delivery {
+  readonly #o: DeliveryOptions;
+  readonly #sinks: SinkState[];
+  /** Items; `#items[i]` has absolute index `#base + i`. Trimmed slots are undefined until compaction. */
+  #items: (QueueItem | undefined)[] = [];
+  #base = 0;
+  /** Absolute index up to which every sink has committed. */
+  #committed = 0;
+  /** Everything below this absolute index is to be sent without waiting for a full batch. */
+  #flushTarget = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #waiters: FlushWaiter[] = [];
+  #closed = false;
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    this.#flushTarget = Math.max(this.#flushTarget, this.end);
+    this.#pumpAll();
+  };
+
+  constructor(options: DeliveryOptions) {
+    this.#o = options;
+    this.#sinks = options.sinks.map((sink, i) => ({
+      sink,
+      name: typeof sink.name === 'string' && sink.name !== '' ? sink.name : `sink${i}`,
+      primary: i === 0,
+      cursor: 0,
+      inFlight: false,
+      failures: 0,
+      retryTimer: undefined,
+    }));
+  }
+
+  /** Absolute index after the last item. */
+  get end(): number {
+    return this.#base + this.#items.length;
+  }
+
+  /** Items not yet committed by every sink. */
+  get depth(): number {
+    return this.end - this.#committed;
+  }
+
+  /** Whether the primary sink's last append failed (and it is backing off). */
+  get primaryFailing(): boolean {
+    return this.#sinks[0]!.failures > 0;
+  }
+
+  /** Queue one item; sends at once when a sink has a full batch. */
+  push(item: QueueItem): void {
+    this.#items.push(item);
+    const end = this.end;
+    const size = this.#o.maxBatchSize;
+    for (let i = 0; i < this.#sinks.length; i++) {
+      const s = this.#sinks[i]!;
+      if (end - s.cursor >= size) this.#pump(s);
+    }
+    if (this.#timer === undefined && !this.#closed) {
+      this.#timer = setTimeout(this.#onTimer, this.#o.flushIntervalMillis);
+      this.#timer.unref();
+    }
+  }
+
+  /** Resolves when every item queued before the call is committed by every sink. */
+  flush(): Promise<void> {
+    const target = this.end;
+    if (this.#committed >= target) return Promise.resolve();
+    this.#flushTarget = Math.max(this.#flushTarget, target);
+    const p = new Promise<void>((resolve) => this.#waiters.push({ target, resolve }));
+    this.#pumpAll();
+    return p;
+  }
+
+  /**
+   * Stop: no more timers; every receipt still pending is rejected with
+   * `reason`; sinks are shut down once each. Items not committed stay lost
+   * to this process (the caller reports how many).
+   */
+  async close(reason: Error): Promise<number> {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let lost = 0;
+    const primaryCursor = this.#sinks[0]!.cursor;
+    for (let i = Math.max(0, primaryCursor - this.#base); i < this.#items.length; i++) {
+      const item = this.#items[i];
+      if (item?.sealed !== undefined) {
+        lost++;
+        item.receipt?.reject(reason);
+      }
+    }
+    for (const s of this.#sinks) {
+      if (s.retryTimer !== undefined) clearTimeout(s.retryTimer);
+      s.retryTimer = undefined;
+    }
+    for (const w of this.#waiters.splice(0)) w.resolve();
+    for (const s of this.#sinks) {
+      try {
+        await s.sink.shutdown?.();
+      } catch (e) {
+        this.#o.onError(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+    return lost;
+  }
+
+  #pumpAll(): void {
+    for (let i = 0; i < this.#sinks.length; i++) this.#pump(this.#sinks[i]!);
+  }
+
+  #pump(s: SinkState): void {
+    if (s.inFlight || s.retryTimer !== undefined || this.#closed) return;
+    const end = this.end;
+    const unsent = end - s.cursor;
+    if (unsent === 0) return;
+    if (unsent < this.#o.maxBatchSize && this.#flushTarget <= s.cursor) return;
+    const records: SealedRecord[] = [];
+    const checkpoints: SealedCheckpoint[] = [];
+    let to = s.cursor;
+    while (to < end && records.length < this.#o.maxBatchSize) {
+      const item = this.#items[to - this.#base]!;
+      if (item.sealed !== undefined) records.push(item.sealed);
+      else if (item.checkpoint !== undefined) checkpoints.push(item.checkpoint);
+      to++;
+    }
+    // A checkpoint right after the batch's last record travels with it.
+    while (to < end && this.#items[to - this.#base]!.checkpoint !== undefined) checkpoints.push(this.#items[to++ - this.#base]!.checkpoint!);
+    const batch: AuditBatch = { records, checkpoints };
+    s.inFlight = true;
+    const started = performance.now();
+    let p: Promise<void>;
+    try {
+      p = Promise.resolve(s.sink.append(batch));
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      () => this.#committedBatch(s, to, records.length, started),
+      (e: unknown) => this.#failedBatch(s, e),
+    );
+  }
+
+  #committedBatch(s: SinkState, to: number, count: number, started: number): void {
+    const m = this.#o.metrics;
+    const attrs = m.sinkAttributes(s.name);
+    m.batchDuration.record(performance.now() - started, attrs);
+    m.committed.add(count, attrs);
+    const from = s.cursor;
+    s.cursor = to;
+    s.inFlight = false;
+    s.failures = 0;
+    if (s.primary) {
+      for (let i = from; i < to; i++) {
+        const item = this.#items[i - this.#base]!;
+        const cb = item.receipt;
+        if (cb !== undefined) {
+          item.receipt = undefined;
+          const r = item.sealed!;
+          cb.resolve({ id: r.id, stream: r.stream, seq: r.seq, hash: r.hash });
+        }
+      }
+    }
+    this.#advance();
+    this.#pump(s);
+  }
+
+  #failedBatch(s: SinkState, e: unknown): void {
+    s.inFlight = false;
+    s.failures++;
+    this.#o.metrics.sinkErrors.add(1, this.#o.metrics.sinkAttributes(s.name));
+    // One report per failure streak (and every 100th attempt), not one per retry.
+    if (s.failures === 1 || s.failures % 100 === 0) this.#o.onError(new AuditSinkError(s.name, s.failures, e));
+    if (this.#closed) return;
+    const exp = Math.min(this.#o.retryMaxMillis, this.#o.retryInitialMillis * 2 ** Math.min(s.failures - 1, 30));
+    const delay = exp / 2 + Math.random() * (exp / 2);
+    s.retryTimer = setTimeout(() => {
+      s.retryTimer = undefined;
+      this.#flushTarget = Math.max(this.#flushTarget, s.cursor + 1);
+      this.#pump(s);
+    }, delay);
+    s.retryTimer.unref();
+  }
+
+  #advance(): void {
+    let min = Infinity;
+    for (let i = 0; i < this.#sinks.length; i++) min = Math.min(min, this.#sinks[i]!.cursor);
+    if (min <= this.#committed) return;
+    for (let i = this.#committed - this.#base; i < min - this.#base; i++) this.#items[i] = undefined;
+    this.#committed = min;
+    const dead = min - this.#base;
+    if (dead > 4096 && dead * 2 > this.#items.length) {
+      this.#items.splice(0, dead);
+      this.#base = min;
+    }
+    if (this.#waiters.length > 0) {
+      const still: FlushWaiter[] = [];
+      for (const w of this.#waiters) (w.target <= min ? w.resolve() : still.push(w));
+      this.#waiters = still;
+    }
+    this.#o.onDrain();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Compiled redaction (DESIGN §4.5): name matchers built once at
+ * construction, the hook that core's normalisation calls for every member
+ * name of `details`/`old`/`new` (one walk for copy, validation and
+ * redaction), pointer redaction applied to the producer's event before
+ * normalisation, and name redaction of the LogRecord's other attributes so a
+ * secret reaches neither sink, body nor attributes.
+ */
+import { createHmac } from 'node:crypto';
+import { canonicalize, type JsonValue, type RedactionHook } from '@otel-audit/core';
+import { DEFAULT_REDACTION_PATTERNS, REDACTION_MASK, type RedactionOptions } from '../redaction.js';
+
+const POINTER_ROOTS = new Set(['details', 'old', 'new', 'actor', 'target', 'request', 'error']);
+const MIN_HMAC_KEY_BYTES = 16;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function parsePointer(pointer: unknown, index: number): string[] {
+  const name = `options.redaction.pointers[${index}]`;
+  if (typeof pointer !== 'string') throw new TypeError(`${name} must be a string; got ${typeof pointer}`);
+  if (!pointer.startsWith('/')) throw new RangeError(`${name} must be a JSON Pointer starting with "/"; got "${pointer}"`);
+  const tokens = pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (!POINTER_ROOTS.has(tokens[0]!)) {
+    throw new RangeError(`${name} "${pointer}" must start with one of /${[...POINTER_ROOTS].join(', /')}; identity and chain members cannot be redacted`);
+  }
+  if (tokens[0] === 'error' && tokens.length > 1) throw new RangeError(`${name} "${pointer}": /error is a string and has no members`);
+  return tokens;
+}
+
+/** The compiled redactor. */
+export class Redactor {
+  /** The hook given to core's normalisation. */
+  readonly hook: RedactionHook;
+  readonly #nameRegex: RegExp | undefined;
+  readonly #regexps: RegExp[];
+  readonly #pointers: { text: string; tokens: string[] }[];
+  readonly #replace: (value: unknown) => string;
+  /** Set while re-normalising an already redacted event, so nothing is replaced twice. */
+  bypass = false;
+
+  constructor(options: RedactionOptions | undefined) {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('options.redaction must be an object');
+    const mode = options?.mode ?? 'mask';
+    if (mode !== 'mask' && mode !== 'hmac') throw new RangeError(`options.redaction.mode must be "mask" or "hmac"; got ${JSON.stringify(mode)}`);
+    const strings: string[] = options?.defaultPatterns === false ? [] : [...DEFAULT_REDACTION_PATTERNS];
+    this.#regexps = [];
+    const patterns = options?.patterns ?? [];
+    if (!Array.isArray(patterns)) throw new TypeError('options.redaction.patterns must be an array of strings or RegExps');
+    patterns.forEach((p: unknown, i) => {
+      if (typeof p === 'string' && p !== '') strings.push(p);
+      // Without g/y a RegExp keeps no lastIndex state between tests.
+      else if (p instanceof RegExp) this.#regexps.push(new RegExp(p.source, p.flags.replace(/[gy]/g, '')));
+      else throw new TypeError(`options.redaction.patterns[${i}] must be a non-empty string or a RegExp`);
+    });
+    this.#nameRegex = strings.length > 0 ? new RegExp(strings.map(escapeRegExp).join('|'), 'i') : undefined;
+    const pointers = options?.pointers ?? [];
+    if (!Array.isArray(pointers)) throw new TypeError('options.redaction.pointers must be an array of JSON Pointers');
+    this.#pointers = pointers.map((p: unknown, i) => ({ text: p as string, tokens: parsePointer(p, i) }));
+
+    if (mode === 'hmac') {
+      const key = options?.hmacKey;
+      if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+        throw new TypeError('options.redaction.hmacKey must be a string or Uint8Array in hmac mode (set it from a secret, e.g. AUDIT_REDACT_KEY)');
+      }
+      const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+      if (bytes.length < MIN_HMAC_KEY_BYTES) throw new RangeError(`options.redaction.hmacKey must be at least ${MIN_HMAC_KEY_BYTES} bytes; use a random secret`);
+      // The key lives only in this closure: never on an enumerable property, never logged.
+      this.#replace = (value) => `hmac-sha256:${createHmac('sha256', bytes).update(typeof value === 'string' ? value : canonicalize(value)).digest('hex')}`;
+    } else {
+      this.#replace = () => REDACTION_MASK;
+    }
+    const self = this;
+    this.hook = {
+      matchName: (name) => !self.bypass && self.matchName(name),
+      replace: (value: JsonValue) => self.#replace(value),
+    };
+  }
+
+  /** Whether a member or attribute called `name` is redacted. */
+  matchName(name: string): boolean {
+    if (this.#nameRegex !== undefined && this.#nameRegex.test(name)) return true;
+    for (let i = 0; i < this.#regexps.length; i++) if (this.#regexps[i]!.test(name)) return true;
+    return false;
+  }
+
+  /** True when pointers are configured (so the per-record pass is skipped otherwise). */
+  get hasPointers(): boolean {
+    return this.#pointers.length > 0;
+  }
+
+  /**
+   * Replace the values at the configured pointers in `event` (a fresh
+   * top-level object owned by the processor), copying the producer's
+   * containers on the way instead of writing into them. Adds what it replaced
+   * to `event.redacted`.
+   */
+  applyPointers(event: Record<string, unknown>): void {
+    let replaced: string[] | undefined;
+    for (const { text, tokens } of this.#pointers) {
+      let parent: Record<string, unknown> | unknown[] = event;
+      let ok = true;
+      for (let i = 0; i < tokens.length - 1; i++) {
+        const token = tokens[i]!;
+        const child: unknown = (parent as Record<string, unknown>)[token];
+        if (typeof child !== 'object' || child === null || !Object.hasOwn(parent, token)) {
+          ok = false;
+          break;
+        }
+        const copy: Record<string, unknown> | unknown[] = Array.isArray(child) ? child.slice() : { ...(child as Record<string, unknown>) };
+        (parent as Record<string, unknown>)[token] = copy;
+        parent = copy;
+      }
+      const last = tokens[tokens.length - 1]!;
+      if (!ok || !Object.hasOwn(parent, last)) continue;
+      const value: unknown = (parent as Record<string, unknown>)[last];
+      if (value === null || value === undefined) continue;
+      let replacement: string;
+      try {
+        replacement = this.#replace(value);
+      } catch {
+        continue; // not JSON: normalisation will reject the record and say why
+      }
+      (parent as Record<string, unknown>)[last] = replacement;
+      (replaced ??= []).push(text);
+    }
+    if (replaced !== undefined) {
+      const given = event.redacted;
+      event.redacted = Array.isArray(given) ? [...given, ...replaced] : replaced;
+    }
+  }
+
+  /** The replacement of an attribute value whose key matched. */
+  replaceValue(value: unknown): string {
+    try {
+      return this.#replace(value);
+    } catch {
+      return REDACTION_MASK;
+    }
+  }
+}

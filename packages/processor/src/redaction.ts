@@ -1,0 +1,37 @@
+/**
+ * Redaction options and the default field-name patterns of DESIGN §4.5.
+ * The compiled form lives in `internal/redactor.ts`.
+ */
+
+/** Field-name patterns redacted by default: case-insensitive substrings (§4.5). */
+export const DEFAULT_REDACTION_PATTERNS: readonly string[] = Object.freeze([
+  'password', 'passwd', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'cookie', 'private_key', 'credit_card', 'ssn',
+]);
+
+/** How a redacted value is replaced. */
+export type RedactionMode = 'mask' | 'hmac';
+
+/** The value that replaces a secret in `mask` mode. */
+export const REDACTION_MASK = '[REDACTED]';
+
+/**
+ * Redaction settings of an {@link AuditLogRecordProcessor}.
+ *
+ * @example
+ * const redaction: RedactionOptions = { mode: 'hmac', hmacKey: process.env.AUDIT_REDACT_KEY, patterns: ['iban', /^x-.*-key$/i], pointers: ['/actor/ip'] };
+ */
+export interface RedactionOptions {
+  /** `mask` (default) writes `[REDACTED]`; `hmac` writes `hmac-sha256:<hex>` keyed by `hmacKey`. */
+  mode?: RedactionMode;
+  /** The HMAC key (required in `hmac` mode, at least 16 bytes). Never logged. */
+  hmacKey?: string | Uint8Array;
+  /** Extra name patterns: strings are case-insensitive substrings, RegExps are tested as given. */
+  patterns?: readonly (string | RegExp)[];
+  /** Include {@link DEFAULT_REDACTION_PATTERNS}. Default true. */
+  defaultPatterns?: boolean;
+  /**
+   * JSON Pointers (RFC 6901) of values to redact whatever their name, under
+   * `/details`, `/old`, `/new`, `/actor`, `/target`, `/request` or `/error`.
+   */
+  pointers?: readonly string[];
+}

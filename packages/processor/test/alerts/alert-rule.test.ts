@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { AuditError } from '@otel-audit/core';
+import { compileRules, type AlertRuleConfig } from '../../src/alerts/alert-rule.js';
+import { AlertConfigError } from '../../src/alerts/errors.js';
+import { parseDuration } from '../../src/alerts/duration.js';
+import { compileMatch, MAX_MATCHED_CHARS } from '../../src/alerts/record-matcher.js';
+import { rec } from './helpers.js';
+
+const base: AlertRuleConfig = { name: 'r', match: { type: 'auth' }, group_by: ['actor.id'], window: '5m', condition: 'count >= 3' };
+
+function configError(rules: unknown, path = 'processors.alerts.rules'): AlertConfigError {
+  try {
+    compileRules(rules, { path });
+  } catch (e) {
+    expect(e).toBeInstanceOf(AlertConfigError);
+    expect(e).toBeInstanceOf(AuditError);
+    expect((e as AlertConfigError).code).toBe('AUDIT_CONFIG_INVALID');
+    return e as AlertConfigError;
+  }
+  throw new Error('expected compileRules to throw');
+}
+
+describe('parseDuration', () => {
+  it('reads units and sums', () => {
+    expect(parseDuration('250ms')).toBe(250);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+  });
+  it('refuses bare numbers, spaces, unknown units and more than 7 days', () => {
+    for (const bad of [300, '5', '5 m', '5min', '-5m', '', '8d', null]) expect(() => parseDuration(bad, 'x.window')).toThrow(AlertConfigError);
+    expect(() => parseDuration(300, 'x.window')).toThrow(/x\.window: a bare number has no unit \(got 300\); write a duration such as "30s"/);
+  });
+});
+
+describe('compileRules validation', () => {
+  it('compiles a valid rule with defaults', () => {
+    const [r] = compileRules([{ name: 'x', condition: 'count > 4' }]);
+    expect(r!.condition).toEqual({ kind: 'count', count: 5 });
+    expect(r!.conditionText).toBe('count >= 5');
+    expect(r!.windowMillis).toBe(300_000);
+    expect(r!.cooldownMillis).toBe(0);
+    expect(r!.severity).toBe('warning');
+    expect(r!.description).toBe('count >= 5 within 5m');
+  });
+
+  it.each([
+    ['not a list', { rules: {} }, 'processors.alerts.rules', /not a list of rules/],
+    ['unknown rule key with suggestion', [{ ...base, windw: '5m' }], 'processors.alerts.rules[0].windw', /did you mean "window"/],
+    ['bad name', [{ ...base, name: 'Failed Logins' }], 'processors.alerts.rules[0].name', /not a rule name \(got "Failed Logins"\); write lowercase letters/],
+    ['duplicate name', [base, base], 'processors.alerts.rules[1].name', /already defined/],
+    ['bad window', [{ ...base, window: '5 minutes' }], 'processors.alerts.rules[0].window', /not a duration \(got "5 minutes"\)/],
+    ['zero window', [{ ...base, window: '0s' }], 'processors.alerts.rules[0].window', /empty window/],
+    ['bad cooldown', [{ ...base, cooldown: 60 }], 'processors.alerts.rules[0].cooldown', /bare number/],
+    ['bad severity', [{ ...base, severity: 'high' }], 'processors.alerts.rules[0].severity', /write warning or critical/],
+    ['missing condition', [{ name: 'x' }], 'processors.alerts.rules[0].condition', /missing/],
+    ['unparsable condition', [{ ...base, condition: 'count = 3' }], 'processors.alerts.rules[0].condition', /not a condition \(got "count = 3"\); write "count >= 5"/],
+    ['zero threshold', [{ ...base, condition: { count: 0 } }], 'processors.alerts.rules[0].condition.count', /whole number from 1/],
+    ['distinct on unknown field', [{ ...base, condition: 'distinct(actor.address) >= 3' }], 'processors.alerts.rules[0].condition.distinct', /did you mean "address"|has the members/],
+    ['unknown member in match', [{ ...base, match: { acter: 'x' } }], 'processors.alerts.rules[0].match.acter', /did you mean "actor"/],
+    ['scalar member with a path', [{ ...base, match: { 'outcome.x': 'y' } }], 'processors.alerts.rules[0].match.outcome.x', /has no members/],
+    ['unknown operator', [{ ...base, match: { action: { glb: 'x*' } } }], 'processors.alerts.rules[0].match.action.glb', /did you mean "glob"/],
+    ['object as constant', [{ ...base, match: { action: { equals: { a: 1 } } } }], 'processors.alerts.rules[0].match.action.equals', /not a constant/],
+    ['bad group_by field', [{ ...base, group_by: ['actor.name'] }], 'processors.alerts.rules[0].group_by[0]', /actor" has the members id, type, ip, user_agent/],
+    ['one-step sequence', [{ ...base, condition: { sequence: [{ match: { outcome: 'failure' } }] } }], 'processors.alerts.rules[0].condition.sequence', /at least two steps/],
+    ['sequence too long', [{ ...base, condition: { sequence: [{ count: 60 }, { count: 10 }] } }], 'processors.alerts.rules[0].condition.sequence', /more than 64/],
+    ['over-long in list', [{ ...base, match: { action: new Array(1001).fill('x') } }], 'processors.alerts.rules[0].match.action', /more than 1000 entries \(got a list of 1001 items\)/],
+    ['too many group_by fields', [{ ...base, group_by: ['actor.id', 'actor.ip', 'actor.type', 'actor.user_agent', 'target.id', 'target.type', 'target.name', 'request.id', 'request.method'] }], 'processors.alerts.rules[0].group_by', /more than 8 fields/],
+    ['bad outside_hours', [{ ...base, match: { time: { outside_hours: { from: '8am', to: '18:00' } } } }], 'processors.alerts.rules[0].match.time.outside_hours.from', /"HH:MM"/],
+  ])('%s: names the key path, the value and the fix', (_name, rules, path, message) => {
+    const e = configError(rules);
+    expect(e.path).toBe(path);
+    expect(e.message).toMatch(message);
+    expect(e.message.startsWith(`${path}: `)).toBe(true);
+    expect(e.fix.length).toBeGreaterThan(5);
+  });
+
+  it('refuses catastrophic and over-long regular expressions', () => {
+    for (const pattern of ['(a+)+$', '(x*)*y', '(ab{1,})*', '(a|b)\\1']) {
+      const e = configError([{ ...base, match: { 'details.q': { regex: pattern } } }]);
+      expect(e.path).toBe('processors.alerts.rules[0].match.details.q.regex');
+      expect(e.message).toMatch(/backtrack/);
+    }
+    const long = configError([{ ...base, match: { 'details.q': { regex: 'a'.repeat(257) } } }]);
+    expect(long.message).toMatch(/longer than 256/);
+    expect(configError([{ ...base, match: { 'details.q': { regex: '(' } } }]).message).toMatch(/not a valid regular expression/);
+  });
+
+  it('checks disabled rules but leaves them out', () => {
+    expect(compileRules([{ ...base, enabled: false }])).toEqual([]);
+    expect(() => compileRules([{ ...base, enabled: false, window: 'x' }])).toThrow(AlertConfigError);
+  });
+});
+
+describe('compileMatch', () => {
+  const r = rec({
+    type: 'crud', action: 'export', outcome: 'success',
+    actor: { id: 'u1', ip: '10.0.0.1' }, target: { type: 'Customer', id: 'u1' },
+    details: { export: { rows: 1500, format: 'CSV' }, items: ['a', 'b'], note: null },
+  }, 0);
+
+  it.each([
+    [{ type: 'crud' }, true],
+    [{ type: 'auth' }, false],
+    [{ action: ['view', 'export'] }, true],
+    [{ action: { in: ['view'] } }, false],
+    [{ 'target.type': { glob: 'cust*' } }, false],
+    [{ 'target.type': { glob: 'cust*', ignore_case: true } }, true],
+    [{ 'target.type': { equals: 'customer', ignore_case: true } }, true],
+    [{ 'details.export.format': { regex: '^(csv|json)$', ignore_case: true } }, true],
+    [{ 'details.export.rows': { gt: 1000, lte: 1500 } }, true],
+    [{ 'details.export.rows': { gt: 1500 } }, false],
+    [{ 'details.export.rows': { regex: '^15' } }, true],
+    [{ 'details.items.1': 'b' }, true],
+    [{ 'details.note': null }, true],
+    [{ 'details.missing': { exists: false } }, true],
+    [{ 'details.constructor': { exists: true } }, false],
+    [{ 'actor.id': { equals_field: 'target.id' } }, true],
+    [{ 'actor.ip': { equals_field: 'target.id' } }, false],
+    [{ outcome: { not: ['failure', 'error'] } }, true],
+    [{ type: 'crud', action: 'view' }, false],
+  ] as const)('%j → %s', (match, expected) => {
+    expect(compileMatch(match).test(r)).toBe(expected);
+  });
+
+  it('ORs a list of maps and pins record types for indexing', () => {
+    const m = compileMatch([{ type: 'auth', action: 'login' }, { type: ['admin', 'crud'] }]);
+    expect(m.test(r)).toBe(true);
+    expect([...m.types!].sort()).toEqual(['admin', 'auth', 'crud']);
+    expect(compileMatch([{ type: 'auth' }, { action: 'x' }]).types).toBeUndefined();
+  });
+
+  it('tests only the first MAX_MATCHED_CHARS characters of a value', () => {
+    const m = compileMatch({ 'details.s': { regex: 'tail$' } });
+    expect(m.test(rec({ type: 'x', action: 'y', details: { s: 'a'.repeat(10) + 'tail' } }, 0))).toBe(true);
+    expect(m.test(rec({ type: 'x', action: 'y', details: { s: 'a'.repeat(MAX_MATCHED_CHARS) + 'tail' } }, 0))).toBe(false);
+  });
+
+  it('outside_hours uses the offset and working days', () => {
+    // T0 is Monday 2026-01-05 00:00 UTC.
+    const m = compileMatch({ time: { outside_hours: { from: '08:00', to: '18:00', utc_offset: '+02:00', days: [1, 2, 3, 4, 5] } } });
+    const at = (hours: number) => rec({ type: 'admin', action: 'update' }, hours * 3600);
+    expect(m.test(at(5.99))).toBe(true); // 07:59 local
+    expect(m.test(at(6))).toBe(false); // 08:00 local
+    expect(m.test(at(15.99))).toBe(false); // 17:59 local
+    expect(m.test(at(16))).toBe(true); // 18:00 local
+    expect(m.test(at(24 * 5 + 10))).toBe(true); // Saturday 12:00 local
+    const night = compileMatch({ time: { outside_hours: { from: '22:00', to: '06:00' } } });
+    expect(night.test(at(23))).toBe(false);
+    expect(night.test(at(12))).toBe(true);
+  });
+});

@@ -1,0 +1,103 @@
+import { createHmac } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { requestReceipt } from '@otel-audit/core';
+import { AuditLogRecordProcessor, DEFAULT_REDACTION_PATTERNS, InMemoryAuditSink, REDACTION_MASK, type RedactionOptions } from '../src/index.js';
+import { Redactor } from '../src/internal/redactor.js';
+import { KEYS, verifySink } from './helpers.js';
+
+const SECRET = 'S3cr3t-Hunter2-Value';
+const HMAC_KEY = 'k'.repeat(32);
+const hmac = (v: string) => `hmac-sha256:${createHmac('sha256', HMAC_KEY).update(v).digest('hex')}`;
+
+const providers: LoggerProvider[] = [];
+afterEach(async () => {
+  await Promise.all(providers.splice(0).map((p) => p.shutdown()));
+});
+
+async function run(redaction: RedactionOptions) {
+  const sink = new InMemoryAuditSink();
+  const exporter = new InMemoryLogRecordExporter();
+  const processor = new AuditLogRecordProcessor({ stream: 'r/1', sinks: [sink], signerKey: KEYS.signerKey, flushIntervalMillis: 10, redaction });
+  const provider = new LoggerProvider({ processors: [processor, new SimpleLogRecordProcessor({ exporter })] });
+  providers.push(provider);
+  await processor.ready();
+  const body = {
+    type: 'crud',
+    action: 'update',
+    actor: { id: 'alice', ip: '203.0.113.9' },
+    details: { user: { name: 'bob', Password: SECRET, nested: [{ apiToken: SECRET }] }, note: 'ok', cardNumber: SECRET },
+    old: { credentials: { client_secret: SECRET } },
+    new: { authorization: `Bearer ${SECRET}`, plan: 'pro' },
+  };
+  const receipt = requestReceipt(body);
+  provider.getLogger('otel-audit').emit({ body, attributes: { 'http.request.header.authorization': SECRET, 'client.address': '203.0.113.9', session_cookie: SECRET } });
+  await receipt;
+  await processor.forceFlush();
+  const out = exporter.getFinishedLogRecords().at(-1)!;
+  const stored = sink.records.at(-1)!;
+  return { sink, out, stored, everything: JSON.stringify({ records: sink.records, body: out.body, attributes: out.attributes }) };
+}
+
+describe('redaction (DESIGN §4.5)', () => {
+  it('mask: nested secrets in details/old/new, configured patterns and pointers are replaced and listed; the secret reaches no sink, body or attribute', async () => {
+    const { sink, out, stored, everything } = await run({ patterns: [/card/i], pointers: ['/actor/ip'] });
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain('203.0.113.9');
+    expect(stored.record.details).toEqual({ cardNumber: REDACTION_MASK, note: 'ok', user: { Password: REDACTION_MASK, name: 'bob', nested: [{ apiToken: REDACTION_MASK }] } });
+    expect(stored.record.old).toEqual({ credentials: { client_secret: REDACTION_MASK } });
+    expect(stored.record.new).toEqual({ authorization: REDACTION_MASK, plan: 'pro' });
+    expect(stored.record.actor).toEqual({ id: 'alice', ip: REDACTION_MASK });
+    expect(stored.record.redacted).toEqual([
+      '/actor/ip', '/details/cardNumber', '/details/user/Password', '/details/user/nested/0/apiToken', '/new/authorization', '/old/credentials/client_secret',
+    ]);
+    expect(out.body).toBe(stored.canonical);
+    expect(out.attributes['client.address']).toBe(REDACTION_MASK);
+    expect(out.attributes['http.request.header.authorization']).toBe(REDACTION_MASK);
+    expect(out.attributes['session_cookie']).toBe(REDACTION_MASK);
+    expect(verifySink(sink).ok).toBe(true);
+  });
+
+  it('hmac: values become hmac-sha256:<hex> keyed by the configured key, so an investigator holding a value can check it', async () => {
+    const { stored, everything } = await run({ mode: 'hmac', hmacKey: HMAC_KEY, patterns: [/card/i], pointers: ['/actor/ip'] });
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain(HMAC_KEY);
+    const d = stored.record.details as { user: { Password: string } };
+    expect(d.user.Password).toBe(hmac(SECRET));
+    expect((stored.record.new as { authorization: string }).authorization).toBe(hmac(`Bearer ${SECRET}`));
+    expect(stored.record.actor!.ip).toBe(hmac('203.0.113.9'));
+    // a non-string value is keyed over its canonical JSON
+    const r = new Redactor({ mode: 'hmac', hmacKey: HMAC_KEY });
+    expect(r.hook.replace({ b: 1, a: [2] })).toBe(hmac('{"a":[2],"b":1}'));
+  });
+
+  it('compiles the default patterns: case-insensitive substrings; disabled on request', () => {
+    const r = new Redactor(undefined);
+    for (const p of DEFAULT_REDACTION_PATTERNS) expect(r.matchName(`x_${p.toUpperCase()}_y`)).toBe(true);
+    expect(r.matchName('username')).toBe(false);
+    const none = new Redactor({ defaultPatterns: false, patterns: ['iban'] });
+    expect(none.matchName('password')).toBe(false);
+    expect(none.matchName('IBAN_number')).toBe(true);
+    const g = new Redactor({ defaultPatterns: false, patterns: [/^k/g] });
+    expect([g.matchName('key'), g.matchName('key'), g.matchName('key')]).toEqual([true, true, true]); // no lastIndex state
+  });
+
+  it('refuses bad configuration with the option named', () => {
+    expect(() => new Redactor({ mode: 'rot13' as never })).toThrow(/options.redaction.mode/);
+    expect(() => new Redactor({ mode: 'hmac', hmacKey: 'short' })).toThrow(/at least 16 bytes/);
+    expect(() => new Redactor({ patterns: [42 as never] })).toThrow(/patterns\[0\]/);
+    expect(() => new Redactor({ pointers: ['details/x'] })).toThrow(/pointers\[0\]/);
+    expect(() => new Redactor({ pointers: ['/seq'] })).toThrow(/cannot be redacted/);
+    expect(() => new Redactor({ pointers: ['/error/x'] })).toThrow(/no members/);
+  });
+
+  it('pointer redaction copies the producer containers instead of writing into them', () => {
+    const r = new Redactor({ pointers: ['/details/a/b', '/details/list/1', '/details/missing/x'] });
+    const details = { a: { b: 'secret', c: 1 }, list: ['x', 'y'] };
+    const event: Record<string, unknown> = { details };
+    r.applyPointers(event);
+    expect(event.details).toEqual({ a: { b: REDACTION_MASK, c: 1 }, list: ['x', REDACTION_MASK] });
+    expect(details).toEqual({ a: { b: 'secret', c: 1 }, list: ['x', 'y'] });
+    expect(event.redacted).toEqual(['/details/a/b', '/details/list/1']);
+  });
+});
