@@ -233,6 +233,10 @@ export class Verifier {
         this.#find(this.#state('(unknown)'), { code: 'malformed', message: 'record text is not JSON' });
         return;
       }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        this.#find(this.#state('(unknown)'), { code: 'malformed', message: 'record text is not a JSON object' });
+        return;
+      }
     } else if (typeof record !== 'object' || record === null) {
       throw new TypeError(`record must be an object or a JSON string; got ${record === null ? 'null' : typeof record}`);
     }

@@ -40,3 +40,34 @@ export {
   METRIC_CHECKPOINTS,
   METRIC_SINK_ERRORS,
 } from './semconv.js';
+
+// Alerts (DESIGN §9): rules engine, built-in rules, notifiers and the onSealed hook.
+export { AlertEngine, DEFAULT_MAX_GROUPS_PER_RULE, DEFAULT_MAX_RECORD_IDS_PER_ALERT } from './alerts/alert-engine.js';
+export type { AlertEngineOptions, AlertEngineStats, AlertRuleStats } from './alerts/alert-engine.js';
+export { compileRules, MAX_ALERT_THRESHOLD, MAX_SEQUENCE_RECORDS, MAX_GROUP_BY_FIELDS, MAX_ALERT_RULES } from './alerts/alert-rule.js';
+export type {
+  AlertRuleConfig,
+  AlertConditionConfig,
+  SequenceStepConfig,
+  AlertSeverity,
+  CompiledAlertRule,
+  CompiledCondition,
+  CompileRulesOptions,
+} from './alerts/alert-rule.js';
+export type { MatchSpec, MatchConfig, FieldCondition, MatchOperators, MatchScalar, OutsideHoursConfig } from './alerts/record-matcher.js';
+export { parseDuration } from './alerts/duration.js';
+export { builtinAlertRules, BUILTIN_ALERT_RULE_NAMES, DEFAULT_FAILED_LOGINS } from './alerts/builtin-rules.js';
+export type { BuiltinAlertOptions, BuiltinThresholdOptions } from './alerts/builtin-rules.js';
+export { alertRecordEvent, ALERT_RECORD_TYPE } from './alerts/alert-event.js';
+export type { AlertEvent } from './alerts/alert-event.js';
+export { createAlertHook, alertNotifyFailureEvent, ACTION_ALERT_NOTIFY_FAILED } from './alerts/alert-hook.js';
+export type { AlertHookOptions } from './alerts/alert-hook.js';
+export { AlertDispatcher } from './alerts/alert-dispatcher.js';
+export type { AlertDispatcherOptions } from './alerts/alert-dispatcher.js';
+export type { AlertNotifier } from './alerts/alert-notifier.js';
+export { WebhookNotifier, signWebhookBody, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './alerts/webhook-notifier.js';
+export type { WebhookNotifierOptions } from './alerts/webhook-notifier.js';
+export { ConsoleNotifier, formatAlertLine } from './alerts/console-notifier.js';
+export type { ConsoleNotifierOptions } from './alerts/console-notifier.js';
+export { CallbackNotifier } from './alerts/callback-notifier.js';
+export { AlertConfigError, AlertNotifyError } from './alerts/errors.js';

@@ -1,0 +1,97 @@
+/**
+ * Retention archives (DESIGN §6): a whole per-stream prefix of the log,
+ * stored in `audit_log_archives` as gzip of NDJSON lines
+ * `{ record, checksum }`, with its SHA-256, first and last seq, the Merkle
+ * compact range at its start and at the cut, and the signed checkpoint at
+ * the cut. `verifyArchive` checks one on its own: the SHA-256, then every
+ * record from the start range up to the cut, against the checkpoint — so an
+ * archive moved off the database can still prove its contents.
+ */
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { Verifier, type CompactRangeState, type Finding, type HashAlgorithm, type Keyring, type VerificationReport } from '@otel-audit/core';
+
+/** An archive's description (without its data). */
+export interface ArchiveInfo {
+  archiveId: number;
+  stream: string;
+  alg: HashAlgorithm;
+  firstSeq: number;
+  lastSeq: number;
+  records: number;
+  /** Unix nanoseconds of the first and last record. */
+  firstTimeUnixNano: bigint;
+  lastTimeUnixNano: bigint;
+  /** `prev` of the first record. */
+  prev: string;
+  /** Checksum of the last record. */
+  lastChecksum: string;
+  /** Compact range over [0, firstSeq). */
+  startCompactRange: CompactRangeState;
+  /** Compact range over [0, lastSeq + 1): the cut. */
+  compactRange: CompactRangeState;
+  /** The signed checkpoint at size lastSeq + 1. */
+  checkpoint: string;
+  /** Lowercase hex SHA-256 of `data` as stored. */
+  sha256: string;
+  /** Set when the archive's rows were purged from the log. */
+  purged: boolean;
+}
+
+/** An archive with its data: gzip of NDJSON `{ record, checksum }` lines. */
+export interface AuditArchive extends ArchiveInfo {
+  data: Buffer;
+}
+
+function finding(stream: string, code: Finding['code'], message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: 'error', stream, message, ...extra };
+}
+
+/**
+ * Verify an archive on its own against `keyring`.
+ *
+ * @example
+ * const archive = store.readArchive(store.archives()[0].archiveId);
+ * const report = verifyArchive(archive, keyring);
+ */
+export function verifyArchive(archive: AuditArchive, keyring?: Keyring): VerificationReport {
+  if (typeof archive !== 'object' || archive === null || !Buffer.isBuffer(archive.data)) throw new TypeError('archive must be an AuditArchive (see SqliteAuditStore.readArchive)');
+  const extra: Finding[] = [];
+  const actual = createHash('sha256').update(archive.data).digest('hex');
+  if (actual !== archive.sha256) extra.push(finding(archive.stream, 'hash_mismatch', 'the archive data does not match its SHA-256', { expected: archive.sha256, actual }));
+  const v = new Verifier(keyring ? { keyring } : {});
+  v.addCheckpoint(archive.checkpoint);
+  if (archive.firstSeq > 0) v.startStream(archive.stream, { alg: archive.alg, prev: archive.prev, compactRange: archive.startCompactRange });
+  let text = '';
+  try {
+    text = gunzipSync(archive.data).toString('utf8');
+  } catch (e) {
+    extra.push(finding(archive.stream, 'malformed', `the archive data is not gzip: ${(e as Error).message}`));
+  }
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let item: { record?: unknown; checksum?: unknown } | undefined;
+    try {
+      item = JSON.parse(line);
+    } catch {
+      extra.push(finding(archive.stream, 'malformed', 'an archive line is not JSON'));
+      continue;
+    }
+    const rec = item?.record;
+    v.addRecord(typeof rec === 'object' && rec !== null && !Array.isArray(rec) ? rec : {}, typeof item?.checksum === 'string' ? item.checksum : undefined);
+  }
+  const report = v.finish();
+  let s = report.streams.find((x) => x.stream === archive.stream);
+  if (s === undefined && extra.length > 0) {
+    s = { stream: archive.stream, alg: archive.alg, records: 0, firstSeq: undefined, lastSeq: undefined, duplicatesIgnored: 0, checkpoints: { seen: 0, verified: 0, lastVerifiedSize: 0, mismatched: 0, unchecked: 0 }, findings: [], findingsOmitted: 0, errors: 0, warnings: 0 };
+    report.streams.push(s);
+  }
+  if (s !== undefined && (s.firstSeq ?? archive.firstSeq) !== archive.firstSeq) extra.push(finding(archive.stream, 'seq_gap', `the archive starts at seq ${s.firstSeq}, not ${archive.firstSeq}`));
+  if (s !== undefined && s.lastSeq !== archive.lastSeq) extra.push(finding(archive.stream, 'truncated', `the archive ends at seq ${String(s.lastSeq)}, not ${archive.lastSeq}`));
+  for (const f of extra) {
+    s!.findings.push(f);
+    s!.errors++;
+    report.errors++;
+  }
+  return { ...report, ok: report.errors === 0 };
+}

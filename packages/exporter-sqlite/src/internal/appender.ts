@@ -1,0 +1,179 @@
+/**
+ * The write path of the store (DESIGN §3 delivery, §6): one IMMEDIATE
+ * transaction per batch with prepared statements. Each record must continue
+ * its stream's stored head (next seq, prev = head hash, same algorithm); the
+ * head — size, prev and Merkle compact range — is read and written in the
+ * same transaction, so the store never forks a chain and `head()` needs no
+ * scan. A record whose id is already stored with the same checksum is a
+ * retry and is skipped; the same id with other content refuses the batch.
+ */
+import { CompactRange, genesisPrev, type AuditBatch, type ChainHead, type HashAlgorithm, type SealedCheckpoint } from '@otel-audit/core';
+import type Database from 'better-sqlite3';
+import { RecordConflictError } from '../errors.js';
+import { recordToRow, RECORD_COLUMNS } from './row-mapping.js';
+import type { RowCipher } from './row-cipher.js';
+
+/** What a committed batch did. */
+export interface AppendResult {
+  /** Records written. */
+  inserted: number;
+  /** Records already stored with the same checksum (retries), skipped. */
+  skipped: number;
+  /** Checkpoints written (re-delivered ones are not counted). */
+  checkpoints: number;
+  /** The committed head of every stream the batch touched. */
+  heads: ChainHead[];
+}
+
+interface WorkingHead {
+  alg: HashAlgorithm;
+  range: CompactRange;
+  prev: string;
+  changed: boolean;
+}
+
+interface HeadRow {
+  hash_alg: string;
+  size: number;
+  prev: string;
+  compact_range: string;
+}
+
+/** Read a stream's stored head. */
+export function readHead(stmt: Database.Statement, stream: string): ChainHead | undefined {
+  const row = stmt.get(stream) as HeadRow | undefined;
+  if (row === undefined) return undefined;
+  return { stream, alg: row.hash_alg as HashAlgorithm, size: Number(row.size), prev: row.prev, compactRange: JSON.parse(row.compact_range) };
+}
+
+export class Appender {
+  readonly #insert: Database.Statement;
+  readonly #byId: Database.Statement;
+  readonly #insertCheckpoint: Database.Statement;
+  readonly #headOf: Database.Statement;
+  readonly #saveHead: Database.Statement;
+  readonly #countHour: Database.Statement;
+  readonly #cipher: RowCipher | undefined;
+  readonly #tx: Database.Transaction<(batch: AuditBatch) => AppendResult>;
+
+  constructor(db: Database.Database, cipher: RowCipher | undefined) {
+    this.#cipher = cipher;
+    this.#insert = db.prepare(
+      `INSERT INTO audit_logs (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (event_id) DO NOTHING`,
+    );
+    this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
+    this.#insertCheckpoint = db.prepare(
+      'INSERT INTO audit_checkpoints (stream, size, root_hash, time_unix_nano, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream, size, note) DO NOTHING',
+    );
+    this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
+    this.#saveHead = db.prepare(
+      `INSERT INTO audit_stream_heads (stream, hash_alg, size, prev, compact_range) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (stream) DO UPDATE SET size = excluded.size, prev = excluded.prev, compact_range = excluded.compact_range`,
+    );
+    this.#countHour = db.prepare(
+      `INSERT INTO audit_stats_hourly (hour, event_type, event_action, event_result, severity, n) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hour, event_type, event_action, event_result, severity) DO UPDATE SET n = n + excluded.n`,
+    );
+    this.#tx = db.transaction((batch: AuditBatch) => this.#run(batch));
+  }
+
+  /** Commit `batch` in one transaction, or throw and commit nothing. */
+  append(batch: AuditBatch): AppendResult {
+    if (typeof batch !== 'object' || batch === null) throw new TypeError('batch must be { records, checkpoints }');
+    if (!Array.isArray(batch.records)) throw new TypeError('batch.records must be an array of sealed records');
+    if (batch.checkpoints !== undefined && !Array.isArray(batch.checkpoints)) throw new TypeError('batch.checkpoints must be an array');
+    return this.#tx.immediate(batch);
+  }
+
+  #working(heads: Map<string, WorkingHead>, stream: string, alg: HashAlgorithm): WorkingHead {
+    let h = heads.get(stream);
+    if (h === undefined) {
+      const stored = readHead(this.#headOf, stream);
+      h = stored
+        ? { alg: stored.alg, range: CompactRange.restore(stored.alg, stored.compactRange), prev: stored.prev, changed: false }
+        : { alg, range: new CompactRange(alg), prev: genesisPrev(alg), changed: false };
+      heads.set(stream, h);
+    }
+    return h;
+  }
+
+  #run(batch: AuditBatch): AppendResult {
+    const heads = new Map<string, WorkingHead>();
+    const hourly = new Map<string, { row: [number, string, string, string, string]; n: number }>();
+    let inserted = 0;
+    let skipped = 0;
+    for (const [i, sealed] of batch.records.entries()) {
+      assertSealed(sealed, i);
+      const r = sealed.record;
+      const h = this.#working(heads, r.stream, r.alg);
+      if (r.seq === h.range.size && r.prev === h.prev && r.alg === h.alg) {
+        const res = this.#insert.run(recordToRow(r as never, sealed.hash, this.#cipher));
+        if (res.changes === 0) this.#conflict(r.id, r.stream, r.seq, sealed.hash);
+        h.range.appendHex(sealed.hash);
+        h.prev = sealed.hash;
+        h.changed = true;
+        inserted++;
+        // Length-prefixed, so no member text can make two tuples collide.
+        const hour = hourOf(r.time);
+        const key = `${hour}:${r.type.length}:${r.type}${r.action.length}:${r.action}${r.outcome.length}:${r.outcome}${r.severity}`;
+        const count = hourly.get(key);
+        if (count) count.n++;
+        else hourly.set(key, { row: [hour, r.type, r.action, r.outcome, r.severity], n: 1 });
+        continue;
+      }
+      const existing = this.#byId.get(r.id) as { stream: string; seq: number; checksum: string } | undefined;
+      if (existing !== undefined && existing.stream === r.stream && Number(existing.seq) === r.seq && existing.checksum === sealed.hash) {
+        skipped++;
+        continue;
+      }
+      if (existing !== undefined) this.#conflict(r.id, r.stream, r.seq, sealed.hash);
+      const why = r.alg !== h.alg
+        ? `it uses ${r.alg} but the stream uses ${h.alg}`
+        : r.seq !== h.range.size
+          ? `its seq is ${r.seq} but the stream's next seq is ${h.range.size}`
+          : `its prev ${r.prev} is not the stream's last hash ${h.prev}`;
+      throw new RecordConflictError('AUDIT_STORE_CHAIN_CONFLICT', { recordId: r.id, stream: r.stream, seq: r.seq },
+        `record ${r.id} does not continue stream "${r.stream}": ${why}; the batch was not committed`);
+    }
+    for (const { row, n } of hourly.values()) this.#countHour.run(...row, n);
+    let checkpoints = 0;
+    for (const cp of batch.checkpoints ?? []) checkpoints += this.#checkpoint(cp);
+    const out: ChainHead[] = [];
+    for (const [stream, h] of heads) {
+      const head: ChainHead = { stream, alg: h.alg, size: h.range.size, prev: h.prev, compactRange: h.range.state() };
+      if (h.changed) this.#saveHead.run(stream, h.alg, head.size, head.prev, JSON.stringify(head.compactRange));
+      out.push(head);
+    }
+    return { inserted, skipped, checkpoints, heads: out };
+  }
+
+  #checkpoint(cp: SealedCheckpoint): number {
+    if (typeof cp !== 'object' || cp === null || typeof cp.stream !== 'string' || typeof cp.note !== 'string' || typeof cp.rootHash !== 'string') {
+      throw new TypeError('batch.checkpoints[] must be { stream, size, rootHash, timeUnixNano, note }');
+    }
+    if (!Number.isSafeInteger(cp.size) || cp.size < 0) throw new RangeError(`checkpoint.size must be a non-negative integer; got ${String(cp.size)}`);
+    if (typeof cp.timeUnixNano !== 'bigint') throw new TypeError('checkpoint.timeUnixNano must be a bigint');
+    return this.#insertCheckpoint.run(cp.stream, cp.size, cp.rootHash, cp.timeUnixNano, cp.note).changes;
+  }
+
+  #conflict(id: string, stream: string, seq: number, hash: string): never {
+    const existing = this.#byId.get(id) as { stream: string; seq: number; checksum: string } | undefined;
+    const where = existing ? `stream "${existing.stream}" seq ${existing.seq} with checksum ${existing.checksum}` : 'another row';
+    throw new RecordConflictError('AUDIT_STORE_ID_CONFLICT', { recordId: id, stream, seq },
+      `record id ${id} is already stored (${where}) with different content than the record given (checksum ${hash}); the batch was not committed`);
+  }
+}
+
+/** Shape check of a sealed record: cheap, and it turns garbage into a clear TypeError. */
+function assertSealed(s: unknown, i: number): void {
+  const r = (s as { record?: Record<string, unknown> } | null)?.record;
+  if (typeof s !== 'object' || s === null || typeof (s as { hash?: unknown }).hash !== 'string' || typeof r !== 'object' || r === null
+    || typeof r.stream !== 'string' || !Number.isSafeInteger(r.seq) || typeof r.id !== 'string' || typeof r.time !== 'string' || typeof r.prev !== 'string') {
+    throw new TypeError(`batch.records[${i}] must be a sealed record { record, canonical, hash } as made by AuditChain.append`);
+  }
+}
+
+/** The Unix hour of a decimal Unix-nanosecond time (exact: seconds fit a double). */
+export function hourOf(time: string): number {
+  return time.length <= 12 ? 0 : Math.floor(Number(time.slice(0, -9)) / 3600);
+}

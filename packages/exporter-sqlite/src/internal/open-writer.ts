@@ -1,0 +1,50 @@
+/**
+ * Opening the writer connection of the store (DESIGN §6): argument checks,
+ * WAL, `synchronous` NORMAL or FULL, the busy timeout, migrations, and the
+ * encryption key check — with every failure turned into a `StoreOpenError`
+ * (or `EncryptionKeyError`) that names the file, and the connection closed.
+ */
+import Database from 'better-sqlite3';
+import { EncryptionKeyError, StoreOpenError } from '../errors.js';
+import { checkKeyValues, RowCipher, type EncryptionKey } from './row-cipher.js';
+import { migrate } from './schema.js';
+import { describe } from './describe.js';
+
+/** The options the writer needs (a subset of SqliteAuditStoreOptions). */
+export interface WriterOptions {
+  synchronous?: 'NORMAL' | 'FULL';
+  busyTimeoutMillis?: number;
+  encryption?: EncryptionKey & { previousKeys?: readonly EncryptionKey[] };
+}
+
+/** The open writer. */
+export interface OpenedWriter {
+  db: Database.Database;
+  cipher: RowCipher | undefined;
+  busyTimeoutMillis: number;
+}
+
+export function openWriter(path: string, options: WriterOptions): OpenedWriter {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be the path of a database file');
+  if (path === ':memory:' || path.startsWith('file:')) throw new RangeError('path must be a file path (verify and export read through a second connection)');
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const sync = options.synchronous ?? 'NORMAL';
+  if (sync !== 'NORMAL' && sync !== 'FULL') throw new RangeError(`options.synchronous must be 'NORMAL' or 'FULL'; got ${describe(sync)}`);
+  const busy = options.busyTimeoutMillis ?? 5_000;
+  if (!Number.isSafeInteger(busy) || busy < 0) throw new RangeError(`options.busyTimeoutMillis must be a non-negative integer; got ${describe(busy)}`);
+  const cipher = options.encryption === undefined ? undefined : new RowCipher(options.encryption, options.encryption.previousKeys ?? []);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    db.pragma(`busy_timeout = ${busy}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${sync}`);
+    migrate(db, path);
+    if (cipher) checkKeyValues(db, cipher);
+  } catch (e) {
+    db?.close();
+    if (e instanceof StoreOpenError || e instanceof EncryptionKeyError) throw e;
+    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open audit store ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return { db, cipher, busyTimeoutMillis: busy };
+}

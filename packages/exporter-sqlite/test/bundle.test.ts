@@ -1,0 +1,72 @@
+import { AuditChain } from '@otel-audit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BundleFormatError, verifyBundle, type AuditBundle } from '../src/index.js';
+import { codes, keyring, sealBatch, storeWith } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
+
+function setup(n = 30) {
+  const s = storeWith(n);
+  cleanups.push(s.close);
+  return s;
+}
+
+async function collect(it: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const chunk of it) out += chunk;
+  return out;
+}
+
+describe('bundles', () => {
+  async function bundleOf(s: ReturnType<typeof setup>, options: Record<string, unknown> = {}): Promise<AuditBundle> {
+    return JSON.parse(await collect(s.store.export({ format: 'bundle', ...options })));
+  }
+
+  it('exports every stream as a bundle that verifies on its own', async () => {
+    const s = setup(30);
+    s.store.appendSync(sealBatch(new AuditChain({ stream: 'svc/2' }), 12));
+    const bundle = await bundleOf(s);
+    expect(bundle).toMatchObject({ format: 'otel-audit-bundle', version: 1 });
+    expect(bundle.streams.map((x) => [x.stream, x.records.length, x.checkpoints.length, x.start])).toEqual([['svc/1', 30, 3, null], ['svc/2', 12, 1, null]]);
+    const report = verifyBundle(JSON.stringify(bundle), keyring);
+    expect(report.ok).toBe(true);
+    expect(codes(report)).toEqual(['unsigned_tail@10']);
+    expect(report.streams[0]!.checkpoints.verified).toBe(3);
+  });
+
+  it('exports a seq range with the compact range and prev at its start, verified against the checkpoints inside it', async () => {
+    const s = setup(50);
+    const bundle = await bundleOf(s, { streams: ['svc/1'], fromSeq: 13, toSeq: 39 });
+    const st = bundle.streams[0]!;
+    expect(st.start).toMatchObject({ seq: 13, prev: s.batch.records[12]!.hash });
+    expect(st.start!.compactRange.size).toBe(13);
+    expect(st.records.map((r) => r.record.seq)).toEqual(Array.from({ length: 27 }, (_, i) => 13 + i));
+    const report = verifyBundle(Buffer.from(JSON.stringify(bundle)), keyring);
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]!.checkpoints).toMatchObject({ verified: 3, lastVerifiedSize: 40 });
+    const byTime = await bundleOf(s, { since: BigInt(s.batch.records[5]!.record.time), until: BigInt(s.batch.records[20]!.record.time) });
+    expect(byTime.streams[0]!.records.map((r) => r.record.seq)).toEqual(Array.from({ length: 15 }, (_, i) => 5 + i));
+    expect(verifyBundle(byTime, keyring).ok).toBe(true);
+  });
+
+  it('detects an edited, removed, reordered or cut record in a bundle', async () => {
+    const s = setup(30);
+    const pristine = JSON.stringify(await bundleOf(s));
+    const edit = (f: (b: AuditBundle) => void) => { const b = JSON.parse(pristine); f(b); return codes(verifyBundle(b, keyring)); };
+    expect(edit((b) => { (b.streams[0]!.records[4]!.record as { actor: { id: string } }).actor.id = 'mallory'; })).toContain('hash_mismatch@4');
+    expect(edit((b) => { b.streams[0]!.records.splice(7, 1); })).toContain('seq_gap@7');
+    expect(edit((b) => { b.streams[0]!.records.splice(25); })).toContain('truncated@25');
+    expect(edit((b) => { b.streams[0]!.start = { seq: 0, prev: '0'.repeat(64), compactRange: { size: 0, hashes: [] } }; })).toContain('chain_break@0');
+    expect(edit((b) => { b.streams[0]!.checkpoints[1] = b.streams[0]!.checkpoints[1]!.replace('\n20\n', '\n21\n'); })).toContain('bad_signature@21');
+  });
+
+  it('refuses what is not a bundle with BundleFormatError', () => {
+    expect(() => verifyBundle('not json', keyring)).toThrow(BundleFormatError);
+    expect(() => verifyBundle('{"format":"x"}', keyring)).toThrow(/"format": "otel-audit-bundle"/);
+    expect(() => verifyBundle('{"format":"otel-audit-bundle","version":2,"streams":[]}', keyring)).toThrow(/version 2/);
+    expect(() => verifyBundle('{"format":"otel-audit-bundle","version":1,"streams":[{}]}', keyring)).toThrow(/streams\[0\]/);
+    const report = verifyBundle('{"format":"otel-audit-bundle","version":1,"streams":[{"stream":"x","alg":"sha256","start":null,"checkpoints":[],"records":[1,{"record":null}]}]}', keyring);
+    expect(report.ok).toBe(false);
+  });
+});

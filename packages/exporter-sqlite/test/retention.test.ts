@@ -1,0 +1,145 @@
+import Database from 'better-sqlite3';
+import { AuditChain, type AuditEventInput } from '@otel-audit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RetentionError, retentionFromEnv, SqliteAuditStore, verifyArchive } from '../src/index.js';
+import { attacker, codes, fullEvent, keyring, MINUTE, sealBatch, signer, T0, tempDb } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
+
+/** 100 records one minute apart, signed every 10. */
+function setup(n = 100) {
+  const tmp = tempDb();
+  const store = new SqliteAuditStore(tmp.file);
+  cleanups.push(() => { store.close(); tmp.cleanup(); });
+  const chain = new AuditChain({ stream: 'r/1' });
+  store.appendSync(sealBatch(chain, n));
+  return { ...tmp, store, chain };
+}
+
+const at = (minutes: number) => T0 + BigInt(minutes) * MINUTE;
+
+describe('retention', () => {
+  it('archives whole prefixes cut at checkpoints, each verifiable on its own', () => {
+    const { store } = setup();
+    const created = store.archive({ olderThan: at(45), maxRecordsPerArchive: 25 });
+    expect(created.map((a) => [a.firstSeq, a.lastSeq, a.records])).toEqual([[0, 19, 20], [20, 39, 20]]);
+    expect(created[1]).toMatchObject({ stream: 'r/1', alg: 'sha256', purged: false, startCompactRange: { size: 20 } });
+    expect(created[1]!.compactRange.size).toBe(40);
+    expect(created[1]!.checkpoint).toMatch(/^r\/1\n40\n/);
+    for (const a of created) {
+      const report = verifyArchive(store.readArchive(a.archiveId), keyring);
+      expect(report.ok, JSON.stringify(report.streams[0]?.findings)).toBe(true);
+      expect(codes(report)).toEqual([]);
+      expect(report.streams[0]!.checkpoints.verified).toBe(1);
+    }
+    expect(store.archive({ olderThan: at(45) })).toEqual([]);
+    expect(store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(100);
+  });
+
+  it('purges exactly the archived prefix after a retention_purge record, and the store still verifies', async () => {
+    const { store } = setup();
+    store.archive({ olderThan: at(45) });
+    const [result] = await store.purge({ olderThan: at(45), signers: [signer], nowUnixNano: at(200) });
+    expect(result).toMatchObject({ stream: 'r/1', firstSeq: 0, lastSeq: 39, records: 40 });
+    const seqs = store.database.prepare('SELECT min(seq), max(seq), count(*) FROM audit_logs').raw().get();
+    expect(seqs).toEqual([40, 100, 61]);
+    const purge = store.query({ eventType: 'system', eventAction: 'retention_purge' }).records[0]!.record;
+    expect(purge).toMatchObject({ seq: 100, id: result!.purgeRecordId, actor: { type: 'system' }, details: { first_seq: 0, last_seq: 39, records: 40 } });
+    const report = await store.verify({ keyring });
+    expect(report.ok).toBe(true);
+    expect(codes(report)).toEqual([]);
+    expect(report.streams[0]).toMatchObject({ firstSeq: 40, lastSeq: 100, records: 61 });
+    expect(report.streams[0]!.checkpoints).toMatchObject({ verified: 8, lastVerifiedSize: 101 });
+    expect(store.archives().every((a) => a.purged)).toBe(true);
+    // The archives still verify on their own after the purge.
+    for (const a of store.archives()) expect(verifyArchive(store.readArchive(a.archiveId), keyring).ok).toBe(true);
+    // Later records archive and purge from the cut on.
+    store.archive({ olderThan: at(75) });
+    await store.purge({ olderThan: at(75) });
+    expect((await store.verify({ keyring })).streams[0]).toMatchObject({ firstSeq: 70, lastSeq: 101 });
+    expect((await store.verify({ keyring })).errors).toBe(0);
+  });
+
+  it('does not purge what was not archived or is not yet old enough', async () => {
+    const { store } = setup();
+    expect(await store.purge({ olderThan: at(1000) })).toEqual([]);
+    store.archive({ olderThan: at(45) });
+    expect(await store.purge({ olderThan: at(30) })).toEqual([]);
+    expect(store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(100);
+  });
+
+  it('lets the processor seal the retention record through a callback, and refuses when it was not committed', async () => {
+    const { store, chain } = setup();
+    store.archive({ olderThan: at(25) });
+    const events: AuditEventInput[] = [];
+    const results = await store.purge({
+      olderThan: at(25),
+      appendRecord: async (stream, event) => {
+        expect(stream).toBe('r/1');
+        events.push(event);
+        await store.append({ records: [chain.append(event)], checkpoints: [] });
+      },
+    });
+    expect(results[0]!.purgeRecordId).toBe(events[0]!.id);
+    expect((await store.verify({ keyring })).errors).toBe(0);
+    store.archive({ olderThan: at(45) });
+    await expect(store.purge({ olderThan: at(45), appendRecord: async () => {} })).rejects.toThrow(RetentionError);
+    expect(store.database.prepare('SELECT min(seq) FROM audit_logs').pluck().get()).toBe(20);
+  });
+
+  it('refuses to archive rows that no longer match their checksums or checkpoint', () => {
+    const { store, file } = setup();
+    const db = attacker(file);
+    db.exec("UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 5");
+    db.close();
+    expect(() => store.archive({ olderThan: at(45) })).toThrow(/seq 5: the record does not hash to its stored checksum; nothing was archived/);
+    expect(store.archives()).toEqual([]);
+  });
+
+  it('reports a tampered archive', () => {
+    const { store } = setup();
+    const [a] = store.archive({ olderThan: at(25) });
+    const archive = store.readArchive(a!.archiveId);
+    const flipped = Buffer.from(archive.data);
+    flipped[flipped.length - 10]! ^= 1;
+    expect(verifyArchive({ ...archive, data: flipped }, keyring).ok).toBe(false);
+    expect(codes(verifyArchive({ ...archive, lastSeq: 25 }, keyring))).toContain('truncated@undefined');
+  });
+
+  it('keeps archives append-only and the delete path closed outside a purge', () => {
+    const { store, file } = setup();
+    store.archive({ olderThan: at(25) });
+    const raw = new Database(file);
+    expect(() => raw.exec('DELETE FROM audit_log_archives')).toThrow(/append-only/);
+    expect(() => raw.exec('UPDATE audit_log_archives SET sha256 = 1')).toThrow(/append-only/);
+    // An archive exists, but without the purge record in the chain the trigger still refuses.
+    raw.exec("INSERT INTO audit_retention_grant VALUES (1, 1, 'r/1', 'made-up')");
+    expect(() => raw.exec('DELETE FROM audit_logs WHERE seq = 0')).toThrow(/DELETE refused/);
+    raw.close();
+  });
+
+  it('detects a prefix deleted by someone who dropped the triggers (no purge recorded)', async () => {
+    const { store, file } = setup();
+    store.archive({ olderThan: at(45) });
+    const db = attacker(file);
+    db.exec('DELETE FROM audit_logs WHERE seq < 20');
+    db.close();
+    expect(codes(await store.verify({ keyring }))).toContain('seq_gap@0');
+  });
+
+  it('reads the retention periods from the environment', () => {
+    expect(retentionFromEnv({})).toEqual({ archiveAfterDays: 30, retentionDays: 90 });
+    expect(retentionFromEnv({ AUDIT_LOG_ARCHIVE_AFTER_DAYS: '7', AUDIT_LOG_RETENTION_DAYS: '14' })).toEqual({ archiveAfterDays: 7, retentionDays: 14 });
+    expect(() => retentionFromEnv({ AUDIT_LOG_RETENTION_DAYS: 'forever' })).toThrow(/^AUDIT_LOG_RETENTION_DAYS must be/);
+    expect(() => retentionFromEnv({ AUDIT_LOG_ARCHIVE_AFTER_DAYS: '100' })).toThrow(/must not be less than/);
+  });
+
+  it('uses 30 and 90 days by default', async () => {
+    const { store } = setup(10);
+    // All records are from 2023: old enough for both defaults.
+    expect(store.archive()).toHaveLength(1);
+    expect(await store.purge()).toHaveLength(1);
+    void fullEvent;
+  });
+});

@@ -1,0 +1,216 @@
+import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { AuditChain } from '@otel-audit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RecordConflictError, SCHEMA_VERSION, SqliteAuditStore, StoreOpenError, StoreWriteError } from '../src/index.js';
+import { fullEvent, sealBatch, storeWith, tempDb } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
+
+function fresh() {
+  const tmp = tempDb();
+  const store = new SqliteAuditStore(tmp.file);
+  cleanups.push(() => { store.close(); tmp.cleanup(); });
+  return { ...tmp, store };
+}
+
+describe('SqliteAuditStore schema', () => {
+  it('creates the §6 tables and columns, WAL, synchronous NORMAL and the schema version', () => {
+    const { store } = fresh();
+    const db = store.database;
+    const cols = (db.prepare("SELECT name FROM pragma_table_info('audit_logs')").pluck().all() as string[]);
+    for (const c of ['event_id', 'timestamp', 'event_type', 'event_action', 'event_result', 'severity', 'actor_id', 'actor_type', 'actor_ip',
+      'actor_user_agent', 'target_type', 'target_id', 'target_name', 'request_id', 'session_id', 'api_endpoint', 'http_method', 'details',
+      'error_message', 'old_values', 'new_values', 'checksum', 'previous_checksum', 'stream', 'seq', 'time_unix_nano', 'hash_alg', 'trace_id', 'span_id', 'redacted']) {
+      expect(cols).toContain(c);
+    }
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['audit_logs', 'audit_checkpoints', 'audit_log_archives', 'audit_stream_heads']));
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+  });
+
+  it('uses synchronous FULL when asked and refuses other values', () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const store = new SqliteAuditStore(tmp.file, { synchronous: 'FULL', busyTimeoutMillis: 250 });
+    expect(store.database.pragma('synchronous', { simple: true })).toBe(2);
+    expect(store.database.pragma('busy_timeout', { simple: true })).toBe(250);
+    store.close();
+    expect(() => new SqliteAuditStore(tmp.file, { synchronous: 'OFF' as never })).toThrow(/options.synchronous/);
+  });
+
+  it('reopens an existing store without migrating it again and keeps its data', async () => {
+    const s = storeWith(25);
+    s.store.close();
+    const again = new SqliteAuditStore(s.file);
+    expect((await again.head('svc/1'))!.size).toBe(25);
+    again.close();
+    s.cleanup();
+  });
+
+  it('refuses a newer schema with a clear message and leaves the file untouched', () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    new SqliteAuditStore(tmp.file).close();
+    const raw = new Database(tmp.file);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    raw.close();
+    let error: unknown;
+    try { new SqliteAuditStore(tmp.file); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(StoreOpenError);
+    expect((error as StoreOpenError).code).toBe('AUDIT_STORE_SCHEMA_NEWER');
+    expect((error as Error).message).toMatch(/newer than the 1 this version .* understands; upgrade/);
+    const check = new Database(tmp.file);
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
+    check.close();
+  });
+
+  it('refuses a corrupt file and a database of another application', () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    writeFileSync(tmp.file, 'this is not a database, just text '.repeat(200));
+    expect(() => new SqliteAuditStore(tmp.file)).toThrow(expect.objectContaining({ code: 'AUDIT_STORE_OPEN_FAILED' }));
+    const other = tmp.file + '.other';
+    const raw = new Database(other);
+    raw.exec('CREATE TABLE users (id INTEGER)');
+    raw.close();
+    expect(() => new SqliteAuditStore(other)).toThrow(/another schema/);
+  });
+
+  it('refuses misuse with the argument name first', () => {
+    expect(() => new SqliteAuditStore('')).toThrow(TypeError);
+    expect(() => new SqliteAuditStore(':memory:')).toThrow(/^path/);
+    const { store } = fresh();
+    expect(() => store.appendSync(null as never)).toThrow(/^batch/);
+    expect(() => store.appendSync({ records: 'x' } as never)).toThrow(/^batch.records/);
+  });
+});
+
+describe('SqliteAuditStore append and head', () => {
+  it('commits records and checkpoints of several streams in one batch and returns the heads', async () => {
+    const { store } = fresh();
+    const a = new AuditChain({ stream: 'a/1' });
+    const b = new AuditChain({ stream: 'b/1', alg: 'sha384' });
+    const ba = sealBatch(a, 12);
+    const bb = sealBatch(b, 7);
+    const result = await store.appendBatch({ records: [...ba.records, ...bb.records], checkpoints: [...ba.checkpoints, ...bb.checkpoints] });
+    expect(result).toMatchObject({ inserted: 19, skipped: 0, checkpoints: 1 });
+    expect(result.heads).toEqual([a.head(), b.head()]);
+    expect(await store.head('a/1')).toEqual(a.head());
+    expect(await store.head('b/1')).toEqual(b.head());
+    expect(await store.head('nope')).toBeUndefined();
+    expect(store.streams()).toEqual([{ stream: 'a/1', size: 12 }, { stream: 'b/1', size: 7 }]);
+  });
+
+  it('restores a chain from the stored head after reopening, and the continued stream verifies', async () => {
+    const s = storeWith(15);
+    s.store.close();
+    const store = new SqliteAuditStore(s.file);
+    const chain = new AuditChain({ stream: 'svc/1', head: await store.head('svc/1') });
+    expect(chain.size).toBe(15);
+    expect(chain.rootHex()).toBe(s.chain.rootHex());
+    await store.append(sealBatch(chain, 5));
+    const report = await store.verify({ keyring: (await import('./helpers.js')).keyring });
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]).toMatchObject({ records: 20, firstSeq: 0, lastSeq: 19 });
+    store.close();
+    s.cleanup();
+  });
+
+  it('skips a retried batch (same ids, same checksums) without duplicating anything', async () => {
+    const { store } = fresh();
+    const chain = new AuditChain({ stream: 's' });
+    const batch = sealBatch(chain, 10);
+    await store.append(batch);
+    const again = await store.appendBatch(batch);
+    expect(again).toMatchObject({ inserted: 0, skipped: 10, checkpoints: 0 });
+    expect(store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(10);
+    expect(store.database.prepare('SELECT count(*) FROM audit_checkpoints').pluck().get()).toBe(1);
+  });
+
+  it('refuses the same id with different content, naming the id, and commits nothing of the batch', async () => {
+    const { store } = fresh();
+    const chain = new AuditChain({ stream: 's' });
+    const first = sealBatch(chain, 3);
+    await store.append(first);
+    const other = new AuditChain({ stream: 's', head: chain.head() });
+    const reused = other.append({ ...fullEvent(3), id: first.records[1]!.record.id });
+    const bad = await store.append({ records: [reused], checkpoints: [] }).catch((e) => e);
+    expect(bad).toBeInstanceOf(RecordConflictError);
+    expect(bad.code).toBe('AUDIT_STORE_ID_CONFLICT');
+    expect(bad.message).toContain(first.records[1]!.record.id);
+    expect(bad.recordId).toBe(first.records[1]!.record.id);
+    // A retry of an old record with changed content is refused too.
+    const tampered = { ...first.records[0]!, hash: 'f'.repeat(64) };
+    await expect(store.append({ records: [tampered], checkpoints: [] })).rejects.toMatchObject({ code: 'AUDIT_STORE_ID_CONFLICT' });
+    expect(store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(3);
+  });
+
+  it('refuses a record that does not continue the stored head (gap, fork, other algorithm)', async () => {
+    const { store } = fresh();
+    const chain = new AuditChain({ stream: 's' });
+    await store.append(sealBatch(chain, 3));
+    chain.append(fullEvent(3)); // never delivered: the next one leaves a gap
+    const gap = sealBatch(chain, 1);
+    await expect(store.append(gap)).rejects.toMatchObject({ code: 'AUDIT_STORE_CHAIN_CONFLICT', seq: 4 });
+    const fork = new AuditChain({ stream: 's' });
+    sealBatch(fork, 3, 100, (i) => ({ ...fullEvent(i), details: { forked: true } }));
+    await expect(store.append(sealBatch(fork, 1))).rejects.toThrow(/does not continue stream "s": its prev/);
+    expect((await store.head('s'))!.size).toBe(3);
+  });
+
+  it('reports a locked database as a retryable StoreWriteError and commits nothing', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const store = new SqliteAuditStore(tmp.file, { busyTimeoutMillis: 50 });
+    const other = new Database(tmp.file);
+    other.exec('BEGIN IMMEDIATE');
+    const chain = new AuditChain({ stream: 's' });
+    const err = await store.append(sealBatch(chain, 2)).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreWriteError);
+    expect(err).toMatchObject({ code: 'AUDIT_STORE_WRITE_FAILED', sqliteCode: 'SQLITE_BUSY', retryable: true });
+    other.exec('ROLLBACK');
+    other.close();
+    expect(await store.head('s')).toBeUndefined();
+    store.close();
+  });
+});
+
+describe('disk full', () => {
+  it('reports a full disk as a retryable StoreWriteError, commits nothing, and recovers when space returns', async () => {
+    const { store } = fresh();
+    const chain = new AuditChain({ stream: 's' });
+    await store.append(sealBatch(chain, 10));
+    const pages = store.database.pragma('page_count', { simple: true }) as number;
+    store.database.pragma(`max_page_count = ${pages}`); // the "disk" is now full
+    const batch = sealBatch(chain, 500);
+    const err = await store.append(batch).catch((e) => e);
+    expect(err).toBeInstanceOf(StoreWriteError);
+    expect(err).toMatchObject({ sqliteCode: 'SQLITE_FULL', retryable: true });
+    expect(err.message).toMatch(/the batch was not committed/);
+    expect((await store.head('s'))!.size).toBe(10);
+    store.database.pragma('max_page_count = 1073741823');
+    await store.append(batch);
+    expect((await store.head('s'))!.size).toBe(510);
+  });
+});
+
+describe('append-only triggers', () => {
+  it('refuse UPDATE and DELETE from a casual sqlite3 session', () => {
+    const s = storeWith(10);
+    cleanups.push(s.close);
+    const raw = new Database(s.file);
+    expect(() => raw.exec("UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 1")).toThrow(/append-only; UPDATE refused/);
+    expect(() => raw.exec('DELETE FROM audit_logs WHERE seq = 4')).toThrow(/DELETE refused/);
+    expect(() => raw.exec('DELETE FROM audit_checkpoints')).toThrow(/append-only/);
+    expect(() => raw.exec('UPDATE audit_checkpoints SET note = 1')).toThrow(/append-only/);
+    // A grant alone does not authorise a delete: the rows must be archived and the purge announced in the chain.
+    raw.exec("INSERT INTO audit_retention_grant (grant_id, archive_id, stream, purge_record_id) VALUES (1, 1, 'svc/1', 'x')");
+    expect(() => raw.exec('DELETE FROM audit_logs WHERE seq = 0')).toThrow(/DELETE refused/);
+    raw.close();
+    expect(s.store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(10);
+  });
+});

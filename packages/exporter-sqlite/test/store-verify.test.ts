@@ -1,0 +1,182 @@
+import { AuditChain, canonicalize, leafHash } from '@otel-audit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { attacker, codes, keyring, sealBatch, storeWith } from './helpers.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
+
+function setup(n = 30) {
+  const s = storeWith(n);
+  cleanups.push(s.close);
+  return s;
+}
+
+/** Every column of audit_logs, the edit an attacker makes to row seq 5, and the finding expected there. */
+const COLUMN_EDITS: [column: string, sql: string, expected: string][] = [
+  ['stream', "'svc/2'", 'seq_gap@5'],
+  ['seq', '5000', 'seq_gap@5'],
+  ['event_id', "'01890000-0000-7000-8000-000000000000'", 'hash_mismatch@5'],
+  ['hash_alg', "'sha384'", 'hash_mismatch@5'],
+  ['time_unix_nano', 'time_unix_nano + 1', 'hash_mismatch@5'],
+  ['timestamp', "'2020-01-01T00:00:00.000000000Z'", 'hash_mismatch@5'],
+  ['event_type', "'admin'", 'hash_mismatch@5'],
+  ['event_action', "'delete'", 'hash_mismatch@5'],
+  ['event_result', "'error'", 'hash_mismatch@5'],
+  ['severity', "'critical'", 'hash_mismatch@5'],
+  ['actor_id', "'mallory'", 'hash_mismatch@5'],
+  ['actor_type', "'service'", 'hash_mismatch@5'],
+  ['actor_ip', "'6.6.6.6'", 'hash_mismatch@5'],
+  ['actor_user_agent', "'curl/8'", 'hash_mismatch@5'],
+  ['target_type', "'user'", 'hash_mismatch@5'],
+  ['target_id', "'99'", 'hash_mismatch@5'],
+  ['target_name', "'other'", 'hash_mismatch@5'],
+  ['request_id', "'req-x'", 'hash_mismatch@5'],
+  ['session_id', "'sess-x'", 'hash_mismatch@5'],
+  ['api_endpoint', "'/x'", 'hash_mismatch@5'],
+  ['http_method', "'GET'", 'hash_mismatch@5'],
+  ['trace_id', "'00000000000000000000000000000001'", 'hash_mismatch@5'],
+  ['span_id', "'0000000000000001'", 'hash_mismatch@5'],
+  ['details', `'{"i":5,"note":"edited"}'`, 'hash_mismatch@5'],
+  ['error_message', "'none'", 'hash_mismatch@5'],
+  ['old_values', `'{"name":"x"}'`, 'hash_mismatch@5'],
+  ['new_values', `'{"name":"y"}'`, 'hash_mismatch@5'],
+  ['redacted', `'[]'`, 'hash_mismatch@5'],
+  ['checksum', `'${'0'.repeat(64)}'`, 'hash_mismatch@5'],
+  ['previous_checksum', `'${'0'.repeat(64)}'`, 'chain_break@5'],
+  ['details', `'{not json'`, 'hash_mismatch@5'],
+  ['details', 'NULL', 'hash_mismatch@5'],
+  ['actor_id', 'NULL', 'hash_mismatch@5'],
+];
+
+describe('SqliteAuditStore.verify', () => {
+  it('passes an intact store, with progress and the counts of each stream', async () => {
+    const s = setup(30);
+    const seen: number[] = [];
+    const report = await s.store.verify({ keyring, onProgress: (p) => seen.push(p.records), progressEveryRecords: 10 });
+    expect(report.ok).toBe(true);
+    expect(codes(report)).toEqual([]);
+    expect(report.streams[0]).toMatchObject({ stream: 'svc/1', records: 30, firstSeq: 0, lastSeq: 29 });
+    expect(report.streams[0]!.checkpoints).toMatchObject({ seen: 3, verified: 3, lastVerifiedSize: 30 });
+    expect(seen).toEqual([10, 20, 30, 30]);
+  });
+
+  it('reports records after the last checkpoint as unsigned_tail, a warning', async () => {
+    const s = setup(25);
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(true);
+    expect(codes(report)).toEqual(['unsigned_tail@20']);
+  });
+
+  it('reports unknown_key for signed checkpoints without a keyring', async () => {
+    const s = setup(10);
+    expect(codes(await s.store.verify())).toContain('unknown_key@10');
+  });
+
+  it('verifies every column: editing any column of a row is detected and classified', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    for (const [column, value, expected] of COLUMN_EDITS) {
+      const logId = db.prepare("SELECT log_id FROM audit_logs WHERE stream = 'svc/1' AND seq = 5").pluck().get();
+      const original = db.prepare(`SELECT ${column} FROM audit_logs WHERE log_id = ?`).pluck().safeIntegers().get(logId);
+      db.prepare(`UPDATE audit_logs SET ${column} = ${value} WHERE log_id = ?`).run(logId);
+      const report = await s.store.verify({ keyring });
+      db.prepare(`UPDATE audit_logs SET ${column} = ? WHERE log_id = ?`).run(original, logId);
+      expect(report.ok, `${column} = ${value}`).toBe(false);
+      expect(codes(report), `${column} = ${value}`).toContain(expected);
+    }
+    db.close();
+    expect((await s.store.verify({ keyring })).ok).toBe(true);
+  });
+
+  it('classifies a row rewritten with a fresh checksum as chain_break and root_mismatch', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    const record = { ...(s.batch.records[12]!.record as object), outcome: 'failure' };
+    const hash = leafHash('sha256', canonicalize(record)).toString('hex');
+    db.prepare("UPDATE audit_logs SET event_result = 'failure', checksum = ? WHERE seq = 12").run(hash);
+    db.close();
+    expect(codes(await s.store.verify({ keyring }))).toEqual(['chain_break@13', 'root_mismatch@19', 'unsigned_tail@10']);
+  });
+
+  it('classifies a deleted row as seq_gap', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec('DELETE FROM audit_logs WHERE seq IN (4, 5)');
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(report.streams[0]!.findings.find((f) => f.code === 'seq_gap')).toMatchObject({ seq: 4, lastSeq: 5 });
+  });
+
+  it('classifies an inserted row as duplicate', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec('DROP INDEX audit_logs_stream_seq');
+    const forged = { ...(s.batch.records[3]!.record as object), id: '01890000-0000-7000-8000-0000000000aa', action: 'delete' };
+    const hash = leafHash('sha256', canonicalize(forged)).toString('hex');
+    db.prepare(`INSERT INTO audit_logs SELECT NULL, stream, seq, '01890000-0000-7000-8000-0000000000aa', hash_alg, time_unix_nano, timestamp, event_type, 'delete',
+      event_result, severity, actor_id, actor_type, actor_ip, actor_user_agent, target_type, target_id, target_name, request_id, session_id, api_endpoint,
+      http_method, trace_id, span_id, details, error_message, old_values, new_values, redacted, ?, previous_checksum, enc_key_id FROM audit_logs WHERE seq = 3`).run(hash);
+    db.close();
+    expect(codes(await s.store.verify({ keyring }))).toEqual(['duplicate@3']);
+  });
+
+  it('classifies reordered rows (seqs swapped) as hash_mismatch of both', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec('UPDATE audit_logs SET seq = -1 WHERE seq = 3; UPDATE audit_logs SET seq = 3 WHERE seq = 4; UPDATE audit_logs SET seq = 4 WHERE seq = -1');
+    db.close();
+    const found = codes(await s.store.verify({ keyring }));
+    expect(found).toEqual(expect.arrayContaining(['hash_mismatch@3', 'hash_mismatch@4', 'root_mismatch@9']));
+  });
+
+  it('classifies deleting the newest rows as truncated', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec('DELETE FROM audit_logs WHERE seq >= 25');
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toContain('truncated@25');
+  });
+
+  it('classifies a forged checkpoint as bad_signature and a deleted checkpoint no longer vouches', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    const note = db.prepare('SELECT note FROM audit_checkpoints WHERE size = 20').pluck().get() as string;
+    db.prepare('UPDATE audit_checkpoints SET note = ? WHERE size = 20').run(note.replace('\n20\n', '\n21\n'));
+    db.exec('DELETE FROM audit_checkpoints WHERE size = 30');
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(codes(report)).toEqual(expect.arrayContaining(['bad_signature@21', 'unsigned_tail@10']));
+  });
+
+  it('verifies a seq range or a time range only, trusting the stored checksums before it', async () => {
+    const s = setup(40);
+    const db = attacker(s.file);
+    db.exec("UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 35");
+    db.close();
+    const early = await s.store.verify({ keyring, fromSeq: 10, toSeq: 29 });
+    expect(early.ok).toBe(true);
+    expect(early.streams[0]).toMatchObject({ records: 20, firstSeq: 10, lastSeq: 29 });
+    expect(early.streams[0]!.checkpoints).toMatchObject({ verified: 3, lastVerifiedSize: 30, unchecked: 1 });
+    const late = await s.store.verify({ keyring, fromSeq: 30 });
+    expect(codes(late)).toContain('hash_mismatch@35');
+    const byTime = await s.store.verify({ keyring, since: new Date(Number((s.batch.records[12]!.record.time as unknown as string).slice(0, 13))), until: s.batch.records[20]!.record.time.toString() ? BigInt(s.batch.records[20]!.record.time) : undefined });
+    expect(byTime.ok).toBe(true);
+    expect(byTime.streams[0]).toMatchObject({ firstSeq: 12, lastSeq: 19 });
+    await expect(s.store.verify({ fromSeq: -1 })).rejects.toThrow(/^options.fromSeq/);
+    await expect(s.store.verify({ since: 'yesterday' })).rejects.toThrow(/^options.since/);
+  });
+
+  it('verifies several streams, each with its own algorithm, and only the streams asked for', async () => {
+    const s = setup(20);
+    const other = new AuditChain({ stream: 'svc/2', alg: 'sha512' });
+    s.store.appendSync(sealBatch(other, 20));
+    const all = await s.store.verify({ keyring });
+    expect(all.ok).toBe(true);
+    expect(all.streams.map((x) => [x.stream, x.alg, x.records])).toEqual([['svc/1', 'sha256', 20], ['svc/2', 'sha512', 20]]);
+    const one = await s.store.verify({ keyring, streams: ['svc/2'] });
+    expect(one.streams.map((x) => x.stream)).toEqual(['svc/2']);
+  });
+});
