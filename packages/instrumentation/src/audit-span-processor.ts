@@ -1,0 +1,209 @@
+/**
+ * The span processor that turns each finished SERVER span of an audited route
+ * into one audit record (DESIGN §3, §8), at the level the policy decided when
+ * the span started: `metadata` (who, what, when, where, outcome) or
+ * `request` (plus the body a framework adapter parsed, size-capped; the
+ * processor redacts it). The record is emitted on the `otel-audit` logger in
+ * the span's context, so it carries the span's trace and span ids. Nothing
+ * here throws into the application: a failure is reported to the
+ * OpenTelemetry global error handler.
+ */
+import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api';
+import { logs, type Logger, type LoggerProvider } from '@opentelemetry/api-logs';
+import { globalErrorHandler } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createRecordId, normalizeEvent } from '@otel-audit/core';
+import { actionForMethod, targetOf } from './http-audit-policy.js';
+import { createActorResolver, type JwtVerifier } from './internal/actor-resolver.js';
+import { createClientIpResolver } from './internal/client-ip.js';
+import { httpOutcome } from './internal/http-outcome.js';
+import { takeSpanState, type FrameworkView, type RequestAuditState } from './internal/request-state.js';
+import { SEVERITY_NUMBERS, hrTimeToNanosText } from './internal/severity.js';
+import { cleanText, header } from './internal/text.js';
+import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, AUDIT_EVENT_PREFIX, AUDIT_SCOPE_NAME } from './semconv.js';
+
+/** Options of {@link AuditSpanProcessor}. */
+export interface AuditSpanProcessorOptions {
+  /** Where records are emitted. Default: the global logger provider. */
+  loggerProvider?: LoggerProvider;
+  /** Proxies (addresses or CIDR ranges) whose `X-Forwarded-For`/`Forwarded` is believed. Default none. */
+  trustedProxies?: readonly string[];
+  /** Verifies a bearer token (synchronously) and returns its claims; without it, a JWT `sub` is recorded as unverified. */
+  verifyJwt?: JwtVerifier;
+  /** Headers carrying an API key. Default `['x-api-key']`. */
+  apiKeyHeaders?: readonly string[];
+  /** Key of the API-key fingerprint HMAC (≥ 16 bytes). Without it an API-key caller has no id. */
+  apiKeyHmacKey?: string | Uint8Array;
+  /** Largest request body recorded at `request` level, in UTF-16 units of its JSON. Default 16,384. */
+  maxBodyLength?: number;
+}
+
+const DEFAULT_MAX_BODY = 16_384;
+
+/**
+ * Each finished SERVER span of an audited route → one audit record.
+ *
+ * @example
+ * const provider = new NodeTracerProvider({
+ *   sampler: new AlwaysRecordSampler(new ParentBasedSampler({ root: new AlwaysOnSampler() })),
+ *   spanProcessors: [new AuditSpanProcessor({ trustedProxies: ['10.0.0.0/8'] })],
+ * });
+ */
+export class AuditSpanProcessor implements SpanProcessor {
+  readonly #logger: () => Logger;
+  readonly #resolveActor: ReturnType<typeof createActorResolver>;
+  readonly #resolveIp: ReturnType<typeof createClientIpResolver>;
+  readonly #maxBody: number;
+  #stopped = false;
+
+  constructor(options: AuditSpanProcessorOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    const provider = options.loggerProvider;
+    if (provider !== undefined && typeof provider?.getLogger !== 'function') throw new TypeError('options.loggerProvider must be an OpenTelemetry LoggerProvider');
+    const own = provider?.getLogger(AUDIT_SCOPE_NAME);
+    this.#logger = own !== undefined ? () => own : () => logs.getLogger(AUDIT_SCOPE_NAME);
+    this.#resolveActor = createActorResolver({ verifyJwt: options.verifyJwt, apiKeyHeaders: options.apiKeyHeaders, apiKeyHmacKey: options.apiKeyHmacKey });
+    this.#resolveIp = createClientIpResolver(options.trustedProxies ?? []);
+    const max = options.maxBodyLength ?? DEFAULT_MAX_BODY;
+    if (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 0) throw new RangeError(`options.maxBodyLength must be a non-negative integer; got ${String(max)}`);
+    this.#maxBody = max;
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if (span.kind !== SpanKind.SERVER) return;
+    const state = takeSpanState(span);
+    if (state === undefined || this.#stopped) return;
+    const level = state.match?.level;
+    if (level === undefined || level === 'none') return;
+    try {
+      this.#record(span, state, level);
+    } catch (e) {
+      globalErrorHandler(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.#stopped = true;
+    return Promise.resolve();
+  }
+
+  #record(span: ReadableSpan, state: RequestAuditState, level: 'metadata' | 'request'): void {
+    const match = state.match!;
+    const req = state.req;
+    const method = cleanText(req.method, 32)?.toUpperCase() ?? 'GET';
+    const statusAttr = span.attributes[ATTR_HTTP_RESPONSE_STATUS_CODE];
+    // A response that never finished (connection closed first) has no real status, whatever Node's default statusCode says.
+    const finished = state.res === undefined || state.res.writableFinished;
+    const status = typeof statusAttr === 'number' && finished ? statusAttr : undefined;
+    const o = httpOutcome(state.refused ? 503 : status);
+    let fw: FrameworkView | undefined;
+    try {
+      fw = state.framework?.();
+    } catch {
+      fw = undefined;
+    }
+    const actor = this.#resolveActor(req, state.actor, fw?.user);
+    const ip = this.#resolveIp(state.peer, req.headers);
+    const route = cleanText(fw?.route, 512) ?? cleanText(span.attributes[ATTR_HTTP_ROUTE], 512);
+    const params: Record<string, string> = { ...match.params };
+    if (typeof fw?.params === 'object' && fw.params !== null) {
+      for (const [k, v] of Object.entries(fw.params as Record<string, unknown>)) {
+        const t = cleanText(v, 256);
+        if (t !== undefined && !(k in params)) params[k] = t;
+      }
+    }
+    const ruleTarget = targetOf(match, params);
+    const target = state.target ?? (ruleTarget === undefined ? undefined : { ...ruleTarget, id: cleanText(ruleTarget.id, 256) });
+
+    const details: Record<string, unknown> = { status_code: status ?? null };
+    if (route !== undefined) details.route = route;
+    details.actor_source = actor.source;
+    if (o.decision !== undefined) details.decision = o.decision;
+    if (o.reason !== undefined) details.reason = o.reason;
+    if (state.refused) details.refused = 'audit pipeline unhealthy (fail_closed)';
+    if (state.details !== undefined) Object.assign(details, state.details);
+
+    let type = match.rule.type ?? 'http';
+    let action = match.rule.action ?? actionForMethod(method);
+    if (o.rateLimited) {
+      details.requested = { type, action };
+      type = 'security';
+      action = 'rate_limit';
+    }
+    let error: string | undefined;
+    if (o.outcome === 'error') {
+      const ex = span.events.find((e) => e.name === 'exception');
+      const exType = cleanText(ex?.attributes?.['exception.type'], 128);
+      // The exception message may carry secrets (a connection string...): only its type is recorded.
+      error = status !== undefined ? `HTTP ${status}${exType !== undefined ? ` (${exType})` : ''}` : exType;
+    }
+    const event: Record<string, unknown> = {
+      id: createRecordId(),
+      time: hrTimeToNanosText(span.endTime),
+      type,
+      action,
+      outcome: o.outcome,
+      severity: o.severity,
+      actor: {
+        ...(actor.id !== undefined ? { id: actor.id } : {}),
+        type: actor.type,
+        ...(ip !== undefined ? { ip } : {}),
+        ...(req.headers['user-agent'] !== undefined ? { user_agent: cleanText(header(req.headers['user-agent']), 512) } : {}),
+      },
+      target,
+      request: {
+        id: state.requestId,
+        session_id: state.sessionId,
+        endpoint: cleanText(match.path, 2048),
+        method,
+      },
+      details,
+      error,
+    };
+    if (level === 'request' && fw?.body !== undefined) this.#attachBody(event, details, fw.body);
+    const sc = span.spanContext();
+    const body = event as never;
+    this.#logger().emit({
+      eventName: `${AUDIT_EVENT_PREFIX}${type}.${action}`,
+      severityNumber: SEVERITY_NUMBERS[o.severity],
+      severityText: o.severity,
+      body,
+      context: trace.setSpanContext(ROOT_CONTEXT, sc),
+    });
+  }
+
+  #attachBody(event: Record<string, unknown>, details: Record<string, unknown>, body: unknown): void {
+    if (body === null || (typeof body === 'object' && Object.keys(body as object).length === 0 && !Array.isArray(body))) return;
+    if (typeof body === 'object' && (body instanceof Uint8Array || ArrayBuffer.isView(body))) {
+      details.body_omitted = `binary (${(body as Uint8Array).byteLength} bytes)`;
+      return;
+    }
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(body);
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined) {
+      details.body_omitted = 'not representable as JSON';
+      return;
+    }
+    if (text.length > this.#maxBody) {
+      details.body_omitted = `larger than ${this.#maxBody} (${text.length})`;
+      return;
+    }
+    details.body = body;
+    try {
+      normalizeEvent(event as never);
+    } catch (e) {
+      delete details.body;
+      details.body_omitted = `invalid: ${cleanText((e as Error).message, 256)}`;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Domain errors of @otel-audit/instrumentation. Each extends core's
+ * `AuditError` with a stable `code`. Misuse of an API (a wrong argument type
+ * or value) throws the built-in `TypeError`/`RangeError` instead; an invalid
+ * event is core's `RecordValidationError` (code `AUDIT_RECORD_INVALID`) with
+ * the JSON Pointer of the offending value.
+ */
+import { AuditError } from '@otel-audit/core';
+
+/**
+ * An HTTP audit policy that cannot be loaded (DESIGN §8): names the rule
+ * (`rules[3]`), the key, the value and the fix.
+ *
+ * @example
+ * try { createHttpAuditPolicy({ rules: [{ match: { path: '/admin/**' }, level: 'metadata' }] }) }
+ * catch (e) { if (e instanceof AuditPolicyError) console.error(e.key, e.message) }
+ */
+export class AuditPolicyError extends AuditError {
+  /** Where in the policy the problem is, e.g. `rules[2].match.path`. */
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super('AUDIT_CONFIG_INVALID', `${key}: ${message}`);
+    this.name = 'AuditPolicyError';
+    this.key = key;
+  }
+}
+
+/**
+ * `audit.log()` gave up waiting for the record's receipt: no audit processor
+ * settled it in time (none is installed, or the primary sink is down longer
+ * than the timeout). The record may still be committed later.
+ *
+ * @example
+ * await audit.log(event).catch((e) => { if (e instanceof AuditReceiptTimeoutError) retryLater(e.recordId) });
+ */
+export class AuditReceiptTimeoutError extends AuditError {
+  /** Id of the record whose receipt did not arrive. */
+  readonly recordId: string;
+  /** How long `log()` waited. */
+  readonly timeoutMillis: number;
+
+  constructor(recordId: string, timeoutMillis: number) {
+    super(
+      'AUDIT_RECEIPT_TIMEOUT',
+      `no receipt for audit record ${recordId} within ${timeoutMillis} ms: is an AuditLogRecordProcessor installed on the logger provider, and is its primary sink up?`,
+    );
+    this.name = 'AuditReceiptTimeoutError';
+    this.recordId = recordId;
+    this.timeoutMillis = timeoutMillis;
+  }
+}

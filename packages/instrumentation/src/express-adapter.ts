@@ -1,0 +1,56 @@
+/**
+ * The Express adapter (DESIGN §8): a middleware that tells the audit what
+ * Express knows and node:http does not — the route template, the path
+ * parameters, the authenticated user (`req.user`) and the parsed body (for
+ * `request` level) — read lazily when the server span ends, so it may be
+ * mounted first, before routers and body parsers. With `health` it is also
+ * the `fail_closed` guard. Express is not imported: any Express 4/5 app works.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createAuditGuard, type AuditGuardOptions } from './audit-guard.js';
+import { ensureState } from './internal/request-state.js';
+
+/** Options of {@link auditExpress}. */
+export interface AuditExpressOptions extends Partial<AuditGuardOptions> {
+  /** Where the authenticated user is. Default `req.user`. */
+  user?: (req: ExpressLikeRequest) => unknown;
+}
+
+/** The parts of an Express request the adapter reads. */
+export interface ExpressLikeRequest extends IncomingMessage {
+  route?: { path?: unknown };
+  baseUrl?: string;
+  params?: unknown;
+  body?: unknown;
+  user?: unknown;
+}
+
+/**
+ * The Express middleware. Mount it first: `app.use(auditExpress())`.
+ *
+ * @example
+ * const app = express();
+ * app.use(auditExpress({ health: () => auditHealthy() }));
+ * app.use(express.json({ limit: '100kb' }));
+ */
+export function auditExpress(options: AuditExpressOptions = {}): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const userOf = options.user ?? ((req: ExpressLikeRequest) => req.user);
+  if (typeof userOf !== 'function') throw new TypeError('options.user must be a function');
+  const guard = options.health === undefined ? undefined : createAuditGuard(options as AuditGuardOptions);
+  return (req, res, next) => {
+    const r = req as ExpressLikeRequest;
+    const state = ensureState(req);
+    state.framework = () => {
+      const path = r.route?.path;
+      return {
+        route: typeof path === 'string' ? (r.baseUrl ?? '') + path : undefined,
+        params: r.params,
+        user: userOf(r),
+        body: r.body,
+      };
+    };
+    if (guard !== undefined && guard(req, res)) return;
+    next();
+  };
+}

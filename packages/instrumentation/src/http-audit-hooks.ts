@@ -1,0 +1,116 @@
+/**
+ * The hooks that connect `@opentelemetry/instrumentation-http` to the audit
+ * (DESIGN §3, §8): before a server span starts, the policy decides the
+ * request's level (written on the span, so the always-record sampler can see
+ * it) and the request id is taken from `X-Request-ID` (or the configured
+ * header) or generated; the span is linked to the request's audit state for
+ * `AuditSpanProcessor`; the request id is echoed on the response.
+ * `createHttpAuditInstrumentation` returns an `HttpInstrumentation` with these
+ * hooks composed with the caller's own.
+ */
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { HttpInstrumentation, type HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
+import { createRecordId } from '@otel-audit/core';
+import { HttpAuditPolicy, createHttpAuditPolicy, type HttpAuditPolicyOptions } from './http-audit-policy.js';
+import { ensureState, linkSpan, stateOf } from './internal/request-state.js';
+import { header } from './internal/text.js';
+import { ATTR_OTEL_AUDIT_LEVEL, DEFAULT_REQUEST_ID_HEADER } from './semconv.js';
+
+/** Options of {@link createHttpAuditHooks}. */
+export interface HttpAuditHooksOptions {
+  /** Header carrying the request id. Default `x-request-id`. */
+  requestIdHeader?: string;
+  /** Echo the request id on the response. Default `true`. */
+  echoRequestId?: boolean;
+}
+
+/** The hooks to put in an `HttpInstrumentationConfig`. */
+export type HttpAuditHooks = Required<Pick<HttpInstrumentationConfig, 'startIncomingSpanHook' | 'requestHook' | 'responseHook'>>;
+
+// Printable ASCII without spaces, bounded: anything else is replaced by a generated id.
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+function toPolicy(policy: HttpAuditPolicy | HttpAuditPolicyOptions | undefined): HttpAuditPolicy {
+  return policy instanceof HttpAuditPolicy ? policy : createHttpAuditPolicy(policy);
+}
+
+/**
+ * The audit hooks for a user's own `HttpInstrumentation`.
+ *
+ * @example
+ * const hooks = createHttpAuditHooks(createHttpAuditPolicy());
+ * new HttpInstrumentation({ ...hooks, ignoreIncomingRequestHook: (req) => req.url === '/metrics' });
+ */
+export function createHttpAuditHooks(policy?: HttpAuditPolicy | HttpAuditPolicyOptions, options: HttpAuditHooksOptions = {}): HttpAuditHooks {
+  const p = toPolicy(policy);
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const name = (options.requestIdHeader ?? DEFAULT_REQUEST_ID_HEADER).toLowerCase();
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new RangeError(`options.requestIdHeader must be a header name; got ${JSON.stringify(options.requestIdHeader)}`);
+  const echo = options.echoRequestId ?? true;
+  return {
+    startIncomingSpanHook(req: IncomingMessage): Attributes {
+      const state = ensureState(req);
+      state.match = p.match(req.method ?? 'GET', req.url ?? '/');
+      const given = header(req.headers[name]);
+      state.requestId = given !== undefined && REQUEST_ID.test(given) ? given : createRecordId();
+      state.peer = req.socket?.remoteAddress;
+      return { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level };
+    },
+    requestHook(span: Span, req: IncomingMessage | import('node:http').ClientRequest): void {
+      if (!(req instanceof IncomingMessage)) return;
+      const state = stateOf(req);
+      if (state !== undefined) linkSpan(span, state);
+    },
+    responseHook(_span: Span, res: IncomingMessage | ServerResponse): void {
+      if (!(res instanceof ServerResponse)) return;
+      const state = stateOf(res.req);
+      if (state === undefined) return;
+      state.res = res;
+      if (echo && state.requestId !== undefined && !res.headersSent) res.setHeader(name, state.requestId);
+    },
+  };
+}
+
+/** Options of {@link createHttpAuditInstrumentation}. */
+export interface HttpAuditInstrumentationOptions extends HttpAuditHooksOptions {
+  /** The rest of the `HttpInstrumentation` configuration; its own hooks run after the audit's. */
+  config?: HttpInstrumentationConfig;
+}
+
+/**
+ * An `HttpInstrumentation` whose server spans carry what the audit needs.
+ * Pair it with `AuditSpanProcessor` and an `AlwaysRecordSampler`.
+ *
+ * @example
+ * const sdk = new NodeSDK({
+ *   instrumentations: [createHttpAuditInstrumentation(createHttpAuditPolicy())],
+ *   sampler: new AlwaysRecordSampler(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })),
+ *   spanProcessors: [new AuditSpanProcessor()],
+ * });
+ */
+export function createHttpAuditInstrumentation(policy?: HttpAuditPolicy | HttpAuditPolicyOptions, options: HttpAuditInstrumentationOptions = {}): HttpInstrumentation {
+  const hooks = createHttpAuditHooks(policy, options);
+  const config = options.config ?? {};
+  const user = { start: config.startIncomingSpanHook, request: config.requestHook, response: config.responseHook };
+  return new HttpInstrumentation({
+    ...config,
+    startIncomingSpanHook: user.start === undefined ? hooks.startIncomingSpanHook : (req) => ({ ...safe(() => user.start!(req)), ...hooks.startIncomingSpanHook(req) }),
+    requestHook: user.request === undefined ? hooks.requestHook : (span, req) => {
+      hooks.requestHook(span, req);
+      user.request!(span, req);
+    },
+    responseHook: user.response === undefined ? hooks.responseHook : (span, res) => {
+      hooks.responseHook(span, res);
+      user.response!(span, res);
+    },
+  });
+}
+
+function safe(f: () => Attributes): Attributes {
+  try {
+    return f() ?? {};
+  } catch {
+    return {};
+  }
+}

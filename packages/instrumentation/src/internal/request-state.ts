@@ -1,0 +1,82 @@
+/**
+ * The audit state of one incoming request: what the policy decided when the
+ * server span started, the request id, the socket peer, and what the app or
+ * a framework adapter set later (actor, session, target, details, route,
+ * params, body). It rides on the `IncomingMessage` under a `Symbol.for` key
+ * (so two copies of this package agree) and is linked to the server span in
+ * a WeakMap, so the span processor finds it when the span ends and nothing
+ * outlives the request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpAuditMatch } from '../http-audit-policy.js';
+
+/** What a framework adapter can tell about a request, read lazily when the span ends. */
+export interface FrameworkView {
+  route?: string | undefined;
+  params?: unknown;
+  user?: unknown;
+  body?: unknown;
+}
+
+/** The app-set actor (`setAuditActor`). */
+export interface AppActor {
+  id?: string | undefined;
+  type?: string | undefined;
+}
+
+export interface RequestAuditState {
+  match: HttpAuditMatch | undefined;
+  requestId: string | undefined;
+  peer: string | undefined;
+  actor: AppActor | undefined;
+  sessionId: string | undefined;
+  target: { type?: string; id?: string; name?: string } | undefined;
+  details: Record<string, unknown> | undefined;
+  framework: (() => FrameworkView | undefined) | undefined;
+  /** The response, once the instrumentation saw it (to tell a finished response from an aborted one). */
+  res: ServerResponse | undefined;
+  /** Set by the guard when it answered 503. */
+  refused: boolean;
+  readonly req: IncomingMessage;
+}
+
+const STATE_KEY = Symbol.for('@otel-audit/instrumentation.request-state');
+const spanStates = new WeakMap<object, RequestAuditState>();
+
+/** The state of `req`, if the hooks or the app created one. */
+export function stateOf(req: IncomingMessage): RequestAuditState | undefined {
+  return (req as unknown as { [STATE_KEY]?: RequestAuditState })[STATE_KEY];
+}
+
+/** The state of `req`, created empty if absent. */
+export function ensureState(req: IncomingMessage): RequestAuditState {
+  let s = stateOf(req);
+  if (s === undefined) {
+    s = { match: undefined, requestId: undefined, peer: undefined, actor: undefined, sessionId: undefined, target: undefined, details: undefined, framework: undefined, res: undefined, refused: false, req };
+    Object.defineProperty(req, STATE_KEY, { value: s, enumerable: false, configurable: true, writable: false });
+  }
+  return s;
+}
+
+export function linkSpan(span: object, state: RequestAuditState): void {
+  spanStates.set(span, state);
+}
+
+/** The state linked to `span`, unlinked (each span is recorded once). */
+export function takeSpanState(span: object): RequestAuditState | undefined {
+  const s = spanStates.get(span);
+  if (s !== undefined) spanStates.delete(span);
+  return s;
+}
+
+/**
+ * The Node request behind `req`: the `IncomingMessage` itself (node:http,
+ * Express) or Fastify's `request.raw`.
+ */
+export function rawRequest(req: unknown, name = 'req'): IncomingMessage {
+  if (typeof req !== 'object' || req === null) throw new TypeError(`${name} must be an http.IncomingMessage or a framework request; got ${req === null ? 'null' : typeof req}`);
+  const raw = (req as { raw?: unknown }).raw;
+  const r = (typeof raw === 'object' && raw !== null && 'headers' in raw ? raw : req) as IncomingMessage;
+  if (typeof r.headers !== 'object' || r.headers === null) throw new TypeError(`${name} must be an http.IncomingMessage or a framework request (no headers found)`);
+  return r;
+}

@@ -1,0 +1,161 @@
+/**
+ * The explicit API against the real processor over an in-memory sink:
+ * receipts once durable, early validation, seed aliases, trace context, and
+ * each helper's record.
+ */
+import { trace } from '@opentelemetry/api';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { context } from '@opentelemetry/api';
+import { RecordValidationError } from '@otel-audit/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLogRecordProcessor, InMemoryAuditSink } from '../../processor/src/index.js';
+import type { StoredRecord } from './helpers.js';
+import { AuditReceiptTimeoutError, createAuditLogger, type AuditLogger } from '../src/index.js';
+
+let sink: InMemoryAuditSink;
+let provider: LoggerProvider;
+let audit: AuditLogger;
+
+beforeAll(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  sink = new InMemoryAuditSink();
+  const processor = new AuditLogRecordProcessor({ sinks: [sink], stream: 'test/explicit', flushIntervalMillis: 5 });
+  provider = new LoggerProvider({ processors: [processor] });
+  await processor.ready();
+  audit = createAuditLogger({ loggerProvider: provider });
+});
+
+afterAll(async () => {
+  await provider.shutdown();
+});
+
+function byId(id: string): StoredRecord {
+  const r = sink.records.find((x) => x.record.id === id);
+  if (r === undefined) throw new Error(`record ${id} not in the sink`);
+  return r.record;
+}
+
+describe('createAuditLogger', () => {
+  it('log() resolves with the receipt once the sink committed the record', async () => {
+    const receipt = await audit.log({ type: 'admin', action: 'export', outcome: 'success', actor: { id: 'alice' }, details: { rows: 3 } });
+    expect(receipt).toMatchObject({ stream: 'test/explicit' });
+    expect(receipt.hash).toMatch(/^[0-9a-f]{64}$/);
+    const stored = sink.records.find((r) => r.record.id === receipt.id)!;
+    expect(stored.record.seq).toBe(receipt.seq);
+    expect(stored.hash).toBe(receipt.hash);
+    expect(stored.record).toMatchObject({ type: 'admin', action: 'export', actor: { id: 'alice' }, details: { rows: 3 } });
+  });
+
+  it('concurrent log() calls each get their own receipt, in order', async () => {
+    const receipts = await Promise.all(Array.from({ length: 20 }, (_, i) => audit.log({ type: 'api', action: 'view', details: { i } })));
+    const seqs = receipts.map((r) => r.seq);
+    expect(new Set(seqs).size).toBe(20);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+  });
+
+  it('rejects an invalid event early with the pointer of the offending value, and stores nothing', async () => {
+    const before = sink.records.length;
+    const err = await audit.log({ type: 'api', action: 'view', details: { n: Number.NaN } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecordValidationError);
+    expect((err as RecordValidationError).pointer).toBe('/details/n');
+    await expect(audit.log({ type: 'api', action: 'view', outcome: 'maybe' })).rejects.toThrow(/outcome/);
+    await expect(audit.log({ action: 'view' })).rejects.toThrow(/type/);
+    await expect(audit.log(null as never)).rejects.toThrow(TypeError);
+    expect(() => audit.logNowait({ type: 'api', action: 'view', details: { f: () => 1 } })).toThrow(RecordValidationError);
+    await provider.forceFlush();
+    expect(sink.records.length).toBe(before);
+  });
+
+  it('accepts the seed field names as aliases', async () => {
+    const r = await audit.log({
+      event_type: 'crud', event_action: 'update', event_result: 'success',
+      actor_id: 'u1', actor_type: 'user', actor_ip: '10.1.2.3', actor_user_agent: 'seed/1',
+      target_type: 'invoice', target_id: 42, target_name: 'INV-42',
+      request_id: 'req-1', session_id: 'sess-1', api_endpoint: '/api/invoices/42', http_method: 'PUT',
+      error_message: undefined, old_values: { amount: 1 }, new_values: { amount: 2 }, details: { via: 'seed' },
+    });
+    expect(byId(r.id)).toMatchObject({
+      type: 'crud', action: 'update', outcome: 'success',
+      actor: { id: 'u1', type: 'user', ip: '10.1.2.3', user_agent: 'seed/1' },
+      target: { type: 'invoice', id: '42', name: 'INV-42' },
+      request: { id: 'req-1', session_id: 'sess-1', endpoint: '/api/invoices/42', method: 'PUT' },
+      old: { amount: 1 }, new: { amount: 2 }, details: { via: 'seed' },
+    });
+  });
+
+  it('refuses a member given under both names with different values', async () => {
+    await expect(audit.log({ type: 'auth', event_type: 'crud', action: 'x' })).rejects.toThrow(RangeError);
+    await expect(audit.log({ type: 'auth', action: 'x', actor: { id: 'a' }, actor_id: 'b' })).rejects.toThrow(/actor_id/);
+  });
+
+  it('merges defaults under each event', async () => {
+    const a = createAuditLogger({ loggerProvider: provider, defaults: { actor: { type: 'service', id: 'billing' }, details: { env: 'test' } } });
+    const r = await a.log({ type: 'system', action: 'job', actor: { ip: '10.0.0.1' } });
+    expect(byId(r.id)).toMatchObject({ actor: { id: 'billing', type: 'service', ip: '10.0.0.1' }, details: { env: 'test' } });
+  });
+
+  it('takes the active span trace context', async () => {
+    const tp = new BasicTracerProvider();
+    const tracer = tp.getTracer('t');
+    const span = tracer.startSpan('op');
+    const r = await context.with(trace.setSpan(context.active(), span), () => audit.log({ type: 'api', action: 'view' }));
+    span.end();
+    expect(byId(r.id).request).toMatchObject({ trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId });
+    const id = context.with(trace.setSpan(context.active(), span), () => audit.logNowait({ type: 'api', action: 'view' }));
+    await provider.forceFlush();
+    await new Promise((res) => setTimeout(res, 50));
+    expect(byId(id).request?.trace_id).toBe(span.spanContext().traceId);
+  });
+
+  it('login, logout', async () => {
+    const ok = await audit.login({ actor: 'alice', reason: 'password' });
+    const bad = await audit.login({ actor: { id: 'mallory' }, outcome: 'failure', reason: 'bad password' });
+    const out = await audit.logout({ actor: 'alice' });
+    expect(byId(ok.id)).toMatchObject({ type: 'auth', action: 'login', outcome: 'success', severity: 'info', actor: { id: 'alice', type: 'user' }, details: { reason: 'password' } });
+    expect(byId(bad.id)).toMatchObject({ type: 'auth', action: 'login', outcome: 'failure', severity: 'warning', details: { reason: 'bad password' } });
+    expect(byId(out.id)).toMatchObject({ type: 'auth', action: 'logout', outcome: 'success' });
+  });
+
+  it('authorize records the decision and the policy', async () => {
+    const deny = await audit.authorize({ actor: 'bob', action: 'delete', target: { type: 'project', id: 'p1' }, decision: 'deny', policy: 'rbac:owner-only', reason: 'not owner' });
+    const allow = await audit.authorize({ actor: 'carol', action: 'view', target: { type: 'project', id: 'p1' }, decision: 'allow' });
+    expect(byId(deny.id)).toMatchObject({ type: 'access', action: 'delete', outcome: 'failure', severity: 'warning', details: { decision: 'deny', policy: 'rbac:owner-only', reason: 'not owner' } });
+    expect(byId(allow.id)).toMatchObject({ outcome: 'success', severity: 'info', details: { decision: 'allow' } });
+    await expect(audit.authorize({ actor: 'x', action: 'y', decision: 'maybe' as never })).rejects.toThrow(RangeError);
+  });
+
+  it('change computes create, update (changed fields only) and delete', async () => {
+    const target = { type: 'user', id: 'u7' };
+    const c = await audit.change({ actor: 'admin', target, new: { name: 'Ann', role: 'dev' } });
+    const u = await audit.change({ actor: 'admin', target, old: { name: 'Ann', role: 'dev', tags: ['a'] }, new: { name: 'Ann', role: 'admin', tags: ['a'], team: 'x' } });
+    const d = await audit.change({ actor: 'admin', target, old: { name: 'Ann' } });
+    expect(byId(c.id)).toMatchObject({ type: 'crud', action: 'create', outcome: 'success', new: { name: 'Ann', role: 'dev' } });
+    expect(byId(c.id)).not.toHaveProperty('old');
+    const ur = byId(u.id);
+    expect(ur).toMatchObject({ action: 'update', old: { role: 'dev' }, new: { role: 'admin', team: 'x' }, details: { changed: ['role', 'team'] } });
+    expect(ur.old).not.toHaveProperty('name');
+    expect(byId(d.id)).toMatchObject({ action: 'delete', old: { name: 'Ann' } });
+    await expect(audit.change({ target })).rejects.toThrow(/old and new/);
+  });
+
+  it('access, security, rateLimited', async () => {
+    const a = await audit.access({ actor: 'dan', target: { type: 'report', id: 'r1' } });
+    const s = await audit.security({ action: 'suspicious_login', actor: 'eve', details: { country: 'XX' } });
+    const rl = await audit.rateLimited({ actor: { ip: '198.51.100.7', type: 'anonymous' }, limit: 100, windowMillis: 60_000 });
+    expect(byId(a.id)).toMatchObject({ type: 'access', action: 'view', outcome: 'success', target: { type: 'report', id: 'r1' } });
+    expect(byId(s.id)).toMatchObject({ type: 'security', action: 'suspicious_login', severity: 'warning' });
+    expect(byId(rl.id)).toMatchObject({ type: 'security', action: 'rate_limit', outcome: 'failure', severity: 'warning', details: { limit: 100, window_ms: 60_000 } });
+  });
+
+  it('rejects with AuditReceiptTimeoutError when no audit processor settles the receipt', async () => {
+    const bare = createAuditLogger({ loggerProvider: new LoggerProvider(), receiptTimeoutMillis: 30 });
+    await expect(bare.log({ type: 'api', action: 'view' })).rejects.toBeInstanceOf(AuditReceiptTimeoutError);
+  });
+
+  it('rejects misuse of options with the argument named', () => {
+    expect(() => createAuditLogger({ receiptTimeoutMillis: -1 })).toThrow(/receiptTimeoutMillis/);
+    expect(() => createAuditLogger({ loggerProvider: {} as never })).toThrow(/loggerProvider/);
+  });
+});
