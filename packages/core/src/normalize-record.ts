@@ -132,7 +132,6 @@ const REQUEST_KEYS = ['endpoint', 'id', 'method', 'session_id', 'span_id', 'trac
 const ACTOR_SET = new Set<string>(ACTOR_KEYS);
 const TARGET_SET = new Set<string>(TARGET_KEYS);
 const REQUEST_SET = new Set<string>(REQUEST_KEYS);
-const ID_KEYS = new Set(['id']);
 
 /**
  * Mutable state of one normalisation: the remaining size budget, the path
@@ -373,39 +372,90 @@ function time(value: unknown, walk: Walk): string {
 }
 
 /** actor / target / request: known string members only, built in canonical order. */
-function subObject(
-  input: unknown,
-  name: string,
-  keys: readonly string[],
-  allowed: Set<string>,
-  walk: Walk,
-): Record<string, string> | undefined {
-  if (input === null || input === undefined) return undefined;
-  walk.path.push(name);
-  const obj = plainObject(input, walk);
-  const present = Object.keys(obj);
-  for (let i = 0; i < present.length; i++) {
-    const key = present[i]!;
-    if (!allowed.has(key)) {
+/** Checks that `obj` (at `name`) has only `allowed` members. */
+function onlyMembers(obj: Record<string, unknown>, keys: readonly string[], allowed: Set<string>, walk: Walk): void {
+  for (const key in obj) {
+    if (!allowed.has(key) && Object.hasOwn(obj, key)) {
       walk.path.push(key);
       fail(walk, `unknown member; allowed: ${keys.join(', ')}`);
     }
   }
-  let out: Record<string, string> | undefined;
-  for (const key of keys) {
-    const v = obj[key];
-    if (v === null || v === undefined) continue;
-    walk.path.push(key);
-    let s: string;
-    if (key === 'trace_id') s = hex(v, 16, walk);
-    else if (key === 'span_id') s = hex(v, 8, walk);
-    else if (ID_KEYS.has(key)) s = textOrId(v, walk);
-    else s = text(v, walk);
-    walk.path.pop();
-    (out ??= {})[key] = s;
-  }
+}
+
+/** One string member of actor/target/request, or undefined when absent. */
+function field(obj: Record<string, unknown>, key: string, walk: Walk, kind: 0 | 1 | 16 | 8): string | undefined {
+  const v = obj[key];
+  if (v === null || v === undefined) return undefined;
+  walk.path.push(key);
+  // kind: 0 text, 1 text or safe integer (ids), 16/8 hex of that many bytes.
+  const s = kind === 0 ? text(v, walk) : kind === 1 ? textOrId(v, walk) : hex(v, kind, walk);
   walk.path.pop();
-  return out && walk.freeze ? Object.freeze(out) : out;
+  return s;
+}
+
+// actor / target / request are built member by member with constant names,
+// in RFC 8785 order: named stores keep V8 on monomorphic paths where a loop
+// of keyed stores did not (a fifth of normalisation time, bench/core-append).
+
+function actorOf(input: unknown, walk: Walk): Record<string, string> | undefined {
+  if (input === null || input === undefined) return undefined;
+  walk.path.push('actor');
+  const obj = plainObject(input, walk);
+  onlyMembers(obj, ACTOR_KEYS, ACTOR_SET, walk);
+  const id = field(obj, 'id', walk, 1);
+  const ip = field(obj, 'ip', walk, 0);
+  const type = field(obj, 'type', walk, 0);
+  const ua = field(obj, 'user_agent', walk, 0);
+  walk.path.pop();
+  if (id === undefined && ip === undefined && type === undefined && ua === undefined) return undefined;
+  const out: Record<string, string> = {};
+  if (id !== undefined) out.id = id;
+  if (ip !== undefined) out.ip = ip;
+  if (type !== undefined) out.type = type;
+  if (ua !== undefined) out.user_agent = ua;
+  return walk.freeze ? Object.freeze(out) : out;
+}
+
+function targetOf(input: unknown, walk: Walk): Record<string, string> | undefined {
+  if (input === null || input === undefined) return undefined;
+  walk.path.push('target');
+  const obj = plainObject(input, walk);
+  onlyMembers(obj, TARGET_KEYS, TARGET_SET, walk);
+  const id = field(obj, 'id', walk, 1);
+  const name = field(obj, 'name', walk, 0);
+  const type = field(obj, 'type', walk, 0);
+  walk.path.pop();
+  if (id === undefined && name === undefined && type === undefined) return undefined;
+  const out: Record<string, string> = {};
+  if (id !== undefined) out.id = id;
+  if (name !== undefined) out.name = name;
+  if (type !== undefined) out.type = type;
+  return walk.freeze ? Object.freeze(out) : out;
+}
+
+function requestOf(input: unknown, walk: Walk): Record<string, string> | undefined {
+  if (input === null || input === undefined) return undefined;
+  walk.path.push('request');
+  const obj = plainObject(input, walk);
+  onlyMembers(obj, REQUEST_KEYS, REQUEST_SET, walk);
+  const endpoint = field(obj, 'endpoint', walk, 0);
+  const id = field(obj, 'id', walk, 1);
+  const method = field(obj, 'method', walk, 0);
+  const session = field(obj, 'session_id', walk, 0);
+  const span = field(obj, 'span_id', walk, 8);
+  const trace = field(obj, 'trace_id', walk, 16);
+  walk.path.pop();
+  if (endpoint === undefined && id === undefined && method === undefined && session === undefined && span === undefined && trace === undefined) {
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  if (endpoint !== undefined) out.endpoint = endpoint;
+  if (id !== undefined) out.id = id;
+  if (method !== undefined) out.method = method;
+  if (session !== undefined) out.session_id = session;
+  if (span !== undefined) out.span_id = span;
+  if (trace !== undefined) out.trace_id = trace;
+  return walk.freeze ? Object.freeze(out) : out;
 }
 
 function redactedList(value: unknown, walk: Walk): string[] | undefined {
@@ -463,7 +513,7 @@ function build(input: Record<string, unknown>, walk: Walk, chain: AuditChainFiel
   const id = textMember(input, 'id', walk).toLowerCase();
   if (!UUID.test(id)) failAt('/id', `must be a UUID (v7 preferred); got "${truncate(id)}"`);
   const action = textMember(input, 'action', walk);
-  const actor = subObject(input.actor, 'actor', ACTOR_KEYS, ACTOR_SET, walk);
+  const actor = actorOf(input.actor, walk);
   const details = optionalJson(input.details, 'details', walk);
   let error: string | undefined;
   if (input.error !== null && input.error !== undefined) {
@@ -478,9 +528,9 @@ function build(input: Record<string, unknown>, walk: Walk, chain: AuditChainFiel
   const oldValue = optionalJson(input.old, 'old', walk);
   const outcome = enumMember(input, 'outcome', AUDIT_OUTCOMES, 'unknown', walk);
   const redacted = redactedList(input.redacted, walk);
-  const request = subObject(input.request, 'request', REQUEST_KEYS, REQUEST_SET, walk);
+  const request = requestOf(input.request, walk);
   const severity = enumMember(input, 'severity', AUDIT_SEVERITIES, 'info', walk);
-  const target = subObject(input.target, 'target', TARGET_KEYS, TARGET_SET, walk);
+  const target = targetOf(input.target, walk);
   walk.path.push('time');
   const timeText = time(input.time, walk);
   walk.path.pop();
