@@ -137,6 +137,12 @@ describe('normalizeRecord', () => {
     expect(() => normalizeRecord(base(), { maxDepth: 0 })).toThrow(RangeError);
   });
 
+  it('ignores symbol-keyed members, as JSON.stringify does', () => {
+    const r = normalizeRecord(base({ details: { a: 1, [Symbol('k')]: 'x' } }));
+    expect(r.details).toEqual({ a: 1 });
+    expect(Object.getOwnPropertySymbols(r.details)).toEqual([]);
+  });
+
   it('allows shared (non-cyclic) references', () => {
     const shared = { a: 1 };
     expect(normalizeRecord(base({ details: { x: shared, y: shared } })).details).toEqual({ x: { a: 1 }, y: { a: 1 } });
