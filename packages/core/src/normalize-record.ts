@@ -308,6 +308,9 @@ function json(value: unknown, depth: number, walk: Walk): JsonValue {
         const n = value.length;
         walk.remaining -= 2 + n;
         checkBudget(walk);
+        // One path slot for this level, set per item and popped at the end:
+        // cheaper than truncating the path with length = at.
+        walk.path.push(0);
         const arr: JsonValue[] = new Array(n);
         for (let i = 0; i < n; i++) {
           walk.path[at] = i;
@@ -318,6 +321,7 @@ function json(value: unknown, depth: number, walk: Walk): JsonValue {
         out = walk.freeze ? (Object.freeze(arr) as JsonValue[]) : arr;
       } else {
         const obj = plainObject(value, walk);
+        walk.path.push('');
         // Sorted here so the copy's insertion order is the canonical order.
         const keys = Object.keys(obj).sort();
         const copy: Record<string, JsonValue> = {};
@@ -344,7 +348,7 @@ function json(value: unknown, depth: number, walk: Walk): JsonValue {
         }
         out = walk.freeze ? Object.freeze(copy) : copy;
       }
-      walk.path.length = at;
+      walk.path.pop();
       walk.ancestors.pop();
       checkBudget(walk);
       return out;
