@@ -294,6 +294,44 @@ export class Verifier {
   }
 
   /**
+   * Fast path for stores that rebuild a record's canonical text themselves
+   * (for example from columns whose JSON is stored canonical): if `text`
+   * hashes to `claimedHash` under `placement.alg`, the record is accepted
+   * with the given placement and `true` is returned — the text IS the
+   * canonical text that was hashed, and the placement was read from the
+   * same columns. Otherwise nothing is recorded and `false` is returned: the
+   * caller then passes the full record to {@link Verifier.addRecord}, which
+   * decides exactly. ~1.5x faster per row than rebuilding an object
+   * (bench/sqlite-verify).
+   *
+   * @example
+   * if (!v.tryAddCanonical(rowText, row.checksum, { stream, seq, id, prev, alg })) v.addRecord(rowToRecord(row), row.checksum);
+   */
+  tryAddCanonical(
+    text: string,
+    claimedHash: string,
+    placement: { stream: string; seq: number; id: string; prev: string; alg: string },
+  ): boolean {
+    this.#assertOpen();
+    const { stream, seq, id, prev, alg } = placement;
+    if (typeof text !== 'string' || typeof claimedHash !== 'string' || typeof stream !== 'string' || stream === '' ||
+      typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || typeof id !== 'string' || typeof prev !== 'string' ||
+      typeof alg !== 'string' || !(HASH_ALGORITHMS as readonly string[]).includes(alg)) {
+      return false;
+    }
+    const state = this.#state(stream);
+    if (state.alg !== undefined && state.alg !== alg) return false;
+    const claimed = claimedHash.toLowerCase();
+    if (leafHashHex(alg as HashAlgorithm, text) !== claimed) return false;
+    if (state.alg === undefined) {
+      state.alg = alg as HashAlgorithm;
+      state.report.alg = alg;
+    }
+    this.#accept(state, { seq, id, prev, hashHex: claimed, claimed });
+    return true;
+  }
+
+  /**
    * Flush what is still waiting and return the report. The verifier cannot
    * be used afterwards.
    *

@@ -179,6 +179,26 @@ describe('Verifier', () => {
     expect(report.streams[0]!.checkpoints).toEqual({ seen: 10, verified: 10, lastVerifiedSize: 1000, mismatched: 0, unchecked: 0 });
   });
 
+  it('accepts canonical text with its placement on the fast path, and declines anything else', () => {
+    const b = build(20);
+    const v = new Verifier({ keyring });
+    for (const c of b.checkpoints) v.addCheckpoint(c);
+    for (const [i, r] of b.records.entries()) {
+      const placement = { stream: r.record.stream, seq: r.record.seq, id: r.record.id, prev: r.record.prev, alg: r.record.alg };
+      if (i === 5) {
+        const edited = r.canonical.replace('"update"', '"delete"');
+        expect(v.tryAddCanonical(edited, r.hash, placement)).toBe(false);
+        v.addRecord(JSON.parse(edited), r.hash);
+      } else {
+        expect(v.tryAddCanonical(r.canonical, r.hash, placement)).toBe(true);
+      }
+    }
+    expect(codes(v.finish())).toEqual(['hash_mismatch@5', 'root_mismatch@9', 'unsigned_tail@0']);
+    const w = new Verifier({ keyring });
+    expect(w.tryAddCanonical('{}', 'ab', { stream: '', seq: 0, id: 'x', prev: '', alg: 'sha256' })).toBe(false);
+    expect(w.tryAddCanonical('{}', 'ab', { stream: 's', seq: 0, id: 'x', prev: '', alg: 'md5' })).toBe(false);
+  });
+
   it('reads records as canonical JSON text', () => {
     const b = build(20);
     const v = new Verifier({ keyring });

@@ -163,9 +163,9 @@ function openRow(row: RawRow, cipher: RowCipher | undefined): void {
   }
 }
 
-/** Rebuild the §4.1 record (and its stored checksum) from a raw row. */
-export function rowToRecord(row: RawRow, cipher: RowCipher | undefined): StoredRow {
-  openRow(row, cipher);
+/** Rebuild the §4.1 record (and its stored checksum) from a raw row. `opened`: its sealed columns are already decrypted. */
+export function rowToRecord(row: RawRow, cipher: RowCipher | undefined, opened = false): StoredRow {
+  if (!opened) openRow(row, cipher);
   // Built in RFC 8785 member order (see ACTOR above).
   const r: Record<string, unknown> = { action: text(row[7]) };
   const actor = sub(row, ACTOR);
@@ -190,4 +190,53 @@ export function rowToRecord(row: RawRow, cipher: RowCipher | undefined): StoredR
   r.type = text(row[6]);
   r.v = 1;
   return { record: r as unknown as AuditRecord, checksum: text(row[28]), timestamp: text(row[5]), logId: num(row[31]) };
+}
+
+/** `,"name":"value"` for a present text column, '' for NULL. */
+function member(name: string, v: unknown): string {
+  return v === null || v === undefined ? '' : `,"${name}":${JSON.stringify(text(v))}`;
+}
+
+function subText(name: string, row: RawRow, pairs: readonly (readonly [string, number])[]): string {
+  let inner = '';
+  for (const [key, i] of pairs) inner += member(key, row[i]);
+  return inner === '' ? '' : `,"${name}":{${inner.slice(1)}}`;
+}
+
+/** `,"name":<stored JSON text>` for a present JSON column, '' for NULL. */
+function jsonMember(name: string, v: unknown): string {
+  return v === null || v === undefined ? '' : `,"${name}":${text(v)}`;
+}
+
+/**
+ * The row as RFC 8785 text, built straight from the columns (after
+ * decrypting the sealed ones in place): member order fixed, text columns
+ * JSON-quoted, JSON columns spliced as stored — they are written canonical,
+ * so for an untouched row this is exactly the text that was hashed. For a
+ * touched row it is merely some text whose hash will not match, and the
+ * verifier is then given the rebuilt record instead (store-verify.ts).
+ */
+export function rowToCanonical(row: RawRow, cipher: RowCipher | undefined): string {
+  openRow(row, cipher);
+  return (
+    `{"action":${JSON.stringify(text(row[7]))}` +
+    subText('actor', row, ACTOR) +
+    member('alg', row[3]) +
+    jsonMember('details', row[23]) +
+    member('error', row[24]) +
+    member('id', row[2]) +
+    jsonMember('new', row[26]) +
+    jsonMember('old', row[25]) +
+    member('outcome', row[8]) +
+    member('prev', row[29]) +
+    jsonMember('redacted', row[27]) +
+    subText('request', row, REQUEST) +
+    `,"seq":${text(row[1])}` +
+    member('severity', row[9]) +
+    member('stream', row[0]) +
+    subText('target', row, TARGET) +
+    member('time', row[4]) +
+    member('type', row[6]) +
+    ',"v":1}'
+  );
 }
