@@ -1,26 +1,13 @@
 import { AuditChain } from '@otel-audit/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BundleFormatError, verifyBundle, type AuditBundle } from '../src/index.js';
-import { codes, keyring, sealBatch, storeWith } from './helpers.js';
+import { codes, collectText, keyring, sealBatch, storesPerTest } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
-
-function setup(n = 30) {
-  const s = storeWith(n);
-  cleanups.push(s.close);
-  return s;
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string> {
-  let out = '';
-  for await (const chunk of it) out += chunk;
-  return out;
-}
+const setup = storesPerTest();
 
 describe('bundles', () => {
   async function bundleOf(s: ReturnType<typeof setup>, options: Record<string, unknown> = {}): Promise<AuditBundle> {
-    return JSON.parse(await collect(s.store.export({ format: 'bundle', ...options })));
+    return JSON.parse(await collectText(s.store.export({ format: 'bundle', ...options })));
   }
 
   it('exports every stream as a bundle that verifies on its own', async () => {

@@ -1,24 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AuditChain } from '@otel-audit/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { fullEvent, sealBatch, storeWith } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { collectText, fullEvent, sealBatch, storesPerTest } from './helpers.js';
 import { csvCell } from '../src/internal/csv.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
-
-function setup(n = 30) {
-  const s = storeWith(n);
-  cleanups.push(s.close);
-  return s;
-}
-
-async function collect(it: AsyncIterable<string>): Promise<string> {
-  let out = '';
-  for await (const chunk of it) out += chunk;
-  return out;
-}
+const setup = storesPerTest();
 
 /** A strict RFC 4180 parser for the test's own reading of the CSV. */
 function parseCsv(text: string): string[][] {
@@ -48,16 +35,16 @@ function parseCsv(text: string): string[][] {
 describe('SqliteAuditStore.export', () => {
   it('streams a JSON array of { record, checksum, timestamp }, oldest first, equal to the query results', async () => {
     const s = setup(30);
-    const text = await collect(s.store.export({ format: 'json' }));
+    const text = await collectText(s.store.export({ format: 'json' }));
     const items = JSON.parse(text);
     expect(items).toHaveLength(30);
     expect(items).toEqual(s.store.query({ order: 'oldest', limit: 1000 }).records);
-    expect(JSON.parse(await collect(s.store.export({ format: 'json', actorId: 'nobody' })))).toEqual([]);
+    expect(JSON.parse(await collectText(s.store.export({ format: 'json', actorId: 'nobody' })))).toEqual([]);
   });
 
   it('streams NDJSON, one record per line, with the query filters', async () => {
     const s = setup(30);
-    const lines = (await collect(s.store.export({ format: 'ndjson', actorId: 'user-1', order: 'newest' }))).trimEnd().split('\n');
+    const lines = (await collectText(s.store.export({ format: 'ndjson', actorId: 'user-1', order: 'newest' }))).trimEnd().split('\n');
     expect(lines).toHaveLength(10);
     expect(lines.map((l) => JSON.parse(l).record.actor.id)).toEqual(Array(10).fill('user-1'));
     expect(JSON.parse(lines[0]!).record.seq).toBe(28);

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { afterEach } from 'vitest';
 import {
   AuditChain, createRecordId, generateNoteKey, Keyring, parseSignerKey,
   type AuditBatch, type AuditEventInput, type SealedCheckpoint, type SealedRecord,
@@ -77,4 +78,27 @@ export function attacker(file: string): Database.Database {
 /** Findings as `code@seq` strings. */
 export function codes(report: { streams: { findings: { code: string; seq?: number; size?: number }[] }[] }): string[] {
   return report.streams.flatMap((s) => s.findings.map((f) => `${f.code}@${f.seq ?? f.size}`));
+}
+
+/**
+ * Registers cleanup after each test of the calling file and returns
+ * `setup(n)`, which opens a store in a temp dir holding `n` sealed records.
+ */
+export function storesPerTest(): (n?: number) => ReturnType<typeof storeWith> {
+  const cleanups: (() => void)[] = [];
+  afterEach(() => {
+    while (cleanups.length) cleanups.pop()!();
+  });
+  return (n = 30) => {
+    const s = storeWith(n);
+    cleanups.push(s.close);
+    return s;
+  };
+}
+
+/** All chunks of an export, joined. */
+export async function collectText(it: AsyncIterable<string>): Promise<string> {
+  let out = '';
+  for await (const chunk of it) out += chunk;
+  return out;
 }

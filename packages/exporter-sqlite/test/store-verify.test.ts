@@ -1,15 +1,8 @@
 import { AuditChain, canonicalize, leafHash } from '@otel-audit/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { attacker, codes, keyring, sealBatch, storeWith } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { attacker, codes, keyring, sealBatch, storesPerTest } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
-
-function setup(n = 30) {
-  const s = storeWith(n);
-  cleanups.push(s.close);
-  return s;
-}
+const setup = storesPerTest();
 
 /** Every column of audit_logs, the edit an attacker makes to row seq 5, and the finding expected there. */
 const COLUMN_EDITS: [column: string, sql: string, expected: string][] = [
