@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
 const benches = new Map();
-for (const pkg of readdirSync(packagesDir)) {
-  const dir = join(packagesDir, pkg, 'bench');
+// Package benches, and the end-to-end ones across packages in ./bench.
+const benchDirs = [...readdirSync(packagesDir).map((pkg) => join(packagesDir, pkg, 'bench')), join(root, 'bench')];
+for (const dir of benchDirs) {
   if (!existsSync(dir)) continue;
   for (const file of readdirSync(dir)) {
     if (file.endsWith('.bench.ts')) benches.set(file.slice(0, -'.bench.ts'.length), join(dir, file));
