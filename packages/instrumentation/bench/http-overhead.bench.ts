@@ -1,9 +1,9 @@
 /**
  * http-overhead: the same small JSON server three ways in one run — no
  * OpenTelemetry; instrumentation-http with a no-op span processor; the audit
- * instrumentation + AuditSpanProcessor + audit processor (counting sink:
- * hashing, chaining, batching, no storage) auditing every request at
- * `metadata`. Each server is a child process pinned to CPU 0 (when taskset
+ * instrumentation + AuditSpanProcessor + audit processor writing every
+ * request, audited at `metadata`, into a SQLite store (BENCH_SINK=count: a
+ * counting sink instead, hashing and chaining without storage). Each server is a child process pinned to CPU 0 (when taskset
  * exists); autocannon runs in another child on CPU 1, 10 connections over
  * loopback. A fourth run, `audit-nolog`, has this package's hooks, sampler and
  * span processor emitting to a LoggerProvider without the audit processor:
@@ -65,5 +65,5 @@ console.log(JSON.stringify({
   name: 'http-overhead', unit: 'req/s', ours: Math.round(audit.rps), baseline: Math.round(otel.rps), ratio: Number((audit.rps / otel.rps).toFixed(3)),
   noOtel: Math.round(plain.rps), auditWithoutProcessor: Math.round(nolog.rps), ratioWithoutProcessor: Number((nolog.rps / otel.rps).toFixed(3)), ratioVsNoOtel: Number((audit.rps / plain.rps).toFixed(3)), otelVsNoOtel: Number((otel.rps / plain.rps).toFixed(3)),
   p50: { noOtel: plain.p50, otel: otel.p50, auditWithoutProcessor: nolog.p50, audit: audit.p50 }, p99: { noOtel: plain.p99, otel: otel.p99, auditWithoutProcessor: nolog.p99, audit: audit.p99 },
-  p99Ratio: Number((audit.p99 / Math.max(otel.p99, 1)).toFixed(3)), seconds, pinned: hasTaskset, sink: 'counting (no storage)',
+  p99Ratio: Number((audit.p99 / Math.max(otel.p99, 1)).toFixed(3)), seconds, pinned: hasTaskset, sink: process.env.BENCH_SINK === 'count' ? 'counting (no storage)' : 'sqlite',
 }));
