@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuditChain, canonicalize, createRecordId } from '@otel-audit/core';
-import { isoFromDecimalNanos, isoFromNanos, recordToRow, rowToCanonical, rowToRecord } from '../src/internal/row-mapping.js';
+import { isoFromDecimalNanos, isoFromNanos, recordToRow, rowToCanonical, rowToRecord, timestampMatches } from '../src/internal/row-mapping.js';
 
 describe('timestamps', () => {
   it('formats Unix nanoseconds as ISO-8601 with nine fraction digits', () => {
@@ -18,6 +18,20 @@ describe('timestamps', () => {
       }
     }));
     expect(isoFromDecimalNanos('5')).toBe('1970-01-01T00:00:00.000000005Z');
+  });
+
+  it('matches a timestamp column to its time exactly, on the cached path and off it', () => {
+    const edit = (s: string, at: number) => s.slice(0, at) + (s[at] === '1' ? '2' : '1') + s.slice(at + 1);
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 63n) - 1n }), fc.nat(29), (t, at) => {
+      const time = t.toString();
+      const iso = isoFromNanos(t);
+      expect(timestampMatches(time, iso)).toBe(true);
+      expect(timestampMatches(time, iso)).toBe(true); // second call: the cached second
+      expect(timestampMatches(time, edit(iso, at))).toBe(false);
+      expect(timestampMatches(time, iso + ' ')).toBe(false);
+      expect(timestampMatches((t + 1n).toString(), iso)).toBe(false);
+    }));
+    expect(timestampMatches('12a', '1970-01-01T00:00:00.00000012aZ')).toBe(false);
   });
 });
 

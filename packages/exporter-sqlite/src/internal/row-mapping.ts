@@ -78,6 +78,32 @@ export function isoFromDecimalNanos(time: string): string {
   return `${lastPrefix}.${t.slice(-9)}Z`;
 }
 
+/**
+ * Whether the `timestamp` column is {@link isoFromDecimalNanos} of the
+ * `time_unix_nano` text, without building that string when `time` falls in
+ * the cached second (the verify loop's common case: it saves building one
+ * string per row, ~3% of bench sqlite-verify). Any other case takes the
+ * exact comparison.
+ */
+export function timestampMatches(time: string, timestamp: string): boolean {
+  const n = time.length;
+  if (
+    n === lastSecond.length + 9 && lastSecond !== '' && timestamp.length === lastPrefix.length + 11 &&
+    time.startsWith(lastSecond) && timestamp.startsWith(lastPrefix) &&
+    timestamp.charCodeAt(lastPrefix.length) === 46 /* . */ && timestamp.charCodeAt(timestamp.length - 1) === 90 /* Z */
+  ) {
+    const at = lastPrefix.length + 1;
+    for (let i = 0; i < 9; i++) {
+      const c = time.charCodeAt(n - 9 + i);
+      if (c !== timestamp.charCodeAt(at + i) || c < 48 || c > 57) return false;
+    }
+    return true;
+  }
+  return DECIMAL_TIME.test(time) && timestamp === isoFromDecimalNanos(time);
+}
+
+const DECIMAL_TIME = /^\d{1,19}$/;
+
 function json(value: unknown): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }

@@ -9,7 +9,7 @@
  */
 import { Verifier, type Finding, type Keyring, type VerificationReport } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
-import { isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, type RawRow } from './row-mapping.js';
+import { isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
 import { resolveRange } from './stream-start.js';
 import { toNanos, type TimeInput } from './time-input.js';
@@ -105,7 +105,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
         }
         const time = String(raw[4]);
         const timestamp = String(raw[5]);
-        if (DECIMAL.test(time) && timestamp !== isoFromDecimalNanos(time)) {
+        if (!timestampMatches(time, timestamp) && DECIMAL.test(time)) {
           // Listed up to the verifier's per-stream cap; the rest only counted.
           if (extra.length >= MAX_EXTRA) extraOmitted.set(stream, (extraOmitted.get(stream) ?? 0) + 1);
           else extra.push({
