@@ -47,10 +47,14 @@ export interface AuditLogRecordProcessorOptions {
    * and the record's receipt rejects with `AuditQueueFullError`; `spill`:
    * records beyond `maxQueueSize` are sealed as usual and appended to a local
    * file (`spillPath`), replayed in order as the queue drains — nothing is
-   * dropped and memory stays bounded (not crash-durable: see README).
+   * dropped and memory stays bounded. A file left by a crashed process is
+   * replayed by the next processor started with the same `spillPath` (README).
    */
   overflow?: OverflowPolicy;
-  /** File for the `spill` policy. Default: `<os tmpdir>/otel-audit-<pid>-<uuid>.spill`. */
+  /**
+   * File for the `spill` policy. Default: `<os tmpdir>/otel-audit-<pid>-<uuid>.spill`
+   * (unique per process, so nothing is replayed after a crash: set a fixed path for that).
+   */
   spillPath?: string;
   /** First retry delay after a sink failure. Default 100. */
   retryInitialMillis?: number;

@@ -6,6 +6,7 @@
 export { AuditLogRecordProcessor } from './audit-log-record-processor.js';
 export type { AuditLogRecordProcessorOptions, OverflowPolicy } from './audit-log-record-processor-options.js';
 export { InMemoryAuditSink } from './in-memory-audit-sink.js';
+export type { CheckpointSource } from './internal/key-change.js';
 export { LogRecordExporterSink } from './log-record-exporter-sink.js';
 export type { LogRecordExporterSinkOptions } from './log-record-exporter-sink.js';
 export { DEFAULT_REDACTION_PATTERNS, REDACTION_MASK } from './redaction.js';
@@ -39,6 +40,11 @@ export {
   METRIC_BATCH_DURATION,
   METRIC_CHECKPOINTS,
   METRIC_SINK_ERRORS,
+  METRIC_ALERTS_FIRED,
+  METRIC_ALERT_GROUPS_EVICTED,
+  METRIC_ALERT_NOTIFIER_FAILURES,
+  ATTR_ALERT_RULE,
+  ATTR_ALERT_OUTCOME,
 } from './semconv.js';
 
 // Alerts (DESIGN §9): rules engine, built-in rules, notifiers and the onSealed hook.
@@ -63,9 +69,11 @@ export type { AlertEvent } from './alerts/alert-event.js';
 export { createAlertHook, alertNotifyFailureEvent, ACTION_ALERT_NOTIFY_FAILED } from './alerts/alert-hook.js';
 export type { AlertHookOptions } from './alerts/alert-hook.js';
 export { AlertDispatcher } from './alerts/alert-dispatcher.js';
+export { registerAlertMetrics } from './alerts/alert-metrics.js';
+export type { AlertMetricsOptions } from './alerts/alert-metrics.js';
 export type { AlertDispatcherOptions } from './alerts/alert-dispatcher.js';
 export type { AlertNotifier } from './alerts/alert-notifier.js';
-export { WebhookNotifier, signWebhookBody, verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from './alerts/webhook-notifier.js';
+export { WebhookNotifier, signWebhookBody, verifyWebhookSignature, parseRetryAfter, WEBHOOK_SIGNATURE_HEADER } from './alerts/webhook-notifier.js';
 export type { WebhookNotifierOptions } from './alerts/webhook-notifier.js';
 export { ConsoleNotifier, formatAlertLine } from './alerts/console-notifier.js';
 export type { ConsoleNotifierOptions } from './alerts/console-notifier.js';

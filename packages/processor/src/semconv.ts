@@ -57,6 +57,13 @@ export const METRIC_QUEUE_DEPTH = 'otel_audit.queue.depth';
 export const METRIC_BATCH_DURATION = 'otel_audit.batch.duration';
 export const METRIC_CHECKPOINTS = 'otel_audit.checkpoints';
 export const METRIC_SINK_ERRORS = 'otel_audit.sink.errors';
+export const METRIC_ALERTS_FIRED = 'otel_audit.alerts.fired';
+export const METRIC_ALERT_GROUPS_EVICTED = 'otel_audit.alerts.groups_evicted';
+export const METRIC_ALERT_NOTIFIER_FAILURES = 'otel_audit.alerts.notifier_failures';
+/** Metric attribute naming the alert rule. */
+export const ATTR_ALERT_RULE = 'otel_audit.alert.rule';
+/** Metric attribute of a notifier failure: `failed` or `dropped`. */
+export const ATTR_ALERT_OUTCOME = 'otel_audit.alert.outcome';
 /** Metric attribute naming the sink. */
 export const METRIC_ATTR_SINK = 'otel_audit.sink';
 
@@ -67,3 +74,9 @@ export const ACTION_PIPELINE_STARTED = 'pipeline_started';
 export const ACTION_PIPELINE_STOPPED = 'pipeline_stopped';
 export const ACTION_RECORDS_DROPPED = 'records_dropped';
 export const ACTION_RECORD_REJECTED = 'record_rejected';
+/** The checkpoint signer key changed (details: old_key_ids, new_key_id, reason). */
+export const ACTION_KEY_CHANGED = 'key_changed';
+/** A spill file left by an earlier process was adopted and is replayed. */
+export const ACTION_SPILL_REPLAYED = 'spill_replayed';
+/** A spill file left by an earlier process could not be replayed (moved aside). */
+export const ACTION_SPILL_NOT_REPLAYED = 'spill_not_replayed';

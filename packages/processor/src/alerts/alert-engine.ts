@@ -7,6 +7,7 @@
  * after sealing each record; notifiers run elsewhere (`AlertDispatcher`).
  */
 import type { AlertEvent } from './alert-event.js';
+import { AlertDigest } from './internal/alert-digest.js';
 import { ALERT_RECORD_TYPE } from './alert-event.js';
 import { compileRules, type AlertRuleConfig, type CompiledAlertRule } from './alert-rule.js';
 import type { AlertableRecord } from './field-path.js';
@@ -72,6 +73,11 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
  */
 export class AlertEngine {
   readonly #states: RuleState[];
+  /** Digests of rules in digest mode, by rule name; `#digestList` for the due check. */
+  readonly #digests = new Map<string, AlertDigest>();
+  readonly #digestList: AlertDigest[] = [];
+  /** Earliest due time of an open digest (µs); Infinity when none is open. */
+  #nextDigest = Infinity;
   /** Rules per record type, rules that pin no type appended in rule order. */
   readonly #byType = new Map<string, RuleState[]>();
   readonly #anyType: RuleState[];
@@ -94,6 +100,13 @@ export class AlertEngine {
       if (kind === 'distinct') return new DistinctRuleState(rule, maxGroups, maxIds);
       return new SequenceRuleState(rule, maxGroups, maxIds);
     });
+    for (const r of rules) {
+      if (r.digestMillis > 0) {
+        const d = new AlertDigest(r, maxIds);
+        this.#digests.set(r.name, d);
+        this.#digestList.push(d);
+      }
+    }
     // Index by record type, keeping rule order within each list.
     this.#anyType = this.#states.filter((s) => s.rule.match.types === undefined);
     const types = new Set(this.#states.flatMap((s) => [...(s.rule.match.types ?? [])]));
@@ -123,19 +136,40 @@ export class AlertEngine {
    */
   evaluate(record: AlertableRecord): readonly AlertEvent[] {
     const type = record.type;
-    if (type === ALERT_RECORD_TYPE) return NO_ALERTS;
-    const states = this.#byType.get(type) ?? this.#anyType;
-    if (states.length === 0) return NO_ALERTS;
-    let now = NaN; // parsed only when a rule matches: it costs more than most matches
+    let now = NaN; // parsed only when a rule matches (or a digest is open): it costs more than most matches
     let out: AlertEvent[] | undefined;
+    if (this.#nextDigest !== Infinity) {
+      now = this.#advance(record.time);
+      if (now >= this.#nextDigest) out = this.#dueDigests(now);
+    }
+    if (type === ALERT_RECORD_TYPE) return out ?? NO_ALERTS;
+    const states = this.#byType.get(type) ?? this.#anyType;
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
       if (!s.rule.match.test(record)) continue;
       if (now !== now) now = this.#advance(record.time);
       const alert = s.evaluate(record, now);
-      if (alert !== undefined) (out ??= []).push(alert);
+      if (alert === undefined) continue;
+      const digest = s.rule.digestMillis > 0 ? this.#digests.get(s.rule.name) : undefined;
+      if (digest === undefined) (out ??= []).push(alert);
+      else {
+        digest.add(alert, now);
+        if (digest.dueAt < this.#nextDigest) this.#nextDigest = digest.dueAt;
+      }
     }
     return out ?? NO_ALERTS;
+  }
+
+  /** Close the digests due at `now`; recompute the next due time. */
+  #dueDigests(now: number): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    let next = Infinity;
+    for (const d of this.#digestList) {
+      if (d.dueAt <= now) out.push(d.take());
+      else if (d.dueAt < next) next = d.dueAt;
+    }
+    this.#nextDigest = next;
+    return out;
   }
 
   /** Move the clock to the record's time (µs) unless that is earlier; the clock. */

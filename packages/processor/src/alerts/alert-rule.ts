@@ -76,6 +76,12 @@ export interface AlertRuleConfig {
   condition: AlertConditionConfig;
   /** Quiet time of a group after it alerted, e.g. `15m`; default none. */
   cooldown?: string;
+  /**
+   * Digest window, e.g. `15m`: instead of one alert per firing, one alert per
+   * window counting the firings and listing their records (emitted by the
+   * first record at or after the window's end). Default none: one alert per firing.
+   */
+  digest?: string;
   /** `false` keeps the rule in the file but off. Default true. */
   enabled?: boolean;
 }
@@ -105,6 +111,9 @@ export interface CompiledAlertRule {
   readonly window: string;
   readonly windowMillis: number;
   readonly cooldownMillis: number;
+  /** Digest window as configured and in milliseconds; 0 = one alert per firing. */
+  readonly digest: string;
+  readonly digestMillis: number;
   readonly condition: CompiledCondition;
   /** The condition in words, e.g. `count >= 5`. */
   readonly conditionText: string;
@@ -125,7 +134,7 @@ export const MAX_ALERT_RULES = 1000;
 /** Most records in one sequence. */
 export const MAX_SEQUENCE_RECORDS = 64;
 
-const RULE_KEYS = ['name', 'description', 'severity', 'match', 'group_by', 'window', 'condition', 'cooldown', 'enabled'];
+const RULE_KEYS = ['name', 'description', 'severity', 'match', 'group_by', 'window', 'condition', 'cooldown', 'digest', 'enabled'];
 const NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 const COUNT_TEXT = /^\s*count\s*(>=|>)\s*(\d{1,9})\s*$/;
 const DISTINCT_TEXT = /^\s*distinct\(\s*([^()\s]+)\s*\)\s*(>=|>)\s*(\d{1,9})\s*$/;
@@ -207,6 +216,8 @@ function compileRule(rule: unknown, path: string): CompiledAlertRule | undefined
   const windowMillis = parseDuration(window, `${path}.window`);
   if (windowMillis === 0) throw new AlertConfigError(`${path}.window`, window, 'an empty window', 'write a positive duration such as "5m"');
   const cooldownMillis = rule.cooldown === undefined ? 0 : parseDuration(rule.cooldown, `${path}.cooldown`);
+  const digestMillis = rule.digest === undefined ? 0 : parseDuration(rule.digest, `${path}.digest`);
+  if (rule.digest !== undefined && digestMillis === 0) throw new AlertConfigError(`${path}.digest`, rule.digest, 'an empty digest window', 'write a positive duration such as "15m", or remove digest for one alert per firing');
   if (enabled === false) return undefined;
   const groups = groupList.length === 0 ? '' : ` per ${groupList.join(', ')}`;
   return Object.freeze({
@@ -219,6 +230,8 @@ function compileRule(rule: unknown, path: string): CompiledAlertRule | undefined
     window: window as string,
     windowMillis,
     cooldownMillis,
+    digest: (rule.digest as string | undefined) ?? '',
+    digestMillis,
     condition,
     conditionText: text,
   });

@@ -34,14 +34,17 @@ export interface BuiltinAlertOptions {
   privilegeEscalation?: boolean;
   /** Views/exports per actor (default 100 in 5m), or one export of more than `bulkExportRecords` records. */
   dataExfiltration?: boolean | (BuiltinThresholdOptions & { bulkExportRecords?: number; recordCountField?: string });
-  /** One alert per admin create/update/delete. */
-  configChanges?: boolean;
+  /** One alert per admin create/update/delete, or with `{ digest: '15m' }` one alert per window listing them. */
+  configChanges?: boolean | { digest?: string };
   /** Rate-limit violations (429s) per IP (default 20 in 1m). */
   rateLimitBurst?: boolean | BuiltinThresholdOptions;
   /** A records_dropped record or a failed verification. */
   auditIntegrity?: boolean;
-  /** Admin actions outside working hours; off by default. `true` = 08:00–18:00 UTC, Monday to Friday. */
-  offHoursAdmin?: boolean | { from: string; to: string; utcOffset?: string; days?: readonly number[]; cooldown?: string };
+  /**
+   * Admin actions outside working hours; off by default. `true` = 08:00–18:00 UTC, Monday to Friday.
+   * `timeZone` (IANA, e.g. `Europe/Berlin`) follows daylight saving time; `utcOffset` is a fixed offset.
+   */
+  offHoursAdmin?: boolean | { from: string; to: string; utcOffset?: string; timeZone?: string; days?: readonly number[]; cooldown?: string };
 }
 
 /** Names of the built-in rules. */
@@ -149,7 +152,12 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
   }
 
   if (on(options.configChanges, 'configChanges')) {
-    rules.push({ name: 'config_changes', description: 'An administrative create, update or delete', severity: 'warning', match: { type: ['admin', 'config'], action: ['create', 'update', 'delete'] }, group_by: [], window: '1m', condition: 'count >= 1' });
+    const digest = typeof options.configChanges === 'object' ? options.configChanges.digest : undefined;
+    rules.push({
+      name: 'config_changes', description: 'An administrative create, update or delete', severity: 'warning',
+      match: { type: ['admin', 'config'], action: ['create', 'update', 'delete'] }, group_by: [], window: '1m', condition: 'count >= 1',
+      ...(digest !== undefined ? { digest } : {}),
+    });
   }
 
   const burst = settings(options.rateLimitBurst, 'rateLimitBurst', { threshold: 20, window: '1m', cooldown: '5m' });
@@ -187,9 +195,19 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
     const cooldown = 'cooldown' in o && o.cooldown !== undefined ? o.cooldown : '1h';
     rules.push({
       name: 'off_hours_admin',
-      description: `Administrative action outside ${o.from}–${o.to} (UTC${o.utcOffset ?? '+00:00'})`,
+      description: `Administrative action outside ${o.from}–${o.to} (${'timeZone' in o && o.timeZone !== undefined ? o.timeZone : `UTC${('utcOffset' in o && o.utcOffset) || '+00:00'}`})`,
       severity: 'warning',
-      match: { type: 'admin', time: { outside_hours: { from: o.from, to: o.to, utc_offset: o.utcOffset ?? '+00:00', ...(o.days ? { days: o.days } : {}) } } },
+      match: {
+        type: 'admin',
+        time: {
+          outside_hours: {
+            from: o.from,
+            to: o.to,
+            ...('timeZone' in o && o.timeZone !== undefined ? { time_zone: o.timeZone } : { utc_offset: ('utcOffset' in o && o.utcOffset) || '+00:00' }),
+            ...(o.days ? { days: o.days } : {}),
+          },
+        },
+      },
       group_by: ['actor.id'],
       window: '1m',
       condition: 'count >= 1',

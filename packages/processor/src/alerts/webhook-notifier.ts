@@ -2,7 +2,9 @@
  * The webhook notifier (DESIGN §9): POSTs each alert as JSON with an
  * `X-Audit-Signature: sha256=<hex HMAC-SHA256 of the body>` header, under a
  * per-attempt timeout, retrying network errors, timeouts, 408, 429 and 5xx
- * with exponential backoff. The URL must be on an allow-list given in the
+ * with exponential backoff and jitter (each wait drawn from [d/2, d], so
+ * notifiers that failed together do not retry in lockstep), or after the
+ * receiver's `Retry-After` (seconds or an HTTP date) when it sends one. The URL must be on an allow-list given in the
  * same configuration, redirects are not followed (they would leave the
  * allow-list), and neither the secret nor the URL's path or query — which
  * often carry a token — appears in errors.
@@ -30,6 +32,8 @@ export interface WebhookNotifierOptions {
   initialBackoffMillis?: number;
   /** Longest wait between attempts; default 30000. */
   maxBackoffMillis?: number;
+  /** Longest `Retry-After` honoured (a longer one is cut to this); default 120000. */
+  maxRetryAfterMillis?: number;
   /** Name in error reports; default `webhook`. */
   name?: string;
 }
@@ -85,11 +89,27 @@ function count(value: unknown, name: string, fallback: number, min: number): num
   return value;
 }
 
-/** Why one attempt failed, and whether to try again. */
+/** Why one attempt failed, whether to try again, and when the receiver asked us to. */
 class AttemptError extends Error {
-  constructor(message: string, readonly retry: boolean) {
+  constructor(message: string, readonly retry: boolean, readonly retryAfterMillis?: number) {
     super(message);
   }
+}
+
+/**
+ * Milliseconds a `Retry-After` header asks to wait (RFC 9110 §10.2.3:
+ * delay-seconds or an HTTP date); undefined when absent or unreadable.
+ *
+ * @example
+ * parseRetryAfter('120') // 120000
+ */
+export function parseRetryAfter(header: string | string[] | undefined, nowMillis: number = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMillis);
 }
 
 /**
@@ -106,6 +126,7 @@ export class WebhookNotifier implements AlertNotifier {
   readonly #attempts: number;
   readonly #backoff: number;
   readonly #maxBackoff: number;
+  readonly #maxRetryAfter: number;
   readonly #sleepers = new Set<() => void>();
   #closed = false;
 
@@ -130,6 +151,7 @@ export class WebhookNotifier implements AlertNotifier {
     this.#attempts = count(options.maxAttempts, 'options.maxAttempts', 4, 1);
     this.#backoff = count(options.initialBackoffMillis, 'options.initialBackoffMillis', 500, 0);
     this.#maxBackoff = count(options.maxBackoffMillis, 'options.maxBackoffMillis', 30_000, 0);
+    this.#maxRetryAfter = count(options.maxRetryAfterMillis, 'options.maxRetryAfterMillis', 120_000, 0);
   }
 
   /**
@@ -144,6 +166,7 @@ export class WebhookNotifier implements AlertNotifier {
     const body = JSON.stringify(alert);
     const signature = signWebhookBody(body, this.#secret);
     let last = '';
+    let retryAfter: number | undefined;
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       if (this.#closed) return this.#fail(alert, attempt - 1, `shut down before delivery (${last || 'no attempt made'})`);
       try {
@@ -152,9 +175,10 @@ export class WebhookNotifier implements AlertNotifier {
       } catch (e) {
         const error = e as AttemptError;
         last = error.message;
+        retryAfter = error.retryAfterMillis;
         if (!error.retry) return this.#fail(alert, attempt, last);
       }
-      if (attempt < this.#attempts) await this.#sleep(Math.min(this.#maxBackoff, this.#backoff * 2 ** (attempt - 1)));
+      if (attempt < this.#attempts) await this.#sleep(this.#delay(attempt, retryAfter));
     }
     return this.#fail(alert, this.#attempts, last);
   }
@@ -167,6 +191,13 @@ export class WebhookNotifier implements AlertNotifier {
 
   #fail(alert: AlertEvent, attempts: number, reason: string): never {
     throw new AlertNotifyError('AUDIT_ALERT_NOTIFY_FAILED', this.name, alert, attempts, `webhook ${this.#url.origin} did not accept alert ${alert.rule} (${alert.id}) after ${attempts} attempt(s): ${reason}`);
+  }
+
+  /** The receiver's Retry-After when given (capped), else exponential backoff with equal jitter. */
+  #delay(attempt: number, retryAfter: number | undefined): number {
+    if (retryAfter !== undefined) return Math.min(retryAfter, this.#maxRetryAfter);
+    const exp = Math.min(this.#maxBackoff, this.#backoff * 2 ** (attempt - 1));
+    return exp / 2 + Math.random() * (exp / 2);
   }
 
   #sleep(millis: number): Promise<void> {
@@ -215,7 +246,7 @@ export class WebhookNotifier implements AlertNotifier {
           clearTimeout(timer);
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve();
-          else reject(new AttemptError(`HTTP ${status}`, status === 408 || status === 429 || status >= 500));
+          else reject(new AttemptError(`HTTP ${status}`, status === 408 || status === 429 || status >= 500, status === 429 || status === 503 ? parseRetryAfter(res.headers['retry-after']) : undefined));
         });
       });
       req.end(body);

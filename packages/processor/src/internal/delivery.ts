@@ -12,11 +12,26 @@ import { AuditSinkError } from '../errors.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { QueuedRecord } from './queued-record.js';
 
-/** One queued item: a record (with its producer's receipt callbacks) or a checkpoint. */
-export interface QueueItem {
+/**
+ * One queued item: a record (with its producer's receipt callbacks) or a
+ * checkpoint. A class, not an object literal, on purpose: V8 pretenures the
+ * objects of a literal's allocation site once most of them outlive a
+ * scavenge — which queued items do when a producer emits a burst — and from
+ * then on every record's queue entry was allocated in old space and its
+ * canonical text promoted with it. Measured (bench processor-throughput,
+ * 200k records, counting sink): GC pauses 1.3–3.3 s → 0.3 s, ~21 → ~14 µs
+ * CPU per record. `new` of a class has no allocation site.
+ */
+export class QueueItem {
   sealed: QueuedRecord | undefined;
   checkpoint: SealedCheckpoint | undefined;
   receipt: ReceiptCallbacks | undefined;
+
+  constructor(sealed: QueuedRecord | undefined, checkpoint: SealedCheckpoint | undefined, receipt: ReceiptCallbacks | undefined) {
+    this.sealed = sealed;
+    this.checkpoint = checkpoint;
+    this.receipt = receipt;
+  }
 }
 
 export interface DeliveryOptions {
@@ -94,6 +109,14 @@ export class Delivery {
   /** Whether the primary sink's last append failed (and it is backing off). */
   get primaryFailing(): boolean {
     return this.#sinks[0]!.failures > 0;
+  }
+
+  /** Items not yet committed by every sink, in order (what a spill file must also hold). */
+  *uncommitted(): Iterable<QueueItem> {
+    for (let i = this.#committed - this.#base; i < this.#items.length; i++) {
+      const item = this.#items[i];
+      if (item !== undefined) yield item;
+    }
   }
 
   /** Queue one item; sends at once when a sink has a full batch. */

@@ -9,14 +9,19 @@
  * Receipt callbacks cannot be written to a file: they stay in memory, keyed by
  * line number (one entry per awaiting producer).
  *
- * Not crash-durable: a spill file left by a crashed process is not replayed by
- * the next one (the records in it are sealed but uncommitted: the next
- * process resumes from the primary sink's head, and the file is evidence).
+ * Crash durability: when spilling starts, the items still uncommitted in the
+ * queue are written first (as a prefix this process does not replay: they
+ * are queued already), so the file alone holds every uncommitted item from
+ * that point on. The file is removed only once everything in it has been
+ * replayed and every sink has committed the queue (`discard`), or at a
+ * shutdown that lost nothing. A process that dies leaves the file; the next
+ * one started with the same path adopts it (internal/spill-recovery.ts).
+ * What a crash can still lose: lines buffered but not yet written (one
+ * writer-loop turn), and queue items while nothing is spilled (README).
  */
-import { ftruncateSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { ReceiptCallbacks, SealedCheckpoint } from '@otel-audit/core';
-import type { QueueItem } from './delivery.js';
+import { QueueItem } from './delivery.js';
 import { QueuedRecord } from './queued-record.js';
 
 const READ_CHUNK = 1 << 20;
@@ -31,6 +36,16 @@ interface SpillLine {
   k?: Omit<SealedCheckpoint, 'timeUnixNano'> & { timeUnixNano: string };
 }
 
+function lineOf(item: QueueItem): string {
+  let line: SpillLine;
+  if (item.sealed !== undefined) line = { c: item.sealed.canonical, h: item.sealed.hash };
+  else {
+    const cp = item.checkpoint!;
+    line = { k: { stream: cp.stream, size: cp.size, rootHash: cp.rootHash, timeUnixNano: String(cp.timeUnixNano), note: cp.note } };
+  }
+  return JSON.stringify(line) + '\n';
+}
+
 /** A FIFO of queue items on disk. */
 export class Spill {
   readonly path: string;
@@ -39,6 +54,13 @@ export class Spill {
   readonly #onError: (e: Error) => void;
   #fh: FileHandle | undefined;
   #opening: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  /** The file on disk holds lines (written, or adopted from a dead process). */
+  #hasFile = false;
+  /** Open the existing file instead of creating it (adopted). */
+  #adopted = false;
+  /** The next write starts the file over (set when spilling starts again). */
+  #fresh = false;
   /** True from the first spilled item until the file is replayed completely. */
   active = false;
   #buffer: string[] = [];
@@ -49,6 +71,8 @@ export class Spill {
   #read = 0;
   #linesAdded = 0;
   #linesRead = 0;
+  /** Lines below this (cumulative) number are the prefix: queued already, not replayed here. */
+  #skipUntil = 0;
   readonly #receipts = new Map<number, ReceiptCallbacks>();
   #replaying: Promise<void> | undefined;
   #rerun = false;
@@ -73,27 +97,57 @@ export class Spill {
     return this.#linesAdded - this.#linesRead;
   }
 
-  /** Append an item (synchronous: the write happens in the writer loop). */
-  add(item: QueueItem): void {
+  /**
+   * Take over a file left by an earlier process (checked by recoverSpill):
+   * its `lines` (`bytes` long) are replayed before anything added later.
+   * Call before the first `add`.
+   */
+  adopt(lines: number, bytes: number): void {
     this.active = true;
-    this.spilled++;
-    let line: SpillLine;
-    if (item.sealed !== undefined) line = { c: item.sealed.canonical, h: item.sealed.hash };
-    else {
-      const cp = item.checkpoint!;
-      line = { k: { stream: cp.stream, size: cp.size, rootHash: cp.rootHash, timeUnixNano: String(cp.timeUnixNano), note: cp.note } };
+    this.#hasFile = true;
+    this.#adopted = true;
+    this.#written = bytes;
+    this.#read = 0;
+    this.#linesAdded += lines;
+    this.spilled += lines;
+  }
+
+  /**
+   * Append an item (synchronous: the write happens in the writer loop). When
+   * spilling starts, `queued` gives the items still uncommitted in the queue:
+   * they are written first, so the file alone survives a crash.
+   */
+  add(item: QueueItem, queued: () => Iterable<QueueItem>): void {
+    if (!this.active) {
+      this.active = true;
+      this.#fresh = true;
+      this.#hasFile = true;
+      this.#read = this.#written = 0;
+      for (const q of queued()) {
+        this.#buffer.push(lineOf(q));
+        this.#linesAdded++;
+      }
+      this.#skipUntil = this.#linesAdded;
     }
+    this.spilled++;
     if (item.receipt !== undefined) this.#receipts.set(this.#linesAdded, item.receipt);
     this.#linesAdded++;
-    this.#buffer.push(JSON.stringify(line) + '\n');
+    this.#buffer.push(lineOf(item));
     if (this.#writing === undefined) {
       this.#writing = Promise.resolve().then(this.#write);
     }
   }
 
   async #file(): Promise<FileHandle> {
+    if (this.#closing !== undefined) await this.#closing;
     if (this.#fh !== undefined) return this.#fh;
-    this.#opening ??= open(this.path, 'w+').then((fh) => void (this.#fh = fh));
+    this.#opening ??= open(this.path, this.#adopted ? 'r+' : 'w+').then(
+      (fh) => void (this.#fh = fh),
+      (e: unknown) => {
+        this.#opening = undefined;
+        throw e;
+      },
+    );
     await this.#opening;
     return this.#fh!;
   }
@@ -101,6 +155,10 @@ export class Spill {
   async #writeLoop(): Promise<void> {
     try {
       const fh = await this.#file();
+      if (this.#fresh) {
+        this.#fresh = false;
+        await fh.truncate(0);
+      }
       while (this.#buffer.length > 0) {
         const buf = Buffer.from(this.#buffer.join(''), 'utf8');
         this.#buffer = [];
@@ -153,32 +211,29 @@ export class Spill {
         while (room > 0) {
           const end = buf.indexOf(NEWLINE, pos);
           if (end < 0 || end >= bytesRead) break;
-          this.#push(this.#item(JSON.parse(buf.toString('utf8', pos, end)) as SpillLine));
+          const n = this.#linesRead++;
+          if (n >= this.#skipUntil) {
+            this.#push(this.#item(n, JSON.parse(buf.toString('utf8', pos, end)) as SpillLine));
+            room--;
+          }
           pos = end + 1;
-          room--;
         }
         if (pos === 0) break; // a line longer than the chunk: cannot happen below the record size limit
         this.#read += pos;
       }
-      if (this.#read === this.#written && this.#buffer.length === 0 && this.#writing === undefined && this.pending === 0) {
-        // Everything replayed: start the file over (synchronously, so no add() can interleave).
-        ftruncateSync(fh.fd, 0);
-        this.#read = this.#written = 0;
-        this.active = false;
-      }
+      // Everything replayed: later items go to the queue again. The file
+      // stays (for a crash) until `discard` or the next start of spilling.
+      if (this.#read === this.#written && this.#buffer.length === 0 && this.#writing === undefined && this.pending === 0) this.active = false;
     } catch (e) {
       this.#onError(new Error(`otel-audit: replaying the spill file ${this.path} failed: ${(e as Error).message}`, { cause: e }));
     }
   }
 
-  #item(line: SpillLine): QueueItem {
-    const n = this.#linesRead++;
+  #item(n: number, line: SpillLine): QueueItem {
     const receipt = this.#receipts.get(n);
     if (receipt !== undefined) this.#receipts.delete(n);
-    if (line.k !== undefined) {
-      return { sealed: undefined, checkpoint: { ...line.k, timeUnixNano: BigInt(line.k.timeUnixNano) }, receipt: undefined };
-    }
-    return { sealed: QueuedRecord.parse(line.c!, line.h!), checkpoint: undefined, receipt };
+    if (line.k !== undefined) return new QueueItem(undefined, { ...line.k, timeUnixNano: BigInt(line.k.timeUnixNano) }, undefined);
+    return new QueueItem(QueuedRecord.parse(line.c!, line.h!), undefined, receipt);
   }
 
   /** Resolves when the writer is idle (everything added so far is in the file or failed). */
@@ -186,15 +241,44 @@ export class Spill {
     while (this.#writing !== undefined) await this.#writing;
   }
 
-  /** Reject receipts of items never replayed and close the file (it is left on disk if not empty). */
-  async close(reason: Error): Promise<number> {
+  /**
+   * Remove the file once nothing in it is needed any more: the owner calls
+   * this when every sink has committed the whole queue. No-op while spilling.
+   */
+  discard(): void {
+    if (this.active || !this.#hasFile || this.#writing !== undefined || this.#replaying !== undefined || this.#closing !== undefined) return;
+    this.#hasFile = false;
+    this.#adopted = false;
+    const fh = this.#fh;
+    this.#fh = undefined;
+    this.#opening = undefined;
+    this.#read = this.#written = 0;
+    this.#closing = (async () => {
+      try {
+        await fh?.close();
+        await rm(this.path, { force: true });
+      } catch (e) {
+        this.#onError(new Error(`otel-audit: removing the drained spill file ${this.path} failed: ${(e as Error).message}`, { cause: e }));
+      } finally {
+        this.#closing = undefined;
+      }
+    })();
+  }
+
+  /**
+   * Reject receipts of items never replayed and close the file. It is
+   * removed when `lost` is false and nothing is left in it; otherwise it
+   * stays for the next process to replay. Returns the items left unreplayed.
+   */
+  async close(reason: Error, lost: boolean): Promise<number> {
     const left = this.pending;
     for (const cb of this.#receipts.values()) cb.reject(reason);
     this.#receipts.clear();
     if (this.#writing !== undefined) await this.#writing;
+    if (this.#closing !== undefined) await this.#closing;
     await this.#fh?.close();
     this.#fh = undefined;
-    if (left === 0) await rm(this.path, { force: true });
+    if (left === 0 && !lost) await rm(this.path, { force: true });
     return left;
   }
 }

@@ -3,7 +3,8 @@ import { AlertEngine } from '../../src/alerts/alert-engine.js';
 import { compileRules } from '../../src/alerts/alert-rule.js';
 import { BUILTIN_ALERT_RULE_NAMES, builtinAlertRules, type BuiltinAlertOptions } from '../../src/alerts/builtin-rules.js';
 import type { AlertEvent } from '../../src/alerts/alert-event.js';
-import { failedLogin, goodLogin, rec } from './helpers.js';
+import { failedLogin, goodLogin, rec, T0_SECONDS } from './helpers.js';
+import { AlertConfigError } from '../../src/alerts/errors.js';
 
 type R = ReturnType<typeof rec>;
 const engineWith = (options: BuiltinAlertOptions = {}) => new AlertEngine({ rules: builtinAlertRules(options) });
@@ -102,6 +103,22 @@ describe('config_changes', () => {
     const records = ['create', 'update', 'delete', 'view', 'update'].map((action, i) => rec({ type: 'admin', action, actor: { id: 'ops' }, target: { type: 'setting', id: `s${i}` } }, i));
     expect(rulesOf(feed(engine, records))).toEqual(['config_changes', 'config_changes', 'config_changes', 'config_changes']);
   });
+
+  it('in digest mode, folds the changes of a window into one alert, emitted by the first record after the window', () => {
+    const engine = engineWith({ configChanges: { digest: '15m' }, privilegeEscalation: false });
+    const change = (action: string, id: string, at: number) => rec({ type: 'admin', action, actor: { id: 'ops' }, target: { type: 'setting', id } }, at);
+    const inWindow = [change('create', 'a', 0), change('update', 'b', 60), change('view', 'x', 61), change('delete', 'c', 600)];
+    expect(feed(engine, inWindow)).toEqual([]);
+    expect(feed(engine, [goodLogin('u', '10.0.0.1', 899)])).toEqual([]); // 14:59 after the first change: not yet
+    const [digest, ...rest] = feed(engine, [goodLogin('u', '10.0.0.1', 900)]); // any record at 15:00 closes it
+    expect(rest).toEqual([]);
+    expect(digest).toMatchObject({ rule: 'config_changes', count: 3, window: '15m', window_ms: 900_000, first_time: inWindow[0]!.time, last_time: inWindow[3]!.time });
+    expect(digest!.record_ids).toEqual([inWindow[0]!.id, inWindow[1]!.id, inWindow[3]!.id]);
+    // The next change opens a new digest.
+    expect(feed(engine, [change('update', 'd', 1000)])).toEqual([]);
+    expect(feed(engine, [change('update', 'e', 1900)]).map((a) => a.count)).toEqual([1]);
+    expect(() => engineWith({ configChanges: { digest: '0s' } })).toThrow(/digest/);
+  });
 });
 
 describe('rate_limit_burst', () => {
@@ -138,5 +155,28 @@ describe('off_hours_admin', () => {
     expect(engine.evaluate(admin('a', 16.5))).toEqual([]); // same actor within the 1h cooldown
     expect(engine.evaluate(admin('b', 16.5))).toHaveLength(1);
     expect(engine.evaluate(admin('a', 17.01))).toHaveLength(1);
+  });
+
+  it('with a time zone, follows daylight saving time (Europe/Berlin, 2026-03-29), where a fixed offset is an hour off', () => {
+    const options = { from: '08:00', to: '18:00', days: [1, 2, 3, 4, 5] };
+    const zoned = engineWith({ configChanges: false, offHoursAdmin: { ...options, timeZone: 'Europe/Berlin' } });
+    const fixed = engineWith({ configChanges: false, offHoursAdmin: { ...options, utcOffset: '+01:00' } });
+    const at = (actor: string, utc: number) => rec({ type: 'admin', action: 'update', actor: { id: actor } }, utc / 1000 - T0_SECONDS);
+    // Monday 2026-01-05 06:30 UTC = 07:30 CET: outside for both.
+    expect(rulesOf([...zoned.evaluate(at('a', Date.UTC(2026, 0, 5, 6, 30)))])).toEqual(['off_hours_admin']);
+    expect(rulesOf([...fixed.evaluate(at('a', Date.UTC(2026, 0, 5, 6, 30)))])).toEqual(['off_hours_admin']);
+    // Monday 2026-03-30 06:30 UTC = 08:30 CEST: working hours — only the zone knows.
+    expect(zoned.evaluate(at('b', Date.UTC(2026, 2, 30, 6, 30)))).toEqual([]);
+    expect(rulesOf([...fixed.evaluate(at('b', Date.UTC(2026, 2, 30, 6, 30)))])).toEqual(['off_hours_admin']);
+    // 16:30 UTC = 18:30 CEST: outside.
+    expect(rulesOf([...zoned.evaluate(at('c', Date.UTC(2026, 2, 30, 16, 30)))])).toEqual(['off_hours_admin']);
+    // Saturday 2026-04-04 10:00 CEST: not a working day.
+    expect(rulesOf([...zoned.evaluate(at('d', Date.UTC(2026, 3, 4, 8, 0)))])).toEqual(['off_hours_admin']);
+  });
+
+  it('rejects an unknown time zone, and a time zone given with a fixed offset, naming the key and the fix', () => {
+    expect(() => engineWith({ offHoursAdmin: { from: '08:00', to: '18:00', timeZone: 'Mars/Olympus' } })).toThrow(AlertConfigError);
+    expect(() => engineWith({ offHoursAdmin: { from: '08:00', to: '18:00', timeZone: 'Mars/Olympus' } })).toThrow(/time_zone.*IANA/s);
+    expect(() => new AlertEngine({ rules: [{ name: 'x', match: { time: { outside_hours: { from: '08:00', to: '18:00', utc_offset: '+01:00', time_zone: 'Europe/Berlin' } } }, condition: 'count >= 1', window: '1m' }] })).toThrow(/remove utc_offset/);
   });
 });

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlertConfigError, AlertNotifyError } from '../../src/alerts/errors.js';
-import { signWebhookBody, verifyWebhookSignature, WebhookNotifier } from '../../src/alerts/webhook-notifier.js';
+import { parseRetryAfter, signWebhookBody, verifyWebhookSignature, WebhookNotifier } from '../../src/alerts/webhook-notifier.js';
 import type { AlertEvent } from '../../src/alerts/alert-event.js';
 
 const SECRET = 'a-webhook-secret-of-32-bytes-ok!';
@@ -130,5 +130,40 @@ describe('WebhookNotifier', () => {
     const webhook = new WebhookNotifier({ url, allowedUrls: [url], secret: SECRET, ...fast });
     await expect(webhook.notify(alert)).rejects.toThrow(/HTTP 302/);
     expect(received).toHaveLength(1);
+  });
+
+  /** A loopback receiver that records when each request ended and answers through `answer(n)` (n = 1, 2, ...). */
+  async function timedReceiver(answer: (n: number, res: http.ServerResponse) => void): Promise<{ url: string; times: number[] }> {
+    const times: number[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(times.push(performance.now()), res));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`, times };
+  }
+
+  it('honours Retry-After on a 429 (seconds or HTTP date) instead of its own short backoff', async () => {
+    const { url, times } = await timedReceiver((n, res) => (n === 1 ? res.writeHead(429, { 'retry-after': '1' }).end() : res.writeHead(200).end()));
+    await new WebhookNotifier({ url, allowedUrls: [url], secret: SECRET, initialBackoffMillis: 10, maxBackoffMillis: 20 }).notify(alert);
+    expect(times).toHaveLength(2);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(950);
+    expect(parseRetryAfter('120')).toBe(120_000);
+    expect(parseRetryAfter(new Date(Date.UTC(2030, 0, 1, 0, 0, 30)).toUTCString(), Date.UTC(2030, 0, 1))).toBe(30_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+
+  it('backs off with jitter: each wait lies in [d/2, d] and the waits differ', async () => {
+    const { url, times } = await timedReceiver((_n, res) => res.writeHead(503).end());
+    const webhook = new WebhookNotifier({ url, allowedUrls: [url], secret: SECRET, maxAttempts: 5, initialBackoffMillis: 200, maxBackoffMillis: 200 });
+    await expect(webhook.notify(alert)).rejects.toBeInstanceOf(AlertNotifyError);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps).toHaveLength(4);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(95);
+      expect(g).toBeLessThan(400);
+    }
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(2);
   });
 });

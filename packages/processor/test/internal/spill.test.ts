@@ -54,20 +54,37 @@ describe('spill overflow policy', () => {
     expect(existsSync(spillPath)).toBe(false);
   });
 
-  it('shutdown with a sink that never accepts moves spilled items back to the queue, rejects their receipts and reports the loss', async () => {
+  it('shutdown with a sink that never accepts rejects the receipts but keeps every uncommitted record in the spill file; the next processor replays it', async () => {
     const sink = new GatedSink();
     const spillPath = join(dir, 'b.spill');
-    const processor = new AuditLogRecordProcessor({ stream: 's/2', sinks: [sink], overflow: 'spill', spillPath, maxQueueSize: 5, flushIntervalMillis: 5, shutdownTimeoutMillis: 100 });
+    const processor = new AuditLogRecordProcessor({ stream: 's/2', sinks: [sink], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, maxQueueSize: 5, flushIntervalMillis: 5, shutdownTimeoutMillis: 100 });
     const provider = new LoggerProvider({ processors: [processor] });
     await processor.ready();
     const receipts: Promise<unknown>[] = [];
     for (let i = 0; i < 50; i++) {
-      const body = { type: 'api', action: 'call' };
+      const body = { type: 'api', action: 'call', details: { i } };
       receipts.push(requestReceipt(body).then(() => 'ok', (e: Error) => e.name));
       provider.getLogger('otel-audit').emit({ body });
     }
     await provider.shutdown();
     expect(new Set(await Promise.all(receipts))).toEqual(new Set(['AuditShutdownError']));
+    expect(existsSync(spillPath)).toBe(true);
+
+    // A new processor with the same spillPath: the records come back first, in order, and the chain continues after them.
+    const sink2 = new InMemoryAuditSink();
+    const next = new AuditLogRecordProcessor({ stream: 's/2', sinks: [sink2], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, maxQueueSize: 5, flushIntervalMillis: 5 });
+    const provider2 = new LoggerProvider({ processors: [next] });
+    await next.ready();
+    provider2.getLogger('otel-audit').emit({ body: { type: 'api', action: 'after-restart' } });
+    await next.forceFlush();
+    const actions = sink2.records.map((r) => r.record.action);
+    expect(actions.filter((a) => a === 'call')).toHaveLength(50);
+    expect(sink2.records.filter((r) => r.record.action === 'call').map((r) => (r.record.details as { i: number }).i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(actions.indexOf('spill_replayed')).toBeGreaterThan(actions.lastIndexOf('call'));
+    expect(actions.indexOf('after-restart')).toBeGreaterThan(actions.indexOf('spill_replayed'));
+    expect(sink2.records.map((r) => r.record.seq)).toEqual(Array.from({ length: sink2.records.length }, (_, i) => i));
+    await provider2.shutdown();
+    expect(verifySink(sink2).ok).toBe(true);
     expect(existsSync(spillPath)).toBe(false);
     sink.open = true;
   });

@@ -1,0 +1,123 @@
+/**
+ * Where sealed items go, and what happens when the queue is full (DESIGN
+ * §5): into the delivery queue, or — under the `spill` policy, once the
+ * queue is full or the file is in use — into the spill file, so sinks still
+ * see seq order; `block`/`drop` admission through the queue bound; as the
+ * queue drains, the spill file is replayed (and removed once everything is
+ * committed), a pending loss is sealed as `records_dropped` and producers
+ * waiting for capacity are released; at shutdown, what was not committed is
+ * reported (and kept in the spill file when there is one).
+ */
+import { globalErrorHandler } from '@opentelemetry/core';
+import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReceiptCallbacks } from '@otel-audit/core';
+import { AuditShutdownError } from '../errors.js';
+import type { Delivery, QueueItem } from './delivery.js';
+import { writePending } from './outgoing.js';
+import type { QueueBound } from './queue-bound.js';
+import type { Redactor } from './redactor.js';
+import type { Spill } from './spill.js';
+
+/** Routing of one processor's items (see file comment). */
+export class QueueRouter {
+  readonly #delivery: Delivery;
+  readonly #spill: Spill | undefined;
+  readonly #bound: QueueBound;
+  readonly #max: number;
+  readonly #maxBatch: number;
+  readonly #redactor: Redactor;
+  readonly #sealDrops: () => void;
+  /** What the spill file must hold first when spilling starts. */
+  readonly #queuedItems = (): Iterable<QueueItem> => this.#delivery.uncommitted();
+
+  /** `sealDrops` seals the bound's pending loss into the chain. */
+  constructor(delivery: Delivery, spill: Spill | undefined, bound: QueueBound, limits: { maxQueueSize: number; maxBatchSize: number; redactor: Redactor }, sealDrops: () => void) {
+    this.#delivery = delivery;
+    this.#spill = spill;
+    this.#bound = bound;
+    this.#max = limits.maxQueueSize;
+    this.#maxBatch = limits.maxBatchSize;
+    this.#redactor = limits.redactor;
+    this.#sealDrops = sealDrops;
+  }
+
+  /** Room in the queue now. */
+  get room(): number {
+    return this.#max - this.#delivery.depth;
+  }
+
+  /** To the queue, or to the spill file when it is full or already in use (so order is kept). */
+  readonly enqueue = (item: QueueItem): void => {
+    const spill = this.#spill;
+    if (spill !== undefined && (spill.active || this.#delivery.depth >= this.#max)) spill.add(item, this.#queuedItems);
+    else this.#delivery.push(item);
+  };
+
+  /** Applies the overflow policy before a record is sealed; false when it is dropped. */
+  admit(receipt: ReceiptCallbacks | undefined, logRecord: ReadWriteLogRecord): boolean {
+    if (this.#spill !== undefined) return true;
+    const depth = this.#delivery.depth;
+    if (depth < this.#max) {
+      if (this.#bound.hasDrops) this.#sealDrops();
+      return true;
+    }
+    if (this.#bound.admit(depth, receipt, logRecord.hrTime)) return true;
+    // The live record must not travel downstream looking audited, nor carry secrets.
+    writePending(logRecord, this.#redactor, '', 'audit.dropped');
+    return false;
+  }
+
+  /** Items left the queue: replay spilled ones, or record a loss and release waiting producers. */
+  drained(): void {
+    const depth = this.#delivery.depth;
+    if (depth >= this.#max) return;
+    const spill = this.#spill;
+    if (spill !== undefined) {
+      if (spill.active) {
+        void spill.replay(this.#max - depth);
+        return;
+      }
+      if (depth === 0) spill.discard();
+    }
+    if (this.#bound.hasDrops) this.#sealDrops();
+    this.#bound.relieve();
+  }
+
+  /** Move spilled items into the queue while it has room (the periodic tick). */
+  replaySome(): void {
+    const room = this.room;
+    if (this.#spill?.active && room > 0) void this.#spill.replay(room);
+  }
+
+  /** Spilled items first (in chunks the queue can take), then the queue. */
+  async flushAll(): Promise<void> {
+    const spill = this.#spill;
+    while (spill !== undefined && spill.active) {
+      const before = spill.pending;
+      await spill.written();
+      await spill.replay(Math.max(this.#maxBatch, this.room));
+      await this.#delivery.flush();
+      if (spill.active && spill.pending === before) throw new Error(`otel-audit: ${before} spilled item(s) in ${spill.path} cannot be replayed`);
+    }
+    await this.#delivery.flush();
+  }
+
+  /**
+   * At shutdown, after the final flush (or its timeout): reject the receipts
+   * still pending, shut the sinks down, keep the spill file when anything
+   * was lost (the next processor with the same path replays it), report.
+   */
+  async close(timedOut: boolean, timeoutMillis: number): Promise<void> {
+    const reason = new AuditShutdownError('the audit processor shut down before the primary sink committed the record');
+    let lost = await this.#delivery.close(reason);
+    const spill = this.#spill;
+    if (spill !== undefined) {
+      const left = await spill.close(reason, lost > 0 || timedOut);
+      if (left > 0 || lost > 0) globalErrorHandler(new AuditShutdownError(`otel-audit: sealed items not committed are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
+      lost += left;
+    }
+    if (timedOut || lost > 0) {
+      globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink; their receipts were rejected`));
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Validation and defaults of {@link AuditLogRecordProcessorOptions} (DESIGN
+ * §5, §7): every option checked once at construction, misuse thrown
+ * synchronously with the option's name first (TypeError for a wrong type,
+ * RangeError for a wrong value), and the result as plain values the
+ * processor reads on its hot path.
+ */
+import { diag } from '@opentelemetry/api';
+import type { Logger } from '@opentelemetry/api-logs';
+import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  DEFAULT_HASH_ALGORITHM,
+  assertHashAlgorithm,
+  noteKeyId,
+  parseSignerKey,
+  type AuditSink,
+  type HashAlgorithm,
+  type NormalizeOptions,
+  type NoteSigner,
+} from '@otel-audit/core';
+import type { AuditLogRecordProcessorOptions, OverflowPolicy } from '../audit-log-record-processor-options.js';
+import { AUDIT_SCOPE_NAME } from '../semconv.js';
+import { Redactor } from './redactor.js';
+
+/** The options after validation, with every default applied. */
+export interface ResolvedOptions {
+  sinks: readonly AuditSink[];
+  stream: string | undefined;
+  scopeName: string;
+  select: ((r: ReadWriteLogRecord) => boolean) | undefined;
+  alg: HashAlgorithm;
+  previousStream: string | undefined;
+  redactor: Redactor;
+  limits: NormalizeOptions;
+  maxQueueSize: number;
+  overflow: OverflowPolicy;
+  spillPath: string | undefined;
+  checkpointEvery: number;
+  checkpointIntervalMillis: number;
+  shutdownTimeoutMillis: number;
+  signers: NoteSigner[];
+  keyId: string | undefined;
+  logger: Logger | undefined;
+  onSealed: AuditLogRecordProcessorOptions['onSealed'];
+  maxBatchSize: number;
+  flushIntervalMillis: number;
+  retryInitialMillis: number;
+  retryMaxMillis: number;
+}
+
+function positiveInt(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`options.${name} must be a number; got ${typeof value}`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`options.${name} must be a positive integer; got ${value}`);
+  return value;
+}
+
+function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
+  if (!Array.isArray(sinks) || sinks.length === 0) throw new TypeError('options.sinks must be a non-empty array of AuditSink (the first is primary)');
+  sinks.forEach((s: unknown, i) => {
+    const sink = s as Partial<AuditSink> | null;
+    if (typeof sink !== 'object' || sink === null || typeof sink.append !== 'function' || typeof sink.head !== 'function') {
+      throw new TypeError(`options.sinks[${i}] must implement AuditSink (append(batch), head(stream))`);
+    }
+  });
+}
+
+/** The checkpoint signer of `signerKey` (none: unsigned checkpoints, and a warning once). */
+export function signerOf(signerKey: unknown, name = 'options.signerKey'): { signers: NoteSigner[]; keyId: string | undefined } {
+  if (signerKey === undefined) {
+    diag.warn('otel-audit: no checkpoint signer key configured (options.signerKey); checkpoints are written unsigned and verification will report the stream as unsigned');
+    return { signers: [], keyId: undefined };
+  }
+  if (typeof signerKey !== 'string') throw new TypeError(`${name} must be a PRIVATE+KEY+... string; got ${typeof signerKey}`);
+  const signer = parseSignerKey(signerKey);
+  return { signers: [signer], keyId: noteKeyId(signer.name, signer.keyHash) };
+}
+
+/**
+ * Validate `options` and apply the defaults (README / options doc).
+ *
+ * @example
+ * const o = resolveOptions({ sinks: [new InMemoryAuditSink()] }); // o.maxBatchSize === 100
+ */
+export function resolveOptions(options: AuditLogRecordProcessorOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object with at least sinks');
+  assertSinks(options.sinks);
+  const scopeName = options.scopeName ?? AUDIT_SCOPE_NAME;
+  if (typeof scopeName !== 'string' || scopeName === '') throw new TypeError('options.scopeName must be a non-empty string');
+  if (options.select !== undefined && typeof options.select !== 'function') throw new TypeError('options.select must be a function (logRecord) => boolean');
+  if (options.previousStream !== undefined && typeof options.previousStream !== 'string') throw new TypeError('options.previousStream must be a string');
+  const overflow = options.overflow ?? 'block';
+  if (overflow !== 'block' && overflow !== 'drop' && overflow !== 'spill') throw new RangeError(`options.overflow must be "block", "drop" or "spill"; got ${JSON.stringify(overflow)}`);
+  if (options.spillPath !== undefined && (typeof options.spillPath !== 'string' || options.spillPath === '')) throw new TypeError('options.spillPath must be a non-empty file path');
+  if (options.logger !== undefined && (typeof options.logger !== 'object' || typeof options.logger.emit !== 'function')) throw new TypeError('options.logger must be an OpenTelemetry Logger');
+  if (options.onSealed !== undefined && typeof options.onSealed !== 'function') throw new TypeError('options.onSealed must be a function (record) => events to seal');
+  if (options.stream !== undefined && (typeof options.stream !== 'string' || options.stream === '')) throw new TypeError('options.stream must be a non-empty string');
+  const alg = assertHashAlgorithm(options.alg ?? DEFAULT_HASH_ALGORITHM, 'options.alg');
+  const redactor = new Redactor(options.redaction);
+  const maxQueueSize = positiveInt(options.maxQueueSize, 10_000, 'maxQueueSize');
+  const checkpointEvery = positiveInt(options.checkpointEveryRecords, 1000, 'checkpointEveryRecords');
+  const checkpointIntervalMillis = positiveInt(options.checkpointIntervalMillis, 10_000, 'checkpointIntervalMillis');
+  const shutdownTimeoutMillis = positiveInt(options.shutdownTimeoutMillis, 30_000, 'shutdownTimeoutMillis');
+  const { signers, keyId } = signerOf(options.signerKey);
+  return {
+    sinks: [...options.sinks],
+    stream: options.stream,
+    scopeName,
+    select: options.select,
+    alg,
+    previousStream: options.previousStream,
+    redactor,
+    limits: { ...options.limits, redact: redactor.hook },
+    maxQueueSize,
+    overflow,
+    spillPath: options.spillPath,
+    checkpointEvery,
+    checkpointIntervalMillis,
+    shutdownTimeoutMillis,
+    signers,
+    keyId,
+    logger: options.logger,
+    onSealed: options.onSealed,
+    maxBatchSize: positiveInt(options.maxBatchSize, 100, 'maxBatchSize'),
+    flushIntervalMillis: positiveInt(options.flushIntervalMillis, 5000, 'flushIntervalMillis'),
+    retryInitialMillis: positiveInt(options.retryInitialMillis, 100, 'retryInitialMillis'),
+    retryMaxMillis: positiveInt(options.retryMaxMillis, 30_000, 'retryMaxMillis'),
+  };
+}

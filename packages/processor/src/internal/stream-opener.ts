@@ -1,0 +1,114 @@
+/**
+ * Opening a stream at start (DESIGN §5 "a stream resumes after restart from
+ * the head stored ..."): read the primary sink's stored head (retrying with
+ * capped backoff while records wait), adopt a spill file left by a crashed
+ * process (internal/spill-recovery.ts), build the chain (resumed, or new —
+ * and when a stored head cannot be resumed, a new stream that names it), and
+ * read which key signed the last stored checkpoint (internal/key-change.ts).
+ * Everything asynchronous the processor needs before it can seal a record.
+ */
+import { diag } from '@opentelemetry/api';
+import { globalErrorHandler } from '@opentelemetry/core';
+import { AuditChain, createRecordId, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions } from '@otel-audit/core';
+import { storedCheckpointKeyIds } from './key-change.js';
+import type { Spill } from './spill.js';
+import { recoverSpill, type SpillRecovery } from './spill-recovery.js';
+
+/** What {@link openStream} found and built. */
+export interface OpenedStream {
+  chain: AuditChain;
+  /** The stream id (a new one when the stored head could not be resumed). */
+  stream: string;
+  resumed: boolean;
+  /** The stream this one follows, when known. */
+  previous: string | undefined;
+  recovery: SpillRecovery | undefined;
+  /** Key ids that signed the last stored checkpoint (undefined: unknown). */
+  storedKeyIds: string[] | undefined;
+}
+
+export interface OpenStreamOptions {
+  primary: AuditSink;
+  stream: string;
+  alg: HashAlgorithm;
+  limits: NormalizeOptions;
+  previousStream: string | undefined;
+  spill: Spill | undefined;
+  /** False once the processor is shutting down: stop waiting. */
+  stillStarting: () => boolean;
+}
+
+function toError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+async function readHead(o: OpenStreamOptions): Promise<{ head: ChainHead | undefined } | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { head: await o.primary.head(o.stream) };
+    } catch (e) {
+      if (attempt === 1) globalErrorHandler(new Error(`otel-audit: could not read the head of stream "${o.stream}" from the primary sink; retrying (records wait, sealed in order once it answers): ${toError(e).message}`, { cause: e }));
+      if (!o.stillStarting()) return undefined;
+      await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** Math.min(attempt, 9))).unref());
+      if (!o.stillStarting()) return undefined;
+    }
+  }
+}
+
+async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promise<{ head: ChainHead | undefined; recovery: SpillRecovery | undefined }> {
+  const spill = o.spill;
+  if (spill === undefined) return { head, recovery: undefined };
+  let recovery: SpillRecovery | undefined;
+  try {
+    recovery = await recoverSpill(spill.path, o.stream, head, o.primary);
+  } catch (e) {
+    globalErrorHandler(new Error(`otel-audit: could not read the spill file ${spill.path} left by an earlier process: ${toError(e).message}`, { cause: e }));
+  }
+  if (recovery?.kind === 'replay') {
+    spill.adopt(recovery.lines, recovery.bytes);
+    return { head: recovery.head, recovery };
+  }
+  if (recovery?.kind === 'unreplayable') {
+    globalErrorHandler(new Error(`otel-audit: ${recovery.records} record(s) in the spill file left by an earlier process cannot be replayed (${recovery.reason}); moved to ${recovery.movedTo}`));
+  }
+  return { head, recovery };
+}
+
+/**
+ * Open the stream (see file comment). Resolves undefined when the processor
+ * stopped starting meanwhile.
+ *
+ * @example
+ * const opened = await openStream({ primary: sinks[0], stream: 'api/1', alg: 'sha256', limits, previousStream: undefined, spill: undefined, stillStarting: () => true });
+ */
+export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | undefined> {
+  const read = await readHead(o);
+  if (read === undefined || !o.stillStarting()) return undefined;
+  const { head, recovery } = await recover(o, read.head);
+  if (!o.stillStarting()) return undefined;
+  let stream = o.stream;
+  let chain: AuditChain;
+  let resumed = head !== undefined && head.size > 0;
+  let previous = o.previousStream;
+  try {
+    if (resumed && head!.alg !== o.alg) diag.warn(`otel-audit: stream "${stream}" uses ${head!.alg}; it keeps it (options.alg ${o.alg} applies to new streams)`);
+    chain = new AuditChain({ stream, head: resumed ? head : undefined, alg: resumed ? undefined : o.alg, limits: o.limits });
+  } catch (e) {
+    // A stored head that cannot be resumed: start a new stream that names it.
+    globalErrorHandler(new Error(`otel-audit: the stored head of stream "${stream}" cannot be resumed (${toError(e).message}); starting a new stream`, { cause: e }));
+    previous = stream;
+    resumed = false;
+    stream = `${stream}/${createRecordId()}`;
+    chain = new AuditChain({ stream, alg: o.alg, limits: o.limits });
+  }
+  let storedKeyIds: string[] | undefined;
+  if (resumed) {
+    try {
+      storedKeyIds = await storedCheckpointKeyIds(o.primary, stream);
+    } catch (e) {
+      globalErrorHandler(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}" to compare signer keys: ${toError(e).message}`, { cause: e }));
+    }
+    if (!o.stillStarting()) return undefined;
+  }
+  return { chain, stream, resumed, previous, recovery, storedKeyIds };
+}

@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { AuditChain, Keyring, Verifier, createRecordId } from '@otel-audit/core';
+import { AuditLogRecordProcessor, InMemoryAuditSink } from '../../src/index.js';
+import { FileSink } from '../fixtures/file-sink.js';
+import { KEYS } from '../helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'otel-audit-spill-crash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const child = fileURLToPath(new URL('../fixtures/spill-child.ts', import.meta.url));
+
+/** Run the child until it says it spilled, then SIGKILL it. */
+function runAndKill(sinkPath: string, spillPath: string, records: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', child, sinkPath, spillPath, String(records), KEYS.signerKey], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('spilled')) p.kill('SIGKILL');
+    });
+    p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err}`))));
+  });
+}
+
+describe('spill file after a crash', () => {
+  it('records spilled by a process killed with SIGKILL are replayed by the next one, before new records, and the stream verifies', async () => {
+    const sinkPath = join(dir, 'sink.jsonl');
+    const spillPath = join(dir, 'audit.spill');
+    await runAndKill(sinkPath, spillPath, 300);
+    const before = new FileSink(sinkPath).lines().filter((l) => l.c !== undefined).length;
+    expect(before).toBeLessThan(50); // the sink stopped committing early: the rest was only in the queue and the file
+    expect(existsSync(spillPath)).toBe(true);
+
+    const sink = new FileSink(sinkPath);
+    const processor = new AuditLogRecordProcessor({ stream: 'crash/1', sinks: [sink], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, maxQueueSize: 20, maxBatchSize: 10, flushIntervalMillis: 5 });
+    const provider = new LoggerProvider({ processors: [processor] });
+    await processor.ready();
+    provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'after-crash' } });
+    await provider.shutdown();
+
+    const records = sink.lines().filter((l) => l.c !== undefined).map((l) => JSON.parse(l.c!) as { seq: number; action: string; details?: { i?: number } });
+    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
+    expect(records.filter((r) => r.action === 'call').map((r) => r.details!.i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    const actions = records.map((r) => r.action);
+    expect(actions.indexOf('spill_replayed')).toBeGreaterThan(actions.lastIndexOf('call'));
+    expect(actions.indexOf('after-crash')).toBeGreaterThan(actions.indexOf('spill_replayed'));
+    const v = new Verifier({ keyring: Keyring.from([KEYS.verifierKey]) });
+    for (const l of sink.lines()) (l.note !== undefined ? v.addCheckpoint(l.note) : v.addRecord(l.c!, l.h!));
+    const report = v.finish();
+    expect(report.ok).toBe(true);
+    expect(existsSync(spillPath)).toBe(false);
+  }, 30_000);
+
+  it('a spill file that does not follow the stored head (records between were lost) is moved aside and the loss is recorded', async () => {
+    const chain = new AuditChain({ stream: 'gap/1' });
+    let last;
+    for (let i = 0; i < 6; i++) last = chain.append({ id: createRecordId(), time: '1', type: 'api', action: 'call' });
+    const spillPath = join(dir, 'gap.spill');
+    writeFileSync(spillPath, JSON.stringify({ c: last!.canonical, h: last!.hash }) + '\n');
+    const sink = new InMemoryAuditSink();
+    const processor = new AuditLogRecordProcessor({ stream: 'gap/1', sinks: [sink], overflow: 'spill', spillPath, flushIntervalMillis: 5 });
+    await processor.ready();
+    await processor.shutdown();
+    const lost = sink.records.find((r) => r.record.action === 'spill_not_replayed');
+    expect(lost?.record.details).toMatchObject({ records: 1 });
+    expect(sink.records.map((r) => r.record.seq)).toEqual(sink.records.map((_, i) => i));
+    expect(sink.records.some((r) => r.record.action === 'call')).toBe(false);
+    expect(existsSync(spillPath)).toBe(false);
+    expect(readdirSync(dir).some((f) => f.startsWith('gap.spill.unreplayable-'))).toBe(true);
+  });
+});
