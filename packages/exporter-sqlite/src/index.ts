@@ -21,6 +21,12 @@ export { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS, retentionFromEnv, e
 export type { ArchiveOptions, PurgeOptions, PurgeResult } from './internal/retention.js';
 export { SqliteLogRecordExporter, ATTR_RECORD_HASH, EVENT_CHECKPOINT } from './sqlite-log-record-exporter.js';
 export type { SqliteLogRecordExporterOptions } from './sqlite-log-record-exporter.js';
+export {
+  OutboxLogRecordExporter, readOutboxStatus, OtlpHttpError, OtlpPartialSuccessError, classifyExportError, parseRetryAfter, createOtlpHttpTransport,
+} from './outbox/index.js';
+export type {
+  OutboxLogRecordExporterOptions, DeadLetterInfo, OutboxStatus, ExportFailure, OtlpHttpTransport, OtlpHttpTransportOptions, OtlpTransportResponse,
+} from './outbox/index.js';
 export type { TimeInput } from './internal/time-input.js';
 export { SCHEMA_VERSION } from './internal/schema.js';
 export {

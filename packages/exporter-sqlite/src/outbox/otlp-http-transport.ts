@@ -1,0 +1,116 @@
+/**
+ * An OTLP/HTTP transport that tells the outbox what the receiver said
+ * (DESIGN §3, §5). It has the shape of `IExporterTransport` of
+ * `@opentelemetry/otlp-exporter-base`, so the stock exporter machinery
+ * (`OTLPExporterBase` + `createOtlpNetworkExportDelegate` + the stock
+ * JSON/protobuf serializers) runs on it unchanged; unlike the stock HTTP
+ * transport it does not retry on its own (the outbox does, durably), keeps
+ * the status code and `Retry-After` of retryable answers, and turns a
+ * partial success that rejected records into a failure.
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { gzipSync } from 'node:zlib';
+import { OtlpHttpError, OtlpPartialSuccessError, parseRetryAfter, RETRYABLE_STATUSES } from './export-failure.js';
+
+/** `ExportResponse` of otlp-exporter-base, structurally. */
+export type OtlpTransportResponse =
+  | { status: 'success'; data?: Uint8Array }
+  | { status: 'failure'; error: Error }
+  | { status: 'retryable'; retryInMillis?: number; error?: Error };
+
+/**
+ * Options of {@link createOtlpHttpTransport}.
+ *
+ * @example
+ * const options: OtlpHttpTransportOptions = { url: 'http://127.0.0.1:4318/v1/logs', contentType: 'application/x-protobuf' };
+ */
+export interface OtlpHttpTransportOptions {
+  url: string;
+  /** `application/json` or `application/x-protobuf`. */
+  contentType: string;
+  /** Extra headers (authorization ...), or a function giving them per request. */
+  headers?: Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  compression?: 'gzip' | 'none';
+  /** Read `partialSuccess` from a response body (the serializer's `deserializeResponse`). */
+  deserializeResponse?: (data: Uint8Array) => unknown;
+}
+
+/** The transport: `send` never rejects. */
+export interface OtlpHttpTransport {
+  send(data: Uint8Array, timeoutMillis: number): Promise<OtlpTransportResponse>;
+  shutdown(): void;
+}
+
+function rejectedOf(response: unknown): { rejected: number; message: string } | undefined {
+  const ps = (response as { partialSuccess?: { rejectedLogRecords?: unknown; errorMessage?: unknown } } | null)?.partialSuccess;
+  if (ps === undefined || ps === null) return undefined;
+  const rejected = Number(String(ps.rejectedLogRecords ?? 0));
+  return rejected > 0 ? { rejected, message: typeof ps.errorMessage === 'string' ? ps.errorMessage : '' } : undefined;
+}
+
+/**
+ * Create the transport.
+ *
+ * @example
+ * const transport = createOtlpHttpTransport({ url, contentType: 'application/json', deserializeResponse: (d) => JsonLogsSerializer.deserializeResponse(d) });
+ * const exporter = new OTLPExporterBase(createOtlpNetworkExportDelegate(shared, JsonLogsSerializer, metrics, transport));
+ */
+export function createOtlpHttpTransport(options: OtlpHttpTransportOptions): OtlpHttpTransport {
+  const url = new URL(options.url);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`options.url must be an http(s) URL; got ${options.url}`);
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const gzip = options.compression === 'gzip';
+  return {
+    async send(data, timeoutMillis) {
+      const extra = typeof options.headers === 'function' ? await options.headers() : options.headers ?? {};
+      const body = gzip ? gzipSync(data) : data;
+      return new Promise<OtlpTransportResponse>((resolve) => {
+        const req = request(url, {
+          method: 'POST',
+          headers: { ...extra, 'Content-Type': options.contentType, 'Content-Length': body.byteLength, ...(gzip ? { 'Content-Encoding': 'gzip' } : {}) },
+        }, (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= 4 * 1024 * 1024) chunks.push(c);
+          });
+          res.on('error', (error) => resolve({ status: 'retryable', error }));
+          res.on('end', () => resolve(answer(res, Buffer.concat(chunks), options.deserializeResponse)));
+        });
+        req.setTimeout(timeoutMillis, () => {
+          req.destroy();
+          resolve({ status: 'retryable', error: new Error(`no answer from ${url.origin} within ${timeoutMillis} ms`) });
+        });
+        req.on('error', (error) => resolve({ status: 'retryable', error }));
+        req.end(body);
+      });
+    },
+    shutdown() {},
+  };
+}
+
+function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Array) => unknown) | undefined): OtlpTransportResponse {
+  const status = res.statusCode ?? 0;
+  if (status >= 200 && status < 300) {
+    if (deserialize !== undefined && data.length > 0) {
+      let parsed: unknown;
+      try {
+        parsed = deserialize(data);
+      } catch {
+        // An unreadable 2xx body is still an acceptance (the OTLP spec).
+      }
+      const rejected = rejectedOf(parsed);
+      if (rejected) return { status: 'failure', error: new OtlpPartialSuccessError(rejected.rejected, rejected.message) };
+    }
+    return { status: 'success', data };
+  }
+  const text = data.toString('utf8').slice(0, 500);
+  const message = `the receiver answered HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${text ? `: ${text}` : ''}`;
+  if (RETRYABLE_STATUSES.has(status)) {
+    const retryAfter = parseRetryAfter(res.headers['retry-after']);
+    return { status: 'retryable', error: new OtlpHttpError(status, message, retryAfter), ...(retryAfter !== undefined ? { retryInMillis: retryAfter } : {}) };
+  }
+  return { status: 'failure', error: new OtlpHttpError(status, message) };
+}

@@ -1,0 +1,207 @@
+/**
+ * The SQLite outbox in front of an OTLP exporter (DESIGN §1 use 3, §5): a
+ * `LogRecordExporter` whose `export` commits the records to the outbox file
+ * in one transaction and reports success only after that commit — so the
+ * audit processor's receipt for this sink means "durable in the outbox" —
+ * while {@link OutboxShipper} sends them on, in order, through the inner
+ * exporter (the stock OTLP exporter, or one built on
+ * `createOtlpHttpTransport`). Rows left at shutdown or by a crash are sent
+ * after the next start. Depth and age of the oldest row are observable
+ * gauges; shipped, retried and dead-lettered records are counters.
+ */
+import { diag, metrics, type BatchObservableCallback, type MeterProvider } from '@opentelemetry/api';
+import type Database from 'better-sqlite3';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { encodeLog, encodeResource } from './log-record-codec.js';
+import { OutboxDb } from './outbox-db.js';
+import { OutboxShipper, type DeadLetterInfo } from './outbox-shipper.js';
+
+/**
+ * Options of {@link OutboxLogRecordExporter}.
+ *
+ * @example
+ * const options: OutboxLogRecordExporterOptions = { path: 'outbox.db', exporter: new OTLPLogExporter(), maxAgeMillis: 7 * 86_400_000 };
+ */
+export interface OutboxLogRecordExporterOptions {
+  /** SQLite file of the outbox (created when missing). */
+  path: string;
+  /** Where the records go: an OTLP LogRecordExporter. */
+  exporter: LogRecordExporter;
+  /** Records per request. Default 512. */
+  maxBatchSize?: number;
+  /** A retryable failure older than this dead-letters the batch. Default 7 days. */
+  maxAgeMillis?: number;
+  /** First backoff cap; doubles per failed attempt. Default 500. */
+  initialBackoffMillis?: number;
+  /** Largest backoff. Default 30,000. */
+  maxBackoffMillis?: number;
+  /** An export not answered in this time is retried. Default 30,000. */
+  exportTimeoutMillis?: number;
+  /** How long `shutdown` keeps trying to ship before it leaves the rest for the next start. Default 5,000. */
+  shutdownTimeoutMillis?: number;
+  /** `FULL` also survives power loss. Default `NORMAL`. */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Called when records were moved to the dead-letter table (turn it into an audit record). */
+  onDeadLetter?: (info: DeadLetterInfo) => void;
+  /** Metrics go here. Default: the global MeterProvider. */
+  meterProvider?: MeterProvider;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`options.${name} must be a positive integer; got ${String(value)}`);
+  return v;
+}
+
+/**
+ * Durable, ordered, retrying forwarding of audit LogRecords.
+ *
+ * @example
+ * const outbox = new OutboxLogRecordExporter({ path: 'outbox.db', exporter: new OTLPLogExporter({ url: 'http://collector:4318/v1/logs' }) });
+ * new AuditLogRecordProcessor({ sinks: [store, new LogRecordExporterSink({ exporter: outbox })] });
+ */
+export class OutboxLogRecordExporter implements LogRecordExporter {
+  readonly #db: OutboxDb;
+  readonly #inner: LogRecordExporter;
+  readonly #shipper: OutboxShipper;
+  readonly #resourceIds = new WeakMap<object, number>();
+  readonly #insertAll: Database.Transaction<(logs: ReadableLogRecord[]) => void>;
+  readonly #shutdownTimeoutMillis: number;
+  #shutdown: Promise<void> | undefined;
+  #unobserve: () => void = () => undefined;
+
+  constructor(options: OutboxLogRecordExporterOptions) {
+    const inner = options?.exporter;
+    if (typeof inner !== 'object' || inner === null || typeof inner.export !== 'function') throw new TypeError('options.exporter must be a LogRecordExporter');
+    const settings = {
+      maxBatchSize: positive(options.maxBatchSize, 512, 'maxBatchSize'),
+      maxAgeMillis: positive(options.maxAgeMillis, 7 * 86_400_000, 'maxAgeMillis'),
+      initialBackoffMillis: positive(options.initialBackoffMillis, 500, 'initialBackoffMillis'),
+      maxBackoffMillis: positive(options.maxBackoffMillis, 30_000, 'maxBackoffMillis'),
+      exportTimeoutMillis: positive(options.exportTimeoutMillis, 30_000, 'exportTimeoutMillis'),
+    };
+    this.#shutdownTimeoutMillis = positive(options.shutdownTimeoutMillis, 5_000, 'shutdownTimeoutMillis');
+    this.#db = new OutboxDb(options.path, options.synchronous);
+    this.#inner = inner;
+    const meter = (options.meterProvider ?? metrics).getMeter('@otel-audit/exporter-sqlite');
+    const shipped = meter.createCounter('otel_audit.outbox.shipped', { description: 'Audit log records the receiver accepted', unit: '{record}' });
+    const dead = meter.createCounter('otel_audit.outbox.dead_letters', { description: 'Audit log records moved to the dead-letter table', unit: '{record}' });
+    const retries = meter.createCounter('otel_audit.outbox.retries', { description: 'Exports retried after a retryable failure', unit: '{export}' });
+    const depth = meter.createObservableGauge('otel_audit.outbox.depth', { description: 'Audit log records waiting in the outbox', unit: '{record}' });
+    const age = meter.createObservableGauge('otel_audit.outbox.oldest_age', { description: 'Age of the oldest record waiting in the outbox', unit: 's' });
+    const observe: BatchObservableCallback = (result) => {
+      if (!this.#db.db.open) return;
+      const d = this.#db.depth();
+      result.observe(depth, d.depth);
+      result.observe(age, d.oldest === null ? 0 : (Date.now() - d.oldest) / 1000);
+    };
+    meter.addBatchObservableCallback(observe, [depth, age]);
+    this.#unobserve = () => meter.removeBatchObservableCallback(observe, [depth, age]);
+    this.#shipper = new OutboxShipper(this.#db, inner, {
+      ...settings,
+      onShipped: (n) => shipped.add(n),
+      onRetry: () => retries.add(1),
+      onDeadLetter: (info) => {
+        dead.add(info.records);
+        options.onDeadLetter?.(info);
+      },
+    });
+    const db = this.#db;
+    this.#insertAll = db.db.transaction((logs: ReadableLogRecord[]) => {
+      const now = Date.now();
+      for (const log of logs) db.insert(now, this.#resourceIdOf(log.resource), encodeLog(log));
+    });
+    // Rows left by a previous run (a crash, or shutdown while the receiver was down).
+    this.#shipper.kick();
+  }
+
+  /** The outbox file. */
+  get path(): string {
+    return this.#db.path;
+  }
+
+  /**
+   * Commit `logs` to the outbox; `resultCallback` gets SUCCESS only after
+   * the commit, exactly once.
+   *
+   * @example
+   * outbox.export(logs, (r) => console.log(r.code === ExportResultCode.SUCCESS ? 'durable' : r.error));
+   */
+  export(logs: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
+    let result: ExportResult;
+    try {
+      if (this.#shutdown !== undefined) throw new Error('OutboxLogRecordExporter was shut down');
+      if (logs.length > 0) this.#insertAll.immediate(logs);
+      result = { code: ExportResultCode.SUCCESS };
+    } catch (e) {
+      result = { code: ExportResultCode.FAILED, error: e instanceof Error ? e : new Error(String(e)) };
+    }
+    resultCallback(result);
+    if (result.code === ExportResultCode.SUCCESS) this.#shipper.kick();
+  }
+
+  /**
+   * Wait until the outbox is empty, or until the shipper backs off after a
+   * failure (the records stay durable and are sent later).
+   *
+   * @example
+   * await outbox.forceFlush();
+   */
+  async forceFlush(): Promise<void> {
+    if (this.#shutdown !== undefined || !this.#db.db.open) return;
+    this.#shipper.kick();
+    while (this.#db.depth().depth > 0 && !this.#shipper.backingOff) {
+      await Promise.race([this.#shipper.idle(), new Promise((r) => setTimeout(r, 50).unref())]);
+      if (!this.#db.db.open) return;
+      this.#shipper.kick();
+    }
+  }
+
+  /**
+   * Ship for up to `shutdownTimeoutMillis`, then stop and close the file; the
+   * rest is sent after the next start. Idempotent.
+   *
+   * @example
+   * await provider.shutdown();
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#close();
+    return this.#shutdown;
+  }
+
+  async #close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, this.#shutdownTimeoutMillis);
+      timer.unref();
+    });
+    try {
+      let timedOut = false;
+      const drain = (async () => {
+        while (!timedOut && this.#db.depth().depth > 0) {
+          this.#shipper.kick();
+          await Promise.race([this.#shipper.idle(), new Promise((r) => setTimeout(r, 100).unref())]);
+          // Last attempts do not wait out a long backoff.
+          if (!timedOut) this.#shipper.retryNow();
+        }
+      })();
+      await Promise.race([drain, deadline.then(() => { timedOut = true; })]);
+    } finally {
+      clearTimeout(timer);
+      await this.#shipper.stop();
+      this.#unobserve();
+      this.#db.close();
+      await this.#inner.shutdown().catch((e: unknown) => diag.error('otel-audit outbox: inner exporter shutdown failed', e));
+    }
+  }
+
+  #resourceIdOf(resource: ReadableLogRecord['resource']): number {
+    let id = this.#resourceIds.get(resource);
+    if (id === undefined) {
+      id = this.#db.resourceId(encodeResource(resource));
+      this.#resourceIds.set(resource, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The background half of the outbox (DESIGN §5): ships the committed rows
+ * in commit order, one request at a time, through the inner
+ * LogRecordExporter; deletes them once the receiver accepted; on a
+ * retryable failure waits (exponential backoff with full jitter, or the
+ * receiver's `Retry-After`) and tries the same rows again, until the oldest
+ * is older than the maximum age; moves refused rows to the dead-letter
+ * table. A partial success that rejected records is narrowed down by
+ * re-sending that batch one record at a time (receivers de-duplicate by
+ * record id), so exactly the refused records are dead-lettered.
+ */
+import { context, diag } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { classifyExportError, type ExportFailure } from './export-failure.js';
+import { decodeLog, decodeResource } from './log-record-codec.js';
+import type { OutboxDb, OutboxRow } from './outbox-db.js';
+
+/** What was given up to the dead-letter table. */
+export interface DeadLetterInfo {
+  /** Records moved. */
+  records: number;
+  /** HTTP status of the refusal, when known. */
+  status?: number;
+  /** Why: the receiver's answer, or `expired` after the maximum age. */
+  reason: string;
+  /** Outbox row ids of the first and last record moved. */
+  firstRowId: number;
+  lastRowId: number;
+}
+
+/** Tuning of the shipper (validated by the exporter). */
+export interface ShipperSettings {
+  maxBatchSize: number;
+  maxAgeMillis: number;
+  initialBackoffMillis: number;
+  maxBackoffMillis: number;
+  exportTimeoutMillis: number;
+  onDeadLetter?: (info: DeadLetterInfo) => void;
+  onShipped?: (records: number) => void;
+  onRetry?: (failure: ExportFailure) => void;
+}
+
+export class OutboxShipper {
+  readonly #db: OutboxDb;
+  readonly #exporter: LogRecordExporter;
+  readonly #s: ShipperSettings;
+  readonly #resources = new Map<number, ReadableLogRecord['resource']>();
+  #running: Promise<void> | undefined;
+  #attempt = 0;
+  #isolateUntil = 0;
+  #stopped = false;
+  #dirty = false;
+  #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+
+  constructor(db: OutboxDb, exporter: LogRecordExporter, settings: ShipperSettings) {
+    this.#db = db;
+    this.#exporter = exporter;
+    this.#s = settings;
+  }
+
+  /** True while the shipper waits to retry. */
+  get backingOff(): boolean {
+    return this.#sleep !== undefined;
+  }
+
+  /** Start shipping if idle (a backoff in progress is respected). */
+  kick(): void {
+    this.#dirty = true;
+    if (this.#running !== undefined || this.#stopped) return;
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+      // Rows committed after the loop saw an empty table but before this ran.
+      if (this.#dirty) this.kick();
+    });
+  }
+
+  /** Cut a backoff wait short and try again now (shutdown's last attempts). */
+  retryNow(): void {
+    this.#sleep?.wake();
+  }
+
+  /** Resolve once the current run ended (queue empty, or stopped). */
+  idle(): Promise<void> {
+    return this.#running ?? Promise.resolve();
+  }
+
+  /** Stop after the request in flight, cancelling any backoff wait. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#sleep?.wake();
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      this.#dirty = false;
+      const isolating = this.#isolateUntil > 0;
+      const rows = this.#db.batch(0, isolating ? 1 : this.#s.maxBatchSize);
+      if (rows.length === 0) return;
+      if (isolating && rows[0]!.id > this.#isolateUntil) {
+        this.#isolateUntil = 0;
+        continue;
+      }
+      const result = await this.#send(rows);
+      if (this.#stopped && !this.#db.db.open) return;
+      const first = rows[0]!.id;
+      const last = rows[rows.length - 1]!.id;
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.#db.deleteRange(first, last);
+        this.#db.setState('last_success_at', String(Date.now()));
+        this.#attempt = 0;
+        this.#s.onShipped?.(rows.length);
+        continue;
+      }
+      const failure = classifyExportError(result.error);
+      this.#db.setState('last_error', JSON.stringify({ at: Date.now(), message: failure.message, ...('status' in failure && failure.status !== undefined ? { status: failure.status } : {}) }));
+      if (failure.kind === 'partial' && rows.length > 1) {
+        this.#isolateUntil = last;
+        continue;
+      }
+      if (failure.kind === 'retry') {
+        const age = Date.now() - rows[0]!.enqueued_at;
+        if (age <= this.#s.maxAgeMillis) {
+          this.#s.onRetry?.(failure);
+          await this.#backoff(failure.retryAfterMillis);
+          continue;
+        }
+        this.#dead(rows, undefined, `expired: still failing after ${Math.round(age / 1000)} s (${failure.message})`);
+        continue;
+      }
+      this.#dead(rows, failure.kind === 'dead' ? failure.status : undefined, failure.message);
+    }
+  }
+
+  #dead(rows: OutboxRow[], status: number | undefined, reason: string): void {
+    const first = rows[0]!.id;
+    const last = rows[rows.length - 1]!.id;
+    this.#db.deadLetter(first, last, status, reason, Date.now());
+    this.#attempt = 0;
+    const info: DeadLetterInfo = { records: rows.length, reason, firstRowId: first, lastRowId: last, ...(status !== undefined ? { status } : {}) };
+    diag.error(`otel-audit outbox: ${rows.length} record(s) moved to the dead-letter table of ${this.#db.path}: ${reason}`);
+    try {
+      this.#s.onDeadLetter?.(info);
+    } catch (e) {
+      diag.error('otel-audit outbox: onDeadLetter threw', e);
+    }
+  }
+
+  #backoff(retryAfterMillis: number | undefined): Promise<void> {
+    const cap = Math.min(this.#s.maxBackoffMillis, this.#s.initialBackoffMillis * 2 ** Math.min(this.#attempt, 30));
+    this.#attempt++;
+    // Full jitter (uniform in [0, cap]) spreads many services' retries; a
+    // Retry-After from the receiver wins.
+    const delay = retryAfterMillis !== undefined && retryAfterMillis >= 0 ? Math.min(retryAfterMillis, this.#s.maxBackoffMillis * 10) : Math.random() * cap;
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#sleep = undefined;
+        resolve();
+      };
+      const timer = setTimeout(wake, delay);
+      timer.unref();
+      this.#sleep = { timer, wake };
+    });
+  }
+
+  #send(rows: OutboxRow[]): Promise<ExportResult> {
+    const logs = rows.map((row) => decodeLog(row.log, this.#resource(row.resource_id)));
+    return new Promise<ExportResult>((resolve) => {
+      let done = false;
+      const finish = (r: ExportResult): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => finish({ code: ExportResultCode.FAILED, error: new Error(`exporter did not answer within ${this.#s.exportTimeoutMillis} ms`) }), this.#s.exportTimeoutMillis);
+      timer.unref();
+      try {
+        context.with(suppressTracing(context.active()), () => this.#exporter.export(logs, finish));
+      } catch (e) {
+        finish({ code: ExportResultCode.FAILED, error: e instanceof Error ? e : new Error(String(e)) });
+      }
+    });
+  }
+
+  #resource(id: number): ReadableLogRecord['resource'] {
+    let r = this.#resources.get(id);
+    if (r === undefined) {
+      r = decodeResource(this.#db.resourceBody(id));
+      this.#resources.set(id, r);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * `readOutboxStatus`: what `otel-audit status` shows about an outbox file
+ * (DESIGN §5) — records waiting, age of the oldest, dead letters, the last
+ * error and the last success — read through a read-only connection, so it
+ * works beside the running service.
+ */
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { StoreOpenError } from '../errors.js';
+
+/**
+ * The state of an outbox.
+ *
+ * @example
+ * const s: OutboxStatus = readOutboxStatus('outbox.db'); // { depth: 0, oldestAgeMillis: 0, deadLetters: 0 }
+ */
+export interface OutboxStatus {
+  path: string;
+  /** Records waiting to be shipped. */
+  depth: number;
+  /** Age of the oldest waiting record (0 when empty). */
+  oldestAgeMillis: number;
+  /** Records in the dead-letter table. */
+  deadLetters: number;
+  /** The last failed export, if any since the file was created. */
+  lastError?: { at: string; message: string; status?: number };
+  /** When the receiver last accepted a batch. */
+  lastSuccessAt?: string;
+}
+
+/**
+ * Read the status of the outbox at `path`. Throws `StoreOpenError` when the
+ * file does not exist or is not an outbox.
+ *
+ * @example
+ * const { depth, oldestAgeMillis, deadLetters } = readOutboxStatus('/var/lib/app/outbox.db');
+ */
+export function readOutboxStatus(path: string, now = Date.now()): OutboxStatus {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be the path of an outbox file');
+  if (!existsSync(path)) throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `no outbox at ${path}: check exporters.otlphttp.outbox.path`);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const q = db.prepare('SELECT count(*) AS depth, min(enqueued_at) AS oldest FROM outbox_records').get() as { depth: number; oldest: number | null };
+    const dead = db.prepare('SELECT count(*) FROM outbox_dead_letters').pluck().get() as number;
+    const state = new Map((db.prepare('SELECT key, value FROM outbox_state').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+    const status: OutboxStatus = { path, depth: q.depth, oldestAgeMillis: q.oldest === null ? 0 : Math.max(0, now - q.oldest), deadLetters: dead };
+    const err = state.get('last_error');
+    if (err !== undefined) {
+      const e = JSON.parse(err) as { at: number; message: string; status?: number };
+      status.lastError = { at: new Date(e.at).toISOString(), message: e.message, ...(e.status !== undefined ? { status: e.status } : {}) };
+    }
+    const ok = state.get('last_success_at');
+    if (ok !== undefined) status.lastSuccessAt = new Date(Number(ok)).toISOString();
+    return status;
+  } catch (e) {
+    if (e instanceof StoreOpenError) throw e;
+    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} is not an otel-audit outbox: ${(e as Error).message}`, { cause: e });
+  } finally {
+    db?.close();
+  }
+}

@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { ExportResultCode } from '@opentelemetry/core';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { OutboxLogRecordExporter, readOutboxStatus, type DeadLetterInfo } from '../../src/index.js';
+import { tempDb } from '../helpers.js';
+import { exportNow, jsonExporter, log, receiver, until } from './helpers.js';
+
+const fast = { initialBackoffMillis: 20, maxBackoffMillis: 200 };
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function outboxAt(file: string, url: string, extra: Partial<ConstructorParameters<typeof OutboxLogRecordExporter>[0]> = {}): OutboxLogRecordExporter {
+  const o = new OutboxLogRecordExporter({ path: file, exporter: jsonExporter(url), ...fast, ...extra });
+  cleanups.push(() => o.shutdown());
+  return o;
+}
+
+function deadRows(file: string): { status: number | null; reason: string; log: string }[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT status, reason, log FROM outbox_dead_letters ORDER BY id').all() as never;
+  } finally {
+    db.close();
+  }
+}
+
+describe('OutboxLogRecordExporter', () => {
+  it('answers SUCCESS once the records are committed, keeps them while the receiver is down, and ships them in order after a restart', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const down = await receiver();
+    await down.close(); // nothing listens on this port now: connection refused
+    const first = new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter(down.url), ...fast, shutdownTimeoutMillis: 100 });
+    for (let b = 0; b < 3; b++) {
+      const result = await exportNow(first, [0, 1, 2, 3].map((i) => log(`r${b * 4 + i}`)));
+      expect(result.code).toBe(ExportResultCode.SUCCESS);
+    }
+    await until(() => readOutboxStatus(tmp.file).lastError !== undefined);
+    const status = readOutboxStatus(tmp.file);
+    expect(status).toMatchObject({ depth: 12, deadLetters: 0 });
+    expect(status.lastError?.message).toMatch(/ECONNREFUSED/);
+    await first.shutdown();
+
+    const up = await receiver(() => false, down.port);
+    cleanups.push(() => up.close());
+    const second = outboxAt(tmp.file, up.url);
+    await until(() => up.accepted.length === 12);
+    expect(up.accepted).toEqual(Array.from({ length: 12 }, (_, i) => `r${i}`));
+    await second.forceFlush();
+    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 0, deadLetters: 0, oldestAgeMillis: 0 });
+    expect(readOutboxStatus(tmp.file).lastSuccessAt).toBeDefined();
+  });
+
+  it('retries 429/502/503/504 and honours Retry-After, then delivers every record once', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const answers = [429, 502, 504, 503];
+    const times: number[] = [];
+    const r = await receiver((_b, res) => {
+      times.push(Date.now());
+      const status = answers.shift();
+      if (status === undefined) return false;
+      res.writeHead(status, status === 503 ? { 'retry-after': '1' } : {}).end();
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = outboxAt(tmp.file, r.url);
+    await exportNow(outbox, [log('a'), log('b')]);
+    await until(() => r.accepted.length === 2);
+    expect(r.accepted).toEqual(['a', 'b']);
+    expect(r.requests).toBe(5);
+    expect(times[4]! - times[3]!).toBeGreaterThanOrEqual(950); // Retry-After: 1
+  });
+
+  it.each([400, 401, 403, 413])('moves a batch answered %i to the dead-letter table and reports it', async (status) => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const r = await receiver((bodies, res) => {
+      if (!bodies.includes('poison')) return false;
+      res.writeHead(status).end('refused');
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const dead: DeadLetterInfo[] = [];
+    const outbox = outboxAt(tmp.file, r.url, { onDeadLetter: (i) => dead.push(i) });
+    await exportNow(outbox, [log('poison'), log('x')]);
+    await until(() => dead.length === 1);
+    await exportNow(outbox, [log('after')]);
+    await until(() => r.accepted.length === 1);
+    expect(r.accepted).toEqual(['after']);
+    expect(dead[0]).toMatchObject({ records: 2, status });
+    expect(deadRows(tmp.file).map((d) => [d.status, JSON.parse(d.log).b])).toEqual([[status, 'poison'], [status, 'x']]);
+    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 0, deadLetters: 2, lastError: { status } });
+  });
+
+  it('treats a partial success as a failure of the rejected records only: exactly those are dead-lettered', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const r = await receiver((bodies, res) => {
+      const bad = bodies.filter((b) => b.startsWith('bad')).length;
+      if (bad === 0) return false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ partialSuccess: { rejectedLogRecords: String(bad), errorMessage: 'hash mismatch' } }));
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = outboxAt(tmp.file, r.url);
+    await exportNow(outbox, ['ok0', 'bad1', 'ok2', 'ok3', 'bad4', 'ok5'].map((b) => log(b)));
+    await until(() => readOutboxStatus(tmp.file).depth === 0);
+    expect(deadRows(tmp.file).map((d) => JSON.parse(d.log).b)).toEqual(['bad1', 'bad4']);
+    expect(new Set(r.accepted)).toEqual(new Set(['ok0', 'ok2', 'ok3', 'ok5']));
+  });
+
+  it('dead-letters records that kept failing past maxAgeMillis', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const r = await receiver((_b, res) => {
+      res.writeHead(503).end();
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = outboxAt(tmp.file, r.url, { maxAgeMillis: 300 });
+    await exportNow(outbox, [log('old')]);
+    await until(() => readOutboxStatus(tmp.file).deadLetters === 1);
+    expect(deadRows(tmp.file)[0]!.reason).toMatch(/^expired/);
+  });
+
+  it('works over the stock OTLPLogExporter: delivers, and dead-letters its final HTTP errors', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const r = await receiver((bodies, res) => {
+      if (!bodies.includes('deny')) return false;
+      res.writeHead(401).end();
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = new OutboxLogRecordExporter({ path: tmp.file, exporter: new OTLPLogExporter({ url: r.url }), ...fast });
+    cleanups.push(() => outbox.shutdown());
+    await exportNow(outbox, [log('s1'), log('s2')]);
+    await until(() => r.accepted.length === 2);
+    await exportNow(outbox, [log('deny')]);
+    await until(() => readOutboxStatus(tmp.file).deadLetters === 1);
+    expect(deadRows(tmp.file)[0]!.status).toBe(401);
+  });
+
+  it('publishes its depth and the age of the oldest record as gauges', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    class Reader extends MetricReader {
+      protected override onShutdown(): Promise<void> { return Promise.resolve(); }
+      protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
+    }
+    const reader = new Reader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const outbox = outboxAt(tmp.file, 'http://127.0.0.1:9/v1/logs', { meterProvider, shutdownTimeoutMillis: 50 });
+    await exportNow(outbox, [log('m1'), log('m2'), log('m3')]);
+    await new Promise((r) => setTimeout(r, 30));
+    const { resourceMetrics } = await reader.collect();
+    const points = new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m.dataPoints[0]?.value]));
+    expect(points.get('otel_audit.outbox.depth')).toBe(3);
+    expect(points.get('otel_audit.outbox.oldest_age')).toBeGreaterThan(0);
+  });
+
+  it('refuses exports after shutdown (FAILED, exactly once) and checks its options', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const outbox = new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter('http://127.0.0.1:9/v1/logs'), shutdownTimeoutMillis: 50 });
+    await outbox.shutdown();
+    await outbox.shutdown();
+    expect((await exportNow(outbox, [log('late')])).code).toBe(ExportResultCode.FAILED);
+    expect(() => new OutboxLogRecordExporter({ path: tmp.file, exporter: {} as never })).toThrow(TypeError);
+    expect(() => new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter('http://x/'), maxBatchSize: 0 })).toThrow(/maxBatchSize/);
+    expect(() => readOutboxStatus(`${tmp.dir}/missing.db`)).toThrow(/no outbox/);
+  });
+});

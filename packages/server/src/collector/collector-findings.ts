@@ -1,0 +1,62 @@
+/**
+ * Where the collector's verification findings go (DESIGN §4.4, §9): a
+ * `collector_findings` table beside the central store, a counter metric per
+ * finding code, and an audit record in the collector's own stream
+ * (`system/integrity_failure`, severity `critical` — what the built-in
+ * `audit_integrity` alert rule matches), so a finding is itself
+ * tamper-evident and reaches whoever watches the audit log.
+ */
+import { metrics, type Counter } from '@opentelemetry/api';
+import { AuditChain, createRecordId, type ChainHead, type FindingCode } from '@otel-audit/core';
+import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import type Database from 'better-sqlite3';
+
+/** One finding as the collector reports it. */
+export interface CollectorFinding {
+  code: FindingCode | 'id_conflict';
+  stream: string;
+  seq?: number;
+  id?: string;
+  message: string;
+}
+
+export class CollectorFindings {
+  readonly #store: SqliteAuditStore;
+  readonly #insert: Database.Statement;
+  readonly #counter: Counter;
+  readonly #stream: string;
+  readonly #chain: AuditChain;
+
+  /** `head` is the stored head of the collector's own stream (`await store.head(stream)`). */
+  constructor(store: SqliteAuditStore, stream: string, head: ChainHead | undefined) {
+    this.#store = store;
+    this.#stream = stream;
+    this.#chain = new AuditChain({ stream, head });
+    store.database.exec(`CREATE TABLE IF NOT EXISTS collector_findings (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, stream TEXT NOT NULL, code TEXT NOT NULL,
+      seq INTEGER, record_id TEXT, message TEXT NOT NULL)`);
+    this.#insert = store.database.prepare('INSERT INTO collector_findings (at, stream, code, seq, record_id, message) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#counter = metrics.getMeter('@otel-audit/server').createCounter('otel_audit.collector.findings', { description: 'Integrity findings raised by the collector', unit: '{finding}' });
+  }
+
+  /** Record a finding (throws only when the store cannot be written: the caller answers 503). */
+  raise(f: CollectorFinding): void {
+    this.#insert.run(Date.now(), f.stream, f.code, f.seq ?? null, f.id ?? null, f.message);
+    this.#counter.add(1, { code: f.code });
+    if (f.stream === this.#stream) return;
+    const sealed = this.#chain.append({
+      id: createRecordId(), time: new Date(), type: 'system', action: 'integrity_failure', outcome: 'failure', severity: 'critical',
+      target: { type: 'audit_stream', id: f.stream },
+      details: { code: f.code, ...(f.seq !== undefined ? { seq: f.seq } : {}), ...(f.id !== undefined ? { record_id: f.id } : {}) },
+      error: f.message,
+    });
+    this.#store.appendSync({ records: [sealed], checkpoints: [] });
+  }
+
+  /** Findings recorded so far, oldest first. */
+  list(): (CollectorFinding & { at: number })[] {
+    const rows = this.#store.database.prepare('SELECT at, stream, code, seq, record_id, message FROM collector_findings ORDER BY id').all() as
+      { at: number; stream: string; code: CollectorFinding['code']; seq: number | null; record_id: string | null; message: string }[];
+    return rows.map((r) => ({ at: r.at, stream: r.stream, code: r.code, message: r.message, ...(r.seq !== null ? { seq: r.seq } : {}), ...(r.record_id !== null ? { id: r.record_id } : {}) }));
+  }
+}
