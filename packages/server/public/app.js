@@ -1,0 +1,287 @@
+// otel-audit dashboard (issue 7 "Dashboard"). An ES module without a build
+// step or framework. Every value that comes from a record is put into the
+// page with textContent / createTextNode, never as HTML: records carry
+// attacker-controlled strings (user agents, paths, names). The API token
+// lives in sessionStorage and is sent as a bearer header; the live stream
+// authenticates with a short-lived ticket, never the token in a URL.
+
+import { el, text } from './dom.js';
+import { drawChart } from './chart.js';
+
+const TOKEN_KEY = 'otel-audit-token';
+const $ = (id) => document.getElementById(id);
+
+const state = { token: sessionStorage.getItem(TOKEN_KEY), cursors: [], nextCursor: null, filters: {}, source: null, page: 0 };
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(path, init = {}) {
+  const res = await fetch(path, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${state.token}` } });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const err = new ApiError(res.status, body?.error?.code, body?.error?.message || `HTTP ${res.status}`);
+    if (res.status === 401) signOut('Your token was refused; sign in again.');
+    throw err;
+  }
+  return body;
+}
+
+function windowSince() {
+  const hours = Number($('window').value);
+  return new Date(Date.now() - hours * 3_600_000).toISOString();
+}
+
+// ---------- sign in ----------
+
+function showLogin(message = '') {
+  $('login').hidden = false;
+  $('app').hidden = true;
+  $('logout').hidden = true;
+  $('who').textContent = '';
+  $('login-error').textContent = message;
+}
+
+function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  if (state.source) state.source.close();
+  state.source = null;
+  showLogin(message);
+}
+
+async function signIn(token) {
+  state.token = token;
+  try {
+    await api('/api/audit/stats?' + new URLSearchParams({ since: windowSince() }));
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 401) showLogin(e.message);
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $('login').hidden = true;
+  $('app').hidden = false;
+  $('logout').hidden = false;
+  $('who').textContent = 'signed in';
+  await refreshAll();
+  startLive();
+}
+
+// ---------- summary and chart ----------
+
+async function loadStats() {
+  const stats = await api('/api/audit/stats?' + new URLSearchParams({ since: windowSince() }));
+  $('card-events').textContent = String(stats.total);
+  $('card-failed').textContent = String(stats.failedLogins);
+  $('card-config').textContent = String(stats.configChanges);
+  $('card-actors').textContent = String(stats.distinctActors);
+  drawChart($('chart'), $('legend'), stats.series, stats.bucket);
+}
+
+// ---------- integrity badge ----------
+
+function age(seconds) {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
+async function loadIntegrity() {
+  const badge = $('integrity');
+  badge.className = 'badge badge-unknown';
+  badge.textContent = 'integrity: checking…';
+  let checkpointText = 'no signed checkpoint';
+  try {
+    const cps = await api('/api/audit/checkpoints?limit=50');
+    if (cps.latestValid) checkpointText = `signed checkpoint ${age(cps.latestValid.ageSeconds)} ago`;
+    else if (!cps.verifierKeys) checkpointText = 'no verifier keys configured';
+  } catch (e) {
+    checkpointText = e.message;
+  }
+  try {
+    const { report, verifiedAt } = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
+    badge.className = `badge ${report.ok ? 'badge-ok' : 'badge-bad'}`;
+    const verdict = report.ok ? `intact (${report.records} records)` : `${report.errors} problem(s) found`;
+    badge.textContent = `integrity: ${verdict} · ${checkpointText}`;
+    badge.title = `verified at ${verifiedAt}`;
+  } catch (e) {
+    badge.className = 'badge badge-unknown';
+    badge.textContent = `integrity: not checked · ${checkpointText}`;
+    badge.title = e.message;
+  }
+}
+
+// ---------- log table ----------
+
+function readFilters() {
+  const form = new FormData($('filters'));
+  const filters = {};
+  for (const [k, v] of form.entries()) {
+    if (typeof v !== 'string' || v === '') continue;
+    filters[k] = k === 'since' || k === 'until' ? new Date(v).toISOString() : v;
+  }
+  if (!filters.since) filters.since = windowSince();
+  return filters;
+}
+
+function row(item, fresh = false) {
+  const r = item.record;
+  const tr = el('tr', { className: fresh ? 'fresh' : '' },
+    el('td', {}, item.timestamp ? item.timestamp.slice(0, 23).replace('T', ' ') : new Date(Number(BigInt(r.time) / 1000000n)).toISOString().slice(0, 23).replace('T', ' ')),
+    el('td', {}, text(r.type)),
+    el('td', {}, text(r.action)),
+    el('td', { className: `outcome-${r.outcome}` }, text(r.outcome)),
+    el('td', {}, text(r.severity)),
+    el('td', {}, text(r.actor?.id)),
+    el('td', {}, [r.target?.type, r.target?.id].filter((x) => x !== undefined).map(text).join(':')),
+    el('td', {}, String(r.seq)),
+  );
+  tr.addEventListener('click', () => void showDetails(item));
+  return tr;
+}
+
+async function loadLogs(cursor) {
+  $('logs-error').textContent = '';
+  const params = new URLSearchParams({ ...state.filters, limit: '25' });
+  if (cursor) params.set('cursor', cursor);
+  try {
+    const page = await api('/api/audit/logs?' + params);
+    $('log-rows').replaceChildren(...page.records.map((item) => row(item)));
+    state.nextCursor = page.nextCursor;
+    $('next-page').disabled = !page.nextCursor;
+    $('page-info').textContent = `page ${state.page + 1} · ${page.records.length} record(s)`;
+  } catch (e) {
+    $('logs-error').textContent = e.message;
+  }
+}
+
+async function loadAlerts() {
+  const page = await api('/api/audit/logs?' + new URLSearchParams({ type: 'alert', since: windowSince(), limit: '20' }));
+  $('alerts').replaceChildren(...page.records.map(alertItem));
+}
+
+function alertItem(item) {
+  const r = item.record;
+  return el('li', {}, `${text(r.severity)} · ${text(r.action)} · ${text(r.actor?.id ?? '')} ${item.timestamp ? item.timestamp.slice(0, 19) : ''}`);
+}
+
+// ---------- details ----------
+
+async function showDetails(item) {
+  const r = item.record;
+  $('details').hidden = false;
+  const meta = $('details-meta');
+  const pairs = [
+    ['id', r.id], ['stream', r.stream], ['seq', String(r.seq)], ['time', item.timestamp || r.time], ['hash', item.checksum], ['prev', r.prev],
+    ['type / action', `${text(r.type)} / ${text(r.action)}`], ['outcome', r.outcome], ['actor', text(r.actor)], ['target', text(r.target)],
+    ['request', text(r.request)], ['error', text(r.error)], ['withheld', (item.withheld || []).join(', ')], ['inclusion', 'checking…'],
+  ];
+  meta.replaceChildren(...pairs.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { id: `meta-${k.replace(/\W+/g, '-')}` }, text(v))]));
+  $('details-old').textContent = JSON.stringify(r.old ?? null, null, 2);
+  $('details-new').textContent = JSON.stringify(r.new ?? null, null, 2);
+  $('details-record').textContent = JSON.stringify(r, null, 2);
+  const inclusion = $('meta-inclusion');
+  try {
+    const proof = await api('/api/audit/proof?' + new URLSearchParams({ stream: r.stream, seq: String(r.seq) }));
+    if (proof.included === null) {
+      inclusion.textContent = proof.message;
+    } else {
+      inclusion.className = proof.included ? 'included-yes' : 'included-no';
+      inclusion.textContent = `${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${proof.checkpoint.size} (signature: ${proof.checkpoint.status})`;
+    }
+  } catch (e) {
+    inclusion.textContent = e.message;
+  }
+}
+
+// ---------- live stream ----------
+
+async function startLive() {
+  if (state.source) state.source.close();
+  const status = $('live-status');
+  try {
+    const { ticket, name, role } = await api('/api/audit/stream-ticket', { method: 'POST' });
+    $('who').textContent = `signed in as ${name} (${role})`;
+    const source = new EventSource('/api/audit/stream?' + new URLSearchParams({ ticket }));
+    state.source = source;
+    source.addEventListener('open', () => { status.textContent = 'connected'; });
+    source.addEventListener('record', (ev) => onLive(JSON.parse(ev.data), false));
+    source.addEventListener('alert', (ev) => onLive(JSON.parse(ev.data), true));
+    source.addEventListener('error', () => {
+      // Tickets are single-use: reconnect with a fresh one.
+      status.textContent = 'reconnecting…';
+      source.close();
+      if (state.token && state.source === source) setTimeout(() => void startLive(), 3000);
+    });
+  } catch (e) {
+    status.textContent = `offline (${e.message})`;
+  }
+}
+
+function onLive(item, isAlert) {
+  const r = item.record;
+  const live = $('live');
+  live.prepend(el('li', {}, `${text(r.type)}/${text(r.action)} ${text(r.outcome)} · ${text(r.actor?.id ?? '')}`));
+  while (live.children.length > 100) live.lastChild.remove();
+  if (isAlert) $('alerts').prepend(alertItem(item));
+  if (state.page === 0 && matches(r)) {
+    const rows = $('log-rows');
+    rows.prepend(row(item, true));
+    while (rows.children.length > 25) rows.lastChild.remove();
+  }
+}
+
+function matches(r) {
+  const f = state.filters;
+  const eq = (want, got) => want === undefined || want === got;
+  return eq(f.type, r.type) && eq(f.action, r.action) && eq(f.outcome, r.outcome) && eq(f.severity, r.severity) && eq(f.actor, r.actor?.id)
+    && eq(f.target_type, r.target?.type) && eq(f.target_id, r.target?.id) && f.q === undefined && f.until === undefined;
+}
+
+// ---------- wiring ----------
+
+async function refreshAll() {
+  state.filters = readFilters();
+  state.page = 0;
+  state.cursors = [];
+  await Promise.all([loadStats().catch((e) => { $('logs-error').textContent = e.message; }), loadLogs(), loadAlerts().catch(() => undefined)]);
+  await loadIntegrity();
+}
+
+$('login-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const token = $('token').value.trim();
+  $('token').value = '';
+  if (token) void signIn(token);
+});
+$('logout').addEventListener('click', () => signOut(''));
+$('window').addEventListener('change', () => void refreshAll());
+$('filters').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  state.filters = readFilters();
+  state.page = 0;
+  state.cursors = [];
+  void loadLogs();
+});
+$('filters').addEventListener('reset', () => setTimeout(() => { state.filters = readFilters(); state.page = 0; void loadLogs(); }, 0));
+$('next-page').addEventListener('click', () => {
+  if (!state.nextCursor) return;
+  state.cursors.push(state.nextCursor);
+  state.page++;
+  void loadLogs(state.nextCursor);
+});
+$('first-page').addEventListener('click', () => {
+  state.page = 0;
+  state.cursors = [];
+  void loadLogs();
+});
+$('close-details').addEventListener('click', () => { $('details').hidden = true; });
+
+if (state.token) void signIn(state.token);
+else showLogin();

@@ -1,0 +1,118 @@
+/**
+ * The live event stream behind `GET /api/audit/stream` (issue 7, DESIGN §9
+ * "to the dashboard's live stream"): one poller per server reads the
+ * store's stream heads every `pollIntervalMillis` while at least one client
+ * listens, and fetches the records appended since the last poll — by any
+ * process, since it reads the shared SQLite file — as a seq-ranged bundle
+ * export (decrypted, with checksums). Each record goes to every client as
+ * a server-sent event `record`, or `alert` when its type is `alert`;
+ * comment-line heartbeats keep proxies from closing idle connections.
+ */
+import type { ServerResponse } from 'node:http';
+import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { toJson } from './http.js';
+import { withholdSealed, type ApiRecord } from './withhold.js';
+
+/** One connected client. */
+export interface LiveClient {
+  res: ServerResponse;
+  /** Withhold sealed members (auditor on an encrypted store). */
+  withhold: boolean;
+  /** Records sent so far. */
+  sent: number;
+}
+
+/** Options of {@link LiveHub}. */
+export interface LiveHubOptions {
+  pollIntervalMillis: number;
+  heartbeatIntervalMillis: number;
+  /** Records fetched per stream per poll; the rest follow on the next poll. */
+  maxRecordsPerPoll?: number;
+}
+
+/** Polls the store and fans new records out to the connected clients. */
+export class LiveHub {
+  readonly clients = new Set<LiveClient>();
+  readonly #store: SqliteAuditStore;
+  readonly #options: LiveHubOptions;
+  #sizes: Map<string, number> | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #polling = false;
+
+  constructor(store: SqliteAuditStore, options: LiveHubOptions) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Register `client`; starts the poller with the first one. */
+  add(client: LiveClient): void {
+    if (this.clients.size === 0) {
+      this.#sizes = new Map(this.#store.streams().map((s) => [s.stream, s.size]));
+      this.#poll = setInterval(() => void this.pollOnce(), this.#options.pollIntervalMillis);
+      this.#heartbeat = setInterval(() => this.#broadcastRaw(': heartbeat\n\n'), this.#options.heartbeatIntervalMillis);
+      this.#poll.unref();
+      this.#heartbeat.unref();
+    }
+    this.clients.add(client);
+  }
+
+  /** Unregister `client`; stops the poller with the last one. */
+  remove(client: LiveClient): void {
+    this.clients.delete(client);
+    if (this.clients.size === 0) this.#stop();
+  }
+
+  /** One poll: send every record appended since the previous one. */
+  async pollOnce(): Promise<void> {
+    if (this.#polling || this.#sizes === undefined) return;
+    this.#polling = true;
+    try {
+      const max = this.#options.maxRecordsPerPoll ?? 500;
+      for (const { stream, size } of this.#store.streams()) {
+        const known = this.#sizes.get(stream) ?? 0;
+        if (size <= known) continue;
+        const toSeq = Math.min(size, known + max) - 1;
+        let text = '';
+        for await (const chunk of this.#store.export({ format: 'bundle', streams: [stream], fromSeq: known, toSeq })) text += chunk;
+        const bundle = JSON.parse(text) as { streams: { records: ApiRecord[] }[] };
+        for (const item of bundle.streams[0]?.records ?? []) this.#broadcast(item);
+        this.#sizes?.set(stream, toSeq + 1);
+      }
+    } catch {
+      // A failed poll (store busy, being closed) is retried by the next tick.
+    } finally {
+      this.#polling = false;
+    }
+  }
+
+  #broadcast(item: ApiRecord): void {
+    const event = item.record.type === 'alert' ? 'alert' : 'record';
+    const plain = `event: ${event}\ndata: ${toJson(item)}\n\n`;
+    let hidden: string | undefined;
+    for (const c of this.clients) {
+      if (c.withhold) hidden ??= `event: ${event}\ndata: ${toJson(withholdSealed(item))}\n\n`;
+      c.res.write(c.withhold ? hidden! : plain);
+      c.sent++;
+    }
+  }
+
+  #broadcastRaw(text: string): void {
+    for (const c of this.clients) c.res.write(text);
+  }
+
+  #stop(): void {
+    clearInterval(this.#poll);
+    clearInterval(this.#heartbeat);
+    this.#poll = undefined;
+    this.#heartbeat = undefined;
+    this.#sizes = undefined;
+  }
+
+  /** End every client connection and stop polling. */
+  close(): void {
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+    this.#stop();
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * `GET /api/audit/logs` (issue 7 "API"): one page of records matching the
+ * filters (type, action, outcome, severity, actor, target, stream, request
+ * id, time range, free text), newest first by default, keyset-paginated by
+ * the store's opaque cursor, limit 1..1000 (default 100), over the last 7
+ * days unless `since` is given. The read is an access record listing the
+ * filters and the number of records returned.
+ */
+import type { Route } from '../internal/context.js';
+import { sendJson } from '../internal/http.js';
+import { FILTER_SPECS, toStoreFilter } from '../internal/params.js';
+import { withholdSealed, type ApiRecord } from '../internal/withhold.js';
+
+/** The route. */
+export const logsRoute: Route = {
+  method: 'GET',
+  path: '/api/audit/logs',
+  role: 'auditor',
+  params: { ...FILTER_SPECS, limit: { kind: 'int', min: 1, max: 1000 }, cursor: { kind: 'string', max: 200 }, order: { kind: 'enum', values: ['newest', 'oldest'] } },
+  async handle(ctx, params) {
+    const filter = toStoreFilter(params);
+    const page = ctx.state.store.query({
+      ...filter,
+      limit: (params.limit as number | undefined) ?? 100,
+      order: (params.order as 'newest' | 'oldest' | undefined) ?? 'newest',
+      ...(params.cursor === undefined ? {} : { cursor: params.cursor as string }),
+    });
+    const withhold = ctx.state.encrypted && ctx.principal.role !== 'admin';
+    const records = page.records.map((r) => (withhold ? withholdSealed(r as unknown as ApiRecord) : r));
+    await ctx.audit('view', 'success', { query: params, count: records.length });
+    sendJson(ctx.res, 200, { records, nextCursor: page.nextCursor ?? null, since: filter.since, until: filter.until ?? null });
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * Options of `createAuditServer` and their validation (issue 7 and the
+ * lead's contract): the store, the tokens, verifier and signer keys, the
+ * server's own audit stream, and the limits, each with its default. A bad
+ * option throws at creation, naming the option, the value and the fix.
+ */
+import { hostname } from 'node:os';
+import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import type { AuditTokenConfig } from './auth.js';
+import type { ServerLimits } from './internal/context.js';
+
+/**
+ * Options of `createAuditServer`.
+ *
+ * @example
+ * const options: AuditServerOptions = { store, tokens: [{ name: 'ops', role: 'admin', sha256 }], verifierKeys: [verifierKey], signerKey };
+ */
+export interface AuditServerOptions {
+  /** The store to serve; the server never closes it. */
+  store: SqliteAuditStore;
+  /** Who may use the API: `{ name, role: 'admin' | 'auditor', sha256: hashToken(token) }`. */
+  tokens: readonly AuditTokenConfig[];
+  /** Trusted checkpoint keys (`name+hash+base64`); without them checkpoints are reported unchecked. */
+  verifierKeys?: readonly string[];
+  /** The server's own audit stream for access records. Default `otel-audit-server/<hostname>`. */
+  stream?: string;
+  /** Signs the checkpoints of the access stream (`PRIVATE+KEY+...`). */
+  signerKey?: string;
+  /** Requests served at once, default 32 (429 beyond). */
+  maxConcurrentRequests?: number;
+  /** Exports streamed at once, default 2. */
+  maxConcurrentExports?: number;
+  /** Live event streams open at once, default 16. */
+  maxStreamClients?: number;
+  /** Records one integrity request may verify, default 1,000,000 (422 beyond). */
+  maxIntegrityRecords?: number;
+  /** Largest checkpoint an inclusion proof is computed in, default 1,000,000 records. */
+  maxProofLeaves?: number;
+  /** How often the live stream polls the store, default 1,000 ms. */
+  pollIntervalMillis?: number;
+  /** Heartbeat comment interval of the live stream, default 15,000 ms. */
+  heartbeatIntervalMillis?: number;
+  /** Lifetime of a stream ticket, default 60,000 ms. */
+  ticketTtlMillis?: number;
+  /** Called with every unexpected error (answered as a bare 500). Default: one line on stderr. */
+  onError?: (error: unknown) => void;
+  /** Checkpoint the access stream every N records, default 100. */
+  checkpointEvery?: number;
+  /** ...and every N ms when it grew, default 60,000. */
+  checkpointIntervalMillis?: number;
+}
+
+/** Options with every default applied. */
+export interface ResolvedServerOptions {
+  store: SqliteAuditStore;
+  tokens: readonly AuditTokenConfig[];
+  verifierKeys: readonly string[];
+  stream: string;
+  signerKey: string | undefined;
+  limits: ServerLimits;
+  pollIntervalMillis: number;
+  heartbeatIntervalMillis: number;
+  ticketTtlMillis: number;
+  checkpointEvery: number;
+  checkpointIntervalMillis: number;
+  onError: (error: unknown) => void;
+}
+
+function positive(options: AuditServerOptions, key: keyof AuditServerOptions, fallback: number): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`options.${key} must be a positive integer; got ${JSON.stringify(v)}; omit it for the default ${fallback}`);
+  return v;
+}
+
+/** Validate `options` and apply the defaults. */
+export function resolveOptions(options: AuditServerOptions): ResolvedServerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be { store, tokens, ... }');
+  if (!(options.store instanceof SqliteAuditStore)) throw new TypeError('options.store must be a SqliteAuditStore (new SqliteAuditStore(path))');
+  const keys = options.verifierKeys ?? [];
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new TypeError('options.verifierKeys must be an array of verifier key strings');
+  if (options.signerKey !== undefined && typeof options.signerKey !== 'string') throw new TypeError('options.signerKey must be a PRIVATE+KEY+... string');
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function');
+  const stream = options.stream ?? `otel-audit-server/${hostname()}`;
+  if (typeof stream !== 'string' || stream.length === 0) throw new RangeError(`options.stream must be a non-empty string; got ${JSON.stringify(stream)}`);
+  return {
+    store: options.store, tokens: options.tokens, verifierKeys: keys, stream, signerKey: options.signerKey,
+    limits: {
+      maxConcurrentRequests: positive(options, 'maxConcurrentRequests', 32),
+      maxConcurrentExports: positive(options, 'maxConcurrentExports', 2),
+      maxStreamClients: positive(options, 'maxStreamClients', 16),
+      maxIntegrityRecords: positive(options, 'maxIntegrityRecords', 1_000_000),
+      maxProofLeaves: positive(options, 'maxProofLeaves', 1_000_000),
+    },
+    pollIntervalMillis: positive(options, 'pollIntervalMillis', 1_000),
+    heartbeatIntervalMillis: positive(options, 'heartbeatIntervalMillis', 15_000),
+    ticketTtlMillis: positive(options, 'ticketTtlMillis', 60_000),
+    checkpointEvery: positive(options, 'checkpointEvery', 100),
+    checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 60_000),
+    onError: options.onError ?? ((e) => process.stderr.write(`otel-audit server: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)),
+  };
+}

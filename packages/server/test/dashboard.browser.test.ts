@@ -1,0 +1,139 @@
+/**
+ * The dashboard in a real browser (issue 7 "Browser"): Debian's Chromium
+ * driven by playwright-core against a real server over a real store. Signs
+ * in with a token, sees the cards and the chart, filters, pages, opens a
+ * record (old/new side by side, hash, inclusion), sees a record appended by
+ * the test arrive live, and checks that records carrying HTML/script
+ * payloads render as text and run nothing. Saves a screenshot to
+ * test-artifacts/dashboard.png.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createRecordId } from '@otel-audit/core';
+import { ADMIN_TOKEN, appendEvents, seededEvent, startFixture, type Fixture } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = fs.existsSync(CHROMIUM);
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const SCRIPT = '<script>window.__pwned=1</script>';
+const IMG = '<img src=x onerror="window.__pwned=1">';
+
+/** expect.poll with room for a loaded CI machine (the default gives up after 1 s). */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
+
+if (!haveChromium) console.warn(`dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
+  let fx: Fixture;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    fx = await startFixture(70, { pollIntervalMillis: 200 });
+    // Hostile strings in every field a page shows.
+    appendEvents(fx.store, fx.chain, [{
+      ...seededEvent(1, 0.5), type: 'crud', action: SCRIPT, actor: { id: IMG, type: 'user', user_agent: SCRIPT },
+      target: { type: IMG, id: SCRIPT, name: IMG }, details: { note: IMG }, old: { name: SCRIPT }, new: { name: IMG },
+    }]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await fx?.close();
+  });
+
+  it('signs in, shows cards and chart, filters, pages, opens a record, receives live records, and renders payloads as text', async () => {
+    const violations: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+    await page.goto(fx.url);
+    await page.fill('#token', ADMIN_TOKEN);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#app:not([hidden])');
+
+    // Cards come from /api/audit/stats over the window: 71 seeded records plus the server's own access records.
+    await poll(async () => Number(await page.textContent('#card-events'))).toBeGreaterThanOrEqual(71);
+    expect(await page.textContent('#card-failed')).toBe('14');
+    expect(await page.textContent('#card-config')).toBe('14');
+    expect(Number(await page.textContent('#card-actors'))).toBeGreaterThanOrEqual(4);
+    // The chart drew bars and a legend naming type/outcome pairs.
+    expect(await page.locator('#chart-svg rect.bar').count()).toBeGreaterThan(3);
+    await poll(() => page.textContent('#legend')).toContain('auth/failure');
+    await poll(() => page.textContent('#integrity')).toContain('intact');
+
+    // Hostile payloads are text, not markup.
+    await poll(() => page.textContent('#log-rows')).toContain(SCRIPT);
+    expect(await page.textContent('#log-rows')).toContain(IMG);
+    expect(await page.locator('#log-rows img, #log-rows script').count()).toBe(0);
+
+    // Filter: failed logins only.
+    await page.selectOption('#filters select[name=outcome]', 'failure');
+    await page.fill('#filters input[name=type]', 'auth');
+    await page.click('#filters button[type=submit]');
+    await poll(() => page.locator('#log-rows tr').count()).toBe(14);
+    const outcomes = await page.locator('#log-rows td:nth-child(4)').allTextContents();
+    expect(new Set(outcomes)).toEqual(new Set(['failure']));
+
+    // Page: 25 per page over the 29 crud records (28 seeded + the hostile one): the second page holds 4.
+    await page.click('#filters button[type=reset]');
+    await page.fill('#filters input[name=type]', 'crud');
+    await page.click('#filters button[type=submit]');
+    await poll(() => page.locator('#log-rows tr').count()).toBe(25);
+    const firstSeq = await page.locator('#log-rows tr:first-child td:nth-child(8)').textContent();
+    await page.click('#next-page');
+    await poll(() => page.textContent('#page-info')).toContain('page 2');
+    expect(await page.locator('#log-rows tr').count()).toBe(4);
+    expect(await page.isDisabled('#next-page')).toBe(true);
+    expect(await page.locator('#log-rows tr:first-child td:nth-child(8)').textContent()).not.toBe(firstSeq);
+    await page.click('#first-page');
+    await poll(() => page.locator('#log-rows tr:first-child td:nth-child(8)').textContent()).toBe(firstSeq);
+
+    // Open the hostile record: old/new side by side as text, hash, inclusion proven against the signed checkpoint.
+    await page.locator('#log-rows tr', { hasText: SCRIPT }).first().click();
+    await page.waitForSelector('#details:not([hidden])');
+    expect(await page.textContent('#details-old')).toContain(SCRIPT);
+    expect(await page.textContent('#details-new')).toContain(JSON.stringify(IMG).slice(1, -1));
+    expect(await page.textContent('#meta-hash')).toMatch(/^[0-9a-f]{64}$/);
+    await poll(() => page.textContent('#meta-inclusion')).toContain('included in checkpoint');
+    expect(await page.locator('#details img, #details script').count()).toBe(0);
+
+    // Live: a record appended by another writer shows up without reloading.
+    await poll(() => page.textContent('#live-status')).toBe('connected');
+    expect(await page.textContent('#who')).toBe('signed in as alice (admin)');
+    appendEvents(fx.store, fx.chain, [{ id: createRecordId(), time: new Date(), type: 'crud', action: 'live-arrival', outcome: 'success', actor: { id: 'carol' } }], false);
+    await poll(() => page.textContent('#live')).toContain('crud/live-arrival');
+    await poll(() => page.textContent('#log-rows')).toContain('live-arrival');
+    // An alert goes to the alerts panel.
+    appendEvents(fx.store, fx.chain, [{ id: createRecordId(), time: new Date(), type: 'alert', action: 'failed_logins', outcome: 'success', severity: 'critical', actor: { id: IMG } }], false);
+    await poll(() => page.textContent('#alerts')).toContain('failed_logins');
+
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(violations).toEqual([]);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+  });
+
+  it('keeps the token out of URLs and refuses a wrong token with a message', async () => {
+    const urls: string[] = [];
+    const p2 = await browser.newPage();
+    p2.on('request', (r) => urls.push(r.url()));
+    await p2.goto(fx.url);
+    await p2.fill('#token', 'not-a-token');
+    await p2.click('#login-form button[type=submit]');
+    await poll(() => p2.textContent('#login-error')).toContain('refused');
+    expect(await p2.isHidden('#app')).toBe(true);
+    await p2.fill('#token', ADMIN_TOKEN);
+    await p2.click('#login-form button[type=submit]');
+    await poll(() => p2.textContent('#live-status')).toBe('connected');
+    expect(urls.filter((u) => u.includes(ADMIN_TOKEN))).toEqual([]);
+    expect(urls.some((u) => u.includes('/api/audit/stream?ticket='))).toBe(true);
+    await p2.close();
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * `GET /api/audit/export` (issue 7): every format parses back to the
+ * records the store holds, CSV cells that a spreadsheet would evaluate are
+ * neutralised, a bundle verifies offline, exports are access records (a
+ * start and a finish with the count) and the store — access stream
+ * included — still verifies intact. On an encrypted store an auditor gets
+ * the sealed members withheld and no csv/bundle (403).
+ */
+import { randomBytes } from 'node:crypto';
+import { createRecordId } from '@otel-audit/core';
+import { verifyBundle } from '@otel-audit/exporter-sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WITHHELD } from '../src/index.js';
+import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendEvents, call, keyring, startFixture, type Fixture } from './helpers.js';
+
+/** RFC 4180 rows of `text`. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
+    else cell += c;
+  }
+  return rows;
+}
+
+const FORMULAS = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd', '\rcmd'];
+
+describe('export', () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await startFixture(30);
+    appendEvents(fx.store, fx.chain, FORMULAS.map((f, i) => ({
+      id: createRecordId(), time: new Date(Date.now() - 30_000 + i), type: 'crud', action: 'formula', actor: { id: f }, target: { type: 'sheet', name: f }, details: { cell: f },
+    })));
+  });
+  afterAll(async () => { await fx.close(); });
+
+  it('json, ndjson and csv parse back to the stored records', async () => {
+    const stored = fx.store.query({ stream: 'svc/1', order: 'oldest', limit: 1000 }).records;
+    const json = await call(fx, '/api/audit/export?format=json&stream=svc%2F1', AUDITOR_TOKEN);
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(json.headers.get('content-disposition')).toMatch(/^attachment; filename="audit-.*\.json"$/);
+    const parsed = (await json.json()) as { record: unknown; checksum: string }[];
+    expect(parsed.map((i) => i.checksum)).toEqual(stored.map((i) => i.checksum));
+    expect(parsed.map((i) => i.record)).toEqual(stored.map((i) => i.record));
+
+    const ndjson = await (await call(fx, '/api/audit/export?format=ndjson&stream=svc%2F1&type=auth', ADMIN_TOKEN)).text();
+    const lines = ndjson.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBe(12);
+    expect(lines.every((l) => l.record.type === 'auth')).toBe(true);
+
+    const csv = parseCsv(await (await call(fx, '/api/audit/export?format=csv&stream=svc%2F1', ADMIN_TOKEN)).text());
+    const header = csv[0]!;
+    expect(header.slice(0, 4)).toEqual(['event_id', 'timestamp', 'stream', 'seq']);
+    expect(csv.length - 1).toBe(stored.length);
+    const col = (name: string) => header.indexOf(name);
+    expect(csv.slice(1).map((r) => r[col('checksum')])).toEqual(stored.map((i) => i.checksum));
+  });
+
+  it('neutralises spreadsheet formulas in CSV cells', async () => {
+    const csv = parseCsv(await (await call(fx, '/api/audit/export?format=csv&action=formula', ADMIN_TOKEN)).text());
+    const header = csv[0]!;
+    const actors = csv.slice(1).map((r) => r[header.indexOf('actor_id')]!);
+    expect(actors).toEqual(FORMULAS.map((f) => `'${f}`));
+    for (const row of csv.slice(1)) for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+  });
+
+  it('a bundle verifies offline against the checkpoint key', async () => {
+    const res = await call(fx, '/api/audit/export?format=bundle&stream=svc%2F1', AUDITOR_TOKEN);
+    const report = verifyBundle(await res.text(), keyring);
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]!.checkpoints.verified).toBeGreaterThan(0);
+    expect(report.records).toBe(36);
+  });
+
+  it('refuses a missing or unknown format and filters that do not apply to bundles', async () => {
+    for (const [q, msg] of [['', /format is required/], ['format=xlsx', /format must be one of json, ndjson, csv, bundle/], ['format=bundle&type=auth', /format=bundle .* remove type/], ['format=csv&from_seq=1', /from_seq applies to format=bundle only/]] as const) {
+      const res = await call(fx, `/api/audit/export?${q}`, ADMIN_TOKEN);
+      expect(res.status).toBe(400);
+      expect((await res.json()).error.message).toMatch(msg);
+    }
+  });
+
+  it('records each export (start, then finish with the count) and the store still verifies intact', async () => {
+    await (await call(fx, '/api/audit/export?format=ndjson&action=formula', AUDITOR_TOKEN)).text();
+    const exports = accessRecords(fx.store).filter((r) => r.action === 'export');
+    const [start, finish] = exports.slice(-2);
+    expect(start).toMatchObject({ outcome: 'unknown', actor: { id: 'bob' }, details: { phase: 'started', query: { format: 'ndjson', action: 'formula' } } });
+    expect(finish).toMatchObject({ outcome: 'success', details: { phase: 'finished', count: 6 } });
+    await fx.server.close();
+    const report = await fx.store.verify({ keyring });
+    expect(report.errors).toBe(0);
+    const access = report.streams.find((s) => s.stream === 'otel-audit-server/test')!;
+    expect(access.records).toBeGreaterThan(5);
+    // close() wrote a signed checkpoint over the whole access stream.
+    expect(access.checkpoints.lastVerifiedSize).toBe(access.records);
+  });
+});
+
+describe('encrypted store', () => {
+  let fx: Fixture;
+  beforeAll(async () => { fx = await startFixture(10, {}, { encryption: { keyId: 'k1', key: randomBytes(32) } }); });
+  afterAll(async () => { await fx.close(); });
+
+  it('withholds sealed members from auditors and shows them to admins', async () => {
+    const auditor = await (await call(fx, '/api/audit/logs?stream=svc%2F1&limit=1', AUDITOR_TOKEN)).json();
+    expect(auditor.records[0].record.details).toBe(WITHHELD);
+    expect(auditor.records[0].record.old).toBe(WITHHELD);
+    expect(auditor.records[0].record.actor.user_agent).toBe(WITHHELD);
+    expect(auditor.records[0].withheld).toEqual(['/details', '/old', '/new', '/actor/user_agent']);
+    const admin = await (await call(fx, '/api/audit/logs?stream=svc%2F1&limit=1', ADMIN_TOKEN)).json();
+    expect(admin.records[0].record.details).toMatchObject({ note: expect.any(String) });
+    expect(admin.records[0].checksum).toBe(auditor.records[0].checksum);
+  });
+
+  it('auditors export json/ndjson withheld; csv and bundle need admin (403)', async () => {
+    const json = (await (await call(fx, '/api/audit/export?format=json&stream=svc%2F1', AUDITOR_TOKEN)).json()) as { record: { details: unknown } }[];
+    expect(json.length).toBe(10);
+    expect(json.every((i) => i.record.details === WITHHELD)).toBe(true);
+    const ndjson = await (await call(fx, '/api/audit/export?format=ndjson&stream=svc%2F1', AUDITOR_TOKEN)).text();
+    expect(ndjson).not.toContain('"note"');
+    for (const format of ['csv', 'bundle']) {
+      const res = await call(fx, `/api/audit/export?format=${format}`, AUDITOR_TOKEN);
+      expect(res.status).toBe(403);
+      expect((await res.json()).error.message).toContain('needs the admin role');
+      expect((await call(fx, `/api/audit/export?format=${format}`, ADMIN_TOKEN)).status).toBe(200);
+    }
+    const refused = accessRecords(fx.store).filter((r) => r.action === 'authorize' && r.outcome === 'failure');
+    expect(refused.map((r) => [r.actor?.id, r.request?.endpoint, (r.details as { status: number }).status])).toEqual([['bob', '/api/audit/export', 403], ['bob', '/api/audit/export', 403]]);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * Integrity, proofs, checkpoints and stats through the API (issue 7,
+ * DESIGN §4.4): the verification report of a range and of a tampered
+ * store, ranges too large refused with a message naming a smaller range,
+ * NDJSON progress, one verification at a time, inclusion proofs that check
+ * against the signed checkpoint, checkpoint signature status and age, and
+ * the stats with their series by type and outcome.
+ */
+import { createRecordId } from '@otel-audit/core';
+import { describe, expect, it } from 'vitest';
+import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest } from './helpers.js';
+
+const fixture = fixturesPerTest();
+
+describe('GET /api/audit/integrity', () => {
+  it('reports an intact range, and records the check', async () => {
+    const fx = await fixture(30);
+    const body = await (await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=5&to_seq=20', AUDITOR_TOKEN)).json();
+    expect(body.report).toMatchObject({ ok: true, errors: 0 });
+    expect(body.report.streams[0]).toMatchObject({ stream: 'svc/1', firstSeq: 5, lastSeq: 20 });
+    expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'verify', outcome: 'success', details: { ok: true, records: 16, query: { stream: 'svc/1', from_seq: 5, to_seq: 20 } } });
+  });
+
+  it('reports tampering with the seq and code', async () => {
+    const fx = await fixture(30);
+    const db = fx.store.database;
+    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${name}"`);
+    db.prepare("UPDATE audit_logs SET actor_id = 'mallory' WHERE stream = 'svc/1' AND seq = 7").run();
+    const body = await (await call(fx, '/api/audit/integrity?stream=svc%2F1', ADMIN_TOKEN)).json();
+    expect(body.report.ok).toBe(false);
+    expect(body.report.streams[0].findings).toContainEqual(expect.objectContaining({ code: 'hash_mismatch', seq: 7 }));
+    expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'verify', outcome: 'failure' });
+  });
+
+  it('refuses a range above the limit with 422 naming a smaller range, and streams NDJSON progress on request', async () => {
+    const fx = await fixture(30, { maxIntegrityRecords: 20 });
+    const res = await call(fx, '/api/audit/integrity', ADMIN_TOKEN);
+    expect(res.status).toBe(422);
+    expect((await res.json()).error.message).toMatch(/holds \d+ records, more than 20 .*since\/until, or stream with from_seq\/to_seq/);
+    const ok = await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=0&to_seq=9&progress=true', ADMIN_TOKEN);
+    expect(ok.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const lines = (await ok.text()).trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.at(-2)).toEqual({ progress: { records: 10, of: 10 } });
+    expect(lines.at(-1).report).toMatchObject({ ok: true, records: 10 });
+  });
+
+  it('runs one verification at a time (429 for a second) and keeps serving other requests meanwhile', async () => {
+    const fx = await fixture(20);
+    const chain = fx.chain;
+    for (let b = 0; b < 6; b++) {
+      appendEvents(fx.store, chain, Array.from({ length: 5000 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() - 3_600_000 + b * 5000 + i), type: 'api', action: 'call' })), b === 5);
+    }
+    // With progress=true the response starts with the first progress line: the verification is under way.
+    const first = await call(fx, '/api/audit/integrity?stream=svc%2F1&progress=true', ADMIN_TOKEN);
+    const [second, health] = await Promise.all([call(fx, '/api/audit/integrity?stream=svc%2F1', ADMIN_TOKEN), call(fx, '/healthz')]);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('1');
+    expect(health.status).toBe(200);
+    const last = JSON.parse((await first.text()).trimEnd().split('\n').at(-1)!);
+    expect(last.report).toMatchObject({ ok: true, records: 30_020 });
+  });
+
+  it('refuses seq bounds without a stream and reversed bounds', async () => {
+    const fx = await fixture(5);
+    for (const q of ['from_seq=1', 'stream=svc%2F1&from_seq=5&to_seq=1', 'since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z', 'progress=yes']) {
+      expect((await call(fx, `/api/audit/integrity?${q}`, ADMIN_TOKEN)).status).toBe(400);
+    }
+  });
+});
+
+describe('GET /api/audit/proof and /checkpoints', () => {
+  it('proves inclusion in the signed checkpoint; reports the unsigned tail; 404 for a missing record', async () => {
+    const fx = await fixture(12);
+    const proof = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=5', AUDITOR_TOKEN)).json();
+    expect(proof).toMatchObject({ seq: 5, included: true, checkpoint: { size: 12, status: 'valid' } });
+    expect(proof.hash).toBe(fx.store.query({ stream: 'svc/1', requestId: 'req-5' }).records[0]!.checksum);
+    expect(proof.proof.length).toBe(4);
+    appendEvents(fx.store, fx.chain, [{ id: createRecordId(), time: new Date(), type: 'crud', action: 'tail' }], false);
+    const tail = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=12', AUDITOR_TOKEN)).json();
+    expect(tail.included).toBeNull();
+    expect(tail.message).toMatch(/unsigned tail/);
+    expect((await call(fx, '/api/audit/proof?stream=svc%2F1&seq=99', AUDITOR_TOKEN)).status).toBe(404);
+    expect((await call(fx, '/api/audit/proof?stream=svc%2F1', AUDITOR_TOKEN)).status).toBe(400);
+    expect((await call(fx, '/api/audit/proof?stream=svc%2F1&seq=-1', AUDITOR_TOKEN)).status).toBe(400);
+  });
+
+  it('says NOT included when the stored checksum was changed under the checkpoint, and refuses oversized proofs', async () => {
+    const fx = await fixture(12, { maxProofLeaves: 8 });
+    expect((await call(fx, '/api/audit/proof?stream=svc%2F1&seq=1', AUDITOR_TOKEN)).status).toBe(422);
+    const fx2 = await fixture(12);
+    const db = fx2.store.database;
+    db.exec('DROP TRIGGER audit_logs_no_update');
+    db.prepare("UPDATE audit_logs SET checksum = ? WHERE stream = 'svc/1' AND seq = 3").run('0'.repeat(64));
+    const proof = await (await call(fx2, '/api/audit/proof?stream=svc%2F1&seq=3', AUDITOR_TOKEN)).json();
+    expect(proof.included).toBe(false);
+  });
+
+  it('lists checkpoints with their signature status and the age of the newest valid one', async () => {
+    const fx = await fixture(5);
+    const body = await (await call(fx, '/api/audit/checkpoints?stream=svc%2F1', AUDITOR_TOKEN)).json();
+    expect(body.checkpoints).toHaveLength(1);
+    expect(body.checkpoints[0]).toMatchObject({ stream: 'svc/1', size: 5, status: 'valid' });
+    expect(body.latestValid.ageSeconds).toBeLessThan(60);
+    const unkeyed = await fixture(5, { verifierKeys: [] });
+    const none = await (await call(unkeyed, '/api/audit/checkpoints', AUDITOR_TOKEN)).json();
+    expect(none).toMatchObject({ latestValid: null, verifierKeys: false });
+    expect(none.checkpoints[0].status).toBe('no_keys');
+  });
+});
+
+describe('GET /api/audit/stats', () => {
+  it('returns the store stats of the window and a series by type and outcome that adds up', async () => {
+    const fx = await fixture(30);
+    const since = new Date(Date.now() - 6 * 3_600_000).toISOString();
+    const stats = await (await call(fx, `/api/audit/stats?since=${since}&bucket=hour`, AUDITOR_TOKEN)).json();
+    expect(stats).toMatchObject({ total: 30, failedLogins: 6, configChanges: 6, distinctActors: 3, bucket: 'hour' });
+    const sum = (stats.series as { counts: Record<string, number> }[]).reduce((n, p) => n + Object.values(p.counts).reduce((a, b) => a + b, 0), 0);
+    expect(sum).toBe(30);
+    const byKey: Record<string, number> = {};
+    for (const p of stats.series) for (const [k, n] of Object.entries(p.counts as Record<string, number>)) byKey[k] = (byKey[k] ?? 0) + n;
+    expect(byKey['auth/failure']).toBe(6);
+    expect(byKey['crud/error']).toBe(6);
+    const minute = await call(fx, `/api/audit/stats?since=${new Date(Date.now() - 3 * 86_400_000).toISOString()}&bucket=minute`, AUDITOR_TOKEN);
+    expect(minute.status).toBe(400);
+    expect((await minute.json()).error.message).toMatch(/bucket=minute is limited to windows of at most one day/);
+  });
+});
