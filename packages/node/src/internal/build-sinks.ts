@@ -1,0 +1,99 @@
+/**
+ * The sinks and the alert hook of the pipeline, built from the resolved
+ * configuration (DESIGN §3, §5, §6, §9): exporters in pipeline order (the
+ * first is the primary: receipts and the stream head), the SQLite store when
+ * `sqlite` is used, the OTLP sink from `otlp-sink.ts`, and the processor's
+ * `onSealed` hook running the built-in and configured alert rules with
+ * their notifiers.
+ */
+import type { Logger } from '@opentelemetry/api-logs';
+import type { Resource } from '@opentelemetry/resources';
+import type { AuditSink } from '@otel-audit/core';
+import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import {
+  AlertDispatcher,
+  AlertEngine,
+  ConsoleNotifier,
+  WebhookNotifier,
+  alertNotifyFailureEvent,
+  builtinAlertRules,
+  createAlertHook,
+  type AlertNotifier,
+  type AuditLogRecordProcessorOptions,
+} from '@otel-audit/processor';
+import type { AlertsProcessorConfig, AuditConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
+import { createOtlpSink } from '../otlp-sink.js';
+import { builtinOptions, durationMillis } from './options-mapping.js';
+import type { ResolvedPipeline } from './pipeline.js';
+import { resolvePath, type ResolvedSecrets } from './secrets.js';
+
+/**
+ * The sinks of the pipeline and the store among them.
+ *
+ * @example
+ * const { sinks, store }: BuiltSinks = buildSinks(config, pipeline, secrets, resource);
+ */
+export interface BuiltSinks {
+  sinks: AuditSink[];
+  store: SqliteAuditStore | undefined;
+}
+
+/**
+ * Open every exporter of the pipeline, in order. On a failure the sinks
+ * opened so far are closed again.
+ *
+ * @example
+ * const { sinks, store } = buildSinks(config, pipeline, secrets, resource);
+ */
+export function buildSinks(config: AuditConfig, pipeline: ResolvedPipeline, secrets: ResolvedSecrets, resource: Resource): BuiltSinks {
+  const sinks: AuditSink[] = [];
+  let store: SqliteAuditStore | undefined;
+  try {
+    for (const c of pipeline.exporters) {
+      if (c.type === 'sqlite') {
+        const s = c.config as SqliteExporterConfig;
+        const opened = new SqliteAuditStore(resolvePath(config, s.path), {
+          ...(s.synchronous !== undefined ? { synchronous: s.synchronous } : {}),
+          ...(s.busy_timeout !== undefined ? { busyTimeoutMillis: durationMillis(s.busy_timeout)! } : {}),
+          ...(secrets.encryption !== undefined ? { encryption: secrets.encryption } : {}),
+        });
+        store ??= opened;
+        sinks.push(opened);
+      } else if (c.type === 'otlphttp') {
+        sinks.push(createOtlpSink(c.config as OtlpHttpExporterConfig, { resource, config, key: c.key }));
+      }
+    }
+  } catch (e) {
+    for (const s of sinks) void s.shutdown?.().catch(() => undefined);
+    throw e;
+  }
+  return { sinks, store };
+}
+
+/**
+ * The alert hook and its dispatcher (undefined when alerts are off or not in the pipeline).
+ *
+ * @example
+ * const alerts = buildAlerts({ builtins: { failed_logins: 3 } }, secrets, () => logs.getLogger('otel-audit'));
+ */
+export function buildAlerts(
+  alerts: AlertsProcessorConfig | undefined,
+  secrets: ResolvedSecrets,
+  logger: () => Logger,
+): { onSealed: AuditLogRecordProcessorOptions['onSealed']; dispatcher: AlertDispatcher | undefined } | undefined {
+  if (alerts === undefined || alerts.enabled === false) return undefined;
+  const engine = new AlertEngine({ rules: [...builtinAlertRules(builtinOptions(alerts)), ...(alerts.rules ?? [])] });
+  const notifiers: AlertNotifier[] = (alerts.notifiers ?? []).map((n, i) =>
+    n.type === 'webhook'
+      ? new WebhookNotifier({
+          url: n.url,
+          allowedUrls: n.allowed_urls ?? [n.url],
+          secret: secrets.webhookSecrets.get(i)!,
+          ...(n.timeout !== undefined ? { timeoutMillis: durationMillis(n.timeout)! } : {}),
+          ...(n.max_attempts !== undefined ? { maxAttempts: n.max_attempts } : {}),
+        })
+      : new ConsoleNotifier({ ...(n.output !== undefined ? { output: n.output } : {}), ...(n.format !== undefined ? { format: n.format } : {}) }),
+  );
+  const dispatcher = notifiers.length > 0 ? new AlertDispatcher({ notifiers, onError: (e) => logger().emit({ body: alertNotifyFailureEvent(e) as never }) }) : undefined;
+  return { onSealed: createAlertHook({ engine, ...(dispatcher !== undefined ? { dispatcher } : {}) }) as AuditLogRecordProcessorOptions['onSealed'], dispatcher };
+}

@@ -1,0 +1,130 @@
+/**
+ * Validation of otel-config.yaml against the published JSON Schema
+ * (`schema/otel-config.schema.json`, DESIGN §7), with ajv's findings turned
+ * into problems a person can act on: the YAML path, the bad value, and the
+ * fix (the allowed keys or values, the nearest spelling, the key's meaning).
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { describeValue, type ConfigProblem } from '../errors.js';
+
+/**
+ * Location of the schema file in the package.
+ *
+ * @example
+ * JSON.parse(readFileSync(SCHEMA_URL, 'utf8'))
+ */
+export const SCHEMA_URL = new URL('../../schema/otel-config.schema.json', import.meta.url);
+
+let validator: ValidateFunction | undefined;
+
+/** The compiled schema (compiled once). */
+function validate(): ValidateFunction {
+  if (validator === undefined) {
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
+  }
+  return validator;
+}
+
+/**
+ * `/receivers/http/rules/0/level` → `receivers.http.rules[0].level`.
+ *
+ * @example
+ * yamlPath('/receivers/http/rules/0/level') // 'receivers.http.rules[0].level'
+ */
+export function yamlPath(pointer: string): string {
+  if (pointer === '') return '(top level)';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, t) => (/^\d+$/.test(t) ? `${acc}[${t}]` : acc === '' ? t : `${acc}.${t}`), '');
+}
+
+function pathParts(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((t) => (/^\d+$/.test(t) ? Number(t) : t.replace(/~1/g, '/').replace(/~0/g, '~')));
+}
+
+/** Length of the common prefix, case-insensitive: typos keep the start of a word ("algoritm", "exporterz"). */
+function sharedPrefix(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  return i;
+}
+
+function allowedKeys(schema: Record<string, unknown> | undefined): string[] {
+  const props = Object.keys((schema?.properties as object | undefined) ?? {});
+  const patterns = Object.keys((schema?.patternProperties as object | undefined) ?? {}).map((p) => p.replace(/^\^/, '').replace(/\(\/.*$/, '').replace(/\$$/, '') + '[/name]');
+  return [...props, ...patterns];
+}
+
+function unknownKeyFix(key: string, allowed: string[]): string {
+  const word = key.split('/')[0]!;
+  const near = allowed.map((k) => k.replace('[/name]', '')).map((k) => ({ k, n: sharedPrefix(word, k) })).sort((x, y) => y.n - x.n)[0];
+  const list = allowed.length > 0 ? `allowed here: ${allowed.join(', ')}` : 'no keys are allowed here';
+  const likely = near !== undefined && near.n >= 4 && near.n >= Math.min(word.length, near.k.length) - 2;
+  return likely ? `did you mean "${near.k}"? (${list})` : `remove it (${list})`;
+}
+
+function problemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => number | undefined): ConfigProblem | undefined {
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  const description = typeof parent?.description === 'string' ? parent.description : undefined;
+  const at = (pointer: string) => ({ path: yamlPath(pointer), ...(lineOf(pathParts(pointer)) !== undefined ? { line: lineOf(pathParts(pointer))! } : {}) });
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      return { ...at(`${e.instancePath}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`), value: key, message: `unknown key "${key}"`, fix: unknownKeyFix(key, allowedKeys(parent)) };
+    }
+    case 'required': {
+      const key = String((e.params as { missingProperty: string }).missingProperty);
+      const sub = (parent?.properties as Record<string, { description?: string }> | undefined)?.[key]?.description;
+      return { ...at(e.instancePath), path: yamlPath(`${e.instancePath}/${key}`), value: undefined, message: `required key "${key}" is missing`, fix: `add ${key}${sub ? ` (${sub})` : ''}` };
+    }
+    case 'type': {
+      const type = String((e.params as { type: string }).type).replace('integer', 'a whole number').replace(/^(string|number|boolean|object|array)/, (t) => (t === 'object' ? 'a map' : t === 'array' ? 'a list' : `a ${t}`));
+      return { ...at(e.instancePath), value: e.data, message: `must be ${type}; got ${describeValue(e.data)}`, fix: `write ${type}${description ? ` (${description})` : ''}` };
+    }
+    case 'enum':
+    case 'const': {
+      const allowed = e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues : [(e.params as { allowedValue: unknown }).allowedValue];
+      return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} is not allowed`, fix: `use one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
+    }
+    case 'oneOf':
+    case 'anyOf':
+      return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} is not a valid value`, fix: description ?? 'see the schema for the allowed forms' };
+    case 'if':
+      return undefined;
+    default:
+      return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} ${e.message ?? 'is invalid'}`, fix: description ?? 'see the schema' };
+  }
+}
+
+/**
+ * Check `doc` against the schema; returns the problems (empty when valid).
+ *
+ * @example
+ * checkSchema({ service: { pipelines: {} }, exporterz: {} }, () => undefined) // [{ path: 'exporterz', message: 'unknown key "exporterz"', fix: 'did you mean "exporters"? ...' }]
+ */
+export function checkSchema(doc: unknown, lineOf: (path: (string | number)[]) => number | undefined): ConfigProblem[] {
+  const v = validate();
+  if (v(doc)) return [];
+  const errors = v.errors ?? [];
+  // A oneOf/anyOf failure explains itself; the errors of its branches would only confuse.
+  const unions = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath);
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && unions.some((u) => e.instancePath === u || e.instancePath.startsWith(`${u}/`))) continue;
+    const p = problemOf(e, lineOf);
+    if (p === undefined) continue;
+    const id = `${p.path}\u0000${p.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    problems.push(p);
+  }
+  return problems;
+}

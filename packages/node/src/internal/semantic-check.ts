@@ -1,0 +1,87 @@
+/**
+ * The checks of otel-config.yaml that a JSON Schema cannot express
+ * (DESIGN §7, §8, §9): the HTTP policy compiles and ends with a catch-all,
+ * alert rules compile, retention periods are in order, URLs parse, the
+ * pipeline names only defined components and the key files it names exist
+ * and hold valid keys. Each failure is one problem with path, value and fix.
+ */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumentation';
+import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/processor';
+import type { AlertsProcessorConfig, AuditConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
+import type { ConfigProblem } from '../errors.js';
+import { builtinOptions, httpRules } from './options-mapping.js';
+import { resolvePipeline, typeOf, type ResolvedPipeline } from './pipeline.js';
+import { resolvePath, resolveSecrets, type ResolvedSecrets } from './secrets.js';
+
+function checkPolicy(key: string, http: HttpReceiverConfig, problems: ConfigProblem[]): void {
+  if (http.rules === undefined) return;
+  try {
+    createHttpAuditPolicy({ rules: httpRules(http.rules), ...(http.case_sensitive !== undefined ? { caseSensitive: http.case_sensitive } : {}) });
+  } catch (e) {
+    if (!(e instanceof AuditPolicyError)) throw e;
+    const text = e.message.slice(e.key.length + 2);
+    const cut = text.indexOf(': ');
+    const idx = /^rules\[(\d+)\]/.exec(e.key);
+    problems.push({
+      path: `receivers.${key}.${e.key.replace(/idParam$/, 'id_param')}`,
+      value: idx ? http.rules[Number(idx[1])] : http.rules.length,
+      message: cut > 0 ? text.slice(0, cut) : text,
+      fix: cut > 0 ? text.slice(cut + 2) : 'fix the rule (see DESIGN §8)',
+    });
+  }
+}
+
+function checkAlerts(key: string, alerts: AlertsProcessorConfig, problems: ConfigProblem[]): void {
+  const path = `processors.${key}`;
+  try {
+    builtinAlertRules(builtinOptions(alerts));
+  } catch (e) {
+    problems.push({ path: `${path}.builtins`, value: alerts.builtins, message: (e as Error).message.replace(/^options\./, ''), fix: 'see the schema for each built-in' });
+  }
+  try {
+    compileRules(alerts.rules ?? [], { path: `${path}.rules` });
+  } catch (e) {
+    if (!(e instanceof AlertConfigError)) throw e;
+    const text = e.message.slice(e.path.length + 2);
+    const cut = text.lastIndexOf('; ');
+    problems.push({ path: e.path, value: e.value, message: cut > 0 ? text.slice(0, cut) : text, fix: e.fix });
+  }
+  (alerts.notifiers ?? []).forEach((n, i) => {
+    if (n.type === 'webhook' && !URL.canParse(n.url)) problems.push({ path: `${path}.notifiers[${i}].url`, value: n.url, message: 'is not a URL', fix: 'write https://host/path' });
+  });
+}
+
+function checkSqlite(config: AuditConfig, key: string, sqlite: SqliteExporterConfig, problems: ConfigProblem[]): void {
+  const dir = dirname(resolvePath(config, sqlite.path));
+  if (!existsSync(dir)) problems.push({ path: `exporters.${key}.path`, value: sqlite.path, message: `directory "${dir}" does not exist`, fix: 'create it, or fix the path' });
+  const r = sqlite.retention;
+  if (r?.archive_after_days !== undefined && r.retention_days !== undefined && r.retention_days < r.archive_after_days) {
+    problems.push({ path: `exporters.${key}.retention.retention_days`, value: r.retention_days, message: `is less than archive_after_days (${r.archive_after_days})`, fix: 'records are purged only after they were archived: make retention_days >= archive_after_days' });
+  }
+}
+
+function checkOtlp(key: string, otlp: OtlpHttpExporterConfig, problems: ConfigProblem[]): void {
+  if (!URL.canParse(otlp.endpoint) || !/^https?:$/.test(new URL(otlp.endpoint).protocol)) {
+    problems.push({ path: `exporters.${key}.endpoint`, value: otlp.endpoint, message: 'is not an http(s) URL', fix: 'write http://collector:4318 (or OTEL_EXPORTER_OTLP_ENDPOINT)' });
+  }
+}
+
+/**
+ * Run every semantic check on a schema-valid config; returns the pipeline and secrets read on the way.
+ *
+ * @example
+ * const { pipeline, secrets } = checkSemantics(config, process.env, problems);
+ */
+export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): { pipeline: ResolvedPipeline; secrets: ResolvedSecrets } {
+  for (const [key, c] of Object.entries(config.receivers ?? {})) if (typeOf(key) === 'http') checkPolicy(key, c as HttpReceiverConfig, problems);
+  for (const [key, c] of Object.entries(config.processors ?? {})) if (typeOf(key) === 'alerts') checkAlerts(key, c as AlertsProcessorConfig, problems);
+  for (const [key, c] of Object.entries(config.exporters ?? {})) {
+    if (typeOf(key) === 'sqlite') checkSqlite(config, key, c as SqliteExporterConfig, problems);
+    if (typeOf(key) === 'otlphttp') checkOtlp(key, c as OtlpHttpExporterConfig, problems);
+  }
+  const pipeline = resolvePipeline(config, problems);
+  const secrets = resolveSecrets(config, pipeline, env, problems);
+  return { pipeline, secrets };
+}

@@ -1,0 +1,32 @@
+/**
+ * The integrity check at start (`exporters.sqlite.verify_on_start`,
+ * `AUDIT_LOG_INTEGRITY_CHECKS`; DESIGN §4.4, §7, §9): the store is verified
+ * against the signer's own verifier key and the result is written as a
+ * `system/verify` record — a failure raises the built-in `audit_integrity`
+ * alert. The pipeline starts either way; the finding is in the log.
+ */
+import { Keyring, parseSignerKey } from '@otel-audit/core';
+import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import type { AuditLogger } from '@otel-audit/instrumentation';
+
+/**
+ * Verify `store` and record the outcome through `audit`.
+ *
+ * @example
+ * await verifyOnStart(store, signerKey, audit);
+ */
+export async function verifyOnStart(store: SqliteAuditStore, signerKey: string | undefined, audit: AuditLogger): Promise<void> {
+  const keyring = signerKey !== undefined ? Keyring.from([parseSignerKey(signerKey).verifierKey]) : undefined;
+  const report = await store.verify(keyring !== undefined ? { keyring } : {});
+  const findings: Record<string, number> = {};
+  for (const s of report.streams) for (const f of s.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
+  audit.logNowait({
+    type: 'system',
+    action: 'verify',
+    outcome: report.ok ? 'success' : 'failure',
+    severity: report.ok ? 'info' : 'critical',
+    actor: { id: 'otel-audit', type: 'system' },
+    target: { type: 'audit_log', id: store.path },
+    details: { records: report.records, errors: report.errors, warnings: report.warnings, streams: report.streams.length, findings },
+  });
+}

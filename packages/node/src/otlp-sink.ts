@@ -1,0 +1,158 @@
+/**
+ * The `exporters.otlphttp` sink (DESIGN §1 use 3, §4.6, §5): sealed records
+ * and checkpoints go to a SQLite outbox first (that commit is the sink's
+ * receipt), then over OTLP/HTTP (http/protobuf or http/json, gzip, headers,
+ * timeout; the standard `OTEL_EXPORTER_OTLP_*` variables are applied to the
+ * config by `loadConfig`) to a Collector, in order, retried with backoff
+ * until `outbox.max_age`. The exporter is the stock one —
+ * `OTLPExporterBase` with the stock JSON/protobuf serializer — on the
+ * outbox's transport, which surfaces status codes, `Retry-After` and
+ * partial success (the stock HTTP transport retries by itself and reports
+ * a partial success as success). Refused records land in the outbox's
+ * dead-letter table and become `system/integrity_failure` audit records (the
+ * first at once, then one summary a minute at most), so the loss is itself
+ * audited without a feedback loop.
+ */
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
+import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
+import { JsonLogsSerializer, LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import type { Resource } from '@opentelemetry/resources';
+import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { AuditSink } from '@otel-audit/core';
+import { createOtlpHttpTransport, OutboxLogRecordExporter, type DeadLetterInfo } from '@otel-audit/exporter-sqlite';
+import { LogRecordExporterSink } from '@otel-audit/processor';
+import { isAbsolute, resolve } from 'node:path';
+import type { AuditConfig, OtlpHttpExporterConfig } from './config-types.js';
+import { durationMillis } from './internal/options-mapping.js';
+
+/**
+ * What the sink may need besides its own section.
+ *
+ * @example
+ * const context: OtlpSinkContext = { resource, config, key: 'otlphttp' };
+ */
+export interface OtlpSinkContext {
+  /** Resource of the exported records. */
+  resource?: Resource;
+  /** The whole configuration (paths resolve against `config.baseDir`). */
+  config?: AuditConfig;
+  /** The component key, e.g. `otlphttp/backup`. */
+  key?: string;
+  /** Told about dead-lettered records. Default: `system/integrity_failure` audit records through the global logger (the first at once, then a summary a minute at most). */
+  onDeadLetter?: (info: DeadLetterInfo) => void;
+}
+
+/**
+ * The logs URL of an endpoint: a base URL gets `/v1/logs`.
+ *
+ * @example
+ * logsUrl('http://collector:4318') // 'http://collector:4318/v1/logs'
+ */
+export function logsUrl(endpoint: string): string {
+  return /\/v1\/logs\/?$/.test(endpoint) ? endpoint : `${endpoint.replace(/\/+$/, '')}/v1/logs`;
+}
+
+/**
+ * The OTLP/HTTP LogRecordExporter of `exporters.otlphttp`, without outbox:
+ * stock serializer and exporter base on the outbox's status-reporting
+ * transport. Failed exports carry `OtlpHttpError` / `OtlpPartialSuccessError`.
+ *
+ * @example
+ * const exporter = createOtlpLogExporter({ endpoint: 'http://127.0.0.1:4318', protocol: 'http/protobuf' });
+ */
+export function createOtlpLogExporter(config: OtlpHttpExporterConfig): LogRecordExporter {
+  if (typeof config?.endpoint !== 'string' || !/^https?:\/\/\S+$/.test(config.endpoint)) {
+    throw new RangeError(`exporters.otlphttp.endpoint must be an http(s) URL; got ${JSON.stringify(config?.endpoint)} (fix: endpoint: http://collector:4318)`);
+  }
+  const url = logsUrl(config.endpoint);
+  const json = config.protocol === 'http/json';
+  const serializer = json ? JsonLogsSerializer : ProtobufLogsSerializer;
+  const compression = config.compression === 'gzip' ? 'gzip' : 'none';
+  const transport = createOtlpHttpTransport({
+    url,
+    contentType: json ? 'application/json' : 'application/x-protobuf',
+    headers: { ...(config.headers ?? {}) },
+    compression,
+    deserializeResponse: (data) => serializer.deserializeResponse(data),
+  });
+  const metrics = createOtlpHttpExporterMetrics('otlp_http_log_exporter', LogsExporterMetricsHelper, url, undefined);
+  const delegate = createOtlpNetworkExportDelegate(
+    { timeoutMillis: durationMillis(config.timeout, 10_000)!, concurrencyLimit: 2, compression },
+    serializer, metrics, transport,
+  );
+  return new OTLPExporterBase<ReadableLogRecord[]>(delegate);
+}
+
+/**
+ * Dead letters → audit records: the first at once, then at most one summary
+ * per window (never one per batch: the record itself travels this path, so
+ * a receiver that refuses everything must not be fed a record per refusal).
+ */
+function deadLetterAuditor(path: string, windowMillis = 60_000): (info: DeadLetterInfo) => void {
+  type Tally = { records: number; batches: number; statuses: Set<number>; reasons: Set<string> };
+  let pending: Tally | undefined;
+  let open = false;
+  const tally = (t: Tally | undefined, info: DeadLetterInfo): Tally => {
+    const out = t ?? { records: 0, batches: 0, statuses: new Set(), reasons: new Set() };
+    out.records += info.records;
+    out.batches++;
+    if (info.status !== undefined) out.statuses.add(info.status);
+    out.reasons.add(info.reason.slice(0, 200));
+    return out;
+  };
+  const emit = (t: Tally): void => {
+    logs.getLogger('otel-audit').emit({
+      body: {
+        type: 'system', action: 'integrity_failure', outcome: 'failure', severity: 'critical',
+        target: { type: 'outbox', id: path },
+        details: { dead_letters: t.records, batches: t.batches, statuses: [...t.statuses].sort(), reasons: [...t.reasons].slice(0, 5) },
+        error: `${t.records} audit record(s) were refused by the OTLP receiver and moved to the outbox dead-letter table`,
+      },
+    });
+  };
+  const close = (): void => {
+    if (pending === undefined) {
+      open = false;
+      return;
+    }
+    emit(pending);
+    pending = undefined;
+    setTimeout(close, windowMillis).unref();
+  };
+  return (info) => {
+    if (open) {
+      pending = tally(pending, info);
+      return;
+    }
+    open = true;
+    emit(tally(undefined, info));
+    setTimeout(close, windowMillis).unref();
+  };
+}
+
+/**
+ * An audit sink shipping to an OTLP/HTTP endpoint through the outbox
+ * (`outbox.path`, default `otel-audit-outbox.db` beside the config file).
+ *
+ * @example
+ * const sink = createOtlpSink({ endpoint: 'http://127.0.0.1:4318', protocol: 'http/protobuf', outbox: { path: './outbox.db' } }, { resource });
+ */
+export function createOtlpSink(config: OtlpHttpExporterConfig, context: OtlpSinkContext = {}): AuditSink {
+  const base = context.config?.baseDir ?? process.cwd();
+  const file = config.outbox?.path ?? 'otel-audit-outbox.db';
+  const path = isAbsolute(file) ? file : resolve(base, file);
+  const retryInitial = durationMillis(config.outbox?.retry_initial);
+  const retryMax = durationMillis(config.outbox?.retry_max);
+  const maxAge = durationMillis(config.outbox?.max_age);
+  const outbox = new OutboxLogRecordExporter({
+    path,
+    exporter: createOtlpLogExporter(config),
+    exportTimeoutMillis: (durationMillis(config.timeout, 10_000) ?? 10_000) + 5_000,
+    onDeadLetter: context.onDeadLetter ?? deadLetterAuditor(path),
+    ...(retryInitial !== undefined ? { initialBackoffMillis: retryInitial } : {}),
+    ...(retryMax !== undefined ? { maxBackoffMillis: retryMax } : {}),
+    ...(maxAge !== undefined ? { maxAgeMillis: maxAge } : {}),
+  });
+  return new LogRecordExporterSink({ exporter: outbox, name: context.key ?? 'otlphttp', ...(context.resource !== undefined ? { resource: context.resource } : {}) });
+}

@@ -1,0 +1,170 @@
+/**
+ * `startAudit`: the whole otel-audit pipeline built from a configuration
+ * (DESIGN §1, §3, §7): the sinks (SQLite store first when used, OTLP), the
+ * audit LogRecordProcessor with redaction, checkpoints, signer and the alert
+ * hook, a LoggerProvider whose resource carries the OTEL_* attributes and
+ * `audit.integrity.algorithm`, and — when the `http` receiver is used — a
+ * NodeTracerProvider with the always-record sampler and AuditSpanProcessor
+ * plus the audit HttpInstrumentation. The processor writes the pipeline's
+ * start and stop records itself; `shutdown` flushes and writes the final
+ * checkpoint. `enabled: false` starts nothing.
+ */
+import { context, propagation, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { createAuditLogger, type AuditLogger } from '@otel-audit/instrumentation';
+import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM } from '@otel-audit/processor';
+import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit } from './audit.js';
+import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import { buildAlerts, buildSinks } from './internal/build-sinks.js';
+import { startHttpTracing, type HttpTracing } from './internal/http-tracing.js';
+import { chainOptions, durationMillis } from './internal/options-mapping.js';
+import { usedOf } from './internal/pipeline.js';
+import { checkSemantics } from './internal/semantic-check.js';
+import { verifyOnStart } from './internal/verify-on-start.js';
+import { loadConfig, type LoadConfigOptions } from './load-config.js';
+
+/**
+ * A running (or disabled) pipeline.
+ *
+ * @example
+ * const handle: AuditHandle = await startAudit();
+ * process.on('SIGTERM', () => void handle.shutdown());
+ */
+export interface AuditHandle {
+  /** The explicit API of this pipeline (a no-op when disabled). */
+  audit: AuditLogger;
+  /** The audit processor; undefined when disabled. */
+  processor: AuditLogRecordProcessor | undefined;
+  /** The SQLite store when `sqlite` is in the pipeline (closed by shutdown). */
+  store?: SqliteAuditStore;
+  config: AuditConfig;
+  /** False when `enabled: false` / `AUDIT_LOG_ENABLED=false`. */
+  enabled: boolean;
+  /** Flush, write the final checkpoint, stop everything. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Options of {@link startAudit}.
+ *
+ * @example
+ * await startAudit({ path: 'otel-config.yaml' }, { registerGlobal: false });
+ */
+export interface StartAuditOptions {
+  /** Environment for secrets named by `*_env` keys. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Register the providers, context manager and propagator globally. Default true. */
+  registerGlobal?: boolean;
+}
+
+let globalOwner: object | undefined;
+let latest: AuditHandle | undefined;
+
+/**
+ * Shut down the pipeline started last (by `startAudit` or the register hook):
+ * flush and write the final checkpoint. For apps that handle SIGTERM themselves.
+ *
+ * @example
+ * process.on('SIGTERM', async () => { await server.close(); await shutdownAudit(); process.exit(0); });
+ */
+export function shutdownAudit(): Promise<void> {
+  return latest?.shutdown() ?? Promise.resolve();
+}
+
+/**
+ * Build and start the pipeline. Accepts a loaded config or `loadConfig` options.
+ *
+ * @example
+ * const { audit, shutdown } = await startAudit({ path: 'otel-config.yaml' });
+ * await audit.login({ actor: 'alice', outcome: 'success' });
+ * await shutdown();
+ */
+export async function startAudit(config?: AuditConfig | LoadConfigOptions, options: StartAuditOptions = {}): Promise<AuditHandle> {
+  const env = options.env ?? (config !== undefined && !('service' in config) ? config.env : undefined) ?? process.env;
+  const cfg: AuditConfig = config !== undefined && 'service' in config ? config : loadConfig(config ?? {});
+  if (cfg.enabled === false) {
+    const audit = createDisabledAuditLogger();
+    setCurrentAudit(audit);
+    return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve() };
+  }
+  const problems: ConfigProblem[] = [];
+  const { pipeline, secrets } = checkSemantics(cfg, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems, cfg.source);
+
+  const chain = usedOf<ChainProcessorConfig>(pipeline, 'processors', 'chain')?.config;
+  const redact = usedOf<RedactProcessorConfig>(pipeline, 'processors', 'redact')?.config;
+  const http = usedOf<HttpReceiverConfig>(pipeline, 'receivers', 'http')?.config;
+  const api = usedOf<ApiReceiverConfig>(pipeline, 'receivers', 'api')?.config;
+  const resource = defaultResource().merge(resourceFromAttributes({ ...(cfg.resource ?? {}), [ATTR_AUDIT_INTEGRITY_ALGORITHM]: chain?.algorithm ?? 'sha256' }));
+
+  const { sinks, store } = buildSinks(cfg, pipeline, secrets, resource);
+  const register = options.registerGlobal !== false && globalOwner === undefined;
+  const owner = {};
+  let loggerProvider: LoggerProvider | undefined;
+  let tracing: HttpTracing | undefined;
+  let alerts: ReturnType<typeof buildAlerts>;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> =>
+    (stopping ??= (async () => {
+      tracing?.instrumentation.disable();
+      await tracing?.tracerProvider.shutdown().catch(() => undefined);
+      await alerts?.dispatcher?.flush().catch(() => undefined);
+      if (loggerProvider !== undefined) await loggerProvider.shutdown().catch(() => undefined);
+      else for (const s of sinks) await s.shutdown?.().catch(() => undefined);
+      setCurrentAudit(createStoppedAuditLogger());
+      if (globalOwner === owner) {
+        globalOwner = undefined;
+        logs.disable();
+        if (tracing !== undefined) {
+          trace.disable();
+          context.disable();
+          propagation.disable();
+        }
+      }
+    })());
+
+  let processor: AuditLogRecordProcessor;
+  let audit: AuditLogger;
+  try {
+    alerts = buildAlerts(usedOf<AlertsProcessorConfig>(pipeline, 'processors', 'alerts')?.config, secrets, () => (loggerProvider ?? logs.getLoggerProvider()).getLogger(AUDIT_SCOPE_NAME));
+    processor = new AuditLogRecordProcessor({
+      sinks,
+      ...chainOptions(chain),
+      ...(secrets.signerKey !== undefined ? { signerKey: secrets.signerKey } : {}),
+      ...(redact !== undefined ? { redaction: redactionOf(redact, secrets.redactHmacKey) } : {}),
+      ...(alerts !== undefined ? { onSealed: alerts.onSealed } : {}),
+    });
+    loggerProvider = new LoggerProvider({ resource, processors: [processor] });
+    if (register) {
+      globalOwner = owner;
+      logs.setGlobalLoggerProvider(loggerProvider);
+    }
+    if (http !== undefined) tracing = startHttpTracing(http, { loggerProvider, resource, register, ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}) });
+    await processor.ready();
+    audit = createAuditLogger({ loggerProvider, ...(api?.receipt_timeout !== undefined ? { receiptTimeoutMillis: durationMillis(api.receipt_timeout)! } : {}) });
+    setCurrentAudit(audit);
+    const sqlite = pipeline.exporters.find((c) => c.type === 'sqlite')?.config as { verify_on_start?: boolean } | undefined;
+    if (store !== undefined && sqlite?.verify_on_start === true) await verifyOnStart(store, secrets.signerKey, audit);
+  } catch (e) {
+    // Leave nothing half-started behind: no patched http, no globals, no open files.
+    await shutdown();
+    setCurrentAudit(undefined);
+    throw e;
+  }
+  latest = { audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown };
+  return latest;
+}
+
+function redactionOf(r: RedactProcessorConfig, hmacKey: string | undefined) {
+  return {
+    ...(r.mode !== undefined ? { mode: r.mode } : {}),
+    ...(hmacKey !== undefined ? { hmacKey } : {}),
+    ...(r.patterns !== undefined ? { patterns: r.patterns } : {}),
+    ...(r.default_patterns !== undefined ? { defaultPatterns: r.default_patterns } : {}),
+    ...(r.pointers !== undefined ? { pointers: r.pointers } : {}),
+  };
+}

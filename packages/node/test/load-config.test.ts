@@ -1,0 +1,90 @@
+/**
+ * loadConfig refuses broken files before anything starts: a table of broken
+ * YAML files (fixtures/broken/*.yaml), each naming in its `# expect:` lines
+ * the YAML path and the message a user must see; and a good file loads with
+ * relative paths resolved against its own directory.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateNoteKey } from '@otel-audit/core';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+const BROKEN = join(import.meta.dirname, 'fixtures', 'broken');
+
+function expectations(file: string): { path: string; text: string }[] {
+  return readFileSync(join(BROKEN, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('# expect: '))
+    .map((l) => {
+      const [path, text] = l.slice('# expect: '.length).split(' :: ');
+      return { path: path!, text: text! };
+    });
+}
+
+function refusal(options: Parameters<typeof loadConfig>[0]): ConfigError {
+  try {
+    loadConfig(options);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig refuses broken files with the path, the value and the fix', () => {
+  const files = readdirSync(BROKEN).filter((f) => f.endsWith('.yaml')).sort();
+
+  it('has a table of broken files', () => {
+    expect(files.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it.each(files)('%s', (file) => {
+    const error = refusal({ path: join(BROKEN, file), env: {} });
+    expect(error.code).toBe('AUDIT_CONFIG_INVALID');
+    const wanted = expectations(file);
+    expect(wanted.length).toBeGreaterThan(0);
+    for (const { path, text } of wanted) {
+      const lines = error.message.split('\n').filter((l) => l.startsWith(`  - ${path}`) && l.includes(text));
+      expect(lines, `${file}: no line "${path}: ...${text}..." in\n${error.message}`).toHaveLength(1);
+      expect(error.problems.some((p) => p.path === path)).toBe(true);
+    }
+    // Nothing else is reported: every path with a problem is one the file expects.
+    expect(new Set(error.problems.map((p) => p.path))).toEqual(new Set(wanted.map((w) => w.path)));
+  });
+
+  it('gives the YAML line of a problem', () => {
+    const error = refusal({ path: join(BROKEN, 'misspelled-nested-key.yaml'), env: {} });
+    expect(error.problems[0]).toMatchObject({ path: 'processors.chain.algoritm', value: 'algoritm', line: 4 });
+    expect(error.message).toContain('processors.chain.algoritm (line 4): unknown key');
+  });
+
+  it('says which file is missing and how to point at another', () => {
+    const error = refusal({ env: { OTEL_AUDIT_CONFIG: '/nonexistent/otel-config.yaml' } });
+    expect(error.message).toContain('"/nonexistent/otel-config.yaml" (from OTEL_AUDIT_CONFIG) does not exist');
+  });
+});
+
+describe('loadConfig of a good file', () => {
+  it('resolves relative key files against the file, and keeps the document as written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otel-audit-node-'));
+    writeFileSync(join(dir, 'audit.key'), generateNoteKey('test').signerKey);
+    writeFileSync(
+      join(dir, 'otel-config.yaml'),
+      ['processors:', '  chain: { signer_key_file: ./audit.key, checkpoint: { interval: 5s } }', 'exporters:', '  sqlite: { path: ./audit.db }', 'service:', '  pipelines:', '    audit: { processors: [chain], exporters: [sqlite] }', ''].join('\n'),
+    );
+    const config = loadConfig({ env: { OTEL_AUDIT_CONFIG: join(dir, 'otel-config.yaml') } });
+    expect(config.baseDir).toBe(dir);
+    expect(config.processors?.chain).toEqual({ signer_key_file: './audit.key', checkpoint: { interval: '5s' } });
+    expect(JSON.stringify(config)).not.toContain('PRIVATE+KEY');
+  });
+
+  it('loads the repository otel-config.yaml once its signer key exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otel-audit-node-'));
+    writeFileSync(join(dir, 'audit.key'), generateNoteKey('demo').signerKey);
+    const config = loadConfig({ path: join(import.meta.dirname, '..', '..', '..', 'otel-config.yaml'), env: { OTEL_AUDIT_SIGNER_KEY_FILE: join(dir, 'audit.key'), OTEL_AUDIT_DB: join(dir, 'audit.db') } });
+    expect(config.service.pipelines.audit?.exporters).toEqual(['sqlite']);
+    expect(config.exporters?.sqlite).toMatchObject({ path: join(dir, 'audit.db') });
+  });
+});

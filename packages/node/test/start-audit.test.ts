@@ -1,0 +1,192 @@
+/**
+ * startAudit builds the whole pipeline from a configuration (DESIGN §1, §3,
+ * §7): HTTP requests and explicit calls land in a real SQLite file, redacted,
+ * chained and covered by a signed final checkpoint that `store.verify()`
+ * reports intact; a restart resumes the stream; alerts are sealed in the
+ * chain; shutdown is idempotent; `enabled: false` starts nothing.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request, createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyring, generateNoteKey } from '@otel-audit/core';
+import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, audit, loadConfig, startAudit, type AuditHandle } from '../src/index.js';
+
+const keys = generateNoteKey('node-test');
+
+function setup(extra = ''): { dir: string; text: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'otel-audit-start-'));
+  writeFileSync(join(dir, 'signer.key'), `${keys.signerKey}\n`);
+  const text = `
+resource: { service.name: start-test }
+receivers:
+  http:
+    rules:
+      - { match: { path: /api/** }, level: metadata, type: api }
+      - { match: { path: /** }, level: none }
+  api: {}
+processors:
+  redact: { mode: mask }
+  alerts: { builtins: { failed_logins: 3 } }
+  chain:
+    stream: start-test/1
+    signer_key_file: ./signer.key
+    delivery: { batch_size: 10, flush_interval: 20ms }
+exporters:
+  sqlite: { path: ./audit.db }
+service:
+  pipelines:
+    audit: { receivers: [http, api], processors: [redact, alerts, chain], exporters: [sqlite] }
+${extra}`;
+  writeFileSync(join(dir, 'otel-config.yaml'), text);
+  return { dir, text };
+}
+
+let running: AuditHandle | undefined;
+afterEach(async () => {
+  await running?.shutdown();
+  running = undefined;
+});
+
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function verified(path: string) {
+  const store = new SqliteAuditStore(path);
+  try {
+    const report = await store.verify({ keyring: Keyring.from([keys.verifierKey]) });
+    const rows = store.database.prepare('SELECT seq, event_type, event_action, event_result, details FROM audit_logs ORDER BY seq').all() as { seq: number; event_type: string; event_action: string; event_result: string; details: string | null }[];
+    return { report, rows };
+  } finally {
+    store.close();
+  }
+}
+
+describe('startAudit', () => {
+  it('records HTTP requests and explicit calls in SQLite, redacted, with a signed final checkpoint', async () => {
+    const { dir } = setup();
+    running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    expect(running.store?.path).toBe(join(dir, 'audit.db'));
+    const server: Server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    expect(await get(port, '/api/things/7')).toBe(200);
+    expect(await get(port, '/healthz')).toBe(200);
+    await new Promise<void>((r) => server.close(() => r()));
+    const receipt = await audit.log({ type: 'admin', action: 'update', outcome: 'success', actor: { id: 'alice', type: 'user' }, details: { password: 'hunter2', note: 'rotated' } });
+    expect(receipt).toMatchObject({ stream: 'start-test/1', seq: expect.any(Number) });
+    await running.shutdown();
+    await running.shutdown(); // idempotent
+
+    const { report, rows } = await verified(join(dir, 'audit.db'));
+    expect(report.ok).toBe(true);
+    expect(report.warnings).toBe(0); // no unsigned tail: the final checkpoint covers everything
+    expect(report.streams[0]!.checkpoints.verified).toBeGreaterThanOrEqual(1);
+    expect(report.streams[0]!.checkpoints.lastVerifiedSize).toBe(rows.length);
+    const kinds = rows.map((r) => `${r.event_type}/${r.event_action}`);
+    expect(kinds).toContain('api/view');
+    expect(kinds).toContain('admin/update');
+    expect(kinds.at(-1)).toBe('system/pipeline_stopped');
+    expect(kinds.filter((k) => k.startsWith('http/') || k.includes('healthz'))).toEqual([]);
+    const explicit = rows.find((r) => r.event_action === 'update')!;
+    expect(JSON.parse(explicit.details!)).toEqual({ password: '[REDACTED]', note: 'rotated' });
+  });
+
+  it('after shutdown the exported audit refuses instead of waiting', async () => {
+    const { dir } = setup();
+    running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    await running.shutdown();
+    await expect(audit.log({ type: 'auth', action: 'login' })).rejects.toMatchObject({ code: 'AUDIT_PIPELINE_STOPPED' });
+  });
+
+  it('a restart resumes the same stream, and alerts are sealed in the chain', async () => {
+    const { dir } = setup();
+    const config = loadConfig({ path: join(dir, 'otel-config.yaml') });
+    running = await startAudit(config);
+    const first = await audit.login({ actor: 'mallory', outcome: 'failure' });
+    await running.shutdown();
+    running = await startAudit(config);
+    for (let i = 0; i < 3; i++) await running.audit.login({ actor: 'mallory', outcome: 'failure' });
+    await running.shutdown();
+
+    const { report, rows } = await verified(join(dir, 'audit.db'));
+    expect(report.ok).toBe(true);
+    expect(report.streams).toHaveLength(1);
+    expect(rows.filter((r) => r.seq > first.seq).length).toBeGreaterThan(3);
+    expect(rows.some((r) => r.event_type === 'alert' && r.event_action === 'failed_logins')).toBe(true);
+    const lifecycle = rows.filter((r) => r.event_type === 'system').map((r) => r.event_action);
+    expect(lifecycle).toEqual(['stream_started', 'pipeline_stopped', 'pipeline_started', 'pipeline_stopped']);
+  });
+
+  it('AUDIT_LOG_INTEGRITY_CHECKS=true verifies the store at start and records the result', async () => {
+    const { dir } = setup();
+    running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    await running.shutdown();
+    running = await startAudit({ path: join(dir, 'otel-config.yaml'), env: { AUDIT_LOG_INTEGRITY_CHECKS: 'true' } });
+    await running.shutdown();
+    const { rows } = await verified(join(dir, 'audit.db'));
+    const check = rows.find((r) => r.event_type === 'system' && r.event_action === 'verify');
+    expect(check?.event_result).toBe('success');
+    expect(JSON.parse(check!.details!)).toMatchObject({ errors: 0, records: 2 });
+  });
+
+  it('exporters.otlphttp ships the records to an OTLP/HTTP receiver beside the store', async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/logs') bodies.push(body);
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const { dir } = setup();
+    const text = readFileSync(join(dir, 'otel-config.yaml'), 'utf8')
+      .replace('exporters: [sqlite] }', 'exporters: [sqlite, otlphttp] }')
+      .replace('  sqlite: { path: ./audit.db }', `  sqlite: { path: ./audit.db }\n  otlphttp: { endpoint: "${url}", protocol: http/json }`);
+    writeFileSync(join(dir, 'otel-config.yaml'), text);
+    running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    const receipt = await audit.log({ type: 'admin', action: 'delete', outcome: 'success', target: { type: 'tool', id: '9' } });
+    for (let i = 0; i < 200 && !bodies.some((b) => b.includes(receipt.id)); i++) await new Promise((r) => setTimeout(r, 25));
+    await running.shutdown();
+    await new Promise<void>((r) => receiver.close(() => r()));
+    expect(bodies.some((b) => b.includes(receipt.id))).toBe(true);
+  });
+
+  it('enabled: false starts nothing and audit calls resolve at once', async () => {
+    const { dir } = setup('enabled: false\n');
+    running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    expect(running.enabled).toBe(false);
+    expect(running.processor).toBeUndefined();
+    expect(await audit.log({ type: 'auth', action: 'login' })).toMatchObject({ stream: 'disabled', seq: -1 });
+    expect(existsSync(join(dir, 'audit.db'))).toBe(false);
+  });
+
+  it('AUDIT_LOG_ENABLED=false does the same from the environment', async () => {
+    const { dir } = setup();
+    running = await startAudit({ path: join(dir, 'otel-config.yaml'), env: { AUDIT_LOG_ENABLED: 'false' } });
+    expect(running.enabled).toBe(false);
+    expect(existsSync(join(dir, 'audit.db'))).toBe(false);
+  });
+
+  it('a broken configuration is refused before anything is opened', async () => {
+    const { dir } = setup();
+    writeFileSync(join(dir, 'otel-config.yaml'), 'exporters:\n  sqlite: { path: ./audit.db }\nprocessors:\n  chain: { signer_key_file: ./gone.key }\nservice:\n  pipelines:\n    audit: { processors: [chain], exporters: [sqlite] }\n');
+    await expect(startAudit({ path: join(dir, 'otel-config.yaml') })).rejects.toBeInstanceOf(ConfigError);
+    expect(existsSync(join(dir, 'audit.db'))).toBe(false);
+  });
+});
