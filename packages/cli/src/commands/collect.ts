@@ -1,0 +1,97 @@
+/**
+ * `otel-audit collect` (DESIGN §1 use 3, §4.4, §5): the central OTLP/HTTP
+ * logs receiver of @otel-audit/server. It verifies the audit records of
+ * many services as they arrive and stores them with their checkpoints in
+ * `--db`, printing each finding as it is raised, until interrupted.
+ */
+import { once } from 'node:events';
+import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { resolvePath } from '../internal/inputs.js';
+import { readVerifierKeys } from '../internal/keys.js';
+
+/** The collector API of @otel-audit/server (`startCollector`). */
+interface Collector {
+  url: string;
+  findings(): { code: string; stream: string; seq?: number; message: string }[];
+  close(): Promise<void>;
+}
+type StartCollector = (options: { host?: string; port?: number; store?: SqliteAuditStore; verifierKeys?: readonly string[] }) => Promise<Collector>;
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new CliError('AUDIT_CLI_USAGE', `--listen ${value} is not HOST:PORT`, 'pass e.g. --listen 127.0.0.1:4318 (0.0.0.0:4318 to accept other machines)');
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+/** The central store is created when missing (other verbs read stores that must exist). */
+function openStoreForWriting(ctx: Pick<CommandContext, 'cwd'>, file: string): { store: SqliteAuditStore; close: () => void } {
+  const resolved = resolvePath(ctx, file);
+  try {
+    const store = new SqliteAuditStore(resolved);
+    return { store, close: () => store.close() };
+  } catch (e) {
+    throw new CliError('AUDIT_CLI_INPUT', `cannot open ${resolved} as the central store: ${(e as Error).message}`, 'pass a writable path for --db (a new file is created)');
+  }
+}
+
+/**
+ * The `collect` verb.
+ *
+ * @example
+ * await main(['collect', '--listen', '127.0.0.1:4318', '--db', 'central.db', '--key', 'audit.vkey'], { signal });
+ */
+export const collectCommand: Command = {
+  name: 'collect',
+  summary: 'receive audit records over OTLP/HTTP (/v1/logs), verify and store them (until Ctrl-C)',
+  longRunning: true,
+  details: [
+    'Point the services\' exporters.otlphttp.endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) here.',
+    'JSON and protobuf, gzip. Records are verified as they arrive (in any order; retries are',
+    'ignored); findings are printed, stored in collector_findings and written as',
+    'system/integrity_failure records. `otel-audit verify --db` checks the store afterwards.',
+  ].join('\n'),
+  options: [
+    { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'address to listen on', default: '127.0.0.1:4318' },
+    { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
+    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints (repeatable)' },
+    JSON_OPTION,
+  ],
+  async run(ctx) {
+    const { host, port } = parseListen(String(ctx.options['listen']));
+    const verifierKeys = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
+    const server = (await import('@otel-audit/server')) as unknown as { startCollector?: StartCollector };
+    if (typeof server.startCollector !== 'function') throw new CliError('AUDIT_CLI_USAGE', '@otel-audit/server does not export startCollector', 'update @otel-audit/server');
+    const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
+    try {
+      let collector: Collector;
+      try {
+        collector = await server.startCollector({ host, port, store, verifierKeys });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');
+      }
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: verifierKeys.length })}\n`);
+      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${verifierKeys.length} verifier key(s). Ctrl-C to stop.\n`);
+      let shown = 0;
+      const show = (): void => {
+        const all = collector.findings();
+        for (const f of all.slice(shown)) {
+          ctx.stdout.write(ctx.json ? `${JSON.stringify({ finding: f })}\n` : `finding ${f.code} ${f.stream}${f.seq !== undefined ? ` seq ${f.seq}` : ''}: ${f.message}\n`);
+        }
+        shown = all.length;
+      };
+      const timer = setInterval(show, 1_000);
+      if (!ctx.signal.aborted) await once(ctx.signal, 'abort');
+      clearInterval(timer);
+      await collector.close();
+      show();
+      ctx.stderr.write(`otel-audit collect: stopped; ${shown} finding(s)\n`);
+      return shown > 0 ? 1 : 0;
+    } finally {
+      close();
+    }
+  },
+};

@@ -1,0 +1,109 @@
+/**
+ * `otel-audit export` (DESIGN §1, §4.4, §6): streams the store's records as
+ * a JSON array, NDJSON, CSV or a verifiable bundle (`verifyBundle` /
+ * `otel-audit verify` check it without the database) through
+ * `SqliteAuditStore.exportTo`, to `--out FILE` (never overwritten) or stdout,
+ * with a byte counter on a TTY.
+ */
+import * as fs from 'node:fs';
+import { Writable } from 'node:stream';
+import type { BundleExportOptions, ExportOptions } from '@otel-audit/exporter-sqlite';
+import { DB_OPTION, JSON_OPTION, type Command, type CommandContext, type Writer } from '../command.js';
+import { CliError } from '../errors.js';
+import { FILTER_OPTIONS, filterOf, storeCallAsync } from '../internal/filters.js';
+import { resolvePath, withStore } from '../internal/inputs.js';
+import { toJson } from '../internal/table.js';
+
+const BUNDLE_FILTERS = new Set(['stream', 'since', 'until']);
+
+/** A Writable over the context's stdout, honouring its backpressure when it has any. */
+function writerStream(out: Writer): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      const ok = out.write(chunk.toString());
+      const emitter = out as Partial<NodeJS.WritableStream>;
+      if (ok === false && typeof emitter.once === 'function') emitter.once('drain', () => callback());
+      else callback();
+    },
+  });
+}
+
+function exportOptions(ctx: CommandContext): ExportOptions | BundleExportOptions {
+  const format = ctx.options['format'] as 'json' | 'ndjson' | 'csv' | 'bundle';
+  const filter = filterOf(ctx);
+  const fromSeq = ctx.options['from-seq'] as number | undefined;
+  const toSeq = ctx.options['to-seq'] as number | undefined;
+  if (format !== 'bundle') {
+    if (fromSeq !== undefined || toSeq !== undefined) throw new CliError('AUDIT_CLI_USAGE', '--from-seq/--to-seq apply to --format bundle', 'use --since/--until, or --format bundle');
+    return { format, ...filter, order: ctx.options['order'] as 'newest' | 'oldest' };
+  }
+  for (const option of FILTER_OPTIONS) {
+    if (ctx.options[option.name] !== undefined && !BUNDLE_FILTERS.has(option.name)) {
+      throw new CliError('AUDIT_CLI_USAGE', `--${option.name} does not apply to --format bundle (a bundle holds contiguous ranges, to stay verifiable)`, 'select with --stream, --since/--until or --from-seq/--to-seq, or use --format ndjson');
+    }
+  }
+  return {
+    format: 'bundle',
+    ...(filter.stream !== undefined ? { streams: [filter.stream] } : {}),
+    ...(filter.since !== undefined ? { since: filter.since } : {}),
+    ...(filter.until !== undefined ? { until: filter.until } : {}),
+    ...(fromSeq !== undefined ? { fromSeq } : {}),
+    ...(toSeq !== undefined ? { toSeq } : {}),
+  };
+}
+
+/**
+ * The `export` verb.
+ *
+ * @example
+ * await main(['export', '--db', 'audit.db', '--format', 'bundle', '--out', 'evidence.json']);
+ */
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'export records as json, ndjson, csv or a verifiable bundle',
+  details: 'A bundle holds whole seq ranges with their checkpoints and verifies on its own:\n`otel-audit verify evidence.json --key audit.vkey`. --out never overwrites a file.',
+  options: [
+    DB_OPTION,
+    { name: 'format', type: 'string', choices: ['json', 'ndjson', 'csv', 'bundle'], required: true, description: 'output format' },
+    { name: 'out', alias: 'o', type: 'string', valueName: 'FILE', description: 'write to FILE instead of stdout' },
+    ...FILTER_OPTIONS,
+    { name: 'order', type: 'string', choices: ['oldest', 'newest'], default: 'oldest', description: 'record order (json, ndjson, csv)' },
+    { name: 'from-seq', type: 'number', valueName: 'SEQ', description: 'bundle: first seq of each stream' },
+    { name: 'to-seq', type: 'number', valueName: 'SEQ', description: 'bundle: last seq of each stream (inclusive)' },
+    JSON_OPTION,
+  ],
+  async run(ctx) {
+    const options = exportOptions(ctx);
+    const out = typeof ctx.options['out'] === 'string' ? resolvePath(ctx, ctx.options['out']) : undefined;
+    return withStore(ctx, String(ctx.options['db']), async (store) => {
+      if (out === undefined) {
+        const { records } = await storeCallAsync(() => store.exportTo(writerStream(ctx.stdout), options));
+        if (!ctx.json && ctx.stderr.isTTY === true) ctx.stderr.write(`exported ${records} records\n`);
+        return 0;
+      }
+      let file: fs.WriteStream;
+      try {
+        fs.closeSync(fs.openSync(out, 'wx', 0o600));
+        file = fs.createWriteStream(out, { flags: 'w' });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${out} (${code ?? 'error'})`, code === 'EEXIST' ? 'choose another --out; export never overwrites a file' : 'check that the directory exists and is writable');
+      }
+      ctx.progress.start(`exporting to ${out} (bytes)`);
+      const timer = setInterval(() => ctx.progress.update(file.bytesWritten), 100);
+      let records: number;
+      try {
+        ({ records } = await storeCallAsync(() => store.exportTo(file, options)));
+      } catch (e) {
+        fs.rmSync(out, { force: true });
+        throw e;
+      } finally {
+        clearInterval(timer);
+        ctx.progress.done();
+      }
+      if (ctx.json) ctx.stdout.write(toJson({ out, format: options.format, records, bytes: fs.statSync(out).size }));
+      else ctx.stdout.write(`exported ${records} records (${options.format}) to ${out}\n`);
+      return 0;
+    });
+  },
+};

@@ -1,0 +1,150 @@
+/**
+ * `otel-audit retention` (DESIGN §6): archives, per stream, the records
+ * older than the archive age (cut at a signed checkpoint) and purges the
+ * archived prefixes older than the retention age, through
+ * `SqliteAuditStore.archive` and `purge`. `--dry-run` runs exactly the same
+ * calls on a temporary copy of the database and reports what they would do,
+ * so the preview cannot disagree with `--apply`.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseSignerKey, type NoteSigner } from '@otel-audit/core';
+import { retentionFromEnv, type ArchiveInfo, type PurgeResult, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { storeCall, storeCallAsync } from '../internal/filters.js';
+import { readTextFile, withStore } from '../internal/inputs.js';
+import { renderTable, toJson } from '../internal/table.js';
+
+
+function isoOf(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+function days(ctx: CommandContext, name: string, fallback: number): number {
+  const v = ctx.options[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new CliError('AUDIT_CLI_USAGE', `--${name} must be a non-negative number of days; got ${String(v)}`, `pass e.g. --${name} 30`);
+  return v;
+}
+
+function signersOf(ctx: CommandContext): NoteSigner[] {
+  const file = ctx.options['signer-key'];
+  if (typeof file !== 'string') return [];
+  try {
+    return [parseSignerKey(readTextFile(ctx, file, 'signer key').trim())];
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError('AUDIT_CLI_KEY', `--signer-key ${file} is not a signer key: ${(e as Error).message}`, 'pass the NAME.key file written by `otel-audit keygen`');
+  }
+}
+
+async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[]): Promise<{ archived: ArchiveInfo[]; purged: PurgeResult[] }> {
+  const scope = streams ? { streams } : {};
+  const archived = storeCall(() => store.archive({ olderThan: archiveBefore, ...scope }));
+  const purged = await storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers }));
+  return { archived, purged };
+}
+
+async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined): Promise<{ archived: ArchiveInfo[]; purged: PurgeResult[] }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-retention-'));
+  try {
+    const copy = path.join(dir, 'preview.db');
+    await withStore(ctx, db, (source) => source.database.backup(copy));
+    return await withStore({ cwd: dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, []), {});
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The `retention` verb.
+ *
+ * @example
+ * await main(['retention', '--db', 'audit.db', '--dry-run', '--archive-after-days', '30', '--retention-days', '90']);
+ */
+export const retentionCommand: Command = {
+  name: 'retention',
+  summary: 'archive old records and purge archived ones (--dry-run shows what --apply would do)',
+  details: [
+    'Defaults come from AUDIT_LOG_ARCHIVE_AFTER_DAYS (30) and AUDIT_LOG_RETENTION_DAYS (90).',
+    'Archives are cut at signed checkpoints; each purge first appends a',
+    'system/retention_purge record to its stream, so run --apply while no service is',
+    'writing the database (or through the service), and pass --signer-key to sign',
+    'a checkpoint after that record.',
+  ].join('\n'),
+  options: [
+    DB_OPTION,
+    { name: 'dry-run', type: 'boolean', description: 'report what would be archived and purged; change nothing' },
+    { name: 'apply', type: 'boolean', description: 'archive and purge' },
+    { name: 'archive-after-days', type: 'number', valueName: 'DAYS', description: 'archive records older than this' },
+    { name: 'retention-days', type: 'number', valueName: 'DAYS', description: 'purge archived records older than this' },
+    { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
+    { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'NAME.key to sign a checkpoint after each purge record' },
+    JSON_OPTION,
+  ],
+  async run(ctx) {
+    const dry = ctx.options['dry-run'] === true;
+    const apply = ctx.options['apply'] === true;
+    if (dry === apply) throw new CliError('AUDIT_CLI_USAGE', 'pass exactly one of --dry-run and --apply', 'preview with --dry-run first, then run with --apply');
+    let env: ReturnType<typeof retentionFromEnv>;
+    try {
+      env = retentionFromEnv(ctx.env);
+    } catch (e) {
+      throw new CliError('AUDIT_CLI_USAGE', (e as Error).message, 'fix or unset the variable');
+    }
+    const archiveDays = days(ctx, 'archive-after-days', env.archiveAfterDays);
+    const retentionDays = days(ctx, 'retention-days', env.retentionDays);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const before = (d: number): bigint => {
+      const ns = now - BigInt(Math.round(d * 86_400_000)) * 1_000_000n;
+      return ns < 0n ? 0n : ns;
+    };
+    const archiveBefore = before(archiveDays);
+    const purgeBefore = before(retentionDays);
+    const streams = Array.isArray(ctx.options['stream']) ? [...(ctx.options['stream'] as string[])] : undefined;
+    const db = String(ctx.options['db']);
+    ctx.progress.start(dry ? 'previewing retention' : 'archiving and purging');
+    let result: { archived: ArchiveInfo[]; purged: PurgeResult[] };
+    try {
+      if (dry) {
+        result = await dryRun(ctx, db, archiveBefore, purgeBefore, streams);
+      } else {
+        const signers = signersOf(ctx);
+        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers), {});
+      }
+    } finally {
+      ctx.progress.done();
+    }
+    if (ctx.json) {
+      ctx.stdout.write(toJson({ mode: dry ? 'dry-run' : 'apply', archiveBefore: isoOf(archiveBefore), purgeBefore: isoOf(purgeBefore), ...result }));
+      return 0;
+    }
+    const verb = dry ? 'would be' : 'were';
+    ctx.stdout.write(`Records older than ${isoOf(archiveBefore)} (${archiveDays} days) are archived; archived records older than ${isoOf(purgeBefore)} (${retentionDays} days) are purged.\n\n`);
+    if (result.archived.length === 0) ctx.stdout.write(`No records ${verb} archived.\n`);
+    else {
+      ctx.stdout.write(`${result.archived.length} archive(s) ${verb} created:\n`);
+      ctx.stdout.write(renderTable([
+        { header: 'STREAM', value: (a: ArchiveInfo) => a.stream, maxWidth: 40 },
+        { header: 'SEQ', value: (a) => `${a.firstSeq}..${a.lastSeq}` },
+        { header: 'RECORDS', value: (a) => a.records, right: true },
+        { header: 'FROM', value: (a) => isoOf(a.firstTimeUnixNano) },
+        { header: 'TO', value: (a) => isoOf(a.lastTimeUnixNano) },
+      ], result.archived));
+    }
+    if (result.purged.length === 0) ctx.stdout.write(`No records ${verb} purged.\n`);
+    else {
+      ctx.stdout.write(`${result.purged.reduce((n, p) => n + p.records, 0)} record(s) ${verb} purged:\n`);
+      ctx.stdout.write(renderTable([
+        { header: 'STREAM', value: (p: PurgeResult) => p.stream, maxWidth: 40 },
+        { header: 'SEQ', value: (p) => `${p.firstSeq}..${p.lastSeq}` },
+        { header: 'RECORDS', value: (p) => p.records, right: true },
+        { header: 'ARCHIVES', value: (p) => p.archiveIds.join(',') },
+      ], result.purged));
+    }
+    if (dry) ctx.stdout.write('\nDry run: nothing was changed. Run again with --apply.\n');
+    return 0;
+  },
+};

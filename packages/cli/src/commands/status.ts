@@ -1,0 +1,82 @@
+/**
+ * `otel-audit status` (DESIGN §5): the state of a service's OTLP outbox —
+ * records waiting, age of the oldest, dead letters, the last error and the
+ * last success — read from the outbox file beside the running service.
+ * `--outbox FILE` names the file; `--config` finds it (every
+ * `exporters.otlphttp[/name]`) the way the service does. Exit 1 when
+ * records were dead-lettered.
+ */
+import * as path from 'node:path';
+import { readOutboxStatus, type OutboxStatus } from '@otel-audit/exporter-sqlite';
+import { ConfigError, formatProblem, loadConfig, type OtlpHttpExporterConfig } from '@otel-audit/node';
+import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { resolvePath } from '../internal/inputs.js';
+
+/** The default outbox file of `createOtlpSink`, relative to the config's directory. */
+const DEFAULT_OUTBOX = 'otel-audit-outbox.db';
+
+function outboxesOf(ctx: CommandContext, file: string): string[] {
+  let config;
+  try {
+    config = loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new CliError('AUDIT_CLI_INPUT', `${file} is not a valid configuration:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 'fix the keys named above');
+    }
+    throw e;
+  }
+  const base = config.baseDir ?? ctx.cwd;
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(config.exporters ?? {})) {
+    if (key !== 'otlphttp' && !key.startsWith('otlphttp/')) continue;
+    out.push(path.resolve(base, (value as OtlpHttpExporterConfig).outbox?.path ?? DEFAULT_OUTBOX));
+  }
+  if (out.length === 0) throw new CliError('AUDIT_CLI_USAGE', `${file} has no exporters.otlphttp: nothing is forwarded, so there is no outbox`, 'pass --outbox FILE, or configure exporters.otlphttp');
+  return out;
+}
+
+function age(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+function text(s: OutboxStatus): string {
+  const lines = [`outbox ${s.path}`, `  waiting:      ${s.depth} record(s)${s.depth > 0 ? `, oldest ${age(s.oldestAgeMillis)}` : ''}`, `  dead letters: ${s.deadLetters}`];
+  if (s.lastError) lines.push(`  last error:   ${s.lastError.at} ${s.lastError.status !== undefined ? `HTTP ${s.lastError.status} ` : ''}${s.lastError.message}`);
+  lines.push(`  last success: ${s.lastSuccessAt ?? 'never'}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The `status` verb.
+ *
+ * @example
+ * await main(['status', '--outbox', 'outbox.db', '--json']);
+ */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show the OTLP outbox: records waiting, oldest age, dead letters, last error',
+  details: 'Exit codes: 0 nothing dead-lettered, 1 records are in the dead-letter table, 2 could not read.',
+  options: [
+    { name: 'outbox', type: 'string', valueName: 'FILE', description: 'the outbox file (exporters.otlphttp.outbox.path)' },
+    { name: 'config', alias: 'c', type: 'string', valueName: 'FILE', description: 'otel-config.yaml to find the outbox in' },
+    JSON_OPTION,
+  ],
+  async run(ctx) {
+    const outbox = ctx.options['outbox'] as string | undefined;
+    const config = ctx.options['config'] as string | undefined;
+    if (outbox === undefined && config === undefined) throw new CliError('AUDIT_CLI_USAGE', 'status needs --outbox FILE or --config FILE', 'otel-audit status --outbox ./otel-audit-outbox.db');
+    const files = outbox !== undefined ? [resolvePath(ctx, outbox)] : outboxesOf(ctx, config!);
+    const statuses = files.map((f) => {
+      try {
+        return readOutboxStatus(f);
+      } catch (e) {
+        throw new CliError('AUDIT_CLI_INPUT', (e as Error).message, 'check the path (the service creates the outbox when it starts)');
+      }
+    });
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(outbox !== undefined ? statuses[0] : statuses)}\n`);
+    else for (const s of statuses) ctx.stdout.write(text(s));
+    return statuses.some((s) => s.deadLetters > 0) ? 1 : 0;
+  },
+};

@@ -1,0 +1,187 @@
+/**
+ * Reading what the user points the CLI at (DESIGN §4.4, §6, §7): resolving
+ * paths against the context's cwd, telling a SQLite store, an export bundle
+ * and OTLP JSON lines apart, opening a store without creating one by
+ * accident (the store constructor creates missing files), and turning every
+ * failure into a {@link CliError} that says what to do (exit 2).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BUNDLE_FORMAT, EncryptionKeyError, encryptionFromEnv, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import type { CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+
+/**
+ * What an input file holds.
+ *
+ * @example
+ * const kind: InputKind = detectInput(file); // 'sqlite' | 'bundle' | 'jsonl'
+ */
+export type InputKind = 'sqlite' | 'bundle' | 'jsonl';
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const BUNDLE_HEAD = new RegExp(`^\\{\\s*"format"\\s*:\\s*"${BUNDLE_FORMAT}"`);
+
+/**
+ * `file` resolved against the context's working directory.
+ *
+ * @example
+ * resolvePath(ctx, 'audit.db') // '/srv/app/audit.db'
+ */
+export function resolvePath(ctx: Pick<CommandContext, 'cwd'>, file: string): string {
+  return path.resolve(ctx.cwd, file);
+}
+
+/**
+ * Refuse (exit 2) unless `file` is a readable regular file.
+ *
+ * @example
+ * assertReadableFile('/tmp/proof.json', 'proof'); // throws CliError naming the path and the fix
+ */
+export function assertReadableFile(file: string, what: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    const fix = code === 'ENOENT' ? `check the path of the ${what}` : `give this user read access to ${file}`;
+    throw new CliError('AUDIT_CLI_INPUT', `cannot read ${file} (${code})`, fix);
+  }
+  if (!stat.isFile()) throw new CliError('AUDIT_CLI_INPUT', `${file} is not a file`, `pass the ${what} file itself, not a directory`);
+}
+
+/**
+ * Detects the kind of `file` from its first bytes: the SQLite header, a JSON
+ * object whose `format` is the bundle's, or JSON lines.
+ *
+ * @example
+ * detectInput('/tmp/audit.db') // 'sqlite'
+ */
+export function detectInput(file: string): InputKind {
+  assertReadableFile(file, 'database, bundle or JSON-lines file');
+  const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(4096);
+  let n: number;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const start = head.subarray(0, n);
+  if (start.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return 'sqlite';
+  const text = start.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (BUNDLE_HEAD.test(text)) return 'bundle';
+  if (text.startsWith('{')) return text.includes('"resourceLogs"') || !text.includes('"format"') ? 'jsonl' : 'bundle';
+  throw new CliError(
+    'AUDIT_CLI_INPUT',
+    `${file} is not an audit database, an export bundle or OTLP JSON lines`,
+    'pass the SQLite file of exporters.sqlite, a bundle from `otel-audit export --format bundle`, or the Collector file exporter output',
+  );
+}
+
+/**
+ * How {@link openStore} may open a store.
+ *
+ * @example
+ * openStore(ctx, 'audit.db', { readOnly: true } satisfies OpenStoreOptions);
+ */
+export interface OpenStoreOptions {
+  /**
+   * The verb only reads: when the file cannot be opened for writing (a
+   * read-only evidence copy or mount), open a temporary copy instead.
+   */
+  readOnly?: boolean;
+}
+
+const READ_ONLY = /readonly|read-only|SQLITE_CANTOPEN|EROFS|EACCES|EPERM|unable to open/i;
+
+function encryptionOf(ctx: Pick<CommandContext, 'env'>): ReturnType<typeof encryptionFromEnv> {
+  try {
+    return encryptionFromEnv(ctx.env);
+  } catch (e) {
+    throw new CliError('AUDIT_CLI_KEY', (e as Error).message, 'set AUDIT_LOG_ENCRYPTION=true and AUDIT_LOG_ENCRYPTION_KEY to the store\'s key, or unset them');
+  }
+}
+
+function storeOpenError(e: unknown): CliError {
+  const fix = e instanceof EncryptionKeyError
+    ? 'set AUDIT_LOG_ENCRYPTION_KEY to the key the store was written with'
+    : 'check that the file is an otel-audit store and that this user may write beside it (SQLite needs its -wal file)';
+  return new CliError('AUDIT_CLI_INPUT', (e as Error).message, fix);
+}
+
+/** Copies the database (and its WAL) to a temp dir; returns the copy and its cleanup. */
+function temporaryCopy(file: string): { copy: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-ro-'));
+  const copy = path.join(dir, 'copy.db');
+  try {
+    fs.copyFileSync(file, copy);
+    for (const suffix of ['-wal', '-shm']) if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, copy + suffix);
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new CliError('AUDIT_CLI_INPUT', `cannot copy the read-only database ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'copy it somewhere writable and pass the copy');
+  }
+  return { copy, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Opens the SQLite store at `file` (which must exist and be a SQLite file),
+ * with encryption at rest from `AUDIT_LOG_ENCRYPTION(_KEY)` of the context's
+ * env. Returns the store and how to close it.
+ *
+ * @example
+ * const { store, close } = openStore(ctx, String(ctx.options['db']));
+ * try { ... } finally { close(); }
+ */
+export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, options: OpenStoreOptions = {}): { store: SqliteAuditStore; close: () => void } {
+  const resolved = resolvePath(ctx, file);
+  if (detectInput(resolved) !== 'sqlite') {
+    throw new CliError('AUDIT_CLI_INPUT', `${resolved} is not a SQLite database`, 'pass the database file of exporters.sqlite (--db FILE)');
+  }
+  const encryption = encryptionOf(ctx);
+  const storeOptions = encryption === undefined ? {} : { encryption };
+  try {
+    const store = new SqliteAuditStore(resolved, storeOptions);
+    return { store, close: () => store.close() };
+  } catch (e) {
+    if (options.readOnly !== true || e instanceof EncryptionKeyError || !READ_ONLY.test(`${(e as Error).message} ${String((e as { cause?: { code?: unknown } }).cause?.code ?? '')}`)) throw storeOpenError(e);
+  }
+  const { copy, remove } = temporaryCopy(resolved);
+  try {
+    const store = new SqliteAuditStore(copy, storeOptions);
+    return { store, close: () => { store.close(); remove(); } };
+  } catch (e) {
+    remove();
+    throw storeOpenError(e);
+  }
+}
+
+/**
+ * Reads a text file the user named, with the same messages as other inputs.
+ *
+ * @example
+ * const text = readTextFile(ctx, 'proof.json', 'proof');
+ */
+export function readTextFile(ctx: Pick<CommandContext, 'cwd'>, file: string, what: string): string {
+  const resolved = resolvePath(ctx, file);
+  assertReadableFile(resolved, what);
+  return fs.readFileSync(resolved, 'utf8');
+}
+
+/**
+ * Runs `body` with the store open and closes it afterwards. By default the
+ * verb only reads (a read-only file is verified through a temporary copy).
+ *
+ * @example
+ * return withStore(ctx, db, (store) => { ... return 0; });
+ */
+export async function withStore<T>(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, body: (store: SqliteAuditStore) => Promise<T> | T, options: OpenStoreOptions = { readOnly: true }): Promise<T> {
+  const { store, close } = openStore(ctx, file, options);
+  try {
+    return await body(store);
+  } finally {
+    close();
+  }
+}

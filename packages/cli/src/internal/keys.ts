@@ -1,0 +1,79 @@
+/**
+ * Verifier keys given on the command line (DESIGN §4.3): each `--key` is a
+ * file holding one or more verifier keys (one a line, `#` comments) or the
+ * key text itself. A signer (private) key is refused without echoing it, so
+ * a mistaken `--key audit.key` never prints the secret.
+ */
+import * as fs from 'node:fs';
+import { Keyring, parseVerifierKey } from '@otel-audit/core';
+import type { CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+import { resolvePath } from './inputs.js';
+
+const PRIVATE_PREFIX = 'PRIVATE+KEY+';
+
+function keyLines(text: string): string[] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/**
+ * The verifier key texts named by `--key` values (files or literal keys).
+ * Throws {@link CliError} (exit 2) for an unreadable file, a private key or
+ * a malformed key.
+ *
+ * @example
+ * const texts = readVerifierKeys(ctx, ['audit.vkey', 'ops+1a2b3c4d+AQ...']);
+ */
+export function readVerifierKeys(ctx: Pick<CommandContext, 'cwd'>, values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    const file = resolvePath(ctx, value);
+    const exists = fs.existsSync(file);
+    if (exists && !fs.statSync(file).isFile()) throw new CliError('AUDIT_CLI_KEY', `--key ${file} is not a file`, 'pass the .vkey file itself');
+    const isFile = exists;
+    let lines: string[];
+    let where: string;
+    if (isFile) {
+      try {
+        lines = keyLines(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'give this user read access to the .vkey file');
+      }
+      if (lines.length === 0) throw new CliError('AUDIT_CLI_KEY', `key file ${file} holds no key`, 'pass the .vkey file written by `otel-audit keygen`');
+      where = `key file ${file}`;
+    } else {
+      if (!value.includes('+')) {
+        throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (ENOENT)`, 'pass the .vkey file written by `otel-audit keygen` or the key text name+hash+base64');
+      }
+      lines = [value.trim()];
+      where = '--key value';
+    }
+    for (const line of lines) {
+      if (line.startsWith(PRIVATE_PREFIX)) {
+        throw new CliError('AUDIT_CLI_KEY', `${where} holds a signer (private) key`, 'pass the verifier key (.vkey), never the signer key; keep the .key file secret');
+      }
+      try {
+        parseVerifierKey(line);
+      } catch (e) {
+        throw new CliError('AUDIT_CLI_KEY', `${where} is not a valid verifier key: ${(e as Error).message}`, 'pass the .vkey file written by `otel-audit keygen` (name+hash+base64)');
+      }
+      out.push(line);
+    }
+  }
+  return out;
+}
+
+/**
+ * A keyring of the `--key` values.
+ *
+ * @example
+ * const keyring = keyringOf(ctx, ctx.options['key'] as string[] | undefined);
+ */
+export function keyringOf(ctx: Pick<CommandContext, 'cwd'>, values: readonly string[] | undefined): Keyring {
+  try {
+    return Keyring.from(readVerifierKeys(ctx, values ?? []));
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError('AUDIT_CLI_KEY', `the keys do not form a keyring: ${(e as Error).message}`, 'pass each verifier key once');
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Verification of OTLP JSON lines as the OpenTelemetry Collector's file
+ * exporter writes them (DESIGN §4.4, §4.6): each line an
+ * ExportLogsServiceRequest (`resourceLogs[].scopeLogs[].logRecords[]`).
+ * Audit records are LogRecords whose body is the canonical record text
+ * (event `audit.<type>.<action>`, hash in `audit.record.hash`); checkpoints
+ * are `audit.checkpoint` LogRecords whose body is the signed note. Records
+ * are de-duplicated by id (retries deliver the same record twice) and fed
+ * to core's Verifier in seq order per stream — never in file order.
+ */
+import * as fs from 'node:fs';
+import * as readline from 'node:readline';
+import { Keyring, Verifier, verifyCheckpoint, type StreamReport, type VerificationReport } from '@otel-audit/core';
+import { ATTR_RECORD_HASH, EVENT_CHECKPOINT } from '@otel-audit/exporter-sqlite';
+
+/** OTLP JSON AnyValue (the parts we read). */
+interface AnyValue { stringValue?: string }
+interface KeyValue { key?: string; value?: AnyValue }
+interface OtlpLogRecord { eventName?: string; body?: AnyValue; attributes?: KeyValue[] }
+
+interface RecordEntry { stream: string; seq: number; id: string; text: string; hash: string | undefined }
+
+/**
+ * What was read from the file besides the records.
+ *
+ * @example
+ * if (stats.badLines.length > 0) console.error(stats.badLines[0].line, stats.badLines[0].message);
+ */
+export interface JsonLinesStats {
+  lines: number;
+  logRecords: number;
+  /** Records delivered more than once (same id, same body), dropped before verifying. */
+  duplicatesDropped: number;
+  /** Lines that are not JSON or not an OTLP logs request. */
+  badLines: { line: number; message: string }[];
+}
+
+const EVENT_NAME_ATTR = 'event.name';
+const MAX_BAD_LINES_LISTED = 100;
+const NO_KEYS = new Keyring();
+
+function attr(record: OtlpLogRecord, key: string): string | undefined {
+  if (!Array.isArray(record.attributes)) return undefined;
+  for (const kv of record.attributes) if (kv?.key === key && typeof kv.value?.stringValue === 'string') return kv.value.stringValue;
+  return undefined;
+}
+
+function logRecordsOf(request: unknown): OtlpLogRecord[] | undefined {
+  const resourceLogs = (request as { resourceLogs?: unknown })?.resourceLogs;
+  if (!Array.isArray(resourceLogs)) return undefined;
+  const out: OtlpLogRecord[] = [];
+  for (const rl of resourceLogs) {
+    const scopeLogs = (rl as { scopeLogs?: unknown })?.scopeLogs;
+    if (!Array.isArray(scopeLogs)) continue;
+    for (const sl of scopeLogs) {
+      const records = (sl as { logRecords?: unknown })?.logRecords;
+      if (Array.isArray(records)) for (const r of records) if (r !== null && typeof r === 'object') out.push(r as OtlpLogRecord);
+    }
+  }
+  return out;
+}
+
+/** Placement of a record body, or undefined when the body is not an audit record. */
+function placement(text: string): Omit<RecordEntry, 'text' | 'hash'> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const r = value as { stream?: unknown; seq?: unknown; id?: unknown; alg?: unknown };
+  // alg is checked here too: core's Verifier (0.1.0) throws on a stream's first record without one.
+  if (typeof r !== 'object' || r === null || typeof r.stream !== 'string' || typeof r.seq !== 'number' || typeof r.id !== 'string' || typeof r.alg !== 'string') return undefined;
+  return { stream: r.stream, seq: r.seq, id: r.id };
+}
+
+/** The origin of a checkpoint note, or undefined when `text` is not one. */
+function checkpointOrigin(text: string): string | undefined {
+  if (!/^[^\n]+\n\d+\n/.test(text)) return undefined;
+  return verifyCheckpoint(text, NO_KEYS).checkpoint?.origin;
+}
+
+/**
+ * Reads `file` and verifies the audit records and checkpoints in it.
+ * `streams` keeps only those streams; `onBytes` hears how far the file was
+ * read. Never throws on tampered content.
+ *
+ * @example
+ * const { report, stats } = await verifyJsonLines('/var/log/otel/audit.jsonl', keyring);
+ */
+export async function verifyJsonLines(
+  file: string,
+  keyring: Keyring,
+  streams?: readonly string[],
+  onBytes?: (bytesRead: number) => void,
+): Promise<{ report: VerificationReport; stats: JsonLinesStats }> {
+  const stats: JsonLinesStats = { lines: 0, logRecords: 0, duplicatesDropped: 0, badLines: [] };
+  const byId = new Map<string, RecordEntry[]>();
+  const notes = new Set<string>();
+  const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
+  const source = fs.createReadStream(file, { encoding: 'utf8' });
+  const input = readline.createInterface({ input: source, crlfDelay: Infinity });
+  let badCount = 0;
+  const bad = (message: string): void => {
+    badCount++;
+    if (stats.badLines.length < MAX_BAD_LINES_LISTED) stats.badLines.push({ line: stats.lines, message });
+  };
+  for await (const line of input) {
+    stats.lines++;
+    if (onBytes !== undefined && stats.lines % 1_000 === 0) onBytes(source.bytesRead);
+    if (line.trim() === '') continue;
+    let request: unknown;
+    try {
+      request = JSON.parse(line);
+    } catch {
+      bad('not JSON');
+      continue;
+    }
+    const records = logRecordsOf(request);
+    if (records === undefined) {
+      bad('not an OTLP logs request (no resourceLogs)');
+      continue;
+    }
+    for (const lr of records) {
+      stats.logRecords++;
+      const body = lr.body?.stringValue;
+      const eventName = typeof lr.eventName === 'string' && lr.eventName !== '' ? lr.eventName : attr(lr, EVENT_NAME_ATTR);
+      if (typeof body !== 'string') {
+        if (eventName?.startsWith('audit.')) bad(`${eventName} LogRecord without a string body`);
+        continue;
+      }
+      if (eventName === EVENT_CHECKPOINT) {
+        const origin = body.slice(0, Math.max(0, body.indexOf('\n')));
+        if (keep === undefined || keep.has(origin)) notes.add(body);
+        continue;
+      }
+      if (eventName !== undefined && !eventName.startsWith('audit.')) continue;
+      const place = placement(body);
+      if (place === undefined) {
+        // Collectors older than the OTLP eventName field drop it: recognise a checkpoint by its note.
+        const origin = eventName === undefined ? checkpointOrigin(body) : undefined;
+        if (origin !== undefined) {
+          if (keep === undefined || keep.has(origin)) notes.add(body);
+        } else if (eventName !== undefined) {
+          bad(`${eventName} LogRecord whose body is not an audit record`);
+        }
+        continue;
+      }
+      if (keep !== undefined && !keep.has(place.stream)) continue;
+      const entry: RecordEntry = { ...place, text: body, hash: attr(lr, ATTR_RECORD_HASH) };
+      const same = byId.get(place.id);
+      if (same === undefined) byId.set(place.id, [entry]);
+      else if (same.some((e) => e.text === entry.text)) stats.duplicatesDropped++;
+      else same.push(entry);
+    }
+  }
+  const verifier = new Verifier({ keyring });
+  for (const note of notes) verifier.addCheckpoint(note);
+  const entries = [...byId.values()].flat().sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq));
+  for (const e of entries) verifier.addRecord(e.text, e.hash);
+  const report = verifier.finish();
+  if (badCount > 0) addInputFindings(report, stats, badCount);
+  return { report, stats };
+}
+
+/** Lines that could not be read are errors of a pseudo-stream `(input)`. */
+function addInputFindings(report: VerificationReport, stats: JsonLinesStats, badCount: number): void {
+  const stream: StreamReport = {
+    stream: '(input)', alg: undefined, records: 0, firstSeq: undefined, lastSeq: undefined, duplicatesIgnored: 0,
+    checkpoints: { seen: 0, verified: 0, lastVerifiedSize: 0, mismatched: 0, unchecked: 0 },
+    findings: stats.badLines.map((b) => ({ code: 'malformed', severity: 'error', stream: '(input)', message: `line ${b.line}: ${b.message}` })),
+    findingsOmitted: badCount - stats.badLines.length,
+    errors: badCount,
+    warnings: 0,
+  };
+  report.streams.push(stream);
+  report.errors += badCount;
+  report.ok = false;
+}

@@ -1,0 +1,73 @@
+/**
+ * The §4.4 verification report for people: one row per stream (records,
+ * seq range, checkpoints seen and verified, how many records a verified
+ * signed checkpoint covers and how many trail unsigned), then every finding
+ * with its seq and evidence, then a one-line verdict.
+ */
+import type { Finding, StreamReport, VerificationReport } from '@otel-audit/core';
+import { renderTable, type Column } from './table.js';
+
+function unsigned(s: StreamReport): number {
+  if (s.lastSeq === undefined) return 0;
+  return Math.max(0, s.lastSeq + 1 - s.checkpoints.lastVerifiedSize);
+}
+
+const STREAM_COLUMNS: readonly Column<StreamReport>[] = [
+  { header: 'STREAM', value: (s) => s.stream, maxWidth: 48 },
+  { header: 'ALG', value: (s) => s.alg ?? '-' },
+  { header: 'RECORDS', value: (s) => s.records, right: true },
+  { header: 'SEQ', value: (s) => (s.firstSeq === undefined ? '-' : `${s.firstSeq}..${s.lastSeq}`) },
+  { header: 'CHECKPOINTS', value: (s) => s.checkpoints.seen, right: true },
+  { header: 'VERIFIED', value: (s) => s.checkpoints.verified, right: true },
+  { header: 'SIGNED', value: (s) => Math.min(s.checkpoints.lastVerifiedSize, s.lastSeq === undefined ? 0 : s.lastSeq + 1), right: true },
+  { header: 'UNSIGNED', value: unsigned, right: true },
+  { header: 'ERRORS', value: (s) => s.errors, right: true },
+  { header: 'WARNINGS', value: (s) => s.warnings, right: true },
+];
+
+function where(f: Finding): string {
+  if (f.seq !== undefined) return f.lastSeq !== undefined && f.lastSeq !== f.seq ? `${f.seq}..${f.lastSeq}` : String(f.seq);
+  if (f.size !== undefined) return `size ${f.size}`;
+  return '-';
+}
+
+function evidence(f: Finding): string {
+  const parts: string[] = [f.message];
+  if (f.expected !== undefined) parts.push(`expected ${f.expected}`);
+  if (f.actual !== undefined) parts.push(`actual ${f.actual}`);
+  if (f.id !== undefined) parts.push(`id ${f.id}`);
+  return parts.join('; ');
+}
+
+const FINDING_COLUMNS: readonly Column<Finding>[] = [
+  { header: 'SEVERITY', value: (f) => f.severity },
+  { header: 'STREAM', value: (f) => f.stream, maxWidth: 32 },
+  { header: 'CODE', value: (f) => f.code },
+  { header: 'SEQ', value: where },
+  { header: 'EVIDENCE', value: evidence, maxWidth: 400 },
+];
+
+/**
+ * The report as text.
+ *
+ * @example
+ * ctx.stdout.write(formatReport(report, 'audit.db (SQLite store)'));
+ */
+export function formatReport(report: VerificationReport, source: string): string {
+  const out: string[] = [`Verified ${source}`, ''];
+  if (report.streams.length === 0) out.push('No streams: the input holds no audit records or checkpoints.', '');
+  else out.push(renderTable(STREAM_COLUMNS, report.streams));
+  const findings = report.streams.flatMap((s) => s.findings);
+  const omitted = report.streams.reduce((n, s) => n + s.findingsOmitted, 0);
+  if (findings.length > 0) {
+    out.push('Findings:', renderTable(FINDING_COLUMNS, findings));
+    if (omitted > 0) out.push(`(${omitted} more findings not listed)`, '');
+  }
+  const verdict = report.ok ? (report.warnings > 0 ? 'INTACT (with warnings)' : 'INTACT') : 'PROBLEMS FOUND';
+  const verified = report.streams.reduce((n, s) => n + s.checkpoints.verified, 0);
+  out.push(`${verdict}: ${report.records} records in ${report.streams.length} stream${report.streams.length === 1 ? '' : 's'}, ${verified} signed checkpoint${verified === 1 ? '' : 's'} verified, ${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`);
+  if (report.ok && verified === 0 && report.records > 0) {
+    out.push('note: no checkpoint was verified with a trusted key, so nothing is signed; pass --key with the verifier key');
+  }
+  return `${out.join('\n')}\n`;
+}

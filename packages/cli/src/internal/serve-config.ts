@@ -1,0 +1,97 @@
+/**
+ * What `otel-audit serve` takes from otel-config.yaml (DESIGN §7, the
+ * `extensions.audit_server` component): the endpoint, the token digests,
+ * the store path of `exporters.sqlite`, and the chain's signer key (its
+ * verifier key trusts the service's checkpoints; the key itself signs the
+ * server's access stream). Loaded with @otel-audit/node's `loadConfig`, so
+ * the file is validated exactly as the service validates it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseSignerKey } from '@otel-audit/core';
+import { ConfigError, formatProblem, loadConfig, type AuditConfig, type ChainProcessorConfig, type SqliteExporterConfig } from '@otel-audit/node';
+import type { CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
+
+/**
+ * A server token entry as the config holds it: a SHA-256 digest, never the token.
+ *
+ * @example
+ * const entry: TokenEntry = { name: 'cli', role: 'admin', sha256: hashToken(token) };
+ */
+export interface TokenEntry { name: string; role: 'admin' | 'auditor'; sha256: string }
+
+/**
+ * The serve settings found in a config file.
+ *
+ * @example
+ * const { db, host, port, tokens }: ServeConfig = readServeConfig(ctx, 'otel-config.yaml');
+ */
+export interface ServeConfig {
+  db?: string;
+  host?: string;
+  port?: number;
+  tokens: TokenEntry[];
+  verifierKeys: string[];
+  signerKey?: string;
+}
+
+function component<T>(map: Record<string, unknown> | undefined, type: string): T | undefined {
+  if (map === undefined) return undefined;
+  const key = Object.keys(map).find((k) => k === type || k.startsWith(`${type}/`));
+  return key === undefined ? undefined : (map[key] as T);
+}
+
+function parseEndpoint(endpoint: string | undefined): { host?: string; port?: number } {
+  if (endpoint === undefined) return {};
+  const m = /^(.*):(\d{1,5})$/.exec(endpoint);
+  if (!m) return { host: endpoint };
+  return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+}
+
+function signerKeyOf(config: AuditConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const chain = component<ChainProcessorConfig>(config.processors as Record<string, unknown> | undefined, 'chain');
+  if (chain?.signer_key_file !== undefined) {
+    const file = path.resolve(config.baseDir ?? process.cwd(), chain.signer_key_file);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined;
+  }
+  if (chain?.signer_key_env !== undefined) return env[chain.signer_key_env]?.trim() || undefined;
+  return undefined;
+}
+
+/**
+ * Reads the serve settings from the config file at `file`. Throws
+ * {@link CliError} (exit 2) with every config problem, key path first.
+ *
+ * @example
+ * const { tokens, db } = readServeConfig(ctx, 'otel-config.yaml');
+ */
+export function readServeConfig(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string): ServeConfig {
+  let config: AuditConfig;
+  try {
+    config = loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new CliError('AUDIT_CLI_INPUT', `${file} is not a valid configuration:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 'fix the keys named above (the service would refuse the file too)');
+    }
+    throw e;
+  }
+  const server = component<{ endpoint?: string; tokens?: TokenEntry[] }>(config.extensions as Record<string, unknown> | undefined, 'audit_server');
+  const sqlite = component<SqliteExporterConfig>(config.exporters as Record<string, unknown> | undefined, 'sqlite');
+  const signerKey = signerKeyOf(config, ctx.env);
+  let verifierKeys: string[] = [];
+  if (signerKey !== undefined) {
+    try {
+      verifierKeys = [parseSignerKey(signerKey).verifierKey];
+    } catch {
+      verifierKeys = [];
+    }
+  }
+  return {
+    ...(sqlite?.path !== undefined ? { db: path.resolve(config.baseDir ?? ctx.cwd, sqlite.path) } : {}),
+    ...parseEndpoint(server?.endpoint),
+    tokens: [...(server?.tokens ?? [])],
+    verifierKeys,
+    ...(verifierKeys.length > 0 && signerKey !== undefined ? { signerKey } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Plain-text tables for people (DESIGN §7: readable output on a terminal,
+ * `--json` for machines): columns sized to their content, long cells cut
+ * with an ellipsis so a row fits the terminal, control characters escaped
+ * so a hostile value cannot move the cursor or fake a line.
+ */
+
+/**
+ * One column of a table.
+ *
+ * @example
+ * const seq: Column<StoredRecord> = { header: 'SEQ', value: (r) => r.record.seq, right: true };
+ */
+export interface Column<Row> {
+  readonly header: string;
+  readonly value: (row: Row) => string | number | undefined | null;
+  /** Widest the column may grow (default 60). */
+  readonly maxWidth?: number;
+  /** Right-align (numbers). */
+  readonly right?: boolean;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * A cell's text: control characters shown as escapes, cut to `max` columns.
+ *
+ * @example
+ * cell('a\nb', 10) // 'a\\nb'
+ */
+export function cell(value: string | number | undefined | null, max: number): string {
+  if (value === undefined || value === null) return '';
+  const text = String(value).replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return text.length > max ? `${text.slice(0, Math.max(1, max - 1))}…` : text;
+}
+
+/**
+ * Renders rows as an aligned table with a header line.
+ *
+ * @example
+ * renderTable([{ header: 'SEQ', value: (r) => r.seq, right: true }], rows)
+ */
+export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly Row[]): string {
+  const cells = rows.map((row) => columns.map((c) => cell(c.value(row), c.maxWidth ?? 60)));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => (r[i] as string).length)));
+  const line = (values: readonly string[]): string =>
+    values.map((v, i) => (columns[i]!.right === true ? v.padStart(widths[i]!) : i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
+}
+
+/**
+ * JSON for `--json`: bigint as decimal strings, two-space indent, newline.
+ *
+ * @example
+ * ctx.stdout.write(toJson(report));
+ */
+export function toJson(value: unknown, indent = 2): string {
+  return `${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), indent)}\n`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The entry of the `otel-audit` command (DESIGN §7): picks the verb from
+ * argv, parses its options against the declaration, builds the
+ * {@link CommandContext} and runs it, turning thrown errors into a message on
+ * stderr (problem + fix) and exit code 2.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command, CommandContext, Writer } from './command.js';
+import { EXIT_USAGE } from './command.js';
+import { commands as registry } from './commands/index.js';
+import { CliError, FIX_OF_CODE } from './errors.js';
+import { parseArgs } from './internal/argv.js';
+import { commandHelp, toolHelp } from './internal/help.js';
+import { createProgress } from './internal/progress.js';
+
+/**
+ * Streams and environment `main` runs against (defaults: the process's).
+ *
+ * @example
+ * const io: MainIo = { stdout: process.stdout, env: { ...process.env, AUDIT_LOG_ENCRYPTION: 'false' }, cwd: '/srv/app' };
+ */
+export interface MainIo {
+  readonly stdout?: Writer;
+  readonly stderr?: Writer;
+  readonly stdin?: NodeJS.ReadableStream;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** Stops long-running verbs (`tail -f`, `serve`) when aborted. */
+  readonly signal?: AbortSignal;
+  /** Verbs to dispatch on (default: the built-in registry). */
+  readonly commands?: readonly Command[];
+}
+
+/**
+ * Runs `otel-audit` with `argv` (without the node and script paths) and
+ * returns the exit code: 0 ok/intact, 1 problems found, 2 could not run.
+ *
+ * @example
+ * const out: string[] = [];
+ * const code = await main(['verify', 'audit.db', '--json'], { stdout: { write: (s) => out.push(s) } });
+ */
+export async function main(argv: readonly string[], io: MainIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const commands = io.commands ?? registry;
+  const [verb, ...rest] = argv;
+  if (verb === '--version' || verb === '-V') {
+    stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    const target = verb === 'help' ? commands.find((c) => c.name === rest[0]) : undefined;
+    (verb === undefined ? stderr : stdout).write(target !== undefined ? commandHelp(target) : toolHelp(commands));
+    return verb === undefined ? EXIT_USAGE : 0;
+  }
+  const command = commands.find((c) => c.name === verb);
+  if (command === undefined) {
+    stderr.write(`otel-audit: unknown command ${JSON.stringify(verb)}\n  fix: run \`otel-audit --help\` for the list of commands\n`);
+    return EXIT_USAGE;
+  }
+  let ownSignal: AbortController | undefined;
+  let onSigint: (() => void) | undefined;
+  try {
+    const parsed = parseArgs(command, rest);
+    if (parsed.help) { stdout.write(commandHelp(command)); return 0; }
+    const json = parsed.options['json'] === true;
+    let signal = io.signal;
+    if (signal === undefined && command.longRunning === true) {
+      ownSignal = new AbortController();
+      signal = ownSignal.signal;
+      onSigint = () => ownSignal?.abort();
+      process.once('SIGINT', onSigint);
+      process.once('SIGTERM', onSigint);
+    }
+    const ctx: CommandContext = {
+      options: parsed.options,
+      positionals: parsed.positionals,
+      stdout,
+      stderr,
+      ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+      isTTY: stdout.isTTY === true,
+      env: io.env ?? process.env,
+      cwd: io.cwd ?? process.cwd(),
+      json,
+      progress: createProgress(stderr, !json),
+      signal: signal ?? new AbortController().signal,
+    };
+    return await command.run(ctx);
+  } catch (error) {
+    return reportError(command, stderr, error, (io.env ?? process.env)['OTEL_AUDIT_DEBUG'] === '1');
+  } finally {
+    if (onSigint !== undefined) {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigint);
+    }
+  }
+}
+
+function reportError(command: Command, stderr: Writer, error: unknown, debug: boolean): number {
+  if (error instanceof CliError) {
+    stderr.write(`otel-audit ${command.name}: ${error.message}\n  fix: ${error.fix}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const code = typeof (error as { code?: unknown })?.code === 'string' ? ` [${(error as { code: string }).code}]` : '';
+  stderr.write(`otel-audit ${command.name}: ${message}${code}\n`);
+  const known = typeof (error as { code?: unknown })?.code === 'string' ? FIX_OF_CODE[(error as { code: string }).code] : undefined;
+  if (debug && error instanceof Error && error.stack !== undefined) stderr.write(`${error.stack}\n`);
+  stderr.write(`  fix: ${known ?? 'check the inputs named above; set OTEL_AUDIT_DEBUG=1 for the stack trace'}\n`);
+  return EXIT_USAGE;
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}

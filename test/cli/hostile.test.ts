@@ -1,0 +1,84 @@
+/**
+ * Hostile input against the CLI's parsers and printers (STYLE "one table of
+ * hostile inputs"): terminal escapes in stored values never reach the
+ * terminal raw, odd OTLP JSON lines and forged proof documents are reported
+ * (exit 1) or refused (exit 2), never crash the command.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chainStore, event, runCli, tempDir, writeKeys } from './helpers.js';
+
+const ESC = '\u001b';
+
+describe('hostile input', () => {
+  it('terminal escapes and newlines in stored values are shown escaped in tables', async () => {
+    const { db } = chainStore(3, { make: (i) => ({ ...event(i), actor: { id: `${ESC}[2J${ESC}]0;pwned\u0007\nroot` } }) });
+    const run = await runCli(['query', '--db', db]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain(ESC);
+    expect(run.stdout).toContain('\\u001b[2J');
+    expect(run.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
+  it('a file whose first line is not a JSON object is refused (exit 2), not crashed on', async () => {
+    const dir = tempDir();
+    for (const line of ['[]', 'null', '"text"']) {
+      const file = path.join(dir, 'in.jsonl');
+      fs.writeFileSync(file, `${line}\n`);
+      const run = await runCli(['verify', file]);
+      expect(run.code, line).toBe(2);
+      expect(run.stderr).toContain('fix:');
+    }
+  });
+
+  // [name, line, exit code]: 1 where an audit LogRecord is unreadable, 0 where nothing audit-like is in the line.
+  const lines: [string, string, number][] = [
+    ['resourceLogs of the wrong type', '{"resourceLogs":"x"}', 1],
+    ['null entries', '{"resourceLogs":[null,{"scopeLogs":[null,{"logRecords":[null,1,"x"]}]}]}', 0],
+    ['a record body that is not JSON', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"stringValue":"{oops"}}]}]}]}', 1],
+    ['a body that is a number', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"intValue":"5"}}]}]}]}', 1],
+    ['a __proto__ record', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.x.y","body":{"stringValue":"{\\"__proto__\\":{\\"polluted\\":1},\\"stream\\":\\"s\\",\\"seq\\":0,\\"id\\":\\"i\\",\\"prev\\":\\"p\\"}"}}]}]}]}', 1],
+    ['a forged checkpoint', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.checkpoint","body":{"stringValue":"s\\n99999999999999999999\\n!!!\\n"}}]}]}]}', 1],
+    ['deep nesting', `{"resourceLogs":${'['.repeat(5000)}${']'.repeat(5000)}}`, 0],
+  ];
+  for (const [name, line, code] of lines) {
+    it(`JSON lines with ${name} are reported, not crashed on`, async () => {
+      const dir = tempDir();
+      const file = path.join(dir, 'in.jsonl');
+      fs.writeFileSync(file, `${line}\n`);
+      const run = await runCli(['verify', file, '--json']);
+      expect(run.code, run.stderr + run.stdout).toBe(code);
+      const report = JSON.parse(run.stdout);
+      expect(report.kind).toBe('jsonl');
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+  }
+
+  const proofs: [string, unknown][] = [
+    ['a negative leaf', { leafIndex: -1 }],
+    ['a leaf past the tree', { leafIndex: 30, treeSize: 30 }],
+    ['a huge tree', { treeSize: Number.MAX_SAFE_INTEGER }],
+    ['non-hex hashes', { recordHash: 'zz' }],
+    ['odd-length hex', { rootHash: 'abc' }],
+    ['a long path', { proof: Array.from({ length: 500 }, () => '00'.repeat(32)) }],
+    ['a foreign algorithm', { alg: 'md5' }],
+    ['a record that is not a record', { record: { seq: 'x' } }],
+    ['a checkpoint that is not a note', { checkpoint: 'hello' }],
+  ];
+  it('forged proof documents are invalid (exit 1) or refused (exit 2), never a crash', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    const good = JSON.parse((await runCli(['proof', '--db', db, '--seq', '3'])).stdout);
+    for (const [name, patch] of proofs) {
+      const file = path.join(dir, `${name.replace(/\W+/g, '-')}.json`);
+      fs.writeFileSync(file, JSON.stringify({ ...good, ...(patch as object) }));
+      const run = await runCli(['verify-proof', file, '--key', vkey, '--json']);
+      expect(run.code, name).toBe(1);
+      expect(JSON.parse(run.stdout).ok, name).toBe(false);
+    }
+    const notJson = path.join(dir, 'not.json');
+    fs.writeFileSync(notJson, '{');
+    expect((await runCli(['verify-proof', notJson])).code).toBe(2);
+  });
+});

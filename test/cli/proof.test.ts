@@ -1,0 +1,78 @@
+/**
+ * `otel-audit proof` and `verify-proof` end to end (issue 6, DESIGN §4.2,
+ * §4.3): a proof of one record against the newest signed checkpoint checks
+ * offline with the verifier key; any flipped byte, a foreign key or a
+ * tampered store fails; records whose rows were purged by retention still
+ * get proofs from their archives.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateNoteKey } from '@otel-audit/core';
+import { chainStore, runCli, tamper, writeKeys } from './helpers.js';
+
+describe('otel-audit proof / verify-proof', () => {
+  it('proof → verify-proof is valid with the key; a flipped byte anywhere is invalid (exit 1)', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    const run = await runCli(['proof', '--db', db, '--seq', '12']);
+    expect(run.code).toBe(0);
+    const proof = JSON.parse(run.stdout);
+    expect(proof).toMatchObject({ stream: 'svc/1', leafIndex: 12, treeSize: 30, record: { seq: 12 } });
+    expect(proof.recordHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(proof.proof.length).toBeGreaterThan(0);
+    expect(proof.checkpoint).toMatch(/^svc\/1\n30\n/);
+    const file = path.join(dir, 'proof.json');
+    fs.writeFileSync(file, run.stdout);
+    const ok = await runCli(['verify-proof', file, '--key', vkey]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('VALID');
+
+    const flip = (hex: string) => `${hex.slice(0, 10)}${hex[10] === '0' ? '1' : '0'}${hex.slice(11)}`;
+    const mutations: [string, (p: typeof proof) => void, RegExp][] = [
+      ['proof hash', (p) => { p.proof[0] = flip(p.proof[0]); }, /audit path does not lead/],
+      ['record hash', (p) => { p.recordHash = flip(p.recordHash); }, /hashes to/],
+      ['record member', (p) => { p.record.actor.id = 'mallory'; }, /hashes to/],
+      ['root hash', (p) => { p.rootHash = flip(p.rootHash); }, /root/],
+      ['checkpoint signature', (p) => { p.checkpoint = p.checkpoint.replace(/(— \S+ .{30})(.)/, (_m: string, a: string, c: string) => a + (c === 'A' ? 'B' : 'A')); }, /bad_signature/],
+    ];
+    for (const [name, mutate, message] of mutations) {
+      const copy = JSON.parse(run.stdout);
+      mutate(copy);
+      const bad = path.join(dir, `bad-${name.replace(/ /g, '-')}.json`);
+      fs.writeFileSync(bad, JSON.stringify(copy));
+      const result = await runCli(['verify-proof', bad, '--key', vkey]);
+      expect(result.code, name).toBe(1);
+      expect(result.stdout, name).toMatch(message);
+    }
+    const other = generateNoteKey('someone.else');
+    const foreign = await runCli(['verify-proof', file, '--key', other.verifierKey, '--json']);
+    expect(foreign.code).toBe(1);
+    expect(JSON.parse(foreign.stdout)).toMatchObject({ ok: false, signature: 'unknown_key' });
+  });
+
+  it('refuses a tampered store (exit 1), an uncovered seq and a non-proof file (exit 2)', async () => {
+    const { dir, db } = chainStore(25);
+    tamper(db, "UPDATE audit_logs SET checksum = 'aa' || substr(checksum, 3) WHERE seq = 2");
+    const tampered = await runCli(['proof', '--db', db, '--seq', '4']);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toContain('run `otel-audit verify`');
+    const uncovered = await runCli(['proof', '--db', db, '--seq', '22']);
+    expect(uncovered.code).toBe(2);
+    expect(uncovered.stderr).toContain('no checkpoint');
+    const notProof = path.join(dir, 'x.json');
+    fs.writeFileSync(notProof, '{"hello":1}');
+    const bad = await runCli(['verify-proof', notProof]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not a proof document');
+  });
+
+  it('records purged by retention still get a valid proof from their archive', async () => {
+    const { dir, db } = chainStore(30);
+    const { key, vkey } = writeKeys(dir);
+    expect((await runCli(['retention', '--db', db, '--apply', '--signer-key', key])).code).toBe(0);
+    const run = await runCli(['proof', '--db', db, '--seq', '5', '--out', path.join(dir, 'p.json')]);
+    expect(run.code).toBe(0);
+    expect((await runCli(['verify-proof', path.join(dir, 'p.json'), '--key', vkey])).code).toBe(0);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * `otel-audit query` and `tail` end to end (issue 6, DESIGN §6): the
+ * store's filters as options, pages with a cursor, table / --json /
+ * --ndjson output, and `tail -f` printing records committed while it runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { AuditChain } from '@otel-audit/core';
+import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { main } from '@otel-audit/cli';
+import { chainStore, event, runCli, seal, writeKeys } from './helpers.js';
+
+describe('otel-audit query', () => {
+  it('filters by actor, type and outcome; --json holds the records and the next cursor, which pages on', async () => {
+    const { db } = chainStore(40);
+    const first = await runCli(['query', '--db', db, '--actor', 'user-1', '--type', 'crud', '--limit', '5', '--json']);
+    expect(first.code).toBe(0);
+    const page = JSON.parse(first.stdout);
+    expect(page.records).toHaveLength(5);
+    for (const r of page.records) expect(r.record).toMatchObject({ actor: { id: 'user-1' }, type: 'crud' });
+    expect(page.records[0].record.seq).toBeGreaterThan(page.records[4].record.seq);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    const second = JSON.parse((await runCli(['query', '--db', db, '--actor', 'user-1', '--type', 'crud', '--limit', '5', '--cursor', page.nextCursor, '--json'])).stdout);
+    expect(second.records[0].record.seq).toBeLessThan(page.records[4].record.seq);
+    const failures = JSON.parse((await runCli(['query', '--db', db, '--outcome', 'failure', '--order', 'oldest', '--json'])).stdout);
+    expect(failures.records.map((r: { record: { seq: number } }) => r.record.seq)).toEqual([0, 5, 10, 15, 20, 25, 30, 35]);
+  });
+
+  it('prints a table with the event, actor and target, and the cursor of the next page on stderr', async () => {
+    const { db } = chainStore(12);
+    const run = await runCli(['query', '--db', db, '--limit', '3']);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+STREAM\s+SEQ\s+EVENT\s+OUTCOME/);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(/svc\/1\s+11\s+crud\.update\s+success\s+info\s+user-2\s+tool:4\s+PUT \/admin\/tools\/:id/);
+    expect(run.stderr).toMatch(/more records: --cursor \S+/);
+  });
+
+  it('--ndjson prints one stored record per line; --since bounds by time', async () => {
+    const { db } = chainStore(10);
+    const run = await runCli(['query', '--db', db, '--since', '2023-11-14T22:20:00Z', '--order', 'oldest', '--ndjson']);
+    const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.record.seq)).toEqual([7, 8, 9]);
+    expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('a bad date or cursor exits 2 naming the option; a missing database exits 2 and is not created', async () => {
+    const { dir, db } = chainStore(3);
+    const date = await runCli(['query', '--db', db, '--since', 'last week']);
+    expect(date.code).toBe(2);
+    expect(date.stderr).toContain('--since');
+    const cursor = await runCli(['query', '--db', db, '--cursor', 'bogus']);
+    expect(cursor.code).toBe(2);
+    expect(cursor.stderr).toMatch(/cursor/);
+    const missing = await runCli(['query', '--db', `${dir}/nope.db`]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('ENOENT');
+  });
+});
+
+describe('encryption at rest', () => {
+  it('verify and query read an encrypted store with AUDIT_LOG_ENCRYPTION_KEY; without the key they cannot run', async () => {
+    const hexKey = 'ab'.repeat(32);
+    const { dir, db } = chainStore(12, { encryption: { keyId: 'k1', key: Buffer.from(hexKey, 'hex') } });
+    const { vkey } = writeKeys(dir);
+    const env = { AUDIT_LOG_ENCRYPTION: 'true', AUDIT_LOG_ENCRYPTION_KEY: hexKey, AUDIT_LOG_ENCRYPTION_KEY_ID: 'k1' };
+    expect((await runCli(['verify', db, '--key', vkey], { env })).code).toBe(0);
+    const page = JSON.parse((await runCli(['query', '--db', db, '--limit', '1', '--json'], { env })).stdout);
+    expect(page.records[0].record.details).toEqual({ i: 11, note: 'change 11' });
+    const without = await runCli(['verify', db, '--key', vkey]);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/encrypted with key id "k1"[\s\S]*fix: set AUDIT_LOG_ENCRYPTION=true/);
+    const wrong = await runCli(['query', '--db', db], { env: { ...env, AUDIT_LOG_ENCRYPTION_KEY: 'cd'.repeat(32) } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('AUDIT_LOG_ENCRYPTION_KEY');
+  });
+});
+
+describe('otel-audit tail', () => {
+  it('shows the newest records oldest first', async () => {
+    const { db } = chainStore(10);
+    const run = await runCli(['tail', '--db', db, '-n', '3', '--ndjson']);
+    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l).record.seq)).toEqual([7, 8, 9]);
+  });
+
+  it('-f prints records committed after it started, once each, until aborted', async () => {
+    const { db } = chainStore(4, { make: (i) => event(i, BigInt(Date.now()) * 1_000_000n) });
+    let out = '';
+    const controller = new AbortController();
+    const running = main(['tail', '--db', db, '-f', '--interval', '20', '--ndjson'], {
+      stdout: { write: (s: string) => { out += s; return true; } },
+      stderr: { write: () => true },
+      env: {},
+      signal: controller.signal,
+    });
+    const until = async (predicate: () => boolean) => {
+      for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => out.split('\n').filter(Boolean).length >= 4);
+    const writer = new SqliteAuditStore(db);
+    const chain = new AuditChain({ stream: 'svc/1', head: await writer.head('svc/1') });
+    writer.appendSync(seal(chain, 3, 100, (i) => event(i, BigInt(Date.now()) * 1_000_000n)));
+    writer.close();
+    await until(() => out.split('\n').filter(Boolean).length >= 7);
+    controller.abort();
+    expect(await running).toBe(0);
+    expect(out.trim().split('\n').map((l) => JSON.parse(l).record.seq)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * `otel-audit serve` end to end (issue 6): the query API of
+ * @otel-audit/server over a real store on 127.0.0.1, answering a token from
+ * `--token-env` or from the config's `extensions.audit_server`, refusing a
+ * request without one, never printing a token, and stopping cleanly on
+ * abort (in-process) and on SIGTERM (the real bin).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { hashToken } from '@otel-audit/server';
+import { main } from '@otel-audit/cli';
+import { chainStore, runCli, writeKeys } from './helpers.js';
+
+const BIN = fileURLToPath(new URL('../../packages/cli/bin/otel-audit.js', import.meta.url));
+const TOKEN = 'cli-test-token-0123456789abcdef0123456789';
+
+async function startServe(argv: string[], env: NodeJS.ProcessEnv, cwd?: string) {
+  let out = '';
+  let err = '';
+  const controller = new AbortController();
+  const done = main(argv, {
+    stdout: { write: (s: string) => { out += s; return true; } },
+    stderr: { write: (s: string) => { err += s; return true; } },
+    env, signal: controller.signal, ...(cwd ? { cwd } : {}),
+  });
+  for (let i = 0; i < 300 && !/http:\/\/\S+/.test(out); i++) {
+    const settled = await Promise.race([done.then(() => true), new Promise((r) => setTimeout(() => r(false), 10))]);
+    if (settled) break;
+  }
+  const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  return { url, done, stop: () => controller.abort(), output: () => out + err };
+}
+
+describe('otel-audit serve', () => {
+  it('serves the store with a --token-env admin token; a request without a token is refused; abort stops it (exit 0)', async () => {
+    const { dir, db } = chainStore(10);
+    const s = await startServe(['serve', '--db', db, '--port', '0', '--token-env', 'AUDIT_TOKEN'], { AUDIT_TOKEN: TOKEN });
+    expect(s.url, s.output()).toBeDefined();
+    const ok = await fetch(`${s.url}/api/audit/logs?limit=3&since=2023-01-01T00:00:00Z`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(ok.status).toBe(200);
+    expect(JSON.stringify(await ok.json())).toContain('svc/1');
+    const anonymous = await fetch(`${s.url}/api/audit/logs`);
+    expect(anonymous.status).toBe(401);
+    // A proof taken from the server checks offline with verify-proof.
+    const proof = await fetch(`${s.url}/api/audit/proof?stream=svc%2F1&seq=3`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(proof.status).toBe(200);
+    const file = path.join(dir, 'server-proof.json');
+    fs.writeFileSync(file, await proof.text());
+    const { vkey } = writeKeys(dir);
+    expect((await runCli(['verify-proof', file, '--key', vkey])).code).toBe(0);
+    const forged = JSON.parse(fs.readFileSync(file, 'utf8'));
+    forged.hash = forged.proof[0];
+    fs.writeFileSync(file, JSON.stringify(forged));
+    expect((await runCli(['verify-proof', file, '--key', vkey])).code).toBe(1);
+    s.stop();
+    expect(await s.done).toBe(0);
+    expect(s.output()).not.toContain(TOKEN);
+  });
+
+  it('takes the store, tokens and signer key from --config (extensions.audit_server)', async () => {
+    const { dir } = chainStore(5);
+    writeKeys(dir);
+    fs.writeFileSync(path.join(dir, 'otel-config.yaml'), [
+      'processors:',
+      '  chain:',
+      '    signer_key_file: ./audit.key',
+      'exporters:',
+      '  sqlite:',
+      '    path: ./audit.db',
+      'extensions:',
+      '  audit_server:',
+      '    endpoint: 127.0.0.1:0',
+      '    tokens:',
+      `      - { name: auditor-1, role: auditor, sha256: ${hashToken(TOKEN)} }`,
+      'service:',
+      '  extensions: [audit_server]',
+      '  pipelines:',
+      '    audit:',
+      '      processors: [chain]',
+      '      exporters: [sqlite]',
+      '',
+    ].join('\n'));
+    const s = await startServe(['serve', '--config', 'otel-config.yaml', '--json'], {}, dir);
+    expect(s.url, s.output()).toBeDefined();
+    expect(JSON.parse(s.output().split('\n')[0]!)).toEqual({ url: s.url, db: path.join(dir, 'audit.db'), tokens: 1, verifierKeys: 1 });
+    const res = await fetch(`${s.url}/api/audit/logs?limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    s.stop();
+    expect(await s.done).toBe(0);
+  });
+
+  it('refuses to start without any token, or with an unset token variable (exit 2)', async () => {
+    const { db } = chainStore(2);
+    const none = await runCli(['serve', '--db', db, '--port', '0']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no tokens');
+    const unset = await runCli(['serve', '--db', db, '--port', '0', '--token-env', 'MISSING_TOKEN']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('MISSING_TOKEN is not set');
+  });
+
+  it('the real bin serves until SIGTERM and then exits 0', async () => {
+    const { db } = chainStore(3);
+    const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', '--token-env', 'AUDIT_TOKEN'], { env: { ...process.env, AUDIT_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 500 && !/http:\/\/\S+/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    expect(url, out).toBeDefined();
+    expect((await fetch(`${url}/api/audit/logs`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).not.toContain(TOKEN);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * `otel-audit verify` end to end (issue 6, DESIGN §4.4): a store built by
+ * the real pipeline and one sealed by core's AuditChain verify intact (exit
+ * 0); tampered copies exit 1 with the finding at the right seq; an
+ * unreadable or foreign path exits 2; bundles and the Collector file
+ * exporter's JSON lines verify too, and a removed line shows as a gap.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditChain, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
+import { chainStore, pipelineStore, runCli, seal, tamper, tempDir, writeKeys } from './helpers.js';
+
+describe('otel-audit verify', () => {
+  it('a store written by the real pipeline is intact with the verifier key (exit 0), table and --json', async () => {
+    const { dir, db } = await pipelineStore({ n: 12 });
+    const { vkey } = writeKeys(dir);
+    const table = await runCli(['verify', db, '--key', vkey]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^INTACT: \d+ records in 1 stream/m);
+    expect(table.stdout).toMatch(/pipeline\/1\s+sha256/);
+    const json = await runCli(['verify', db, '--key', vkey, '--json']);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ ok: true, kind: 'sqlite', errors: 0 });
+    expect(report.streams[0].checkpoints.verified).toBeGreaterThan(0);
+    expect(report.streams[0].records).toBeGreaterThanOrEqual(12);
+  });
+
+  it('without a key the signed checkpoints are untrusted: exit 1, unknown_key, and a hint to pass --key', async () => {
+    const { db } = chainStore(20);
+    const run = await runCli(['verify', db]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('unknown_key');
+    expect(run.stdout).toContain('pass --key');
+  });
+
+  const tamperings = [
+    { name: 'an edited column', sql: "UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 7", finding: /hash_mismatch\s+7\b/ },
+    { name: 'a deleted row', sql: 'DELETE FROM audit_logs WHERE seq = 12', finding: /seq_gap\s+12\b/ },
+    { name: 'deleted newest rows', sql: 'DELETE FROM audit_logs WHERE seq >= 25', finding: /truncated/ },
+  ];
+  for (const t of tamperings) {
+    it(`a copy with ${t.name} exits 1 and names the finding`, async () => {
+      const { dir, db } = chainStore(30);
+      const { vkey } = writeKeys(dir);
+      const copy = path.join(dir, 'copy.db');
+      fs.copyFileSync(db, copy);
+      tamper(copy, t.sql);
+      const run = await runCli(['verify', copy, '--key', vkey]);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^PROBLEMS FOUND/m);
+      expect(run.stdout).toMatch(t.finding);
+      expect((await runCli(['verify', db, '--key', vkey])).code).toBe(0);
+    });
+  }
+
+  it('--json of a tampered store lists the finding with its seq and evidence', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    tamper(db, "UPDATE audit_logs SET details = '{\"i\":3,\"note\":\"forged\"}' WHERE seq = 3");
+    const run = await runCli(['verify', db, '--key', vkey, '--json']);
+    expect(run.code).toBe(1);
+    const findings = JSON.parse(run.stdout).streams[0].findings;
+    expect(findings[0]).toMatchObject({ code: 'hash_mismatch', seq: 3, severity: 'error' });
+    expect(findings[0].expected).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('--since/--until verify a time range of a store; a tampered record outside the range is not looked at', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    tamper(db, "UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 2");
+    const run = await runCli(['verify', db, '--key', vkey, '--since', '2023-11-14T22:23:20Z', '--until', '2023-11-14T22:33:20Z', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).streams[0]).toMatchObject({ firstSeq: 10, lastSeq: 19, records: 10 });
+    expect((await runCli(['verify', db, '--key', vkey])).code).toBe(1);
+  });
+
+  it('cannot run → exit 2 with the problem and the fix: missing path, directory, not a database, bad key, private key', async () => {
+    const { dir, db } = chainStore(5);
+    const { key } = writeKeys(dir);
+    const text = path.join(dir, 'notes.txt');
+    fs.writeFileSync(text, 'hello\n');
+    const cases: [string[], RegExp][] = [
+      [['verify', path.join(dir, 'nope.db')], /cannot read .*nope\.db \(ENOENT\)/],
+      [['verify', dir], /is not a file/],
+      [['verify', text], /not an audit database, an export bundle or OTLP JSON lines/],
+      [['verify', db, '--key', 'nobody+12345678+AAAA'], /not a valid verifier key/],
+      [['verify', db, '--key', key], /holds a signer \(private\) key/],
+      [['verify', db, '--since', 'yesterday'], /ISO-8601/],
+    ];
+    for (const [argv, message] of cases) {
+      const run = await runCli(argv);
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).toMatch(/fix: /);
+      expect(run.stderr).not.toContain('PRIVATE+KEY');
+    }
+    expect(fs.existsSync(path.join(dir, 'nope.db'))).toBe(false);
+  });
+
+  it('an export bundle verifies alone, and a forged record in it is found', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    const bundle = path.join(dir, 'evidence.json');
+    expect((await runCli(['export', '--db', db, '--format', 'bundle', '--out', bundle])).code).toBe(0);
+    const ok = await runCli(['verify', bundle, '--key', vkey]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('(export bundle)');
+    fs.writeFileSync(bundle + '.forged', fs.readFileSync(bundle, 'utf8').replace('"change 4"', '"change 44"'));
+    const forged = await runCli(['verify', bundle + '.forged', '--key', vkey]);
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toMatch(/hash_mismatch\s+4\b/);
+  });
+
+  it('the Collector file exporter JSON lines of the pipeline verify intact; re-delivered lines are de-duplicated; a removed line is a gap', async () => {
+    const { dir, jsonl } = await pipelineStore({ n: 12 });
+    const { vkey } = writeKeys(dir);
+    const lines = fs.readFileSync(jsonl, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThan(3);
+    expect(JSON.parse(lines[0]!).resourceLogs[0].scopeLogs[0].logRecords[0].body.stringValue).toMatch(/^\{"action":/);
+
+    const intact = await runCli(['verify', jsonl, '--key', vkey, '--json']);
+    expect(intact.code).toBe(0);
+    const report = JSON.parse(intact.stdout);
+    expect(report).toMatchObject({ ok: true, kind: 'jsonl' });
+    expect(report.streams[0].checkpoints.verified).toBeGreaterThan(0);
+
+    // Retries deliver lines twice, and the file need not be in seq order.
+    const shuffled = path.join(dir, 'shuffled.jsonl');
+    fs.writeFileSync(shuffled, [...lines].reverse().concat(lines.slice(0, 2)).join('\n') + '\n');
+    const again = await runCli(['verify', shuffled, '--key', vkey]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/re-delivered record\(s\) de-duplicated by id/);
+
+    // Drop a line holding records in the middle of the stream.
+    const withRecords = lines.map((l, i) => ({ l, i })).filter(({ l }) => !l.includes('audit.checkpoint'));
+    const victim = withRecords[1]!.i;
+    const gap = path.join(dir, 'gap.jsonl');
+    fs.writeFileSync(gap, lines.filter((_, i) => i !== victim).join('\n') + '\n');
+    const run = await runCli(['verify', gap, '--key', vkey]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/seq_gap|root_mismatch/);
+    expect(run.stdout).toContain('seq_gap');
+  });
+
+  it('reads Collector output written without eventName (older collectors), ignores other scopes, and reports unreadable lines', async () => {
+    const dir = tempDir();
+    const { vkey } = writeKeys(dir);
+    const chain = new AuditChain({ stream: 'col/1' });
+    const { records, checkpoints } = seal(chain, 12, 4);
+    const str = (v: string) => ({ stringValue: v });
+    const line = (logRecords: object[], scope = 'otel-audit') => JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: str('svc') }] }, scopeLogs: [{ scope: { name: scope }, logRecords }] }] });
+    const recordLog = (r: SealedRecord) => ({
+      timeUnixNano: r.record.time, severityNumber: 9, severityText: 'info', body: str(r.canonical), traceId: '', spanId: '',
+      attributes: [{ key: 'audit.record.id', value: str(r.record.id) }, { key: 'audit.sequence.number', value: { intValue: String(r.record.seq) } }, { key: 'audit.record.hash', value: str(r.hash) }],
+    });
+    const checkpointLog = (c: SealedCheckpoint) => ({ timeUnixNano: String(c.timeUnixNano), body: str(c.note), attributes: [{ key: 'audit.checkpoint.size', value: { intValue: String(c.size) } }] });
+    const lines = [
+      ...records.map((r) => line([recordLog(r)])),
+      ...checkpoints.map((c) => line([checkpointLog(c)])),
+      line([{ body: str('GET /healthz 200') }], 'http-server'),
+    ];
+    const file = path.join(dir, 'collector.jsonl');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const intact = await runCli(['verify', file, '--key', vkey, '--json']);
+    expect(intact.code, intact.stdout).toBe(0);
+    expect(JSON.parse(intact.stdout).streams[0]).toMatchObject({ stream: 'col/1', records: 12, checkpoints: { verified: 3 } });
+
+    fs.appendFileSync(file, '{not json\n');
+    const broken = await runCli(['verify', file, '--key', vkey]);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/malformed\s+-\s+line 17: not JSON/);
+  });
+
+  it('draws a progress bar on a TTY and stays quiet when piped', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    const tty = await runCli(['verify', db, '--key', vkey], { tty: true });
+    expect(tty.stderr).toContain('verifying');
+    const piped = await runCli(['verify', db, '--key', vkey]);
+    expect(piped.stderr).toBe('');
+  });
+});
+
