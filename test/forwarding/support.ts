@@ -13,9 +13,7 @@ import { generateNoteKey, Keyring } from '@otel-audit/core';
 import type { DeadLetterInfo } from '@otel-audit/exporter-sqlite';
 import { AuditLogRecordProcessor } from '@otel-audit/processor';
 import { createOtlpSink } from '@otel-audit/node';
-// The lead adds `export { startCollector } ... from './collector/index.js'` to
-// @otel-audit/server's index; until then the collector is reached by path.
-import { startCollector, type CollectorOptions, type RunningCollector } from '../../packages/server/src/collector/index.js';
+import { startCollector, type CollectorOptions, type RunningCollector } from '@otel-audit/server';
 
 export const KEYS = generateNoteKey('forwarding.test/audit');
 export const keyring = Keyring.from([KEYS.verifierKey]);

@@ -25,7 +25,7 @@ import { createOtlpSink } from '@otel-audit/node';
 import { SqliteAuditStore } from '../src/index.js';
 import { AuditLogRecordProcessor, InMemoryAuditSink, LogRecordExporterSink } from '@otel-audit/processor';
 // @otel-audit/server's index gains `startCollector` from the lead; reached by path until then.
-import { startCollector } from '../../server/src/collector/index.js';
+import { startCollector } from '@otel-audit/server';
 
 const N = Number(process.env.OTLP_FORWARD_RECORDS ?? 20_000);
 const KEYS = generateNoteKey('bench.otlp-forward/audit');

@@ -11,3 +11,5 @@ export { HttpError, statusOf } from './errors.js';
 export type { ServerErrorCode } from './errors.js';
 export { CONTENT_SECURITY_POLICY } from './internal/http.js';
 export { WITHHELD } from './internal/withhold.js';
+export { startCollector } from './collector/index.js';
+export type { CollectorOptions, RunningCollector } from './collector/index.js';

@@ -15,8 +15,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createRecordId } from '@otel-audit/core';
 import { ADMIN_TOKEN, appendEvents, seededEvent, startFixture, type Fixture } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const haveChromium = fs.existsSync(CHROMIUM);
+// CI installs Chromium (.ci/run); there a missing browser is a failure, not a skip.
+if (!haveChromium && process.env['CI'] !== undefined && process.env['CI'] !== '') {
+  throw new Error(`${CHROMIUM} is missing on CI: .ci/run installs it with apt-get install -y chromium (or set CHROMIUM_PATH)`);
+}
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const SCRIPT = '<script>window.__pwned=1</script>';
 const IMG = '<img src=x onerror="window.__pwned=1">';

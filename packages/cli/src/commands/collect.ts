@@ -6,18 +6,11 @@
  */
 import { once } from 'node:events';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { startCollector, type RunningCollector } from '@otel-audit/server';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from '../internal/inputs.js';
 import { readVerifierKeys } from '../internal/keys.js';
-
-/** The collector API of @otel-audit/server (`startCollector`). */
-interface Collector {
-  url: string;
-  findings(): { code: string; stream: string; seq?: number; message: string }[];
-  close(): Promise<void>;
-}
-type StartCollector = (options: { host?: string; port?: number; store?: SqliteAuditStore; verifierKeys?: readonly string[] }) => Promise<Collector>;
 
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
@@ -62,13 +55,11 @@ export const collectCommand: Command = {
   async run(ctx) {
     const { host, port } = parseListen(String(ctx.options['listen']));
     const verifierKeys = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
-    const server = (await import('@otel-audit/server')) as unknown as { startCollector?: StartCollector };
-    if (typeof server.startCollector !== 'function') throw new CliError('AUDIT_CLI_USAGE', '@otel-audit/server does not export startCollector', 'update @otel-audit/server');
     const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
     try {
-      let collector: Collector;
+      let collector: RunningCollector;
       try {
-        collector = await server.startCollector({ host, port, store, verifierKeys });
+        collector = await startCollector({ host, port, store, verifierKeys });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');

@@ -20,6 +20,11 @@ function optionText(spec: OptionSpec): string {
   return notes.length > 0 ? `${spec.description} (${notes.join('; ')})` : spec.description;
 }
 
+/** A help row: the label in a 26-column gutter, on its own line when it does not fit. */
+function row(label: string, text: string): string {
+  return label.length < 25 ? `  ${label.padEnd(26)}${text}` : `  ${label}\n  ${''.padEnd(26)}${text}`;
+}
+
 /**
  * Help of one verb.
  *
@@ -31,12 +36,12 @@ export function commandHelp(command: Command): string {
   const lines = [`Usage: otel-audit ${command.name}${positionals.length > 0 ? ` ${positionals.join(' ')}` : ''} [options]`, '', command.summary, ''];
   if ((command.positionals ?? []).length > 0) {
     lines.push('Arguments:');
-    for (const p of command.positionals ?? []) lines.push(`  ${p.name.toUpperCase().padEnd(26)}${p.description}`);
+    for (const p of command.positionals ?? []) lines.push(row(p.name.toUpperCase(), p.description));
     lines.push('');
   }
   lines.push('Options:');
-  for (const spec of command.options) lines.push(`  ${optionLabel(spec).padEnd(26)}${optionText(spec)}`);
-  lines.push(`  ${'-h, --help'.padEnd(26)}show this help`);
+  for (const spec of command.options) lines.push(row(optionLabel(spec), optionText(spec)));
+  lines.push(row('-h, --help', 'show this help'));
   if (command.details !== undefined) lines.push('', command.details.trimEnd());
   return `${lines.join('\n')}\n`;
 }
