@@ -35,6 +35,12 @@ export interface AuditReceipt {
 export interface ReceiptCallbacks {
   resolve(receipt: AuditReceipt): void;
   reject(reason: Error): void;
+  /**
+   * The producer is waiting for this receipt: deliver without waiting for
+   * the flush interval (records awaited in the same tick still share one
+   * commit).
+   */
+  readonly awaited?: boolean;
 }
 
 /** The key under which receipt callbacks ride on an event body. */
@@ -43,20 +49,22 @@ export const AUDIT_RECEIPT_KEY: unique symbol = Symbol.for('@otel-audit/core.rec
 /**
  * Attach receipt callbacks to `body` (the event object about to be emitted
  * as a LogRecord body) and return the promise they settle. Call before
- * `logger.emit`. The body must be an extensible object.
+ * `logger.emit`. The body must be an extensible object. `awaited: true`
+ * when the producer waits for the receipt (`await audit.log()`): the
+ * processor then commits at once instead of at its flush interval.
  *
  * @example
  * const body = { id: createRecordId(), type: 'auth', action: 'login', outcome: 'success' };
- * const receipt = requestReceipt(body);
+ * const receipt = requestReceipt(body, { awaited: true });
  * logger.emit({ body, eventName: 'audit.auth.login' });
  * const { stream, seq, hash } = await receipt;
  */
-export function requestReceipt(body: object): Promise<AuditReceipt> {
+export function requestReceipt(body: object, options: { awaited?: boolean } = {}): Promise<AuditReceipt> {
   if (typeof body !== 'object' || body === null) throw new TypeError(`body must be an object; got ${body === null ? 'null' : typeof body}`);
   if (!Object.isExtensible(body)) throw new TypeError('body must be extensible (not frozen or sealed) to carry a receipt');
   let callbacks!: ReceiptCallbacks;
   const promise = new Promise<AuditReceipt>((resolve, reject) => {
-    callbacks = { resolve, reject };
+    callbacks = options.awaited === true ? { resolve, reject, awaited: true } : { resolve, reject };
   });
   Object.defineProperty(body, AUDIT_RECEIPT_KEY, { value: callbacks, enumerable: false, configurable: true, writable: false });
   return promise;

@@ -251,7 +251,9 @@ export class Verifier {
       return;
     }
     const alg = r.alg;
-    if (alg !== state.alg) {
+    // `state.alg` is unset before a stream's first record: a record without
+    // `alg` must not slip through as "the same algorithm".
+    if (alg !== state.alg || alg === undefined) {
       if (typeof alg !== 'string' || !(HASH_ALGORITHMS as readonly string[]).includes(alg)) {
         this.#find(state, { code: 'malformed', ...where(), message: `record names an unsupported hash algorithm ${JSON.stringify(alg)}` });
         return;

@@ -245,6 +245,15 @@ describe('Verifier', () => {
     expect(report.streams.flatMap((s) => s.findings.map((f) => f.code))).toEqual(['malformed', 'malformed', 'malformed']);
   });
 
+  it('reports a stream\'s first record without alg as malformed (no TypeError)', () => {
+    const first = rows(build(3, 10, 'noalg/1'))[0]!;
+    const { alg: _alg, ...withoutAlg } = first.record as Record<string, unknown>;
+    const v = new Verifier({ keyring });
+    expect(() => v.addRecord(withoutAlg, first.checksum)).not.toThrow();
+    const findings = v.finish().streams.flatMap((s) => s.findings);
+    expect(findings[0]).toMatchObject({ code: 'malformed', seq: 0 });
+  });
+
   it('keeps streams apart and caps listed findings', () => {
     const a = build(20, 10, 'a/1');
     const b = build(20, 10, 'b/1');

@@ -155,10 +155,10 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
     }
   };
 
-  const emit = (normalized: AuditEvent, ctx: Context): Promise<AuditReceipt> | undefined => {
+  const emit = (normalized: AuditEvent, ctx: Context, awaited: boolean): Promise<AuditReceipt> | undefined => {
     // A fresh, extensible top-level object: the normalised event may be frozen.
     const body: Record<string, unknown> = { ...normalized };
-    const receipt = requestReceipt(body);
+    const receipt = requestReceipt(body, { awaited });
     getLogger().emit({
       eventName: `${AUDIT_EVENT_PREFIX}${normalized.type}.${normalized.action}`,
       severityNumber: SEVERITY_NUMBERS[normalized.severity],
@@ -192,12 +192,12 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
     const normalized = prepare(event);
     const wait = whenAuditCapacity();
     if (wait !== undefined) await wait;
-    return withTimeout(emit(normalized, ctx)!, normalized.id);
+    return withTimeout(emit(normalized, ctx, true)!, normalized.id);
   };
 
   const logNowait = (event: AuditEventFields): string => {
     const normalized = prepare(event);
-    const p = emit(normalized, otelContext.active());
+    const p = emit(normalized, otelContext.active(), false);
     // Fire-and-forget: a rejection is the processor's to report (it writes a record_rejected / records_dropped record).
     p?.catch(() => undefined);
     return normalized.id;

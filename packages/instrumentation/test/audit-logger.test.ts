@@ -159,3 +159,28 @@ describe('createAuditLogger', () => {
     expect(() => createAuditLogger({ loggerProvider: {} as never })).toThrow(/loggerProvider/);
   });
 });
+
+describe('awaited records and the flush interval', () => {
+  it('an awaited log() commits at once, concurrent ones in one batch; logNowait() waits for the flush interval', async () => {
+    const slowSink = new InMemoryAuditSink();
+    // A flush interval far longer than the test's timeout: only the awaited path can finish in time.
+    const processor = new AuditLogRecordProcessor({ sinks: [slowSink], stream: 'test/awaited', flushIntervalMillis: 600_000 });
+    const lp = new LoggerProvider({ processors: [processor] });
+    try {
+      await processor.ready();
+      const logger = createAuditLogger({ loggerProvider: lp });
+      const appendsBefore = slowSink.appends;
+      const receipts = await Promise.all(Array.from({ length: 5 }, (_, i) => logger.log({ type: 'api', action: 'view', details: { i } })));
+      expect(receipts.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5].map((n) => receipts[0]!.seq + n - 1));
+      expect(slowSink.appends - appendsBefore).toBe(1);
+
+      const id = logger.logNowait({ type: 'api', action: 'view' });
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      expect(slowSink.records.some((r) => r.record.id === id)).toBe(false);
+      await processor.forceFlush();
+      expect(slowSink.records.some((r) => r.record.id === id)).toBe(true);
+    } finally {
+      await lp.shutdown();
+    }
+  });
+});

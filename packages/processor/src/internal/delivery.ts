@@ -75,8 +75,15 @@ export class Delivery {
   /** Everything below this absolute index is to be sent without waiting for a full batch. */
   #flushTarget = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** A send of everything queued so far is scheduled for the end of this tick (an awaited receipt). */
+  #urgent = false;
   #waiters: FlushWaiter[] = [];
   #closed = false;
+  readonly #onUrgent = (): void => {
+    this.#urgent = false;
+    this.#flushTarget = Math.max(this.#flushTarget, this.end);
+    this.#pumpAll();
+  };
   readonly #onTimer = (): void => {
     this.#timer = undefined;
     this.#flushTarget = Math.max(this.#flushTarget, this.end);
@@ -127,6 +134,11 @@ export class Delivery {
     for (let i = 0; i < this.#sinks.length; i++) {
       const s = this.#sinks[i]!;
       if (end - s.cursor >= size) this.#pump(s);
+    }
+    // A producer waits for this one: group-commit it with whatever else this tick queues.
+    if (item.receipt?.awaited === true && !this.#urgent && !this.#closed) {
+      this.#urgent = true;
+      setImmediate(this.#onUrgent);
     }
     if (this.#timer === undefined && !this.#closed) {
       this.#timer = setTimeout(this.#onTimer, this.#o.flushIntervalMillis);
