@@ -8,7 +8,7 @@
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AuditBatch, AuditSink, ChainHead, VerificationReport } from '@otel-audit/core';
+import type { AuditBatch, AuditSink, ChainHead, SealedCheckpoint, VerificationReport } from '@otel-audit/core';
 import Database from 'better-sqlite3';
 import type { ArchiveInfo, AuditArchive } from './archive.js';
 import type { BundleExportOptions } from './bundle.js';
@@ -159,6 +159,24 @@ export class SqliteAuditStore implements AuditSink {
     if (typeof stream !== 'string') return Promise.reject(new TypeError('stream must be a string'));
     this.#assertOpen();
     return Promise.resolve(readHead(this.#headOf, stream));
+  }
+
+  /**
+   * The newest stored checkpoint of `stream` (the processor's optional
+   * `CheckpointSource`: a stream resumed under another signer key gets a
+   * `system/key_changed` record).
+   *
+   * @example
+   * const cp = await store.lastCheckpoint('billing/api-1'); // { size, rootHash, note, ... } or undefined
+   */
+  lastCheckpoint(stream: string): Promise<SealedCheckpoint | undefined> {
+    if (typeof stream !== 'string') return Promise.reject(new TypeError('stream must be a string'));
+    this.#assertOpen();
+    const row = this.#db
+      .prepare('SELECT size, root_hash, time_unix_nano, note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC, checkpoint_id DESC LIMIT 1')
+      .safeIntegers()
+      .get(stream) as { size: bigint; root_hash: string; time_unix_nano: bigint; note: string } | undefined;
+    return Promise.resolve(row === undefined ? undefined : { stream, size: Number(row.size), rootHash: row.root_hash, timeUnixNano: row.time_unix_nano, note: row.note });
   }
 
   /**
