@@ -100,10 +100,11 @@ export interface AlertsProcessorConfig {
     brute_force_success?: ThresholdConfig;
     privilege_escalation?: boolean;
     data_exfiltration?: boolean | number | { threshold?: number; window?: DurationText; cooldown?: DurationText; bulk_export_records?: number };
-    config_changes?: boolean;
+    /** One alert per change, or `{ digest: '15m' }` for one alert per window listing them. */
+    config_changes?: boolean | { digest?: DurationText };
     rate_limit_burst?: ThresholdConfig;
     audit_integrity?: boolean;
-    off_hours_admin?: boolean | { from: string; to: string; utc_offset?: string; days?: number[]; cooldown?: DurationText };
+    off_hours_admin?: boolean | { from: string; to: string; utc_offset?: string; time_zone?: string; days?: number[]; cooldown?: DurationText };
   };
   rules?: AlertRuleConfig[];
   notifiers?: NotifierConfig[];
@@ -127,6 +128,7 @@ export interface ChainProcessorConfig {
     flush_interval?: DurationText;
     max_queue_size?: number;
     overflow?: 'block' | 'drop' | 'spill';
+    /** Spill file, relative to the config file; default otel-audit-queue.spill beside it (replayed after a crash). */
     spill_path?: string;
     shutdown_timeout?: DurationText;
   };

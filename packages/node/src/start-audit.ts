@@ -23,6 +23,7 @@ import { buildAlerts, buildSinks } from './internal/build-sinks.js';
 import { startHttpTracing, type HttpTracing } from './internal/http-tracing.js';
 import { chainOptions, durationMillis } from './internal/options-mapping.js';
 import { usedOf } from './internal/pipeline.js';
+import { resolvePath } from './internal/secrets.js';
 import { checkSemantics } from './internal/semantic-check.js';
 import { verifyOnStart } from './internal/verify-on-start.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
@@ -113,6 +114,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       tracing?.instrumentation.disable();
       await tracing?.tracerProvider.shutdown().catch(() => undefined);
       await alerts?.dispatcher?.flush().catch(() => undefined);
+      alerts?.stopMetrics();
       if (loggerProvider !== undefined) await loggerProvider.shutdown().catch(() => undefined);
       else for (const s of sinks) await s.shutdown?.().catch(() => undefined);
       setCurrentAudit(createStoppedAuditLogger());
@@ -134,6 +136,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     processor = new AuditLogRecordProcessor({
       sinks,
       ...chainOptions(chain),
+      ...spillPathOf(cfg, chain),
       ...(secrets.signerKey !== undefined ? { signerKey: secrets.signerKey } : {}),
       ...(redact !== undefined ? { redaction: redactionOf(redact, secrets.redactHmacKey) } : {}),
       ...(alerts !== undefined ? { onSealed: alerts.onSealed } : {}),
@@ -167,4 +170,14 @@ function redactionOf(r: RedactProcessorConfig, hmacKey: string | undefined) {
     ...(r.default_patterns !== undefined ? { defaultPatterns: r.default_patterns } : {}),
     ...(r.pointers !== undefined ? { pointers: r.pointers } : {}),
   };
+}
+
+/**
+ * The spill file at a fixed path (relative to the config file), so that what
+ * a crashed process spilled is replayed by the next start.
+ */
+function spillPathOf(config: AuditConfig, chain: ChainProcessorConfig | undefined): { spillPath?: string } {
+  const d = chain?.delivery;
+  if (d?.overflow !== 'spill') return {};
+  return { spillPath: resolvePath(config, d.spill_path ?? 'otel-audit-queue.spill') };
 }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { generateNoteKey } from '@otel-audit/core';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/index.js';
+import { builtinOptions } from '../src/internal/options-mapping.js';
 
 const BROKEN = join(import.meta.dirname, 'fixtures', 'broken');
 
@@ -86,5 +87,32 @@ describe('loadConfig of a good file', () => {
     const config = loadConfig({ path: join(import.meta.dirname, '..', '..', '..', 'otel-config.yaml'), env: { OTEL_AUDIT_SIGNER_KEY_FILE: join(dir, 'audit.key'), OTEL_AUDIT_DB: join(dir, 'audit.db') } });
     expect(config.service.pipelines.audit?.exporters).toEqual(['sqlite']);
     expect(config.exporters?.sqlite).toMatchObject({ path: join(dir, 'audit.db') });
+  });
+
+  it('accepts config_changes digests and an IANA time zone for off-hours admin work, and hands them to the rules', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otel-audit-node-'));
+    writeFileSync(
+      join(dir, 'otel-config.yaml'),
+      [
+        'processors:',
+        '  alerts:',
+        '    builtins:',
+        '      config_changes: { digest: 15m }',
+        '      off_hours_admin: { from: "08:00", to: "18:00", time_zone: Europe/Berlin }',
+        '    rules:',
+        '      - { name: exports, condition: "count >= 3", match: { action: export }, digest: 1h }',
+        '  chain: {}',
+        'exporters:',
+        '  sqlite: { path: ./audit.db }',
+        'service:',
+        '  pipelines:',
+        '    audit: { processors: [alerts, chain], exporters: [sqlite] }',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig({ path: join(dir, 'otel-config.yaml'), env: {} });
+    const alerts = config.processors?.alerts as Parameters<typeof builtinOptions>[0];
+    expect(builtinOptions(alerts)).toMatchObject({ configChanges: { digest: '15m' }, offHoursAdmin: { from: '08:00', to: '18:00', timeZone: 'Europe/Berlin' } });
+    expect(alerts.rules?.[0]).toMatchObject({ name: 'exports', digest: '1h' });
   });
 });

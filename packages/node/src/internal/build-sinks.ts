@@ -18,6 +18,7 @@ import {
   alertNotifyFailureEvent,
   builtinAlertRules,
   createAlertHook,
+  registerAlertMetrics,
   type AlertNotifier,
   type AuditLogRecordProcessorOptions,
 } from '@otel-audit/processor';
@@ -80,7 +81,7 @@ export function buildAlerts(
   alerts: AlertsProcessorConfig | undefined,
   secrets: ResolvedSecrets,
   logger: () => Logger,
-): { onSealed: AuditLogRecordProcessorOptions['onSealed']; dispatcher: AlertDispatcher | undefined } | undefined {
+): { onSealed: AuditLogRecordProcessorOptions['onSealed']; dispatcher: AlertDispatcher | undefined; stopMetrics: () => void } | undefined {
   if (alerts === undefined || alerts.enabled === false) return undefined;
   const engine = new AlertEngine({ rules: [...builtinAlertRules(builtinOptions(alerts)), ...(alerts.rules ?? [])] });
   const notifiers: AlertNotifier[] = (alerts.notifiers ?? []).map((n, i) =>
@@ -95,5 +96,8 @@ export function buildAlerts(
       : new ConsoleNotifier({ ...(n.output !== undefined ? { output: n.output } : {}), ...(n.format !== undefined ? { format: n.format } : {}) }),
   );
   const dispatcher = notifiers.length > 0 ? new AlertDispatcher({ notifiers, onError: (e) => logger().emit({ body: alertNotifyFailureEvent(e) as never }) }) : undefined;
-  return { onSealed: createAlertHook({ engine, ...(dispatcher !== undefined ? { dispatcher } : {}) }) as AuditLogRecordProcessorOptions['onSealed'], dispatcher };
+  const withDispatcher = dispatcher !== undefined ? { dispatcher } : {};
+  // otel_audit.alerts.fired / groups_evicted / notifier_failures on the global MeterProvider.
+  const stopMetrics = registerAlertMetrics({ engine, ...withDispatcher });
+  return { onSealed: createAlertHook({ engine, ...withDispatcher }) as AuditLogRecordProcessorOptions['onSealed'], dispatcher, stopMetrics };
 }

@@ -67,10 +67,10 @@ export function builtinOptions(config: AlertsProcessorConfig): BuiltinAlertOptio
         : typeof exfil === 'object'
           ? { threshold: exfil.threshold, window: exfil.window, cooldown: exfil.cooldown, bulkExportRecords: exfil.bulk_export_records }
           : exfil,
-    configChanges: b.config_changes,
+    configChanges: typeof b.config_changes === 'object' ? (b.config_changes.digest !== undefined ? { digest: b.config_changes.digest } : true) : b.config_changes,
     rateLimitBurst: threshold(b.rate_limit_burst) as BuiltinAlertOptions['rateLimitBurst'],
     auditIntegrity: b.audit_integrity,
-    offHoursAdmin: typeof off === 'object' ? { from: off.from, to: off.to, utcOffset: off.utc_offset, days: off.days, cooldown: off.cooldown } : off,
+    offHoursAdmin: typeof off === 'object' ? { from: off.from, to: off.to, utcOffset: off.utc_offset, timeZone: off.time_zone, days: off.days, cooldown: off.cooldown } : off,
   };
   // builtinAlertRules treats a present-but-undefined key like an absent one; drop them for clarity.
   for (const k of Object.keys(out) as (keyof BuiltinAlertOptions)[]) if (out[k] === undefined) delete out[k];
