@@ -64,6 +64,22 @@ describe('otel-audit collect / status / verify', () => {
     const err = capture();
     expect(await main(['status', '--outbox', 'nope.db'], { stdout: capture(), stderr: err, cwd: tmp.dir, env: {} })).toBe(2);
     expect(err.text).toMatch(/no outbox/);
+
+    // --config finds the same outbox through exporters.otlphttp.outbox.path, relative to the file.
+    fs.writeFileSync(path.join(tmp.dir, 'otel-config.yaml'), [
+      'exporters:',
+      '  otlphttp: { endpoint: "http://127.0.0.1:9/", outbox: { path: ./outbox.db } }',
+      'service:',
+      '  pipelines:',
+      '    audit: { processors: [], exporters: [otlphttp] }',
+      '',
+    ].join('\n'));
+    const viaConfig = capture();
+    const configErr = capture();
+    expect(await main(['status', '--config', 'otel-config.yaml'], { stdout: viaConfig, stderr: configErr, cwd: tmp.dir, env: {} })).toBe(1);
+    expect(configErr.text).toBe('');
+    expect(viaConfig.text).toContain(outbox);
+    expect(viaConfig.text).toMatch(/dead letters: [1-9]/);
   });
 
   it('verify checks what a Collector file exporter wrote (OTLP JSON lines): intact, and an altered line is found', async () => {

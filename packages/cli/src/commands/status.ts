@@ -8,24 +8,17 @@
  */
 import * as path from 'node:path';
 import { readOutboxStatus, type OutboxStatus } from '@otel-audit/exporter-sqlite';
-import { ConfigError, formatProblem, loadConfig, type OtlpHttpExporterConfig } from '@otel-audit/node';
+import type { OtlpHttpExporterConfig } from '@otel-audit/node';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from '../internal/inputs.js';
+import { readConfigFile } from '../internal/serve-config.js';
 
 /** The default outbox file of `createOtlpSink`, relative to the config's directory. */
 const DEFAULT_OUTBOX = 'otel-audit-outbox.db';
 
 function outboxesOf(ctx: CommandContext, file: string): string[] {
-  let config;
-  try {
-    config = loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      throw new CliError('AUDIT_CLI_INPUT', `${file} is not a valid configuration:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 'fix the keys named above');
-    }
-    throw e;
-  }
+  const config = readConfigFile(ctx, file);
   const base = config.baseDir ?? ctx.cwd;
   const out: string[] = [];
   for (const [key, value] of Object.entries(config.exporters ?? {})) {

@@ -60,6 +60,24 @@ function signerKeyOf(config: AuditConfig, env: NodeJS.ProcessEnv): string | unde
 }
 
 /**
+ * Loads and validates otel-config.yaml at `file` as the service would.
+ * Throws {@link CliError} (exit 2) listing every problem, key path first.
+ *
+ * @example
+ * const config = readConfigFile(ctx, 'otel-config.yaml');
+ */
+export function readConfigFile(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string): AuditConfig {
+  try {
+    return loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new CliError('AUDIT_CLI_INPUT', `${file} is not a valid configuration:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 'fix the keys named above (the service would refuse the file too)');
+    }
+    throw e;
+  }
+}
+
+/**
  * Reads the serve settings from the config file at `file`. Throws
  * {@link CliError} (exit 2) with every config problem, key path first.
  *
@@ -67,15 +85,7 @@ function signerKeyOf(config: AuditConfig, env: NodeJS.ProcessEnv): string | unde
  * const { tokens, db } = readServeConfig(ctx, 'otel-config.yaml');
  */
 export function readServeConfig(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string): ServeConfig {
-  let config: AuditConfig;
-  try {
-    config = loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      throw new CliError('AUDIT_CLI_INPUT', `${file} is not a valid configuration:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 'fix the keys named above (the service would refuse the file too)');
-    }
-    throw e;
-  }
+  const config = readConfigFile(ctx, file);
   const server = component<{ endpoint?: string; tokens?: TokenEntry[] }>(config.extensions as Record<string, unknown> | undefined, 'audit_server');
   const sqlite = component<SqliteExporterConfig>(config.exporters as Record<string, unknown> | undefined, 'sqlite');
   const signerKey = signerKeyOf(config, ctx.env);
