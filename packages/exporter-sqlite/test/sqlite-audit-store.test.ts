@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AuditChain } from '@otel-audit/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,7 +77,10 @@ describe('SqliteAuditStore schema', () => {
     const raw = new Database(other);
     raw.exec('CREATE TABLE users (id INTEGER)');
     raw.close();
+    const before = readFileSync(other);
     expect(() => new SqliteAuditStore(other)).toThrow(/another schema/);
+    // Refused before anything touched it (not even the switch to WAL).
+    expect(readFileSync(other).equals(before)).toBe(true);
   });
 
   it('refuses misuse with the argument name first', () => {

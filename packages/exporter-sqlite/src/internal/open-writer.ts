@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { EncryptionKeyError, StoreOpenError } from '../errors.js';
 import { checkKeyValues, RowCipher, type EncryptionKey } from './row-cipher.js';
-import { migrate } from './schema.js';
+import { migrate, refuseForeign } from './schema.js';
 import { describe } from './describe.js';
 
 /** The options the writer needs (a subset of SqliteAuditStoreOptions). */
@@ -37,6 +37,7 @@ export function openWriter(path: string, options: WriterOptions): OpenedWriter {
   try {
     db = new Database(path);
     db.pragma(`busy_timeout = ${busy}`);
+    refuseForeign(db, path);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync}`);
     migrate(db, path);

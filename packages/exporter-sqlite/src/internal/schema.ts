@@ -184,27 +184,38 @@ const MIGRATIONS: readonly string[] = [V1];
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
+ * Refuses a database this code must not touch: another application's, a
+ * newer schema, or a non-empty file of another schema. Reads only, so it
+ * runs before anything (even the switch to WAL) changes the file.
+ */
+export function refuseForeign(db: Database.Database, path: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (appId !== 0 && appId !== APPLICATION_ID) {
+    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} is a SQLite database of another application (application_id ${appId}); refusing to use it as an audit store`);
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new StoreOpenError('AUDIT_STORE_SCHEMA_NEWER', path,
+      `${path} has audit store schema version ${version}, newer than the ${SCHEMA_VERSION} this version of @otel-audit/exporter-sqlite understands; upgrade the package (the database was not modified)`);
+  }
+  if (version === 0 && appId === 0) {
+    const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+    if (tables.n > 0) {
+      throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} already holds tables of another schema; refusing to add the audit store to it (the file was not modified)`);
+    }
+  }
+}
+
+/**
  * Bring `db` to {@link SCHEMA_VERSION}, or refuse it unchanged if it is newer
  * or belongs to another application. Runs inside one IMMEDIATE transaction,
  * so two processes opening a new file at once migrate it once.
  */
 export function migrate(db: Database.Database, path: string): void {
   const run = db.transaction(() => {
-    const appId = db.pragma('application_id', { simple: true }) as number;
+    // Again inside the write transaction: another process may have changed the file since.
+    refuseForeign(db, path);
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (appId !== 0 && appId !== APPLICATION_ID) {
-      throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} is a SQLite database of another application (application_id ${appId}); refusing to use it as an audit store`);
-    }
-    if (version > SCHEMA_VERSION) {
-      throw new StoreOpenError('AUDIT_STORE_SCHEMA_NEWER', path,
-        `${path} has audit store schema version ${version}, newer than the ${SCHEMA_VERSION} this version of @otel-audit/exporter-sqlite understands; upgrade the package (the database was not modified)`);
-    }
-    if (version === 0 && appId === 0) {
-      const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
-      if (tables.n > 0) {
-        throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} already holds tables of another schema; refusing to add the audit store to it`);
-      }
-    }
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
     if (version < SCHEMA_VERSION) {
       db.pragma(`application_id = ${APPLICATION_ID}`);
