@@ -114,6 +114,19 @@ describe('SqliteAuditStore.verify', () => {
     expect(codes(await s.store.verify({ keyring }))).toEqual(['duplicate@3']);
   });
 
+  it('a row forged far beyond the head is reported without walking the gap to it', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.prepare(`INSERT INTO audit_logs SELECT NULL, stream, 1000000000000000, '01890000-0000-7000-8000-0000000000bb', hash_alg, time_unix_nano, timestamp, event_type, event_action,
+      event_result, severity, actor_id, actor_type, actor_ip, actor_user_agent, target_type, target_id, target_name, request_id, session_id, api_endpoint,
+      http_method, trace_id, span_id, details, error_message, old_values, new_values, redacted, checksum, previous_checksum, enc_key_id FROM audit_logs WHERE seq = 29`).run();
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(report.records).toBe(31);
+    expect(report.streams[0]!.findings.some((f) => f.seq === 1e15 || f.lastSeq === 1e15 - 1)).toBe(true);
+  });
+
   it('classifies reordered rows (seqs swapped) as hash_mismatch of both', async () => {
     const s = setup(30);
     const db = attacker(s.file);
