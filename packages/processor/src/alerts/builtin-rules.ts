@@ -154,8 +154,9 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
   if (on(options.configChanges, 'configChanges')) {
     const digest = typeof options.configChanges === 'object' ? options.configChanges.digest : undefined;
     rules.push({
+      // Only changes that happened: a refused attempt changed nothing (denials have their own signals).
       name: 'config_changes', description: 'An administrative create, update or delete', severity: 'warning',
-      match: { type: ['admin', 'config'], action: ['create', 'update', 'delete'] }, group_by: [], window: '1m', condition: 'count >= 1',
+      match: { type: ['admin', 'config'], action: ['create', 'update', 'delete'], outcome: 'success' }, group_by: [], window: '1m', condition: 'count >= 1',
       ...(digest !== undefined ? { digest } : {}),
     });
   }

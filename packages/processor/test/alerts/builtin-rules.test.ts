@@ -98,10 +98,12 @@ describe('data_exfiltration', () => {
 });
 
 describe('config_changes', () => {
-  it('raises one alert per admin create/update/delete, none for admin views', () => {
+  it('raises one alert per admin create/update/delete, none for admin views or refused attempts', () => {
     const engine = engineWith();
     const records = ['create', 'update', 'delete', 'view', 'update'].map((action, i) => rec({ type: 'admin', action, actor: { id: 'ops' }, target: { type: 'setting', id: `s${i}` } }, i));
     expect(rulesOf(feed(engine, records))).toEqual(['config_changes', 'config_changes', 'config_changes', 'config_changes']);
+    const refused = ['update', 'delete'].map((action, i) => rec({ type: 'admin', action, outcome: 'failure', actor: { id: 'mallory' }, target: { type: 'setting', id: `r${i}` } }, 10 + i));
+    expect(feed(engine, refused)).toEqual([]);
   });
 
   it('in digest mode, folds the changes of a window into one alert, emitted by the first record after the window', () => {
