@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '@otel-audit/cli';
-import { KEYS, startService, tempDir, until } from './support.js';
+import { readOutboxStatus } from '@otel-audit/exporter-sqlite';
+import { KEYS, collector, keyring, startService, tempDir, until } from './support.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -80,6 +81,37 @@ describe('otel-audit collect / status / verify', () => {
     expect(configErr.text).toBe('');
     expect(viaConfig.text).toContain(outbox);
     expect(viaConfig.text).toMatch(/dead letters: [1-9]/);
+  });
+
+  it('status --requeue puts dead letters back once the cause is fixed: the next run ships them and the stream verifies', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    // The receiver refuses the token: every batch of the first run is dead-lettered.
+    const refusing = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(401).end()); });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => refusing.close(() => r())));
+    const outbox = path.join(tmp.dir, 'outbox.db');
+    const first = startService({ endpoint: `http://127.0.0.1:${(refusing.address() as { port: number }).port}`, outboxPath: outbox, stream: 'svc-refused', onDeadLetter: () => undefined });
+    for (let i = 0; i < 5; i++) first.emit();
+    await first.shutdown();
+    const dead = readOutboxStatus(outbox).deadLetters;
+    expect(dead).toBe(8); // stream_started, 5 records, pipeline_stopped and the final checkpoint
+
+    const err = capture();
+    expect(await main(['status', '--outbox', outbox, '--requeue'], { stdout: capture(), stderr: err, cwd: tmp.dir, env: {} })).toBe(0);
+    expect(err.text).toContain(`requeued ${dead} dead-lettered record(s)`);
+    expect(readOutboxStatus(outbox)).toMatchObject({ depth: dead, deadLetters: 0 });
+
+    // The fixed setup: a receiver that accepts; the next run of the service ships the requeued records first.
+    const c = await collector(path.join(tmp.dir, 'central.db'));
+    cleanups.push(() => c.close());
+    const second = startService({ endpoint: c.url, outboxPath: outbox, stream: 'svc-next' });
+    second.emit();
+    await second.shutdown();
+    await until(() => (c.store.database.prepare("SELECT count(*) FROM audit_logs WHERE stream = 'svc-refused'").pluck().get() as number) === 7, 10_000, 'requeued records delivered');
+    const report = await c.store.verify({ keyring });
+    expect(report.streams.find((s) => s.stream === 'svc-refused')).toMatchObject({ records: 7, errors: 0, warnings: 0 });
+    expect(c.findings()).toEqual([]);
   });
 
   it('verify checks what a Collector file exporter wrote (OTLP JSON lines): intact, and an altered line is found', async () => {

@@ -22,7 +22,7 @@ export type { ArchiveOptions, PurgeOptions, PurgeResult } from './internal/reten
 export { SqliteLogRecordExporter, ATTR_RECORD_HASH, EVENT_CHECKPOINT } from './sqlite-log-record-exporter.js';
 export type { SqliteLogRecordExporterOptions } from './sqlite-log-record-exporter.js';
 export {
-  OutboxLogRecordExporter, readOutboxStatus, OtlpHttpError, OtlpPartialSuccessError, classifyExportError, parseRetryAfter, createOtlpHttpTransport,
+  OutboxLogRecordExporter, readOutboxStatus, requeueDeadLetters, OtlpHttpError, OtlpPartialSuccessError, classifyExportError, parseRetryAfter, createOtlpHttpTransport,
 } from './outbox/index.js';
 export type {
   OutboxLogRecordExporterOptions, DeadLetterInfo, OutboxStatus, ExportFailure, OtlpHttpTransport, OtlpHttpTransportOptions, OtlpTransportResponse,

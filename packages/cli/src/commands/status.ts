@@ -7,7 +7,7 @@
  * records were dead-lettered.
  */
 import * as path from 'node:path';
-import { readOutboxStatus, type OutboxStatus } from '@otel-audit/exporter-sqlite';
+import { readOutboxStatus, requeueDeadLetters, type OutboxStatus } from '@otel-audit/exporter-sqlite';
 import type { OtlpHttpExporterConfig } from '@otel-audit/node';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -50,10 +50,16 @@ function text(s: OutboxStatus): string {
 export const statusCommand: Command = {
   name: 'status',
   summary: 'show the OTLP outbox: records waiting, oldest age, dead letters, last error',
-  details: 'Exit codes: 0 nothing dead-lettered, 1 records are in the dead-letter table, 2 could not read.',
+  details: [
+    'Dead letters are records the receiver refused (400, 401, 403, 413, or rejected in a partial',
+    'success) or did not accept within outbox.max_age. Once the cause is fixed, --requeue puts them',
+    'back in the queue; the service ships them with its next export or at its next start.',
+    'Exit codes: 0 nothing dead-lettered, 1 records are in the dead-letter table, 2 could not read.',
+  ].join('\n'),
   options: [
     { name: 'outbox', type: 'string', valueName: 'FILE', description: 'the outbox file (exporters.otlphttp.outbox.path)' },
     { name: 'config', alias: 'c', type: 'string', valueName: 'FILE', description: 'otel-config.yaml to find the outbox in' },
+    { name: 'requeue', type: 'boolean', description: 'move the dead-lettered records back into the queue first' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -61,6 +67,17 @@ export const statusCommand: Command = {
     const config = ctx.options['config'] as string | undefined;
     if (outbox === undefined && config === undefined) throw new CliError('AUDIT_CLI_USAGE', 'status needs --outbox FILE or --config FILE', 'otel-audit status --outbox ./otel-audit-outbox.db');
     const files = outbox !== undefined ? [resolvePath(ctx, outbox)] : outboxesOf(ctx, config!);
+    if (ctx.options['requeue'] === true) {
+      for (const f of files) {
+        let moved: number;
+        try {
+          moved = requeueDeadLetters(f);
+        } catch (e) {
+          throw new CliError('AUDIT_CLI_INPUT', (e as Error).message, 'check the path and that this user may write the outbox');
+        }
+        ctx.stderr.write(`otel-audit status: requeued ${moved} dead-lettered record(s) of ${f}\n`);
+      }
+    }
     const statuses = files.map((f) => {
       try {
         return readOutboxStatus(f);

@@ -5,7 +5,7 @@
 export { OutboxLogRecordExporter } from './outbox-log-record-exporter.js';
 export type { OutboxLogRecordExporterOptions } from './outbox-log-record-exporter.js';
 export type { DeadLetterInfo } from './outbox-shipper.js';
-export { readOutboxStatus } from './outbox-status.js';
+export { readOutboxStatus, requeueDeadLetters } from './outbox-status.js';
 export type { OutboxStatus } from './outbox-status.js';
 export { OtlpHttpError, OtlpPartialSuccessError, classifyExportError, parseRetryAfter } from './export-failure.js';
 export type { ExportFailure } from './export-failure.js';

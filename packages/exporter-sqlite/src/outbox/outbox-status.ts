@@ -60,3 +60,34 @@ export function readOutboxStatus(path: string, now = Date.now()): OutboxStatus {
     db?.close();
   }
 }
+
+/**
+ * Move every dead-lettered record of the outbox at `path` back into its
+ * queue, oldest first, once the cause (a bad token, a receiver refusing the
+ * format) is fixed; returns how many. Their age starts over, so
+ * `outbox.max_age` does not dead-letter them again at once. A running
+ * service ships them with its next export (or at its next start); the
+ * receiver places them by seq, so a stream's gap closes.
+ *
+ * @example
+ * const n = requeueDeadLetters('/var/lib/app/outbox.db'); // 12
+ */
+export function requeueDeadLetters(path: string, now = Date.now()): number {
+  if (typeof path !== 'string' || path === '') throw new TypeError('path must be the path of an outbox file');
+  if (!existsSync(path)) throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `no outbox at ${path}: check exporters.otlphttp.outbox.path`);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    const conn = db;
+    return conn.transaction(() => {
+      const moved = conn.prepare('INSERT INTO outbox_records (enqueued_at, resource_id, log) SELECT ?, resource_id, log FROM outbox_dead_letters ORDER BY record_id, id').run(now).changes;
+      conn.prepare('DELETE FROM outbox_dead_letters').run();
+      return moved;
+    }).immediate();
+  } catch (e) {
+    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot requeue the dead letters of ${path}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    db?.close();
+  }
+}
