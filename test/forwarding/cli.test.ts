@@ -22,6 +22,22 @@ function capture() {
   return { write: (s: string) => { text += s; return true; }, get text() { return text; } };
 }
 
+/**
+ * A receiver that answers 401 to everything, and a service whose five
+ * records (with its start/stop records and checkpoint) all end up in the
+ * outbox's dead-letter table.
+ */
+async function deadLetteredRun(dir: string, stream = 'svc'): Promise<string> {
+  const refusing = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(401).end()); });
+  await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => refusing.close(() => r())));
+  const outbox = path.join(dir, 'outbox.db');
+  const svc = startService({ endpoint: `http://127.0.0.1:${(refusing.address() as { port: number }).port}`, outboxPath: outbox, stream, onDeadLetter: () => undefined });
+  for (let i = 0; i < 5; i++) svc.emit();
+  await svc.shutdown();
+  return outbox;
+}
+
 describe('otel-audit collect / status / verify', () => {
   it('collect receives a service, status shows an empty outbox, verify finds the central store intact', async () => {
     const tmp = tempDir();
@@ -51,13 +67,7 @@ describe('otel-audit collect / status / verify', () => {
   it('status reports dead letters with exit 1, and says what is wrong with a missing outbox', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
-    const server = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(401).end()); });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
-    const outbox = path.join(tmp.dir, 'outbox.db');
-    const svc = startService({ endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, outboxPath: outbox, onDeadLetter: () => undefined });
-    for (let i = 0; i < 5; i++) svc.emit();
-    await svc.shutdown();
+    const outbox = await deadLetteredRun(tmp.dir);
     const out = capture();
     expect(await main(['status', '--outbox', outbox], { stdout: out, stderr: capture(), cwd: tmp.dir, env: {} })).toBe(1);
     expect(out.text).toMatch(/dead letters: [1-9]/);
@@ -87,13 +97,7 @@ describe('otel-audit collect / status / verify', () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
     // The receiver refuses the token: every batch of the first run is dead-lettered.
-    const refusing = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(401).end()); });
-    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', () => r()));
-    cleanups.push(() => new Promise<void>((r) => refusing.close(() => r())));
-    const outbox = path.join(tmp.dir, 'outbox.db');
-    const first = startService({ endpoint: `http://127.0.0.1:${(refusing.address() as { port: number }).port}`, outboxPath: outbox, stream: 'svc-refused', onDeadLetter: () => undefined });
-    for (let i = 0; i < 5; i++) first.emit();
-    await first.shutdown();
+    const outbox = await deadLetteredRun(tmp.dir, 'svc-refused');
     const dead = readOutboxStatus(outbox).deadLetters;
     expect(dead).toBe(8); // stream_started, 5 records, pipeline_stopped and the final checkpoint
 
