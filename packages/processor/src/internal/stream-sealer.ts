@@ -153,10 +153,12 @@ export class StreamSealer {
    */
   rotated(old: SignerState): void {
     const keys = this.#keys;
-    this.sealSystemEvent(keyChangedEvent(old.keyId === undefined ? [] : [old.keyId], keys.keyId, 'rotated'));
     const current = keys.signers;
+    // Both keys sign from the key_changed record on: sealing it may itself
+    // reach the checkpoint interval, and that checkpoint is the handover.
     keys.signers = [...old.signers, ...current];
     try {
+      this.sealSystemEvent(keyChangedEvent(old.keyId === undefined ? [] : [old.keyId], keys.keyId, 'rotated'));
       this.checkpoint();
     } finally {
       keys.signers = current;

@@ -10,9 +10,9 @@ const idOf = (signerKey: string) => {
   return noteKeyId(s.name, s.keyHash);
 };
 
-async function run(sink: InMemoryAuditSink, signerKey: string | undefined, body?: (p: AuditLogRecordProcessor) => void) {
+async function run(sink: InMemoryAuditSink, signerKey: string | undefined, body?: (p: AuditLogRecordProcessor) => void, checkpointEveryRecords?: number) {
   sink.reopen();
-  const processor = new AuditLogRecordProcessor({ stream: 'keys/1', sinks: [sink], signerKey, flushIntervalMillis: 5 });
+  const processor = new AuditLogRecordProcessor({ stream: 'keys/1', sinks: [sink], signerKey, flushIntervalMillis: 5, ...(checkpointEveryRecords ? { checkpointEveryRecords } : {}) });
   const provider = new LoggerProvider({ processors: [processor] });
   await processor.ready();
   provider.getLogger('otel-audit').emit({ body: { type: 'admin', action: 'update' } });
@@ -65,5 +65,17 @@ describe('key changes are audit records', () => {
     expect(sink.checkpoints[0]!.size).toBe(change!.record.seq + 1);
     expect(verify(sink).ok).toBe(true);
     expect(() => new AuditLogRecordProcessor({ sinks: [sink] }).rotateSignerKey(42 as never)).toThrow(TypeError);
+  });
+
+  it('the handover checkpoint is signed by both keys even when the key_changed record itself reaches the checkpoint interval', async () => {
+    for (const every of [1, 2, 3, 4]) {
+      const sink = new InMemoryAuditSink();
+      await run(sink, KEYS.signerKey, (p) => p.rotateSignerKey(OTHER.signerKey), every);
+      const [change] = keyChanges(sink);
+      const handover = sink.checkpoints.find((c) => c.size === change!.record.seq + 1);
+      expect(handover, `checkpoint every ${every}`).toBeDefined();
+      expect(parseNote(handover!.note).signatures.map((s) => noteKeyId(s.name, s.keyHash)), `checkpoint every ${every}`).toEqual([idOf(KEYS.signerKey), idOf(OTHER.signerKey)]);
+      expect(verify(sink).ok).toBe(true);
+    }
   });
 });
