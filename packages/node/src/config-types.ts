@@ -153,10 +153,13 @@ export interface SqliteExporterConfig {
  * `exporters.otlphttp`.
  *
  * @example
- * const otlp: OtlpHttpExporterConfig = { endpoint: 'http://collector:4318', protocol: 'http/json' };
+ * const otlp: OtlpHttpExporterConfig = { endpoint: 'http://collector:4318', protocol: 'http/json' }; // sends to http://collector:4318/v1/logs
  */
 export interface OtlpHttpExporterConfig {
-  endpoint: string;
+  /** Base URL: `/v1/logs` is appended (`OTEL_EXPORTER_OTLP_ENDPOINT`). One of `endpoint` and `logs_endpoint` is required. */
+  endpoint?: string;
+  /** The full logs URL, used as written; wins over `endpoint` (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`). */
+  logs_endpoint?: string;
   protocol?: 'http/protobuf' | 'http/json';
   headers?: Record<string, string>;
   timeout?: DurationText;

@@ -27,6 +27,14 @@ import type { AuditConfig, OtlpHttpExporterConfig } from './config-types.js';
 import { durationMillis } from './internal/options-mapping.js';
 
 /**
+ * The outbox file when `outbox.path` is not set, beside the config file.
+ *
+ * @example
+ * resolve(config.baseDir, otlp.outbox?.path ?? DEFAULT_OUTBOX_FILE)
+ */
+export const DEFAULT_OUTBOX_FILE = 'otel-audit-outbox.db';
+
+/**
  * What the sink may need besides its own section.
  *
  * @example
@@ -54,6 +62,24 @@ export function logsUrl(endpoint: string): string {
 }
 
 /**
+ * Where the exporter sends: `logs_endpoint` as written, else `endpoint` as a
+ * base URL with `/v1/logs` (the OTLP exporter spec's rule for the
+ * signal-specific and the generic endpoint variables).
+ *
+ * @example
+ * exportUrlOf({ endpoint: 'http://c:4318', logs_endpoint: 'http://c:4318/ingest' }) // 'http://c:4318/ingest'
+ */
+export function exportUrlOf(config: OtlpHttpExporterConfig): string {
+  const isUrl = (v: unknown): v is string => typeof v === 'string' && /^https?:\/\/\S+$/.test(v);
+  if (config?.logs_endpoint !== undefined) {
+    if (!isUrl(config.logs_endpoint)) throw new RangeError(`exporters.otlphttp.logs_endpoint must be an http(s) URL; got ${JSON.stringify(config.logs_endpoint)} (fix: logs_endpoint: http://collector:4318/v1/logs)`);
+    return config.logs_endpoint;
+  }
+  if (!isUrl(config?.endpoint)) throw new RangeError(`exporters.otlphttp.endpoint must be an http(s) URL; got ${JSON.stringify(config?.endpoint)} (fix: endpoint: http://collector:4318)`);
+  return logsUrl(config.endpoint);
+}
+
+/**
  * The OTLP/HTTP LogRecordExporter of `exporters.otlphttp`, without outbox:
  * stock serializer and exporter base on the outbox's status-reporting
  * transport. Failed exports carry `OtlpHttpError` / `OtlpPartialSuccessError`.
@@ -62,10 +88,7 @@ export function logsUrl(endpoint: string): string {
  * const exporter = createOtlpLogExporter({ endpoint: 'http://127.0.0.1:4318', protocol: 'http/protobuf' });
  */
 export function createOtlpLogExporter(config: OtlpHttpExporterConfig): LogRecordExporter {
-  if (typeof config?.endpoint !== 'string' || !/^https?:\/\/\S+$/.test(config.endpoint)) {
-    throw new RangeError(`exporters.otlphttp.endpoint must be an http(s) URL; got ${JSON.stringify(config?.endpoint)} (fix: endpoint: http://collector:4318)`);
-  }
-  const url = logsUrl(config.endpoint);
+  const url = exportUrlOf(config);
   const json = config.protocol === 'http/json';
   const serializer = json ? JsonLogsSerializer : ProtobufLogsSerializer;
   const compression = config.compression === 'gzip' ? 'gzip' : 'none';
@@ -140,7 +163,7 @@ function deadLetterAuditor(path: string, windowMillis = 60_000): (info: DeadLett
  */
 export function createOtlpSink(config: OtlpHttpExporterConfig, context: OtlpSinkContext = {}): AuditSink {
   const base = context.config?.baseDir ?? process.cwd();
-  const file = config.outbox?.path ?? 'otel-audit-outbox.db';
+  const file = config.outbox?.path ?? DEFAULT_OUTBOX_FILE;
   const path = isAbsolute(file) ? file : resolve(base, file);
   const retryInitial = durationMillis(config.outbox?.retry_initial);
   const retryMax = durationMillis(config.outbox?.retry_max);

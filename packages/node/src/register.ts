@@ -5,9 +5,13 @@
  * `require` is patched by require-in-the-middle), reads `OTEL_AUDIT_CONFIG`
  * or ./otel-config.yaml, and starts the whole pipeline (top-level await). A
  * configuration error prints every problem to stderr and exits with code 1
- * before the app starts. SIGTERM/SIGINT flush and write the final
- * checkpoint; then, unless the app handles the signal itself, the process
- * ends by that signal. A natural exit flushes too.
+ * before the app starts. On SIGTERM/SIGINT, when the app has no listener of
+ * its own for the signal, the pipeline flushes and writes the final
+ * checkpoint, then the process ends by that signal; the same signal again
+ * during the flush ends it at once. When the app listens for the signal, the
+ * app owns shutdown: the pipeline keeps recording until the event loop
+ * drains (`beforeExit`) or the app calls `shutdownAudit()`. Listeners of the
+ * `signal-exit` library do not count as the app's.
  */
 import { register } from 'node:module';
 import { ConfigError } from './errors.js';
@@ -29,15 +33,48 @@ try {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+type HandledSignal = (typeof SIGNALS)[number];
 
-function onSignal(signal: (typeof SIGNALS)[number]): void {
-  // The app's own handler (registered after ours) decides how the process ends; we only flush.
-  const appHandles = process.listenerCount(signal) > 1;
-  void handle.shutdown().finally(() => {
-    if (appHandles) return;
-    for (const s of SIGNALS) process.removeListener(s, onSignal);
-    process.kill(process.pid, signal);
-  });
+/**
+ * How many listeners per signal the `signal-exit` library has installed
+ * (v4 counts its loaded copies in a global emitter, v3 on
+ * `process.__signal_exit_emitter__`). Those listeners end the process only
+ * once they are the only listeners left, so they are not the app handling
+ * the signal — counting them as such would leave both sides waiting.
+ */
+function signalExitListeners(): number {
+  const count = (emitter: unknown): number => (typeof (emitter as { count?: unknown } | undefined)?.count === 'number' ? (emitter as { count: number }).count : 0);
+  return count((globalThis as Record<symbol, unknown>)[Symbol.for('signal-exit emitter')]) + count((process as { __signal_exit_emitter__?: unknown }).__signal_exit_emitter__);
+}
+
+/** True when the app listens for `signal` itself (read when it arrives: the app registers after us). */
+function appHandles(signal: HandledSignal): boolean {
+  return process.listeners(signal).filter((l) => l !== onSignal).length > signalExitListeners();
+}
+
+/** The signal whose flush is running, if any. */
+let stoppingOn: HandledSignal | undefined;
+
+function onSignal(signal: HandledSignal): void {
+  if (stoppingOn !== undefined) {
+    // The same signal again while we flush: whoever sent it will not wait; end now.
+    if (signal === stoppingOn) endBy(signal);
+    return;
+  }
+  if (appHandles(signal)) {
+    // The app owns shutdown: it may keep serving (and auditing) for a while. The pipeline
+    // stops at beforeExit or at the app's shutdownAudit(); meanwhile commit what is queued.
+    void handle.processor?.forceFlush();
+    return;
+  }
+  stoppingOn = signal;
+  void handle.shutdown().finally(() => endBy(signal));
+}
+
+/** End the process by `signal`: with our listeners gone, the default action (or a signal-exit style listener, now alone) does it. */
+function endBy(signal: HandledSignal): void {
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  process.kill(process.pid, signal);
 }
 
 if (handle.enabled) {

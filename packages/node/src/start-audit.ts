@@ -7,7 +7,9 @@
  * NodeTracerProvider with the always-record sampler and AuditSpanProcessor
  * plus the audit HttpInstrumentation. The processor writes the pipeline's
  * start and stop records itself; `shutdown` flushes and writes the final
- * checkpoint. `enabled: false` starts nothing.
+ * checkpoint. The stream is `processors.chain.stream`, else
+ * `<service.name>/<service.instance.id>` (internal/stream-id.ts), also when
+ * the pipeline has no chain processor. `enabled: false` starts nothing.
  */
 import { context, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
@@ -21,6 +23,7 @@ import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProces
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { buildAlerts, buildSinks } from './internal/build-sinks.js';
 import { startHttpTracing, type HttpTracing } from './internal/http-tracing.js';
+import { defaultStreamId } from './internal/stream-id.js';
 import { chainOptions, durationMillis } from './internal/options-mapping.js';
 import { usedOf } from './internal/pipeline.js';
 import { resolvePath } from './internal/secrets.js';
@@ -136,6 +139,8 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     processor = new AuditLogRecordProcessor({
       sinks,
       ...chainOptions(chain),
+      // The processor opens its stream at construction only when given one; without, ready() would wait for a first record.
+      stream: chain?.stream ?? defaultStreamId(resource),
       ...spillPathOf(cfg, chain),
       ...(secrets.signerKey !== undefined ? { signerKey: secrets.signerKey } : {}),
       ...(redact !== undefined ? { redaction: redactionOf(redact, secrets.redactHmacKey) } : {}),

@@ -126,6 +126,18 @@ describe('OTEL_* variables', () => {
     expect(c.exporters?.otlphttp).toEqual({ endpoint: 'http://collector:4318', headers: { 'x-team': 'audit', authorization: 'Bearer t0ken' }, timeout: '2500ms', compression: 'gzip', protocol: 'http/json' });
   });
 
+  it('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is the logs URL as written (logs_endpoint); the generic one stays the base URL', () => {
+    const c = load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://gateway:8080/otlp/logs/' });
+    expect(c.exporters?.otlphttp).toMatchObject({ endpoint: 'http://collector:4318', logs_endpoint: 'http://gateway:8080/otlp/logs/' });
+  });
+
+  it('an otlphttp exporter needs endpoint or logs_endpoint, from the file or the environment', () => {
+    const text = BASE.replace('endpoint: "http://127.0.0.1:4318", ', '');
+    expect(problemsOf({}, text)).toEqual([expect.stringContaining('exporters.otlphttp.endpoint: required key "endpoint" is missing')]);
+    expect(load({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://gateway:8080/logs' }, text).exporters?.otlphttp).toMatchObject({ logs_endpoint: 'http://gateway:8080/logs' });
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'gateway:8080' }, text)).toContainEqual(expect.stringContaining('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: must be an http(s) URL'));
+  });
+
   it('bad values are refused naming the variable; header values are not echoed', () => {
     expect(problemsOf({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toEqual([expect.stringContaining('OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported')]);
     const headers = problemsOf({ OTEL_EXPORTER_OTLP_HEADERS: 'Bearer secret-token' });

@@ -116,3 +116,62 @@ describe('loadConfig of a good file', () => {
     expect(alerts.rules?.[0]).toMatchObject({ name: 'exports', digest: '1h' });
   });
 });
+
+describe('loadConfig never echoes a secret', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otel-audit-node-secrets-'));
+  const signer = generateNoteKey('secrets-test').signerKey;
+  const pipeline = (processors: string, exporters = 'sqlite') => `service:\n  pipelines:\n    audit: { receivers: [api], processors: [${processors}], exporters: [${exporters}] }\n`;
+  const base = 'receivers:\n  api: {}\nexporters:\n  sqlite: { path: ./audit.db }\n  otlphttp:\n    endpoint: "http://127.0.0.1:4318"\n';
+
+  /** The refusal of `text` with `env`: it names `path`, says `says`, and shows `secret` nowhere (message, problems, values). */
+  function refusedWithout(text: string, env: NodeJS.ProcessEnv, path: string, says: string, secret: string): void {
+    const error = refusal({ text, env, cwd: dir });
+    expect(error.problems.map((p) => p.path)).toContain(path);
+    const line = error.message.split('\n').find((l) => l.startsWith(`  - ${path}`));
+    expect(line, error.message).toContain(says);
+    expect(error.message).not.toContain(secret);
+    expect(JSON.stringify(error.problems)).not.toContain(secret);
+  }
+
+  it('a header value written as a number is refused without showing it', () => {
+    refusedWithout(`${base}    headers: { x-api-key: 48151623420815 }\n${pipeline('chain', 'sqlite, otlphttp')}processors:\n  chain: {}\n`, {}, 'exporters.otlphttp.headers.x-api-key', 'must be a string', '48151623420815');
+  });
+
+  it('a header value read from a variable stays a string, even when it reads as a number', () => {
+    const config = loadConfig({ text: `${base}    headers:\n      x-api-key: \${env:OTLP_KEY}\n${pipeline('chain', 'sqlite, otlphttp')}processors:\n  chain: {}\n`, env: { OTLP_KEY: '0048151623420815' }, cwd: dir });
+    expect((config.exporters?.otlphttp as { headers: unknown }).headers).toEqual({ 'x-api-key': '0048151623420815' });
+  });
+
+  it('a raw token where tokens[].sha256 wants its hash is refused without showing it, with the fix', () => {
+    const text = `${base}${pipeline('chain')}processors:\n  chain: {}\nextensions:\n  audit_server:\n    tokens: [ { name: ops, role: admin, sha256: tok_live_7Hq2mZ9xWv } ]\n`;
+    refusedWithout(text, {}, 'extensions.audit_server.tokens[0].sha256', 'sha256sum', 'tok_live_7Hq2mZ9xWv');
+  });
+
+  it.each([
+    ['processors.redact.hmac_key_env', 'redact: { mode: hmac, hmac_key_env: REDACT_KEY }', 'redact, chain', { REDACT_KEY: 'short-Zq8secret' }, 'REDACT_KEY', 'short-Zq8secret'],
+    ['processors.chain.signer_key_env', 'chain: { signer_key_env: SIGNER }', 'chain', { SIGNER: 'not-a-key-Zq8secret' }, 'SIGNER', 'not-a-key-Zq8secret'],
+    ['processors.alerts.notifiers[0].secret_env', 'alerts: { notifiers: [ { type: webhook, url: "https://hooks.example/a", secret_env: HOOK_SECRET } ] }\n  chain: {}', 'alerts, chain', { HOOK_SECRET: 'short-Zq8' }, 'HOOK_SECRET', 'short-Zq8'],
+  ])('%s: a bad key in the variable is refused naming the variable, not its value', (path, section, processors, env, variable, secret) => {
+    refusedWithout(`${base}${pipeline(processors)}processors:\n  ${section}\n`, env, path, variable, secret);
+  });
+
+  it('exporters.sqlite.encryption.key_env: a bad key is refused naming the variable, not its value', () => {
+    const text = `receivers:\n  api: {}\nexporters:\n  sqlite: { path: ./audit.db, encryption: { enabled: true, key_env: DB_KEY } }\n${pipeline('chain')}processors:\n  chain: {}\n`;
+    refusedWithout(text, { DB_KEY: 'not-32-bytes-Zq8secret' }, 'exporters.sqlite.encryption.key_env', 'DB_KEY', 'not-32-bytes-Zq8secret');
+  });
+
+  it('receivers.http.actor.api_key_hmac_key_env: a short key is refused at that key, naming the variable', () => {
+    const text = `receivers:\n  http: { rules: [ { match: { path: "/**" }, level: none } ], actor: { api_key_hmac_key_env: API_HMAC } }\nexporters:\n  sqlite: { path: ./audit.db }\nservice:\n  pipelines:\n    audit: { receivers: [http], exporters: [sqlite] }\n`;
+    refusedWithout(text, { API_HMAC: 'short-Zq8' }, 'receivers.http.actor.api_key_hmac_key_env', 'API_HMAC', 'short-Zq8');
+  });
+
+  it('a webhook URL that does not parse is refused without showing it (such URLs often carry a token)', () => {
+    const section = 'alerts: { notifiers: [ { type: webhook, url: "hooks.example/T0/xoxb-Zq8secret", secret_env: HOOK_SECRET } ] }\n  chain: {}';
+    refusedWithout(`${base}${pipeline('alerts, chain')}processors:\n  ${section}\n`, { HOOK_SECRET: 'a-long-enough-webhook-secret' }, 'processors.alerts.notifiers[0].url', 'is not a URL', 'xoxb-Zq8secret');
+  });
+
+  it('a secret pasted where a *_env or *_file setting wants a name is refused without showing it', () => {
+    refusedWithout(`${base}${pipeline('chain')}processors:\n  chain: { signer_key_env: "${signer}" }\n`, {}, 'processors.chain.signer_key_env', 'is not an environment variable name', signer);
+    refusedWithout(`${base}${pipeline('chain')}processors:\n  chain: { signer_key_file: "${signer}" }\n`, {}, 'processors.chain.signer_key_file', 'a signer key itself', signer);
+  });
+});

@@ -62,16 +62,35 @@ function get(port: number, path: string): Promise<number> {
   });
 }
 
-async function verified(path: string) {
+async function verified(path: string, options: { signed?: boolean } = {}) {
   const store = new SqliteAuditStore(path);
   try {
-    const report = await store.verify({ keyring: Keyring.from([keys.verifierKey]) });
+    const report = await store.verify(options.signed === false ? {} : { keyring: Keyring.from([keys.verifierKey]) });
     const rows = store.database.prepare('SELECT seq, event_type, event_action, event_result, details FROM audit_logs ORDER BY seq').all() as { seq: number; event_type: string; event_action: string; event_result: string; details: string | null }[];
     return { report, rows };
   } finally {
     store.close();
   }
 }
+
+/** `promise`, or a failure after `ms`: a regression that hangs fails with a message instead of waiting for the test timeout. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** The setup() config with `edit` applied to its text. */
+function setupEdited(edit: (text: string) => string): { dir: string; path: string } {
+  const { dir, text } = setup();
+  const path = join(dir, 'otel-config.yaml');
+  const edited = edit(text);
+  expect(edited).not.toBe(text);
+  writeFileSync(path, edited);
+  return { dir, path };
+}
+
+const withoutStream = (text: string) => text.replace('    stream: start-test/1\n', '');
 
 describe('startAudit', () => {
   it('records HTTP requests and explicit calls in SQLite, redacted, with a signed final checkpoint', async () => {
@@ -188,5 +207,124 @@ describe('startAudit', () => {
     writeFileSync(join(dir, 'otel-config.yaml'), 'exporters:\n  sqlite: { path: ./audit.db }\nprocessors:\n  chain: { signer_key_file: ./gone.key }\nservice:\n  pipelines:\n    audit: { processors: [chain], exporters: [sqlite] }\n');
     await expect(startAudit({ path: join(dir, 'otel-config.yaml') })).rejects.toBeInstanceOf(ConfigError);
     expect(existsSync(join(dir, 'audit.db'))).toBe(false);
+  });
+});
+
+describe('startAudit without processors.chain.stream', () => {
+  it('starts with the stream <service.name>/<a per-process id>, logs, stops, and the log verifies', async () => {
+    const { dir, path } = setupEdited(withoutStream);
+    running = await within(startAudit({ path }), 5_000, 'startAudit');
+    const receipt = await within(audit.log({ type: 'crud', action: 'view', outcome: 'success' }), 5_000, 'audit.log');
+    expect(receipt.stream).toMatch(/^start-test\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(running.processor?.stream).toBe(receipt.stream);
+    await within(running.shutdown(), 5_000, 'shutdown');
+
+    const { report, rows } = await verified(join(dir, 'audit.db'));
+    expect(report).toMatchObject({ ok: true, errors: 0, warnings: 0 });
+    expect(report.streams.map((s) => s.stream)).toEqual([receipt.stream]);
+    expect(rows.map((r) => `${r.event_type}/${r.event_action}`)).toEqual(['system/stream_started', 'crud/view', 'system/pipeline_stopped']);
+  });
+
+  it('takes the instance part from service.instance.id, so a restart resumes the same stream', async () => {
+    const { dir, path } = setupEdited(withoutStream);
+    const env = { OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=pod-7' };
+    running = await within(startAudit({ path, env }), 5_000, 'startAudit');
+    expect((await audit.log({ type: 'crud', action: 'view', outcome: 'success' })).stream).toBe('start-test/pod-7');
+    await running.shutdown();
+    running = await within(startAudit({ path, env }), 5_000, 'startAudit after a restart');
+    expect((await audit.log({ type: 'crud', action: 'view', outcome: 'success' })).stream).toBe('start-test/pod-7');
+    await running.shutdown();
+
+    const { report, rows } = await verified(join(dir, 'audit.db'));
+    expect(report).toMatchObject({ ok: true, errors: 0, warnings: 0 });
+    expect(report.streams.map((s) => s.stream)).toEqual(['start-test/pod-7']);
+    expect(rows.filter((r) => r.event_type === 'system').map((r) => r.event_action)).toEqual(['stream_started', 'pipeline_stopped', 'pipeline_started', 'pipeline_stopped']);
+  });
+
+  it('starts without any chain processor in the pipeline, and the log verifies', async () => {
+    const { dir, path } = setupEdited((t) => t.replace('processors: [redact, alerts, chain]', 'processors: [redact]'));
+    running = await within(startAudit({ path }), 5_000, 'startAudit');
+    const receipt = await within(audit.log({ type: 'crud', action: 'view', outcome: 'success' }), 5_000, 'audit.log');
+    expect(receipt.stream).toMatch(/^start-test\/[0-9a-f-]{36}$/);
+    await within(running.shutdown(), 5_000, 'shutdown');
+
+    const { report, rows } = await verified(join(dir, 'audit.db'), { signed: false });
+    expect(report).toMatchObject({ ok: true, errors: 0 });
+    // No chain processor, so no signer key: the checkpoints are unsigned, which verification reports as a warning.
+    expect(report.streams[0]!.findings.map((f) => f.code)).toEqual(['unsigned_tail']);
+    expect(rows.map((r) => `${r.event_type}/${r.event_action}`)).toEqual(['system/stream_started', 'crud/view', 'system/pipeline_stopped']);
+  });
+});
+
+describe('startAudit with OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT', () => {
+  /** A loopback OTLP/HTTP receiver that records the path of every request. */
+  async function receiver(): Promise<{ url: string; paths: string[]; close: () => Promise<void> }> {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        paths.push(req.url ?? '');
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  /** The request paths the receiver saw for a pipeline [sqlite, otlphttp] started with `env`. */
+  async function pathsWith(env: (url: string) => NodeJS.ProcessEnv): Promise<string[]> {
+    const r = await receiver();
+    try {
+      const { path } = setupEdited((t) =>
+        t.replace('exporters: [sqlite] }', 'exporters: [sqlite, otlphttp] }').replace('  sqlite: { path: ./audit.db }', '  sqlite: { path: ./audit.db }\n  otlphttp: { endpoint: "http://127.0.0.1:9", protocol: http/json }'),
+      );
+      running = await startAudit({ path, env: { ...env(r.url) } });
+      await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+      for (let i = 0; i < 200 && r.paths.length === 0; i++) await new Promise((res) => setTimeout(res, 25));
+      await running.shutdown();
+      return [...new Set(r.paths)];
+    } finally {
+      await r.close();
+    }
+  }
+
+  it('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is the logs URL as written: nothing is appended', async () => {
+    expect(await pathsWith((url) => ({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${url}/custom/logs` }))).toEqual(['/custom/logs']);
+  });
+
+  it('OTEL_EXPORTER_OTLP_ENDPOINT is a base URL: /v1/logs is appended', async () => {
+    expect(await pathsWith((url) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: `${url}/base/` }))).toEqual(['/base/v1/logs']);
+  });
+
+  it('the logs endpoint wins over the base endpoint', async () => {
+    expect(await pathsWith((url) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${url}/ingest` }))).toEqual(['/ingest']);
+  });
+});
+
+describe('startAudit with two sqlite exporters', () => {
+  it('encrypts each store with its own encryption settings', async () => {
+    const key = Buffer.alloc(32, 9).toString('base64');
+    const { dir, path } = setupEdited((t) =>
+      t
+        .replace('exporters: [sqlite] }', 'exporters: [sqlite, sqlite/secure] }')
+        .replace('  sqlite: { path: ./audit.db }', '  sqlite: { path: ./audit.db }\n  sqlite/secure: { path: ./secure.db, encryption: { enabled: true, key_env: SECURE_DB_KEY, key_id: secure-1 } }'),
+    );
+    running = await startAudit({ path, env: { SECURE_DB_KEY: key } });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success', details: { note: 'plain-or-sealed' } });
+    await running.shutdown();
+
+    const stored = (file: string) => {
+      const store = new SqliteAuditStore(join(dir, file));
+      try {
+        return store.database.prepare("SELECT enc_key_id, details FROM audit_logs WHERE event_action = 'view'").get() as { enc_key_id: string | null; details: string };
+      } finally {
+        store.close();
+      }
+    };
+    expect(stored('audit.db')).toEqual({ enc_key_id: null, details: JSON.stringify({ note: 'plain-or-sealed' }) });
+    const secure = stored('secure.db');
+    expect(secure.enc_key_id).toBe('secure-1');
+    expect(secure.details).not.toContain('plain-or-sealed');
   });
 });

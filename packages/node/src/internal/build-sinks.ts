@@ -56,7 +56,7 @@ export function buildSinks(config: AuditConfig, pipeline: ResolvedPipeline, secr
         const opened = new SqliteAuditStore(resolvePath(config, s.path), {
           ...(s.synchronous !== undefined ? { synchronous: s.synchronous } : {}),
           ...(s.busy_timeout !== undefined ? { busyTimeoutMillis: durationMillis(s.busy_timeout)! } : {}),
-          ...(secrets.encryption !== undefined ? { encryption: secrets.encryption } : {}),
+          ...(secrets.encryption.has(c.key) ? { encryption: secrets.encryption.get(c.key)! } : {}),
         });
         store ??= opened;
         sinks.push(opened);

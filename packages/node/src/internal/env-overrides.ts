@@ -208,10 +208,12 @@ function applyResource(doc: Doc, r: EnvReader): void {
 function applyOtlp(doc: Doc, r: EnvReader): void {
   const pick = (suffix: string) => (r.get(`OTEL_EXPORTER_OTLP_LOGS_${suffix}`) !== undefined ? `OTEL_EXPORTER_OTLP_LOGS_${suffix}` : `OTEL_EXPORTER_OTLP_${suffix}`);
   const otlp = component(doc, 'exporters', 'otlphttp', false);
+  const baseEndpoint = r.get('OTEL_EXPORTER_OTLP_ENDPOINT');
   const logsEndpoint = r.get('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
-  const endpoint = logsEndpoint ?? r.get('OTEL_EXPORTER_OTLP_ENDPOINT');
-  const endpointVar = logsEndpoint !== undefined ? 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
-  if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) r.bad(endpointVar, endpoint, 'must be an http(s) URL', `set ${endpointVar}=http://collector:4318`);
+  for (const [name, example] of [['OTEL_EXPORTER_OTLP_ENDPOINT', 'http://collector:4318'], ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'http://collector:4318/v1/logs']] as const) {
+    const v = r.get(name);
+    if (v !== undefined && !/^https?:\/\/[^\s]+$/.test(v)) r.bad(name, v, 'must be an http(s) URL', `set ${name}=${example}`);
+  }
   const headersVar = pick('HEADERS');
   const headers = keyValues(r, headersVar, true);
   const timeoutVar = pick('TIMEOUT');
@@ -225,7 +227,9 @@ function applyOtlp(doc: Doc, r: EnvReader): void {
     r.bad(protocolVar, protocol, protocol === 'grpc' ? 'grpc is not supported by the otlphttp exporter' : 'must be http/protobuf or http/json', `set ${protocolVar}=http/protobuf or http/json`);
   }
   if (otlp === undefined) return;
-  if (endpoint !== undefined) otlp.endpoint = logsEndpoint !== undefined || /\/v1\/logs\/?$/.test(endpoint) ? endpoint : endpoint.replace(/\/+$/, '');
+  // OTLP exporter spec: the signal-specific variable is the logs URL as written; the generic one is a base URL that gets /v1/logs.
+  if (logsEndpoint !== undefined) otlp.logs_endpoint = logsEndpoint;
+  if (baseEndpoint !== undefined) otlp.endpoint = /\/v1\/logs\/?$/.test(baseEndpoint) ? baseEndpoint : baseEndpoint.replace(/\/+$/, '');
   if (headers !== undefined) otlp.headers = { ...(isMap(otlp.headers) ? otlp.headers : {}), ...headers };
   if (timeout !== undefined) otlp.timeout = `${timeout}ms`;
   if (compression === 'gzip' || compression === 'none') otlp.compression = compression;

@@ -2,7 +2,8 @@
  * The audit pipeline named in `service.pipelines` (DESIGN §7), resolved to
  * its components (`type[/name]` keys of receivers, processors, exporters).
  * A name that is not defined is a problem naming both the pipeline entry and
- * the section, with the names that are defined.
+ * the section, with the names that are defined; so is a second receiver or
+ * processor of one type, which could only be ignored.
  */
 import type { AuditConfig, PipelineConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
@@ -75,8 +76,10 @@ export function resolvePipeline(config: AuditConfig, problems: ConfigProblem[]):
         return;
       }
       const type = typeOf(key);
-      if (section === 'processors' && seenTypes.has(type)) {
-        problems.push({ path, value: key, message: `a second ${type} processor ("${seenTypes.get(type)}" is already used)`, fix: `use one ${type} processor in the pipeline` });
+      // One processor and one receiver of each type: a second would be ignored (one HTTP policy, one chain). Exporters may repeat.
+      if (section !== 'exporters' && seenTypes.has(type)) {
+        const kind = section === 'processors' ? 'processor' : 'receiver';
+        problems.push({ path, value: key, message: `a second ${type} ${kind} ("${seenTypes.get(type)}" is already used)`, fix: `use one ${type} ${kind} in the pipeline${type === 'http' ? ' and put all its rules in it' : ''}` });
         return;
       }
       seenTypes.set(type, key);

@@ -3,10 +3,13 @@
  * (`schema/otel-config.schema.json`, DESIGN §7), with ajv's findings turned
  * into problems a person can act on: the YAML path, the bad value, and the
  * fix (the allowed keys or values, the nearest spelling, the key's meaning).
+ * A value that may be a secret (internal/secret-paths.ts) is never shown:
+ * the problem says what kind of value it is and what was expected.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { describeValue, type ConfigProblem } from '../errors.js';
+import { HIDDEN, isSecretPath } from './secret-paths.js';
 
 /**
  * Location of the schema file in the package.
@@ -70,7 +73,30 @@ function unknownKeyFix(key: string, allowed: string[]): string {
   return likely ? `did you mean "${near.k}"? (${list})` : `remove it (${list})`;
 }
 
+/** The expected type of a `type` error in words: `a whole number`, `a map`, ... */
+function typeText(e: ErrorObject): string {
+  return String((e.params as { type: string }).type).replace('integer', 'a whole number').replace(/^(string|number|boolean|object|array)/, (t) => (t === 'object' ? 'a map' : t === 'array' ? 'a list' : `a ${t}`));
+}
+
+/** The kind of a value, for a problem that must not show it. */
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'a map' : `a ${typeof value}`;
+}
+
 function problemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => number | undefined): ConfigProblem | undefined {
+  const problem = plainProblemOf(e, lineOf);
+  if (problem === undefined || e.keyword === 'additionalProperties' || e.keyword === 'required' || !isSecretPath(problem.path)) return problem;
+  const what = `${kindOf(e.data)} (not shown: it may be a secret)`;
+  const message =
+    e.keyword === 'type' ? `must be ${typeText(e)}; got ${what}`
+    : e.keyword === 'pattern' ? `is not in the expected form (${e.message ?? 'pattern'}); got ${what}`
+    : `is not a valid value; got ${what}`;
+  return { ...problem, value: HIDDEN, message };
+}
+
+function plainProblemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => number | undefined): ConfigProblem | undefined {
   const parent = e.parentSchema as Record<string, unknown> | undefined;
   const description = typeof parent?.description === 'string' ? parent.description : undefined;
   const at = (pointer: string) => ({ path: yamlPath(pointer), ...(lineOf(pathParts(pointer)) !== undefined ? { line: lineOf(pathParts(pointer))! } : {}) });
@@ -85,7 +111,7 @@ function problemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => number | 
       return { ...at(e.instancePath), path: yamlPath(`${e.instancePath}/${key}`), value: undefined, message: `required key "${key}" is missing`, fix: `add ${key}${sub ? ` (${sub})` : ''}` };
     }
     case 'type': {
-      const type = String((e.params as { type: string }).type).replace('integer', 'a whole number').replace(/^(string|number|boolean|object|array)/, (t) => (t === 'object' ? 'a map' : t === 'array' ? 'a list' : `a ${t}`));
+      const type = typeText(e);
       return { ...at(e.instancePath), value: e.data, message: `must be ${type}; got ${describeValue(e.data)}`, fix: `write ${type}${description ? ` (${description})` : ''}` };
     }
     case 'enum':

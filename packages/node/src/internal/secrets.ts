@@ -3,8 +3,10 @@
  * checkpoint signer key, the redaction HMAC key, the API-key fingerprint
  * key, webhook secrets and the encryption-at-rest key, each read from a
  * file (relative to the config file) or an environment variable named in
- * the file — never written in the file itself. Problems name the key path
- * and the fix; a secret's value never appears in a message.
+ * the file — never written in the file itself. Problems name the key path,
+ * the file or the variable, and the fix; a secret's value never appears in
+ * a message, nor does a secret pasted where a file or variable name belongs.
+ * Each `sqlite` exporter has its own encryption settings.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -13,6 +15,7 @@ import { encryptionFromEnv, type EncryptionKey } from '@otel-audit/exporter-sqli
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
 import { usedOf, type ResolvedPipeline, type UsedComponent } from './pipeline.js';
+import { HIDDEN } from './secret-paths.js';
 
 /**
  * The secrets the pipeline uses, read and checked.
@@ -26,7 +29,8 @@ export interface ResolvedSecrets {
   apiKeyHmacKey?: string;
   /** Per notifier index. */
   webhookSecrets: Map<number, string>;
-  encryption?: EncryptionKey;
+  /** Per `sqlite` exporter key (`sqlite`, `sqlite/backup`), for those with encryption on. */
+  encryption: Map<string, EncryptionKey>;
 }
 
 interface SecretSpec {
@@ -38,6 +42,17 @@ interface SecretSpec {
   fix: string;
 }
 
+/** A secret read, with where it came from (for messages: never its value). */
+interface Secret {
+  value: string;
+  /** YAML path of the `*_file` / `*_env` key it was named by. */
+  path: string;
+  /** `file "./keys/x.key"` or `environment variable X`. */
+  origin: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
  * A path in the config resolved against the config file's directory.
  *
@@ -48,10 +63,14 @@ export function resolvePath(config: AuditConfig, path: string): string {
   return isAbsolute(path) ? path : resolve(config.baseDir ?? process.cwd(), path);
 }
 
-function read(config: AuditConfig, env: NodeJS.ProcessEnv, spec: SecretSpec, problems: ConfigProblem[]): string | undefined {
+function read(config: AuditConfig, env: NodeJS.ProcessEnv, spec: SecretSpec, problems: ConfigProblem[]): Secret | undefined {
   if (spec.file !== undefined) {
     const full = resolvePath(config, spec.file);
     const path = `${spec.path}.${spec.name}_file`;
+    if (spec.file.startsWith('PRIVATE+KEY+')) {
+      problems.push({ path, value: HIDDEN, message: 'holds a signer key itself, not a file name (the key is not shown)', fix: `save the key in a file readable only by this service and name that file here, or use ${spec.name}_env` });
+      return undefined;
+    }
     if (!existsSync(full)) {
       problems.push({ path, value: spec.file, message: `file "${spec.file}" does not exist${full !== spec.file ? ` (looked at ${full})` : ''}`, fix: spec.fix });
       return undefined;
@@ -61,22 +80,35 @@ function read(config: AuditConfig, env: NodeJS.ProcessEnv, spec: SecretSpec, pro
       return undefined;
     }
     try {
-      return readFileSync(full, 'utf8').trim();
+      return { value: readFileSync(full, 'utf8').trim(), path, origin: `file "${spec.file}"` };
     } catch (e) {
       problems.push({ path, value: spec.file, message: `file "${spec.file}" cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'make it readable by this process' });
       return undefined;
     }
   }
   if (spec.env !== undefined) {
-    const v = env[spec.env]?.trim();
-    if (v === undefined || v === '') {
-      problems.push({ path: `${spec.path}.${spec.name}_env`, value: spec.env, message: `environment variable ${spec.env} is not set`, fix: `set ${spec.env}, or use ${spec.name}_file` });
+    const path = `${spec.path}.${spec.name}_env`;
+    if (!ENV_NAME.test(spec.env)) {
+      // Most likely the secret itself, pasted where its variable's name belongs.
+      problems.push({ path, value: HIDDEN, message: 'is not an environment variable name (letters, digits and _); it is not shown, as it may be the secret itself', fix: `put the secret in an environment variable and write its name here (e.g. ${spec.name}_env: ${spec.name.toUpperCase()}), or use ${spec.name}_file` });
       return undefined;
     }
-    return v;
+    const v = env[spec.env]?.trim();
+    if (v === undefined || v === '') {
+      problems.push({ path, value: spec.env, message: `environment variable ${spec.env} is not set`, fix: `set ${spec.env}, or use ${spec.name}_file` });
+      return undefined;
+    }
+    return { value: v, path, origin: `environment variable ${spec.env}` };
   }
   return undefined;
 }
+
+/** A problem with a secret that was read: names its key and origin, never its value. */
+function bad(secret: Secret, message: string, fix: string): ConfigProblem {
+  return { path: secret.path, value: HIDDEN, message: `${message} (read from ${secret.origin}; the value is not shown)`, fix };
+}
+
+const MIN_KEY_BYTES = 16;
 
 /**
  * Read and check every secret the pipeline uses.
@@ -85,20 +117,27 @@ function read(config: AuditConfig, env: NodeJS.ProcessEnv, spec: SecretSpec, pro
  * const secrets = resolveSecrets(config, pipeline, process.env, problems);
  */
 export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ResolvedSecrets {
-  const out: ResolvedSecrets = { webhookSecrets: new Map() };
+  const out: ResolvedSecrets = { webhookSecrets: new Map(), encryption: new Map() };
   const at = (section: string, c: UsedComponent) => `${section}.${c.key}`;
+  const longEnough = (secret: Secret | undefined): string | undefined => {
+    if (secret !== undefined && Buffer.byteLength(secret.value) < MIN_KEY_BYTES) {
+      problems.push(bad(secret, `the key is shorter than ${MIN_KEY_BYTES} bytes`, 'use at least 16 random bytes, e.g. `openssl rand -hex 32`'));
+      return undefined;
+    }
+    return secret?.value;
+  };
 
   const chain = usedOf<ChainProcessorConfig>(pipeline, 'processors', 'chain');
   if (chain) {
     const path = at('processors', chain);
-    const text = read(config, env, { file: chain.config.signer_key_file, env: chain.config.signer_key_env, path, name: 'signer_key', fix: 'run `otel-audit keygen --name NAME` or fix the path' }, problems);
-    if (text !== undefined) {
+    const secret = read(config, env, { file: chain.config.signer_key_file, env: chain.config.signer_key_env, path, name: 'signer_key', fix: 'run `otel-audit keygen --name NAME` or fix the path' }, problems);
+    if (secret !== undefined) {
       try {
-        parseSignerKey(text);
-        out.signerKey = text;
+        parseSignerKey(secret.value); // its messages never contain key material
+        out.signerKey = secret.value;
       } catch (e) {
-        const verifier = text.startsWith('PRIVATE+KEY+') ? '' : ' (a verifier key .vkey is not a signer key)';
-        problems.push({ path: `${path}.signer_key_${chain.config.signer_key_file !== undefined ? 'file' : 'env'}`, value: chain.config.signer_key_file ?? chain.config.signer_key_env, message: `does not hold a valid signer key${verifier}: ${(e as Error).message}`, fix: 'point it at the PRIVATE+KEY+... file written by `otel-audit keygen --name NAME`' });
+        const verifier = secret.value.startsWith('PRIVATE+KEY+') ? '' : ' (a verifier key .vkey is not a signer key)';
+        problems.push({ ...bad(secret, `does not hold a valid signer key${verifier}: ${(e as Error).message}`, 'point it at the PRIVATE+KEY+... file written by `otel-audit keygen --name NAME`'), value: chain.config.signer_key_file ?? chain.config.signer_key_env });
       }
     }
   }
@@ -106,20 +145,19 @@ export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, 
   const redact = usedOf<RedactProcessorConfig>(pipeline, 'processors', 'redact');
   if (redact) {
     const path = at('processors', redact);
-    const key = read(config, env, { file: redact.config.hmac_key_file, env: redact.config.hmac_key_env, path, name: 'hmac_key', fix: 'create it with `openssl rand -hex 32 > FILE` or fix the path' }, problems);
-    if (redact.config.mode === 'hmac' && key === undefined && redact.config.hmac_key_file === undefined && redact.config.hmac_key_env === undefined) {
+    const secret = read(config, env, { file: redact.config.hmac_key_file, env: redact.config.hmac_key_env, path, name: 'hmac_key', fix: 'create it with `openssl rand -hex 32 > FILE` or fix the path' }, problems);
+    if (redact.config.mode === 'hmac' && secret === undefined && redact.config.hmac_key_file === undefined && redact.config.hmac_key_env === undefined) {
       problems.push({ path: `${path}.mode`, value: 'hmac', message: 'hmac mode needs a key', fix: 'set hmac_key_file (or hmac_key_env), or use mode: mask' });
     }
-    if (key !== undefined && Buffer.byteLength(key) < 16) problems.push({ path: `${path}.hmac_key_${redact.config.hmac_key_file !== undefined ? 'file' : 'env'}`, value: '(hidden)', message: 'the HMAC key is shorter than 16 bytes', fix: 'use at least 16 random bytes, e.g. `openssl rand -hex 32`' });
-    else if (key !== undefined) out.redactHmacKey = key;
+    const key = longEnough(secret);
+    if (key !== undefined) out.redactHmacKey = key;
   }
 
   const http = usedOf<HttpReceiverConfig>(pipeline, 'receivers', 'http');
   if (http?.config.actor) {
     const path = `${at('receivers', http)}.actor`;
-    const key = read(config, env, { file: http.config.actor.api_key_hmac_key_file, env: http.config.actor.api_key_hmac_key_env, path, name: 'api_key_hmac_key', fix: 'create it with `openssl rand -hex 32 > FILE` or fix the path' }, problems);
-    if (key !== undefined && Buffer.byteLength(key) < 16) problems.push({ path: `${path}.api_key_hmac_key_file`, value: '(hidden)', message: 'the HMAC key is shorter than 16 bytes', fix: 'use at least 16 random bytes' });
-    else if (key !== undefined) out.apiKeyHmacKey = key;
+    const key = longEnough(read(config, env, { file: http.config.actor.api_key_hmac_key_file, env: http.config.actor.api_key_hmac_key_env, path, name: 'api_key_hmac_key', fix: 'create it with `openssl rand -hex 32 > FILE` or fix the path' }, problems));
+    if (key !== undefined) out.apiKeyHmacKey = key;
   }
 
   const alerts = usedOf<AlertsProcessorConfig>(pipeline, 'processors', 'alerts');
@@ -128,21 +166,21 @@ export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, 
     const path = `${at('processors', alerts!)}.notifiers[${i}]`;
     const secret = read(config, env, { file: n.secret_file, env: n.secret_env, path, name: 'secret', fix: 'create it with `openssl rand -hex 32 > FILE` or fix the path' }, problems);
     if (secret === undefined && n.secret_file === undefined && n.secret_env === undefined) problems.push({ path: `${path}.secret_file`, value: undefined, message: 'a webhook needs a signing secret', fix: 'set secret_file or secret_env (at least 16 bytes)' });
-    else if (secret !== undefined) out.webhookSecrets.set(i, secret);
+    const key = longEnough(secret);
+    if (key !== undefined) out.webhookSecrets.set(i, key);
   });
 
-  const sqlite = usedOf<SqliteExporterConfig>(pipeline, 'exporters', 'sqlite');
-  const enc = sqlite?.config.encryption;
-  if (sqlite && enc?.enabled) {
+  for (const sqlite of pipeline.exporters.filter((c) => c.type === 'sqlite') as UsedComponent<SqliteExporterConfig>[]) {
+    const enc = sqlite.config.encryption;
+    if (!enc?.enabled) continue;
     const path = `${at('exporters', sqlite)}.encryption`;
     const keyEnv = enc.key_env ?? (enc.key_file === undefined ? 'AUDIT_LOG_ENCRYPTION_KEY' : undefined);
-    const key = read(config, env, { file: enc.key_file, env: keyEnv, path, name: 'key', fix: 'create a key with `openssl rand -base64 32 > FILE` or fix the path' }, problems);
-    if (key !== undefined) {
-      try {
-        out.encryption = encryptionFromEnv({ AUDIT_LOG_ENCRYPTION: 'true', AUDIT_LOG_ENCRYPTION_KEY: key, AUDIT_LOG_ENCRYPTION_KEY_ID: enc.key_id });
-      } catch {
-        problems.push({ path: `${path}.key_${enc.key_file !== undefined ? 'file' : 'env'}`, value: '(hidden)', message: 'is not a 32-byte key (64 hex digits or base64)', fix: 'generate one with `openssl rand -base64 32`' });
-      }
+    const secret = read(config, env, { file: enc.key_file, env: keyEnv, path, name: 'key', fix: 'create a key with `openssl rand -base64 32 > FILE` or fix the path' }, problems);
+    if (secret === undefined) continue;
+    try {
+      out.encryption.set(sqlite.key, encryptionFromEnv({ AUDIT_LOG_ENCRYPTION: 'true', AUDIT_LOG_ENCRYPTION_KEY: secret.value, AUDIT_LOG_ENCRYPTION_KEY_ID: enc.key_id })!);
+    } catch {
+      problems.push(bad(secret, 'is not a 32-byte key written as 64 hex digits or base64', 'generate one with `openssl rand -base64 32`'));
     }
   }
   return out;

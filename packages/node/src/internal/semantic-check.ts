@@ -2,8 +2,10 @@
  * The checks of otel-config.yaml that a JSON Schema cannot express
  * (DESIGN §7, §8, §9): the HTTP policy compiles and ends with a catch-all,
  * alert rules compile, retention periods are in order, URLs parse, the
- * pipeline names only defined components and the key files it names exist
- * and hold valid keys. Each failure is one problem with path, value and fix.
+ * pipeline names only defined components (one receiver and one processor of
+ * each type), no two of its exporters write one file, and the key files it
+ * names exist and hold valid keys. Each failure is one problem with path,
+ * value and fix.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,8 +13,10 @@ import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumenta
 import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/processor';
 import type { AlertsProcessorConfig, AuditConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
+import { DEFAULT_OUTBOX_FILE } from '../otlp-sink.js';
 import { builtinOptions, httpRules } from './options-mapping.js';
 import { resolvePipeline, typeOf, type ResolvedPipeline } from './pipeline.js';
+import { HIDDEN } from './secret-paths.js';
 import { resolvePath, resolveSecrets, type ResolvedSecrets } from './secrets.js';
 
 function checkPolicy(key: string, http: HttpReceiverConfig, problems: ConfigProblem[]): void {
@@ -49,7 +53,8 @@ function checkAlerts(key: string, alerts: AlertsProcessorConfig, problems: Confi
     problems.push({ path: e.path, value: e.value, message: cut > 0 ? text.slice(0, cut) : text, fix: e.fix });
   }
   (alerts.notifiers ?? []).forEach((n, i) => {
-    if (n.type === 'webhook' && !URL.canParse(n.url)) problems.push({ path: `${path}.notifiers[${i}].url`, value: n.url, message: 'is not a URL', fix: 'write https://host/path' });
+    // A webhook URL often carries its token: the problem does not show it.
+    if (n.type === 'webhook' && !URL.canParse(n.url)) problems.push({ path: `${path}.notifiers[${i}].url`, value: HIDDEN, message: 'is not a URL (not shown: it may hold a token)', fix: 'write https://host/path' });
   });
 }
 
@@ -63,8 +68,39 @@ function checkSqlite(config: AuditConfig, key: string, sqlite: SqliteExporterCon
 }
 
 function checkOtlp(key: string, otlp: OtlpHttpExporterConfig, problems: ConfigProblem[]): void {
-  if (!URL.canParse(otlp.endpoint) || !/^https?:$/.test(new URL(otlp.endpoint).protocol)) {
-    problems.push({ path: `exporters.${key}.endpoint`, value: otlp.endpoint, message: 'is not an http(s) URL', fix: 'write http://collector:4318 (or OTEL_EXPORTER_OTLP_ENDPOINT)' });
+  if (otlp.endpoint === undefined && otlp.logs_endpoint === undefined) {
+    problems.push({ path: `exporters.${key}.endpoint`, value: undefined, message: 'required key "endpoint" is missing', fix: 'add endpoint: http://collector:4318 (/v1/logs is appended), or logs_endpoint: the full logs URL (or set OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_LOGS_ENDPOINT)' });
+  }
+  for (const [name, url, example, variable] of [
+    ['endpoint', otlp.endpoint, 'http://collector:4318', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    ['logs_endpoint', otlp.logs_endpoint, 'http://collector:4318/v1/logs', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
+  ] as const) {
+    if (url !== undefined && !isHttpUrl(url)) problems.push({ path: `exporters.${key}.${name}`, value: url, message: 'is not an http(s) URL', fix: `write ${example} (or ${variable})` });
+  }
+}
+
+const isHttpUrl = (url: string): boolean => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol);
+
+/**
+ * Every file an exporter of the pipeline writes (the store, an outbox) must
+ * be its own: two exporters on one file would mix their rows or queues.
+ */
+function checkSharedFiles(config: AuditConfig, pipeline: ResolvedPipeline, problems: ConfigProblem[]): void {
+  const owners = new Map<string, string>();
+  for (const c of pipeline.exporters) {
+    let key: string;
+    let file: string;
+    if (c.type === 'sqlite') {
+      key = `exporters.${c.key}.path`;
+      file = (c.config as SqliteExporterConfig).path;
+    } else if (c.type === 'otlphttp') {
+      key = `exporters.${c.key}.outbox.path`;
+      file = (c.config as OtlpHttpExporterConfig).outbox?.path ?? DEFAULT_OUTBOX_FILE;
+    } else continue;
+    const full = resolvePath(config, file);
+    const owner = owners.get(full);
+    if (owner === undefined) owners.set(full, key);
+    else problems.push({ path: key, value: file, message: `writes the same file as ${owner} (${full})`, fix: `give each exporter its own file${c.type === 'otlphttp' ? `, e.g. outbox: { path: ./otel-audit-outbox-${c.key.split('/')[1] ?? 'b'}.db }` : ''}` });
   }
 }
 
@@ -82,6 +118,7 @@ export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, prob
     if (typeOf(key) === 'otlphttp') checkOtlp(key, c as OtlpHttpExporterConfig, problems);
   }
   const pipeline = resolvePipeline(config, problems);
+  checkSharedFiles(config, pipeline, problems);
   const secrets = resolveSecrets(config, pipeline, env, problems);
   return { pipeline, secrets };
 }

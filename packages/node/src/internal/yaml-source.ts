@@ -4,10 +4,12 @@
  * keys, never re-parsed as YAML structure: a variable cannot inject keys), and
  * a lookup from a YAML path to its line for error messages. A plain scalar
  * that is exactly one substitution takes the type its value reads as
- * (`${env:N}` with N=5 is the number 5), as the OpenTelemetry Collector does.
+ * (`${env:N}` with N=5 is the number 5), as the OpenTelemetry Collector does
+ * — except where the value may be a secret (internal/secret-paths.ts).
  */
 import { LineCounter, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Scalar } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
+import { HIDDEN, isSecretPath } from './secret-paths.js';
 
 const REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\$|\$\{([^}]*)\}/g;
 const WHOLE = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
@@ -34,7 +36,8 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv, path: string
   return text.replace(REF, (match, name: string | undefined, fallback: string | undefined, bad: string | undefined) => {
     if (match === '$$') return '$';
     if (bad !== undefined) {
-      problems.push({ path, value: match, message: `${match} is not a valid reference`, fix: 'write ${env:NAME} or ${env:NAME:-default} (write $$ for a literal $)' });
+      const secret = isSecretPath(path);
+      problems.push({ path, value: secret ? HIDDEN : match, message: `${secret ? 'a ${...}' : match} is not a valid reference`, fix: 'write ${env:NAME} or ${env:NAME:-default} (write $$ for a literal $)' });
       return match;
     }
     const v = env[name!];
@@ -79,7 +82,8 @@ function substituteDocument(doc: Document, env: NodeJS.ProcessEnv, problems: Con
       const raw = node.value;
       const text = substituteEnv(raw, env, path, problems);
       for (let i = before; i < problems.length; i++) if (node.range) problems[i]!.line = lines.linePos(node.range[0]).line;
-      node.value = node.type === 'PLAIN' && WHOLE.test(raw) ? typed(text) : text;
+      // A value that may be a secret (a header, a token) is text: typing it would mangle it ("0123" → 123) and get it refused.
+      node.value = node.type === 'PLAIN' && WHOLE.test(raw) && !isSecretPath(path) ? typed(text) : text;
     },
   });
 }
