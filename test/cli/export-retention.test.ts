@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { chainStore, runCli, writeKeys } from './helpers.js';
+import { chainStore, runBin, runCli, writeKeys } from './helpers.js';
 
 describe('otel-audit export', () => {
   it('json, ndjson and csv to stdout with filters; a bundle to --out that verify accepts', async () => {
@@ -40,6 +40,21 @@ describe('otel-audit export', () => {
     const bundle = await runCli(['export', '--db', db, '--format', 'bundle', '--actor', 'user-1']);
     expect(bundle.code).toBe(2);
     expect(bundle.stderr).toContain('--actor does not apply to --format bundle');
+  });
+
+  it('--json gives a JSON summary of an export to --out; without --out it is refused (exit 2) instead of silently ignored', () => {
+    const { dir, db } = chainStore(5);
+    const help = runBin(['export', '--help']);
+    expect(help.stdout).toMatch(/--json\s+with --out: print a JSON summary/);
+    const out = path.join(dir, 'x.csv');
+    const summary = runBin(['export', '--db', db, '--format', 'csv', '--out', out, '--json']);
+    expect(summary.code).toBe(0);
+    expect(JSON.parse(summary.stdout)).toEqual({ out, format: 'csv', records: 5, bytes: fs.statSync(out).size });
+    const refused = runBin(['export', '--db', db, '--format', 'csv', '--json']);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('--json summarises an export written to --out');
+    expect(refused.stderr).toContain('fix: use --format json (or ndjson) for JSON records, or add --out FILE');
   });
 });
 

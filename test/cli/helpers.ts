@@ -3,12 +3,16 @@
  * in-process with captured streams, stores built by core's AuditChain (as
  * the processor seals) or by the real pipeline (LoggerProvider → audit
  * processor → SQLite store, plus the OTLP JSON lines a Collector file
- * exporter would write from the same records), and the attacker's
- * connection with the append-only triggers dropped.
+ * exporter would write from the same records), the attacker's connection
+ * with the append-only triggers dropped, and the built bin run as a child
+ * process (as another user, when the tests run as root, so file modes bind).
  */
+import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach } from 'vitest';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -155,4 +159,95 @@ export async function pipelineStore(options: { n?: number; redaction?: Redaction
   store.close();
   fs.writeFileSync(jsonl, lines.lines.map((l) => `${l}\n`).join(''));
   return { dir, db, jsonl };
+}
+
+/** The built `otel-audit` bin. */
+export const BIN = fileURLToPath(new URL('../../packages/cli/bin/otel-audit.js', import.meta.url));
+
+/**
+ * Spawn options that run the child as an unprivileged user when the tests
+ * run as root (root ignores file modes, so a read-only file would not be).
+ */
+export const UNPRIVILEGED: Pick<SpawnSyncOptions, 'uid' | 'gid'> = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+interface BinOptions { env?: NodeJS.ProcessEnv; cwd?: string; unprivileged?: boolean }
+
+function spawnOptions(options: BinOptions): SpawnSyncOptions {
+  return { env: { PATH: process.env['PATH'], ...options.env }, ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.unprivileged ? UNPRIVILEGED : {}) };
+}
+
+/** Runs the built bin to completion as a child process. */
+export function runBin(argv: string[], options: BinOptions = {}): CliRun {
+  const run = spawnSync(process.execPath, [BIN, ...argv], { ...spawnOptions(options), encoding: 'utf8' });
+  if (run.error) throw run.error;
+  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** A long-running verb (`tail -f`, `collect`) of the built bin; `stop()` sends SIGTERM and waits for it to exit. */
+export interface RunningBin { stdout(): string; stderr(): string; stop(): Promise<CliRun> }
+
+/** Starts the built bin as a child process; it is stopped after the test if still running. */
+export function startBin(argv: string[], options: BinOptions = {}): RunningBin {
+  const child = spawn(process.execPath, [BIN, ...argv], { ...spawnOptions(options), stdio: ['ignore', 'pipe', 'pipe'] } as Parameters<typeof spawn>[2]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+  const exited = new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : -1))));
+  // SIGTERM first: the verb then closes its store (and removes a temporary copy).
+  cleanups.push(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
+  });
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      return { code, stdout, stderr };
+    },
+  };
+}
+
+/** Polls until `cond()` holds; throws naming `what` after `timeoutMs`. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** SHA-256 of a file, or 'absent'. */
+export function sha256(file: string): string {
+  return fs.existsSync(file) ? createHash('sha256').update(fs.readFileSync(file)).digest('hex') : 'absent';
+}
+
+/**
+ * Evidence as an auditor receives it, in a fresh temp dir: `wal.db`, a WAL
+ * store whose newest records (seq `walFrom`..n-1, with the checkpoint at n)
+ * are only in its -wal file — a copy taken from a running or crashed service
+ * — and `delete.db`, the same store in rollback-journal (DELETE) mode.
+ */
+export async function evidenceStores(n = 30, walFrom = 20): Promise<{ dir: string; wal: string; rollback: string }> {
+  const { dir, db } = chainStore(walFrom);
+  const store = new SqliteAuditStore(db);
+  try {
+    store.database.pragma('wal_checkpoint(TRUNCATE)');
+    store.database.pragma('wal_autocheckpoint = 0');
+    store.appendSync(seal(new AuditChain({ stream: 'svc/1', head: await store.head('svc/1') }), n - walFrom, 10));
+    const wal = path.join(dir, 'wal.db');
+    fs.copyFileSync(db, wal);
+    fs.copyFileSync(`${db}-wal`, `${wal}-wal`);
+    const rollback = path.join(dir, 'delete.db');
+    store.database.prepare('VACUUM INTO ?').run(rollback);
+    const raw = new Database(rollback);
+    raw.pragma('journal_mode = DELETE');
+    raw.close();
+    return { dir, wal, rollback };
+  } finally {
+    store.close();
+  }
 }

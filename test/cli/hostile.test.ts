@@ -1,13 +1,16 @@
 /**
  * Hostile input against the CLI's parsers and printers (STYLE "one table of
- * hostile inputs"): terminal escapes in stored values never reach the
- * terminal raw, odd OTLP JSON lines and forged proof documents are reported
- * (exit 1) or refused (exit 2), never crash the command.
+ * hostile inputs"): terminal escapes in stored values, in what a client
+ * sends the collector and in what a receiver answers the outbox never reach
+ * the terminal raw; odd OTLP JSON lines and forged proof documents are
+ * reported (exit 1) or refused (exit 2), never crash the command.
  */
 import * as fs from 'node:fs';
+import { createServer } from 'node:http';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chainStore, event, runCli, tempDir, writeKeys } from './helpers.js';
+import { startService } from '../forwarding/support.js';
+import { chainStore, event, runBin, runCli, startBin, tempDir, until, writeKeys } from './helpers.js';
 
 const ESC = '\u001b';
 
@@ -32,15 +35,15 @@ describe('hostile input', () => {
     }
   });
 
-  // [name, line, exit code]: 1 where an audit LogRecord is unreadable, 0 where nothing audit-like is in the line.
+  // [name, line, exit code]: 1 where an audit LogRecord is unreadable, and 1 where nothing audit-like is in the line (nothing was verified).
   const lines: [string, string, number][] = [
     ['resourceLogs of the wrong type', '{"resourceLogs":"x"}', 1],
-    ['null entries', '{"resourceLogs":[null,{"scopeLogs":[null,{"logRecords":[null,1,"x"]}]}]}', 0],
+    ['null entries', '{"resourceLogs":[null,{"scopeLogs":[null,{"logRecords":[null,1,"x"]}]}]}', 1],
     ['a record body that is not JSON', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"stringValue":"{oops"}}]}]}]}', 1],
     ['a body that is a number', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"intValue":"5"}}]}]}]}', 1],
     ['a __proto__ record', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.x.y","body":{"stringValue":"{\\"__proto__\\":{\\"polluted\\":1},\\"stream\\":\\"s\\",\\"seq\\":0,\\"id\\":\\"i\\",\\"prev\\":\\"p\\"}"}}]}]}]}', 1],
     ['a forged checkpoint', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.checkpoint","body":{"stringValue":"s\\n99999999999999999999\\n!!!\\n"}}]}]}]}', 1],
-    ['deep nesting', `{"resourceLogs":${'['.repeat(5000)}${']'.repeat(5000)}}`, 0],
+    ['deep nesting', `{"resourceLogs":${'['.repeat(5000)}${']'.repeat(5000)}}`, 1],
   ];
   for (const [name, line, code] of lines) {
     it(`JSON lines with ${name} are reported, not crashed on`, async () => {
@@ -80,5 +83,57 @@ describe('hostile input', () => {
     const notJson = path.join(dir, 'not.json');
     fs.writeFileSync(notJson, '{');
     expect((await runCli(['verify-proof', notJson])).code).toBe(2);
+  });
+
+  const EVIL = `evil${ESC}]0;pwned\u0007${ESC}[2J\rfinding ok`;
+
+  it('error messages and proof problems quoting the input show its escapes (C0 and C1), not run them', async () => {
+    const { dir, db } = chainStore(30);
+    const missing = runBin(['verify', path.join(dir, `${EVIL}.db`)]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000dfinding ok.db (ENOENT)');
+    expect(missing.stderr).not.toMatch(/[\u0007\u001b\r]/);
+    const good = JSON.parse((await runCli(['proof', '--db', db, '--seq', '3'])).stdout);
+    const forged = path.join(dir, 'forged.json');
+    fs.writeFileSync(forged, JSON.stringify({ ...good, stream: 'svc/1\u009b2J\u009d0;pwned\u0007' }));
+    const run = runBin(['verify-proof', forged]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('\\u009b2J');
+    expect(run.stdout).not.toMatch(/[\u0007\u001b\u009b\u009d]/);
+  });
+
+  it('collect prints a finding that quotes a client\'s stream id with its escapes shown, not run', async () => {
+    const dir = tempDir();
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'central.db')]);
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    const endpoint = /logs: (\S+)/.exec(collect.stdout())![1]!;
+    const body = JSON.stringify({ stream: EVIL, seq: 0, id: 'x', prev: '00', alg: 'sha256' });
+    const request = { resourceLogs: [{ scopeLogs: [{ scope: { name: 'otel-audit' }, logRecords: [{ eventName: 'audit.crud.update', body: { stringValue: body } }] }] }] };
+    const answer = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    expect(answer.status).toBeLessThan(500);
+    await until(() => collect.stdout().includes('finding '), 'the finding');
+    const run = await collect.stop();
+    expect(run.code, run.stderr).toBe(1);
+    const line = run.stdout.split('\n').find((l) => l.startsWith('finding '))!;
+    expect(line).toContain('evil\\u001b]0;pwned\\u0007\\u001b[2J\\u000dfinding ok');
+    expect(run.stdout).not.toMatch(/[\u0007\u001b\r]/);
+  });
+
+  it('status prints the receiver\'s error message with its escapes shown, not run', async () => {
+    const dir = tempDir();
+    const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(401).end(`denied${ESC}]0;pwned\u0007${ESC}[2K`)); });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    try {
+      const outbox = path.join(dir, 'outbox.db');
+      const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, protocol: 'http/json', outboxPath: outbox, onDeadLetter: () => undefined });
+      svc.emit();
+      await svc.shutdown();
+      const run = runBin(['status', '--outbox', outbox]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toMatch(/last error: .*HTTP 401 .*denied\\u001b]0;pwned\\u0007\\u001b\[2K/);
+      expect(run.stdout).not.toMatch(/[\u0007\u001b]/);
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
   });
 });

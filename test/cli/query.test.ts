@@ -1,13 +1,16 @@
 /**
  * `otel-audit query` and `tail` end to end (issue 6, DESIGN §6): the
  * store's filters as options, pages with a cursor, table / --json /
- * --ndjson output, and `tail -f` printing records committed while it runs.
+ * --ndjson output, and `tail -f` printing records committed while it runs
+ * (by another connection, also when the database is not writable by the
+ * user running it), each exactly once.
  */
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AuditChain } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { main } from '@otel-audit/cli';
-import { chainStore, event, runCli, seal, writeKeys } from './helpers.js';
+import { chainStore, event, runCli, seal, startBin, until, writeKeys, type RunningBin } from './helpers.js';
 
 describe('otel-audit query', () => {
   it('filters by actor, type and outcome; --json holds the records and the next cursor, which pages on', async () => {
@@ -105,5 +108,63 @@ describe('otel-audit tail', () => {
     controller.abort();
     expect(await running).toBe(0);
     expect(out.trim().split('\n').map((l) => JSON.parse(l).record.seq)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('otel-audit tail -f (the built bin)', () => {
+  const nowNanos = (offsetMillis = 0): bigint => BigInt(Date.now() + offsetMillis) * 1_000_000n;
+  const seqs = (run: RunningBin): number[] => run.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l).record.seq as number);
+
+  /** Appends `n` records stamped now to the stream, from a connection of its own (the service). */
+  async function appendNow(writer: SqliteAuditStore, n: number): Promise<void> {
+    const chain = new AuditChain({ stream: 'svc/1', head: await writer.head('svc/1') });
+    writer.appendSync(seal(chain, n, 1_000, (i) => event(i, nowNanos())));
+  }
+
+  it('does not print again, on its first polls, the records of the last minute it skipped at start; new records appear once each', async () => {
+    // 50 records one second apart, all within a minute of the newest: 20 are shown first.
+    const { db } = chainStore(50, { every: 1_000, make: (i) => event(i, nowNanos(-55_000 + i * 1_000)) });
+    const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson']);
+    await until(() => seqs(tail).length >= 20, 'the first 20 records');
+    await new Promise((r) => setTimeout(r, 500)); // twenty polls
+    expect(seqs(tail)).toEqual(Array.from({ length: 20 }, (_, i) => 30 + i));
+    const writer = new SqliteAuditStore(db);
+    try {
+      await appendNow(writer, 3);
+      await until(() => seqs(tail).length >= 23, 'the 3 new records');
+      await appendNow(writer, 2);
+      await until(() => seqs(tail).length >= 25, 'the 2 newer records');
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      writer.close();
+    }
+    const stopped = await tail.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(seqs(tail)).toEqual(Array.from({ length: 25 }, (_, i) => 30 + i));
+  });
+
+  it('follows a database in a directory its user cannot write: records a running service commits later appear once each', async () => {
+    const { dir, db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    fs.chmodSync(dir, 0o555);
+    try {
+      const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson'], { unprivileged: true });
+      await until(() => seqs(tail).length >= 5 || tail.stderr() !== '', 'the first 5 records');
+      expect(tail.stderr()).toBe('');
+      const writer = new SqliteAuditStore(db);
+      try {
+        await appendNow(writer, 3);
+        await until(() => seqs(tail).length >= 8, 'the 3 records of the service');
+        await appendNow(writer, 2);
+        await until(() => seqs(tail).length >= 10, 'the 2 newer records');
+        await new Promise((r) => setTimeout(r, 300));
+        const stopped = await tail.stop();
+        expect(stopped.code, stopped.stderr).toBe(0);
+      } finally {
+        writer.close();
+      }
+      expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    } finally {
+      fs.chmodSync(dir, 0o755);
+    }
   });
 });

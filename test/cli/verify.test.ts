@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditChain, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
-import { chainStore, pipelineStore, runCli, seal, tamper, tempDir, writeKeys } from './helpers.js';
+import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { chainStore, pipelineStore, runBin, runCli, seal, tamper, tempDir, writeKeys } from './helpers.js';
 
 describe('otel-audit verify', () => {
   it('a store written by the real pipeline is intact with the verifier key (exit 0), table and --json', async () => {
@@ -182,3 +183,66 @@ describe('otel-audit verify', () => {
   });
 });
 
+describe('otel-audit verify exits non-zero when nothing was verified', () => {
+  it('an unknown --stream exits 2 naming it and listing the streams the input holds (store, bundle and JSON lines)', async () => {
+    const { dir, db } = chainStore(30, { stream: 'billing/api-1' });
+    const { vkey } = writeKeys(dir);
+    const bundle = path.join(dir, 'evidence.json');
+    expect(runBin(['export', '--db', db, '--format', 'bundle', '--out', bundle]).code).toBe(0);
+    const { jsonl } = await pipelineStore({ n: 3, stream: 'billing/api-1' });
+    for (const input of [db, bundle, jsonl]) {
+      const run = runBin(['verify', input, '--key', vkey, '--stream', 'billing/api-l']);
+      expect(run.code, input).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain('has no stream "billing/api-l"; it holds 1 stream: "billing/api-1"');
+      expect(run.stderr).toContain('fix: pass --stream with one of the streams listed');
+    }
+    expect(runBin(['verify', db, '--key', vkey, '--stream', 'billing/api-1']).code).toBe(0);
+  });
+
+  it('a store with no records exits 1 NOT VERIFIED, and so does a time range holding none', async () => {
+    const dir = tempDir();
+    const { vkey } = writeKeys(dir);
+    const empty = path.join(dir, 'empty.db');
+    new SqliteAuditStore(empty).close();
+    const run = runBin(['verify', empty, '--key', vkey]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^NOT VERIFIED: 0 records in 0 streams/m);
+    expect(run.stdout).toContain('not verified: the input holds no audit records, so nothing was verified');
+    const json = runBin(['verify', empty, '--key', vkey, '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ intact: false, ok: true, records: 0, notVerified: [expect.stringContaining('no audit records')] });
+
+    const { db } = chainStore(30, { dir });
+    const range = runBin(['verify', db, '--key', vkey, '--until', '2000-01-01T00:00:00Z']);
+    expect(range.code, range.stderr).toBe(1);
+    expect(range.stdout).toContain('no audit records in the selected streams and time range');
+  });
+
+  it('with --key, a store whose checkpoints were all deleted is NOT VERIFIED (exit 1), not intact, and is not told to pass --key', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    expect(runBin(['verify', db, '--key', vkey]).code).toBe(0);
+    tamper(db, 'DELETE FROM audit_checkpoints');
+    const run = runBin(['verify', db, '--key', vkey]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^NOT VERIFIED: 30 records in 1 stream, 0 signed checkpoints verified, 0 errors, 1 warning$/m);
+    expect(run.stdout).toContain('not verified: no checkpoint was verified with the given key: the input holds no checkpoint (were the checkpoints deleted?)');
+    expect(run.stdout).not.toContain('INTACT');
+    expect(run.stdout).not.toContain('pass --key');
+    const json = JSON.parse(runBin(['verify', db, '--key', vkey, '--json']).stdout);
+    expect(json).toMatchObject({ intact: false, ok: true, notVerified: [expect.stringContaining('no checkpoint was verified')] });
+
+    // A record rewritten once the checkpoints are gone does not pass either.
+    tamper(db, "UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 29");
+    expect(runBin(['verify', db, '--key', vkey]).code).toBe(1);
+  });
+
+  it('without --key, an unsigned store stays intact with warnings (exit 0) and is told to pass --key', () => {
+    const { db } = chainStore(12, { every: 1_000 });
+    const run = runBin(['verify', db]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^INTACT \(with warnings\): 12 records/m);
+    expect(run.stdout).toContain('pass --key with the verifier key');
+  });
+});

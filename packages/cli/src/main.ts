@@ -12,6 +12,7 @@ import { CliError, FIX_OF_CODE } from './errors.js';
 import { parseArgs } from './internal/argv.js';
 import { commandHelp, toolHelp } from './internal/help.js';
 import { createProgress } from './internal/progress.js';
+import { escapeControl } from './internal/table.js';
 
 /**
  * Streams and environment `main` runs against (defaults: the process's).
@@ -96,12 +97,17 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
   }
 }
 
+/** An error message with the control characters of its lines escaped (it may quote the input). */
+function safeLines(text: string): string {
+  return text.split('\n').map(escapeControl).join('\n');
+}
+
 function reportError(command: Command, stderr: Writer, error: unknown, debug: boolean): number {
   if (error instanceof CliError) {
-    stderr.write(`otel-audit ${command.name}: ${error.message}\n  fix: ${error.fix}\n`);
+    stderr.write(`otel-audit ${command.name}: ${safeLines(error.message)}\n  fix: ${safeLines(error.fix)}\n`);
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = safeLines(error instanceof Error ? error.message : String(error));
   const code = typeof (error as { code?: unknown })?.code === 'string' ? ` [${(error as { code: string }).code}]` : '';
   stderr.write(`otel-audit ${command.name}: ${message}${code}\n`);
   const known = typeof (error as { code?: unknown })?.code === 'string' ? FIX_OF_CODE[(error as { code: string }).code] : undefined;

@@ -5,6 +5,8 @@
  * verify, export, stats and retention. Writes go through the `Appender` (one
  * transaction per batch); long reads (verify, export) open their own
  * read-only connection so they see one snapshot and never block appends.
+ * Opened with `readOnly`, the store only reads: an auditor's copy of the
+ * evidence stays byte for byte what it was.
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +39,17 @@ export interface SqliteAuditStoreOptions {
    * (AES-256-GCM). `previousKeys` open rows sealed before a key rotation.
    */
   encryption?: EncryptionKey & { previousKeys?: readonly EncryptionKey[] };
+  /**
+   * Open an existing store without writing to it: a read-only connection,
+   * no switch to WAL, no migration, no checkpoint of the WAL on close (its
+   * records are read where they are). `append`, `archive` and `purge`
+   * throw a `StoreWriteError`. The file must exist and hold the current
+   * schema. Default false.
+   *
+   * @example
+   * const evidence = new SqliteAuditStore('evidence.db', { readOnly: true });
+   */
+  readOnly?: boolean;
 }
 
 /** A stream stored in the database. */
@@ -70,7 +83,7 @@ export class SqliteAuditStore implements AuditSink {
   readonly #db: Database.Database;
   readonly #busyTimeoutMillis: number;
   readonly #cipher: RowCipher | undefined;
-  readonly #appender: Appender;
+  readonly #appender: Appender | undefined;
   readonly #headOf: Database.Statement;
   readonly #queries = new Map<string, Database.Statement>();
   #closed = false;
@@ -82,7 +95,7 @@ export class SqliteAuditStore implements AuditSink {
     this.#cipher = opened.cipher;
     const db = opened.db;
     this.#db = db;
-    this.#appender = new Appender(db, this.#cipher);
+    this.#appender = options.readOnly === true ? undefined : new Appender(db, this.#cipher);
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
   }
 
@@ -139,9 +152,9 @@ export class SqliteAuditStore implements AuditSink {
    * store.appendSync({ records: [chain.append(event)], checkpoints: [] });
    */
   appendSync(batch: AuditBatch): AppendResult {
-    this.#assertOpen();
+    const appender = this.#writable();
     try {
-      return this.#appender.append(batch);
+      return appender.append(batch);
     } catch (e) {
       const code = sqliteCode(e);
       if (code === undefined || !code.startsWith('SQLITE_')) throw e;
@@ -244,7 +257,7 @@ export class SqliteAuditStore implements AuditSink {
    * const created = store.archive({ olderThan: new Date(Date.now() - 30 * 864e5) });
    */
   archive(options: ArchiveOptions = {}): ArchiveInfo[] {
-    this.#assertOpen();
+    this.#writable();
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const olderThan = toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(DEFAULT_ARCHIVE_AFTER_DAYS, 'options.olderThan');
     return archiveStreams(this.#db, this.#cipher, olderThan, options);
@@ -260,10 +273,10 @@ export class SqliteAuditStore implements AuditSink {
    * await store.purge({ olderThan: new Date(Date.now() - 90 * 864e5), signers });
    */
   async purge(options: PurgeOptions = {}): Promise<PurgeResult[]> {
-    this.#assertOpen();
+    const appender = this.#writable();
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const olderThan = toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(DEFAULT_RETENTION_DAYS, 'options.olderThan');
-    return purgeStreams(this.#db, this.#appender, olderThan, options);
+    return purgeStreams(this.#db, appender, olderThan, options);
   }
 
   /**
@@ -348,5 +361,11 @@ export class SqliteAuditStore implements AuditSink {
 
   #assertOpen(): void {
     if (this.#closed) throw new Error(`audit store ${this.path} is closed`);
+  }
+
+  #writable(): Appender {
+    this.#assertOpen();
+    if (this.#appender === undefined) throw new StoreWriteError(undefined, `audit store ${this.path} was opened read-only; nothing was written (open it without readOnly to write)`);
+    return this.#appender;
   }
 }

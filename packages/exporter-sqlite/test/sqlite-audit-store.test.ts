@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { AuditChain } from '@otel-audit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordConflictError, SCHEMA_VERSION, SqliteAuditStore, StoreOpenError, StoreWriteError } from '../src/index.js';
-import { fullEvent, sealBatch, storeWith, tempDb } from './helpers.js';
+import { collectText, fullEvent, keyring, sealBatch, storeWith, tempDb } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
@@ -215,5 +216,85 @@ describe('append-only triggers', () => {
     expect(() => raw.exec('DELETE FROM audit_logs WHERE seq = 0')).toThrow(/DELETE refused/);
     raw.close();
     expect(s.store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(10);
+  });
+});
+
+describe('SqliteAuditStore readOnly', () => {
+  const digest = (file: string): string => (existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'absent');
+
+  /**
+   * A WAL store whose newest 10 records are only in its -wal file, as a copy
+   * taken from a running or crashed service holds them; and a copy of the
+   * same store in rollback-journal (DELETE) mode.
+   */
+  function evidence() {
+    const s = storeWith(20);
+    cleanups.push(s.close);
+    s.store.database.pragma('wal_autocheckpoint = 0');
+    s.store.database.pragma('wal_checkpoint(TRUNCATE)');
+    s.store.appendSync(sealBatch(s.chain, 10));
+    const wal = `${s.dir}/wal.db`;
+    copyFileSync(s.file, wal);
+    copyFileSync(`${s.file}-wal`, `${wal}-wal`);
+    const rollback = `${s.dir}/delete.db`;
+    s.store.database.prepare('VACUUM INTO ?').run(rollback);
+    const raw = new Database(rollback);
+    raw.pragma('journal_mode = DELETE');
+    raw.close();
+    return { wal, rollback };
+  }
+
+  it('reads a WAL store with the records of its -wal file, and leaves the .db and -wal byte for byte as they were', async () => {
+    const { wal, rollback } = evidence();
+    for (const file of [wal, rollback]) {
+      const before = [digest(file), digest(`${file}-wal`)];
+      const store = new SqliteAuditStore(file, { readOnly: true });
+      expect(store.streams()).toEqual([{ stream: 'svc/1', size: 30 }]);
+      expect(store.query({ limit: 100 }).records).toHaveLength(30);
+      expect(await store.verify({ keyring })).toMatchObject({ ok: true, records: 30 });
+      expect((await collectText(store.export({ format: 'ndjson' }))).trim().split('\n')).toHaveLength(30);
+      expect((await store.lastCheckpoint('svc/1'))!.size).toBe(30);
+      store.close();
+      expect([digest(file), digest(`${file}-wal`)], file).toEqual(before);
+    }
+    const raw = new Database(rollback, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('delete');
+    raw.close();
+  });
+
+  it('refuses to write (StoreWriteError, nothing committed) and refuses a missing, empty or foreign file without creating or changing it', async () => {
+    const { wal } = evidence();
+    const store = new SqliteAuditStore(wal, { readOnly: true });
+    cleanups.push(() => store.close());
+    const chain = new AuditChain({ stream: 'other' });
+    expect(() => store.appendSync(sealBatch(chain, 1))).toThrow(StoreWriteError);
+    expect(() => store.archive()).toThrow(/opened read-only/);
+    await expect(store.purge()).rejects.toThrow(/opened read-only/);
+    expect(store.streams()).toHaveLength(1);
+
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    expect(() => new SqliteAuditStore(tmp.file, { readOnly: true })).toThrow(expect.objectContaining({ code: 'AUDIT_STORE_OPEN_FAILED' }));
+    expect(existsSync(tmp.file)).toBe(false);
+    const empty = new Database(tmp.file);
+    empty.pragma('user_version = 0');
+    empty.close();
+    const before = digest(tmp.file);
+    expect(() => new SqliteAuditStore(tmp.file, { readOnly: true })).toThrow(/neither creates nor migrates/);
+    expect(digest(tmp.file)).toBe(before);
+    expect(() => new SqliteAuditStore(tmp.file, { readOnly: 'yes' as never })).toThrow(/^options.readOnly/);
+  });
+
+  it('checks the encryption key without recording its check value', () => {
+    const key = { keyId: 'k1', key: Buffer.alloc(32, 7) };
+    const s = storeWith(5, { encryption: key });
+    cleanups.push(s.close);
+    s.store.close();
+    const before = digest(s.file);
+    expect(() => new SqliteAuditStore(s.file, { readOnly: true, encryption: { keyId: 'k1', key: Buffer.alloc(32, 8) } })).toThrow(expect.objectContaining({ name: 'EncryptionKeyError' }));
+    const other = new SqliteAuditStore(s.file, { readOnly: true, encryption: { keyId: 'k2', key: Buffer.alloc(32, 9), previousKeys: [key] } });
+    expect(other.query().records[0]!.record.details).toMatchObject({ note: 'a "quoted" value' });
+    other.close();
+    expect(digest(s.file)).toBe(before);
   });
 });

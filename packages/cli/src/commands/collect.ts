@@ -2,15 +2,19 @@
  * `otel-audit collect` (DESIGN §1 use 3, §4.4, §5): the central OTLP/HTTP
  * logs receiver of @otel-audit/server. It verifies the audit records of
  * many services as they arrive and stores them with their checkpoints in
- * `--db`, printing each finding as it is raised, until interrupted.
+ * `--db`, printing each finding as it is raised (control characters
+ * escaped: a finding quotes what a client sent), until interrupted. The
+ * store is encrypted at rest as every other verb reads it, from
+ * `AUDIT_LOG_ENCRYPTION(_KEY)`.
  */
 import { once } from 'node:events';
-import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { EncryptionKeyError, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { startCollector, type RunningCollector } from '@otel-audit/server';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { resolvePath } from '../internal/inputs.js';
+import { resolvePath, storeOptionsOf } from '../internal/inputs.js';
 import { readVerifierKeys } from '../internal/keys.js';
+import { escapeControl } from '../internal/table.js';
 
 function parseListen(value: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
@@ -20,12 +24,14 @@ function parseListen(value: string): { host: string; port: number } {
 }
 
 /** The central store is created when missing (other verbs read stores that must exist). */
-function openStoreForWriting(ctx: Pick<CommandContext, 'cwd'>, file: string): { store: SqliteAuditStore; close: () => void } {
+function openStoreForWriting(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string): { store: SqliteAuditStore; close: () => void } {
   const resolved = resolvePath(ctx, file);
+  const options = storeOptionsOf(ctx);
   try {
-    const store = new SqliteAuditStore(resolved);
+    const store = new SqliteAuditStore(resolved, options);
     return { store, close: () => store.close() };
   } catch (e) {
+    if (e instanceof EncryptionKeyError) throw new CliError('AUDIT_CLI_KEY', e.message, 'set AUDIT_LOG_ENCRYPTION_KEY to the key the central store was written with');
     throw new CliError('AUDIT_CLI_INPUT', `cannot open ${resolved} as the central store: ${(e as Error).message}`, 'pass a writable path for --db (a new file is created)');
   }
 }
@@ -45,6 +51,7 @@ export const collectCommand: Command = {
     'JSON and protobuf, gzip. Records are verified as they arrive (in any order; retries are',
     'ignored); findings are printed, stored in collector_findings and written as',
     'system/integrity_failure records. `otel-audit verify --db` checks the store afterwards.',
+    'AUDIT_LOG_ENCRYPTION=true with AUDIT_LOG_ENCRYPTION_KEY encrypts the store at rest.',
   ].join('\n'),
   options: [
     { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'address to listen on', default: '127.0.0.1:4318' },
@@ -70,7 +77,7 @@ export const collectCommand: Command = {
       const show = (): void => {
         const all = collector.findings();
         for (const f of all.slice(shown)) {
-          ctx.stdout.write(ctx.json ? `${JSON.stringify({ finding: f })}\n` : `finding ${f.code} ${f.stream}${f.seq !== undefined ? ` seq ${f.seq}` : ''}: ${f.message}\n`);
+          ctx.stdout.write(ctx.json ? `${JSON.stringify({ finding: f })}\n` : `finding ${escapeControl(f.code)} ${escapeControl(f.stream)}${f.seq !== undefined ? ` seq ${f.seq}` : ''}: ${escapeControl(f.message)}\n`);
         }
         shown = all.length;
       };

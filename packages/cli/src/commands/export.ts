@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
 import type { BundleExportOptions, ExportOptions } from '@otel-audit/exporter-sqlite';
-import { DB_OPTION, JSON_OPTION, type Command, type CommandContext, type Writer } from '../command.js';
+import { DB_OPTION, type Command, type CommandContext, type Writer } from '../command.js';
 import { CliError } from '../errors.js';
 import { FILTER_OPTIONS, filterOf, storeCallAsync } from '../internal/filters.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
@@ -61,7 +61,12 @@ function exportOptions(ctx: CommandContext): ExportOptions | BundleExportOptions
 export const exportCommand: Command = {
   name: 'export',
   summary: 'export records as json, ndjson, csv or a verifiable bundle',
-  details: 'A bundle holds whole seq ranges with their checkpoints and verifies on its own:\n`otel-audit verify evidence.json --key audit.vkey`. --out never overwrites a file.',
+  details: [
+    'A bundle holds whole seq ranges with their checkpoints and verifies on its own:',
+    '`otel-audit verify evidence.json --key audit.vkey`. --out never overwrites a file.',
+    'The records are written in --format; --json (with --out) prints a JSON summary of',
+    'the export instead of a sentence. The database is only read, never changed.',
+  ].join('\n'),
   options: [
     DB_OPTION,
     { name: 'format', type: 'string', choices: ['json', 'ndjson', 'csv', 'bundle'], required: true, description: 'output format' },
@@ -70,15 +75,18 @@ export const exportCommand: Command = {
     { name: 'order', type: 'string', choices: ['oldest', 'newest'], default: 'oldest', description: 'record order (json, ndjson, csv)' },
     { name: 'from-seq', type: 'number', valueName: 'SEQ', description: 'bundle: first seq of each stream' },
     { name: 'to-seq', type: 'number', valueName: 'SEQ', description: 'bundle: last seq of each stream (inclusive)' },
-    JSON_OPTION,
+    { name: 'json', type: 'boolean', description: 'with --out: print a JSON summary (out, format, records, bytes)' },
   ],
   async run(ctx) {
     const options = exportOptions(ctx);
     const out = typeof ctx.options['out'] === 'string' ? resolvePath(ctx, ctx.options['out']) : undefined;
+    if (ctx.json && out === undefined) {
+      throw new CliError('AUDIT_CLI_USAGE', '--json summarises an export written to --out; without --out the records themselves go to stdout in --format', 'use --format json (or ndjson) for JSON records, or add --out FILE for a JSON summary');
+    }
     return withStore(ctx, String(ctx.options['db']), async (store) => {
       if (out === undefined) {
         const { records } = await storeCallAsync(() => store.exportTo(writerStream(ctx.stdout), options));
-        if (!ctx.json && ctx.stderr.isTTY === true) ctx.stderr.write(`exported ${records} records\n`);
+        if (ctx.stderr.isTTY === true) ctx.stderr.write(`exported ${records} records\n`);
         return 0;
       }
       let file: fs.WriteStream;

@@ -9,7 +9,7 @@ import { DB_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { buildProof } from '../internal/inclusion-proof.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
-import { toJson } from '../internal/table.js';
+import { escapeControl, toJson } from '../internal/table.js';
 
 /**
  * The `proof` verb.
@@ -49,7 +49,7 @@ export const proofCommand: Command = {
         } catch (e) {
           throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'choose another --out; proof never overwrites a file');
         }
-        ctx.stderr.write(`proof of ${stream} seq ${seq} written to ${file}\n`);
+        ctx.stderr.write(`proof of ${escapeControl(stream)} seq ${seq} written to ${escapeControl(file)}\n`);
       } else {
         ctx.stdout.write(text);
       }

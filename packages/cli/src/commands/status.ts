@@ -1,7 +1,9 @@
 /**
  * `otel-audit status` (DESIGN §5): the state of a service's OTLP outbox —
  * records waiting, age of the oldest, dead letters, the last error and the
- * last success — read from the outbox file beside the running service.
+ * last success — read from the outbox file beside the running service
+ * (the last error quotes the receiver, so its control characters are
+ * escaped).
  * `--outbox FILE` names the file; `--config` finds it (every
  * `exporters.otlphttp[/name]`) the way the service does. Exit 1 when
  * records were dead-lettered.
@@ -13,6 +15,7 @@ import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from '../internal/inputs.js';
 import { readConfigFile } from '../internal/serve-config.js';
+import { escapeControl } from '../internal/table.js';
 
 /** The default outbox file of `createOtlpSink`, relative to the config's directory. */
 const DEFAULT_OUTBOX = 'otel-audit-outbox.db';
@@ -35,8 +38,8 @@ function age(ms: number): string {
 }
 
 function text(s: OutboxStatus): string {
-  const lines = [`outbox ${s.path}`, `  waiting:      ${s.depth} record(s)${s.depth > 0 ? `, oldest ${age(s.oldestAgeMillis)}` : ''}`, `  dead letters: ${s.deadLetters}`];
-  if (s.lastError) lines.push(`  last error:   ${s.lastError.at} ${s.lastError.status !== undefined ? `HTTP ${s.lastError.status} ` : ''}${s.lastError.message}`);
+  const lines = [`outbox ${escapeControl(s.path)}`, `  waiting:      ${s.depth} record(s)${s.depth > 0 ? `, oldest ${age(s.oldestAgeMillis)}` : ''}`, `  dead letters: ${s.deadLetters}`];
+  if (s.lastError) lines.push(`  last error:   ${escapeControl(s.lastError.at)} ${s.lastError.status !== undefined ? `HTTP ${s.lastError.status} ` : ''}${escapeControl(s.lastError.message)}`);
   lines.push(`  last success: ${s.lastSuccessAt ?? 'never'}`);
   return `${lines.join('\n')}\n`;
 }

@@ -3,13 +3,17 @@
  * of them first, and with `-f` every record committed afterwards, found by
  * polling `SqliteAuditStore.query` from a time watermark. Records of
  * concurrent writers may commit slightly out of time order, so the
- * watermark trails the newest record by a lag and ids already printed are
- * skipped.
+ * watermark trails the newest record by a lag and ids already seen are
+ * skipped; the records inside that lag at the start count as seen, so
+ * nothing is printed twice or out of place. The store is opened read-only
+ * in place, so new commits are seen; when it can only be read through a
+ * temporary copy, the copy is taken again whenever the file changes.
  */
+import * as fs from 'node:fs';
 import { DB_OPTION, type Command, type CommandContext } from '../command.js';
 import type { SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite';
 import { FILTER_OPTIONS, filterOf, storeCall } from '../internal/filters.js';
-import { withStore } from '../internal/inputs.js';
+import { openStore, resolvePath, type OpenedStore } from '../internal/inputs.js';
 import { writeRecords } from '../internal/record-table.js';
 
 const LAG_NANOS = 60_000_000_000n;
@@ -24,35 +28,74 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Follows the store until the context's signal aborts. */
-async function follow(ctx: CommandContext, store: SqliteAuditStore, initial: readonly StoredRecord[], print: (r: StoredRecord[]) => void): Promise<void> {
-  const seen = new Map<string, bigint>();
-  let newest = 0n;
-  for (const r of initial) {
-    const t = BigInt(r.record.time);
-    seen.set(r.record.id, t);
-    if (t > newest) newest = t;
+function watermarkOf(newest: bigint): bigint {
+  return newest > LAG_NANOS ? newest - LAG_NANOS : 0n;
+}
+
+/** Ids already shown or older than what was shown, with their times, and the newest time. */
+interface Seen { readonly ids: Map<string, bigint>; newest: bigint }
+
+function see(seen: Seen, r: StoredRecord): void {
+  const t = BigInt(r.record.time);
+  seen.ids.set(r.record.id, t);
+  if (t > seen.newest) seen.newest = t;
+}
+
+/** Calls `each` with every page of records at or after `since` matching the filters, oldest first. */
+function pages(ctx: CommandContext, store: SqliteAuditStore, since: bigint, each: (records: StoredRecord[]) => void): void {
+  let cursor: string | undefined;
+  do {
+    const page = store.query({ ...filterOf(ctx), since, order: 'oldest', limit: PAGE, ...(cursor ? { cursor } : {}) });
+    each(page.records);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined && !ctx.signal.aborted);
+}
+
+/**
+ * The newest `--lines` records, oldest first, and — read in the same
+ * snapshot — every record within the lag of the newest of them, so the
+ * first poll does not print again what was shown or skipped over.
+ */
+function start(ctx: CommandContext, store: SqliteAuditStore, follow: boolean): { initial: StoredRecord[]; seen: Seen } {
+  const seen: Seen = { ids: new Map(), newest: 0n };
+  const db = store.database;
+  db.exec('BEGIN');
+  try {
+    const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }));
+    const initial = [...page.records].reverse();
+    for (const r of initial) see(seen, r);
+    if (follow && initial.length > 0) pages(ctx, store, watermarkOf(seen.newest), (records) => { for (const r of records) see(seen, r); });
+    return { initial, seen };
+  } finally {
+    db.exec('COMMIT');
   }
+}
+
+/** Size and modification time of the database and its WAL: changes when anything commits. */
+function stampOf(file: string): string {
+  return ['', '-wal'].map((suffix) => {
+    try {
+      const s = fs.statSync(file + suffix);
+      return `${s.size}@${s.mtimeMs}`;
+    } catch {
+      return '-';
+    }
+  }).join(' ');
+}
+
+/** Follows the store until the context's signal aborts. */
+async function follow(ctx: CommandContext, current: () => SqliteAuditStore, seen: Seen, print: (r: StoredRecord[]) => void): Promise<void> {
   const interval = ctx.options['interval'] as number;
-  const filter = filterOf(ctx);
   while (!ctx.signal.aborted) {
     await sleep(interval, ctx.signal);
     if (ctx.signal.aborted) break;
-    const watermark = newest > LAG_NANOS ? newest - LAG_NANOS : 0n;
-    let cursor: string | undefined;
-    do {
-      const page = store.query({ ...filter, since: watermark, order: 'oldest', limit: PAGE, ...(cursor ? { cursor } : {}) });
-      const fresh = page.records.filter((r) => !seen.has(r.record.id));
-      for (const r of fresh) {
-        const t = BigInt(r.record.time);
-        seen.set(r.record.id, t);
-        if (t > newest) newest = t;
-      }
+    pages(ctx, current(), watermarkOf(seen.newest), (records) => {
+      const fresh = records.filter((r) => !seen.ids.has(r.record.id));
+      for (const r of fresh) see(seen, r);
       if (fresh.length > 0) print(fresh);
-      cursor = page.nextCursor;
-    } while (cursor !== undefined && !ctx.signal.aborted);
-    const floor = newest > LAG_NANOS ? newest - LAG_NANOS : 0n;
-    for (const [id, t] of seen) if (t < floor) seen.delete(id);
+    });
+    const floor = watermarkOf(seen.newest);
+    for (const [id, t] of seen.ids) if (t < floor) seen.ids.delete(id);
   }
 }
 
@@ -66,7 +109,7 @@ export const tailCommand: Command = {
   name: 'tail',
   summary: 'show the newest records; -f keeps printing new ones as they are committed',
   longRunning: true,
-  details: 'With -f it polls the store every --interval milliseconds until interrupted (Ctrl-C).',
+  details: 'With -f it polls the store every --interval milliseconds until interrupted (Ctrl-C).\nThe database is only read, never changed.',
   options: [
     DB_OPTION,
     { name: 'follow', alias: 'f', type: 'boolean', description: 'keep printing records as they are committed' },
@@ -78,21 +121,40 @@ export const tailCommand: Command = {
   ],
   async run(ctx) {
     const output = ctx.options['ndjson'] === true || ctx.json ? 'ndjson' : 'table';
-    return withStore(ctx, String(ctx.options['db']), async (store) => {
-      const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }));
-      const initial = [...page.records].reverse();
+    const following = ctx.options['follow'] === true;
+    const interval = ctx.options['interval'] as number;
+    if (following && (!Number.isInteger(interval) || interval < 10)) storeCall(() => { throw new RangeError(`options.interval must be an integer of at least 10 milliseconds; got ${interval}`); });
+    const db = String(ctx.options['db']);
+    const file = resolvePath(ctx, db);
+    let stamp = stampOf(file);
+    let opened: OpenedStore = openStore(ctx, db, { readOnly: true });
+    // A copy does not see later commits: take it again when the file changed.
+    const current = (): SqliteAuditStore => {
+      if (!opened.copied) return opened.store;
+      const now = stampOf(file);
+      if (now === stamp) return opened.store;
+      try {
+        const next = openStore(ctx, db, { readOnly: true });
+        opened.close();
+        opened = next;
+        stamp = now;
+      } catch {
+        // Caught mid-write: the next poll tries again.
+      }
+      return opened.store;
+    };
+    try {
+      const { initial, seen } = start(ctx, opened.store, following);
       let header = true;
       const print = (records: StoredRecord[]): void => {
         writeRecords(ctx.stdout, output, records, header);
         if (records.length > 0) header = false;
       };
       print(initial);
-      if (ctx.options['follow'] === true) {
-        const interval = ctx.options['interval'] as number;
-        if (!Number.isInteger(interval) || interval < 10) storeCall(() => { throw new RangeError(`options.interval must be an integer of at least 10 milliseconds; got ${interval}`); });
-        await follow(ctx, store, initial, print);
-      }
+      if (following) await follow(ctx, current, seen, print);
       return 0;
-    });
+    } finally {
+      opened.close();
+    }
   },
 };

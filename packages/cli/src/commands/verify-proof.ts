@@ -10,7 +10,7 @@ import { CliError } from '../errors.js';
 import { verifyProofDocument } from '../internal/inclusion-proof.js';
 import { readTextFile } from '../internal/inputs.js';
 import { keyringOf } from '../internal/keys.js';
-import { toJson } from '../internal/table.js';
+import { escapeControl, toJson } from '../internal/table.js';
 
 /**
  * The `verify-proof` verb.
@@ -41,9 +41,9 @@ export const verifyProofCommand: Command = {
     if (ctx.json) {
       ctx.stdout.write(toJson({ ok: check.ok, stream: d.stream, seq: d.leafIndex, treeSize: d.treeSize, signature: check.signature, problems: check.problems }));
     } else if (check.ok) {
-      ctx.stdout.write(`VALID: record ${JSON.stringify(d.stream)} seq ${String(d.leafIndex)} is included in the signed checkpoint of ${String(d.treeSize)} records\n`);
+      ctx.stdout.write(`VALID: record ${escapeControl(JSON.stringify(d.stream))} seq ${String(d.leafIndex)} is included in the signed checkpoint of ${String(d.treeSize)} records\n`);
     } else {
-      ctx.stdout.write(`INVALID proof:\n${check.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      ctx.stdout.write(`INVALID proof:\n${check.problems.map((p) => `  - ${escapeControl(p)}`).join('\n')}\n`);
       if (keyring.size === 0) ctx.stdout.write('hint: pass --key with the verifier key (.vkey) to check the checkpoint signature\n');
     }
     return check.ok ? EXIT_OK : EXIT_PROBLEMS;

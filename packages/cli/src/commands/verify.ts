@@ -3,7 +3,10 @@
  * bundle or OTLP JSON lines (the Collector file exporter's output) with the
  * packages' verifiers — `SqliteAuditStore.verify`, `verifyBundle`, core's
  * `Verifier` — and prints the report as a table or `--json`. Exit 0 intact
- * (warnings allowed), 1 problems found, 2 could not run.
+ * (warnings allowed), 1 problems found or nothing verified, 2 could not run.
+ * Intact needs more than "no error": at least one record, and with `--key`
+ * at least one checkpoint verified with those keys — otherwise deleting the
+ * records or the checkpoints would pass as intact.
  */
 import * as fs from 'node:fs';
 import type { VerificationReport } from '@otel-audit/core';
@@ -14,17 +17,48 @@ import { detectInput, resolvePath, withStore, type InputKind } from '../internal
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { formatReport } from '../internal/report-text.js';
-import { toJson } from '../internal/table.js';
+import { escapeControl, toJson } from '../internal/table.js';
 
 const KIND_LABEL: Record<InputKind, string> = { sqlite: 'SQLite store', bundle: 'export bundle', jsonl: 'OTLP JSON lines' };
+
+const STREAMS_LISTED = 20;
 
 function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.length > 0 ? (value as string[]) : undefined;
 }
 
+/** Refuses (exit 2) a `--stream` the input does not hold, naming it and the streams it holds. */
+function assertKnownStreams(file: string, asked: readonly string[] | undefined, known: readonly string[]): void {
+  const unknown = (asked ?? []).filter((s) => !known.includes(s));
+  if (unknown.length === 0) return;
+  const names = (list: readonly string[]): string => list.map((s) => JSON.stringify(escapeControl(s))).join(', ');
+  const holds = known.length === 0
+    ? 'it holds no stream'
+    : `it holds ${known.length} stream${known.length === 1 ? '' : 's'}: ${names(known.slice(0, STREAMS_LISTED))}${known.length > STREAMS_LISTED ? `, and ${known.length - STREAMS_LISTED} more` : ''}`;
+  throw new CliError('AUDIT_CLI_USAGE', `${file} has no stream ${names(unknown)}; ${holds}`, 'pass --stream with one of the streams listed, or leave it out to verify every stream');
+}
+
+/**
+ * Why the command does not call the input intact although the verifier
+ * found no error: nothing was verified. Empty when the report stands.
+ */
+function notVerified(report: VerificationReport, keys: number, filtered: boolean): string[] {
+  if (!report.ok) return [];
+  if (report.records === 0) {
+    return [`the input holds no audit records${filtered ? ' in the selected streams and time range' : ''}, so nothing was verified`];
+  }
+  const verified = report.streams.reduce((n, s) => n + s.checkpoints.verified, 0);
+  if (keys === 0 || verified > 0) return [];
+  const seen = report.streams.reduce((n, s) => n + s.checkpoints.seen, 0);
+  return [seen === 0
+    ? `no checkpoint was verified with the given key${keys === 1 ? '' : 's'}: the input holds no checkpoint (were the checkpoints deleted?), so nothing shows the ${report.records} records were not rewritten`
+    : `no checkpoint was verified with the given key${keys === 1 ? '' : 's'}: none of the ${seen} checkpoints covers the records verified, so nothing shows they were not rewritten`];
+}
+
 async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<VerificationReport> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
+    assertKnownStreams(file, streams, store.streams().map((s) => s.stream));
     const total = store.streams().filter((s) => streams === undefined || streams.includes(s.stream)).reduce((n, s) => n + s.size, 0);
     ctx.progress.start('verifying', total);
     const since = ctx.options['since'] as string | undefined;
@@ -61,10 +95,13 @@ export const verifyCommand: Command = {
     '(`otel-audit export --format bundle`), or JSON lines as the OpenTelemetry',
     'Collector file exporter writes them (records de-duplicated by id, ordered by seq).',
     'Without --key, signed checkpoints cannot be trusted and are reported as unknown_key.',
-    '--since/--until verify a time range of a database only.',
+    '--since/--until verify a time range of a database only. A database is only read:',
+    'verify never changes the file or its -wal.',
     '',
-    'Exit codes: 0 intact (warnings such as unsigned_tail allowed), 1 problems found,',
-    '2 could not run (unreadable path, not a database, bad key).',
+    'Exit codes: 0 intact (warnings such as unsigned_tail allowed), 1 problems found or',
+    'nothing verified (no records; or --key given and no checkpoint verified with it),',
+    '2 could not run (unreadable path, not a database, bad key, unknown --stream).',
+    'With --json, "ok" is the verifier\'s (no error found) and "intact" the verdict (exit 0).',
   ].join('\n'),
   positionals: [{ name: 'input', description: 'DB, BUNDLE or FILE.jsonl', required: true }],
   options: [
@@ -93,26 +130,33 @@ export const verifyCommand: Command = {
         throw e;
       }
       const streams = stringList(ctx.options['stream']);
+      assertKnownStreams(file, streams, report.streams.map((s) => s.stream));
       if (streams) report = onlyStreams(report, streams);
     } else {
       const size = fs.statSync(file).size;
+      const streams = stringList(ctx.options['stream']);
+      let seen: string[];
       ctx.progress.start('reading', size);
       try {
-        ({ report, stats } = await verifyJsonLines(file, keyring, stringList(ctx.options['stream']), (bytes) => ctx.progress.update(bytes, size)));
+        ({ report, stats, streams: seen } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size)));
       } finally {
         ctx.progress.done();
       }
+      assertKnownStreams(file, streams, seen);
     }
+    const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
+    const unverified = notVerified(report, keyring.size, filtered);
+    const intact = report.ok && unverified.length === 0;
     if (ctx.json) {
-      ctx.stdout.write(toJson({ input: file, kind, ...report, ...(stats ? { inputStats: stats } : {}) }));
+      ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
-      ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`));
+      ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
       if (stats && stats.duplicatesDropped > 0) ctx.stdout.write(`${stats.duplicatesDropped} re-delivered record(s) de-duplicated by id\n`);
       if (keyring.size === 0 && report.streams.some((s) => s.findings.some((f) => f.code === 'unknown_key'))) {
         ctx.stdout.write('hint: the checkpoints are signed; pass --key with the verifier key (.vkey) to trust them\n');
       }
     }
-    return report.ok ? EXIT_OK : EXIT_PROBLEMS;
+    return intact ? EXIT_OK : EXIT_PROBLEMS;
   },
 };
 

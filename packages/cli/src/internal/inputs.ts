@@ -2,13 +2,15 @@
  * Reading what the user points the CLI at (DESIGN §4.4, §6, §7): resolving
  * paths against the context's cwd, telling a SQLite store, an export bundle
  * and OTLP JSON lines apart, opening a store without creating one by
- * accident (the store constructor creates missing files), and turning every
- * failure into a {@link CliError} that says what to do (exit 2).
+ * accident (the store constructor creates missing files) and, for verbs
+ * that only read, without changing it (evidence stays byte for byte what it
+ * was), and turning every failure into a {@link CliError} that says what to
+ * do (exit 2).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BUNDLE_FORMAT, EncryptionKeyError, encryptionFromEnv, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { BUNDLE_FORMAT, EncryptionKeyError, encryptionFromEnv, SqliteAuditStore, type SqliteAuditStoreOptions } from '@otel-audit/exporter-sqlite';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 
@@ -89,36 +91,72 @@ export function detectInput(file: string): InputKind {
  */
 export interface OpenStoreOptions {
   /**
-   * The verb only reads: when the file cannot be opened for writing (a
-   * read-only evidence copy or mount), open a temporary copy instead.
+   * The verb only reads: open the store read-only, so the file is never
+   * changed (no switch to WAL, no checkpoint of its WAL). When SQLite cannot
+   * open it so — a WAL database without its -shm file in a directory this
+   * user cannot write — a temporary copy is read instead.
    */
   readOnly?: boolean;
 }
 
-const READ_ONLY = /readonly|read-only|SQLITE_CANTOPEN|EROFS|EACCES|EPERM|unable to open/i;
+/**
+ * An open store and how to close it.
+ *
+ * @example
+ * const { store, close, copied } = openStore(ctx, 'audit.db', { readOnly: true });
+ */
+export interface OpenedStore {
+  readonly store: SqliteAuditStore;
+  readonly close: () => void;
+  /** The store is a temporary copy of the file: it does not see later writes. */
+  readonly copied: boolean;
+}
 
-function encryptionOf(ctx: Pick<CommandContext, 'env'>): ReturnType<typeof encryptionFromEnv> {
+/** SQLite could not open the file read-only in place (permissions, no -shm and no way to create it). */
+const CANNOT_OPEN_IN_PLACE = /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)|^E(ROFS|ACCES|PERM)$/;
+
+/**
+ * The store options of the context's env: encryption at rest from
+ * `AUDIT_LOG_ENCRYPTION(_KEY)`, as every verb that opens a store reads it.
+ *
+ * @example
+ * const store = new SqliteAuditStore(file, storeOptionsOf(ctx));
+ */
+export function storeOptionsOf(ctx: Pick<CommandContext, 'env'>): SqliteAuditStoreOptions {
+  let encryption: ReturnType<typeof encryptionFromEnv>;
   try {
-    return encryptionFromEnv(ctx.env);
+    encryption = encryptionFromEnv(ctx.env);
   } catch (e) {
     throw new CliError('AUDIT_CLI_KEY', (e as Error).message, 'set AUDIT_LOG_ENCRYPTION=true and AUDIT_LOG_ENCRYPTION_KEY to the store\'s key, or unset them');
   }
+  return encryption === undefined ? {} : { encryption };
 }
 
-function storeOpenError(e: unknown): CliError {
+function storeOpenError(e: unknown, readOnly: boolean): CliError {
   const fix = e instanceof EncryptionKeyError
     ? 'set AUDIT_LOG_ENCRYPTION_KEY to the key the store was written with'
-    : 'check that the file is an otel-audit store and that this user may write beside it (SQLite needs its -wal file)';
+    : readOnly
+      ? 'check that the file is an otel-audit store'
+      : 'check that the file is an otel-audit store and that this user may write beside it (SQLite needs its -wal file)';
   return new CliError('AUDIT_CLI_INPUT', (e as Error).message, fix);
 }
 
-/** Copies the database (and its WAL) to a temp dir; returns the copy and its cleanup. */
+function cannotOpenInPlace(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: unknown } }).cause;
+  return typeof cause?.code === 'string' && CANNOT_OPEN_IN_PLACE.test(cause.code);
+}
+
+/**
+ * Copies the database with its WAL or rollback journal (what it holds
+ * beyond the file) to a temp dir; returns the copy and its cleanup. The
+ * -shm index is not copied: SQLite rebuilds it from the WAL.
+ */
 function temporaryCopy(file: string): { copy: string; remove: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-ro-'));
   const copy = path.join(dir, 'copy.db');
   try {
     fs.copyFileSync(file, copy);
-    for (const suffix of ['-wal', '-shm']) if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, copy + suffix);
+    for (const suffix of ['-wal', '-journal']) if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, copy + suffix);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw new CliError('AUDIT_CLI_INPUT', `cannot copy the read-only database ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'copy it somewhere writable and pass the copy');
@@ -129,32 +167,36 @@ function temporaryCopy(file: string): { copy: string; remove: () => void } {
 /**
  * Opens the SQLite store at `file` (which must exist and be a SQLite file),
  * with encryption at rest from `AUDIT_LOG_ENCRYPTION(_KEY)` of the context's
- * env. Returns the store and how to close it.
+ * env. With `readOnly`, the file is opened read-only and left unchanged.
+ * Returns the store and how to close it.
  *
  * @example
- * const { store, close } = openStore(ctx, String(ctx.options['db']));
+ * const { store, close } = openStore(ctx, String(ctx.options['db']), { readOnly: true });
  * try { ... } finally { close(); }
  */
-export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, options: OpenStoreOptions = {}): { store: SqliteAuditStore; close: () => void } {
+export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, options: OpenStoreOptions = {}): OpenedStore {
   const resolved = resolvePath(ctx, file);
   if (detectInput(resolved) !== 'sqlite') {
     throw new CliError('AUDIT_CLI_INPUT', `${resolved} is not a SQLite database`, 'pass the database file of exporters.sqlite (--db FILE)');
   }
-  const encryption = encryptionOf(ctx);
-  const storeOptions = encryption === undefined ? {} : { encryption };
+  const storeOptions = storeOptionsOf(ctx);
+  const readOnly = options.readOnly === true;
   try {
-    const store = new SqliteAuditStore(resolved, storeOptions);
-    return { store, close: () => store.close() };
+    const store = new SqliteAuditStore(resolved, { ...storeOptions, readOnly });
+    return { store, close: () => store.close(), copied: false };
   } catch (e) {
-    if (options.readOnly !== true || e instanceof EncryptionKeyError || !READ_ONLY.test(`${(e as Error).message} ${String((e as { cause?: { code?: unknown } }).cause?.code ?? '')}`)) throw storeOpenError(e);
+    if (!readOnly || e instanceof EncryptionKeyError || !cannotOpenInPlace(e)) throw storeOpenError(e, readOnly);
   }
+  // The copy is ours: opened by the writer, which can replay a WAL or
+  // roll back a hot journal the read-only connection could not.
   const { copy, remove } = temporaryCopy(resolved);
   try {
     const store = new SqliteAuditStore(copy, storeOptions);
-    return { store, close: () => { store.close(); remove(); } };
+    return { store, close: () => { store.close(); remove(); }, copied: true };
   } catch (e) {
     remove();
-    throw storeOpenError(e);
+    const error = storeOpenError(e, readOnly);
+    throw new CliError('AUDIT_CLI_INPUT', error.message.split(copy).join(resolved), error.fix);
   }
 }
 

@@ -83,7 +83,8 @@ function checkpointOrigin(text: string): string | undefined {
 /**
  * Reads `file` and verifies the audit records and checkpoints in it.
  * `streams` keeps only those streams; `onBytes` hears how far the file was
- * read. Never throws on tampered content.
+ * read. Never throws on tampered content. `streams` of the answer lists
+ * every stream the file holds records or checkpoints of, kept or not.
  *
  * @example
  * const { report, stats } = await verifyJsonLines('/var/log/otel/audit.jsonl', keyring);
@@ -93,10 +94,11 @@ export async function verifyJsonLines(
   keyring: Keyring,
   streams?: readonly string[],
   onBytes?: (bytesRead: number) => void,
-): Promise<{ report: VerificationReport; stats: JsonLinesStats }> {
+): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
   const stats: JsonLinesStats = { lines: 0, logRecords: 0, duplicatesDropped: 0, badLines: [] };
   const byId = new Map<string, RecordEntry[]>();
   const notes = new Set<string>();
+  const seen = new Set<string>();
   const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
   const source = fs.createReadStream(file, { encoding: 'utf8' });
   const input = readline.createInterface({ input: source, crlfDelay: Infinity });
@@ -131,6 +133,7 @@ export async function verifyJsonLines(
       }
       if (eventName === EVENT_CHECKPOINT) {
         const origin = body.slice(0, Math.max(0, body.indexOf('\n')));
+        seen.add(origin);
         if (keep === undefined || keep.has(origin)) notes.add(body);
         continue;
       }
@@ -140,12 +143,14 @@ export async function verifyJsonLines(
         // Collectors older than the OTLP eventName field drop it: recognise a checkpoint by its note.
         const origin = eventName === undefined ? checkpointOrigin(body) : undefined;
         if (origin !== undefined) {
+          seen.add(origin);
           if (keep === undefined || keep.has(origin)) notes.add(body);
         } else if (eventName !== undefined) {
           bad(`${eventName} LogRecord whose body is not an audit record`);
         }
         continue;
       }
+      seen.add(place.stream);
       if (keep !== undefined && !keep.has(place.stream)) continue;
       const entry: RecordEntry = { ...place, text: body, hash: attr(lr, ATTR_RECORD_HASH) };
       const same = byId.get(place.id);
@@ -160,7 +165,7 @@ export async function verifyJsonLines(
   for (const e of entries) verifier.addRecord(e.text, e.hash);
   const report = verifier.finish();
   if (badCount > 0) addInputFindings(report, stats, badCount);
-  return { report, stats };
+  return { report, stats, streams: [...seen].sort() };
 }
 
 /** Lines that could not be read are errors of a pseudo-stream `(input)`. */

@@ -2,10 +2,12 @@
  * The §4.4 verification report for people: one row per stream (records,
  * seq range, checkpoints seen and verified, how many records a verified
  * signed checkpoint covers and how many trail unsigned), then every finding
- * with its seq and evidence, then a one-line verdict.
+ * with its seq and evidence, then a one-line verdict: INTACT, PROBLEMS
+ * FOUND (an error), or NOT VERIFIED (no error, but nothing was verified:
+ * no records, or no checkpoint verified with the keys given).
  */
 import type { Finding, StreamReport, VerificationReport } from '@otel-audit/core';
-import { renderTable, type Column } from './table.js';
+import { escapeControl, renderTable, type Column } from './table.js';
 
 function unsigned(s: StreamReport): number {
   if (s.lastSeq === undefined) return 0;
@@ -48,13 +50,26 @@ const FINDING_COLUMNS: readonly Column<Finding>[] = [
 ];
 
 /**
+ * What the command knows besides the report.
+ *
+ * @example
+ * formatReport(report, 'audit.db', { keys: keyring.size, notVerified: [] } satisfies ReportContext);
+ */
+export interface ReportContext {
+  /** Trusted keys given (`--key`). */
+  readonly keys: number;
+  /** Why nothing was verified although no error was found (verdict NOT VERIFIED); empty otherwise. */
+  readonly notVerified: readonly string[];
+}
+
+/**
  * The report as text.
  *
  * @example
- * ctx.stdout.write(formatReport(report, 'audit.db (SQLite store)'));
+ * ctx.stdout.write(formatReport(report, 'audit.db (SQLite store)', { keys: 1, notVerified: [] }));
  */
-export function formatReport(report: VerificationReport, source: string): string {
-  const out: string[] = [`Verified ${source}`, ''];
+export function formatReport(report: VerificationReport, source: string, context: ReportContext): string {
+  const out: string[] = [`Verified ${escapeControl(source)}`, ''];
   if (report.streams.length === 0) out.push('No streams: the input holds no audit records or checkpoints.', '');
   else out.push(renderTable(STREAM_COLUMNS, report.streams));
   const findings = report.streams.flatMap((s) => s.findings);
@@ -63,10 +78,11 @@ export function formatReport(report: VerificationReport, source: string): string
     out.push('Findings:', renderTable(FINDING_COLUMNS, findings));
     if (omitted > 0) out.push(`(${omitted} more findings not listed)`, '');
   }
-  const verdict = report.ok ? (report.warnings > 0 ? 'INTACT (with warnings)' : 'INTACT') : 'PROBLEMS FOUND';
+  const verdict = !report.ok ? 'PROBLEMS FOUND' : context.notVerified.length > 0 ? 'NOT VERIFIED' : report.warnings > 0 ? 'INTACT (with warnings)' : 'INTACT';
   const verified = report.streams.reduce((n, s) => n + s.checkpoints.verified, 0);
   out.push(`${verdict}: ${report.records} records in ${report.streams.length} stream${report.streams.length === 1 ? '' : 's'}, ${verified} signed checkpoint${verified === 1 ? '' : 's'} verified, ${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`);
-  if (report.ok && verified === 0 && report.records > 0) {
+  for (const reason of context.notVerified) out.push(`not verified: ${reason}`);
+  if (report.ok && verified === 0 && report.records > 0 && context.keys === 0) {
     out.push('note: no checkpoint was verified with a trusted key, so nothing is signed; pass --key with the verifier key');
   }
   return `${out.join('\n')}\n`;

@@ -24,14 +24,26 @@ export interface Column<Row> {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
+ * `value` with its control characters shown as escapes (`\n`, `\t`,
+ * `\u001b`), so text from the input — a stream id, a receiver's error
+ * message — cannot move the cursor, retitle the terminal or fake a line.
+ *
+ * @example
+ * ctx.stdout.write(`last error: ${escapeControl(status.lastError.message)}\n`);
+ */
+export function escapeControl(value: string | number | undefined | null): string {
+  if (value === undefined || value === null) return '';
+  return String(value).replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/**
  * A cell's text: control characters shown as escapes, cut to `max` columns.
  *
  * @example
  * cell('a\nb', 10) // 'a\\nb'
  */
 export function cell(value: string | number | undefined | null, max: number): string {
-  if (value === undefined || value === null) return '';
-  const text = String(value).replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  const text = escapeControl(value);
   return text.length > max ? `${text.slice(0, Math.max(1, max - 1))}…` : text;
 }
 

@@ -1,13 +1,16 @@
 /**
- * Opening the writer connection of the store (DESIGN §6): argument checks,
- * WAL, `synchronous` NORMAL or FULL, the busy timeout, migrations, and the
+ * Opening the connection of the store (DESIGN §6): argument checks, WAL,
+ * `synchronous` NORMAL or FULL, the busy timeout, migrations, and the
  * encryption key check — with every failure turned into a `StoreOpenError`
  * (or `EncryptionKeyError`) that names the file, and the connection closed.
+ * A read-only open writes nothing: no journal-mode switch, no migration, no
+ * key check value recorded, and (a read-only connection never checkpoints)
+ * the WAL of a WAL database is read, not folded into the file on close.
  */
 import Database from 'better-sqlite3';
 import { EncryptionKeyError, StoreOpenError } from '../errors.js';
 import { checkKeyValues, RowCipher, type EncryptionKey } from './row-cipher.js';
-import { migrate, refuseForeign } from './schema.js';
+import { migrate, refuseForeign, SCHEMA_VERSION } from './schema.js';
 import { describe } from './describe.js';
 
 /** The options the writer needs (a subset of SqliteAuditStoreOptions). */
@@ -15,6 +18,7 @@ export interface WriterOptions {
   synchronous?: 'NORMAL' | 'FULL';
   busyTimeoutMillis?: number;
   encryption?: EncryptionKey & { previousKeys?: readonly EncryptionKey[] };
+  readOnly?: boolean;
 }
 
 /** The open writer. */
@@ -32,7 +36,9 @@ export function openWriter(path: string, options: WriterOptions): OpenedWriter {
   if (sync !== 'NORMAL' && sync !== 'FULL') throw new RangeError(`options.synchronous must be 'NORMAL' or 'FULL'; got ${describe(sync)}`);
   const busy = options.busyTimeoutMillis ?? 5_000;
   if (!Number.isSafeInteger(busy) || busy < 0) throw new RangeError(`options.busyTimeoutMillis must be a non-negative integer; got ${describe(busy)}`);
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new TypeError(`options.readOnly must be a boolean; got ${describe(options.readOnly)}`);
   const cipher = options.encryption === undefined ? undefined : new RowCipher(options.encryption, options.encryption.previousKeys ?? []);
+  if (options.readOnly === true) return { db: openReadOnly(path, busy, cipher), cipher, busyTimeoutMillis: busy };
   let db: Database.Database | undefined;
   try {
     db = new Database(path);
@@ -48,4 +54,23 @@ export function openWriter(path: string, options: WriterOptions): OpenedWriter {
     throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open audit store ${path}: ${(e as Error).message}`, { cause: e });
   }
   return { db, cipher, busyTimeoutMillis: busy };
+}
+
+function openReadOnly(path: string, busy: number, cipher: RowCipher | undefined): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${busy}`);
+    refuseForeign(db, path);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version < SCHEMA_VERSION) {
+      throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} holds no audit store of schema version ${SCHEMA_VERSION} (it has version ${version}); a read-only open neither creates nor migrates one`);
+    }
+    if (cipher) checkKeyValues(db, cipher, false);
+  } catch (e) {
+    db?.close();
+    if (e instanceof StoreOpenError || e instanceof EncryptionKeyError) throw e;
+    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open audit store ${path} read-only: ${(e as Error).message}`, { cause: e });
+  }
+  return db;
 }

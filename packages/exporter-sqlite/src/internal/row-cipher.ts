@@ -117,14 +117,15 @@ export class RowCipher {
 
 /**
  * Record the check value of each key at first use, and refuse a key whose
- * check value differs from the one recorded for its id: the wrong key.
+ * check value differs from the one recorded for its id: the wrong key. A
+ * read-only open (`record` false) only compares, so it never writes.
  */
-export function checkKeyValues(db: Database.Database, cipher: RowCipher): void {
+export function checkKeyValues(db: Database.Database, cipher: RowCipher, record = true): void {
   const get = db.prepare('SELECT value FROM audit_meta WHERE key = ?').pluck();
-  const put = db.prepare('INSERT INTO audit_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+  const put = record ? db.prepare('INSERT INTO audit_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING') : undefined;
   for (const [keyId, kcv] of cipher.checkValues()) {
     const stored = get.get(`kcv:${keyId}`) as string | undefined;
-    if (stored === undefined) put.run(`kcv:${keyId}`, kcv);
+    if (stored === undefined) put?.run(`kcv:${keyId}`, kcv);
     else if (stored !== kcv) throw new EncryptionKeyError(keyId, `the encryption key given for key id "${keyId}" is not the key this store was encrypted with (key check value differs)`);
   }
 }

@@ -1,0 +1,53 @@
+/**
+ * `otel-audit collect` and encryption at rest (DESIGN §6, §7): the central
+ * store is encrypted with `AUDIT_LOG_ENCRYPTION(_KEY)` as every other verb
+ * reads it, so what `collect` writes under the key is sealed on disk,
+ * readable by `query`/`verify` with the key and by nothing without it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { KEYS, startService } from '../forwarding/support.js';
+import { runBin, startBin, tempDir, until } from './helpers.js';
+
+const HEX_KEY = 'ab'.repeat(32);
+const ENCRYPTED = { AUDIT_LOG_ENCRYPTION: 'true', AUDIT_LOG_ENCRYPTION_KEY: HEX_KEY, AUDIT_LOG_ENCRYPTION_KEY_ID: 'central-1' };
+
+describe('otel-audit collect with AUDIT_LOG_ENCRYPTION', () => {
+  it('seals the details of the records it stores; query and verify read them with the key, not without; a wrong key is refused', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'central.db');
+    const vkey = path.join(dir, 'audit.vkey');
+    fs.writeFileSync(vkey, `${KEYS.verifierKey}\n`);
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--key', vkey], { env: ENCRYPTED });
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    const endpoint = /logs: (\S+)\/v1\/logs/.exec(collect.stdout())![1]!;
+    const svc = startService({ endpoint, outboxPath: path.join(dir, 'outbox.db') });
+    for (let i = 0; i < 10; i++) svc.emit({ marker: `value-${i}` });
+    await svc.shutdown();
+    const stopped = await collect.stop();
+    expect(stopped.code, stopped.stderr + stopped.stdout).toBe(0);
+
+    const raw = new Database(db, { readonly: true });
+    const rows = raw.prepare("SELECT details, enc_key_id FROM audit_logs WHERE event_type = 'crud'").all() as { details: string; enc_key_id: string }[];
+    raw.close();
+    expect(rows).toHaveLength(10);
+    for (const r of rows) {
+      expect(r.enc_key_id).toBe('central-1');
+      expect(r.details).not.toContain('value-');
+    }
+
+    const query = runBin(['query', '--db', db, '--type', 'crud', '--limit', '100', '--json'], { env: ENCRYPTED });
+    expect(query.code, query.stderr).toBe(0);
+    expect(JSON.parse(query.stdout).records.map((r: { record: { details: { marker: string } } }) => r.record.details.marker).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `value-${i}`).sort());
+    expect(runBin(['verify', db, '--key', vkey], { env: ENCRYPTED }).code).toBe(0);
+    const without = runBin(['query', '--db', db]);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain('AUDIT_LOG_ENCRYPTION');
+
+    const wrong = runBin(['collect', '--listen', '127.0.0.1:0', '--db', db], { env: { ...ENCRYPTED, AUDIT_LOG_ENCRYPTION_KEY: 'cd'.repeat(32) } });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/not the key this store was encrypted with[\s\S]*fix: set AUDIT_LOG_ENCRYPTION_KEY to the key the central store was written with/);
+  });
+});
