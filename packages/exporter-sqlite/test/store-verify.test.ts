@@ -171,6 +171,9 @@ describe('SqliteAuditStore.verify', () => {
     const byTime = await s.store.verify({ keyring, since: new Date(Number((s.batch.records[12]!.record.time as unknown as string).slice(0, 13))), until: s.batch.records[20]!.record.time.toString() ? BigInt(s.batch.records[20]!.record.time) : undefined });
     expect(byTime.ok).toBe(true);
     expect(byTime.streams[0]).toMatchObject({ firstSeq: 12, lastSeq: 19 });
+    // A time range after the last record holds nothing: reported as no records, not thrown.
+    const after = await s.store.verify({ keyring, since: new Date(Date.now() + 86_400_000) });
+    expect(after.streams.reduce((n, x) => n + x.records, 0)).toBe(0);
     await expect(s.store.verify({ fromSeq: -1 })).rejects.toThrow(/^options.fromSeq/);
     await expect(s.store.verify({ since: 'yesterday' })).rejects.toThrow(/^options.since/);
   });

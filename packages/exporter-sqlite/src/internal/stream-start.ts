@@ -85,7 +85,8 @@ export function resolveRange(db: Database.Database, stream: string, b: RangeBoun
   let hi = b.toSeq ?? Number.MAX_SAFE_INTEGER;
   if (b.since !== undefined) {
     const v = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano >= ?').pluck().get(stream, b.since);
-    lo = Math.max(lo, v === null || v === undefined ? Number.MAX_SAFE_INTEGER : Number(v));
+    if (v === null || v === undefined) return { lo: Number.MAX_SAFE_INTEGER, hi: -1, start: undefined }; // nothing at or after `since`: an empty range
+    lo = Math.max(lo, Number(v));
   }
   if (b.until !== undefined) {
     const v = db.prepare('SELECT max(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano < ?').pluck().get(stream, b.until);
