@@ -7,7 +7,8 @@
  * `SUCCESS` commits; `FAILED`, a thrown error, or no answer within
  * `exportTimeoutMillis` rejects (the processor retries the batch; receivers
  * de-duplicate by record id). The result callback is honoured once: a late
- * or second call is ignored. The exporter cannot tell a stream's head, so
+ * or second call is ignored. An exporter cannot tell a stream's head unless
+ * it has a `head(stream)` method (the SQLite outbox has one); without it,
  * this sink is never a good primary unless the stream is new each start.
  */
 import type { HrTime } from '@opentelemetry/api';
@@ -88,9 +89,10 @@ export class LogRecordExporterSink implements AuditSink {
     });
   }
 
-  /** Exporters cannot read back: always undefined. */
-  async head(_stream: string): Promise<ChainHead | undefined> {
-    return undefined;
+  /** The exporter's `head(stream)` when it has one (the SQLite outbox); otherwise undefined: exporters cannot read back. */
+  async head(stream: string): Promise<ChainHead | undefined> {
+    const exporter = this.#exporter as LogRecordExporter & { head?: (stream: string) => ChainHead | undefined | Promise<ChainHead | undefined> };
+    return typeof exporter.head === 'function' ? exporter.head(stream) : undefined;
   }
 
   async shutdown(): Promise<void> {

@@ -14,7 +14,9 @@ import type Database from 'better-sqlite3';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { encodeLog, encodeResource } from './log-record-codec.js';
+import type { ChainHead } from '@otel-audit/core';
 import { OutboxDb } from './outbox-db.js';
+import { OutboxHeads } from './outbox-heads.js';
 import { OutboxShipper, type DeadLetterInfo } from './outbox-shipper.js';
 
 /**
@@ -63,6 +65,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
  */
 export class OutboxLogRecordExporter implements LogRecordExporter {
   readonly #db: OutboxDb;
+  readonly #heads: OutboxHeads;
   readonly #inner: LogRecordExporter;
   readonly #shipper: OutboxShipper;
   readonly #resourceIds = new WeakMap<object, number>();
@@ -108,9 +111,14 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
       },
     });
     const db = this.#db;
+    const heads = (this.#heads = new OutboxHeads(db.db));
     this.#insertAll = db.db.transaction((logs: ReadableLogRecord[]) => {
       const now = Date.now();
-      for (const log of logs) db.insert(now, this.#resourceIdOf(log.resource), encodeLog(log));
+      for (const log of logs) {
+        db.insert(now, this.#resourceIdOf(log.resource), encodeLog(log));
+        heads.follow(log);
+      }
+      heads.commit();
     });
     // Rows left by a previous run (a crash, or shutdown while the receiver was down).
     this.#shipper.kick();
@@ -135,10 +143,25 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
       if (logs.length > 0) this.#insertAll.immediate(logs);
       result = { code: ExportResultCode.SUCCESS };
     } catch (e) {
+      this.#heads.rollback();
       result = { code: ExportResultCode.FAILED, error: e instanceof Error ? e : new Error(String(e)) };
     }
     resultCallback(result);
     if (result.code === ExportResultCode.SUCCESS) this.#shipper.kick();
+  }
+
+  /**
+   * The head of `stream` after the last record committed to this outbox
+   * (kept when rows are shipped and deleted), so that an outbox used as the
+   * processor's primary sink resumes the stream after a restart; undefined
+   * when the outbox never saw the stream from its first record.
+   *
+   * @example
+   * new LogRecordExporterSink({ exporter: outbox }).head('billing/api-1') // asks outbox.head()
+   */
+  head(stream: string): ChainHead | undefined {
+    if (!this.#db.db.open) return undefined;
+    return this.#heads.head(stream);
   }
 
   /**
