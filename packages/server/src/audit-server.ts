@@ -68,7 +68,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
     keyring: o.verifierKeys.length > 0 ? Keyring.from(o.verifierKeys) : undefined,
     access: new AccessLog(store, { stream: o.stream, ...(o.signerKey === undefined ? {} : { signerKey: o.signerKey }), checkpointEvery: o.checkpointEvery, checkpointIntervalMillis: o.checkpointIntervalMillis }),
     tickets: new StreamTickets(o.ticketTtlMillis),
-    live: new LiveHub(store, { pollIntervalMillis: o.pollIntervalMillis, heartbeatIntervalMillis: o.heartbeatIntervalMillis }),
+    live: new LiveHub(store, { pollIntervalMillis: o.pollIntervalMillis, heartbeatIntervalMillis: o.heartbeatIntervalMillis, maxBufferedBytes: o.maxStreamBufferBytes }),
     busy: { requests: 0, exports: 0, integrity: 0, proofs: 0 },
   };
   const failures = { windowStart: 0, count: 0, suppressed: 0 };

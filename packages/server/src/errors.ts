@@ -44,11 +44,14 @@ export class HttpError extends AuditError {
 const STATUS_OF_CODE: Readonly<Record<string, number>> = Object.freeze({
   AUDIT_HTTP_BAD_REQUEST: 400,
   AUDIT_QUERY_CURSOR_INVALID: 400,
+  AUDIT_OTLP_MALFORMED: 400,
+  AUDIT_OTLP_LIMIT: 400,
   AUDIT_HTTP_UNAUTHENTICATED: 401,
   AUDIT_HTTP_FORBIDDEN: 403,
   AUDIT_HTTP_NOT_FOUND: 404,
   AUDIT_HTTP_METHOD_NOT_ALLOWED: 405,
   AUDIT_PROOF_UNAVAILABLE: 409,
+  AUDIT_OTLP_TOO_LARGE: 413,
   AUDIT_HTTP_URI_TOO_LONG: 414,
   AUDIT_HTTP_RANGE_TOO_LARGE: 422,
   AUDIT_HTTP_BUSY: 429,
@@ -75,17 +78,38 @@ export interface ErrorResponse {
 }
 
 /**
- * Status, code and message for anything thrown by a route. The store's
- * `TypeError`/`RangeError` (a bad filter, date or limit) are the caller's
- * fault and become 400 with their message; other non-AuditErrors become a
- * generic 500 whose message reveals nothing.
+ * Status, code and message for anything thrown by a route: an `AuditError`
+ * gets the status of its code and its message; anything else — a
+ * `TypeError` from a bug as much as an I/O error — is a generic 500 whose
+ * message reveals nothing (the server's `onError` gets the error itself).
+ * A request's own bad input reaches here as an `HttpError`: the routes
+ * validate their parameters, and {@link callerInput} turns the store's
+ * argument checks into one.
  *
  * @example
- * const { status, code, message } = errorResponse(new RangeError('query.limit must be ...'));
- * // 400 'AUDIT_HTTP_BAD_REQUEST'
+ * errorResponse(new HttpError('AUDIT_HTTP_BAD_REQUEST', 'limit must be ...')) // 400
+ * errorResponse(new TypeError("Cannot read properties of undefined (reading 'x')")) // 500, 'internal error; see the server log'
  */
 export function errorResponse(error: unknown): ErrorResponse {
   if (error instanceof AuditError) return { status: statusOf(error.code), code: error.code, message: error.message };
-  if (error instanceof RangeError || error instanceof TypeError) return { status: 400, code: 'AUDIT_HTTP_BAD_REQUEST', message: error.message };
   return { status: 500, code: 'AUDIT_HTTP_INTERNAL', message: 'internal error; see the server log' };
+}
+
+/**
+ * Call a store method whose arguments come from the request. The store
+ * checks its arguments first and throws `TypeError`/`RangeError` naming
+ * the bad one (a filter, a date, a limit): that is the caller's fault, so
+ * it becomes a 400 `HttpError` with the store's message. Only what `call`
+ * throws synchronously is mapped; errors of the work it starts are not.
+ *
+ * @example
+ * const page = callerInput(() => store.query({ ...filter, limit }));
+ */
+export function callerInput<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new HttpError('AUDIT_HTTP_BAD_REQUEST', e.message, { cause: e });
+    throw e;
+  }
 }

@@ -40,6 +40,10 @@ export interface AuditServerOptions {
   pollIntervalMillis?: number;
   /** Heartbeat comment interval of the live stream, default 15,000 ms. */
   heartbeatIntervalMillis?: number;
+  /** An export whose client reads nothing for this long is aborted (its read transaction ends), default 30,000 ms. */
+  exportDrainTimeoutMillis?: number;
+  /** A live-stream client with more than this many bytes not yet taken by its connection is disconnected, default 1,048,576. */
+  maxStreamBufferBytes?: number;
   /** Lifetime of a stream ticket, default 60,000 ms. */
   ticketTtlMillis?: number;
   /** Called with every unexpected error (answered as a bare 500). Default: one line on stderr. */
@@ -60,6 +64,7 @@ export interface ResolvedServerOptions {
   limits: ServerLimits;
   pollIntervalMillis: number;
   heartbeatIntervalMillis: number;
+  maxStreamBufferBytes: number;
   ticketTtlMillis: number;
   checkpointEvery: number;
   checkpointIntervalMillis: number;
@@ -91,9 +96,11 @@ export function resolveOptions(options: AuditServerOptions): ResolvedServerOptio
       maxStreamClients: positive(options, 'maxStreamClients', 16),
       maxIntegrityRecords: positive(options, 'maxIntegrityRecords', 1_000_000),
       maxProofLeaves: positive(options, 'maxProofLeaves', 1_000_000),
+      exportDrainTimeoutMillis: positive(options, 'exportDrainTimeoutMillis', 30_000),
     },
     pollIntervalMillis: positive(options, 'pollIntervalMillis', 1_000),
     heartbeatIntervalMillis: positive(options, 'heartbeatIntervalMillis', 15_000),
+    maxStreamBufferBytes: positive(options, 'maxStreamBufferBytes', 1024 * 1024),
     ticketTtlMillis: positive(options, 'ticketTtlMillis', 60_000),
     checkpointEvery: positive(options, 'checkpointEvery', 100),
     checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 60_000),

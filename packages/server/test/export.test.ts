@@ -11,7 +11,7 @@ import { createRecordId } from '@otel-audit/core';
 import { verifyBundle } from '@otel-audit/exporter-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WITHHELD } from '../src/index.js';
-import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendEvents, call, keyring, startFixture, type Fixture } from './helpers.js';
+import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendBulky, appendEvents, call, keyring, stalledClient, startFixture, until, type Fixture } from './helpers.js';
 
 /** RFC 4180 rows of `text`. */
 function parseCsv(text: string): string[][] {
@@ -135,5 +135,54 @@ describe('encrypted store', () => {
     }
     const refused = accessRecords(fx.store).filter((r) => r.action === 'authorize' && r.outcome === 'failure');
     expect(refused.map((r) => [r.actor?.id, r.request?.endpoint, (r.details as { status: number }).status])).toEqual([['bob', '/api/audit/export', 403], ['bob', '/api/audit/export', 403]]);
+  });
+});
+
+describe('export of a slow or stalled client', () => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await startFixture(5, { maxConcurrentExports: 1, exportDrainTimeoutMillis: 300 });
+    appendBulky(fx, 800); // ~13 MB: more than the socket buffers hold
+  });
+  afterAll(async () => { await fx.close(); });
+
+  it('waits for each drain without piling listeners up on the response', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w); };
+    process.on('warning', onWarning);
+    try {
+      const res = await call(fx, '/api/audit/export?format=ndjson', ADMIN_TOKEN);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      let bytes = 0;
+      for (let n = 0; ; n++) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        bytes += value.length;
+        if (n % 16 === 0) await new Promise((r) => setTimeout(r, 2)); // a reader a little slower than the server
+      }
+      expect(bytes).toBeGreaterThan(12 * 1024 * 1024);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('cuts off a client that reads nothing for exportDrainTimeoutMillis: the read transaction ends, the slot frees, the end is recorded', async () => {
+    const finished = () => accessRecords(fx.store).filter((r) => r.action === 'export' && (r.details as { phase?: string }).phase === 'finished');
+    const before = finished().length;
+    const socket = stalledClient(fx, '/api/audit/export?format=ndjson', ADMIN_TOKEN);
+    try {
+      await until(() => finished().length > before, 10_000, 'the export finished');
+      expect(finished().at(-1)).toMatchObject({ outcome: 'error' });
+      // No reader holds a snapshot any more: the WAL can be checkpointed to its end.
+      expect(fx.store.database.pragma('wal_checkpoint(TRUNCATE)')).toEqual([{ busy: 0, log: 0, checkpointed: 0 }]);
+      const next = await call(fx, '/api/audit/export?format=ndjson&type=auth', ADMIN_TOKEN);
+      expect(next.status).toBe(200);
+      await next.text();
+    } finally {
+      socket.destroy();
+    }
   });
 });

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { connect, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import { AuditChain, createRecordId, generateNoteKey, Keyring, parseSignerKey, type AuditEventInput, type SealedCheckpoint } from '@otel-audit/core';
@@ -113,4 +114,32 @@ export function call(fx: { url: string }, pathAndQuery: string, token?: string, 
 /** Records of the server's own access stream, oldest first. */
 export function accessRecords(store: SqliteAuditStore, stream = 'otel-audit-server/test') {
   return store.query({ stream, order: 'oldest', limit: 1000, since: '2000-01-01T00:00:00Z' }).records.map((r) => r.record);
+}
+
+/** `n` records of about `bytes` each (in details), stamped a few seconds ago: megabytes for an export or a live stream. */
+export function appendBulky(fx: Fixture, n: number, bytes = 16 * 1024): void {
+  const blob = 'x'.repeat(bytes);
+  appendEvents(fx.store, fx.chain, Array.from({ length: n }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() - 5_000 + i), type: 'api', action: 'bulky', details: { i, blob } })), false);
+}
+
+/**
+ * A client that sends `GET pathAndQuery` and then never reads: its socket
+ * is paused, so the kernel buffers fill and the server's writes back up.
+ */
+export function stalledClient(fx: { url: string }, pathAndQuery: string, token: string): Socket {
+  const url = new URL(fx.url);
+  const socket = connect(Number(url.port), url.hostname);
+  socket.pause();
+  socket.on('error', () => undefined);
+  socket.write(`GET ${pathAndQuery} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  return socket;
+}
+
+/** Poll until `cond()` holds. */
+export async function until(cond: () => boolean, timeoutMillis = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMillis;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${timeoutMillis} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -13,7 +13,9 @@ import { createRecordId } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { describe, expect, it } from 'vitest';
 import { createAuditServer } from '../src/index.js';
-import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring, keys, TOKENS, type Fixture } from './helpers.js';
+import {
+  accessRecords, ADMIN_TOKEN, appendBulky, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring, keys, stalledClient, TOKENS, until, type Fixture,
+} from './helpers.js';
 
 const fixture = fixturesPerTest();
 
@@ -97,6 +99,30 @@ describe('GET /api/audit/stream', () => {
     const second = await call(fx, `/api/audit/stream?ticket=${encodeURIComponent(t2)}`);
     expect(second.status).toBe(429);
     ac.abort();
+  });
+});
+
+describe('live stream backpressure', () => {
+  it('disconnects a client that stops reading once maxStreamBufferBytes wait for it, and frees its slot', async () => {
+    const fx = await fixture(2, { pollIntervalMillis: 20, maxStreamBufferBytes: 64 * 1024, maxStreamClients: 1 });
+    const phases = () => accessRecords(fx.store).filter((r) => r.action === 'subscribe').map((r) => (r.details as { phase: string }).phase);
+    const socket = stalledClient(fx, '/api/audit/stream', ADMIN_TOKEN);
+    try {
+      await until(() => phases().includes('opened'), 5_000, 'the stream opened');
+      // Batches under the hub's per-poll maximum, ~13 MB in all: far more than the socket buffers hold.
+      for (let i = 0; i < 8 && !phases().includes('closed'); i++) {
+        appendBulky(fx, 100);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await until(() => phases().includes('closed'), 10_000, 'the slow client was let go');
+      const { ticket } = await (await call(fx, '/api/audit/stream-ticket', ADMIN_TOKEN, { method: 'POST' })).json();
+      const ac = new AbortController();
+      const again = await call(fx, `/api/audit/stream?ticket=${encodeURIComponent(ticket)}`, undefined, { signal: ac.signal });
+      expect(again.status).toBe(200);
+      ac.abort();
+    } finally {
+      socket.destroy();
+    }
   });
 });
 

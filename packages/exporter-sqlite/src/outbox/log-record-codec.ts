@@ -78,7 +78,9 @@ export function encodeResource(resource: Resource): string {
 
 /** A resource object as the OTLP serializer reads it (`attributes`, `schemaUrl`). */
 export function decodeResource(text: string): Resource {
-  const { a, u } = JSON.parse(text) as { a: Attributes; u?: string };
+  const parsed = JSON.parse(text) as { a: Attributes; u?: string } | null;
+  if (typeof parsed !== 'object' || parsed === null || typeof parsed.a !== 'object' || parsed.a === null) throw new TypeError('not a stored resource (attributes missing)');
+  const { a, u } = parsed;
   const attributes = decodeValue(a) as Attributes;
   const resource: Resource = {
     attributes,
@@ -91,9 +93,21 @@ export function decodeResource(text: string): Resource {
   return resource;
 }
 
-/** Rebuild a record; `resource` is the shared object of its resource row. */
+function isHrTime(v: unknown): v is HrTime {
+  return Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1]);
+}
+
+/**
+ * Rebuild a record; `resource` is the shared object of its resource row.
+ * Throws when `text` is not a stored record (a damaged row), so that it is
+ * never handed to a serializer that would fail on it at every retry.
+ */
 export function decodeLog(text: string, resource: Resource): ReadableLogRecord {
   const s = JSON.parse(text) as StoredLog;
+  if (typeof s !== 'object' || s === null || !isHrTime(s.t) || !isHrTime(s.o) || typeof s.a !== 'object' || s.a === null || Array.isArray(s.a)
+    || typeof s.sc !== 'object' || s.sc === null || typeof s.sc.n !== 'string') {
+    throw new TypeError('not a stored log record (times, attributes or scope missing)');
+  }
   const log: ReadableLogRecord = {
     hrTime: s.t,
     hrTimeObserved: s.o,

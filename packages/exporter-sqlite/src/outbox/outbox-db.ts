@@ -83,8 +83,9 @@ export class OutboxDb {
     return id ?? Number(this.#insertResource.run(body).lastInsertRowid);
   }
 
-  resourceBody(id: number): string {
-    return this.#resourceBody.get(id) as string;
+  /** The body of resource row `id`, or undefined when there is none. */
+  resourceBody(id: number): string | undefined {
+    return this.#resourceBody.get(id) as string | undefined;
   }
 
   /** Insert rows (call inside a transaction). */

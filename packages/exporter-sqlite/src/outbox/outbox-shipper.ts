@@ -7,10 +7,14 @@
  * is older than the maximum age; moves refused rows to the dead-letter
  * table. A partial success that rejected records is narrowed down by
  * re-sending that batch one record at a time (receivers de-duplicate by
- * record id), so exactly the refused records are dead-lettered.
+ * record id), so exactly the refused records are dead-lettered. A row that
+ * cannot be decoded (a damaged file) is dead-lettered at once, never
+ * retried. The loop never rejects: an unexpected failure (the file gone
+ * read-only, a throwing callback) goes to the OpenTelemetry global error
+ * handler and the loop backs off and tries again.
  */
 import { context, diag } from '@opentelemetry/api';
-import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { classifyExportError, type ExportFailure } from './export-failure.js';
 import { decodeLog, decodeResource } from './log-record-codec.js';
@@ -68,11 +72,24 @@ export class OutboxShipper {
   kick(): void {
     this.#dirty = true;
     if (this.#running !== undefined || this.#stopped) return;
-    this.#running = this.#loop().finally(() => {
+    this.#running = this.#loop().catch((e: unknown) => this.#failed(e)).finally(() => {
       this.#running = undefined;
       // Rows committed after the loop saw an empty table but before this ran.
       if (this.#dirty) this.kick();
     });
+  }
+
+  /** The loop stopped on something unexpected: report it, wait, and let the next run try again. */
+  async #failed(e: unknown): Promise<void> {
+    const error = new Error(`otel-audit outbox ${this.#db.path}: shipping failed and will be retried: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    try {
+      globalErrorHandler(error);
+    } catch {
+      // A throwing error handler must not stop the outbox either.
+    }
+    if (this.#stopped || !this.#db.db.open) return;
+    await this.#backoff(undefined);
+    this.#dirty = true;
   }
 
   /** Cut a backoff wait short and try again now (shutdown's last attempts). */
@@ -102,7 +119,9 @@ export class OutboxShipper {
         this.#isolateUntil = 0;
         continue;
       }
-      const result = await this.#send(rows);
+      const decoded = this.#decode(rows);
+      if (decoded === undefined) continue; // undecodable rows were dead-lettered: read the batch again
+      const result = await this.#send(decoded);
       if (this.#stopped && !this.#db.db.open) return;
       const first = rows[0]!.id;
       const last = rows[rows.length - 1]!.id;
@@ -165,8 +184,28 @@ export class OutboxShipper {
     });
   }
 
-  #send(rows: OutboxRow[]): Promise<ExportResult> {
-    const logs = rows.map((row) => decodeLog(row.log, this.#resource(row.resource_id)));
+  /**
+   * The records of `rows`, or undefined after moving the rows that cannot be
+   * decoded to the dead-letter table (no receiver will ever take them, and
+   * retrying would hold up every row behind them).
+   */
+  #decode(rows: OutboxRow[]): ReadableLogRecord[] | undefined {
+    const logs: ReadableLogRecord[] = [];
+    let bad = false;
+    for (const row of rows) {
+      try {
+        logs.push(decodeLog(row.log, this.#resource(row.resource_id)));
+      } catch (e) {
+        bad = true;
+        const reason = `undecodable outbox row ${row.id}: ${e instanceof Error ? e.message : String(e)}`;
+        this.#db.setState('last_error', JSON.stringify({ at: Date.now(), message: reason }));
+        this.#dead([row], undefined, reason);
+      }
+    }
+    return bad ? undefined : logs;
+  }
+
+  #send(logs: ReadableLogRecord[]): Promise<ExportResult> {
     return new Promise<ExportResult>((resolve) => {
       let done = false;
       const finish = (r: ExportResult): void => {
@@ -188,7 +227,9 @@ export class OutboxShipper {
   #resource(id: number): ReadableLogRecord['resource'] {
     let r = this.#resources.get(id);
     if (r === undefined) {
-      r = decodeResource(this.#db.resourceBody(id));
+      const body = this.#db.resourceBody(id);
+      if (body === undefined) throw new Error(`its resource row ${id} is missing`);
+      r = decodeResource(body);
       this.#resources.set(id, r);
     }
     return r;

@@ -5,20 +5,25 @@
  * of scope `otel-audit` are verified and stored in the central SQLite store
  * with their checkpoints (see {@link StreamIngest}); other records are
  * accepted and ignored. Answers follow the OTLP retry semantics: 200 (with
- * `partialSuccess` when records were refused), 400 for a malformed body, 409
- * when a record id came back with other content, 415 for another content
- * type, 503 with `Retry-After` when the store cannot be written.
+ * `partialSuccess` when records were refused — each refused record on its
+ * own, so the sender dead-letters exactly those), 400 for a malformed body
+ * or one beyond the attribute and nesting limits, 409 when every record of
+ * the request was refused and one was a record id that came back with
+ * other content, 413 for a body (after gunzip, which stops at the cap) or a
+ * record count over the limits, 415 for another content type, 503 with
+ * `Retry-After` when the store cannot be written.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { Keyring } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { statusOf } from '../errors.js';
 import { CollectorFindings, type CollectorFinding } from './collector-findings.js';
 import { decodeJsonLogs } from './otlp-json-logs.js';
-import { decodeProtobufLogs, OtlpDecodeError, type OtlpLog } from './otlp-logs-request.js';
+import { DEFAULT_OTLP_LIMITS, decodeProtobufLogs, OtlpDecodeError, OtlpLimitError, type OtlpLimits, type OtlpLog } from './otlp-logs-request.js';
 import { encodeLogsResponse } from './otlp-logs-response.js';
-import { StreamIngest, type IncomingItem, type IngestResult } from './stream-ingest.js';
+import { DEFAULT_INGEST_MEMORY, StreamIngest, type IncomingItem, type IngestResult } from './stream-ingest.js';
 
 /**
  * Options of {@link startCollector}.
@@ -39,8 +44,16 @@ export interface CollectorOptions {
   verifierKeys?: readonly string[];
   /** A missing record is reported as `seq_gap` after later ones waited this long. Default 10,000. */
   gapGraceMillis?: number;
-  /** Largest request body accepted (after gunzip). Default 32 MiB. */
+  /** Largest request body accepted, before and after gunzip (decompression stops there: 413). Default 8 MiB. */
   maxBodyBytes?: number;
+  /** Log records one request may carry (413 beyond). Default 10,000. */
+  maxRecordsPerRequest?: number;
+  /** Attributes of one log record or resource, and members of one array or map value (400 beyond). Default 256. */
+  maxAttributesPerRecord?: number;
+  /** Nesting of array and map values in attributes and bodies (400 beyond). Default 16. */
+  maxValueDepth?: number;
+  /** Streams whose verification state stays in memory; the least recently used one is reloaded from the store when it comes back. Default 256 (each holds up to 8,192 recent hashes, under 1 MB). */
+  maxLiveStreams?: number;
   /** Stream id of the collector's own finding records. Default `otel-audit-collector/<hostname>`. */
   stream?: string;
 }
@@ -79,20 +92,93 @@ function itemsOf(logs: readonly OtlpLog[]): IncomingItem[] {
   return items;
 }
 
+/** Default of {@link CollectorOptions.maxBodyBytes}. */
+const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+function positive(options: CollectorOptions, key: keyof CollectorOptions, fallback: number): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new RangeError(`options.${key} must be a positive integer; got ${JSON.stringify(v)}; omit it for the default ${fallback}`);
+  return v;
+}
+
+/**
+ * The request body, gunzipped as it streams in when `Content-Encoding:
+ * gzip`; more than `max` bytes on the wire or out of gunzip rejects with a
+ * 413 `OtlpLimitError` at once (a small gzip bomb never inflates past the
+ * cap), a corrupt gzip stream with `OtlpDecodeError`.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'gzip' && encoding !== 'identity' && encoding !== '') {
+    return Promise.reject(new OtlpDecodeError(`content-encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported; use gzip or none`));
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge(max, 'on the wire'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let wire = 0;
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    let done = false;
+    const gunzip = encoding === 'gzip' ? createGunzip() : undefined;
+    const fail = (e: Error): void => {
+      if (done) return;
+      done = true;
+      chunks.length = 0;
+      if (gunzip !== undefined) {
+        req.unpipe(gunzip);
+        gunzip.destroy();
+      }
+      reject(e);
+    };
+    const out = (c: Buffer): void => {
+      if (done) return;
       size += c.length;
-      if (size > max) {
-        reject(new RangeError(`request body larger than ${max} bytes`));
-        req.destroy();
-      } else chunks.push(c);
+      if (size > max) fail(tooLarge(max, gunzip === undefined ? 'on the wire' : 'after gunzip'));
+      else chunks.push(c);
+    };
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
+    };
+    // Counted on the wire as well, so a gzip body cannot be larger than the cap either.
+    req.on('data', (c: Buffer) => {
+      wire += c.length;
+      if (wire > max) fail(tooLarge(max, 'on the wire'));
+      else if (gunzip === undefined) out(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('error', fail);
+    if (gunzip === undefined) {
+      req.on('end', end);
+      return;
+    }
+    gunzip.on('data', out);
+    gunzip.on('end', end);
+    gunzip.on('error', (e) => fail(new OtlpDecodeError(`the gzip body cannot be decompressed: ${e.message}`)));
+    req.pipe(gunzip);
   });
+}
+
+function tooLarge(max: number, where: string): OtlpLimitError {
+  return new OtlpLimitError('AUDIT_OTLP_TOO_LARGE', `the request body is larger than ${max} bytes ${where}; send smaller batches (the exporter's batch size) or raise the collector's maxBodyBytes`);
+}
+
+/**
+ * Answer `status` with `text`. A request whose body was not read to its end
+ * (refused while it was still coming) gets `Connection: close`; the rest of
+ * it is read and discarded for a moment so that the client, still sending,
+ * reads the answer instead of a reset connection.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  const unread = !req.complete;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, ...(unread ? { connection: 'close' } : {}) }).end(`${text}\n`);
+  if (!unread) return;
+  req.resume();
+  const timer = setTimeout(() => req.destroy(), 2_000);
+  timer.unref();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
 
 /**
@@ -105,11 +191,17 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
   if (options.store === undefined && (typeof options.dbPath !== 'string' || options.dbPath === '')) throw new TypeError('options.dbPath (or options.store) is required');
+  const maxBody = positive(options, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES);
+  const limits: OtlpLimits = {
+    maxRecords: positive(options, 'maxRecordsPerRequest', DEFAULT_OTLP_LIMITS.maxRecords),
+    maxAttributes: positive(options, 'maxAttributesPerRecord', DEFAULT_OTLP_LIMITS.maxAttributes),
+    maxDepth: positive(options, 'maxValueDepth', DEFAULT_OTLP_LIMITS.maxDepth),
+  };
+  const memory = { ...DEFAULT_INGEST_MEMORY, maxLiveStreams: positive(options, 'maxLiveStreams', DEFAULT_INGEST_MEMORY.maxLiveStreams) };
   const store = options.store ?? new SqliteAuditStore(options.dbPath!);
   const stream = options.stream ?? `otel-audit-collector/${hostname()}`;
-  const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const findings = new CollectorFindings(store, stream, await store.head(stream));
-  const ingest = new StreamIngest(store, findings, Keyring.from([...(options.verifierKeys ?? [])]), options.gapGraceMillis ?? 10_000);
+  const ingest = new StreamIngest(store, findings, Keyring.from([...(options.verifierKeys ?? [])]), options.gapGraceMillis ?? 10_000, memory);
   const timer = setInterval(() => {
     try {
       ingest.tick();
@@ -121,30 +213,33 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== '/v1/logs') return void res.writeHead(404, { 'content-type': 'text/plain' }).end('only POST /v1/logs is served\n');
-    if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
+    if (path !== '/v1/logs') return refuse(req, res, 404, 'only POST /v1/logs is served');
+    if (req.method !== 'POST') return refuse(req, res, 405, 'only POST /v1/logs is served', { allow: 'POST' });
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const proto = type === 'application/x-protobuf';
-    if (!proto && type !== 'application/json') return void res.writeHead(415, { 'content-type': 'text/plain' }).end('content-type must be application/json or application/x-protobuf\n');
+    if (!proto && type !== 'application/json') return refuse(req, res, 415, 'content-type must be application/json or application/x-protobuf');
     let logs: OtlpLog[];
     try {
-      let body = await readBody(req, maxBody);
-      if (String(req.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') body = gunzipSync(body, { maxOutputLength: maxBody });
-      logs = proto ? decodeProtobufLogs(body) : decodeJsonLogs(JSON.parse(body.toString('utf8')));
+      const body = await readBody(req, maxBody);
+      logs = proto ? decodeProtobufLogs(body, limits) : decodeJsonLogs(JSON.parse(body.toString('utf8')), limits);
     } catch (e) {
-      const status = e instanceof RangeError ? 413 : 400;
-      return void res.writeHead(status, { 'content-type': 'text/plain' }).end(`${e instanceof OtlpDecodeError || e instanceof SyntaxError || e instanceof RangeError ? e.message : 'unreadable request body'}\n`);
+      if (e instanceof OtlpLimitError || e instanceof OtlpDecodeError) return refuse(req, res, statusOf(e.code), e.message);
+      return refuse(req, res, 400, e instanceof SyntaxError ? e.message : 'unreadable request body');
     }
     let result: IngestResult;
     try {
       result = ingest.ingest(itemsOf(logs));
     } catch (e) {
-      return void res.writeHead(503, { 'retry-after': '5', 'content-type': 'text/plain' }).end(`the audit store cannot be written now: ${(e as Error).message}\n`);
+      return refuse(req, res, 503, `the audit store cannot be written now: ${(e as Error).message}`, { 'retry-after': '5' });
     }
     const refused = result.rejected + result.conflicts;
     const message = refused > 0 ? `${refused} audit record(s) refused: ${result.messages.join('; ')}` : '';
     const body = encodeLogsResponse(refused, message, proto);
-    res.writeHead(result.conflicts > 0 ? 409 : 200, { 'content-type': proto ? 'application/x-protobuf' : 'application/json' }).end(body);
+    // 409 only when nothing of the request was taken: a sender gives a 409
+    // up as a whole, so a request that also carried accepted records answers
+    // 200 with partialSuccess and the sender narrows it down to the conflict.
+    const status = result.conflicts > 0 && result.accepted === 0 ? 409 : 200;
+    res.writeHead(status, { 'content-type': proto ? 'application/x-protobuf' : 'application/json' }).end(body);
   };
 
   const server = createServer((req, res) => {

@@ -1,20 +1,29 @@
 /**
- * Verify-and-store of incoming audit records (DESIGN §4.2–4.4, §5), one
+ * Verify-and-store of incoming audit records (DESIGN §4.1–4.4, §5), one
  * request at a time. Each record's canonical body must hash to its
- * `audit.record.hash` attribute (else `hash_mismatch`, refused); a record
- * that continues its stream's head (next seq, `prev` = last hash) is
- * stored; one that arrives early waits in `collector_pending` (durable, so
- * an accepted request is never lost) until its predecessors come; a retry
- * (same id, same hash) is accepted and ignored; the same id with other
- * content is a conflict (answered 409); a record that breaks the chain is
- * refused (`chain_break`). Checkpoints are checked against trusted keys
- * and, once the stream reaches their size, against the Merkle root of what
- * was stored (`root_mismatch`). A gap that outlives `gapGraceMillis` is
- * reported once as `seq_gap`.
+ * `audit.record.hash` attribute (else `hash_mismatch`, refused) and be a
+ * valid record in the normal form of core's `normalizeRecord` (else
+ * `malformed`, refused on its own — never a failed request); a record that
+ * continues its stream's head (next seq, `prev` = last hash) is stored; one
+ * that arrives early waits in `collector_pending` (durable, so an accepted
+ * request is never lost) until its predecessors come; a retry (same id,
+ * same hash) is accepted and ignored; the same id with other content as a
+ * stored record is a conflict (refused on its own; a request of nothing
+ * but conflicts is answered 409); a record that breaks the chain is refused
+ * (`chain_break`). Several records may wait at one seq (a forged one among
+ * them cannot hold the stream up): when the stream reaches it, the one that
+ * continues the chain — preferring one a waiting successor names as its
+ * `prev` — is stored and the others are dropped as findings. Checkpoints
+ * are checked against trusted keys and, once the stream reaches their
+ * size, against the Merkle root of what was stored (`root_mismatch`). A gap
+ * that outlives `gapGraceMillis` is reported once as `seq_gap`. Memory is
+ * bounded: per-stream state is kept for the most recently used streams,
+ * and checkpoints waiting in memory are capped (all checkpoints are stored
+ * regardless, so `otel-audit verify` still checks every one).
  */
 import {
-  canonicalize, CompactRange, genesisPrev, HASH_ALGORITHMS, Keyring, leafHash, verifyCheckpoint,
-  type AuditRecord, type HashAlgorithm, type SealedCheckpoint, type SealedRecord,
+  canonicalize, CompactRange, genesisPrev, HASH_ALGORITHMS, Keyring, leafHash, normalizeRecord, verifyCheckpoint,
+  type AuditRecord, type AuditRecordInput, type HashAlgorithm, type SealedCheckpoint, type SealedRecord,
 } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
@@ -28,12 +37,77 @@ export type IncomingItem =
 
 /** What became of one request. */
 export interface IngestResult {
+  /** Records stored (this request's and earlier ones that waited for it). */
   stored: number;
+  /** This request's records now waiting for a predecessor. */
   pending: number;
   duplicates: number;
+  /** This request's items taken (stored, waiting, retries, checkpoints). */
+  accepted: number;
   rejected: number;
   conflicts: number;
   messages: string[];
+}
+
+/** Bounds of what the collector keeps in memory. */
+export interface IngestMemoryLimits {
+  /** Streams whose verification state stays in memory (the least recently used is reloaded from the store when it comes back). */
+  maxLiveStreams: number;
+  /** Checkpoints kept waiting per stream (for a size not reached yet, or of a stream not seen yet). */
+  maxWaitingCheckpoints: number;
+  /** Streams not seen yet whose checkpoints are kept waiting. */
+  maxEarlyStreams: number;
+}
+
+/** Defaults of {@link IngestMemoryLimits}. */
+export const DEFAULT_INGEST_MEMORY: Readonly<IngestMemoryLimits> = Object.freeze({ maxLiveStreams: 256, maxWaitingCheckpoints: 64, maxEarlyStreams: 1024 });
+
+/** Findings remembered so that a re-sent refused record is not reported again. */
+const RAISED_MEMORY = 4096;
+
+/** A record waiting in `collector_pending`. */
+interface Parked {
+  record_id: string;
+  hash: string;
+  prev: string;
+  body: string;
+}
+
+const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS collector_pending (
+  record_id TEXT NOT NULL, hash TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, prev TEXT NOT NULL, body TEXT NOT NULL,
+  received_at INTEGER NOT NULL, PRIMARY KEY (record_id, hash));
+CREATE INDEX IF NOT EXISTS collector_pending_seq ON collector_pending (stream, seq);`;
+
+/**
+ * Create `collector_pending`, or bring one of an earlier version (one row
+ * per record id, so a forged record could take a genuine one's place) to
+ * the current shape, keeping what waits in it.
+ */
+function openPending(db: Database.Database): void {
+  const columns = (db.prepare('PRAGMA table_info(collector_pending)').all() as { name: string }[]).map((c) => c.name);
+  if (columns.length === 0 || columns.includes('prev')) {
+    db.exec(PENDING_SCHEMA);
+    return;
+  }
+  db.transaction(() => {
+    db.exec('DROP INDEX IF EXISTS collector_pending_seq; ALTER TABLE collector_pending RENAME TO collector_pending_v0;');
+    db.exec(PENDING_SCHEMA);
+    db.exec(`INSERT OR IGNORE INTO collector_pending (record_id, hash, stream, seq, prev, body, received_at)
+      SELECT record_id, hash, stream, seq, coalesce(json_extract(body, '$.prev'), ''), body, received_at FROM collector_pending_v0 WHERE json_valid(body);
+      DROP TABLE collector_pending_v0;`);
+  }).immediate();
+}
+
+/** The normalised record of a body, or why it is not one. */
+function validRecord(record: unknown, body: string): AuditRecord | string {
+  let normal: AuditRecord;
+  try {
+    normal = normalizeRecord(record as AuditRecordInput);
+  } catch (e) {
+    return `is not a valid audit record: ${(e as Error).message}`;
+  }
+  // Normalisation must not change a byte: what was hashed is what is stored.
+  return canonicalize(normal) === body ? normal : 'is not in the normal form of the audit record format (a member has a default or another spelling)';
 }
 
 export class StreamIngest {
@@ -41,32 +115,43 @@ export class StreamIngest {
   readonly #findings: CollectorFindings;
   readonly #keyring: Keyring;
   readonly #gapGraceMillis: number;
+  readonly #memory: IngestMemoryLimits;
+  /** Verification state per stream, least recently used first. */
   readonly #live = new Map<string, LiveStream>();
   /** Checkpoints of streams not seen yet. */
   readonly #early = new Map<string, SealedCheckpoint[]>();
   #pendingRootFindings: CollectorFinding[] = [];
+  /** Findings raised lately, oldest first. */
+  readonly #raised = new Set<string>();
   readonly #byId: Database.Statement;
   readonly #pendingById: Database.Statement;
   readonly #park: Database.Statement;
-  readonly #nextPending: Database.Statement;
+  readonly #parkedAt: Database.Statement;
+  readonly #successor: Database.Statement;
+  readonly #parkedBefore: Database.Statement;
   readonly #unpark: Database.Statement;
   readonly #countPending: Database.Statement;
+  readonly #firstPending: Database.Statement;
+  readonly #headOf: Database.Statement;
 
-  constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number) {
+  constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestMemoryLimits = DEFAULT_INGEST_MEMORY) {
     this.#store = store;
     this.#findings = findings;
     this.#keyring = keyring;
     this.#gapGraceMillis = gapGraceMillis;
+    this.#memory = memory;
     const db = store.database;
-    db.exec(`CREATE TABLE IF NOT EXISTS collector_pending (
-      record_id TEXT PRIMARY KEY, stream TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS collector_pending_seq ON collector_pending (stream, seq);`);
+    openPending(db);
     this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
     this.#pendingById = db.prepare('SELECT hash FROM collector_pending WHERE record_id = ?').pluck();
-    this.#park = db.prepare('INSERT OR IGNORE INTO collector_pending (record_id, stream, seq, hash, body, received_at) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#nextPending = db.prepare('SELECT record_id, hash, body FROM collector_pending WHERE stream = ? AND seq = ?');
-    this.#unpark = db.prepare('DELETE FROM collector_pending WHERE record_id = ?');
+    this.#park = db.prepare('INSERT OR IGNORE INTO collector_pending (record_id, hash, stream, seq, prev, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.#parkedAt = db.prepare('SELECT record_id, hash, prev, body FROM collector_pending WHERE stream = ? AND seq = ? ORDER BY received_at, rowid');
+    this.#parkedBefore = db.prepare('SELECT record_id, hash, seq FROM collector_pending WHERE stream = ? AND seq < ?');
+    this.#successor = db.prepare('SELECT 1 FROM collector_pending WHERE stream = ? AND seq = ? AND prev = ? LIMIT 1').pluck();
+    this.#unpark = db.prepare('DELETE FROM collector_pending WHERE record_id = ? AND hash = ?');
     this.#countPending = db.prepare('SELECT count(*) FROM collector_pending').pluck();
+    this.#firstPending = db.prepare('SELECT min(seq) FROM collector_pending WHERE stream = ?').pluck();
+    this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
   }
 
   /** Records waiting for a predecessor. */
@@ -76,7 +161,7 @@ export class StreamIngest {
 
   /** Verify and store one request's items. Throws only when the store cannot be written (→ 503). */
   ingest(items: readonly IncomingItem[]): IngestResult {
-    const res: IngestResult = { stored: 0, pending: 0, duplicates: 0, rejected: 0, conflicts: 0, messages: [] };
+    const res: IngestResult = { stored: 0, pending: 0, duplicates: 0, accepted: 0, rejected: 0, conflicts: 0, messages: [] };
     const runs = new Map<string, SealedRecord[]>();
     const checkpoints: SealedCheckpoint[] = [];
     const findings: CollectorFinding[] = [];
@@ -90,59 +175,80 @@ export class StreamIngest {
       // One transaction: parking, un-parking and the store append commit together.
       this.#store.database.transaction(() => {
         for (const item of items) {
-          if (item.kind === 'checkpoint') this.#checkpoint(item.note, checkpoints, findings);
-          else this.#record(item, runs, res, refuse);
+          if (item.kind === 'checkpoint') {
+            this.#checkpoint(item.note, checkpoints, findings);
+            res.accepted++;
+          } else this.#record(item, runs, res, refuse, findings);
         }
         this.#commit(runs, checkpoints, res);
       }).immediate();
     } catch (e) {
+      // Nothing of the request was committed; the state in memory is read again from the store.
       this.#live.clear();
       this.#pendingRootFindings = [];
       if (e instanceof RecordConflictError) {
-        refuse({ code: 'duplicate', stream: e.stream, seq: e.seq, id: e.recordId, message: e.message }, true);
-      } else {
-        throw e;
+        // The store disagrees with what the collector knew (another writer on the file): a retry
+        // is checked against the store as it is now, record by record.
+        throw new Error(`the store changed under the collector, retry: ${e.message}`, { cause: e });
       }
+      throw e;
     }
     this.#checkGaps(findings);
-    for (const f of findings) this.#findings.raise(f);
+    this.#trim();
+    this.#raise(findings);
     return res;
   }
 
-  #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: (f: CollectorFinding, conflict?: boolean) => void): void {
-    let record: AuditRecord;
+  #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: (f: CollectorFinding, conflict?: boolean) => void, findings: CollectorFinding[]): void {
+    let parsed: AuditRecord;
     try {
-      record = JSON.parse(item.body) as AuditRecord;
+      parsed = JSON.parse(item.body) as AuditRecord;
     } catch {
       refuse({ code: 'malformed', stream: '(unknown)', message: 'an otel-audit log record body is not JSON' });
       return;
     }
-    const where = { stream: typeof record?.stream === 'string' ? record.stream : '(unknown)', ...(Number.isSafeInteger(record?.seq) ? { seq: record.seq } : {}), ...(typeof record?.id === 'string' ? { id: record.id } : {}) };
-    if (typeof record !== 'object' || record === null || typeof record.stream !== 'string' || !Number.isSafeInteger(record.seq) || record.seq < 0
-      || typeof record.id !== 'string' || typeof record.prev !== 'string' || !(HASH_ALGORITHMS as readonly string[]).includes(record.alg) || item.claimedHash === undefined) {
+    const where = { stream: typeof parsed?.stream === 'string' ? parsed.stream : '(unknown)', ...(Number.isSafeInteger(parsed?.seq) ? { seq: parsed.seq } : {}), ...(typeof parsed?.id === 'string' ? { id: parsed.id } : {}) };
+    if (typeof parsed !== 'object' || parsed === null || typeof parsed.stream !== 'string' || !Number.isSafeInteger(parsed.seq) || parsed.seq < 0
+      || typeof parsed.id !== 'string' || typeof parsed.prev !== 'string' || !(HASH_ALGORITHMS as readonly string[]).includes(parsed.alg) || item.claimedHash === undefined) {
       refuse({ code: 'malformed', ...where, message: 'an otel-audit log record lacks a valid stream, seq, id, prev, alg or audit.record.hash' });
       return;
     }
-    const hash = leafHash(record.alg as HashAlgorithm, item.body).toString('hex');
+    const hash = leafHash(parsed.alg as HashAlgorithm, item.body).toString('hex');
     let canonical: string | undefined;
     try {
-      canonical = canonicalize(record);
+      canonical = canonicalize(parsed);
     } catch {
       canonical = undefined;
     }
     if (hash !== item.claimedHash.toLowerCase() || canonical !== item.body) {
-      refuse({ code: 'hash_mismatch', ...where, message: `record ${record.id} (stream ${record.stream} seq ${record.seq}) does not hash to its audit.record.hash ${item.claimedHash} or is not canonical: a member was changed on the way` });
+      refuse({ code: 'hash_mismatch', ...where, message: `record ${parsed.id} (stream ${parsed.stream} seq ${parsed.seq}) does not hash to its audit.record.hash ${item.claimedHash} or is not canonical: a member was changed on the way` });
+      return;
+    }
+    // Self-consistent is not enough: a record the store cannot hold (no type, time "soon") is refused on its own.
+    const record = validRecord(parsed, item.body);
+    if (typeof record === 'string') {
+      refuse({ code: 'malformed', ...where, message: `record ${parsed.id} (stream ${parsed.stream} seq ${parsed.seq}) ${record}` });
       return;
     }
     const stored = this.#byId.get(record.id) as { stream: string; seq: number; checksum: string } | undefined;
-    const parked = stored === undefined ? (this.#pendingById.get(record.id) as string | undefined) : undefined;
-    const known = stored?.checksum ?? parked ?? runs.get(record.stream)?.find((s) => s.record.id === record.id)?.hash;
+    const known = stored?.checksum ?? runs.get(record.stream)?.find((s) => s.record.id === record.id)?.hash;
     if (known !== undefined) {
-      if (known === hash) res.duplicates++;
-      else refuse({ code: 'duplicate', ...where, message: `record id ${record.id} arrived again with different content (hash ${hash}, first seen ${known})` }, true);
+      if (known === hash) {
+        res.duplicates++;
+        res.accepted++;
+      } else refuse({ code: 'duplicate', ...where, message: `record id ${record.id} arrived again with different content (hash ${hash}, first seen ${known})` }, true);
       return;
     }
-    const live = this.#liveOf(record.stream, record.alg as HashAlgorithm);
+    // Waiting with the same content: a retry. Waiting with other content: which
+    // one is genuine shows when the stream reaches them, so this one waits too.
+    if ((this.#pendingById.all(record.id) as string[]).includes(hash)) {
+      res.duplicates++;
+      res.accepted++;
+      // A record left waiting at the stream's next seq (by an earlier version) is taken now.
+      this.#unparkFollowers(this.#liveOf(record.stream, record.alg), record.stream, runs, findings);
+      return;
+    }
+    const live = this.#liveOf(record.stream, record.alg);
     if (record.alg !== live.alg) {
       refuse({ code: 'hash_mismatch', ...where, message: `record ${record.id} uses ${record.alg} but stream ${record.stream} uses ${live.alg}` });
       return;
@@ -152,28 +258,71 @@ export class StreamIngest {
       return;
     }
     if (record.seq > live.range.size) {
-      this.#park.run(record.id, record.stream, record.seq, hash, item.body, Date.now());
+      this.#park.run(record.id, hash, record.stream, record.seq, record.prev, item.body, Date.now());
       live.gapSince ??= Date.now();
       res.pending++;
+      res.accepted++;
       return;
     }
     if (record.prev !== live.prev) {
       refuse({ code: 'chain_break', ...where, message: `record ${record.id} at seq ${record.seq} names prev ${record.prev}, but the stream's last hash is ${live.prev}` });
       return;
     }
+    res.accepted++;
     this.#advance(live, runs, { record, canonical: item.body, hash });
-    // Early arrivals that now follow.
-    for (let next = this.#nextPending.get(record.stream, live.range.size) as { record_id: string; hash: string; body: string } | undefined; next !== undefined;
-      next = this.#nextPending.get(record.stream, live.range.size) as typeof next) {
-      const r = JSON.parse(next.body) as AuditRecord;
-      this.#unpark.run(next.record_id);
-      res.pending--;
-      if (r.prev !== live.prev) {
-        refuse({ code: 'chain_break', stream: r.stream, seq: r.seq, id: r.id, message: `record ${r.id} at seq ${r.seq} names prev ${r.prev}, but the stream's last hash is ${live.prev}` });
-        break;
-      }
-      this.#advance(live, runs, { record: r, canonical: next.body, hash: next.hash });
+    this.#unparkFollowers(live, record.stream, runs, findings);
+  }
+
+  /**
+   * Store the waiting records that now follow, seq by seq. Every record
+   * waiting at the next seq is taken out; the one that continues the chain
+   * is stored — when several do, the one a record waiting at the seq after
+   * names as its prev — and each other one is a finding (it was accepted
+   * with an earlier request, so it is not refused to this one's sender).
+   */
+  #unparkFollowers(live: LiveStream, stream: string, runs: Map<string, SealedRecord[]>, findings: CollectorFinding[]): void {
+    // Records waiting for a seq the stream already holds (another record got there directly) never will.
+    for (const c of this.#parkedBefore.all(stream, live.range.size) as (Parked & { seq: number })[]) {
+      this.#unpark.run(c.record_id, c.hash);
+      findings.push({ code: 'duplicate', stream, seq: c.seq, id: c.record_id, message: `record ${c.record_id} (hash ${c.hash}) waited for seq ${c.seq} of ${stream}, which holds another record: dropped` });
     }
+    for (;;) {
+      const seq = live.range.size;
+      const candidates = this.#parkedAt.all(stream, seq) as Parked[];
+      if (candidates.length === 0) break;
+      const fitting: { c: Parked; record: AuditRecord }[] = [];
+      for (const c of candidates) {
+        this.#unpark.run(c.record_id, c.hash);
+        const where = { stream, seq, id: c.record_id };
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(c.body);
+        } catch {
+          parsed = undefined;
+        }
+        const record = validRecord(parsed, c.body);
+        if (typeof record === 'string') {
+          findings.push({ code: 'malformed', ...where, message: `record ${c.record_id} (stream ${stream} seq ${seq}) ${record}` });
+          continue;
+        }
+        const stored = (this.#byId.get(c.record_id) as { checksum: string } | undefined)?.checksum ?? runs.get(stream)?.find((s) => s.record.id === c.record_id)?.hash;
+        if (stored !== undefined) {
+          findings.push({ code: 'duplicate', ...where, message: `record id ${c.record_id} waited with other content (hash ${c.hash}) than the record stored under it (${stored})` });
+        } else if (record.prev !== live.prev) {
+          findings.push({ code: 'chain_break', ...where, message: `record ${c.record_id} at seq ${seq} names prev ${record.prev}, but the stream's last hash is ${live.prev}: dropped` });
+        } else {
+          fitting.push({ c, record });
+        }
+      }
+      const chosen = fitting.length > 1 ? fitting.find((f) => this.#successor.get(stream, seq + 1, f.c.hash) !== undefined) ?? fitting[0] : fitting[0];
+      for (const f of fitting) {
+        if (f !== chosen) findings.push({ code: 'duplicate', stream, seq, id: f.c.record_id, message: `two records continue stream ${stream} at seq ${seq}: kept ${chosen!.c.record_id} (hash ${chosen!.c.hash}), dropped ${f.c.record_id} (hash ${f.c.hash})` });
+      }
+      if (chosen === undefined) break;
+      this.#advance(live, runs, { record: chosen.record, canonical: chosen.c.body, hash: chosen.c.hash });
+    }
+    // Records still waiting beyond a missing one: the gap's clock runs from now.
+    if (this.#firstPending.get(stream) !== null) live.gapSince ??= Date.now();
   }
 
   #advance(live: LiveStream, runs: Map<string, SealedRecord[]>, sealed: SealedRecord): void {
@@ -202,13 +351,17 @@ export class StreamIngest {
     const live = this.#liveOf(cp.origin, undefined);
     if (live === undefined) {
       // Nothing of the stream yet: its algorithm is unknown until a record comes.
-      const early = this.#early.get(cp.origin) ?? [];
-      early.push(sealed);
-      this.#early.set(cp.origin, early);
+      let early = this.#early.get(cp.origin);
+      if (early === undefined) {
+        // Beyond the cap the oldest stream's waiting checkpoints are given up (they are stored all the same).
+        if (this.#early.size >= this.#memory.maxEarlyStreams) this.#early.delete(this.#early.keys().next().value!);
+        this.#early.set(cp.origin, (early = []));
+      }
+      capPush(early, sealed, this.#memory.maxWaitingCheckpoints);
       return;
     }
     if (cp.size > live.range.size) {
-      live.waiting.push(sealed);
+      capPush(live.waiting, sealed, this.#memory.maxWaitingCheckpoints);
       return;
     }
     this.#compare(cp.origin, sealed, liveRootAt(live, cp.size) ?? this.#rootFromStore(cp.origin, live.alg, cp.size), findings);
@@ -228,9 +381,8 @@ export class StreamIngest {
   }
 
   #rootFromStore(stream: string, alg: HashAlgorithm, size: number): string {
-    const hashes = this.#store.database.prepare('SELECT checksum FROM audit_logs WHERE stream = ? AND seq < ? ORDER BY seq').pluck().all(stream, size) as string[];
     const range = new CompactRange(alg);
-    for (const h of hashes) range.appendHex(h);
+    for (const h of this.#store.database.prepare('SELECT checksum FROM audit_logs WHERE stream = ? AND seq < ? ORDER BY seq').pluck().iterate(stream, size)) range.appendHex(h as string);
     return range.rootHex();
   }
 
@@ -248,7 +400,7 @@ export class StreamIngest {
     const now = Date.now();
     for (const [stream, live] of this.#live) {
       if (live.gapSince === undefined || live.gapReported === live.range.size || now - live.gapSince < this.#gapGraceMillis) continue;
-      const first = this.#store.database.prepare('SELECT min(seq) FROM collector_pending WHERE stream = ?').pluck().get(stream) as number | null;
+      const first = this.#firstPending.get(stream) as number | null;
       if (first === null) {
         live.gapSince = undefined;
         continue;
@@ -263,21 +415,67 @@ export class StreamIngest {
   tick(): void {
     const findings: CollectorFinding[] = [];
     this.#checkGaps(findings);
-    for (const f of findings) this.#findings.raise(f);
+    this.#raise(findings);
+  }
+
+  /**
+   * Raise each finding once: a sender that narrows a refused batch down
+   * sends the refused record again, which is refused again but is not news.
+   */
+  #raise(findings: readonly CollectorFinding[]): void {
+    for (const f of findings) {
+      const key = `${f.code}\n${f.stream}\n${f.seq ?? ''}\n${f.id ?? ''}\n${f.message}`;
+      if (this.#raised.has(key)) continue;
+      this.#findings.raise(f);
+      this.#raised.add(key);
+      if (this.#raised.size > RAISED_MEMORY) this.#raised.delete(this.#raised.values().next().value!);
+    }
+  }
+
+  /** Streams whose verification state is in memory. */
+  liveStreams(): number {
+    return this.#live.size;
   }
 
   #liveOf(stream: string, alg: HashAlgorithm): LiveStream;
   #liveOf(stream: string, alg: undefined): LiveStream | undefined;
   #liveOf(stream: string, alg: HashAlgorithm | undefined): LiveStream | undefined {
     let live = this.#live.get(stream);
-    if (live === undefined) {
-      const head = this.#store.database.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?').get(stream) as { hash_alg: HashAlgorithm; prev: string; compact_range: string } | undefined;
-      if (head === undefined && alg === undefined) return undefined;
-      const range = head ? CompactRange.restore(head.hash_alg, JSON.parse(head.compact_range)) : new CompactRange(alg!);
-      live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#early.get(stream) ?? []);
-      this.#early.delete(stream);
+    if (live !== undefined) {
+      // Most recently used last: the map's order is the eviction order.
+      this.#live.delete(stream);
       this.#live.set(stream, live);
+      return live;
     }
+    const head = this.#headOf.get(stream) as { hash_alg: HashAlgorithm; prev: string; compact_range: string } | undefined;
+    if (head === undefined && alg === undefined) return undefined;
+    const range = head ? CompactRange.restore(head.hash_alg, JSON.parse(head.compact_range)) : new CompactRange(alg!);
+    live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#early.get(stream) ?? []);
+    // Records waiting from before: their gap's clock starts now.
+    if (this.#firstPending.get(stream) !== null) live.gapSince = Date.now();
+    this.#early.delete(stream);
+    this.#live.set(stream, live);
     return live;
   }
+
+  /**
+   * Forget the least recently used streams beyond the cap, after a commit
+   * (never during a request, whose records are not in the store yet): a
+   * stream's head is in the store and its waiting records in
+   * collector_pending, so it resumes when it comes back; what is lost is the
+   * online root check of its waiting checkpoints (they are stored, and
+   * verified offline).
+   */
+  #trim(): void {
+    for (const stream of this.#live.keys()) {
+      if (this.#live.size <= this.#memory.maxLiveStreams) break;
+      this.#live.delete(stream);
+    }
+  }
+}
+
+/** Append `item`, dropping the oldest beyond `max`. */
+function capPush<T>(list: T[], item: T, max: number): void {
+  list.push(item);
+  if (list.length > max) list.splice(0, list.length - max);
 }

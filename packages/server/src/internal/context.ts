@@ -19,6 +19,8 @@ export interface ServerLimits {
   maxStreamClients: number;
   maxIntegrityRecords: number;
   maxProofLeaves: number;
+  /** An export whose client reads nothing for this long is aborted. */
+  exportDrainTimeoutMillis: number;
 }
 
 /** One server's state. */

@@ -6,7 +6,10 @@
  * process, since it reads the shared SQLite file — as a seq-ranged bundle
  * export (decrypted, with checksums). Each record goes to every client as
  * a server-sent event `record`, or `alert` when its type is `alert`;
- * comment-line heartbeats keep proxies from closing idle connections.
+ * comment-line heartbeats keep proxies from closing idle connections. A
+ * client that does not keep up — more than `maxBufferedBytes` waiting in
+ * its response — is disconnected rather than buffered for without bound
+ * (it reconnects and reloads, as after any disconnect).
  */
 import type { ServerResponse } from 'node:http';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
@@ -28,6 +31,8 @@ export interface LiveHubOptions {
   heartbeatIntervalMillis: number;
   /** Records fetched per stream per poll; the rest follow on the next poll. */
   maxRecordsPerPoll?: number;
+  /** Bytes a client may have waiting in its response before it is disconnected. Default 1 MiB. */
+  maxBufferedBytes?: number;
 }
 
 /** Polls the store and fans new records out to the connected clients. */
@@ -70,6 +75,8 @@ export class LiveHub {
     try {
       const max = this.#options.maxRecordsPerPoll ?? 500;
       for (const { stream, size } of this.#store.streams()) {
+        // The last client went away (or was let go) during this poll.
+        if (this.#sizes === undefined) break;
         const known = this.#sizes.get(stream) ?? 0;
         if (size <= known) continue;
         const toSeq = Math.min(size, known + max) - 1;
@@ -92,13 +99,26 @@ export class LiveHub {
     let hidden: string | undefined;
     for (const c of this.clients) {
       if (c.withhold) hidden ??= `event: ${event}\ndata: ${toJson(withholdSealed(item))}\n\n`;
-      c.res.write(c.withhold ? hidden! : plain);
+      this.#send(c, c.withhold ? hidden! : plain);
       c.sent++;
     }
   }
 
   #broadcastRaw(text: string): void {
-    for (const c of this.clients) c.res.write(text);
+    for (const c of this.clients) this.#send(c, text);
+  }
+
+  /** Write to one client, or let go of it when it stopped taking what it is sent. */
+  #send(c: LiveClient, text: string): void {
+    if (c.res.destroyed) {
+      this.remove(c);
+      return;
+    }
+    c.res.write(text);
+    if (c.res.writableLength > (this.#options.maxBufferedBytes ?? 1024 * 1024)) {
+      this.remove(c);
+      c.res.destroy();
+    }
   }
 
   #stop(): void {

@@ -24,6 +24,8 @@ export type Params = Record<string, string | number | boolean>;
 
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const MAX_STRING = 1024;
+/** The latest time a record can carry: 2^63-1 nanoseconds, in whole milliseconds. */
+const MAX_TIME_MILLIS = Number((2n ** 63n - 1n) / 1_000_000n);
 
 function bad(message: string): HttpError {
   return new HttpError('AUDIT_HTTP_BAD_REQUEST', message);
@@ -60,6 +62,8 @@ function parseOne(name: string, v: string, spec: ParamSpec): string | number | b
     }
     case 'time': {
       if (!ISO.test(v) || Number.isNaN(Date.parse(v.replace(/\.\d{1,9}/, '')))) throw bad(`${name} must be an ISO-8601 date or date-time such as 2026-01-31T12:00:00Z; got ${show(v)}`);
+      const ms = millis(v);
+      if (ms < 0 || ms > MAX_TIME_MILLIS) throw bad(`${name} must lie between 1970-01-01 and 2262-04-11 (record times are Unix nanoseconds 0..2^63-1); got ${show(v)}`);
       return v;
     }
     case 'int': {

@@ -5,12 +5,14 @@
  * is given) as a JSON array, NDJSON or CSV (RFC 4180, spreadsheet formulas
  * neutralised by the store), or a verifiable bundle of a stream or seq
  * range. An access record is committed before the first byte (fail closed)
- * and another with the record count when the export ends. On an encrypted
+ * and another with the record count when the export ends. A client that
+ * reads nothing for `exportDrainTimeoutMillis` is cut off, so it cannot
+ * hold the export's read transaction (and a slot) open. On an encrypted
  * store an auditor gets json/ndjson with the sealed members withheld; csv
  * and bundle, which carry decrypted values, need the admin role.
  */
-import { once } from 'node:events';
-import { HttpError } from '../errors.js';
+import type { ServerResponse } from 'node:http';
+import { callerInput, HttpError } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { toJson } from '../internal/http.js';
 import { recordCounter } from '../internal/record-counter.js';
@@ -57,6 +59,30 @@ async function* withheldChunks(chunks: AsyncIterable<string>, format: 'json' | '
   if (format === 'json') yield first ? ']\n' : '\n]\n';
 }
 
+/**
+ * Resolve when `res` has drained; reject when it closes first or nothing
+ * was taken for `timeoutMillis`. Either way no listener is left behind (an
+ * export waits thousands of times on one response).
+ */
+function drained(res: ServerResponse, timeoutMillis: number): Promise<void> {
+  if (res.destroyed) return Promise.reject(new Error('client went away'));
+  if (!res.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onDrain = (): void => settle();
+    const onClose = (): void => settle(new Error('client went away'));
+    const timer = setTimeout(() => settle(new Error(`the client read nothing for ${timeoutMillis} ms`)), timeoutMillis);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
 /** The route. */
 export const exportRoute: Route = {
   method: 'GET',
@@ -79,7 +105,7 @@ export const exportRoute: Route = {
     state.busy.exports++;
     try {
       // Created first so a bad filter is a 400 before anything is recorded.
-      const source = state.store.export((withhold ? { ...options, format: 'ndjson' } : options) as unknown as Parameters<typeof state.store.export>[0]);
+      const source = callerInput(() => state.store.export((withhold ? { ...options, format: 'ndjson' } : options) as unknown as Parameters<typeof state.store.export>[0]));
       const chunks = withhold ? withheldChunks(source, format as 'json' | 'ndjson') : source;
       try {
         await ctx.audit('export', 'unknown', { query: params, phase: 'started' });
@@ -100,11 +126,12 @@ export const exportRoute: Route = {
       try {
         for await (const chunk of chunks) {
           counter.add(chunk);
-          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (!res.write(chunk)) await drained(res, state.limits.exportDrainTimeoutMillis);
           if (res.destroyed) throw new Error('client went away');
         }
         res.end();
       } catch {
+        // Leaving the loop closed the export's read connection; the client gets a cut-off response.
         outcome = 'error';
         res.destroy();
       }

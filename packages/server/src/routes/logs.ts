@@ -6,6 +6,7 @@
  * days unless `since` is given. The read is an access record listing the
  * filters and the number of records returned.
  */
+import { callerInput } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { sendJson } from '../internal/http.js';
 import { FILTER_SPECS, toStoreFilter } from '../internal/params.js';
@@ -19,12 +20,12 @@ export const logsRoute: Route = {
   params: { ...FILTER_SPECS, limit: { kind: 'int', min: 1, max: 1000 }, cursor: { kind: 'string', max: 200 }, order: { kind: 'enum', values: ['newest', 'oldest'] } },
   async handle(ctx, params) {
     const filter = toStoreFilter(params);
-    const page = ctx.state.store.query({
+    const page = callerInput(() => ctx.state.store.query({
       ...filter,
       limit: (params.limit as number | undefined) ?? 100,
       order: (params.order as 'newest' | 'oldest' | undefined) ?? 'newest',
       ...(params.cursor === undefined ? {} : { cursor: params.cursor as string }),
-    });
+    }));
     const withhold = ctx.state.encrypted && ctx.principal.role !== 'admin';
     const records = page.records.map((r) => (withhold ? withholdSealed(r as unknown as ApiRecord) : r));
     await ctx.audit('view', 'success', { query: params, count: records.length });

@@ -4,7 +4,7 @@
  * — default the last 7 days — plus the events-over-time series by type and
  * outcome for the chart. Minute buckets are limited to windows of a day.
  */
-import { HttpError } from '../errors.js';
+import { callerInput, HttpError } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { sendJson } from '../internal/http.js';
 import { DEFAULT_WINDOW_DAYS, millis } from '../internal/params.js';
@@ -26,7 +26,7 @@ export const statsRoute: Route = {
     if (bucket === 'minute' && untilMs - sinceMs > DAY_MS) throw new HttpError('AUDIT_HTTP_BAD_REQUEST', 'bucket=minute is limited to windows of at most one day; use bucket=hour or a shorter window');
     const since = new Date(sinceMs);
     const until = new Date(untilMs);
-    const stats = ctx.state.store.stats({ since, until, bucket });
+    const stats = callerInput(() => ctx.state.store.stats({ since, until, bucket }));
     const series = seriesByTypeAndOutcome(ctx.state.reader, BigInt(sinceMs) * 1_000_000n, BigInt(untilMs) * 1_000_000n, bucket);
     await ctx.audit('view', 'success', { query: params, count: stats.total });
     sendJson(ctx.res, 200, { ...stats, bucket, series });

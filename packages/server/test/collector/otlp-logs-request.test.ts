@@ -3,7 +3,7 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { decodeJsonLogs } from '../../src/collector/otlp-json-logs.js';
-import { decodeProtobufLogs, OtlpDecodeError } from '../../src/collector/otlp-logs-request.js';
+import { decodeProtobufLogs, OtlpDecodeError, OtlpLimitError } from '../../src/collector/otlp-logs-request.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'billing', 'audit.integrity.algorithm': 'sha256', 'host.cpus': 8 });
 
@@ -48,5 +48,32 @@ describe('OTLP logs request decoding', () => {
     expect(() => decodeJsonLogs({ resourceLogs: {} })).toThrow(OtlpDecodeError);
     expect(() => decodeJsonLogs({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ timeUnixNano: 'soon' }] }] }] })).toThrow(OtlpDecodeError);
     expect(decodeJsonLogs({})).toEqual([]);
+  });
+
+  it('keeps attribute keys named like Object.prototype members as data', () => {
+    const hostile = [log('{}', { __proto__: 'polluted', constructor: 'c' } as never)];
+    // A literal __proto__ member sets the prototype; define it as data, as a decoded request has it.
+    Object.defineProperty(hostile[0]!.attributes, '__proto__', { value: 'polluted', enumerable: true });
+    for (const decoded of [decodeProtobufLogs(ProtobufLogsSerializer.serializeRequest(hostile)!), decodeJsonLogs(JSON.parse(Buffer.from(JsonLogsSerializer.serializeRequest(hostile)!).toString('utf8')))]) {
+      expect(Object.getPrototypeOf(decoded[0]!.attributes)).toBe(Object.prototype);
+      expect(Object.hasOwn(decoded[0]!.attributes, '__proto__')).toBe(true);
+      expect(decoded[0]!.attributes['__proto__']).toBe('polluted');
+    }
+  });
+
+  it('applies the limits it is given, naming the one exceeded', () => {
+    const proto = ProtobufLogsSerializer.serializeRequest(logs)!;
+    const json = JSON.parse(Buffer.from(JsonLogsSerializer.serializeRequest(logs)!).toString('utf8'));
+    const tight = { maxRecords: 1, maxAttributes: 100, maxDepth: 16 };
+    for (const decode of [() => decodeProtobufLogs(proto, tight), () => decodeJsonLogs(json, tight)]) {
+      expect(decode).toThrow(OtlpLimitError);
+      expect(decode).toThrow(/more than 1 log records/);
+    }
+    const shallow = { maxRecords: 10, maxAttributes: 100, maxDepth: 2 }; // kv.nested.deep is at depth 3
+    expect(() => decodeProtobufLogs(proto, shallow)).toThrow(/nested deeper than 2 levels/);
+    expect(() => decodeJsonLogs(json, shallow)).toThrow(/nested deeper than 2 levels/);
+    const few = { maxRecords: 10, maxAttributes: 4, maxDepth: 16 };
+    expect(() => decodeProtobufLogs(proto, few)).toThrow(/a log record has more than 4 attributes/);
+    expect(() => decodeJsonLogs(json, few)).toThrow(/a log record has more than 4 attributes/);
   });
 });

@@ -1,14 +1,19 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AuditChain, Keyring, createRecordId, generateNoteKey, parseSignerKey, type AuditBatch, type SealedCheckpoint } from '@otel-audit/core';
+import {
+  AuditChain, Keyring, canonicalize, createRecordId, generateNoteKey, genesisPrev, leafHash, parseSignerKey, type AuditBatch, type SealedCheckpoint,
+} from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { LogRecordExporterSink } from '@otel-audit/processor';
-import { startCollector, type RunningCollector } from '../../src/collector/index.js';
+import { startCollector, type CollectorOptions, type RunningCollector } from '../../src/collector/index.js';
 
 const KEYS = generateNoteKey('collector.test/audit');
 const signer = parseSignerKey(KEYS.signerKey);
@@ -19,9 +24,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function collector(options: { gapGraceMillis?: number; store?: SqliteAuditStore } = {}): Promise<RunningCollector & { file: string }> {
+async function collector(options: Omit<CollectorOptions, 'port' | 'dbPath'> = {}, prepare?: (file: string) => void): Promise<RunningCollector & { file: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-collector-'));
   const file = path.join(dir, 'central.db');
+  prepare?.(file);
   const c = await startCollector({ port: 0, dbPath: file, verifierKeys: [KEYS.verifierKey], ...options });
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => c.close());
   return Object.assign(c, { file });
@@ -59,6 +65,66 @@ async function post(c: RunningCollector, logs: ReadableLogRecord[], as: 'json' |
 }
 
 const keyring = Keyring.from([KEYS.verifierKey]);
+
+/**
+ * `record` as a sender would put it on the wire: body its canonical text,
+ * `audit.record.hash` its own hash — self-consistent, whatever it holds.
+ */
+function selfConsistentLog(template: ReadableLogRecord, record: Record<string, unknown>): ReadableLogRecord {
+  const body = canonicalize(record);
+  return { ...template, body, attributes: { ...template.attributes, 'audit.record.hash': leafHash('sha256', body).toString('hex') } };
+}
+
+/** POST raw bytes; resolves with the status and text, or with the socket error a client would see. */
+function postRaw(c: RunningCollector, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const req = request(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-length': String(body.length), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', (e) => resolve({ error: e.message }));
+    req.end(body);
+  });
+}
+
+/** `n` log records of another scope, each with `attributes` attributes and a body nested `depth` levels deep, in both OTLP encodings. */
+function otlpRequest(n: number, attributes = 1, depth = 1): { json: Buffer; proto: Buffer } {
+  let body: unknown = 'x';
+  for (let i = 1; i < depth; i++) body = [body];
+  const attrs = Object.fromEntries(Array.from({ length: attributes }, (_, i) => [`a${i}`, i]));
+  const one: ReadableLogRecord = {
+    hrTime: [1_700_000_000, 0], hrTimeObserved: [1_700_000_000, 0], body: body as never, attributes: attrs, droppedAttributesCount: 0,
+    resource: resourceFromAttributes({ 'service.name': 'limits' }), instrumentationScope: { name: 'other-scope' },
+  };
+  const logs = Array.from({ length: n }, () => one);
+  return { json: Buffer.from(JsonLogsSerializer.serializeRequest(logs)!), proto: Buffer.from(ProtobufLogsSerializer.serializeRequest(logs)!) };
+}
+
+/** One log record whose body is nested `depth` arrays deep — deeper than any recursive encoder's stack — built by hand. */
+function deepRequest(depth: number): { json: Buffer; proto: Buffer } {
+  const json = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":${'{"arrayValue":{"values":['.repeat(depth)}{"stringValue":"x"}${']}}'.repeat(depth)}}]}]}]}`;
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+    out.push(n);
+    return out;
+  };
+  const field = (tag: number, size: number): number[] => [tag, ...varint(size)];
+  // Inside out: AnyValue{ array_value(5) = ArrayValue{ values(1) = AnyValue } }.
+  let size = 3;
+  const prefixes: number[][] = [];
+  for (let i = 0; i < depth; i++) {
+    const array = 1 + varint(size).length + size;
+    prefixes.push([...field(0x2a, array), ...field(0x0a, size)]);
+    size = 1 + varint(array).length + array;
+  }
+  const value = Buffer.concat([...prefixes.reverse().map((p) => Buffer.from(p)), Buffer.from([0x0a, 0x01, 0x78])]);
+  const record = Buffer.concat([Buffer.from(field(0x2a, value.length)), value]); // LogRecord.body (5)
+  const scope = Buffer.concat([Buffer.from(field(0x12, record.length)), record]); // ScopeLogs.log_records (2)
+  const resource = Buffer.concat([Buffer.from(field(0x12, scope.length)), scope]); // ResourceLogs.scope_logs (2)
+  return { json: Buffer.from(json), proto: Buffer.concat([Buffer.from(field(0x0a, resource.length)), resource]) }; // request.resource_logs (1)
+}
 
 describe('startCollector', () => {
   it('stores what arrives as OTLP protobuf (gzip) and JSON; the central store verifies intact with its checkpoints', async () => {
@@ -154,5 +220,163 @@ describe('startCollector', () => {
     expect(await bad('\xff\xff\xff', 'application/x-protobuf')).toBe(400);
     expect(await bad('{}', 'text/plain')).toBe(415);
     expect(await bad('{}', 'application/json', '/v1/traces')).toBe(404);
+  });
+
+  it('refuses a self-consistent record that is not a valid audit record on its own (partial success) and stores the rest of the request', async () => {
+    const c = await collector();
+    const good = new AuditChain({ stream: 'svc-a/1' });
+    const logs = await logsOf(batchOf(good, 5, 100));
+    // Hashes to its audit.record.hash and is canonical, but time is "soon" and type is missing.
+    const bad = { v: 1, alg: 'sha256', stream: 'svc-b/1', seq: 0, prev: genesisPrev('sha256'), id: createRecordId(), time: 'soon', action: 'update', outcome: 'success', severity: 'info' };
+    for (const as of ['json', 'proto'] as const) {
+      const res = await post(c, [...logs.slice(0, 2), selfConsistentLog(logs[0]!, bad), ...logs.slice(2)], as);
+      expect(res.status).toBe(200);
+      if (as === 'json') expect(JSON.parse(res.body)).toMatchObject({ partialSuccess: { rejectedLogRecords: '1', errorMessage: expect.stringMatching(/not a valid audit record: \/time/) } });
+    }
+    expect(c.store.query({ stream: 'svc-a/1', since: '2000-01-01T00:00:00Z', limit: 100 }).records).toHaveLength(5);
+    expect(c.store.streams().map((s) => s.stream)).not.toContain('svc-b/1');
+    // Sent twice, reported once.
+    expect(c.findings().map((f) => [f.code, f.stream, f.id])).toEqual([['malformed', 'svc-b/1', bad.id]]);
+    // Not canonical once normalised (an uppercase id) is refused the same way.
+    const upper = { ...bad, id: createRecordId().toUpperCase(), time: '1700000000000000000', type: 'crud' };
+    const res = await post(c, [selfConsistentLog(logs[0]!, upper)]);
+    expect(JSON.parse(res.body)).toMatchObject({ partialSuccess: { rejectedLogRecords: '1', errorMessage: expect.stringMatching(/normal form/) } });
+    expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc-a/1')!.errors).toBe(0);
+  });
+
+  it.each(['its own id', "the genuine record's id"])('a forged record waiting at a seq (with %s) does not hold the stream up: the genuine records are stored, the forgery is a finding', async (idOf) => {
+    const c = await collector();
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const logs = await logsOf(batchOf(chain, 10, 100));
+    const genuine5 = JSON.parse(String(logs[5]!.body)) as Record<string, unknown>;
+    // Valid and self-consistent, but it does not continue record 4.
+    const forged = { ...genuine5, id: idOf === 'its own id' ? createRecordId() : genuine5.id, prev: 'ab'.repeat(32), action: 'delete' };
+    expect((await post(c, [selfConsistentLog(logs[5]!, forged)])).status).toBe(200);
+    expect((await post(c, logs.slice(5))).status).toBe(200);
+    expect(c.pending()).toBe(6);
+    expect((await post(c, logs.slice(0, 5))).status).toBe(200);
+    expect(c.pending()).toBe(0);
+    const report = await c.store.verify({ keyring });
+    expect(report.streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 10, errors: 0 });
+    expect(c.findings().map((f) => [f.code, f.seq, f.id])).toEqual([['chain_break', 5, forged.id]]);
+  });
+
+  it('keeps the genuine record when a forged one that also continues the chain waits at the same seq: the one its successor names', async () => {
+    const c = await collector();
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const logs = await logsOf(batchOf(chain, 8, 100));
+    const forged = { ...(JSON.parse(String(logs[5]!.body)) as Record<string, unknown>), id: createRecordId(), action: 'delete' };
+    expect((await post(c, [selfConsistentLog(logs[5]!, forged)])).status).toBe(200);
+    expect((await post(c, logs.slice(5))).status).toBe(200);
+    expect((await post(c, logs.slice(0, 5))).status).toBe(200);
+    expect(c.pending()).toBe(0);
+    expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 8, errors: 0 });
+    expect(c.findings().map((f) => [f.code, f.seq, f.id])).toEqual([['duplicate', 5, forged.id]]);
+  });
+
+  it('takes records left waiting by an earlier version of the pending table, also one stuck at the next seq', async () => {
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const batch = batchOf(chain, 9, 100);
+    const logs = await logsOf(batch);
+    const c = await collector({}, (file) => {
+      const store = new SqliteAuditStore(file);
+      store.appendSync({ records: batch.records.slice(0, 3), checkpoints: [] });
+      store.close();
+      const db = new Database(file);
+      db.exec('CREATE TABLE collector_pending (record_id TEXT PRIMARY KEY, stream TEXT NOT NULL, seq INTEGER NOT NULL, hash TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL)');
+      const park = db.prepare('INSERT INTO collector_pending VALUES (?, ?, ?, ?, ?, ?)');
+      // Seq 3 is the stream's next: the earlier version left it there after a forged record at seq 3 failed to chain.
+      for (const log of [...logs.slice(3, 5), ...logs.slice(6)]) {
+        const r = JSON.parse(String(log.body)) as { id: string; seq: number };
+        park.run(r.id, 'svc/1', r.seq, log.attributes['audit.record.hash'], log.body, Date.now());
+      }
+      db.close();
+    });
+    expect(c.pending()).toBe(5);
+    // The sender's retry of seq 3 takes it and what follows it.
+    expect((await post(c, [logs[3]!])).status).toBe(200);
+    expect(c.pending()).toBe(3);
+    expect((await post(c, [logs[5]!])).status).toBe(200);
+    expect(c.pending()).toBe(0);
+    expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 9, errors: 0 });
+  });
+
+  it('answers 200 with partial success, not 409, when a conflicting record comes with records it takes: only the conflict is refused', async () => {
+    const c = await collector();
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const logs = await logsOf(batchOf(chain, 5, 100));
+    expect((await post(c, logs.slice(0, 3))).status).toBe(200);
+    const first = JSON.parse(String(logs[0]!.body)) as { id: string };
+    const other = new AuditChain({ stream: 'svc/1' }).append({ id: first.id, time: T0, type: 'crud', action: 'delete', actor: { id: 'mallory' } });
+    const [conflicting] = await logsOf({ records: [other], checkpoints: [] });
+    const res = await post(c, [conflicting!, ...logs.slice(3)]);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ partialSuccess: { rejectedLogRecords: '1', errorMessage: expect.stringMatching(/different content/) } });
+    expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 5, errors: 0 });
+    // Alone, it is still a 409.
+    expect((await post(c, [conflicting!])).status).toBe(409);
+  });
+
+  it('verifies streams beyond maxLiveStreams: a stream whose state was let go resumes from the store', async () => {
+    const c = await collector({ maxLiveStreams: 2, gapGraceMillis: 100 });
+    const chains = Array.from({ length: 5 }, (_, i) => new AuditChain({ stream: `svc-${i}/1` }));
+    const batches = await Promise.all(chains.map(async (ch) => [await logsOf(batchOf(ch, 4, 4)), await logsOf(batchOf(ch, 4, 4))]));
+    for (const round of [0, 1]) for (const b of batches) expect((await post(c, b[round]!)).status).toBe(200);
+    // Out of order after eviction: the later half first.
+    const late = await Promise.all(chains.map((ch) => logsOf(batchOf(ch, 4, 4))));
+    const later = await Promise.all(chains.map((ch) => logsOf(batchOf(ch, 4, 4))));
+    for (const b of later) expect((await post(c, b)).status).toBe(200);
+    for (const b of late) expect((await post(c, b)).status).toBe(200);
+    expect(c.pending()).toBe(0);
+    const report = await c.store.verify({ keyring });
+    expect(report.ok).toBe(true);
+    expect(report.streams.filter((s) => s.stream.startsWith('svc-')).map((s) => s.records)).toEqual([16, 16, 16, 16, 16]);
+    expect(c.findings()).toEqual([]);
+  });
+
+  describe('input limits', () => {
+    it('answers 413 to a gzip bomb without inflating it past maxBodyBytes', async () => {
+      const c = await collector();
+      const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
+      expect(bomb.length).toBeLessThan(128 * 1024);
+      const before = process.memoryUsage().arrayBuffers;
+      const res = await postRaw(c, bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      expect(res).toMatchObject({ status: 413, text: expect.stringMatching(/larger than 8388608 bytes after gunzip/) });
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
+    });
+
+    it('answers 413 (not a reset connection) to a body over maxBodyBytes, with or without Content-Length', async () => {
+      const c = await collector({ maxBodyBytes: 1024 * 1024 });
+      const small = otlpRequest(1).json;
+      const padded = Buffer.concat([small, Buffer.alloc(3 * 1024 * 1024, 0x20)]);
+      expect(await postRaw(c, padded, { 'content-type': 'application/json' })).toMatchObject({ status: 413, text: expect.stringMatching(/larger than 1048576 bytes/) });
+      const res = await fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob([padded]).stream(), duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(413);
+      // The collector still serves.
+      expect(await postRaw(c, small, { 'content-type': 'application/json' })).toMatchObject({ status: 200 });
+    });
+
+    it.each([
+      ['too many records', () => otlpRequest(10_001), 413, /more than 10000 log records/],
+      ['too many attributes on a record', () => otlpRequest(1, 257), 400, /more than 256 attributes/],
+      ['a body nested too deep', () => otlpRequest(1, 1, 17), 400, /nested deeper than 16 levels/],
+      ['a body nested deeper than a recursive decoder\'s stack', () => deepRequest(100_000), 400, /nested deeper than 16 levels/],
+    ] as const)('answers %s with a clear message, in JSON and in protobuf', async (_what, make, status, message) => {
+      const c = await collector();
+      const { json, proto } = make();
+      expect(await postRaw(c, json, { 'content-type': 'application/json' })).toMatchObject({ status, text: expect.stringMatching(message) });
+      expect(await postRaw(c, proto, { 'content-type': 'application/x-protobuf' })).toMatchObject({ status, text: expect.stringMatching(message) });
+      // At the limits, the same request is taken.
+      const fits = _what === 'too many records' ? otlpRequest(10_000) : _what === 'too many attributes on a record' ? otlpRequest(1, 256) : otlpRequest(1, 1, 16);
+      expect(await postRaw(c, fits.proto, { 'content-type': 'application/x-protobuf' })).toMatchObject({ status: 200 });
+    });
+
+    it('refuses limits that are not positive integers, naming the option', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-collector-'));
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+      await expect(startCollector({ port: 0, dbPath: path.join(dir, 'never.db'), maxBodyBytes: 0 })).rejects.toThrow(/options.maxBodyBytes must be a positive integer/);
+      await expect(startCollector({ port: 0, dbPath: path.join(dir, 'never.db'), maxValueDepth: 1.5 })).rejects.toThrow(/options.maxValueDepth must be a positive integer/);
+      expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+    });
   });
 });
