@@ -10,17 +10,12 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '@otel-audit/cli';
 import { readOutboxStatus } from '@otel-audit/exporter-sqlite';
-import { KEYS, collector, keyring, startService, tempDir, until } from './support.js';
+import { KEYS, collector, keyring, startService, tempDir, until, capture } from './support.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function capture() {
-  let text = '';
-  return { write: (s: string) => { text += s; return true; }, get text() { return text; } };
-}
 
 /**
  * A receiver that answers 401 to everything, and a service whose five

@@ -13,17 +13,12 @@ import { main } from '@otel-audit/cli';
 import { AuditChain, canonicalize, createRecordId, genesisPrev, leafHash, type AuditRecord, type SealedRecord } from '@otel-audit/core';
 import { readOutboxStatus, type DeadLetterInfo } from '@otel-audit/exporter-sqlite';
 import { createOtlpSink } from '@otel-audit/node';
-import { collector, keyring, tempDir, until } from './support.js';
+import { collector, keyring, tempDir, until, capture } from './support.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-function capture() {
-  let text = '';
-  return { write: (s: string) => { text += s; return true; }, get text() { return text; } };
-}
 
 it.each(['http/protobuf', 'http/json'] as const)('over %s, a self-consistent but invalid record is dead-lettered alone and the records around it are stored', async (protocol) => {
   const tmp = tempDir();

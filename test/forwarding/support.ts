@@ -81,3 +81,9 @@ export async function until(cond: () => boolean, timeoutMs = 20_000, what = 'con
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A stdout/stderr stand-in for the CLI's `main`, keeping what was written. */
+export function capture() {
+  let text = '';
+  return { write: (s: string) => { text += s; return true; }, get text() { return text; } };
+}
