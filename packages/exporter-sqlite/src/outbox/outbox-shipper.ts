@@ -5,9 +5,10 @@
  * retryable failure waits (exponential backoff with full jitter, or the
  * receiver's `Retry-After`) and tries the same rows again, until the oldest
  * is older than the maximum age; moves refused rows to the dead-letter
- * table. A partial success that rejected records is narrowed down by
- * re-sending that batch one record at a time (receivers de-duplicate by
- * record id), so exactly the refused records are dead-lettered. A row that
+ * table. A partial success that rejected records, or a 413 (the request
+ * was too large for the receiver), is narrowed down by re-sending that batch
+ * one record at a time (receivers de-duplicate by record id), so exactly the
+ * refused records are dead-lettered. A row that
  * cannot be decoded (a damaged file) is dead-lettered at once, never
  * retried. The loop never rejects: an unexpected failure (the file gone
  * read-only, a throwing callback) goes to the OpenTelemetry global error
@@ -134,7 +135,9 @@ export class OutboxShipper {
       }
       const failure = classifyExportError(result.error);
       this.#db.setState('last_error', JSON.stringify({ at: Date.now(), message: failure.message, ...('status' in failure && failure.status !== undefined ? { status: failure.status } : {}) }));
-      if (failure.kind === 'partial' && rows.length > 1) {
+      // A partial success, or a request too large for the receiver (413): the same rows one at
+      // a time, so only a record refused (or too large) on its own is dead-lettered.
+      if ((failure.kind === 'partial' || (failure.kind === 'dead' && failure.status === 413)) && rows.length > 1) {
         this.#isolateUntil = last;
         continue;
       }

@@ -76,7 +76,7 @@ describe('OutboxLogRecordExporter', () => {
     expect(times[4]! - times[3]!).toBeGreaterThanOrEqual(950); // Retry-After: 1
   });
 
-  it.each([400, 401, 403, 413])('moves a batch answered %i to the dead-letter table and reports it', async (status) => {
+  it.each([400, 401, 403])('moves a batch answered %i to the dead-letter table and reports it (413: see below)', async (status) => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
     const r = await receiver((bodies, res) => {
@@ -112,6 +112,24 @@ describe('OutboxLogRecordExporter', () => {
     await until(() => readOutboxStatus(tmp.file).depth === 0);
     expect(deadRows(tmp.file).map((d) => JSON.parse(d.log).b)).toEqual(['bad1', 'bad4']);
     expect(new Set(r.accepted)).toEqual(new Set(['ok0', 'ok2', 'ok3', 'ok5']));
+  });
+
+  it('answers a 413 by sending the same rows one at a time: only a record too large on its own is dead-lettered', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    // A receiver whose body limit fits three small records, or one large one alone but for `huge`.
+    const r = await receiver((bodies, res) => {
+      if (bodies.length <= 3 && !bodies.includes('huge')) return false;
+      res.writeHead(413, { 'content-type': 'text/plain' }).end('request body too large');
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = outboxAt(tmp.file, r.url);
+    const sent = ['r0', 'r1', 'r2', 'r3', 'huge', 'r5', 'r6'];
+    await exportNow(outbox, sent.map((b) => log(b)));
+    await until(() => readOutboxStatus(tmp.file).depth === 0);
+    expect(deadRows(tmp.file).map((d) => [d.status, JSON.parse(d.log).b])).toEqual([[413, 'huge']]);
+    expect(r.accepted).toEqual(sent.filter((b) => b !== 'huge'));
   });
 
   it('dead-letters records that kept failing past maxAgeMillis', async () => {
