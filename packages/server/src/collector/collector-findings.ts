@@ -25,7 +25,7 @@ export class CollectorFindings {
   readonly #insert: Database.Statement;
   readonly #counter: Counter;
   readonly #stream: string;
-  readonly #chain: AuditChain;
+  #chain: AuditChain;
 
   /** `head` is the stored head of the collector's own stream (`await store.head(stream)`). */
   constructor(store: SqliteAuditStore, stream: string, head: ChainHead | undefined) {
@@ -44,13 +44,20 @@ export class CollectorFindings {
     this.#insert.run(Date.now(), f.stream, f.code, f.seq ?? null, f.id ?? null, f.message);
     this.#counter.add(1, { code: f.code });
     if (f.stream === this.#stream) return;
+    // The chain moves on only with the store: if the write fails, the next finding takes this seq.
+    const before = this.#chain.head();
     const sealed = this.#chain.append({
       id: createRecordId(), time: new Date(), type: 'system', action: 'integrity_failure', outcome: 'failure', severity: 'critical',
       target: { type: 'audit_stream', id: f.stream },
       details: { code: f.code, ...(f.seq !== undefined ? { seq: f.seq } : {}), ...(f.id !== undefined ? { record_id: f.id } : {}) },
       error: f.message,
     });
-    this.#store.appendSync({ records: [sealed], checkpoints: [] });
+    try {
+      this.#store.appendSync({ records: [sealed], checkpoints: [] });
+    } catch (e) {
+      this.#chain = new AuditChain({ stream: this.#stream, head: before });
+      throw e;
+    }
   }
 
   /** Findings recorded so far, oldest first. */
