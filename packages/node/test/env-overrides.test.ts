@@ -78,6 +78,13 @@ describe('AUDIT_* overrides', () => {
     expect(load({ AUDIT_LOG_ENABLED: 'false' }, text).enabled).toBe(false);
   });
 
+  it('AUDIT_ALERT_CONFIG_CHANGES=true keeps the digest settings of the file; false still turns it off', () => {
+    const text = BASE.replace('builtins: { failed_logins: 5 }', 'builtins: { failed_logins: 5, config_changes: { digest: 15m } }');
+    expect(load({ AUDIT_ALERT_CONFIG_CHANGES: 'true' }, text).processors?.alerts).toEqual({ builtins: { failed_logins: 5, config_changes: { digest: '15m' } } });
+    expect(load({ AUDIT_ALERT_CONFIG_CHANGES: 'false' }, text).processors?.alerts).toEqual({ builtins: { failed_logins: 5, config_changes: false } });
+    expect(load({ AUDIT_ALERT_CONFIG_CHANGES: 'true' }).processors?.alerts).toEqual({ builtins: { failed_logins: 5, config_changes: true } });
+  });
+
   it('AUDIT_ALERT_ENABLED=true adds the alerts processor to a pipeline without one', () => {
     const c = load({ AUDIT_ALERT_ENABLED: 'true' }, 'exporters:\n  sqlite: { path: a.db }\nservice:\n  pipelines:\n    audit: { exporters: [sqlite] }\n');
     expect(c.processors?.alerts).toEqual({ enabled: true });

@@ -130,7 +130,10 @@ interface Override {
 }
 
 const builtin = (key: string) => (c: Doc, v: unknown) => {
-  map(c, 'builtins')[key] = v;
+  const builtins = map(c, 'builtins');
+  // `true` switches a built-in on; settings written in the file (an object such as `{ digest: 15m }`) stay.
+  if (v === true && typeof builtins[key] === 'object' && builtins[key] !== null) return;
+  builtins[key] = v;
 };
 
 const STORE_OVERRIDES: readonly Override[] = [
