@@ -51,3 +51,25 @@ describe('otel-audit collect with AUDIT_LOG_ENCRYPTION', () => {
     expect(wrong.stderr).toMatch(/not the key this store was encrypted with[\s\S]*fix: set AUDIT_LOG_ENCRYPTION_KEY to the key the central store was written with/);
   });
 });
+
+describe('otel-audit collect limits', () => {
+  it('--max-body-mib bounds the request body (413 beyond, with the flag to raise it); a bad value is refused before anything opens', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'central.db');
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--max-body-mib', '1', '--max-records', '50']);
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    const url = /logs: (\S+)/.exec(collect.stdout())![1]!;
+    const post = (bytes: number) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(bytes) });
+    const big = await post(1024 * 1024 + 1);
+    expect(big.status).toBe(413);
+    expect(await big.text()).toContain('--max-body-mib');
+    expect((await post(1024)).status).toBe(400); // under the limit: read, then refused as not OTLP JSON
+    const stopped = await collect.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+
+    const bad = runBin(['collect', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'never.db'), '--max-records', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-records must be a positive whole number');
+    expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+  });
+});

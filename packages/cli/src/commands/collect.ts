@@ -36,6 +36,11 @@ function openStoreForWriting(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: str
   }
 }
 
+function positiveInteger(value: unknown, option: string, example: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new CliError('AUDIT_CLI_USAGE', `${option} must be a positive whole number; got ${String(value)}`, `pass ${example}`);
+  return value;
+}
+
 /**
  * The `collect` verb.
  *
@@ -57,16 +62,20 @@ export const collectCommand: Command = {
     { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'address to listen on', default: '127.0.0.1:4318' },
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints (repeatable)' },
+    { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
+    { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
     JSON_OPTION,
   ],
   async run(ctx) {
     const { host, port } = parseListen(String(ctx.options['listen']));
+    const maxBodyMib = positiveInteger(ctx.options['max-body-mib'], '--max-body-mib', 'e.g. --max-body-mib 16');
+    const maxRecords = positiveInteger(ctx.options['max-records'], '--max-records', 'e.g. --max-records 20000');
     const verifierKeys = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
     const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
     try {
       let collector: RunningCollector;
       try {
-        collector = await startCollector({ host, port, store, verifierKeys });
+        collector = await startCollector({ host, port, store, verifierKeys, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');

@@ -84,7 +84,7 @@ export class LimitCounter {
   /** One more log record. */
   record(): void {
     if (++this.#records > this.limits.maxRecords) {
-      throw new OtlpLimitError('AUDIT_OTLP_TOO_LARGE', `the request holds more than ${this.limits.maxRecords} log records; send smaller batches (the exporter's batch size) or raise the collector's maxRecordsPerRequest`);
+      throw new OtlpLimitError('AUDIT_OTLP_TOO_LARGE', `the request holds more than ${this.limits.maxRecords} log records; send smaller batches (the exporter's batch size) or raise the collector's maxRecordsPerRequest (otel-audit collect --max-records)`);
     }
   }
 

@@ -161,7 +161,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 }
 
 function tooLarge(max: number, where: string): OtlpLimitError {
-  return new OtlpLimitError('AUDIT_OTLP_TOO_LARGE', `the request body is larger than ${max} bytes ${where}; send smaller batches (the exporter's batch size) or raise the collector's maxBodyBytes`);
+  return new OtlpLimitError('AUDIT_OTLP_TOO_LARGE', `the request body is larger than ${max} bytes ${where}; send smaller batches (the exporter's batch size) or raise the collector's maxBodyBytes (otel-audit collect --max-body-mib)`);
 }
 
 /**
