@@ -148,7 +148,11 @@ export class OutboxShipper {
           await this.#backoff(failure.retryAfterMillis);
           continue;
         }
-        this.#dead(rows, undefined, `expired: still failing after ${Math.round(age / 1000)} s (${failure.message})`);
+        // Only the rows past the maximum age are given up; younger ones in the batch keep trying.
+        const now = Date.now();
+        let expired = 1;
+        while (expired < rows.length && now - rows[expired]!.enqueued_at > this.#s.maxAgeMillis) expired++;
+        this.#dead(rows.slice(0, expired), undefined, `expired: still failing after ${Math.round(age / 1000)} s (${failure.message})`);
         continue;
       }
       this.#dead(rows, failure.kind === 'dead' ? failure.status : undefined, failure.message);

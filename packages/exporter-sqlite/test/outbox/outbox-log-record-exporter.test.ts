@@ -146,6 +146,27 @@ describe('OutboxLogRecordExporter', () => {
     expect(deadRows(tmp.file)[0]!.reason).toMatch(/^expired/);
   });
 
+  it('gives up only the rows past maxAgeMillis: younger rows of the same batch are delivered once the receiver is back', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    let up = false;
+    const r = await receiver((_b, res) => {
+      if (up) return false;
+      res.writeHead(503).end();
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = outboxAt(tmp.file, r.url, { maxAgeMillis: 2_000 });
+    await exportNow(outbox, [log('old')]);
+    await new Promise((res) => setTimeout(res, 1_000));
+    await exportNow(outbox, [log('young')]); // from now on the retried batch holds both
+    await until(() => readOutboxStatus(tmp.file).deadLetters === 1);
+    up = true;
+    await until(() => r.accepted.length === 1);
+    expect(deadRows(tmp.file).map((d) => JSON.parse(d.log).b)).toEqual(['old']);
+    expect(r.accepted).toEqual(['young']);
+  });
+
   it('works over the stock OTLPLogExporter: delivers, and dead-letters its final HTTP errors', async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
