@@ -25,14 +25,18 @@ interface Tracked {
   prev: string;
 }
 
-/** Per-stream heads of one outbox file; `follow` runs inside the outbox's insert transaction. */
+/**
+ * Per-stream heads of one outbox file: `follow` and `write` run inside the
+ * outbox's insert transaction; then `committed` once it committed, or
+ * `rollback` if anything (COMMIT included) failed.
+ */
 export class OutboxHeads {
   readonly #get: Database.Statement;
   readonly #put: Database.Statement;
   readonly #forget: Database.Statement;
   /** Cached heads; null = known to have no head (untracked). */
   readonly #cache = new Map<string, Tracked | null>();
-  /** Streams changed by the running transaction. */
+  /** Streams changed by the running transaction (until it committed or rolled back). */
   readonly #dirty = new Set<string>();
 
   constructor(db: Database.Database) {
@@ -49,7 +53,7 @@ export class OutboxHeads {
     return { stream, alg: t.range.algorithm, size: t.range.size, prev: t.prev, compactRange: t.range.state() };
   }
 
-  /** Follow one exported record (call inside the insert transaction, then {@link commit}). */
+  /** Follow one exported record (inside the insert transaction, then {@link write}). */
   follow(log: ReadableLogRecord): void {
     const a = log.attributes;
     const stream = a?.['audit.stream'];
@@ -72,17 +76,21 @@ export class OutboxHeads {
     }
   }
 
-  /** Write the heads changed since the last commit (inside the same transaction). */
-  commit(): void {
+  /** Write the heads the transaction changed (inside it). */
+  write(): void {
     for (const stream of this.#dirty) {
       const t = this.#cache.get(stream);
       if (t) this.#put.run(stream, JSON.stringify({ alg: t.range.algorithm, prev: t.prev, range: t.range.state() }));
       else this.#forget.run(stream);
     }
+  }
+
+  /** The transaction committed: the cache is what the file holds. */
+  committed(): void {
     this.#dirty.clear();
   }
 
-  /** The transaction failed: forget what it changed (reloaded from the file when next needed). */
+  /** The transaction failed, COMMIT included: forget what it changed (reloaded from the file when next needed). */
   rollback(): void {
     for (const stream of this.#dirty) this.#cache.delete(stream);
     this.#dirty.clear();

@@ -118,7 +118,7 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
         db.insert(now, this.#resourceIdOf(log.resource), encodeLog(log));
         heads.follow(log);
       }
-      heads.commit();
+      heads.write();
     });
     // Rows left by a previous run (a crash, or shutdown while the receiver was down).
     this.#shipper.kick();
@@ -141,6 +141,7 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
     try {
       if (this.#shutdown !== undefined) throw new Error('OutboxLogRecordExporter was shut down');
       if (logs.length > 0) this.#insertAll.immediate(logs);
+      this.#heads.committed();
       result = { code: ExportResultCode.SUCCESS };
     } catch (e) {
       this.#heads.rollback();

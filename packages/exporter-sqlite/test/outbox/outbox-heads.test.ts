@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { ExportResultCode } from '@opentelemetry/core';
 import { AuditChain } from '@otel-audit/core';
 import { OutboxLogRecordExporter } from '../../src/index.js';
@@ -48,5 +49,26 @@ describe('OutboxLogRecordExporter heads', () => {
     await exportNow(second, more);
     await exportNow(second, more);
     expect(second.head('svc/a')).toEqual(chain.head());
+  });
+
+  it('a transaction that fails leaves the head where the file has it, and the retried batch moves it', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const r = await receiver();
+    cleanups.push(() => r.close());
+    const chain = new AuditChain({ stream: 'svc/b' });
+    const outbox = new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter(r.url) });
+    cleanups.push(() => outbox.shutdown());
+    expect((await exportNow(outbox, sealedLogs(chain, 3))).code).toBe(ExportResultCode.SUCCESS);
+    const before = chain.head();
+    const batch = sealedLogs(chain, 2);
+    const other = new Database(tmp.file);
+    other.exec("CREATE TRIGGER refuse_head BEFORE UPDATE ON outbox_stream_heads BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
+    expect((await exportNow(outbox, batch)).code).toBe(ExportResultCode.FAILED);
+    expect(outbox.head('svc/b')).toEqual(before);
+    other.exec('DROP TRIGGER refuse_head');
+    other.close();
+    expect((await exportNow(outbox, batch)).code).toBe(ExportResultCode.SUCCESS);
+    expect(outbox.head('svc/b')).toEqual(chain.head());
   });
 });
