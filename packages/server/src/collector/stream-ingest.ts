@@ -121,6 +121,8 @@ export class StreamIngest {
   /** Checkpoints of streams not seen yet. */
   readonly #early = new Map<string, SealedCheckpoint[]>();
   #pendingRootFindings: CollectorFinding[] = [];
+  /** Record id → hash of the records the running request stores (ids are unique across streams). */
+  readonly #inRequest = new Map<string, string>();
   /** Findings raised lately, oldest first. */
   readonly #raised = new Set<string>();
   readonly #byId: Database.Statement;
@@ -171,6 +173,7 @@ export class StreamIngest {
       else res.rejected++;
       if (res.messages.length < 5) res.messages.push(f.message);
     };
+    this.#inRequest.clear();
     try {
       // One transaction: parking, un-parking and the store append commit together.
       this.#store.database.transaction(() => {
@@ -231,7 +234,7 @@ export class StreamIngest {
       return;
     }
     const stored = this.#byId.get(record.id) as { stream: string; seq: number; checksum: string } | undefined;
-    const known = stored?.checksum ?? runs.get(record.stream)?.find((s) => s.record.id === record.id)?.hash;
+    const known = stored?.checksum ?? this.#inRequest.get(record.id);
     if (known !== undefined) {
       if (known === hash) {
         res.duplicates++;
@@ -305,7 +308,7 @@ export class StreamIngest {
           findings.push({ code: 'malformed', ...where, message: `record ${c.record_id} (stream ${stream} seq ${seq}) ${record}` });
           continue;
         }
-        const stored = (this.#byId.get(c.record_id) as { checksum: string } | undefined)?.checksum ?? runs.get(stream)?.find((s) => s.record.id === c.record_id)?.hash;
+        const stored = (this.#byId.get(c.record_id) as { checksum: string } | undefined)?.checksum ?? this.#inRequest.get(c.record_id);
         if (stored !== undefined) {
           findings.push({ code: 'duplicate', ...where, message: `record id ${c.record_id} waited with other content (hash ${c.hash}) than the record stored under it (${stored})` });
         } else if (record.prev !== live.prev) {
@@ -330,6 +333,7 @@ export class StreamIngest {
     let run = runs.get(stream);
     if (run === undefined) runs.set(stream, (run = []));
     run.push(sealed);
+    this.#inRequest.set(sealed.record.id, sealed.hash);
     advanceLive(live, sealed.hash);
     live.gapSince = undefined;
     live.gapReported = undefined;

@@ -317,6 +317,25 @@ describe('startCollector', () => {
     expect((await post(c, [conflicting!])).status).toBe(409);
   });
 
+  it('refuses one record id sent in two streams of one request as a conflict, and stores the rest (not a 503 for ever)', async () => {
+    const c = await collector();
+    const a = new AuditChain({ stream: 'svc-a/1' });
+    const b = new AuditChain({ stream: 'svc-b/1' });
+    const logsA = await logsOf(batchOf(a, 3, 100));
+    const id = (JSON.parse(String(logsA[0]!.body)) as { id: string }).id;
+    const twin = b.append({ id, time: T0, type: 'crud', action: 'update', actor: { id: 'bob' } });
+    const logsB = await logsOf({ records: [twin, ...batchOf(b, 2, 100).records], checkpoints: [] });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await post(c, [...logsA, ...logsB]);
+      expect(res.status, res.body).toBe(200);
+    }
+    const streams = (await c.store.verify({ keyring })).streams;
+    expect(streams.find((s) => s.stream === 'svc-a/1')).toMatchObject({ records: 3, errors: 0 });
+    // svc-b's first record was refused, so its followers wait for a seq 0 that never comes.
+    expect(streams.find((s) => s.stream === 'svc-b/1')).toBeUndefined();
+    expect(c.findings().some((f) => f.code === 'duplicate' && f.stream === 'svc-b/1' && f.id === id)).toBe(true);
+  });
+
   it('verifies streams beyond maxLiveStreams: a stream whose state was let go resumes from the store', async () => {
     const c = await collector({ maxLiveStreams: 2, gapGraceMillis: 100 });
     const chains = Array.from({ length: 5 }, (_, i) => new AuditChain({ stream: `svc-${i}/1` }));
