@@ -135,6 +135,9 @@ export class StreamIngest {
   readonly #countPending: Database.Statement;
   readonly #firstPending: Database.Statement;
   readonly #headOf: Database.Statement;
+  readonly #waitingStreams: Database.Statement;
+  readonly #oldestWaiting: Database.Statement;
+  readonly #startedAt = Date.now();
 
   constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestMemoryLimits = DEFAULT_INGEST_MEMORY) {
     this.#store = store;
@@ -154,6 +157,8 @@ export class StreamIngest {
     this.#countPending = db.prepare('SELECT count(*) FROM collector_pending').pluck();
     this.#firstPending = db.prepare('SELECT min(seq) FROM collector_pending WHERE stream = ?').pluck();
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
+    this.#oldestWaiting = db.prepare('SELECT min(received_at) FROM collector_pending WHERE stream = ?').pluck();
+    this.#waitingStreams = db.prepare('SELECT stream, min(seq) AS first, min(received_at) AS since FROM collector_pending GROUP BY stream');
   }
 
   /** Records waiting for a predecessor. */
@@ -415,11 +420,28 @@ export class StreamIngest {
     }
   }
 
-  /** Re-check gaps without a request (the collector's timer). */
+  /** Re-check gaps without a request (the collector's timer), also of streams whose state was let go. */
   tick(): void {
     const findings: CollectorFinding[] = [];
     this.#checkGaps(findings);
+    this.#checkGapsOfIdleStreams(findings);
     this.#raise(findings);
+  }
+
+  /**
+   * Streams not held in memory whose records still wait past the grace
+   * time, measured from the arrival of the oldest waiting one (the live
+   * streams are checked by {@link #checkGaps}). Raised once each, like
+   * every finding.
+   */
+  #checkGapsOfIdleStreams(findings: CollectorFinding[]): void {
+    const now = Date.now();
+    for (const row of this.#waitingStreams.all() as { stream: string; first: number; since: number }[]) {
+      if (this.#live.has(row.stream) || now - Math.max(row.since, this.#startedAt) < this.#gapGraceMillis) continue;
+      const from = ((this.#headOf.get(row.stream) as { size: number } | undefined)?.size) ?? 0;
+      if (row.first <= from) continue;
+      findings.push({ code: 'seq_gap', stream: row.stream, seq: from, message: row.first - 1 === from ? `record seq ${from} of ${row.stream} is missing` : `records seq ${from}..${row.first - 1} of ${row.stream} are missing` });
+    }
   }
 
   /**
@@ -455,8 +477,10 @@ export class StreamIngest {
     if (head === undefined && alg === undefined) return undefined;
     const range = head ? CompactRange.restore(head.hash_alg, JSON.parse(head.compact_range)) : new CompactRange(alg!);
     live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#early.get(stream) ?? []);
-    // Records waiting from before: their gap's clock starts now.
-    if (this.#firstPending.get(stream) !== null) live.gapSince = Date.now();
+    // A gap's clock runs from the arrival of the oldest record waiting (not from this reload),
+    // or from the collector's start when they waited through a restart: senders retry then.
+    const since = this.#oldestWaiting.get(stream) as number | null;
+    if (since !== null) live.gapSince = Math.max(since, this.#startedAt);
     this.#early.delete(stream);
     this.#live.set(stream, live);
     return live;

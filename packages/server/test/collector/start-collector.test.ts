@@ -336,6 +336,17 @@ describe('startCollector', () => {
     expect(c.findings().some((f) => f.code === 'duplicate' && f.stream === 'svc-b/1' && f.id === id)).toBe(true);
   });
 
+  it('reports a gap of a stream whose state was let go (more streams than maxLiveStreams), once', async () => {
+    const c = await collector({ maxLiveStreams: 1, gapGraceMillis: 100 });
+    for (const name of ['svc-a/1', 'svc-b/1', 'svc-c/1']) {
+      const logs = await logsOf(batchOf(new AuditChain({ stream: name }), 4, 100));
+      expect((await post(c, [logs[0]!, ...logs.slice(2)])).status).toBe(200); // seq 1 never arrives
+    }
+    await new Promise((r) => setTimeout(r, 900));
+    const gaps = c.findings().filter((f) => f.code === 'seq_gap').map((f) => [f.stream, f.seq]).sort();
+    expect(gaps).toEqual([['svc-a/1', 1], ['svc-b/1', 1], ['svc-c/1', 1]]);
+  });
+
   it('verifies streams beyond maxLiveStreams: a stream whose state was let go resumes from the store', async () => {
     const c = await collector({ maxLiveStreams: 2, gapGraceMillis: 100 });
     const chains = Array.from({ length: 5 }, (_, i) => new AuditChain({ stream: `svc-${i}/1` }));
