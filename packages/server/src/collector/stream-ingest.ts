@@ -357,6 +357,9 @@ export class StreamIngest {
     if (bad !== undefined) findings.push({ code: bad, stream: cp.origin, message: `checkpoint of ${cp.origin} at size ${cp.size}: ${result.message}` });
     const sealed: SealedCheckpoint = { stream: cp.origin, size: cp.size, rootHash: cp.rootHash.toString('hex'), timeUnixNano: cp.timeUnixNano, note };
     checkpoints.push(sealed);
+    // Stored as evidence, but a checkpoint no trusted key signed is not kept in memory to compare
+    // roots with: it proves nothing, and anyone could send any number of them.
+    if (bad !== undefined) return;
     const live = this.#liveOf(cp.origin, undefined);
     if (live === undefined) {
       // Nothing of the stream yet: its algorithm is unknown until a record comes.

@@ -9,7 +9,7 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
-  AuditChain, Keyring, canonicalize, createRecordId, generateNoteKey, genesisPrev, leafHash, parseSignerKey, type AuditBatch, type SealedCheckpoint,
+  AuditChain, Keyring, canonicalize, createRecordId, generateNoteKey, genesisPrev, leafHash, parseSignerKey, signCheckpoint, type AuditBatch, type SealedCheckpoint,
 } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { LogRecordExporterSink } from '@otel-audit/processor';
@@ -334,6 +334,22 @@ describe('startCollector', () => {
     // svc-b's first record was refused, so its followers wait for a seq 0 that never comes.
     expect(streams.find((s) => s.stream === 'svc-b/1')).toBeUndefined();
     expect(c.findings().some((f) => f.code === 'duplicate' && f.stream === 'svc-b/1' && f.id === id)).toBe(true);
+  });
+
+  it('stores a checkpoint no trusted key signed as evidence, reports it, and does not compare roots with it', async () => {
+    const c = await collector();
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const batch = batchOf(chain, 4, 100);
+    const stranger = parseSignerKey(generateNoteKey('stranger.example/audit').signerKey);
+    // Signed by an unknown key, over a root the stream will never have (now, or at size 6 later).
+    const forged = (size: number): SealedCheckpoint => {
+      const note = signCheckpoint({ origin: 'svc/1', size, rootHash: Buffer.alloc(32, 7), timeUnixNano: T0 }, [stranger]);
+      return { stream: 'svc/1', size, rootHash: '07'.repeat(32), timeUnixNano: T0, note };
+    };
+    expect((await post(c, await logsOf({ records: batch.records, checkpoints: [forged(4), forged(6)] }))).status).toBe(200);
+    expect((await post(c, await logsOf(batchOf(chain, 2, 100)))).status).toBe(200);
+    expect(c.findings().map((f) => f.code)).toEqual(['unknown_key', 'unknown_key']);
+    expect(c.store.database.prepare("SELECT count(*) FROM audit_checkpoints WHERE stream = 'svc/1'").pluck().get()).toBe(2);
   });
 
   it('reports a gap of a stream whose state was let go (more streams than maxLiveStreams), once', async () => {
