@@ -70,21 +70,23 @@ export class LiveHub {
 
   /** One poll: send every record appended since the previous one. */
   async pollOnce(): Promise<void> {
-    if (this.#polling || this.#sizes === undefined) return;
+    const sizes = this.#sizes;
+    if (this.#polling || sizes === undefined) return;
     this.#polling = true;
     try {
       const max = this.#options.maxRecordsPerPoll ?? 500;
       for (const { stream, size } of this.#store.streams()) {
-        // The last client went away (or was let go) during this poll.
-        if (this.#sizes === undefined) break;
-        const known = this.#sizes.get(stream) ?? 0;
+        // The last client went away (or was let go) during this poll; a new one has its own positions.
+        if (this.#sizes !== sizes) break;
+        const known = sizes.get(stream) ?? 0;
         if (size <= known) continue;
         const toSeq = Math.min(size, known + max) - 1;
         let text = '';
         for await (const chunk of this.#store.export({ format: 'bundle', streams: [stream], fromSeq: known, toSeq })) text += chunk;
         const bundle = JSON.parse(text) as { streams: { records: ApiRecord[] }[] };
+        if (this.#sizes !== sizes) break;
         for (const item of bundle.streams[0]?.records ?? []) this.#broadcast(item);
-        this.#sizes?.set(stream, toSeq + 1);
+        sizes.set(stream, toSeq + 1);
       }
     } catch {
       // A failed poll (store busy, being closed) is retried by the next tick.
