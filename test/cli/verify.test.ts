@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuditChain, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { chainStore, pipelineStore, runBin, runCli, seal, tamper, tempDir, writeKeys } from './helpers.js';
+import { chainStore, MINUTE, pipelineStore, runBin, runCli, seal, T0, tamper, tempDir, writeKeys } from './helpers.js';
 
 describe('otel-audit verify', () => {
   it('a store written by the real pipeline is intact with the verifier key (exit 0), table and --json', async () => {
@@ -227,15 +227,37 @@ describe('otel-audit verify exits non-zero when nothing was verified', () => {
     const run = runBin(['verify', db, '--key', vkey]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/^NOT VERIFIED: 30 records in 1 stream, 0 signed checkpoints verified, 0 errors, 1 warning$/m);
-    expect(run.stdout).toContain('not verified: no checkpoint was verified with the given key: the input holds no checkpoint (were the checkpoints deleted?)');
+    expect(run.stdout).toContain('not verified: stream "svc/1": no checkpoint verified with the given key: it holds no checkpoint (were they deleted?)');
     expect(run.stdout).not.toContain('INTACT');
     expect(run.stdout).not.toContain('pass --key');
     const json = JSON.parse(runBin(['verify', db, '--key', vkey, '--json']).stdout);
-    expect(json).toMatchObject({ intact: false, ok: true, notVerified: [expect.stringContaining('no checkpoint was verified')] });
+    expect(json).toMatchObject({ intact: false, ok: true, notVerified: [expect.stringContaining('no checkpoint verified')] });
 
     // A record rewritten once the checkpoints are gone does not pass either.
     tamper(db, "UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 29");
     expect(runBin(['verify', db, '--key', vkey]).code).toBe(1);
+  });
+
+  it('with --key, every stream needs a verified checkpoint: one stream stripped of its checkpoints fails although another is signed, unless named --unsigned-ok', () => {
+    const { dir, db } = chainStore(20, { stream: 'billing/api-1' });
+    chainStore(20, { stream: 'billing/worker-1', dir });
+    const { vkey } = writeKeys(dir);
+    expect(runBin(['verify', db, '--key', vkey]).code).toBe(0);
+    tamper(db, "DELETE FROM audit_checkpoints WHERE stream = 'billing/worker-1'");
+    const run = runBin(['verify', db, '--key', vkey]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('not verified: stream "billing/worker-1": no checkpoint verified with the given key');
+    expect(run.stdout).not.toContain('stream "billing/api-1": no checkpoint');
+    expect(runBin(['verify', db, '--key', vkey, '--unsigned-ok', 'billing/worker-1']).code).toBe(0);
+  });
+
+  it('with --key, a time range between two checkpoints of an intact store is verified by its records (exit 0)', () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    const iso = (i: number) => new Date(Number((T0 + BigInt(i) * MINUTE) / 1_000_000n)).toISOString();
+    const run = runBin(['verify', db, '--key', vkey, '--since', iso(12), '--until', iso(16)]);
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/^INTACT/m);
   });
 
   it('without --key, an unsigned store stays intact with warnings (exit 0) and is told to pass --key', () => {

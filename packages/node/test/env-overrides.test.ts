@@ -78,11 +78,13 @@ describe('AUDIT_* overrides', () => {
     expect(load({ AUDIT_LOG_ENABLED: 'false' }, text).enabled).toBe(false);
   });
 
-  it('AUDIT_ALERT_CONFIG_CHANGES=true keeps the digest settings of the file; false still turns it off', () => {
+  it('AUDIT_ALERT_*=true keeps the settings of the file (a digest, a threshold); false still turns it off', () => {
     const text = BASE.replace('builtins: { failed_logins: 5 }', 'builtins: { failed_logins: 5, config_changes: { digest: 15m } }');
     expect(load({ AUDIT_ALERT_CONFIG_CHANGES: 'true' }, text).processors?.alerts).toEqual({ builtins: { failed_logins: 5, config_changes: { digest: '15m' } } });
     expect(load({ AUDIT_ALERT_CONFIG_CHANGES: 'false' }, text).processors?.alerts).toEqual({ builtins: { failed_logins: 5, config_changes: false } });
     expect(load({ AUDIT_ALERT_CONFIG_CHANGES: 'true' }).processors?.alerts).toEqual({ builtins: { failed_logins: 5, config_changes: true } });
+    // A threshold from the file stays too.
+    expect(load({ AUDIT_ALERT_FAILED_LOGINS: 'true' }, BASE.replace('failed_logins: 5', 'failed_logins: 10')).processors?.alerts).toEqual({ builtins: { failed_logins: 10 } });
   });
 
   it('AUDIT_ALERT_ENABLED=true adds the alerts processor to a pipeline without one', () => {

@@ -40,19 +40,24 @@ function assertKnownStreams(file: string, asked: readonly string[] | undefined, 
 
 /**
  * Why the command does not call the input intact although the verifier
- * found no error: nothing was verified. Empty when the report stands.
+ * found no error: nothing was verified. Empty when the report stands. With
+ * keys, every stream with records needs a checkpoint verified with them
+ * (deleting one stream's checkpoints must not pass because another stream
+ * is signed), except the streams named unsigned by design; a time range is
+ * checked by the records in it only (its checkpoints may lie outside it).
  */
-function notVerified(report: VerificationReport, keys: number, filtered: boolean): string[] {
+function notVerified(report: VerificationReport, keys: number, filtered: boolean, ranged: boolean, unsignedOk: readonly string[]): string[] {
   if (!report.ok) return [];
   if (report.records === 0) {
     return [`the input holds no audit records${filtered ? ' in the selected streams and time range' : ''}, so nothing was verified`];
   }
-  const verified = report.streams.reduce((n, s) => n + s.checkpoints.verified, 0);
-  if (keys === 0 || verified > 0) return [];
-  const seen = report.streams.reduce((n, s) => n + s.checkpoints.seen, 0);
-  return [seen === 0
-    ? `no checkpoint was verified with the given key${keys === 1 ? '' : 's'}: the input holds no checkpoint (were the checkpoints deleted?), so nothing shows the ${report.records} records were not rewritten`
-    : `no checkpoint was verified with the given key${keys === 1 ? '' : 's'}: none of the ${seen} checkpoints covers the records verified, so nothing shows they were not rewritten`];
+  if (keys === 0 || ranged) return [];
+  const with_ = `with the given key${keys === 1 ? '' : 's'}`;
+  return report.streams
+    .filter((s) => s.records > 0 && s.checkpoints.verified === 0 && !unsignedOk.includes(s.stream))
+    .map((s) => `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_}: ${s.checkpoints.seen === 0
+      ? 'it holds no checkpoint (were they deleted?)'
+      : `none of its ${s.checkpoints.seen} checkpoints covers the records verified`}, so nothing shows its ${s.records} records were not rewritten; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`);
 }
 
 async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<VerificationReport> {
@@ -98,8 +103,11 @@ export const verifyCommand: Command = {
     '--since/--until verify a time range of a database only. A database is only read:',
     'verify never changes the file or its -wal.',
     '',
+    'With --key, every stream needs a checkpoint verified with it (--unsigned-ok names the',
+    'streams unsigned by design); a --since/--until range is checked by its records only.',
+    '',
     'Exit codes: 0 intact (warnings such as unsigned_tail allowed), 1 problems found or',
-    'nothing verified (no records; or --key given and no checkpoint verified with it),',
+    'nothing verified (no records; or --key given and a stream has no checkpoint verified with it),',
     '2 could not run (unreadable path, not a database, bad key, unknown --stream).',
     'With --json, "ok" is the verifier\'s (no error found) and "intact" the verdict (exit 0).',
   ].join('\n'),
@@ -109,6 +117,7 @@ export const verifyCommand: Command = {
     { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
     { name: 'since', type: 'string', valueName: 'TIME', description: 'database only: records at or after this ISO-8601 time' },
     { name: 'until', type: 'string', valueName: 'TIME', description: 'database only: records before this ISO-8601 time' },
+    { name: 'unsigned-ok', type: 'string[]', valueName: 'STREAM', description: 'with --key: a stream unsigned by design (e.g. the collector\'s findings); it may lack a verified checkpoint' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -145,7 +154,8 @@ export const verifyCommand: Command = {
       assertKnownStreams(file, streams, seen);
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
-    const unverified = notVerified(report, keyring.size, filtered);
+    const ranged = ctx.options['since'] !== undefined || ctx.options['until'] !== undefined;
+    const unverified = notVerified(report, keyring.size, filtered, ranged, stringList(ctx.options['unsigned-ok']) ?? []);
     const intact = report.ok && unverified.length === 0;
     if (ctx.json) {
       ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));

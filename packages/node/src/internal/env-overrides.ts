@@ -131,8 +131,8 @@ interface Override {
 
 const builtin = (key: string) => (c: Doc, v: unknown) => {
   const builtins = map(c, 'builtins');
-  // `true` switches a built-in on; settings written in the file (an object such as `{ digest: 15m }`) stay.
-  if (v === true && typeof builtins[key] === 'object' && builtins[key] !== null) return;
+  // `true` switches a built-in on; settings written in the file (a threshold, or an object such as `{ digest: 15m }`) stay.
+  if (v === true && ((typeof builtins[key] === 'object' && builtins[key] !== null) || typeof builtins[key] === 'number')) return;
   builtins[key] = v;
 };
 
