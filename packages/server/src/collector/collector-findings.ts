@@ -39,11 +39,20 @@ export class CollectorFindings {
     this.#counter = metrics.getMeter('@otel-audit/server').createCounter('otel_audit.collector.findings', { description: 'Integrity findings raised by the collector', unit: '{finding}' });
   }
 
-  /** Record a finding (throws only when the store cannot be written: the caller answers 503). */
+  /**
+   * Record a finding: its row and its audit record commit together, or
+   * neither does (throws when the store cannot be written; the caller keeps
+   * the finding and raises it again later).
+   */
   raise(f: CollectorFinding): void {
-    this.#insert.run(Date.now(), f.stream, f.code, f.seq ?? null, f.id ?? null, f.message);
+    this.#store.database.transaction(() => {
+      this.#insert.run(Date.now(), f.stream, f.code, f.seq ?? null, f.id ?? null, f.message);
+      if (f.stream !== this.#stream) this.#seal(f);
+    })();
     this.#counter.add(1, { code: f.code });
-    if (f.stream === this.#stream) return;
+  }
+
+  #seal(f: CollectorFinding): void {
     // The chain moves on only with the store: if the write fails, the next finding takes this seq.
     const before = this.#chain.head();
     const sealed = this.#chain.append({

@@ -27,6 +27,7 @@ import {
 } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
+import { diag } from '@opentelemetry/api';
 import type { CollectorFinding, CollectorFindings } from './collector-findings.js';
 import { advanceLive, liveRootAt, liveStream, type LiveStream } from './live-stream.js';
 
@@ -61,6 +62,9 @@ export interface IngestMemoryLimits {
 
 /** Defaults of {@link IngestMemoryLimits}. */
 export const DEFAULT_INGEST_MEMORY: Readonly<IngestMemoryLimits> = Object.freeze({ maxLiveStreams: 256, maxWaitingCheckpoints: 64, maxEarlyStreams: 1024 });
+
+/** Findings kept for another try when the store could not take them. */
+const UNRAISED_MEMORY = 10_000;
 
 /** Findings remembered so that a re-sent refused record is not reported again. */
 const RAISED_MEMORY = 4096;
@@ -123,6 +127,8 @@ export class StreamIngest {
   #pendingRootFindings: CollectorFinding[] = [];
   /** Record id → hash of the records the running request stores (ids are unique across streams). */
   readonly #inRequest = new Map<string, string>();
+  /** Findings whose write failed, raised again before the next ones. */
+  #unraised: CollectorFinding[] = [];
   /** Findings raised lately, oldest first. */
   readonly #raised = new Set<string>();
   readonly #byId: Database.Statement;
@@ -452,10 +458,20 @@ export class StreamIngest {
    * sends the refused record again, which is refused again but is not news.
    */
   #raise(findings: readonly CollectorFinding[]): void {
-    for (const f of findings) {
+    // Findings a failed write left behind go first: what the request committed cannot raise them again.
+    const all = this.#unraised.length > 0 ? [...this.#unraised.splice(0), ...findings] : findings;
+    for (let i = 0; i < all.length; i++) {
+      const f = all[i]!;
       const key = `${f.code}\n${f.stream}\n${f.seq ?? ''}\n${f.id ?? ''}\n${f.message}`;
       if (this.#raised.has(key)) continue;
-      this.#findings.raise(f);
+      try {
+        this.#findings.raise(f);
+      } catch (e) {
+        // Kept (the newest up to a bound) for the next request or tick; the request itself was committed.
+        this.#unraised = all.slice(i).slice(-UNRAISED_MEMORY);
+        diag.error(`otel-audit collector: ${this.#unraised.length} finding(s) not recorded yet, retried on the next request or tick: ${(e as Error).message}`);
+        return;
+      }
       this.#raised.add(key);
       if (this.#raised.size > RAISED_MEMORY) this.#raised.delete(this.#raised.values().next().value!);
     }

@@ -25,6 +25,7 @@ describe('CollectorFindings', () => {
     const other = new Database(file);
     other.exec("CREATE TRIGGER refuse_once BEFORE INSERT ON audit_logs BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
     expect(() => findings.raise(finding(2))).toThrow(/simulated write failure/);
+    expect(findings.list().map((f) => f.seq)).toEqual([1]); // the row and the record commit together, or neither
     other.exec('DROP TRIGGER refuse_once');
     other.close();
     findings.raise(finding(3));

@@ -352,6 +352,26 @@ describe('startCollector', () => {
     expect(c.store.database.prepare("SELECT count(*) FROM audit_checkpoints WHERE stream = 'svc/1'").pluck().get()).toBe(2);
   });
 
+  it('a finding the store could not take while the request committed is recorded on the next tick, once', async () => {
+    const c = await collector({ gapGraceMillis: 100 });
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const logs = await logsOf(batchOf(chain, 5, 100));
+    const altered = { ...logs[4]!, body: String(logs[4]!.body).replace('"alice"', '"mallory"') };
+    const other = new Database(c.file);
+    other.exec("CREATE TRIGGER refuse_findings BEFORE INSERT ON audit_logs WHEN NEW.event_action = 'integrity_failure' BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END");
+    const res = await post(c, [...logs.slice(0, 4), altered]);
+    expect(res.status).toBe(200); // the four good records were committed
+    expect(c.findings()).toEqual([]);
+    other.exec('DROP TRIGGER refuse_findings');
+    other.close();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(c.findings().map((f) => [f.code, f.seq])).toEqual([['hash_mismatch', 4]]);
+    const report = await c.store.verify({ keyring });
+    expect(report.streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 4, errors: 0 });
+    // The collector's own stream holds the finding's record, in one unbroken chain.
+    expect(report.streams.filter((s) => s.stream !== 'svc/1').map((s) => [s.records, s.errors])).toEqual([[1, 0]]);
+  });
+
   it('reports a gap of a stream whose state was let go (more streams than maxLiveStreams), once', async () => {
     const c = await collector({ maxLiveStreams: 1, gapGraceMillis: 100 });
     for (const name of ['svc-a/1', 'svc-b/1', 'svc-c/1']) {
