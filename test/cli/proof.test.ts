@@ -53,7 +53,8 @@ describe('otel-audit proof / verify-proof', () => {
 
   it('refuses a tampered store (exit 1), an uncovered seq and a non-proof file (exit 2)', async () => {
     const { dir, db } = chainStore(25);
-    tamper(db, "UPDATE audit_logs SET checksum = 'aa' || substr(checksum, 3) WHERE seq = 2");
+    // Another first byte (a checksum may already start with aa).
+    tamper(db, "UPDATE audit_logs SET checksum = (CASE WHEN substr(checksum, 1, 2) = 'aa' THEN 'bb' ELSE 'aa' END) || substr(checksum, 3) WHERE seq = 2");
     const tampered = await runCli(['proof', '--db', db, '--seq', '4']);
     expect(tampered.code).toBe(1);
     expect(tampered.stderr).toContain('run `otel-audit verify`');
