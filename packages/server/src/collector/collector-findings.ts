@@ -6,7 +6,7 @@
  * `audit_integrity` alert rule matches), so a finding is itself
  * tamper-evident and reaches whoever watches the audit log.
  */
-import { metrics, type Counter } from '@opentelemetry/api';
+import { diag, metrics, type Counter } from '@opentelemetry/api';
 import { AuditChain, createRecordId, type ChainHead, type FindingCode } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
@@ -20,12 +20,22 @@ export interface CollectorFinding {
   message: string;
 }
 
+/** Findings kept for another try when the store could not take them. */
+const UNRAISED_MEMORY = 10_000;
+
+/** Findings remembered so that a re-sent refused record is not reported again. */
+const RAISED_MEMORY = 4096;
+
 export class CollectorFindings {
   readonly #store: SqliteAuditStore;
   readonly #insert: Database.Statement;
   readonly #counter: Counter;
   readonly #stream: string;
   #chain: AuditChain;
+  /** Findings whose write failed, raised again before the next ones. */
+  #unraised: CollectorFinding[] = [];
+  /** Findings raised lately, oldest first. */
+  readonly #raised = new Set<string>();
 
   /** `head` is the stored head of the collector's own stream (`await store.head(stream)`). */
   constructor(store: SqliteAuditStore, stream: string, head: ChainHead | undefined) {
@@ -50,6 +60,31 @@ export class CollectorFindings {
       if (f.stream !== this.#stream) this.#seal(f);
     })();
     this.#counter.add(1, { code: f.code });
+  }
+
+  /**
+   * Raise each finding once (a sender that narrows a refused batch down
+   * sends the refused record again, which is refused again but is not
+   * news). Never throws: findings a failed write left behind are kept and
+   * raised first next time — what the request committed cannot raise them
+   * again.
+   */
+  raiseAll(findings: readonly CollectorFinding[]): void {
+    const all = this.#unraised.length > 0 ? [...this.#unraised.splice(0), ...findings] : findings;
+    for (let i = 0; i < all.length; i++) {
+      const f = all[i]!;
+      const key = `${f.code}\n${f.stream}\n${f.seq ?? ''}\n${f.id ?? ''}\n${f.message}`;
+      if (this.#raised.has(key)) continue;
+      try {
+        this.raise(f);
+      } catch (e) {
+        this.#unraised = all.slice(i).slice(-UNRAISED_MEMORY);
+        diag.error(`otel-audit collector: ${this.#unraised.length} finding(s) not recorded yet, retried on the next request or tick: ${(e as Error).message}`);
+        return;
+      }
+      this.#raised.add(key);
+      if (this.#raised.size > RAISED_MEMORY) this.#raised.delete(this.#raised.values().next().value!);
+    }
   }
 
   #seal(f: CollectorFinding): void {

@@ -27,9 +27,10 @@ import {
 } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
-import { diag } from '@opentelemetry/api';
 import type { CollectorFinding, CollectorFindings } from './collector-findings.js';
 import { advanceLive, liveRootAt, liveStream, type LiveStream } from './live-stream.js';
+import { gapsOfIdleStreams, gapsOfLiveStreams } from './gap-watch.js';
+import { PendingRecords, type Parked } from './pending-records.js';
 
 /** A record or checkpoint taken from an OTLP log, in request order. */
 export type IncomingItem =
@@ -63,45 +64,6 @@ export interface IngestMemoryLimits {
 /** Defaults of {@link IngestMemoryLimits}. */
 export const DEFAULT_INGEST_MEMORY: Readonly<IngestMemoryLimits> = Object.freeze({ maxLiveStreams: 256, maxWaitingCheckpoints: 64, maxEarlyStreams: 1024 });
 
-/** Findings kept for another try when the store could not take them. */
-const UNRAISED_MEMORY = 10_000;
-
-/** Findings remembered so that a re-sent refused record is not reported again. */
-const RAISED_MEMORY = 4096;
-
-/** A record waiting in `collector_pending`. */
-interface Parked {
-  record_id: string;
-  hash: string;
-  prev: string;
-  body: string;
-}
-
-const PENDING_SCHEMA = `CREATE TABLE IF NOT EXISTS collector_pending (
-  record_id TEXT NOT NULL, hash TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL, prev TEXT NOT NULL, body TEXT NOT NULL,
-  received_at INTEGER NOT NULL, PRIMARY KEY (record_id, hash));
-CREATE INDEX IF NOT EXISTS collector_pending_seq ON collector_pending (stream, seq);`;
-
-/**
- * Create `collector_pending`, or bring one of an earlier version (one row
- * per record id, so a forged record could take a genuine one's place) to
- * the current shape, keeping what waits in it.
- */
-function openPending(db: Database.Database): void {
-  const columns = (db.prepare('PRAGMA table_info(collector_pending)').all() as { name: string }[]).map((c) => c.name);
-  if (columns.length === 0 || columns.includes('prev')) {
-    db.exec(PENDING_SCHEMA);
-    return;
-  }
-  db.transaction(() => {
-    db.exec('DROP INDEX IF EXISTS collector_pending_seq; ALTER TABLE collector_pending RENAME TO collector_pending_v0;');
-    db.exec(PENDING_SCHEMA);
-    db.exec(`INSERT OR IGNORE INTO collector_pending (record_id, hash, stream, seq, prev, body, received_at)
-      SELECT record_id, hash, stream, seq, coalesce(json_extract(body, '$.prev'), ''), body, received_at FROM collector_pending_v0 WHERE json_valid(body);
-      DROP TABLE collector_pending_v0;`);
-  }).immediate();
-}
-
 /** The normalised record of a body, or why it is not one. */
 function validRecord(record: unknown, body: string): AuditRecord | string {
   let normal: AuditRecord;
@@ -127,22 +89,9 @@ export class StreamIngest {
   #pendingRootFindings: CollectorFinding[] = [];
   /** Record id → hash of the records the running request stores (ids are unique across streams). */
   readonly #inRequest = new Map<string, string>();
-  /** Findings whose write failed, raised again before the next ones. */
-  #unraised: CollectorFinding[] = [];
-  /** Findings raised lately, oldest first. */
-  readonly #raised = new Set<string>();
+  readonly #pending: PendingRecords;
   readonly #byId: Database.Statement;
-  readonly #pendingById: Database.Statement;
-  readonly #park: Database.Statement;
-  readonly #parkedAt: Database.Statement;
-  readonly #successor: Database.Statement;
-  readonly #parkedBefore: Database.Statement;
-  readonly #unpark: Database.Statement;
-  readonly #countPending: Database.Statement;
-  readonly #firstPending: Database.Statement;
   readonly #headOf: Database.Statement;
-  readonly #waitingStreams: Database.Statement;
-  readonly #oldestWaiting: Database.Statement;
   readonly #startedAt = Date.now();
 
   constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestMemoryLimits = DEFAULT_INGEST_MEMORY) {
@@ -152,24 +101,14 @@ export class StreamIngest {
     this.#gapGraceMillis = gapGraceMillis;
     this.#memory = memory;
     const db = store.database;
-    openPending(db);
+    this.#pending = new PendingRecords(db);
     this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
-    this.#pendingById = db.prepare('SELECT hash FROM collector_pending WHERE record_id = ?').pluck();
-    this.#park = db.prepare('INSERT OR IGNORE INTO collector_pending (record_id, hash, stream, seq, prev, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.#parkedAt = db.prepare('SELECT record_id, hash, prev, body FROM collector_pending WHERE stream = ? AND seq = ? ORDER BY received_at, rowid');
-    this.#parkedBefore = db.prepare('SELECT record_id, hash, seq FROM collector_pending WHERE stream = ? AND seq < ?');
-    this.#successor = db.prepare('SELECT 1 FROM collector_pending WHERE stream = ? AND seq = ? AND prev = ? LIMIT 1').pluck();
-    this.#unpark = db.prepare('DELETE FROM collector_pending WHERE record_id = ? AND hash = ?');
-    this.#countPending = db.prepare('SELECT count(*) FROM collector_pending').pluck();
-    this.#firstPending = db.prepare('SELECT min(seq) FROM collector_pending WHERE stream = ?').pluck();
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
-    this.#oldestWaiting = db.prepare('SELECT min(received_at) FROM collector_pending WHERE stream = ?').pluck();
-    this.#waitingStreams = db.prepare('SELECT stream, min(seq) AS first, min(received_at) AS since FROM collector_pending GROUP BY stream');
   }
 
   /** Records waiting for a predecessor. */
   pendingCount(): number {
-    return this.#countPending.get() as number;
+    return this.#pending.count();
   }
 
   /** Verify and store one request's items. Throws only when the store cannot be written (→ 503). */
@@ -209,7 +148,7 @@ export class StreamIngest {
     }
     this.#checkGaps(findings);
     this.#trim();
-    this.#raise(findings);
+    this.#findings.raiseAll(findings);
     return res;
   }
 
@@ -255,7 +194,7 @@ export class StreamIngest {
     }
     // Waiting with the same content: a retry. Waiting with other content: which
     // one is genuine shows when the stream reaches them, so this one waits too.
-    if ((this.#pendingById.all(record.id) as string[]).includes(hash)) {
+    if (this.#pending.hashesOf(record.id).includes(hash)) {
       res.duplicates++;
       res.accepted++;
       // A record left waiting at the stream's next seq (by an earlier version) is taken now.
@@ -272,7 +211,7 @@ export class StreamIngest {
       return;
     }
     if (record.seq > live.range.size) {
-      this.#park.run(record.id, hash, record.stream, record.seq, record.prev, item.body, Date.now());
+      this.#pending.park(record.id, hash, record.stream, record.seq, record.prev, item.body);
       live.gapSince ??= Date.now();
       res.pending++;
       res.accepted++;
@@ -296,17 +235,17 @@ export class StreamIngest {
    */
   #unparkFollowers(live: LiveStream, stream: string, runs: Map<string, SealedRecord[]>, findings: CollectorFinding[]): void {
     // Records waiting for a seq the stream already holds (another record got there directly) never will.
-    for (const c of this.#parkedBefore.all(stream, live.range.size) as (Parked & { seq: number })[]) {
-      this.#unpark.run(c.record_id, c.hash);
+    for (const c of this.#pending.before(stream, live.range.size)) {
+      this.#pending.unpark(c.record_id, c.hash);
       findings.push({ code: 'duplicate', stream, seq: c.seq, id: c.record_id, message: `record ${c.record_id} (hash ${c.hash}) waited for seq ${c.seq} of ${stream}, which holds another record: dropped` });
     }
     for (;;) {
       const seq = live.range.size;
-      const candidates = this.#parkedAt.all(stream, seq) as Parked[];
+      const candidates = this.#pending.at(stream, seq);
       if (candidates.length === 0) break;
       const fitting: { c: Parked; record: AuditRecord }[] = [];
       for (const c of candidates) {
-        this.#unpark.run(c.record_id, c.hash);
+        this.#pending.unpark(c.record_id, c.hash);
         const where = { stream, seq, id: c.record_id };
         let parsed: unknown;
         try {
@@ -328,7 +267,7 @@ export class StreamIngest {
           fitting.push({ c, record });
         }
       }
-      const chosen = fitting.length > 1 ? fitting.find((f) => this.#successor.get(stream, seq + 1, f.c.hash) !== undefined) ?? fitting[0] : fitting[0];
+      const chosen = fitting.length > 1 ? fitting.find((f) => this.#pending.hasSuccessor(stream, seq + 1, f.c.hash)) ?? fitting[0] : fitting[0];
       for (const f of fitting) {
         if (f !== chosen) findings.push({ code: 'duplicate', stream, seq, id: f.c.record_id, message: `two records continue stream ${stream} at seq ${seq}: kept ${chosen!.c.record_id} (hash ${chosen!.c.hash}), dropped ${f.c.record_id} (hash ${f.c.hash})` });
       }
@@ -336,7 +275,7 @@ export class StreamIngest {
       this.#advance(live, runs, { record: chosen.record, canonical: chosen.c.body, hash: chosen.c.hash });
     }
     // Records still waiting beyond a missing one: the gap's clock runs from now.
-    if (this.#firstPending.get(stream) !== null) live.gapSince ??= Date.now();
+    if (this.#pending.firstSeq(stream) !== null) live.gapSince ??= Date.now();
   }
 
   #advance(live: LiveStream, runs: Map<string, SealedRecord[]>, sealed: SealedRecord): void {
@@ -413,68 +352,17 @@ export class StreamIngest {
   }
 
   #checkGaps(findings: CollectorFinding[]): void {
-    findings.push(...this.#pendingRootFindings);
+    findings.push(...this.#pendingRootFindings, ...gapsOfLiveStreams(this.#live, this.#pending, this.#gapGraceMillis, Date.now()));
     this.#pendingRootFindings = [];
-    const now = Date.now();
-    for (const [stream, live] of this.#live) {
-      if (live.gapSince === undefined || live.gapReported === live.range.size || now - live.gapSince < this.#gapGraceMillis) continue;
-      const first = this.#firstPending.get(stream) as number | null;
-      if (first === null) {
-        live.gapSince = undefined;
-        continue;
-      }
-      live.gapReported = live.range.size;
-      const from = live.range.size;
-      findings.push({ code: 'seq_gap', stream, seq: from, message: first - 1 === from ? `record seq ${from} of ${stream} is missing` : `records seq ${from}..${first - 1} of ${stream} are missing` });
-    }
   }
 
   /** Re-check gaps without a request (the collector's timer), also of streams whose state was let go. */
   tick(): void {
     const findings: CollectorFinding[] = [];
     this.#checkGaps(findings);
-    this.#checkGapsOfIdleStreams(findings);
-    this.#raise(findings);
-  }
-
-  /**
-   * Streams not held in memory whose records still wait past the grace
-   * time, measured from the arrival of the oldest waiting one (the live
-   * streams are checked by {@link #checkGaps}). Raised once each, like
-   * every finding.
-   */
-  #checkGapsOfIdleStreams(findings: CollectorFinding[]): void {
-    const now = Date.now();
-    for (const row of this.#waitingStreams.all() as { stream: string; first: number; since: number }[]) {
-      if (this.#live.has(row.stream) || now - Math.max(row.since, this.#startedAt) < this.#gapGraceMillis) continue;
-      const from = ((this.#headOf.get(row.stream) as { size: number } | undefined)?.size) ?? 0;
-      if (row.first <= from) continue;
-      findings.push({ code: 'seq_gap', stream: row.stream, seq: from, message: row.first - 1 === from ? `record seq ${from} of ${row.stream} is missing` : `records seq ${from}..${row.first - 1} of ${row.stream} are missing` });
-    }
-  }
-
-  /**
-   * Raise each finding once: a sender that narrows a refused batch down
-   * sends the refused record again, which is refused again but is not news.
-   */
-  #raise(findings: readonly CollectorFinding[]): void {
-    // Findings a failed write left behind go first: what the request committed cannot raise them again.
-    const all = this.#unraised.length > 0 ? [...this.#unraised.splice(0), ...findings] : findings;
-    for (let i = 0; i < all.length; i++) {
-      const f = all[i]!;
-      const key = `${f.code}\n${f.stream}\n${f.seq ?? ''}\n${f.id ?? ''}\n${f.message}`;
-      if (this.#raised.has(key)) continue;
-      try {
-        this.#findings.raise(f);
-      } catch (e) {
-        // Kept (the newest up to a bound) for the next request or tick; the request itself was committed.
-        this.#unraised = all.slice(i).slice(-UNRAISED_MEMORY);
-        diag.error(`otel-audit collector: ${this.#unraised.length} finding(s) not recorded yet, retried on the next request or tick: ${(e as Error).message}`);
-        return;
-      }
-      this.#raised.add(key);
-      if (this.#raised.size > RAISED_MEMORY) this.#raised.delete(this.#raised.values().next().value!);
-    }
+    const storedSize = (stream: string): number => (this.#headOf.get(stream) as { size: number } | undefined)?.size ?? 0;
+    findings.push(...gapsOfIdleStreams(this.#live, this.#pending, storedSize, this.#gapGraceMillis, this.#startedAt, Date.now()));
+    this.#findings.raiseAll(findings);
   }
 
   /** Streams whose verification state is in memory. */
@@ -498,7 +386,7 @@ export class StreamIngest {
     live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#early.get(stream) ?? []);
     // A gap's clock runs from the arrival of the oldest record waiting (not from this reload),
     // or from the collector's start when they waited through a restart: senders retry then.
-    const since = this.#oldestWaiting.get(stream) as number | null;
+    const since = this.#pending.oldestArrival(stream);
     if (since !== null) live.gapSince = Math.max(since, this.#startedAt);
     this.#early.delete(stream);
     this.#live.set(stream, live);
