@@ -17,55 +17,27 @@
  * the processor run with `config_changes` in digest mode (one alert per 15
  * minutes of record time instead of one per change).
  */
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
-import { AuditChain, whenAuditCapacity, type AuditBatch, type AuditSink, type SealedRecord } from '@otel-audit/core';
-import { AuditLogRecordProcessor } from '../src/index.js';
+import { AuditChain, type SealedRecord } from '@otel-audit/core';
 import { AlertEngine } from '../src/alerts/alert-engine.js';
 import { alertRecordEvent } from '../src/alerts/alert-event.js';
 import { createAlertHook } from '../src/alerts/alert-hook.js';
 import { builtinAlertRules } from '../src/alerts/builtin-rules.js';
 import type { AlertRuleConfig } from '../src/alerts/alert-rule.js';
 import { realisticEvent } from '../../core/bench/fixtures.js';
+import { CountingSink, timeProcessor } from './processor-run.js';
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000);
-const CHUNK = 1000;
 const events = Array.from({ length: N }, (_, i) => realisticEvent(i));
 const rules = builtinAlertRules({ offHoursAdmin: true });
 const digestRules = builtinAlertRules({ offHoursAdmin: true, configChanges: { digest: '15m' } });
-const yieldNow = () => new Promise<void>((r) => setImmediate(r));
-
-/** Counts what is committed and keeps nothing, so neither side pays for retention. */
-class CountingSink implements AuditSink {
-  readonly name = 'count';
-  records = 0;
-  alerts = 0;
-  async append(batch: AuditBatch): Promise<void> {
-    this.records += batch.records.length;
-    for (const r of batch.records) if (r.record.type === 'alert') this.alerts++;
-  }
-  async head(): Promise<undefined> {
-    return undefined;
-  }
-}
 
 /** Processor throughput (records emitted per second, all committed), alerts on when rules are given. */
 async function processorRun(withRules?: readonly AlertRuleConfig[]): Promise<{ rate: number; alerts: number }> {
   const sink = new CountingSink();
   const onSealed = withRules ? createAlertHook({ engine: new AlertEngine({ rules: withRules }) }) : undefined;
-  const processor = new AuditLogRecordProcessor({ sinks: [sink], stream: 'bench/1', checkpointEveryRecords: 1000, maxBatchSize: 100, ...(onSealed ? { onSealed } : {}) });
-  const provider = new LoggerProvider({ processors: [processor] });
-  await processor.ready();
-  const logger = provider.getLogger('otel-audit');
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) {
-    logger.emit({ body: events[i] as never });
-    if (i % CHUNK === CHUNK - 1) await (whenAuditCapacity() ?? yieldNow());
-  }
-  await processor.forceFlush();
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  await provider.shutdown();
+  const rate = await timeProcessor(sink, events, onSealed ? { onSealed } : {});
   if (sink.records < N) throw new Error(`only ${sink.records} of ${N} records committed`);
-  return { rate: N / secs, alerts: sink.alerts };
+  return { rate, alerts: sink.alerts };
 }
 
 function chainBaseline(): number {

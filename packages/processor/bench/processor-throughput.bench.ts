@@ -12,8 +12,9 @@
  */
 import { ExportResultCode } from '@opentelemetry/core';
 import { LoggerProvider, SimpleLogRecordProcessor, type LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { AuditChain, whenAuditCapacity, type AuditBatch, type AuditSink } from '@otel-audit/core';
-import { AuditLogRecordProcessor, InMemoryAuditSink } from '../src/index.js';
+import { AuditChain } from '@otel-audit/core';
+import { InMemoryAuditSink } from '../src/index.js';
+import { CountingSink, timeProcessor } from './processor-run.js';
 import { realisticEvent } from '../../core/bench/fixtures.js';
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000);
@@ -42,36 +43,10 @@ async function baseline(): Promise<number> {
 }
 
 /** BENCH_SINK=count: a sink that keeps nothing, to separate our cost from the in-memory sink's retention (GC). */
-class CountingSink implements AuditSink {
-  readonly name = 'count';
-  records = { length: 0 };
-  async append(batch: AuditBatch): Promise<void> {
-    this.records.length += batch.records.length;
-  }
-  async head(): Promise<undefined> {
-    return undefined;
-  }
-}
-
 async function ours(): Promise<{ rate: number; committed: number }> {
   const sink = process.env.BENCH_SINK === 'count' ? new CountingSink() : new InMemoryAuditSink();
-  const processor = new AuditLogRecordProcessor({ sinks: [sink], stream: 'bench/1', checkpointEveryRecords: 1000, maxBatchSize: 100 });
-  const provider = new LoggerProvider({ processors: [processor] });
-  await processor.ready();
-  const logger = provider.getLogger('otel-audit');
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) {
-    logger.emit({ body: bodies[i] as never });
-    if (i % CHUNK === CHUNK - 1) {
-      const wait = whenAuditCapacity();
-      await (wait ?? yieldNow());
-    }
-  }
-  await processor.forceFlush();
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  const committed = sink.records.length;
-  await provider.shutdown();
-  return { rate: N / secs, committed };
+  const rate = await timeProcessor(sink, bodies);
+  return { rate, committed: sink instanceof CountingSink ? sink.records : sink.records.length };
 }
 
 function coreOnly(): number {
