@@ -48,6 +48,8 @@ export const DEFAULT_MAX_GROUPS_PER_RULE = 10_000;
 export const DEFAULT_MAX_RECORD_IDS_PER_ALERT = 20;
 
 const NO_ALERTS: readonly AlertEvent[] = Object.freeze([]);
+/** Most (type, action) pairs whose candidate rules the engine keeps. */
+const MAX_INDEXED_PAIRS = 4096;
 
 function isCompiled(rules: readonly unknown[]): rules is readonly CompiledAlertRule[] {
   return rules.every((r) => typeof (r as CompiledAlertRule)?.match?.test === 'function' && typeof (r as CompiledAlertRule).conditionText === 'string');
@@ -78,9 +80,15 @@ export class AlertEngine {
   readonly #digestList: AlertDigest[] = [];
   /** Earliest due time of an open digest (µs); Infinity when none is open. */
   #nextDigest = Infinity;
-  /** Rules per record type, rules that pin no type appended in rule order. */
-  readonly #byType = new Map<string, RuleState[]>();
-  readonly #anyType: RuleState[];
+  /**
+   * The rules a record of a type and action can match (those that pin
+   * neither, or pin these), in rule order, by type then action: built on
+   * first use, at most {@link MAX_INDEXED_PAIRS} pairs (then rebuilt).
+   * Most records match no rule; this skips the rules that cannot match them
+   * without testing a field (a realistic mix: 1.96 → ~0.9 µs per record).
+   */
+  readonly #candidates = new Map<string, Map<string, readonly RuleState[]>>();
+  #indexedPairs = 0;
   #now = -Infinity;
 
   constructor(options: AlertEngineOptions) {
@@ -107,10 +115,6 @@ export class AlertEngine {
         this.#digestList.push(d);
       }
     }
-    // Index by record type, keeping rule order within each list.
-    this.#anyType = this.#states.filter((s) => s.rule.match.types === undefined);
-    const types = new Set(this.#states.flatMap((s) => [...(s.rule.match.types ?? [])]));
-    for (const type of types) this.#byType.set(type, this.#states.filter((s) => s.rule.match.types === undefined || s.rule.match.types.has(type)));
   }
 
   /** Names of the active rules, in order. */
@@ -143,7 +147,7 @@ export class AlertEngine {
       if (now >= this.#nextDigest) out = this.#dueDigests(now);
     }
     if (type === ALERT_RECORD_TYPE) return out ?? NO_ALERTS;
-    const states = this.#byType.get(type) ?? this.#anyType;
+    const states = this.#rulesFor(type, record.action);
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
       if (!s.rule.match.test(record)) continue;
@@ -158,6 +162,27 @@ export class AlertEngine {
       }
     }
     return out ?? NO_ALERTS;
+  }
+
+  /** The rules a record of this type and action can match, in rule order. */
+  #rulesFor(type: string, action: string): readonly RuleState[] {
+    let byAction = this.#candidates.get(type);
+    const hit = byAction?.get(action);
+    if (hit !== undefined) return hit;
+    if (this.#indexedPairs >= MAX_INDEXED_PAIRS) {
+      // Free-text actions can be many: start over rather than grow without bound.
+      this.#candidates.clear();
+      this.#indexedPairs = 0;
+      byAction = undefined;
+    }
+    const rules = this.#states.filter((s) => {
+      const { types, actions } = s.rule.match;
+      return (types === undefined || types.has(type)) && (actions === undefined || actions.has(action));
+    });
+    if (byAction === undefined) this.#candidates.set(type, (byAction = new Map()));
+    byAction.set(action, rules);
+    this.#indexedPairs++;
+    return rules;
   }
 
   /** Close the digests due at `now`; recompute the next due time. */

@@ -68,6 +68,8 @@ export interface CompiledMatch {
   readonly test: (record: AlertableRecord) => boolean;
   /** The record `type`s the match can accept, when it pins them; used to index rules. */
   readonly types: ReadonlySet<string> | undefined;
+  /** The record `action`s the match can accept, when it pins them (every alternative does); used to index rules. */
+  readonly actions?: ReadonlySet<string> | undefined;
 }
 
 /** Most constants in one `in` list, patterns in one glob/regex list, and alternatives in one match. */
@@ -88,7 +90,7 @@ const OFFSET = /^([+-])([01]\d|2[0-3]):([0-5]\d)$/;
 const NANOS = /^\d{1,20}$/;
 const isScalar = (v: unknown): v is MatchScalar => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const ALWAYS: CompiledMatch = { test: () => true, types: undefined };
+const ALWAYS: CompiledMatch = { test: () => true, types: undefined, actions: undefined };
 
 function asText(value: unknown): string | undefined {
   if (typeof value === 'string') return value.length > MAX_MATCHED_CHARS ? value.slice(0, MAX_MATCHED_CHARS) : value;
@@ -330,19 +332,25 @@ function cost(condition: unknown): number {
   return c;
 }
 
-/** The `type` values a condition pins, when it is a plain equals / in of strings. */
-function pinnedTypes(condition: unknown): string[] | undefined {
+/** The values a condition pins (of `type` or `action`), when it is a plain equals / in of strings. */
+function pinnedValues(condition: unknown): string[] | undefined {
   if (typeof condition === 'string') return [condition];
   if (Array.isArray(condition)) return condition.every((c) => typeof c === 'string') ? (condition as string[]) : undefined;
   if (isPlainObject(condition)) {
     const keys = Object.keys(condition);
-    if (keys.length === 1 && keys[0] === 'equals') return pinnedTypes(condition.equals);
-    if (keys.length === 1 && keys[0] === 'in') return pinnedTypes(condition.in);
+    if (keys.length === 1 && keys[0] === 'equals') return pinnedValues(condition.equals);
+    if (keys.length === 1 && keys[0] === 'in') return pinnedValues(condition.in);
   }
   return undefined;
 }
 
-function compileAll(config: unknown, path: string): { test: (r: AlertableRecord) => boolean; types: string[] | undefined } {
+interface CompiledPart {
+  test: (r: AlertableRecord) => boolean;
+  types: string[] | undefined;
+  actions: string[] | undefined;
+}
+
+function compileAll(config: unknown, path: string): CompiledPart {
   if (!isPlainObject(config)) throw new AlertConfigError(path, config, 'not a map of field conditions', 'write e.g. { type: auth, action: login, outcome: failure }');
   // Cheap comparisons first, so that a record failing one of them never
   // reaches a regular expression (the order of an AND does not change its result).
@@ -353,13 +361,14 @@ function compileAll(config: unknown, path: string): { test: (r: AlertableRecord)
     getters.push(compileFieldPath(field, `${path}.${field}`));
     preds.push(compileCondition(config[field], `${path}.${field}`));
   }
-  const types = 'type' in config ? pinnedTypes(config.type) : undefined;
+  const types = 'type' in config ? pinnedValues(config.type) : undefined;
+  const actions = 'action' in config ? pinnedValues(config.action) : undefined;
   const n = getters.length;
-  if (n === 0) return { test: () => true, types };
+  if (n === 0) return { test: () => true, types, actions };
   if (n === 1) {
     const g = getters[0]!;
     const p = preds[0]!;
-    return { test: (r) => p(g(r), r), types };
+    return { test: (r) => p(g(r), r), types, actions };
   }
   return {
     test: (r) => {
@@ -367,6 +376,7 @@ function compileAll(config: unknown, path: string): { test: (r: AlertableRecord)
       return true;
     },
     types,
+    actions,
   };
 }
 
@@ -381,19 +391,20 @@ function compileAll(config: unknown, path: string): { test: (r: AlertableRecord)
 export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
   if (spec === undefined) return ALWAYS;
   if (!Array.isArray(spec)) {
-    const { test, types } = compileAll(spec, path);
-    return { test, types: types === undefined ? undefined : new Set(types) };
+    const { test, types, actions } = compileAll(spec, path);
+    return { test, types: types === undefined ? undefined : new Set(types), actions: actions === undefined ? undefined : new Set(actions) };
   }
   if (spec.length === 0) throw new AlertConfigError(path, spec, 'empty list of alternatives', 'write at least one map of field conditions, or leave match out to accept every record');
   checkLength(spec, path);
   const parts = spec.map((s, i) => compileAll(s, `${path}[${i}]`));
   const tests = parts.map((p) => p.test);
-  const types = parts.every((p) => p.types !== undefined) ? new Set(parts.flatMap((p) => p.types!)) : undefined;
+  const pinned = (of: (p: CompiledPart) => string[] | undefined) => (parts.every((p) => of(p) !== undefined) ? new Set(parts.flatMap((p) => of(p)!)) : undefined);
   return {
     test: (r) => {
       for (let i = 0; i < tests.length; i++) if (tests[i]!(r)) return true;
       return false;
     },
-    types,
+    types: pinned((p) => p.types),
+    actions: pinned((p) => p.actions),
   };
 }

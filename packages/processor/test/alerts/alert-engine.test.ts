@@ -175,6 +175,25 @@ describe('AlertEngine sequence', () => {
   });
 });
 
+describe('AlertEngine rule index', () => {
+  it('offers each record only the rules its type and action can match, through more pairs than the index keeps', () => {
+    const grants: AlertRuleConfig = { name: 'grants', match: { action: ['grant', 'sudo'] }, group_by: [], window: '1m', condition: 'count >= 1' };
+    const anyCase: AlertRuleConfig = { name: 'any_case', match: { action: { in: ['grant'], ignore_case: true } }, group_by: [], window: '1m', condition: 'count >= 1' };
+    const status: AlertRuleConfig = { name: 'teapots', match: { 'details.status_code': 418 }, group_by: [], window: '1m', condition: 'count >= 1' };
+    const engine = new AlertEngine({ rules: [grants, anyCase, status] });
+    const fired: string[] = [];
+    // 10,000 distinct (type, action) pairs, more than the 4096 the index holds, with the matching records among them.
+    for (let i = 0; i < 10_000; i++) {
+      const action = i % 1000 === 7 ? 'grant' : i % 1000 === 8 ? 'GRANT' : `act_${i}`;
+      const details = i % 1000 === 9 ? { status_code: 418 } : {};
+      for (const a of engine.evaluate(rec({ type: `t${i % 3}`, action, details }, i))) fired.push(`${i}:${a.rule}`);
+    }
+    const expected = [];
+    for (let k = 0; k < 10; k++) expected.push(`${k * 1000 + 7}:grants`, `${k * 1000 + 7}:any_case`, `${k * 1000 + 8}:any_case`, `${k * 1000 + 9}:teapots`);
+    expect(fired).toEqual(expected);
+  });
+});
+
 describe('AlertEngine memory bounds', () => {
   it('evicts the least recently active group at the cap and counts it', () => {
     const engine = new AlertEngine({ rules: [failures({ condition: 'count >= 2' })], maxGroupsPerRule: 100 });

@@ -131,6 +131,14 @@ describe('compileMatch', () => {
     expect(compileMatch([{ type: 'auth' }, { action: 'x' }]).types).toBeUndefined();
   });
 
+  it('pins record actions for indexing only when every alternative names them exactly', () => {
+    expect([...compileMatch([{ action: ['grant', 'sudo'] }, { action: 'assign', type: 'crud' }]).actions!].sort()).toEqual(['assign', 'grant', 'sudo']);
+    expect(compileMatch([{ action: 'grant' }, { 'details.status_code': 429 }]).actions).toBeUndefined();
+    // Case-insensitive and pattern conditions accept values not listed: not pinned.
+    expect(compileMatch({ action: { in: ['grant'], ignore_case: true } }).actions).toBeUndefined();
+    expect(compileMatch({ action: { glob: 'rate_limit*' } }).actions).toBeUndefined();
+  });
+
   it('tests only the first MAX_MATCHED_CHARS characters of a value', () => {
     const m = compileMatch({ 'details.s': { regex: 'tail$' } });
     expect(m.test(rec({ type: 'x', action: 'y', details: { s: 'a'.repeat(10) + 'tail' } }, 0))).toBe(true);
