@@ -25,7 +25,9 @@ export function createRecordId(nowMillis: number = Date.now()): string {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const b = pool.subarray(poolOffset, poolOffset + 16);
+  // Read the pool in place: no Buffer view allocated per id.
+  const b = pool;
+  const o = poolOffset;
   poolOffset += 16;
   let ms = nowMillis;
   if (ms <= lastMillis) {
@@ -34,11 +36,11 @@ export function createRecordId(nowMillis: number = Date.now()): string {
     if (counter > 0xfff) {
       // Counter exhausted within one millisecond: borrow the next one.
       ms = ++lastMillis;
-      counter = b[6]! & 0x7f;
+      counter = b[o + 6]! & 0x7f;
     }
   } else {
     lastMillis = ms;
-    counter = ((b[6]! & 0x7) << 8) | b[7]!; // random start, top bit clear leaves room
+    counter = ((b[o + 6]! & 0x7) << 8) | b[o + 7]!; // random start, top bit clear leaves room
   }
   const hi = Math.floor(ms / 0x100000000);
   const lo = ms >>> 0;
@@ -46,8 +48,8 @@ export function createRecordId(nowMillis: number = Date.now()): string {
     HEX[(hi >>> 8) & 0xff]! + HEX[hi & 0xff]! + HEX[(lo >>> 24) & 0xff]! + HEX[(lo >>> 16) & 0xff]! + '-' +
     HEX[(lo >>> 8) & 0xff]! + HEX[lo & 0xff]! + '-' +
     HEX[0x70 | ((counter >>> 8) & 0x0f)]! + HEX[counter & 0xff]! + '-' +
-    HEX[0x80 | (b[8]! & 0x3f)]! + HEX[b[9]!]! + '-' +
-    HEX[b[10]!]! + HEX[b[11]!]! + HEX[b[12]!]! + HEX[b[13]!]! + HEX[b[14]!]! + HEX[b[15]!]!
+    HEX[0x80 | (b[o + 8]! & 0x3f)]! + HEX[b[o + 9]!]! + '-' +
+    HEX[b[o + 10]!]! + HEX[b[o + 11]!]! + HEX[b[o + 12]!]! + HEX[b[o + 13]!]! + HEX[b[o + 14]!]! + HEX[b[o + 15]!]!
   );
 }
 

@@ -360,6 +360,28 @@ describe('AuditLogRecordProcessor: streams and lifecycle', () => {
     expect(verifySink(sink).streams[0]!.errors).toBe(0);
   });
 
+  it('the records it seals itself travel downstream as LogRecords stamped with the record time', async () => {
+    const exporter = new InMemoryLogRecordExporter();
+    const downstream = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] });
+    const sink = new InMemoryAuditSink();
+    const alertTime = '1767571200123456789';
+    const processor = new AuditLogRecordProcessor({
+      stream: 'test/1', sinks: [sink], logger: downstream.getLogger('otel-audit'),
+      onSealed: (r) => (r.action === 'grant'
+        ? [{ id: createRecordId(), time: alertTime, type: 'alert', action: 'privilege_escalation', severity: 'warning' }, { id: createRecordId(), time: '5', type: 'alert', action: 'early', severity: 'warning' }]
+        : undefined),
+    });
+    const provider = new LoggerProvider({ processors: [processor] });
+    providers.push(provider, downstream);
+    await processor.ready();
+    provider.getLogger('otel-audit').emit({ body: { type: 'admin', action: 'grant', time: '5' } });
+    await processor.forceFlush();
+    const alert = exporter.getFinishedLogRecords().find((r) => r.eventName === 'audit.alert.privilege_escalation');
+    expect(alert?.hrTime).toEqual([1_767_571_200, 123_456_789]);
+    expect(exporter.getFinishedLogRecords().find((r) => r.eventName === 'audit.alert.early')?.hrTime).toEqual([0, 5]);
+    expect(alert?.attributes['audit.record.hash']).toBe(sink.records.find((r) => r.record.type === 'alert')!.hash);
+  });
+
   it('refuses misuse at construction with TypeError/RangeError naming the option', () => {
     const sinks = [new InMemoryAuditSink()];
     expect(() => new AuditLogRecordProcessor(undefined as never)).toThrow(TypeError);

@@ -48,6 +48,12 @@ export const DEFAULT_MAX_GROUPS_PER_RULE = 10_000;
 export const DEFAULT_MAX_RECORD_IDS_PER_ALERT = 20;
 
 const NO_ALERTS: readonly AlertEvent[] = Object.freeze([]);
+
+/** A rule that can match records of one type and action, and its match narrowed to them. */
+interface Candidate {
+  readonly state: RuleState;
+  readonly test: (record: AlertableRecord) => boolean;
+}
 /** Most (type, action) pairs whose candidate rules the engine keeps. */
 const MAX_INDEXED_PAIRS = 4096;
 
@@ -87,7 +93,7 @@ export class AlertEngine {
    * Most records match no rule; this skips the rules that cannot match them
    * without testing a field (a realistic mix: 1.96 → ~0.9 µs per record).
    */
-  readonly #candidates = new Map<string, Map<string, readonly RuleState[]>>();
+  readonly #candidates = new Map<string, Map<string, readonly Candidate[]>>();
   #indexedPairs = 0;
   #now = -Infinity;
 
@@ -147,10 +153,11 @@ export class AlertEngine {
       if (now >= this.#nextDigest) out = this.#dueDigests(now);
     }
     if (type === ALERT_RECORD_TYPE) return out ?? NO_ALERTS;
-    const states = this.#rulesFor(type, record.action);
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i]!;
-      if (!s.rule.match.test(record)) continue;
+    const candidates = this.#rulesFor(type, record.action);
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      if (!c.test(record)) continue;
+      const s = c.state;
       if (now !== now) now = this.#advance(record.time);
       const alert = s.evaluate(record, now);
       if (alert === undefined) continue;
@@ -165,7 +172,7 @@ export class AlertEngine {
   }
 
   /** The rules a record of this type and action can match, in rule order. */
-  #rulesFor(type: string, action: string): readonly RuleState[] {
+  #rulesFor(type: string, action: string): readonly Candidate[] {
     let byAction = this.#candidates.get(type);
     const hit = byAction?.get(action);
     if (hit !== undefined) return hit;
@@ -175,10 +182,14 @@ export class AlertEngine {
       this.#indexedPairs = 0;
       byAction = undefined;
     }
-    const rules = this.#states.filter((s) => {
-      const { types, actions } = s.rule.match;
-      return (types === undefined || types.has(type)) && (actions === undefined || actions.has(action));
-    });
+    const rules: Candidate[] = [];
+    for (const state of this.#states) {
+      const { types, actions, narrow, test } = state.rule.match;
+      if ((types !== undefined && !types.has(type)) || (actions !== undefined && !actions.has(action))) continue;
+      // A match compiled elsewhere may not narrow: its whole test then.
+      const narrowed = narrow === undefined ? test : narrow(type, action);
+      if (narrowed !== undefined) rules.push({ state, test: narrowed });
+    }
     if (byAction === undefined) this.#candidates.set(type, (byAction = new Map()));
     byAction.set(action, rules);
     this.#indexedPairs++;

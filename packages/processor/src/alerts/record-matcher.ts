@@ -70,6 +70,12 @@ export interface CompiledMatch {
   readonly types: ReadonlySet<string> | undefined;
   /** The record `action`s the match can accept, when it pins them (every alternative does); used to index rules. */
   readonly actions?: ReadonlySet<string> | undefined;
+  /**
+   * `test` for records of this type and action only: without the
+   * alternatives that pin another type or action, `undefined` when none is
+   * left (no such record can match). Used to index rules.
+   */
+  readonly narrow?: (type: string, action: string) => ((record: AlertableRecord) => boolean) | undefined;
 }
 
 /** Most constants in one `in` list, patterns in one glob/regex list, and alternatives in one match. */
@@ -90,7 +96,8 @@ const OFFSET = /^([+-])([01]\d|2[0-3]):([0-5]\d)$/;
 const NANOS = /^\d{1,20}$/;
 const isScalar = (v: unknown): v is MatchScalar => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const ALWAYS: CompiledMatch = { test: () => true, types: undefined, actions: undefined };
+const ALWAYS_TRUE = (): boolean => true;
+const ALWAYS: CompiledMatch = { test: ALWAYS_TRUE, types: undefined, actions: undefined, narrow: () => ALWAYS_TRUE };
 
 function asText(value: unknown): string | undefined {
   if (typeof value === 'string') return value.length > MAX_MATCHED_CHARS ? value.slice(0, MAX_MATCHED_CHARS) : value;
@@ -117,13 +124,19 @@ function patterns(value: unknown, path: string): string[] {
 }
 
 function globSource(glob: string): string {
+  let inner = glob.replace(/\*+/g, '*');
+  // A leading or trailing `*` is the unanchored end of a search: `*role*`
+  // is /role/, which fails fast, not /^[\s\S]*role[\s\S]*$/, which backtracks.
+  const open = inner.startsWith('*');
+  const close = inner.length > (open ? 1 : 0) && inner.endsWith('*');
+  inner = inner.slice(open ? 1 : 0, close ? -1 : undefined);
   let out = '';
-  for (const ch of glob.replace(/\*+/g, '*')) {
+  for (const ch of inner) {
     if (ch === '*') out += '[\\s\\S]*';
     else if (ch === '?') out += '[\\s\\S]';
     else out += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
   }
-  return `^${out}$`;
+  return `${open ? '' : '^'}${out}${close ? '' : '$'}`;
 }
 
 function compileRegex(source: string, flags: string, path: string): RegExp {
@@ -346,8 +359,25 @@ function pinnedValues(condition: unknown): string[] | undefined {
 
 interface CompiledPart {
   test: (r: AlertableRecord) => boolean;
+  /** `test` without the conditions on a pinned type and action, for records known to have one of them. */
+  rest: (r: AlertableRecord) => boolean;
   types: string[] | undefined;
   actions: string[] | undefined;
+}
+
+/** AND of the conditions, each on its field's value. */
+function allOf(getters: readonly FieldGetter[], preds: readonly Predicate[]): (r: AlertableRecord) => boolean {
+  const n = getters.length;
+  if (n === 0) return ALWAYS_TRUE;
+  if (n === 1) {
+    const g = getters[0]!;
+    const p = preds[0]!;
+    return (r) => p(g(r), r);
+  }
+  return (r) => {
+    for (let i = 0; i < n; i++) if (!preds[i]!(getters[i]!(r), r)) return false;
+    return true;
+  };
 }
 
 function compileAll(config: unknown, path: string): CompiledPart {
@@ -363,21 +393,18 @@ function compileAll(config: unknown, path: string): CompiledPart {
   }
   const types = 'type' in config ? pinnedValues(config.type) : undefined;
   const actions = 'action' in config ? pinnedValues(config.action) : undefined;
-  const n = getters.length;
-  if (n === 0) return { test: () => true, types, actions };
-  if (n === 1) {
-    const g = getters[0]!;
-    const p = preds[0]!;
-    return { test: (r) => p(g(r), r), types, actions };
-  }
+  const kept = fields.map((f) => !((f === 'type' && types !== undefined) || (f === 'action' && actions !== undefined)));
   return {
-    test: (r) => {
-      for (let i = 0; i < n; i++) if (!preds[i]!(getters[i]!(r), r)) return false;
-      return true;
-    },
+    test: allOf(getters, preds),
+    rest: allOf(getters.filter((_, i) => kept[i]), preds.filter((_, i) => kept[i])),
     types,
     actions,
   };
+}
+
+/** Whether an alternative can accept records of this type and action. */
+function accepts(part: CompiledPart, type: string, action: string): boolean {
+  return (part.types === undefined || part.types.includes(type)) && (part.actions === undefined || part.actions.includes(action));
 }
 
 /**
@@ -391,8 +418,9 @@ function compileAll(config: unknown, path: string): CompiledPart {
 export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
   if (spec === undefined) return ALWAYS;
   if (!Array.isArray(spec)) {
-    const { test, types, actions } = compileAll(spec, path);
-    return { test, types: types === undefined ? undefined : new Set(types), actions: actions === undefined ? undefined : new Set(actions) };
+    const part = compileAll(spec, path);
+    const { test, types, actions } = part;
+    return { test, types: types === undefined ? undefined : new Set(types), actions: actions === undefined ? undefined : new Set(actions), narrow: (t, a) => (accepts(part, t, a) ? test : undefined) };
   }
   if (spec.length === 0) throw new AlertConfigError(path, spec, 'empty list of alternatives', 'write at least one map of field conditions, or leave match out to accept every record');
   checkLength(spec, path);
@@ -406,5 +434,14 @@ export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
     },
     types: pinned((p) => p.types),
     actions: pinned((p) => p.actions),
+    narrow: (t, a) => {
+      const left = parts.filter((p) => accepts(p, t, a)).map((p) => p.rest);
+      if (left.length <= 1) return left[0];
+      if (left.includes(ALWAYS_TRUE)) return ALWAYS_TRUE;
+      return (r) => {
+        for (let i = 0; i < left.length; i++) if (left[i]!(r)) return true;
+        return false;
+      };
+    },
   };
 }

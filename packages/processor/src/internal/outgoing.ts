@@ -107,9 +107,11 @@ export function logRecordOfSealed(sealed: SealedRecord): LogRecord {
   attributes[ATTR_AUDIT_PREV_HASH] = r.prev;
   attributes[ATTR_AUDIT_RECORD_HASH] = sealed.hash;
   attributes[ATTR_AUDIT_STREAM] = r.stream;
-  const ns = BigInt(r.time);
+  // r.time is canonical (decimal digits, no sign or leading zeros): split it as text, not through a BigInt.
+  const t = r.time;
+  const cut = t.length - 9;
   return {
-    timestamp: [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)],
+    timestamp: cut > 0 ? [Number(t.slice(0, cut)), Number(t.slice(cut))] : [0, Number(t)],
     eventName: AUDIT_EVENT_PREFIX + r.type + '.' + r.action,
     severityNumber: SEVERITY_NUMBERS[r.severity],
     severityText: r.severity,

@@ -131,6 +131,28 @@ describe('compileMatch', () => {
     expect(compileMatch([{ type: 'auth' }, { action: 'x' }]).types).toBeUndefined();
   });
 
+  it.each([
+    ['*', ['', 'a', 'role\nx'], []],
+    ['adm*', ['adm', 'admin'], ['xadm', 'ad']],
+    ['*role', ['role', 'user_role'], ['roles']],
+    ['*role*', ['role', 'user_roles', 'a\nrole\nb'], ['rol', 'r-o-l-e']],
+    ['a*b?c', ['abxc', 'a--b-c'], ['abc', 'xabxc', 'abxcx']],
+    ['a.b', ['a.b'], ['axb']],
+  ])('glob %j matches the whole value: %j and not %j', (glob, yes, no) => {
+    const m = compileMatch({ 'target.type': { glob } });
+    for (const v of yes) expect(m.test(rec({ type: 'x', action: 'y', target: { type: v } }, 0)), v).toBe(true);
+    for (const v of no) expect(m.test(rec({ type: 'x', action: 'y', target: { type: v } }, 0)), v).toBe(false);
+  });
+
+  it('narrows a match to the alternatives that can accept a type and action', () => {
+    const m = compileMatch([{ type: 'auth', action: 'login' }, { action: ['grant', 'sudo'] }, { 'details.status_code': 429 }]);
+    const grant = rec({ type: 'crud', action: 'grant' }, 0);
+    expect(m.narrow!('crud', 'grant')!(grant)).toBe(true);
+    expect(m.narrow!('crud', 'view')!(rec({ type: 'crud', action: 'view', details: { status_code: 429 } }, 0))).toBe(true);
+    expect(m.narrow!('crud', 'view')!(rec({ type: 'crud', action: 'view' }, 0))).toBe(false);
+    expect(compileMatch({ type: 'auth', action: 'login' }).narrow!('auth', 'logout')).toBeUndefined();
+  });
+
   it('pins record actions for indexing only when every alternative names them exactly', () => {
     expect([...compileMatch([{ action: ['grant', 'sudo'] }, { action: 'assign', type: 'crud' }]).actions!].sort()).toEqual(['assign', 'grant', 'sudo']);
     expect(compileMatch([{ action: 'grant' }, { 'details.status_code': 429 }]).actions).toBeUndefined();
