@@ -99,7 +99,8 @@ export function writePending(logRecord: ReadWriteLogRecord, redactor: Redactor, 
 export function logRecordOfSealed(sealed: SealedRecord): LogRecord {
   const r = sealed.record;
   const attributes: Record<string, AnyValue> = {};
-  for (const [key, get] of FROM_RECORD) {
+  for (let i = 0; i < FROM_RECORD.length; i++) {
+    const [key, get] = FROM_RECORD[i]!;
     const v = get(r);
     if (v !== undefined) attributes[key] = v;
   }
