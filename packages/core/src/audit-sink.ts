@@ -48,4 +48,12 @@ export interface AuditSink {
   head(stream: string): Promise<ChainHead | undefined>;
   /** Release resources; called once by the processor's shutdown after the last append. */
   shutdown?(): Promise<void>;
+  /**
+   * True when the sink can take a stream with seqs missing — it forwards
+   * records one by one, as a log exporter does, and whoever receives them
+   * reports the gap. Such a sink, failing as a secondary while the
+   * processor's queue is full, skips records instead of holding the queue
+   * (and the primary) up. A store that appends a chain leaves it unset.
+   */
+  readonly acceptsGaps?: boolean;
 }

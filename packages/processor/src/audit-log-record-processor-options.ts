@@ -49,6 +49,15 @@ export interface AuditLogRecordProcessorOptions {
    * file (`spillPath`), replayed in order as the queue drains — nothing is
    * dropped and memory stays bounded. A file left by a crashed process is
    * replayed by the next processor started with the same `spillPath` (README).
+   *
+   * Under `block` and `drop`, a failing secondary sink (any but the first)
+   * that accepts gaps (`AuditSink.acceptsGaps`, e.g. `LogRecordExporterSink`)
+   * does not hold the queue full for the primary: when the queue reaches
+   * `maxQueueSize`, it gives up the records the primary has committed — they
+   * stay in the chain and the primary, that sink misses them — and a
+   * `system/records_dropped` record with `details.sink`, the count and the
+   * seq range says so (the sink receives it once it recovers). Under `spill`
+   * every sink gets every record.
    */
   overflow?: OverflowPolicy;
   /**

@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { AuditLogRecordProcessorOptions } from './audit-log-record-processor-options.js';
 import { AuditShutdownError } from './errors.js';
 import { DeferredRecords } from './internal/deferred-record.js';
-import { Delivery } from './internal/delivery.js';
+import { Delivery, type SinkSkip } from './internal/delivery.js';
 import { eventInputOf } from './internal/log-record-event.js';
 import { ProcessorMetrics } from './internal/metrics.js';
 import { Outbox } from './internal/outbox.js';
@@ -39,7 +39,7 @@ import { openStream } from './internal/stream-opener.js';
 import { StreamSealer, type SignerState } from './internal/stream-sealer.js';
 import { QueueBound } from './internal/queue-bound.js';
 import { QueueRouter } from './internal/queue-router.js';
-import { defaultStreamId, droppedDetails } from './internal/system-events.js';
+import { defaultStreamId, droppedDetails, sinkSkipDetails } from './internal/system-events.js';
 import { ACTION_PIPELINE_STOPPED, ACTION_RECORDS_DROPPED } from './semconv.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -100,6 +100,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       metrics: this.#metrics,
       onError: (e) => globalErrorHandler(e),
       onDrain: () => this.#onDrain(),
+      skipSecondariesAt: o.overflow === 'spill' ? undefined : o.maxQueueSize,
+      onSinkSkipped: (skip) => this.#sinkSkipped(skip),
     });
     this.#spill =
       o.overflow === 'spill'
@@ -230,6 +232,15 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   #sealDrops(): void {
     const d = this.#bound.takeDrops();
     if (d !== undefined) this.#sealer!.sealSystem(ACTION_RECORDS_DROPPED, 'failure', 'error', droppedDetails(d, this.#o.maxQueueSize));
+  }
+
+  /** A failing secondary sink gave up records at the queue bound: the chain says which, for which sink. */
+  #sinkSkipped(skip: SinkSkip): void {
+    if (this.#sealer !== undefined && (this.#state === 'running' || this.#state === 'stopping')) {
+      this.#sealer.sealSystem(ACTION_RECORDS_DROPPED, 'failure', 'error', sinkSkipDetails(skip, this.#o.maxQueueSize));
+    } else {
+      globalErrorHandler(new Error(`otel-audit: sink "${skip.sink}" skipped ${skip.count} record(s) (seq ${skip.firstSeq}..${skip.lastSeq} of stream ${skip.stream}) while failing with the queue full`));
+    }
   }
 
   #onDrain(): void {

@@ -46,6 +46,8 @@ export interface LogRecordExporterSinkOptions {
  */
 export class LogRecordExporterSink implements AuditSink {
   readonly name: string;
+  /** Records travel one by one; the receiver (e.g. `otel-audit collect`) reports a missing seq. */
+  readonly acceptsGaps = true;
   readonly #exporter: LogRecordExporter;
   readonly #resource: ReadableLogRecord['resource'];
   readonly #scope: ReadableLogRecord['instrumentationScope'];

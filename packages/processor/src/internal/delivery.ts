@@ -5,7 +5,10 @@
  * interval, retries with capped exponential backoff and jitter on failure
  * (the same items again: sinks are idempotent on record id). An item leaves
  * the queue when every sink has committed it; receipts resolve when the
- * primary sink (the first) has.
+ * primary sink (the first) has. A failing secondary sink that accepts gaps
+ * (a log exporter) does not hold the queue full for the primary: at the
+ * bound it gives up, for itself only, what the primary has committed, and
+ * the processor records how much.
  */
 import type { AuditBatch, AuditSink, ReceiptCallbacks, SealedCheckpoint, SealedRecord } from '@otel-audit/core';
 import { AuditSinkError } from '../errors.js';
@@ -45,6 +48,23 @@ export interface DeliveryOptions {
   onError: (error: Error) => void;
   /** Called after items left the queue (room was made). */
   onDrain: () => void;
+  /**
+   * Depth at which a failing secondary sink skips the records the primary
+   * has committed; undefined: never (the spill policy keeps every record
+   * for every sink).
+   */
+  skipSecondariesAt?: number | undefined;
+  /** A secondary sink skipped records (called on a later microtask). */
+  onSinkSkipped?: (skip: SinkSkip) => void;
+}
+
+/** Records a failing secondary sink gave up so that the queue had room. */
+export interface SinkSkip {
+  readonly sink: string;
+  readonly stream: string;
+  readonly count: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
 }
 
 interface SinkState {
@@ -246,12 +266,14 @@ export class Delivery {
       }
     }
     this.#advance();
+    if (s.primary) this.skipLaggards();
     this.#pump(s);
   }
 
   #failedBatch(s: SinkState, e: unknown): void {
     s.inFlight = false;
     s.failures++;
+    if (!s.primary) this.skipLaggards();
     this.#o.metrics.sinkErrors.add(1, this.#o.metrics.sinkAttributes(s.name));
     // One report per failure streak (and every 100th attempt), not one per retry.
     if (s.failures === 1 || s.failures % 100 === 0) this.#o.onError(new AuditSinkError(s.name, s.failures, e));
@@ -264,6 +286,42 @@ export class Delivery {
       this.#pump(s);
     }, delay);
     s.retryTimer.unref();
+  }
+
+  /**
+   * At the bound, each failing secondary sink that accepts gaps (between attempts) moves its
+   * cursor up to the primary's: the records in between are not sent to it
+   * (counted in `records.dropped` for that sink and reported), the queue
+   * lets them go, and its next attempt starts at the primary's position.
+   * Also called by the router before it applies the overflow policy.
+   */
+  skipLaggards(): void {
+    const at = this.#o.skipSecondariesAt;
+    if (at === undefined || this.depth < at) return;
+    const primary = this.#sinks[0]!;
+    let moved = false;
+    for (let i = 1; i < this.#sinks.length; i++) {
+      const s = this.#sinks[i]!;
+      if (s.sink.acceptsGaps !== true || s.failures === 0 || s.inFlight || s.cursor >= primary.cursor) continue;
+      let count = 0;
+      let first: QueuedRecord | undefined;
+      let last: QueuedRecord | undefined;
+      for (let k = s.cursor; k < primary.cursor; k++) {
+        const sealed = this.#items[k - this.#base]!.sealed;
+        if (sealed === undefined) continue;
+        count++;
+        first ??= sealed;
+        last = sealed;
+      }
+      s.cursor = primary.cursor;
+      moved = true;
+      if (count === 0) continue;
+      this.#o.metrics.dropped.add(count, this.#o.metrics.sinkAttributes(s.name));
+      const skip: SinkSkip = { sink: s.name, stream: first!.stream, count, firstSeq: first!.seq, lastSeq: last!.seq };
+      const report = this.#o.onSinkSkipped;
+      if (report !== undefined) queueMicrotask(() => report(skip));
+    }
+    if (moved) this.#advance();
   }
 
   #advance(): void {

@@ -32,7 +32,7 @@ export class ProcessorMetrics {
     const meter = (provider ?? metrics).getMeter(METER_NAME);
     this.sealed = meter.createCounter(METRIC_RECORDS_SEALED, { description: 'Audit records sealed into the chain' });
     this.committed = meter.createCounter(METRIC_RECORDS_COMMITTED, { description: 'Audit records committed by a sink' });
-    this.dropped = meter.createCounter(METRIC_RECORDS_DROPPED, { description: 'Audit records dropped on queue overflow (each loss is also a records_dropped record)' });
+    this.dropped = meter.createCounter(METRIC_RECORDS_DROPPED, { description: 'Audit records dropped on queue overflow, or skipped by a failing secondary sink (with the sink attribute); each loss is also a records_dropped record' });
     this.invalid = meter.createCounter(METRIC_RECORDS_INVALID, { description: 'Producer records rejected as invalid (sealed as record_rejected)' });
     this.checkpoints = meter.createCounter(METRIC_CHECKPOINTS, { description: 'Checkpoints produced' });
     this.sinkErrors = meter.createCounter(METRIC_SINK_ERRORS, { description: 'Failed sink appends (retried)' });

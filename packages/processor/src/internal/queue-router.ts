@@ -56,6 +56,7 @@ export class QueueRouter {
   /** Applies the overflow policy before a record is sealed; false when it is dropped. */
   admit(receipt: ReceiptCallbacks | undefined, logRecord: ReadWriteLogRecord): boolean {
     if (this.#spill !== undefined) return true;
+    if (this.#delivery.depth >= this.#max) this.#delivery.skipLaggards();
     const depth = this.#delivery.depth;
     if (depth < this.#max) {
       if (this.#bound.hasDrops) this.#sealDrops();

@@ -7,6 +7,7 @@
  */
 import type { AnyValue } from '@opentelemetry/api-logs';
 import { createRecordId, isRecordId, type AuditEventInput } from '@otel-audit/core';
+import type { SinkSkip } from './delivery.js';
 import { ACTION_RECORD_REJECTED, ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, SYSTEM_TYPE } from '../semconv.js';
 
 /** Loss accumulated since the last records_dropped record. */
@@ -33,6 +34,14 @@ export function systemEvent(action: string, outcome: 'success' | 'failure', seve
 /** `details` of a records_dropped record. */
 export function droppedDetails(d: Drops, maxQueueSize: number): Record<string, unknown> {
   return { count: d.count, first_time: d.firstTime, last_time: d.lastTime, reason: 'queue_full', max_queue_size: maxQueueSize };
+}
+
+/**
+ * `details` of the records_dropped record of a secondary sink that skipped
+ * records: they are in the chain (and the primary sink), not in that sink.
+ */
+export function sinkSkipDetails(skip: SinkSkip, maxQueueSize: number): Record<string, unknown> {
+  return { count: skip.count, first_seq: skip.firstSeq, last_seq: skip.lastSeq, sink: skip.sink, reason: 'sink_failing', max_queue_size: maxQueueSize };
 }
 
 /**

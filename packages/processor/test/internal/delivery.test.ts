@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, MetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { requestReceipt, whenAuditCapacity, type AuditBatch, type AuditReceipt } from '@otel-audit/core';
-import { AuditLogRecordProcessor, AuditQueueFullError, InMemoryAuditSink, METRIC_RECORDS_DROPPED, METRIC_SINK_ERRORS } from '../../src/index.js';
+import { AuditLogRecordProcessor, AuditQueueFullError, InMemoryAuditSink, LogRecordExporterSink, METRIC_RECORDS_DROPPED, METRIC_SINK_ERRORS } from '../../src/index.js';
 import { FlakySink, KEYS, tick, until, verifySink } from '../helpers.js';
 
 class TestReader extends MetricReader {
@@ -95,6 +96,70 @@ describe('delivery', () => {
     // The loss does not break the chain: what the mirror holds verifies.
     const report = verifySink(mirror);
     expect(report.streams[0]!.errors).toBe(0);
+  });
+
+  /** An OTLP-like exporter that fails while `failing`: a LogRecordExporterSink over it accepts gaps. */
+  class SwitchableExporter extends InMemoryLogRecordExporter {
+    failing = false;
+    override export(logs: ReadableLogRecord[], done: (r: ExportResult) => void): void {
+      if (this.failing) done({ code: ExportResultCode.FAILED, error: new Error('collector down') });
+      else super.export(logs, done);
+    }
+  }
+  const seqOf = (r: ReadableLogRecord) => r.attributes['audit.sequence.number'] as number | undefined;
+
+  it.each(['drop', 'block'] as const)('%s: a failing exporter sink skips what the primary committed instead of holding the queue full; the chain says so', async (overflow) => {
+    const primary = new InMemoryAuditSink({ name: 'primary' });
+    const exporter = new SwitchableExporter();
+    const { processor, logger, reader } = pipeline([primary, new LogRecordExporterSink({ exporter, name: 'otlp' })], { overflow, maxQueueSize: 20, maxBatchSize: 5 });
+    await processor.ready();
+    exporter.failing = true;
+    const receipts: Promise<AuditReceipt>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const body = { type: 'api', action: 'call', details: { i } };
+      receipts.push(requestReceipt(body));
+      logger.emit({ body });
+      if (i % 10 === 9) await (whenAuditCapacity() ?? tick(1));
+    }
+    // Every record reached the primary: none was dropped for want of room.
+    expect(await Promise.all(receipts)).toHaveLength(200);
+    await until(() => primary.records.some((r) => r.record.action === 'records_dropped'));
+    const calls = primary.records.filter((r) => r.record.action === 'call');
+    expect(calls.map((r) => (r.record.details as { i: number }).i)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    const skips = primary.records.filter((r) => r.record.action === 'records_dropped').map((r) => r.record.details as { count: number; first_seq: number; last_seq: number; sink: string; reason: string });
+    expect(skips.every((d) => d.sink === 'otlp' && d.reason === 'sink_failing')).toBe(true);
+    const skipped = skips.reduce((n, d) => n + d.count, 0);
+    expect(skipped).toBeGreaterThan(100);
+    expect(await counter(reader, METRIC_RECORDS_DROPPED)).toBe(skipped);
+    // The exporter recovers: it gets what came after; what it misses is exactly the skipped ranges.
+    exporter.failing = false;
+    logger.emit({ body: { type: 'api', action: 'after' } });
+    await processor.forceFlush();
+    const sent = new Set(exporter.getFinishedLogRecords().map(seqOf).filter((q) => q !== undefined));
+    const missing = primary.records.map((r) => r.record.seq).filter((q) => !sent.has(q));
+    const inRanges = new Set(skips.flatMap((d) => Array.from({ length: d.last_seq - d.first_seq + 1 }, (_, k) => d.first_seq + k)));
+    expect(missing).toHaveLength(skipped);
+    expect(missing.every((q) => inRanges.has(q))).toBe(true);
+    expect(exporter.getFinishedLogRecords().some((r) => r.eventName === 'audit.system.records_dropped')).toBe(true);
+    expect(exporter.getFinishedLogRecords().at(-1)!.eventName).toMatch(/^audit\.(api\.after|checkpoint)$/);
+    expect(verifySink(primary).streams[0]!.errors).toBe(0);
+  });
+
+  it('a failing secondary store (no gaps allowed) is never skipped: it gets every record once it recovers', async () => {
+    const primary = new InMemoryAuditSink({ name: 'primary' });
+    const mirror = new FlakySink({ name: 'mirror' });
+    const { processor, logger } = pipeline([primary, mirror], { overflow: 'drop', maxQueueSize: 20, maxBatchSize: 5 });
+    await processor.ready();
+    mirror.failing = true;
+    for (let i = 0; i < 60; i++) logger.emit({ body: { type: 'api', action: 'call', details: { i } } });
+    await until(() => mirror.failures > 2);
+    mirror.failing = false;
+    await until(() => mirror.records.some((r) => r.record.action === 'records_dropped'));
+    await processor.forceFlush();
+    // The queue bound applied to both (records dropped from the chain, counted), and the mirror holds the same chain as the primary.
+    expect(mirror.records.map((r) => r.record.seq)).toEqual(primary.records.map((r) => r.record.seq));
+    expect((mirror.records.find((r) => r.record.action === 'records_dropped')!.record.details as { reason: string }).reason).toBe('queue_full');
+    expect(verifySink(mirror).streams[0]!.errors).toBe(0);
   });
 
   it('block: a full queue marks the pipeline congested for waiting producers, admits up to twice the bound, then drops with a gap record', async () => {
