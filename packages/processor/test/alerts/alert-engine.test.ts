@@ -185,7 +185,7 @@ describe('AlertEngine rule index', () => {
     // 10,000 distinct (type, action) pairs, more than the 4096 the index holds, with the matching records among them.
     for (let i = 0; i < 10_000; i++) {
       const action = i % 1000 === 7 ? 'grant' : i % 1000 === 8 ? 'GRANT' : `act_${i}`;
-      const details = i % 1000 === 9 ? { status_code: 418 } : {};
+      const details: Record<string, number> = i % 1000 === 9 ? { status_code: 418 } : {};
       for (const a of engine.evaluate(rec({ type: `t${i % 3}`, action, details }, i))) fired.push(`${i}:${a.rule}`);
     }
     const expected = [];

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, MetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
-import { requestReceipt, whenAuditCapacity, type AuditBatch, type AuditReceipt } from '@otel-audit/core';
+import { requestReceipt, whenAuditCapacity, type AuditBatch, type AuditReceipt, type AuditSink } from '@otel-audit/core';
 import { AuditLogRecordProcessor, AuditQueueFullError, InMemoryAuditSink, LogRecordExporterSink, METRIC_RECORDS_DROPPED, METRIC_SINK_ERRORS } from '../../src/index.js';
 import { FlakySink, KEYS, tick, until, verifySink } from '../helpers.js';
 
@@ -25,7 +25,7 @@ afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((f) => f()));
 });
 
-function pipeline(sinks: InMemoryAuditSink[], options: Partial<ConstructorParameters<typeof AuditLogRecordProcessor>[0]> = {}) {
+function pipeline(sinks: AuditSink[], options: Partial<ConstructorParameters<typeof AuditLogRecordProcessor>[0]> = {}) {
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   const processor = new AuditLogRecordProcessor({
