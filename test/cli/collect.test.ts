@@ -8,6 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { InMemoryLogRecordExporter } from '@opentelemetry/sdk-logs';
+import { AuditChain, createRecordId, generateNoteKey, parseSignerKey } from '@otel-audit/core';
+import { LogRecordExporterSink } from '@otel-audit/processor';
 import { KEYS, startService } from '../forwarding/support.js';
 import { runBin, startBin, tempDir, until } from './helpers.js';
 
@@ -71,5 +75,53 @@ describe('otel-audit collect limits', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--max-records must be a positive whole number');
     expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+  });
+});
+
+describe('otel-audit collect --signer-key', () => {
+  it('signs a checkpoint with each finding record, so verify --key with both keys passes without --unsigned-ok; refuses a verifier key or a missing file without echoing a key', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'central.db');
+    const own = generateNoteKey('collector.example/findings');
+    const files = { vkey: path.join(dir, 'svc.vkey'), ownKey: path.join(dir, 'collector.key'), ownVkey: path.join(dir, 'collector.vkey') };
+    fs.writeFileSync(files.vkey, `${KEYS.verifierKey}\n`);
+    fs.writeFileSync(files.ownKey, `${own.signerKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(files.ownVkey, `${own.verifierKey}\n`);
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--key', files.vkey, '--signer-key', files.ownKey]);
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    const url = /logs: (\S+)/.exec(collect.stdout())![1]!;
+    // Two records of a signed stream; the second altered on the way: a hash_mismatch finding.
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const records = [0, 1].map((i) => chain.append({ id: createRecordId(), time: 1_700_000_000_000_000_000n + BigInt(i), type: 'crud', action: 'update', actor: { id: 'alice' } }));
+    const t = 1_700_000_000_000_000_002n;
+    const checkpoints = [{ stream: 'svc/1', size: 2, rootHash: chain.rootHex(), timeUnixNano: t, note: chain.checkpoint(t, [parseSignerKey(KEYS.signerKey)]) }];
+    const mem = new InMemoryLogRecordExporter();
+    await new LogRecordExporterSink({ exporter: mem }).append({ records, checkpoints });
+    const logs = mem.getFinishedLogRecords();
+    const altered = { ...logs[1]!, body: String(logs[1]!.body).replace('"alice"', '"mallory"') };
+    const send = (l: typeof logs) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JsonLogsSerializer.serializeRequest(l)!) });
+    expect((await send([logs[0]!, altered])).status).toBe(200);
+    expect((await send([logs[1]!, logs[2]!])).status).toBe(200);
+    await until(() => collect.stdout().includes('finding hash_mismatch'), 'the finding printed');
+    const stopped = await collect.stop();
+    expect(stopped.code).toBe(1); // findings were raised
+
+    const both = runBin(['verify', db, '--key', files.vkey, '--key', files.ownVkey, '--json']);
+    expect(both.code, both.stdout + both.stderr).toBe(0);
+    const report = JSON.parse(both.stdout) as { streams: { stream: string; checkpoints: { verified: number } }[] };
+    expect(report.streams.map((s) => [s.stream.startsWith('otel-audit-collector/') ? 'collector' : s.stream, s.checkpoints.verified]).sort()).toEqual([['collector', 1], ['svc/1', 1]]);
+    // Without the collector's key its stream is not trusted.
+    expect(runBin(['verify', db, '--key', files.vkey]).code).toBe(1);
+
+    const secret = own.signerKey.split('+').pop()!;
+    const broken = path.join(dir, 'broken.key');
+    fs.writeFileSync(broken, own.signerKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+'));
+    for (const [value, message] of [[files.ownVkey, 'holds no signer key'], [path.join(dir, 'missing.key'), 'cannot read --signer-key file'], [broken, 'holds no valid signer key']] as const) {
+      const bad = runBin(['collect', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'never.db'), '--signer-key', value]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(message);
+      expect(bad.stderr + bad.stdout).not.toContain(secret);
+      expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+    }
   });
 });

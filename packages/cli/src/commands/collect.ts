@@ -13,7 +13,7 @@ import { startCollector, type RunningCollector } from '@otel-audit/server';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath, storeOptionsOf } from '../internal/inputs.js';
-import { readVerifierKeys } from '../internal/keys.js';
+import { readSignerKeyFile, readVerifierKeys } from '../internal/keys.js';
 import { escapeControl } from '../internal/table.js';
 
 function parseListen(value: string): { host: string; port: number } {
@@ -55,13 +55,16 @@ export const collectCommand: Command = {
     'Point the services\' exporters.otlphttp.endpoint (or OTEL_EXPORTER_OTLP_ENDPOINT) here.',
     'JSON and protobuf, gzip. Records are verified as they arrive (in any order; retries are',
     'ignored); findings are printed, stored in collector_findings and written as',
-    'system/integrity_failure records. `otel-audit verify --db` checks the store afterwards.',
+    'system/integrity_failure records in the collector\'s own stream, each with a checkpoint',
+    '(signed with --signer-key; else verify with --unsigned-ok otel-audit-collector/<host>).',
+    '`otel-audit verify --db` checks the store afterwards.',
     'AUDIT_LOG_ENCRYPTION=true with AUDIT_LOG_ENCRYPTION_KEY encrypts the store at rest.',
   ].join('\n'),
   options: [
     { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'address to listen on', default: '127.0.0.1:4318' },
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints (repeatable)' },
+    { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the collector\'s finding records' },
     { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
     { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
     JSON_OPTION,
@@ -71,11 +74,13 @@ export const collectCommand: Command = {
     const maxBodyMib = positiveInteger(ctx.options['max-body-mib'], '--max-body-mib', 'e.g. --max-body-mib 16');
     const maxRecords = positiveInteger(ctx.options['max-records'], '--max-records', 'e.g. --max-records 20000');
     const verifierKeys = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
+    const signerKeyFile = ctx.options['signer-key'] as string | undefined;
+    const signerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
     const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
     try {
       let collector: RunningCollector;
       try {
-        collector = await startCollector({ host, port, store, verifierKeys, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords });
+        collector = await startCollector({ host, port, store, verifierKeys, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords, ...(signerKey !== undefined ? { signerKey } : {}) });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');

@@ -2,10 +2,12 @@
  * Verifier keys given on the command line (DESIGN §4.3): each `--key` is a
  * file holding one or more verifier keys (one a line, `#` comments) or the
  * key text itself. A signer (private) key is refused without echoing it, so
- * a mistaken `--key audit.key` never prints the secret.
+ * a mistaken `--key audit.key` never prints the secret. A signer key is
+ * read from a file only (`--signer-key`), never from the command line, and
+ * never echoed either.
  */
 import * as fs from 'node:fs';
-import { Keyring, parseVerifierKey } from '@otel-audit/core';
+import { Keyring, parseSignerKey, parseVerifierKey } from '@otel-audit/core';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from './inputs.js';
@@ -76,4 +78,31 @@ export function keyringOf(ctx: Pick<CommandContext, 'cwd'>, values: readonly str
     if (e instanceof CliError) throw e;
     throw new CliError('AUDIT_CLI_KEY', `the keys do not form a keyring: ${(e as Error).message}`, 'pass each verifier key once');
   }
+}
+
+/**
+ * The signer key in the file `value` names (`otel-audit keygen`'s NAME.key),
+ * checked. Throws {@link CliError} (exit 2) for an unreadable file or one
+ * that holds no valid signer key; the message never includes the key.
+ *
+ * @example
+ * const signerKey = readSignerKeyFile(ctx, 'collector.key', '--signer-key');
+ */
+export function readSignerKeyFile(ctx: Pick<CommandContext, 'cwd'>, value: string, option: string): string {
+  const file = resolvePath(ctx, value);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new CliError('AUDIT_CLI_KEY', `cannot read ${option} file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'pass the NAME.key file written by `otel-audit keygen`, readable by this user');
+  }
+  if (!text.startsWith(PRIVATE_PREFIX)) {
+    throw new CliError('AUDIT_CLI_KEY', `${option} file ${file} holds no signer key (it should start with PRIVATE+KEY+)`, 'pass the NAME.key file of `otel-audit keygen`, not the .vkey');
+  }
+  try {
+    parseSignerKey(text);
+  } catch (e) {
+    throw new CliError('AUDIT_CLI_KEY', `${option} file ${file} holds no valid signer key: ${(e as Error).message}`, 'generate one with `otel-audit keygen NAME`');
+  }
+  return text;
 }

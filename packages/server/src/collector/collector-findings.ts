@@ -4,10 +4,13 @@
  * finding code, and an audit record in the collector's own stream
  * (`system/integrity_failure`, severity `critical` — what the built-in
  * `audit_integrity` alert rule matches), so a finding is itself
- * tamper-evident and reaches whoever watches the audit log.
+ * tamper-evident and reaches whoever watches the audit log. With a signer
+ * key, each finding record is committed with a signed checkpoint over the
+ * collector's stream, so `otel-audit verify --key` holds that stream to the
+ * same rule as the services' (without one: `--unsigned-ok <stream>`).
  */
 import { diag, metrics, type Counter } from '@opentelemetry/api';
-import { AuditChain, createRecordId, type ChainHead, type FindingCode } from '@otel-audit/core';
+import { AuditChain, createRecordId, type ChainHead, type FindingCode, type NoteSigner, type SealedCheckpoint } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
 
@@ -31,16 +34,21 @@ export class CollectorFindings {
   readonly #insert: Database.Statement;
   readonly #counter: Counter;
   readonly #stream: string;
+  readonly #signers: readonly NoteSigner[];
   #chain: AuditChain;
   /** Findings whose write failed, raised again before the next ones. */
   #unraised: CollectorFinding[] = [];
   /** Findings raised lately, oldest first. */
   readonly #raised = new Set<string>();
 
-  /** `head` is the stored head of the collector's own stream (`await store.head(stream)`). */
-  constructor(store: SqliteAuditStore, stream: string, head: ChainHead | undefined) {
+  /**
+   * `head` is the stored head of the collector's own stream (`await
+   * store.head(stream)`); `signers` sign its checkpoints (none: no checkpoints).
+   */
+  constructor(store: SqliteAuditStore, stream: string, head: ChainHead | undefined, signers: readonly NoteSigner[] = []) {
     this.#store = store;
     this.#stream = stream;
+    this.#signers = signers;
     this.#chain = new AuditChain({ stream, head });
     store.database.exec(`CREATE TABLE IF NOT EXISTS collector_findings (
       id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, stream TEXT NOT NULL, code TEXT NOT NULL,
@@ -96,8 +104,15 @@ export class CollectorFindings {
       details: { code: f.code, ...(f.seq !== undefined ? { seq: f.seq } : {}), ...(f.id !== undefined ? { record_id: f.id } : {}) },
       error: f.message,
     });
+    // Without a key, no checkpoint: an unsigned one is an error to a verifier given keys.
+    const checkpoints: SealedCheckpoint[] = [];
+    if (this.#signers.length > 0) {
+      const timeUnixNano = BigInt(Date.now()) * 1_000_000n;
+      const chain = this.#chain;
+      checkpoints.push({ stream: this.#stream, size: chain.size, rootHash: chain.rootHex(), timeUnixNano, note: chain.checkpoint(timeUnixNano, this.#signers) });
+    }
     try {
-      this.#store.appendSync({ records: [sealed], checkpoints: [] });
+      this.#store.appendSync({ records: [sealed], checkpoints });
     } catch (e) {
       this.#chain = new AuditChain({ stream: this.#stream, head: before });
       throw e;

@@ -16,7 +16,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { createGunzip } from 'node:zlib';
-import { Keyring } from '@otel-audit/core';
+import { Keyring, parseSignerKey } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { statusOf } from '../errors.js';
 import { CollectorFindings, type CollectorFinding } from './collector-findings.js';
@@ -56,6 +56,12 @@ export interface CollectorOptions {
   maxLiveStreams?: number;
   /** Stream id of the collector's own finding records. Default `otel-audit-collector/<hostname>`. */
   stream?: string;
+  /**
+   * Signer key (`PRIVATE+KEY+name+hash+base64`, from `otel-audit keygen`)
+   * for the checkpoints of the collector's own stream; without one it has
+   * none (verify with `--unsigned-ok <stream>`).
+   */
+  signerKey?: string;
 }
 
 /**
@@ -198,9 +204,11 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     maxDepth: positive(options, 'maxValueDepth', DEFAULT_OTLP_LIMITS.maxDepth),
   };
   const memory = { ...DEFAULT_INGEST_MEMORY, maxLiveStreams: positive(options, 'maxLiveStreams', DEFAULT_INGEST_MEMORY.maxLiveStreams) };
+  // The key first: a bad one must not leave the store open.
+  const signers = options.signerKey === undefined ? [] : [parseSignerKey(options.signerKey)];
   const store = options.store ?? new SqliteAuditStore(options.dbPath!);
   const stream = options.stream ?? `otel-audit-collector/${hostname()}`;
-  const findings = new CollectorFindings(store, stream, await store.head(stream));
+  const findings = new CollectorFindings(store, stream, await store.head(stream), signers);
   const ingest = new StreamIngest(store, findings, Keyring.from([...(options.verifierKeys ?? [])]), options.gapGraceMillis ?? 10_000, memory);
   const timer = setInterval(() => {
     try {

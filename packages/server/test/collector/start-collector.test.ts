@@ -178,6 +178,27 @@ describe('startCollector', () => {
     expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc/1')!.errors).toBe(0);
   });
 
+  it('commits each finding record with a signed checkpoint of its own stream when given signerKey, so verifying with both keys needs no exception', async () => {
+    const own = generateNoteKey('collector.test/findings');
+    for (const signerKey of [own.signerKey, undefined]) {
+      const c = await collector({ ...(signerKey !== undefined ? { signerKey } : {}), stream: 'collector/test' });
+      const chain = new AuditChain({ stream: 'svc/1' });
+      const logs = await logsOf(batchOf(chain, 5, 5));
+      const altered = { ...logs[1]!, body: String(logs[1]!.body).replace('"alice"', '"mallory"') };
+      expect((await post(c, [logs[0]!, altered])).status).toBe(200);
+      expect((await post(c, [logs[1]!])).status).toBe(200); // the genuine record: svc/1 heals
+      const report = await c.store.verify({ keyring: Keyring.from([KEYS.verifierKey, own.verifierKey]) });
+      const mine = report.streams.find((s) => s.stream === 'collector/test')!;
+      expect(mine.errors, JSON.stringify(mine.findings)).toBe(0);
+      expect(mine.records).toBe(1);
+      // Without a key the stream has no checkpoint (an unsigned one would be an error to a verifier given keys).
+      expect(mine.checkpoints.verified).toBe(signerKey !== undefined ? 1 : 0);
+      expect(mine.findings.map((f) => f.code)).toEqual(signerKey !== undefined ? [] : ['unsigned_tail']);
+    }
+    await expect(startCollector({ port: 0, dbPath: path.join(os.tmpdir(), 'never-created.db'), signerKey: own.verifierKey })).rejects.toThrow(/PRIVATE\+KEY/);
+    expect(fs.existsSync(path.join(os.tmpdir(), 'never-created.db'))).toBe(false);
+  });
+
   it('answers 409 and records a duplicate finding when a record id comes back with other content', async () => {
     const c = await collector();
     const chain = new AuditChain({ stream: 'svc/1' });
