@@ -420,7 +420,7 @@ export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
   if (!Array.isArray(spec)) {
     const part = compileAll(spec, path);
     const { test, types, actions } = part;
-    return { test, types: types === undefined ? undefined : new Set(types), actions: actions === undefined ? undefined : new Set(actions), narrow: (t, a) => (accepts(part, t, a) ? test : undefined) };
+    return { test, types: types === undefined ? undefined : new Set(types), actions: actions === undefined ? undefined : new Set(actions), narrow: (t, a) => (accepts(part, t, a) ? part.rest : undefined) };
   }
   if (spec.length === 0) throw new AlertConfigError(path, spec, 'empty list of alternatives', 'write at least one map of field conditions, or leave match out to accept every record');
   checkLength(spec, path);
