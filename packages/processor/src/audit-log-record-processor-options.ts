@@ -56,8 +56,10 @@ export interface AuditLogRecordProcessorOptions {
    * `maxQueueSize`, it gives up the records the primary has committed — they
    * stay in the chain and the primary, that sink misses them — and a
    * `system/records_dropped` record with `details.sink`, the count and the
-   * seq range says so (the sink receives it once it recovers). Under `spill`
-   * every sink gets every record.
+   * seq range says so — one record per sink and checkpoint interval (the
+   * sink receives it once it recovers). A sink skips only between attempts:
+   * one whose export hangs until its timeout holds the queue meanwhile.
+   * Under `spill` every sink gets every record.
    */
   overflow?: OverflowPolicy;
   /**

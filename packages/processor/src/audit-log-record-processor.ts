@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import type { AuditLogRecordProcessorOptions } from './audit-log-record-processor-options.js';
 import { AuditShutdownError } from './errors.js';
 import { DeferredRecords } from './internal/deferred-record.js';
-import { Delivery, type SinkSkip } from './internal/delivery.js';
+import { Delivery } from './internal/delivery.js';
 import { eventInputOf } from './internal/log-record-event.js';
 import { ProcessorMetrics } from './internal/metrics.js';
 import { Outbox } from './internal/outbox.js';
@@ -101,7 +101,6 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       onError: (e) => globalErrorHandler(e),
       onDrain: () => this.#onDrain(),
       skipSecondariesAt: o.overflow === 'spill' ? undefined : o.maxQueueSize,
-      onSinkSkipped: (skip) => this.#sinkSkipped(skip),
     });
     this.#spill =
       o.overflow === 'spill'
@@ -234,13 +233,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (d !== undefined) this.#sealer!.sealSystem(ACTION_RECORDS_DROPPED, 'failure', 'error', droppedDetails(d, this.#o.maxQueueSize));
   }
 
-  /** A failing secondary sink gave up records at the queue bound: the chain says which, for which sink. */
-  #sinkSkipped(skip: SinkSkip): void {
-    if (this.#sealer !== undefined && (this.#state === 'running' || this.#state === 'stopping')) {
-      this.#sealer.sealSystem(ACTION_RECORDS_DROPPED, 'failure', 'error', sinkSkipDetails(skip, this.#o.maxQueueSize));
-    } else {
-      globalErrorHandler(new Error(`otel-audit: sink "${skip.sink}" skipped ${skip.count} record(s) (seq ${skip.firstSeq}..${skip.lastSeq} of stream ${skip.stream}) while failing with the queue full`));
-    }
+  /** Records failing secondary sinks skipped at the queue bound: the chain says which, for which sink (one record per sink and tick). */
+  #sealSkips(): void {
+    for (const skip of this.#delivery.takeSkips()) this.#sealer!.sealSystem(ACTION_RECORDS_DROPPED, 'failure', 'error', sinkSkipDetails(skip, this.#o.maxQueueSize));
   }
 
   #onDrain(): void {
@@ -280,6 +275,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (this.#state !== 'running') return;
     try {
       if (this.#bound.hasDrops) this.#sealDrops();
+      this.#sealSkips();
       this.#sealer!.checkpoint();
       this.#router.replaySome();
     } catch (e) {
@@ -305,6 +301,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (this.#checkpointTimer !== undefined) clearInterval(this.#checkpointTimer);
     if (running) {
       if (this.#bound.hasDrops) this.#sealDrops();
+      this.#sealSkips();
       this.#sealer!.sealSystem(ACTION_PIPELINE_STOPPED, 'success', 'info', { pid: process.pid, last_seq: this.#sealer!.chain.size });
       this.#sealer!.checkpoint();
     } else {
@@ -323,5 +320,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.#state = 'stopped';
     this.#bound.relieve();
     await this.#router.close(timedOut, this.#o.shutdownTimeoutMillis);
+    // Skipped after the last record was sealed: said here, not in the chain.
+    for (const skip of this.#delivery.takeSkips()) {
+      globalErrorHandler(new Error(`otel-audit: sink "${skip.sink}" did not get ${skip.count} record(s) (seq ${skip.firstSeq}..${skip.lastSeq} of ${skip.stream}), skipped while it failed during shutdown; the primary sink has them`));
+    }
   }
 }

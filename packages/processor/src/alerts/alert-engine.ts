@@ -184,10 +184,11 @@ export class AlertEngine {
     }
     const rules: Candidate[] = [];
     for (const state of this.#states) {
-      const { types, actions, narrow, test } = state.rule.match;
+      const match = state.rule.match;
+      const { types, actions } = match;
       if ((types !== undefined && !types.has(type)) || (actions !== undefined && !actions.has(action))) continue;
-      // A match compiled elsewhere may not narrow: its whole test then.
-      const narrowed = narrow === undefined ? test : narrow(type, action);
+      // A match compiled elsewhere may not narrow: its whole test then (called on it: it may be a class).
+      const narrowed = match.narrow === undefined ? (r: AlertableRecord) => match.test(r) : match.narrow(type, action);
       if (narrowed !== undefined) rules.push({ state, test: narrowed });
     }
     if (byAction === undefined) this.#candidates.set(type, (byAction = new Map()));

@@ -54,17 +54,15 @@ export interface DeliveryOptions {
    * for every sink).
    */
   skipSecondariesAt?: number | undefined;
-  /** A secondary sink skipped records (called on a later microtask). */
-  onSinkSkipped?: (skip: SinkSkip) => void;
 }
 
-/** Records a failing secondary sink gave up so that the queue had room. */
+/** Records a failing secondary sink gave up so that the queue had room (since the last `takeSkips`). */
 export interface SinkSkip {
   readonly sink: string;
   readonly stream: string;
-  readonly count: number;
+  count: number;
   readonly firstSeq: number;
-  readonly lastSeq: number;
+  lastSeq: number;
 }
 
 interface SinkState {
@@ -99,6 +97,8 @@ export class Delivery {
   #urgent = false;
   #waiters: FlushWaiter[] = [];
   #closed = false;
+  /** Skips not yet reported, by sink name. */
+  #skips = new Map<string, SinkSkip>();
   readonly #onUrgent = (): void => {
     this.#urgent = false;
     this.#flushTarget = Math.max(this.#flushTarget, this.end);
@@ -144,6 +144,14 @@ export class Delivery {
       const item = this.#items[i];
       if (item !== undefined) yield item;
     }
+  }
+
+  /** The skips since the last call, one per sink (the processor seals them as records_dropped). */
+  takeSkips(): SinkSkip[] {
+    if (this.#skips.size === 0) return [];
+    const out = [...this.#skips.values()];
+    this.#skips = new Map();
+    return out;
   }
 
   /** Queue one item; sends at once when a sink has a full batch. */
@@ -273,7 +281,6 @@ export class Delivery {
   #failedBatch(s: SinkState, e: unknown): void {
     s.inFlight = false;
     s.failures++;
-    if (!s.primary) this.skipLaggards();
     this.#o.metrics.sinkErrors.add(1, this.#o.metrics.sinkAttributes(s.name));
     // One report per failure streak (and every 100th attempt), not one per retry.
     if (s.failures === 1 || s.failures % 100 === 0) this.#o.onError(new AuditSinkError(s.name, s.failures, e));
@@ -286,42 +293,55 @@ export class Delivery {
       this.#pump(s);
     }, delay);
     s.retryTimer.unref();
+    // After the timer is set: what skipping sets off (room, a sealed loss) must not send to this sink before its backoff.
+    if (!s.primary) this.skipLaggards();
   }
 
   /**
-   * At the bound, each failing secondary sink that accepts gaps (between attempts) moves its
-   * cursor up to the primary's: the records in between are not sent to it
-   * (counted in `records.dropped` for that sink and reported), the queue
-   * lets them go, and its next attempt starts at the primary's position.
-   * Also called by the router before it applies the overflow policy.
+   * At the bound, the failing secondary sinks that accept gaps (between
+   * attempts) move their cursors up to where the other sinks — the primary
+   * first — hold the queue: the records in between are not sent to them
+   * (counted in `records.dropped` for that sink and kept for `takeSkips`),
+   * the queue lets them go, and their next attempt starts there. Nothing is
+   * skipped when that would not make room. Also called by the router before
+   * it applies the overflow policy.
    */
   skipLaggards(): void {
     const at = this.#o.skipSecondariesAt;
     if (at === undefined || this.depth < at) return;
-    const primary = this.#sinks[0]!;
-    let moved = false;
+    let target = Infinity;
+    for (let i = 0; i < this.#sinks.length; i++) {
+      const s = this.#sinks[i]!;
+      if (!this.#skippable(s)) target = Math.min(target, s.cursor);
+    }
+    if (target <= this.#committed) return;
     for (let i = 1; i < this.#sinks.length; i++) {
       const s = this.#sinks[i]!;
-      if (s.sink.acceptsGaps !== true || s.failures === 0 || s.inFlight || s.cursor >= primary.cursor) continue;
+      if (!this.#skippable(s) || s.cursor >= target) continue;
       let count = 0;
-      let first: QueuedRecord | undefined;
-      let last: QueuedRecord | undefined;
-      for (let k = s.cursor; k < primary.cursor; k++) {
+      for (let k = s.cursor; k < target; k++) {
         const sealed = this.#items[k - this.#base]!.sealed;
         if (sealed === undefined) continue;
+        this.#noteSkip(s.name, sealed);
         count++;
-        first ??= sealed;
-        last = sealed;
       }
-      s.cursor = primary.cursor;
-      moved = true;
-      if (count === 0) continue;
-      this.#o.metrics.dropped.add(count, this.#o.metrics.sinkAttributes(s.name));
-      const skip: SinkSkip = { sink: s.name, stream: first!.stream, count, firstSeq: first!.seq, lastSeq: last!.seq };
-      const report = this.#o.onSinkSkipped;
-      if (report !== undefined) queueMicrotask(() => report(skip));
+      if (count > 0) this.#o.metrics.dropped.add(count, this.#o.metrics.sinkAttributes(s.name));
+      s.cursor = target;
     }
-    if (moved) this.#advance();
+    this.#advance();
+  }
+
+  #skippable(s: SinkState): boolean {
+    return !s.primary && s.sink.acceptsGaps === true && s.failures > 0 && !s.inFlight;
+  }
+
+  #noteSkip(sink: string, r: QueuedRecord): void {
+    const skip = this.#skips.get(sink);
+    if (skip === undefined) this.#skips.set(sink, { sink, stream: r.stream, count: 1, firstSeq: r.seq, lastSeq: r.seq });
+    else {
+      skip.count++;
+      skip.lastSeq = r.seq;
+    }
   }
 
   #advance(): void {

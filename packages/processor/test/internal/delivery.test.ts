@@ -111,7 +111,7 @@ describe('delivery', () => {
   it.each(['drop', 'block'] as const)('%s: a failing exporter sink skips what the primary committed instead of holding the queue full; the chain says so', async (overflow) => {
     const primary = new InMemoryAuditSink({ name: 'primary' });
     const exporter = new SwitchableExporter();
-    const { processor, logger, reader } = pipeline([primary, new LogRecordExporterSink({ exporter, name: 'otlp' })], { overflow, maxQueueSize: 20, maxBatchSize: 5 });
+    const { processor, logger, reader } = pipeline([primary, new LogRecordExporterSink({ exporter, name: 'otlp' })], { overflow, maxQueueSize: 20, maxBatchSize: 5, checkpointIntervalMillis: 20 });
     await processor.ready();
     exporter.failing = true;
     const receipts: Promise<AuditReceipt>[] = [];
@@ -125,6 +125,7 @@ describe('delivery', () => {
     expect(await Promise.all(receipts)).toHaveLength(200);
     // The exporter recovers: it gets what came after; what it missed is exactly the skipped ranges.
     exporter.failing = false;
+    await tick(60); // the skips of the last moments are sealed on the next tick (every 20 ms here)
     logger.emit({ body: { type: 'api', action: 'after' } });
     await processor.forceFlush();
     const calls = primary.records.filter((r) => r.record.action === 'call');
@@ -142,6 +143,30 @@ describe('delivery', () => {
     expect(exporter.getFinishedLogRecords().some((r) => r.eventName === 'audit.system.records_dropped')).toBe(true);
     expect(exporter.getFinishedLogRecords().at(-1)!.eventName).toMatch(/^audit\.(api\.after|checkpoint)$/);
     expect(verifySink(primary).streams[0]!.errors).toBe(0);
+  });
+
+  it('skipping that would make no room does not happen: a failing store beside the failing exporter holds the queue, and the bound applies as before', async () => {
+    const primary = new InMemoryAuditSink({ name: 'primary' });
+    const mirror = new FlakySink({ name: 'mirror' });
+    const exporter = new SwitchableExporter();
+    const { processor, logger } = pipeline([primary, mirror, new LogRecordExporterSink({ exporter, name: 'otlp' })], { overflow: 'drop', maxQueueSize: 20, maxBatchSize: 5, checkpointIntervalMillis: 20 });
+    await processor.ready();
+    mirror.failing = true;
+    exporter.failing = true;
+    for (let i = 0; i < 100; i++) {
+      logger.emit({ body: { type: 'api', action: 'call', details: { i } } });
+      if (i % 10 === 9) await tick(5);
+    }
+    await tick(200);
+    mirror.failing = false;
+    exporter.failing = false;
+    await processor.forceFlush();
+    const drops = primary.records.filter((r) => r.record.action === 'records_dropped').map((r) => (r.record.details as { reason: string }).reason);
+    expect(drops.length).toBeGreaterThan(0);
+    expect(drops.every((reason) => reason === 'queue_full')).toBe(true);
+    // The exporter was not skipped: it got the whole chain.
+    const sent = exporter.getFinishedLogRecords().map(seqOf).filter((q) => q !== undefined);
+    expect(sent).toEqual(primary.records.map((r) => r.record.seq));
   });
 
   it('a failing secondary store (no gaps allowed) is never skipped: it gets every record once it recovers', async () => {
