@@ -7,8 +7,8 @@
  * the queue when every sink has committed it; receipts resolve when the
  * primary sink (the first) has. A failing secondary sink that accepts gaps
  * (a log exporter) does not hold the queue full for the primary: at the
- * bound it gives up, for itself only, what the primary has committed, and
- * the processor records how much.
+ * bound it gives up, for itself only, records the other sinks have
+ * committed, and the processor records how many.
  */
 import type { AuditBatch, AuditSink, ReceiptCallbacks, SealedCheckpoint, SealedRecord } from '@otel-audit/core';
 import { AuditSinkError } from '../errors.js';
@@ -49,14 +49,18 @@ export interface DeliveryOptions {
   /** Called after items left the queue (room was made). */
   onDrain: () => void;
   /**
-   * Depth at which a failing secondary sink skips the records the primary
-   * has committed; undefined: never (the spill policy keeps every record
-   * for every sink).
+   * Depth at which a failing secondary sink that accepts gaps skips records
+   * the other sinks have committed (see `skipLaggards`); undefined: never
+   * (the spill policy keeps every record for every sink).
    */
   skipSecondariesAt?: number | undefined;
 }
 
-/** Records a failing secondary sink gave up so that the queue had room (since the last `takeSkips`). */
+/**
+ * Records a failing secondary sink gave up so that the queue had room, since
+ * the last `takeSkips`: `count` of them, from `firstSeq` to `lastSeq` (the
+ * sink may have got some in between, when it recovered for a while).
+ */
 export interface SinkSkip {
   readonly sink: string;
   readonly stream: string;
