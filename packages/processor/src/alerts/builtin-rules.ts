@@ -178,7 +178,7 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
   if (on(options.auditIntegrity, 'auditIntegrity')) {
     rules.push({
       name: 'audit_integrity',
-      description: 'Audit records were dropped or a verification failed',
+      description: 'Audit records were dropped (from the chain, or only for a failing secondary sink) or a verification failed',
       severity: 'critical',
       match: [
         { type: 'system', action: 'records_dropped' },
