@@ -11,24 +11,13 @@
  */
 import { AlertConfigError } from './errors.js';
 import { compileFieldPath, type AlertableRecord, type FieldGetter } from './field-path.js';
+import { compileOutsideHours, type OutsideHoursConfig } from './internal/outside-hours.js';
 import { didYouMean } from './internal/suggest.js';
+
+export type { OutsideHoursConfig };
 
 /** A constant a field is compared with. */
 export type MatchScalar = string | number | boolean | null;
-
-/** Admin hours; a time outside them matches `outside_hours`. */
-export interface OutsideHoursConfig {
-  /** Start of working hours, `HH:MM` (inclusive). */
-  from: string;
-  /** End of working hours, `HH:MM` (exclusive); before `from` for a night shift. */
-  to: string;
-  /** Fixed offset of the local time from UTC, `+HH:MM` or `-HH:MM`; default `+00:00`. No DST: prefer `time_zone`. */
-  utc_offset?: string;
-  /** IANA time zone of the working hours (e.g. `Europe/Berlin`), daylight saving time included. Not with `utc_offset`. */
-  time_zone?: string;
-  /** Working days, 0 = Sunday … 6 = Saturday; default every day. Other days are wholly outside. */
-  days?: readonly number[];
-}
 
 /** Operators on one field; several in one map are ANDed. */
 export interface MatchOperators {
@@ -86,14 +75,12 @@ export const MAX_REGEX_LENGTH = 256;
 /** Characters of a value that glob and regex conditions look at. */
 export const MAX_MATCHED_CHARS = 4096;
 
-type Predicate = (value: unknown, record: AlertableRecord) => boolean;
+/** A condition on one field's value (and the record, for conditions that read another field). */
+export type Predicate = (value: unknown, record: AlertableRecord) => boolean;
 
 const OPERATORS = ['equals', 'in', 'glob', 'regex', 'exists', 'gt', 'gte', 'lt', 'lte', 'equals_field', 'outside_hours', 'ignore_case', 'not'];
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
 const BACKREFERENCE = /\\[1-9]|\\k</;
-const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const OFFSET = /^([+-])([01]\d|2[0-3]):([0-5]\d)$/;
-const NANOS = /^\d{1,20}$/;
 const isScalar = (v: unknown): v is MatchScalar => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const ALWAYS_TRUE = (): boolean => true;
@@ -151,92 +138,6 @@ function compileRegex(source: string, flags: string, path: string): RegExp {
   } catch (e) {
     throw new AlertConfigError(path, source, `not a valid regular expression (${(e as Error).message})`, 'write a JavaScript regular expression');
   }
-}
-
-function minutesOf(text: unknown, path: string, fix: string): number {
-  const m = typeof text === 'string' ? HHMM.exec(text) : null;
-  if (m === null) throw new AlertConfigError(path, text, 'not a time of day', fix);
-  return Number(m[1]) * 60 + Number(m[2]);
-}
-
-const WEEKDAYS: Readonly<Record<string, number>> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-/**
- * Local minute of the day and weekday in an IANA zone (Intl, so DST
- * follows the zone's rules), for a time in whole UTC minutes. The last
- * answer is cached: records arrive in time order, many in the same minute.
- */
-function localTimeIn(zone: unknown, path: string): (utcMinutes: number) => { minute: number; weekday: number } {
-  let format: Intl.DateTimeFormat;
-  try {
-    if (typeof zone !== 'string' || zone === '') throw new RangeError('not a string');
-    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', weekday: 'short', hour: '2-digit', minute: '2-digit' });
-  } catch {
-    throw new AlertConfigError(path, zone, 'not a known time zone', 'write an IANA zone name, e.g. "Europe/Berlin" or "America/New_York"');
-  }
-  let lastKey = NaN;
-  let last = { minute: 0, weekday: 0 };
-  return (utcMinutes) => {
-    if (utcMinutes === lastKey) return last;
-    let hour = 0;
-    let minute = 0;
-    let weekday = 0;
-    for (const part of format.formatToParts(utcMinutes * 60_000)) {
-      if (part.type === 'hour') hour = Number(part.value);
-      else if (part.type === 'minute') minute = Number(part.value);
-      else if (part.type === 'weekday') weekday = WEEKDAYS[part.value] ?? 0;
-    }
-    lastKey = utcMinutes;
-    last = { minute: hour * 60 + minute, weekday };
-    return last;
-  };
-}
-
-function compileOutsideHours(config: unknown, path: string): Predicate {
-  if (!isPlainObject(config)) throw new AlertConfigError(path, config, 'not a map', 'write { from: "08:00", to: "18:00", utc_offset: "+01:00", days: [1, 2, 3, 4, 5] }');
-  for (const key of Object.keys(config)) {
-    if (!['from', 'to', 'utc_offset', 'time_zone', 'days'].includes(key)) throw new AlertConfigError(`${path}.${key}`, config[key], 'unknown key', 'use from, to, utc_offset or time_zone, days');
-  }
-  if (config.utc_offset !== undefined && config.time_zone !== undefined) {
-    throw new AlertConfigError(`${path}.time_zone`, config.time_zone, 'given together with utc_offset', 'keep time_zone (it follows daylight saving time) and remove utc_offset');
-  }
-  const zoned = config.time_zone !== undefined ? localTimeIn(config.time_zone, `${path}.time_zone`) : undefined;
-  const from = minutesOf(config.from, `${path}.from`, 'write the start of working hours as "HH:MM", e.g. "08:00"');
-  const to = minutesOf(config.to, `${path}.to`, 'write the end of working hours as "HH:MM", e.g. "18:00"');
-  let offset = 0;
-  if (config.utc_offset !== undefined) {
-    const m = typeof config.utc_offset === 'string' ? OFFSET.exec(config.utc_offset) : null;
-    if (m === null) throw new AlertConfigError(`${path}.utc_offset`, config.utc_offset, 'not a UTC offset', 'write "+HH:MM" or "-HH:MM", e.g. "+01:00"');
-    offset = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-  }
-  let workdays = 0x7f;
-  if (config.days !== undefined) {
-    const days = config.days;
-    if (!Array.isArray(days) || days.length === 0 || !days.every((d) => Number.isInteger(d) && d >= 0 && d <= 6)) {
-      throw new AlertConfigError(`${path}.days`, days, 'not a list of weekdays', 'write numbers 0 (Sunday) to 6 (Saturday), e.g. [1, 2, 3, 4, 5]');
-    }
-    workdays = days.reduce((mask: number, d: number) => mask | (1 << d), 0);
-  }
-  const wraps = from > to;
-  return (value) => {
-    if (typeof value !== 'string' || !NANOS.test(value)) return false;
-    const utcMinutes = Math.floor(Number(value.length > 6 ? value.slice(0, -6) : '0') / 60_000);
-    let minute: number;
-    let weekday: number;
-    if (zoned !== undefined) {
-      const local = zoned(utcMinutes);
-      minute = local.minute;
-      weekday = local.weekday;
-    } else {
-      const localMinutes = utcMinutes + offset;
-      const day = Math.floor(localMinutes / 1440);
-      minute = localMinutes - day * 1440;
-      weekday = (((day + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
-    }
-    if ((workdays & (1 << weekday)) === 0) return true;
-    const inside = wraps ? minute >= from || minute < to : minute >= from && minute < to;
-    return !inside;
-  };
 }
 
 function compileCondition(condition: unknown, path: string): Predicate {
@@ -402,6 +303,16 @@ function compileAll(config: unknown, path: string): CompiledPart {
   };
 }
 
+/** OR of the alternatives' tests (the test itself when there is one). */
+function anyOf(tests: readonly ((r: AlertableRecord) => boolean)[]): (r: AlertableRecord) => boolean {
+  if (tests.length === 1) return tests[0]!;
+  if (tests.includes(ALWAYS_TRUE)) return ALWAYS_TRUE;
+  return (r) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i]!(r)) return true;
+    return false;
+  };
+}
+
 /** Whether an alternative can accept records of this type and action. */
 function accepts(part: CompiledPart, type: string, action: string): boolean {
   return (part.types === undefined || part.types.includes(type)) && (part.actions === undefined || part.actions.includes(action));
@@ -417,31 +328,19 @@ function accepts(part: CompiledPart, type: string, action: string): boolean {
  */
 export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
   if (spec === undefined) return ALWAYS;
-  if (!Array.isArray(spec)) {
-    const part = compileAll(spec, path);
-    const { test, types, actions } = part;
-    return { test, types: types === undefined ? undefined : new Set(types), actions: actions === undefined ? undefined : new Set(actions), narrow: (t, a) => (accepts(part, t, a) ? part.rest : undefined) };
+  if (Array.isArray(spec)) {
+    if (spec.length === 0) throw new AlertConfigError(path, spec, 'empty list of alternatives', 'write at least one map of field conditions, or leave match out to accept every record');
+    checkLength(spec, path);
   }
-  if (spec.length === 0) throw new AlertConfigError(path, spec, 'empty list of alternatives', 'write at least one map of field conditions, or leave match out to accept every record');
-  checkLength(spec, path);
-  const parts = spec.map((s, i) => compileAll(s, `${path}[${i}]`));
-  const tests = parts.map((p) => p.test);
+  const parts = Array.isArray(spec) ? spec.map((s, i) => compileAll(s, `${path}[${i}]`)) : [compileAll(spec, path)];
   const pinned = (of: (p: CompiledPart) => string[] | undefined) => (parts.every((p) => of(p) !== undefined) ? new Set(parts.flatMap((p) => of(p)!)) : undefined);
   return {
-    test: (r) => {
-      for (let i = 0; i < tests.length; i++) if (tests[i]!(r)) return true;
-      return false;
-    },
+    test: anyOf(parts.map((p) => p.test)),
     types: pinned((p) => p.types),
     actions: pinned((p) => p.actions),
     narrow: (t, a) => {
-      const left = parts.filter((p) => accepts(p, t, a)).map((p) => p.rest);
-      if (left.length <= 1) return left[0];
-      if (left.includes(ALWAYS_TRUE)) return ALWAYS_TRUE;
-      return (r) => {
-        for (let i = 0; i < left.length; i++) if (left[i]!(r)) return true;
-        return false;
-      };
+      const left = parts.filter((p) => accepts(p, t, a));
+      return left.length === 0 ? undefined : anyOf(left.map((p) => p.rest));
     },
   };
 }
