@@ -118,6 +118,7 @@ const DECIMAL = /^(0|[1-9][0-9]*)$/;
 const HEX = /^[0-9a-f]*$/;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const MAX_TIME = 2n ** 63n - 1n;
+const MAX_TIME_TEXT = MAX_TIME.toString();
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 
@@ -363,7 +364,9 @@ function time(value: unknown, walk: Walk): string {
   if (typeof value === 'string') {
     if (!DECIMAL.test(value) || value.length > 19) fail(walk, `must be Unix nanoseconds in decimal digits; got "${truncate(value)}"`);
     walk.remaining -= value.length + 2;
-    if (value.length < 19) return value;
+    // Digits without leading zeros and of equal length compare as numbers:
+    // no BigInt for the 19-digit times of every record since 2001.
+    if (value.length < 19 || value <= MAX_TIME_TEXT) return value;
     ns = BigInt(value);
   } else if (typeof value === 'bigint') {
     ns = value;

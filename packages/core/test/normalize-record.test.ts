@@ -103,6 +103,10 @@ describe('normalizeRecord', () => {
     ['time as a number', { time: 1700000000000 as unknown as string }, '/time'],
     ['negative time', { time: -1n }, '/time'],
     ['time with a sign', { time: '+1' }, '/time'],
+    ['time text one past 2^63-1', { time: '9223372036854775808' }, '/time'],
+    ['time text of 19 nines', { time: '9999999999999999999' }, '/time'],
+    ['time bigint 2^63', { time: 2n ** 63n }, '/time'],
+    ['time with a leading zero', { time: '0700000000000000000' }, '/time'],
     ['empty type', { type: '' }, '/type'],
     ['action not a string', { action: 5 as unknown as string }, '/action'],
     ['unknown outcome', { outcome: 'maybe' }, '/outcome'],
@@ -165,6 +169,13 @@ describe('normalizeRecord', () => {
 });
 
 describe('normalizeEvent', () => {
+  it('accepts times up to 2^63-1 nanoseconds, as text or bigint, unchanged', () => {
+    for (const time of ['0', '9', '1750000000000000000', '9223372036854775807']) {
+      expect(normalizeEvent({ id: ID, time, type: 'auth', action: 'login', outcome: 'success' }).time).toBe(time);
+    }
+    expect(normalizeEvent({ id: ID, time: 2n ** 63n - 1n, type: 'auth', action: 'login', outcome: 'success' }).time).toBe('9223372036854775807');
+  });
+
   it('validates the event members only', () => {
     const e = normalizeEvent({ id: ID, time: 1n, type: 'crud', action: 'create', outcome: 'success', new: { a: 1 } });
     expect(e).toEqual({ id: ID, time: '1', type: 'crud', action: 'create', outcome: 'success', severity: 'info', new: { a: 1 } });
