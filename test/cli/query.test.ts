@@ -167,4 +167,48 @@ describe('otel-audit tail -f (the built bin)', () => {
       fs.chmodSync(dir, 0o755);
     }
   });
+
+  it('through a copy, a database it cannot copy again is reported once on stderr, not at every poll; tail keeps following, says when it can read it again, and then shows what was committed meanwhile and after', async () => {
+    const { dir, db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    const moved = `${db}.rotated`;
+    const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
+    const warning = `otel-audit tail: warning: cannot read ${db} again (cannot read ${db} (ENOENT)); still following, newer records will show once it can be read (retrying every 25 ms)`;
+    const recovered = `otel-audit tail: ${db} can be read again; following it`;
+    fs.chmodSync(dir, 0o555);
+    try {
+      const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson'], { unprivileged: true });
+      await until(() => seqs(tail).length >= 5 || tail.stderr() !== '', 'the first 5 records');
+      expect(tail.stderr()).toBe('');
+      // Moved away (a botched rotation): the next copy cannot be taken; the service goes on committing to it.
+      fs.renameSync(db, moved);
+      await until(() => tail.stderr() !== '', 'the warning');
+      const writer = new SqliteAuditStore(moved);
+      try {
+        await appendNow(writer, 3);
+      } finally {
+        writer.close();
+      }
+      await new Promise((r) => setTimeout(r, 500)); // twenty polls that fail
+      expect(lines(tail)).toEqual([warning]);
+      expect(seqs(tail)).toEqual([0, 1, 2, 3, 4]);
+      fs.renameSync(moved, db);
+      await until(() => lines(tail).length >= 2, 'the line saying it can read the database again');
+      await until(() => seqs(tail).length >= 8, 'the 3 records committed while it could not read the database');
+      const again = new SqliteAuditStore(db);
+      try {
+        await appendNow(again, 2);
+        await until(() => seqs(tail).length >= 10, 'the 2 records committed after');
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        again.close();
+      }
+      const stopped = await tail.stop();
+      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(lines(tail)).toEqual([warning, recovered]);
+    } finally {
+      if (fs.existsSync(moved)) fs.renameSync(moved, db);
+      fs.chmodSync(dir, 0o755);
+    }
+  });
 });

@@ -7,7 +7,10 @@
  * skipped; the records inside that lag at the start count as seen, so
  * nothing is printed twice or out of place. The store is opened read-only
  * in place, so new commits are seen; when it can only be read through a
- * temporary copy, the copy is taken again whenever the file changes.
+ * temporary copy, the copy is taken again whenever the file changes. When
+ * that fails (the file moved away, unreadable, caught mid-write) tail keeps
+ * the last copy, retries at every poll, and says so on stderr once when it
+ * failed twice in a row — and once more when a copy is taken again.
  */
 import * as fs from 'node:fs';
 import { DB_OPTION, type Command, type CommandContext } from '../command.js';
@@ -15,6 +18,7 @@ import type { SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite
 import { FILTER_OPTIONS, filterOf, storeCall } from '../internal/filters.js';
 import { openStore, resolvePath, type OpenedStore } from '../internal/inputs.js';
 import { writeRecords } from '../internal/record-table.js';
+import { escapeControl } from '../internal/table.js';
 
 const LAG_NANOS = 60_000_000_000n;
 const PAGE = 1_000;
@@ -71,7 +75,13 @@ function start(ctx: CommandContext, store: SqliteAuditStore, follow: boolean): {
   }
 }
 
-/** Size and modification time of the database and its WAL: changes when anything commits. */
+/**
+ * Size and modification time of the database and its WAL: changes when
+ * anything commits. A file that cannot be stat'ed stamps as `-`: for the
+ * WAL that is its usual absence; for the database it differs from every
+ * stamp of a readable file, so the copy is taken again and that failure,
+ * with its reason, is what the user hears of.
+ */
 function stampOf(file: string): string {
   return ['', '-wal'].map((suffix) => {
     try {
@@ -81,6 +91,47 @@ function stampOf(file: string): string {
       return '-';
     }
   }).join(' ');
+}
+
+/** The store as opened, the store `tail -f` polls, and how to close it. */
+interface FollowedStore { readonly first: SqliteAuditStore; readonly current: () => SqliteAuditStore; readonly close: () => void }
+
+/**
+ * Opens the store at `db` read-only. A copy does not see later commits, so
+ * `current()` takes it again when the file changed. A failed re-copy keeps
+ * the previous copy (its records stay shown, later ones wait) and is tried
+ * again at every poll until one succeeds; stderr gets one line when it
+ * failed twice in a row (once may be a copy caught mid-write) and one when
+ * it recovers, with the error's message only (no
+ * stack, no cause, no environment).
+ */
+function followedStore(ctx: CommandContext, db: string): FollowedStore {
+  const file = resolvePath(ctx, db);
+  const shown = escapeControl(file);
+  let stamp = stampOf(file);
+  let opened: OpenedStore = openStore(ctx, db, { readOnly: true });
+  // Failed re-copies in a row; one alone (a copy caught mid-write) is not worth a warning.
+  let failures = 0;
+  const current = (): SqliteAuditStore => {
+    if (!opened.copied) return opened.store;
+    const now = stampOf(file);
+    if (now === stamp && failures === 0) return opened.store;
+    try {
+      const next = openStore(ctx, db, { readOnly: true });
+      opened.close();
+      opened = next;
+      stamp = now;
+      if (failures >= 2) ctx.stderr.write(`otel-audit tail: ${shown} can be read again; following it\n`);
+      failures = 0;
+    } catch (e) {
+      if (++failures === 2) {
+        const reason = escapeControl(e instanceof Error ? e.message : String(e));
+        ctx.stderr.write(`otel-audit tail: warning: cannot read ${shown} again (${reason}); still following, newer records will show once it can be read (retrying every ${String(ctx.options['interval'])} ms)\n`);
+      }
+    }
+    return opened.store;
+  };
+  return { first: opened.store, current, close: () => opened.close() };
 }
 
 /** Follows the store until the context's signal aborts. */
@@ -124,37 +175,19 @@ export const tailCommand: Command = {
     const following = ctx.options['follow'] === true;
     const interval = ctx.options['interval'] as number;
     if (following && (!Number.isInteger(interval) || interval < 10)) storeCall(() => { throw new RangeError(`options.interval must be an integer of at least 10 milliseconds; got ${interval}`); });
-    const db = String(ctx.options['db']);
-    const file = resolvePath(ctx, db);
-    let stamp = stampOf(file);
-    let opened: OpenedStore = openStore(ctx, db, { readOnly: true });
-    // A copy does not see later commits: take it again when the file changed.
-    const current = (): SqliteAuditStore => {
-      if (!opened.copied) return opened.store;
-      const now = stampOf(file);
-      if (now === stamp) return opened.store;
-      try {
-        const next = openStore(ctx, db, { readOnly: true });
-        opened.close();
-        opened = next;
-        stamp = now;
-      } catch {
-        // Caught mid-write: the next poll tries again.
-      }
-      return opened.store;
-    };
+    const store = followedStore(ctx, String(ctx.options['db']));
     try {
-      const { initial, seen } = start(ctx, opened.store, following);
+      const { initial, seen } = start(ctx, store.first, following);
       let header = true;
       const print = (records: StoredRecord[]): void => {
         writeRecords(ctx.stdout, output, records, header);
         if (records.length > 0) header = false;
       };
       print(initial);
-      if (following) await follow(ctx, current, seen, print);
+      if (following) await follow(ctx, store.current, seen, print);
       return 0;
     } finally {
-      opened.close();
+      store.close();
     }
   },
 };
