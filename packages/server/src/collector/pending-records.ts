@@ -2,9 +2,9 @@
  * Records that arrived before their predecessors (DESIGN §5), waiting in
  * `collector_pending` beside the central store — durable, so an accepted
  * request is never lost. Several records may wait at one seq (a forged one
- * cannot take a genuine one's place): the table is keyed on record id and
- * hash, and keeps each record's `prev` so the one a successor names can be
- * told from the others.
+ * cannot take a genuine one's place; how many, ParkedCandidates decides):
+ * the table is keyed on record id and hash, and keeps each record's `prev`
+ * so the one a successor names can be told from the others.
  */
 import type Database from 'better-sqlite3';
 
@@ -53,6 +53,7 @@ export class PendingRecords {
   readonly #hashesOf: Database.Statement;
   readonly #park: Database.Statement;
   readonly #at: Database.Statement;
+  readonly #countAt: Database.Statement;
   readonly #before: Database.Statement;
   readonly #successor: Database.Statement;
   readonly #unpark: Database.Statement;
@@ -66,6 +67,7 @@ export class PendingRecords {
     this.#hashesOf = db.prepare('SELECT hash FROM collector_pending WHERE record_id = ?').pluck();
     this.#park = db.prepare('INSERT OR IGNORE INTO collector_pending (record_id, hash, stream, seq, prev, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
     this.#at = db.prepare('SELECT record_id, hash, prev, body FROM collector_pending WHERE stream = ? AND seq = ? ORDER BY received_at, rowid');
+    this.#countAt = db.prepare('SELECT count(*) FROM collector_pending WHERE stream = ? AND seq = ?').pluck();
     this.#before = db.prepare('SELECT record_id, hash, seq FROM collector_pending WHERE stream = ? AND seq < ?');
     this.#successor = db.prepare('SELECT 1 FROM collector_pending WHERE stream = ? AND seq = ? AND prev = ? LIMIT 1').pluck();
     this.#unpark = db.prepare('DELETE FROM collector_pending WHERE record_id = ? AND hash = ?');
@@ -87,6 +89,11 @@ export class PendingRecords {
   /** The records waiting at `seq` of `stream`, oldest first. */
   at(stream: string, seq: number): Parked[] {
     return this.#at.all(stream, seq) as Parked[];
+  }
+
+  /** How many records wait at `seq` of `stream`. */
+  countAt(stream: string, seq: number): number {
+    return this.#countAt.get(stream, seq) as number;
   }
 
   /** The records waiting for a seq below `seq` (which the stream already holds). */

@@ -10,27 +10,31 @@
  * same hash) is accepted and ignored; the same id with other content as a
  * stored record is a conflict (refused on its own; a request of nothing
  * but conflicts is answered 409); a record that breaks the chain is refused
- * (`chain_break`). Several records may wait at one seq (a forged one among
- * them cannot hold the stream up): when the stream reaches it, the one that
- * continues the chain — preferring one a waiting successor names as its
- * `prev` — is stored and the others are dropped as findings. Checkpoints
- * are checked against trusted keys and, once the stream reaches their
- * size, against the Merkle root of what was stored (`root_mismatch`). A gap
+ * (`chain_break`). Several records may wait at one seq, up to a cap; when
+ * the stream reaches it, the one that continues the chain is stored and the
+ * others are dropped as findings (see {@link ParkedCandidates}). A record
+ * its full seq turned away is looked at again at the end of its request,
+ * which may have brought its predecessor after it; else it is refused.
+ * Checkpoints are checked against trusted keys and, once the stream
+ * reaches their size, against the Merkle root of what was stored
+ * (`root_mismatch`). A gap
  * that outlives `gapGraceMillis` is reported once as `seq_gap`. Memory is
  * bounded: per-stream state is kept for the most recently used streams,
  * and checkpoints waiting in memory are capped (all checkpoints are stored
  * regardless, so `otel-audit verify` still checks every one).
  */
 import {
-  canonicalize, CompactRange, genesisPrev, HASH_ALGORITHMS, Keyring, leafHash, normalizeRecord, verifyCheckpoint,
-  type AuditRecord, type AuditRecordInput, type HashAlgorithm, type SealedCheckpoint, type SealedRecord,
+  canonicalize, CompactRange, genesisPrev, HASH_ALGORITHMS, Keyring, leafHash, verifyCheckpoint,
+  type AuditRecord, type HashAlgorithm, type SealedCheckpoint, type SealedRecord,
 } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
 import type { CollectorFinding, CollectorFindings } from './collector-findings.js';
 import { advanceLive, liveRootAt, liveStream, type LiveStream } from './live-stream.js';
 import { gapsOfIdleStreams, gapsOfLiveStreams } from './gap-watch.js';
-import { PendingRecords, type Parked } from './pending-records.js';
+import { ParkedCandidates } from './parked-candidates.js';
+import { PendingRecords } from './pending-records.js';
+import { validRecord } from './valid-record.js';
 
 /** A record or checkpoint taken from an OTLP log, in request order. */
 export type IncomingItem =
@@ -64,17 +68,11 @@ export interface IngestMemoryLimits {
 /** Defaults of {@link IngestMemoryLimits}. */
 export const DEFAULT_INGEST_MEMORY: Readonly<IngestMemoryLimits> = Object.freeze({ maxLiveStreams: 256, maxWaitingCheckpoints: 64, maxEarlyStreams: 1024 });
 
-/** The normalised record of a body, or why it is not one. */
-function validRecord(record: unknown, body: string): AuditRecord | string {
-  let normal: AuditRecord;
-  try {
-    normal = normalizeRecord(record as AuditRecordInput);
-  } catch (e) {
-    return `is not a valid audit record: ${(e as Error).message}`;
-  }
-  // Normalisation must not change a byte: what was hashed is what is stored.
-  return canonicalize(normal) === body ? normal : 'is not in the normal form of the audit record format (a member has a default or another spelling)';
-}
+/** A record refused with a finding, or (a string) refused without one: its finding was raised already. */
+type Refuse = (f: CollectorFinding | string, conflict?: boolean) => void;
+
+/** A valid, self-consistent incoming record with its body and hash. */
+type Valid = SealedRecord & { record: AuditRecord };
 
 export class StreamIngest {
   readonly #store: SqliteAuditStore;
@@ -90,6 +88,7 @@ export class StreamIngest {
   /** Record id → hash of the records the running request stores (ids are unique across streams). */
   readonly #inRequest = new Map<string, string>();
   readonly #pending: PendingRecords;
+  readonly #candidates: ParkedCandidates;
   readonly #byId: Database.Statement;
   readonly #headOf: Database.Statement;
   readonly #startedAt = Date.now();
@@ -102,6 +101,7 @@ export class StreamIngest {
     this.#memory = memory;
     const db = store.database;
     this.#pending = new PendingRecords(db);
+    this.#candidates = new ParkedCandidates(this.#pending, (id) => this.#knownHash(id));
     this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
   }
@@ -117,22 +117,26 @@ export class StreamIngest {
     const runs = new Map<string, SealedRecord[]>();
     const checkpoints: SealedCheckpoint[] = [];
     const findings: CollectorFinding[] = [];
-    const refuse = (f: CollectorFinding, conflict = false): void => {
-      findings.push(f);
+    const refuse: Refuse = (f, conflict = false) => {
+      if (typeof f !== 'string') findings.push(f);
       if (conflict) res.conflicts++;
       else res.rejected++;
-      if (res.messages.length < 5) res.messages.push(f.message);
+      if (res.messages.length < 5) res.messages.push(typeof f === 'string' ? f : f.message);
     };
     this.#inRequest.clear();
+    this.#candidates.begin();
     try {
       // One transaction: parking, un-parking and the store append commit together.
       this.#store.database.transaction(() => {
+        const turnedAway: Valid[] = [];
         for (const item of items) {
           if (item.kind === 'checkpoint') {
             this.#checkpoint(item.note, checkpoints, findings);
             res.accepted++;
-          } else this.#record(item, runs, res, refuse, findings);
+          } else this.#record(item, runs, res, refuse, findings, turnedAway);
         }
+        // Records a full seq turned away are looked at again: the request may have brought their predecessors after them.
+        for (const r of turnedAway) this.#place(r, runs, res, refuse, findings, undefined);
         this.#commit(runs, checkpoints, res);
       }).immediate();
     } catch (e) {
@@ -146,13 +150,14 @@ export class StreamIngest {
       }
       throw e;
     }
+    this.#candidates.committed();
     this.#checkGaps(findings);
     this.#trim();
     this.#findings.raiseAll(findings);
     return res;
   }
 
-  #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: (f: CollectorFinding, conflict?: boolean) => void, findings: CollectorFinding[]): void {
+  #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: Refuse, findings: CollectorFinding[], turnedAway: Valid[]): void {
     let parsed: AuditRecord;
     try {
       parsed = JSON.parse(item.body) as AuditRecord;
@@ -183,8 +188,17 @@ export class StreamIngest {
       refuse({ code: 'malformed', ...where, message: `record ${parsed.id} (stream ${parsed.stream} seq ${parsed.seq}) ${record}` });
       return;
     }
-    const stored = this.#byId.get(record.id) as { stream: string; seq: number; checksum: string } | undefined;
-    const known = stored?.checksum ?? this.#inRequest.get(record.id);
+    this.#place({ record, canonical: item.body, hash }, runs, res, refuse, findings, turnedAway);
+  }
+
+  /**
+   * Store, park or refuse a valid, self-consistent record. One that its
+   * full seq turns away goes to `turnedAway` when given, else is refused.
+   */
+  #place(r: Valid, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: Refuse, findings: CollectorFinding[], turnedAway: Valid[] | undefined): void {
+    const { record, hash } = r;
+    const where = { stream: record.stream, seq: record.seq, id: record.id };
+    const known = this.#knownHash(record.id);
     if (known !== undefined) {
       if (known === hash) {
         res.duplicates++;
@@ -211,10 +225,12 @@ export class StreamIngest {
       return;
     }
     if (record.seq > live.range.size) {
-      this.#pending.park(record.id, hash, record.stream, record.seq, record.prev, item.body);
-      live.gapSince ??= Date.now();
-      res.pending++;
-      res.accepted++;
+      if (this.#candidates.park(record, hash, r.canonical)) {
+        live.gapSince ??= Date.now();
+        res.pending++;
+        res.accepted++;
+      } else if (turnedAway !== undefined) turnedAway.push(r);
+      else refuse(this.#candidates.refusal(record, hash, live.range.size));
       return;
     }
     if (record.prev !== live.prev) {
@@ -222,58 +238,19 @@ export class StreamIngest {
       return;
     }
     res.accepted++;
-    this.#advance(live, runs, { record, canonical: item.body, hash });
+    this.#advance(live, runs, r);
     this.#unparkFollowers(live, record.stream, runs, findings);
   }
 
-  /**
-   * Store the waiting records that now follow, seq by seq. Every record
-   * waiting at the next seq is taken out; the one that continues the chain
-   * is stored — when several do, the one a record waiting at the seq after
-   * names as its prev — and each other one is a finding (it was accepted
-   * with an earlier request, so it is not refused to this one's sender).
-   */
+  /** The hash of the record stored, or being stored by the running request, under `id`. */
+  #knownHash(id: string): string | undefined {
+    return (this.#byId.get(id) as { checksum: string } | undefined)?.checksum ?? this.#inRequest.get(id);
+  }
+
+  /** Store the waiting records that now follow, seq by seq (see {@link ParkedCandidates.next}). */
   #unparkFollowers(live: LiveStream, stream: string, runs: Map<string, SealedRecord[]>, findings: CollectorFinding[]): void {
-    // Records waiting for a seq the stream already holds (another record got there directly) never will.
-    for (const c of this.#pending.before(stream, live.range.size)) {
-      this.#pending.unpark(c.record_id, c.hash);
-      findings.push({ code: 'duplicate', stream, seq: c.seq, id: c.record_id, message: `record ${c.record_id} (hash ${c.hash}) waited for seq ${c.seq} of ${stream}, which holds another record: dropped` });
-    }
-    for (;;) {
-      const seq = live.range.size;
-      const candidates = this.#pending.at(stream, seq);
-      if (candidates.length === 0) break;
-      const fitting: { c: Parked; record: AuditRecord }[] = [];
-      for (const c of candidates) {
-        this.#pending.unpark(c.record_id, c.hash);
-        const where = { stream, seq, id: c.record_id };
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(c.body);
-        } catch {
-          parsed = undefined;
-        }
-        const record = validRecord(parsed, c.body);
-        if (typeof record === 'string') {
-          findings.push({ code: 'malformed', ...where, message: `record ${c.record_id} (stream ${stream} seq ${seq}) ${record}` });
-          continue;
-        }
-        const stored = (this.#byId.get(c.record_id) as { checksum: string } | undefined)?.checksum ?? this.#inRequest.get(c.record_id);
-        if (stored !== undefined) {
-          findings.push({ code: 'duplicate', ...where, message: `record id ${c.record_id} waited with other content (hash ${c.hash}) than the record stored under it (${stored})` });
-        } else if (record.prev !== live.prev) {
-          findings.push({ code: 'chain_break', ...where, message: `record ${c.record_id} at seq ${seq} names prev ${record.prev}, but the stream's last hash is ${live.prev}: dropped` });
-        } else {
-          fitting.push({ c, record });
-        }
-      }
-      const chosen = fitting.length > 1 ? fitting.find((f) => this.#pending.hasSuccessor(stream, seq + 1, f.c.hash)) ?? fitting[0] : fitting[0];
-      for (const f of fitting) {
-        if (f !== chosen) findings.push({ code: 'duplicate', stream, seq, id: f.c.record_id, message: `two records continue stream ${stream} at seq ${seq}: kept ${chosen!.c.record_id} (hash ${chosen!.c.hash}), dropped ${f.c.record_id} (hash ${f.c.hash})` });
-      }
-      if (chosen === undefined) break;
-      this.#advance(live, runs, { record: chosen.record, canonical: chosen.c.body, hash: chosen.c.hash });
-    }
+    this.#candidates.dropPassed(stream, live.range.size, findings);
+    for (let next = this.#candidates.next(live, stream, findings); next !== undefined; next = this.#candidates.next(live, stream, findings)) this.#advance(live, runs, next);
     // Records still waiting beyond a missing one: the gap's clock runs from now.
     if (this.#pending.firstSeq(stream) !== null) live.gapSince ??= Date.now();
   }

@@ -1,0 +1,124 @@
+/**
+ * The records that wait at one seq of a stream (DESIGN §4.4, §5) and which
+ * of them is stored when the stream reaches it. Several may wait at one seq
+ * (a forged one cannot take a genuine one's place), but no more than
+ * {@link MAX_PARKED_PER_SEQ}: otherwise a sender that makes up any number of
+ * records claiming one seq would have them all stored. Beyond the cap a
+ * record is refused to its sender, and the flood is reported once per
+ * stream and seq, so the findings cannot be flooded either. A genuine
+ * record refused so is not lost: its sender keeps it (the outbox
+ * dead-letters it), and it is stored once it comes with or after its
+ * predecessor — a record that continues the stream is never parked, and
+ * the waiting records that do not continue it are dropped when the stream
+ * reaches their seq.
+ */
+import type { AuditRecord, SealedRecord } from '@otel-audit/core';
+import type { CollectorFinding } from './collector-findings.js';
+import type { LiveStream } from './live-stream.js';
+import type { Parked, PendingRecords } from './pending-records.js';
+import { validRecord } from './valid-record.js';
+
+/** Records that may wait at one seq of a stream: a genuine stream has one there; more are forged, or a sender's bug. */
+export const MAX_PARKED_PER_SEQ = 8;
+
+/** Full seqs remembered as reported (one forgotten is reported again, once). */
+const REPORTED_MEMORY = 4096;
+
+/** The records waiting at each seq of the central store's streams (called inside the ingest transaction). */
+export class ParkedCandidates {
+  readonly #pending: PendingRecords;
+  readonly #knownHash: (id: string) => string | undefined;
+  /** `stream\nseq` of the full seqs reported, oldest first. */
+  readonly #reported = new Set<string>();
+  /** Those the running request reports: remembered once it committed (a rolled-back request raises no finding). */
+  readonly #reporting = new Set<string>();
+
+  /** `knownHash(id)`: the hash of the record stored, or being stored by the running request, under `id`. */
+  constructor(pending: PendingRecords, knownHash: (id: string) => string | undefined) {
+    this.#pending = pending;
+    this.#knownHash = knownHash;
+  }
+
+  /** A request starts. */
+  begin(): void {
+    this.#reporting.clear();
+  }
+
+  /** The running request committed: the full seqs it reported are not reported again. */
+  committed(): void {
+    for (const key of this.#reporting) {
+      this.#reported.add(key);
+      if (this.#reported.size > REPORTED_MEMORY) this.#reported.delete(this.#reported.values().next().value!);
+    }
+    this.#reporting.clear();
+  }
+
+  /** Park `record`, unless {@link MAX_PARKED_PER_SEQ} records wait at its seq already: false then. */
+  park(record: AuditRecord, hash: string, body: string): boolean {
+    if (this.#pending.countAt(record.stream, record.seq) >= MAX_PARKED_PER_SEQ) return false;
+    this.#pending.park(record.id, hash, record.stream, record.seq, record.prev, body);
+    return true;
+  }
+
+  /**
+   * Why `record`, which `park` turned away while the stream is at `size`,
+   * is refused: a finding the first time for its stream and seq, the
+   * message alone after that.
+   */
+  refusal(record: AuditRecord, hash: string, size: number): CollectorFinding | string {
+    const message = `record ${record.id} (hash ${hash}) claims seq ${record.seq} of ${record.stream}, where ${MAX_PARKED_PER_SEQ} other records wait already `
+      + `(the stream is at seq ${size}): refused, like any further one at that seq (reported once); send it again once the records before it arrived`;
+    const key = `${record.stream}\n${record.seq}`;
+    if (this.#reported.has(key) || this.#reporting.has(key)) return message;
+    this.#reporting.add(key);
+    return { code: 'duplicate', stream: record.stream, seq: record.seq, id: record.id, message };
+  }
+
+  /** Drop the records waiting for a seq below `size`: the stream holds another record there (it got there directly). */
+  dropPassed(stream: string, size: number, findings: CollectorFinding[]): void {
+    for (const c of this.#pending.before(stream, size)) {
+      this.#pending.unpark(c.record_id, c.hash);
+      findings.push({ code: 'duplicate', stream, seq: c.seq, id: c.record_id, message: `record ${c.record_id} (hash ${c.hash}) waited for seq ${c.seq} of ${stream}, which holds another record: dropped` });
+    }
+  }
+
+  /**
+   * Take every record waiting at the stream's next seq out, and return the
+   * one that continues the chain — when several do, the one a record
+   * waiting at the seq after names as its prev — or undefined. Each other
+   * one is a finding (it was accepted with an earlier request, so it is not
+   * refused to this one's sender).
+   */
+  next(live: LiveStream, stream: string, findings: CollectorFinding[]): SealedRecord | undefined {
+    const seq = live.range.size;
+    const fitting: { c: Parked; record: AuditRecord }[] = [];
+    for (const c of this.#pending.at(stream, seq)) {
+      this.#pending.unpark(c.record_id, c.hash);
+      const where = { stream, seq, id: c.record_id };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(c.body);
+      } catch {
+        parsed = undefined;
+      }
+      const record = validRecord(parsed, c.body);
+      if (typeof record === 'string') {
+        findings.push({ code: 'malformed', ...where, message: `record ${c.record_id} (stream ${stream} seq ${seq}) ${record}` });
+        continue;
+      }
+      const stored = this.#knownHash(c.record_id);
+      if (stored !== undefined) {
+        findings.push({ code: 'duplicate', ...where, message: `record id ${c.record_id} waited with other content (hash ${c.hash}) than the record stored under it (${stored})` });
+      } else if (record.prev !== live.prev) {
+        findings.push({ code: 'chain_break', ...where, message: `record ${c.record_id} at seq ${seq} names prev ${record.prev}, but the stream's last hash is ${live.prev}: dropped` });
+      } else {
+        fitting.push({ c, record });
+      }
+    }
+    const chosen = fitting.length > 1 ? fitting.find((f) => this.#pending.hasSuccessor(stream, seq + 1, f.c.hash)) ?? fitting[0] : fitting[0];
+    for (const f of fitting) {
+      if (f !== chosen) findings.push({ code: 'duplicate', stream, seq, id: f.c.record_id, message: `two records continue stream ${stream} at seq ${seq}: kept ${chosen!.c.record_id} (hash ${chosen!.c.hash}), dropped ${f.c.record_id} (hash ${f.c.hash})` });
+    }
+    return chosen === undefined ? undefined : { record: chosen.record, canonical: chosen.c.body, hash: chosen.c.hash };
+  }
+}
