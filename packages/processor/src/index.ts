@@ -45,6 +45,8 @@ export {
   METRIC_ALERT_NOTIFIER_FAILURES,
   ATTR_ALERT_RULE,
   ATTR_ALERT_OUTCOME,
+  METRIC_ATTR_SINK,
+  METRIC_ATTR_DROP_REASON,
 } from './semconv.js';
 
 // Alerts (DESIGN §9): rules engine, built-in rules, notifiers and the onSealed hook.

@@ -66,6 +66,8 @@ export const ATTR_ALERT_RULE = 'otel_audit.alert.rule';
 export const ATTR_ALERT_OUTCOME = 'otel_audit.alert.outcome';
 /** Metric attribute naming the sink. */
 export const METRIC_ATTR_SINK = 'otel_audit.sink';
+/** Metric attribute of `records.dropped`: `queue_full` (lost from the chain) or `sink_failing` (one sink skipped them), as in the record's `details.reason`. */
+export const METRIC_ATTR_DROP_REASON = 'otel_audit.drop.reason';
 
 /** `system` records the pipeline writes into the chain itself. */
 export const SYSTEM_TYPE = 'system';

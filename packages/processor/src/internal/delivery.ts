@@ -329,7 +329,7 @@ export class Delivery {
         this.#noteSkip(s.name, sealed);
         count++;
       }
-      if (count > 0) this.#o.metrics.dropped.add(count, this.#o.metrics.sinkAttributes(s.name));
+      if (count > 0) this.#o.metrics.skippedBySink(count, s.name);
       s.cursor = target;
     }
     this.#advance();

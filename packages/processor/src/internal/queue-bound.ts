@@ -67,7 +67,7 @@ export class QueueBound {
       d.count++;
       d.lastTime = timeText;
     }
-    this.#metrics.dropped.add(1);
+    this.#metrics.droppedFromChain(1);
     receipt?.reject(new AuditQueueFullError(this.#max));
   }
 

@@ -3,7 +3,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, LoggerProvider, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, MetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { requestReceipt, whenAuditCapacity, type AuditBatch, type AuditReceipt, type AuditSink } from '@otel-audit/core';
-import { AuditLogRecordProcessor, AuditQueueFullError, InMemoryAuditSink, LogRecordExporterSink, METRIC_RECORDS_DROPPED, METRIC_SINK_ERRORS } from '../../src/index.js';
+import { AuditLogRecordProcessor, AuditQueueFullError, InMemoryAuditSink, LogRecordExporterSink, METRIC_ATTR_DROP_REASON, METRIC_ATTR_SINK, METRIC_RECORDS_DROPPED, METRIC_SINK_ERRORS } from '../../src/index.js';
 import { FlakySink, KEYS, tick, until, verifySink } from '../helpers.js';
 
 class TestReader extends MetricReader {
@@ -11,11 +11,15 @@ class TestReader extends MetricReader {
   protected override async onForceFlush(): Promise<void> {}
 }
 
-async function counter(reader: TestReader, name: string): Promise<number> {
+/** Sum of a counter's data points, only those carrying every attribute of `where` when given. */
+async function counter(reader: TestReader, name: string, where: Record<string, string> = {}): Promise<number> {
   const { resourceMetrics } = await reader.collect();
   let total = 0;
   for (const sm of resourceMetrics.scopeMetrics) {
-    for (const m of sm.metrics) if (m.descriptor.name === name) for (const dp of (m as SumMetricData).dataPoints) total += dp.value;
+    for (const m of sm.metrics) {
+      if (m.descriptor.name !== name) continue;
+      for (const dp of (m as SumMetricData).dataPoints) if (Object.entries(where).every(([k, v]) => dp.attributes[k] === v)) total += dp.value;
+    }
   }
   return total;
 }
@@ -84,6 +88,7 @@ describe('delivery', () => {
     expect(gap).toBeDefined();
     const admitted = mirror.records.filter((r) => r.record.action === 'call').length;
     const dropped = await counter(reader, METRIC_RECORDS_DROPPED);
+    expect(await counter(reader, METRIC_RECORDS_DROPPED, { [METRIC_ATTR_DROP_REASON]: 'queue_full' })).toBe(dropped);
     expect(admitted + dropped).toBe(100);
     expect(dropped).toBeGreaterThan(50);
     expect(gap.record.details).toMatchObject({ count: dropped, reason: 'queue_full', max_queue_size: 20 });
@@ -135,6 +140,7 @@ describe('delivery', () => {
     const skipped = skips.reduce((n, d) => n + d.count, 0);
     expect(skipped).toBeGreaterThan(100);
     expect(await counter(reader, METRIC_RECORDS_DROPPED)).toBe(skipped);
+    expect(await counter(reader, METRIC_RECORDS_DROPPED, { [METRIC_ATTR_DROP_REASON]: 'sink_failing', [METRIC_ATTR_SINK]: 'otlp' })).toBe(skipped);
     const sent = new Set(exporter.getFinishedLogRecords().map(seqOf).filter((q) => q !== undefined));
     const missing = primary.records.map((r) => r.record.seq).filter((q) => !sent.has(q));
     const inRanges = new Set(skips.flatMap((d) => Array.from({ length: d.last_seq - d.first_seq + 1 }, (_, k) => d.first_seq + k)));
