@@ -101,3 +101,5 @@ export type { Finding, FindingCode, StreamReport, VerificationReport } from './v
 export { requestReceipt, receiptCallbacksOf, whenAuditCapacity, setAuditCongestion, AUDIT_RECEIPT_KEY } from './audit-receipt.js';
 export type { AuditReceipt, ReceiptCallbacks } from './audit-receipt.js';
 export type { RedactionHook } from './normalize-record.js';
+
+export { redactUrl } from './redact-url.js';

@@ -3,7 +3,7 @@
  * anything starts. One `ConfigError` lists every problem found, each with
  * the YAML path (or the environment variable), the bad value and the fix.
  */
-import { AuditError } from '@otel-audit/core';
+import { AuditError, redactUrl } from '@otel-audit/core';
 
 /**
  * One thing wrong with a configuration.
@@ -58,14 +58,20 @@ export class ConfigError extends AuditError {
 }
 
 /**
- * A short description of a value for a message (long strings cut).
+ * A short description of a value for a message (long strings cut). A
+ * string is shown through `redactUrl`: a URL keeps its credentials and
+ * tokens to itself (masked before the cut, which could split them).
  *
  * @example
  * describeValue('abc') // '"abc"'
+ * describeValue('ftp://user:secret@collector') // '"ftp://***@collector"'
  */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string') {
+    const text = redactUrl(value);
+    return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+  }
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
   if (typeof value === 'object') return 'a map';

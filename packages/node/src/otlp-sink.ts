@@ -24,6 +24,7 @@ import { createOtlpHttpTransport, OutboxLogRecordExporter, type DeadLetterInfo }
 import { LogRecordExporterSink } from '@otel-audit/processor';
 import { isAbsolute, resolve } from 'node:path';
 import type { AuditConfig, OtlpHttpExporterConfig } from './config-types.js';
+import { describeValue } from './errors.js';
 import { durationMillis } from './internal/options-mapping.js';
 
 /**
@@ -52,13 +53,18 @@ export interface OtlpSinkContext {
 }
 
 /**
- * The logs URL of an endpoint: a base URL gets `/v1/logs`.
+ * The logs URL of an endpoint: a base URL's path gets `/v1/logs` (before
+ * its query, which stays).
  *
  * @example
  * logsUrl('http://collector:4318') // 'http://collector:4318/v1/logs'
+ * logsUrl('http://collector:4318/?tenant=a') // 'http://collector:4318/v1/logs?tenant=a'
  */
 export function logsUrl(endpoint: string): string {
-  return /\/v1\/logs\/?$/.test(endpoint) ? endpoint : `${endpoint.replace(/\/+$/, '')}/v1/logs`;
+  const cut = endpoint.search(/[?#]/);
+  const base = cut === -1 ? endpoint : endpoint.slice(0, cut);
+  const query = cut === -1 ? '' : endpoint.slice(cut);
+  return /\/v1\/logs\/?$/.test(base) ? endpoint : `${base.replace(/\/+$/, '')}/v1/logs${query}`;
 }
 
 /**
@@ -70,12 +76,12 @@ export function logsUrl(endpoint: string): string {
  * exportUrlOf({ endpoint: 'http://c:4318', logs_endpoint: 'http://c:4318/ingest' }) // 'http://c:4318/ingest'
  */
 export function exportUrlOf(config: OtlpHttpExporterConfig): string {
-  const isUrl = (v: unknown): v is string => typeof v === 'string' && /^https?:\/\/\S+$/.test(v);
+  const isUrl = (v: unknown): v is string => typeof v === 'string' && /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
   if (config?.logs_endpoint !== undefined) {
-    if (!isUrl(config.logs_endpoint)) throw new RangeError(`exporters.otlphttp.logs_endpoint must be an http(s) URL; got ${JSON.stringify(config.logs_endpoint)} (fix: logs_endpoint: http://collector:4318/v1/logs)`);
+    if (!isUrl(config.logs_endpoint)) throw new RangeError(`exporters.otlphttp.logs_endpoint must be an http(s) URL; got ${describeValue(config.logs_endpoint)} (fix: logs_endpoint: http://collector:4318/v1/logs)`);
     return config.logs_endpoint;
   }
-  if (!isUrl(config?.endpoint)) throw new RangeError(`exporters.otlphttp.endpoint must be an http(s) URL; got ${JSON.stringify(config?.endpoint)} (fix: endpoint: http://collector:4318)`);
+  if (!isUrl(config?.endpoint)) throw new RangeError(`exporters.otlphttp.endpoint must be an http(s) URL; got ${describeValue(config?.endpoint)} (fix: endpoint: http://collector:4318)`);
   return logsUrl(config.endpoint);
 }
 

@@ -153,4 +153,10 @@ describe('OTEL_* variables', () => {
     expect(headers).toEqual([expect.stringContaining('OTEL_EXPORTER_OTLP_HEADERS: must be a list of key=value pairs')]);
     expect(headers.join()).not.toContain('secret-token');
   });
+
+  it('a bad endpoint variable is quoted with its credentials and tokens masked', () => {
+    const error = errorOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://audit:Zq8secret@collector:4318?token=Zq8token' });
+    expect(error?.message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT: must be an http(s) URL; got "ftp://***@collector:4318?token=***"');
+    expect(`${error?.message}${JSON.stringify(error?.problems)}`).not.toMatch(/Zq8secret|Zq8token/);
+  });
 });

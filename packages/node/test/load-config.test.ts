@@ -170,6 +170,18 @@ describe('loadConfig never echoes a secret', () => {
     refusedWithout(`${base}${pipeline('alerts, chain')}processors:\n  ${section}\n`, { HOOK_SECRET: 'a-long-enough-webhook-secret' }, 'processors.alerts.notifiers[0].url', 'is not a URL', 'xoxb-Zq8secret');
   });
 
+  it('an endpoint with credentials and a token that is not an http(s) URL is refused without showing them', () => {
+    const text = `${base}    logs_endpoint: "ftp://audit:Zq8secret@collector:4318/v1/logs?api_key=Zq8key"\n${pipeline('chain', 'sqlite, otlphttp')}processors:\n  chain: {}\n`;
+    refusedWithout(text, {}, 'exporters.otlphttp.logs_endpoint', 'is not an http(s) URL', 'Zq8secret');
+    refusedWithout(text, {}, 'exporters.otlphttp.logs_endpoint', 'is not an http(s) URL', 'Zq8key');
+    expect(refusal({ text, env: {}, cwd: dir }).problems.find((p) => p.path === 'exporters.otlphttp.logs_endpoint')?.value).toBe('ftp://***@collector:4318/v1/logs?api_key=***');
+  });
+
+  it('credentials written into the server endpoint are masked where the value is quoted', () => {
+    const text = `${base}${pipeline('chain')}processors:\n  chain: {}\nextensions:\n  audit_server: { endpoint: "admin:Zq8secret@0.0.0.0:4319" }\n`;
+    refusedWithout(text, {}, 'extensions.audit_server.endpoint', '"***@0.0.0.0:4319" must match pattern', 'Zq8secret');
+  });
+
   it('a secret pasted where a *_env or *_file setting wants a name is refused without showing it', () => {
     refusedWithout(`${base}${pipeline('chain')}processors:\n  chain: { signer_key_env: "${signer}" }\n`, {}, 'processors.chain.signer_key_env', 'is not an environment variable name', signer);
     refusedWithout(`${base}${pipeline('chain')}processors:\n  chain: { signer_key_file: "${signer}" }\n`, {}, 'processors.chain.signer_key_file', 'a signer key itself', signer);

@@ -11,6 +11,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
+import { redactUrl } from '@otel-audit/core';
 import { OtlpHttpError, OtlpPartialSuccessError, parseRetryAfter, RETRYABLE_STATUSES } from './export-failure.js';
 
 /** `ExportResponse` of otlp-exporter-base, structurally. */
@@ -57,8 +58,10 @@ function rejectedOf(response: unknown): { rejected: number; message: string } | 
  * const exporter = new OTLPExporterBase(createOtlpNetworkExportDelegate(shared, JsonLogsSerializer, metrics, transport));
  */
 export function createOtlpHttpTransport(options: OtlpHttpTransportOptions): OtlpHttpTransport {
-  const url = new URL(options.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RangeError(`options.url must be an http(s) URL; got ${options.url}`);
+  if (typeof options.url !== 'string') throw new TypeError(`options.url must be a string, got ${typeof options.url}`);
+  // Checked before parsing: the URL constructor's error would carry the URL, credentials and all, as its `input`.
+  const url = URL.canParse(options.url) ? new URL(options.url) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new RangeError(`options.url must be an http(s) URL; got ${redactUrl(options.url)}`);
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const gzip = options.compression === 'gzip';
   return {

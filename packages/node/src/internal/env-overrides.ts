@@ -5,6 +5,7 @@
  * is reported with the variable's name (never its value when it may be a
  * secret). Runs on the raw document before schema validation.
  */
+import { redactUrl } from '@otel-audit/core';
 import type { ConfigProblem } from '../errors.js';
 import { describeValue } from '../errors.js';
 
@@ -48,7 +49,7 @@ class EnvReader {
     return v === undefined || v === '' ? undefined : v;
   }
   bad(name: string, value: unknown, message: string, fix: string): undefined {
-    this.problems.push({ path: name, value, message: `${message}; got ${describeValue(value)}`, fix });
+    this.problems.push({ path: name, value: typeof value === 'string' ? redactUrl(value) : value, message: `${message}; got ${describeValue(value)}`, fix });
     return undefined;
   }
   bool(name: string): boolean | undefined {

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { redactUrl } from '@otel-audit/core';
 import { describeValue, type ConfigProblem } from '../errors.js';
 import { HIDDEN, isSecretPath } from './secret-paths.js';
 
@@ -87,7 +88,9 @@ function kindOf(value: unknown): string {
 
 function problemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => number | undefined): ConfigProblem | undefined {
   const problem = plainProblemOf(e, lineOf);
-  if (problem === undefined || e.keyword === 'additionalProperties' || e.keyword === 'required' || !isSecretPath(problem.path)) return problem;
+  if (problem === undefined) return undefined;
+  // The message shows a string through describeValue, masked; the value kept beside it is masked the same way.
+  if (e.keyword === 'additionalProperties' || e.keyword === 'required' || !isSecretPath(problem.path)) return typeof problem.value === 'string' ? { ...problem, value: redactUrl(problem.value) } : problem;
   const what = `${kindOf(e.data)} (not shown: it may be a secret)`;
   const message =
     e.keyword === 'type' ? `must be ${typeText(e)}; got ${what}`

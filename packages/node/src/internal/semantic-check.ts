@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { redactUrl } from '@otel-audit/core';
 import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumentation';
 import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/processor';
 import type { AlertsProcessorConfig, AuditConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
@@ -75,7 +76,7 @@ function checkOtlp(key: string, otlp: OtlpHttpExporterConfig, problems: ConfigPr
     ['endpoint', otlp.endpoint, 'http://collector:4318', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
     ['logs_endpoint', otlp.logs_endpoint, 'http://collector:4318/v1/logs', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
   ] as const) {
-    if (url !== undefined && !isHttpUrl(url)) problems.push({ path: `exporters.${key}.${name}`, value: url, message: 'is not an http(s) URL', fix: `write ${example} (or ${variable})` });
+    if (url !== undefined && !isHttpUrl(url)) problems.push({ path: `exporters.${key}.${name}`, value: redactUrl(url), message: 'is not an http(s) URL', fix: `write ${example} (or ${variable})` });
   }
 }
 

@@ -64,6 +64,11 @@ export function verifyWebhookSignature(body: string | Uint8Array, header: unknow
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+/** What an error shows of a setting that may hold URLs: nothing of them, not even masked (their paths carry tokens). */
+function notShown(value: unknown): unknown {
+  return typeof value === 'string' || (typeof value === 'object' && value !== null && !(Array.isArray(value) && value.length === 0)) ? '(not shown)' : value;
+}
+
 function parseUrl(text: unknown, path: string, fix: string): URL {
   let url: URL | undefined;
   try {
@@ -71,7 +76,7 @@ function parseUrl(text: unknown, path: string, fix: string): URL {
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new AlertConfigError(path, typeof text === 'string' ? '(not shown)' : text, 'not an http(s) URL', fix);
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new AlertConfigError(path, notShown(text), 'not an http(s) URL', fix);
   if (url.username !== '' || url.password !== '') throw new AlertConfigError(path, url.origin, 'credentials in the URL', 'remove user:password from the URL; the body is authenticated by the signature');
   return url;
 }
@@ -133,7 +138,7 @@ export class WebhookNotifier implements AlertNotifier {
   constructor(options: WebhookNotifierOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     if (!Array.isArray(options.allowedUrls) || options.allowedUrls.length === 0) {
-      throw new AlertConfigError('allowedUrls', options.allowedUrls, 'no allow-list', 'list the URL prefixes alerts may be sent to, e.g. ["https://hooks.example.com/audit"]');
+      throw new AlertConfigError('allowedUrls', notShown(options.allowedUrls), 'no allow-list', 'list the URL prefixes alerts may be sent to, e.g. ["https://hooks.example.com/audit"]');
     }
     const entries = options.allowedUrls.map((u, i) => parseUrl(u, `allowedUrls[${i}]`, 'write an http(s) URL prefix'));
     const url = parseUrl(options.url, 'url', 'write the http(s) URL of the receiver');

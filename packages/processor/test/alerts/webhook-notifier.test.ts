@@ -120,6 +120,13 @@ describe('WebhookNotifier', () => {
     expect(refused(make('https://user:pw@hooks.example.com/audit', ['https://hooks.example.com/'])).message).toMatch(/credentials/);
     expect(refused(make('ftp://hooks.example.com/', ['https://hooks.example.com/'])).path).toBe('url');
     expect(refused(make('https://hooks.example.com/', [])).path).toBe('allowedUrls');
+    // An allow-list given as one string, or entries that are not strings, are refused without quoting them either.
+    const notList = refused(make('https://hooks.example.com/', 'https://user:Zq8pw@hooks.example.com/T000/Zq8token' as unknown as string[]));
+    expect(notList.path).toBe('allowedUrls');
+    expect(notList.message).toContain('(not shown)');
+    const notText = refused(make('https://hooks.example.com/', [{ href: 'https://user:Zq8pw@hooks.example.com/T000/Zq8token' }] as unknown as string[]));
+    expect(notText.path).toBe('allowedUrls[0]');
+    expect(`${notList.message}${notText.message}${JSON.stringify([notList.value, notText.value])}`).not.toMatch(/Zq8/);
     const short = refused(() => new WebhookNotifier({ url: 'https://h.example/', allowedUrls: ['https://h.example/'], secret: 'short' }));
     expect(short.path).toBe('secret');
     expect(short.message).not.toMatch(/short"/);
