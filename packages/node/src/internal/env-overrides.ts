@@ -8,6 +8,7 @@
 import { redactUrl } from '@otel-audit/core';
 import type { ConfigProblem } from '../errors.js';
 import { describeValue } from '../errors.js';
+import { HIDDEN } from './secret-paths.js';
 
 type Doc = Record<string, unknown>;
 type Env = NodeJS.ProcessEnv;
@@ -190,11 +191,11 @@ function keyValues(r: EnvReader, name: string, secret: boolean): Record<string, 
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
     const key = eq > 0 ? part.slice(0, eq).trim() : '';
-    if (key === '') return r.bad(name, secret ? '(hidden)' : part, 'must be a list of key=value pairs separated by commas', `write ${name}="key1=value1,key2=value2"`);
+    if (key === '') return r.bad(name, secret ? HIDDEN : part, 'must be a list of key=value pairs separated by commas', `write ${name}="key1=value1,key2=value2"`);
     try {
       out[key] = decodeURIComponent(part.slice(eq + 1).trim());
     } catch {
-      return r.bad(name, secret ? '(hidden)' : part, 'has a value that is not valid percent-encoding', 'percent-encode commas, = and % in values');
+      return r.bad(name, secret ? HIDDEN : part, 'has a value that is not valid percent-encoding', 'percent-encode commas, = and % in values');
     }
   }
   return out;
