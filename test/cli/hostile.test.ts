@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startService } from '../forwarding/support.js';
-import { chainStore, event, runBin, runCli, startBin, tempDir, until, writeKeys } from './helpers.js';
+import { chainStore, event, pipelineStore, runBin, runCli, startBin, tempDir, until, writeKeys } from './helpers.js';
 
 const ESC = '\u001b';
 
@@ -35,28 +35,58 @@ describe('hostile input', () => {
     }
   });
 
-  // [name, line, exit code]: 1 where an audit LogRecord is unreadable, and 1 where nothing audit-like is in the line (nothing was verified).
-  const lines: [string, string, number][] = [
-    ['resourceLogs of the wrong type', '{"resourceLogs":"x"}', 1],
-    ['null entries', '{"resourceLogs":[null,{"scopeLogs":[null,{"logRecords":[null,1,"x"]}]}]}', 1],
-    ['a record body that is not JSON', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"stringValue":"{oops"}}]}]}]}', 1],
-    ['a body that is a number', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"intValue":"5"}}]}]}]}', 1],
-    ['a __proto__ record', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.x.y","body":{"stringValue":"{\\"__proto__\\":{\\"polluted\\":1},\\"stream\\":\\"s\\",\\"seq\\":0,\\"id\\":\\"i\\",\\"prev\\":\\"p\\"}"}}]}]}]}', 1],
-    ['a forged checkpoint', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.checkpoint","body":{"stringValue":"s\\n99999999999999999999\\n!!!\\n"}}]}]}]}', 1],
-    ['deep nesting', `{"resourceLogs":${'['.repeat(5000)}${']'.repeat(5000)}}`, 1],
+  // [name, line, the one error a user is shown]: a line that cannot be read
+  // is a finding of the pseudo-stream (input) naming the line, and is listed
+  // in inputStats.badLines; a forged checkpoint is a finding of the stream it names.
+  const lines: [string, string, { stream: string; message: string }][] = [
+    ['resourceLogs of the wrong type', '{"resourceLogs":"x"}', { stream: '(input)', message: 'line 1: not an OTLP logs request (resourceLogs is a string, not an array)' }],
+    ['null entries', '{"resourceLogs":[null,{"scopeLogs":[null,{"logRecords":[null,1,"x"]}]}]}', { stream: '(input)', message: 'line 1: resourceLogs[0] is null, not an object, and 4 more malformed entries' }],
+    ['a record body that is not JSON', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"stringValue":"{oops"}}]}]}]}', { stream: '(input)', message: 'line 1: audit.crud.update LogRecord whose body is not an audit record' }],
+    ['a body that is a number', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.crud.update","body":{"intValue":"5"}}]}]}]}', { stream: '(input)', message: 'line 1: audit.crud.update LogRecord without a string body' }],
+    ['a __proto__ record', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.x.y","body":{"stringValue":"{\\"__proto__\\":{\\"polluted\\":1},\\"stream\\":\\"s\\",\\"seq\\":0,\\"id\\":\\"i\\",\\"prev\\":\\"p\\"}"}}]}]}]}', { stream: '(input)', message: 'line 1: audit.x.y LogRecord whose body is not an audit record' }],
+    ['a forged checkpoint', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.checkpoint","body":{"stringValue":"s\\n99999999999999999999\\n!!!\\n"}}]}]}]}', { stream: 's', message: 'malformed checkpoint note: line 4: missing the blank line and signature lines after the note text' }],
+    ['deep nesting', `{"resourceLogs":${'['.repeat(5000)}${']'.repeat(5000)}}`, { stream: '(input)', message: 'line 1: resourceLogs[0] is an array, not an object' }],
   ];
-  for (const [name, line, code] of lines) {
+  for (const [name, line, shown] of lines) {
     it(`JSON lines with ${name} are reported, not crashed on`, async () => {
       const dir = tempDir();
       const file = path.join(dir, 'in.jsonl');
       fs.writeFileSync(file, `${line}\n`);
       const run = await runCli(['verify', file, '--json']);
-      expect(run.code, run.stderr + run.stdout).toBe(code);
+      expect(run.code, run.stderr + run.stdout).toBe(1);
       const report = JSON.parse(run.stdout);
-      expect(report.kind).toBe('jsonl');
+      expect(report).toMatchObject({ kind: 'jsonl', intact: false, ok: false, records: 0, errors: 1 });
+      expect(report.streams.flatMap((s: { findings: unknown[] }) => s.findings)).toEqual([{ code: 'malformed', severity: 'error', ...shown }]);
+      expect(report.inputStats.badLines).toEqual(shown.stream === '(input)' ? [{ line: 1, message: shown.message.replace(/^line 1: /, '') }] : []);
+      const text = await runCli(['verify', file]);
+      expect(text.code).toBe(1);
+      const row = text.stdout.split('\n').find((l) => l.startsWith('error '));
+      expect(row?.split(/\s{2,}/)).toEqual(['error', shown.stream, 'malformed', '-', shown.message]);
+      expect(text.stdout).toMatch(/^PROBLEMS FOUND: 0 records in 1 stream, 0 signed checkpoints verified, 1 error, 0 warnings$/m);
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     });
   }
+
+  it('malformed entries beside real audit records are listed once for their line, and the records are still verified', async () => {
+    const { dir, jsonl } = await pipelineStore({ n: 12 });
+    const { vkey } = writeKeys(dir);
+    const intact = JSON.parse((await runCli(['verify', jsonl, '--key', vkey, '--json'])).stdout);
+    expect(intact).toMatchObject({ intact: true, errors: 0 });
+    const [first, ...rest] = fs.readFileSync(jsonl, 'utf8').trimEnd().split('\n');
+    const request = JSON.parse(first!);
+    expect(request.resourceLogs[0].scopeLogs[0].logRecords.length).toBeGreaterThan(0);
+    request.resourceLogs[0].scopeLogs[0].logRecords.push(null);
+    request.resourceLogs[0].scopeLogs.unshift('x');
+    request.resourceLogs.push(7);
+    fs.writeFileSync(jsonl, [JSON.stringify(request), ...rest].map((l) => `${l}\n`).join(''));
+    const run = await runCli(['verify', jsonl, '--key', vkey, '--json']);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report.inputStats.badLines).toEqual([{ line: 1, message: 'resourceLogs[0].scopeLogs[0] is a string, not an object, and 2 more malformed entries' }]);
+    expect(report.errors).toBe(1);
+    const audited = report.streams.find((s: { stream: string }) => s.stream === 'pipeline/1');
+    expect(audited).toEqual(intact.streams[0]);
+  });
 
   const proofs: [string, unknown][] = [
     ['a negative leaf', { leafIndex: -1 }],

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditChain, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
+import { AuditChain, recordHash, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { chainStore, MINUTE, pipelineStore, runBin, runCli, seal, T0, tamper, tempDir, writeKeys } from './helpers.js';
 
@@ -233,9 +233,29 @@ describe('otel-audit verify exits non-zero when nothing was verified', () => {
     const json = JSON.parse(runBin(['verify', db, '--key', vkey, '--json']).stdout);
     expect(json).toMatchObject({ intact: false, ok: true, notVerified: [expect.stringContaining('no checkpoint verified')] });
 
-    // A record rewritten once the checkpoints are gone does not pass either.
+    // A record rewritten once the checkpoints are gone is itself found: the
+    // verdict turns from NOT VERIFIED to PROBLEMS FOUND, naming seq 29.
     tamper(db, "UPDATE audit_logs SET actor_id = 'mallory' WHERE seq = 29");
-    expect(runBin(['verify', db, '--key', vkey]).code).toBe(1);
+    const [rewritten] = JSON.parse((await runCli(['query', '--db', db, '--actor', 'mallory', '--json'])).stdout).records;
+    expect(rewritten.record.seq).toBe(29);
+    const after = runBin(['verify', db, '--key', vkey]);
+    expect(after.code).toBe(1);
+    expect(after.stdout).toMatch(/^PROBLEMS FOUND: 30 records in 1 stream, 0 signed checkpoints verified, 1 error, 1 warning$/m);
+    expect(after.stdout).toMatch(/^error\s+svc\/1\s+hash_mismatch\s+29\s+record seq 29 does not hash to its stored hash/m);
+    expect(after.stdout).toContain(`id ${rewritten.record.id}`);
+    const afterJson = JSON.parse(runBin(['verify', db, '--key', vkey, '--json']).stdout);
+    expect(afterJson).toMatchObject({ intact: false, ok: false, errors: 1 });
+    expect(afterJson.streams[0].findings.filter((f: { severity: string }) => f.severity === 'error')).toEqual([
+      expect.objectContaining({ code: 'hash_mismatch', seq: 29, id: rewritten.record.id, expected: rewritten.checksum }),
+    ]);
+
+    // Re-hashed as well (seq 29 is the tail: nothing chains to it), the rewrite
+    // is invisible record by record; only the missing checkpoints still refuse it.
+    tamper(db, 'UPDATE audit_logs SET checksum = ? WHERE seq = 29', recordHash(rewritten.record));
+    const rehashed = runBin(['verify', db, '--key', vkey]);
+    expect(rehashed.code).toBe(1);
+    expect(rehashed.stdout).toMatch(/^NOT VERIFIED: 30 records in 1 stream, 0 signed checkpoints verified, 0 errors, 1 warning$/m);
+    expect(rehashed.stdout).toContain('it holds no checkpoint (were they deleted?)');
   });
 
   it('with --key, every stream needs a verified checkpoint: one stream stripped of its checkpoints fails although another is signed, unless named --unsigned-ok', () => {

@@ -31,7 +31,7 @@ export interface JsonLinesStats {
   logRecords: number;
   /** Records delivered more than once (same id, same body), dropped before verifying. */
   duplicatesDropped: number;
-  /** Lines that are not JSON or not an OTLP logs request. */
+  /** Lines that are not JSON or not an OTLP logs request, or hold entries of the wrong type (named by their path), or an audit LogRecord that cannot be read. */
   badLines: { line: number; message: string }[];
 }
 
@@ -45,16 +45,63 @@ function attr(record: OtlpLogRecord, key: string): string | undefined {
   return undefined;
 }
 
-function logRecordsOf(request: unknown): OtlpLogRecord[] | undefined {
-  const resourceLogs = (request as { resourceLogs?: unknown })?.resourceLogs;
-  if (!Array.isArray(resourceLogs)) return undefined;
-  const out: OtlpLogRecord[] = [];
-  for (const rl of resourceLogs) {
-    const scopeLogs = (rl as { scopeLogs?: unknown })?.scopeLogs;
-    if (!Array.isArray(scopeLogs)) continue;
-    for (const sl of scopeLogs) {
-      const records = (sl as { logRecords?: unknown })?.logRecords;
-      if (Array.isArray(records)) for (const r of records) if (r !== null && typeof r === 'object') out.push(r as OtlpLogRecord);
+/** The LogRecords of one line, and the first structural problem met on the way with how many there were. */
+interface LineRecords { records: OtlpLogRecord[]; problem: string | undefined; problems: number }
+
+/** How a JSON value is named in a message: `null`, `an array`, `a string`... */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function problem(into: LineRecords, message: string): void {
+  if (into.problems++ === 0) into.problem = message;
+}
+
+/**
+ * The OTLP list `key` of the entry at path `at`. Absent or null is an empty
+ * list, as the OTLP JSON mapping reads a repeated field; an entry that is
+ * not an object or a list that is not an array is a problem, and reads as empty.
+ */
+function listIn(entry: unknown, at: string, key: string, into: LineRecords): unknown[] {
+  if (!isObject(entry)) {
+    problem(into, `${at} is ${kindOf(entry)}, not an object`);
+    return [];
+  }
+  const list = entry[key];
+  if (list === undefined || list === null) return [];
+  if (Array.isArray(list)) return list;
+  problem(into, `${at}.${key} is ${kindOf(list)}, not an array`);
+  return [];
+}
+
+/**
+ * The LogRecords of an ExportLogsServiceRequest, or why `request` is not
+ * one. Entries of the wrong type are skipped and reported (the first in
+ * line order by its path, the others counted), not silently dropped; the
+ * valid entries beside them are still read.
+ */
+function logRecordsOf(request: unknown): LineRecords | string {
+  const resourceLogs = (request as { resourceLogs?: unknown } | null)?.resourceLogs;
+  if (resourceLogs === undefined || resourceLogs === null) return 'no resourceLogs';
+  if (!Array.isArray(resourceLogs)) return `resourceLogs is ${kindOf(resourceLogs)}, not an array`;
+  const out: LineRecords = { records: [], problem: undefined, problems: 0 };
+  for (let i = 0; i < resourceLogs.length; i++) {
+    const rlAt = `resourceLogs[${i}]`;
+    const scopeLogs = listIn(resourceLogs[i], rlAt, 'scopeLogs', out);
+    for (let j = 0; j < scopeLogs.length; j++) {
+      const slAt = `${rlAt}.scopeLogs[${j}]`;
+      const records = listIn(scopeLogs[j], slAt, 'logRecords', out);
+      for (let k = 0; k < records.length; k++) {
+        const lr = records[k];
+        if (isObject(lr)) out.records.push(lr as OtlpLogRecord);
+        else problem(out, `${slAt}.logRecords[${k}] is ${kindOf(lr)}, not an object`);
+      }
     }
   }
   return out;
@@ -118,12 +165,14 @@ export async function verifyJsonLines(
       bad('not JSON');
       continue;
     }
-    const records = logRecordsOf(request);
-    if (records === undefined) {
-      bad('not an OTLP logs request (no resourceLogs)');
+    const read = logRecordsOf(request);
+    if (typeof read === 'string') {
+      bad(`not an OTLP logs request (${read})`);
       continue;
     }
-    for (const lr of records) {
+    // One entry per line, however many entries are malformed; the valid ones are read below.
+    if (read.problem !== undefined) bad(read.problems === 1 ? read.problem : `${read.problem}, and ${read.problems - 1} more malformed entr${read.problems === 2 ? 'y' : 'ies'}`);
+    for (const lr of read.records) {
       stats.logRecords++;
       const body = lr.body?.stringValue;
       const eventName = typeof lr.eventName === 'string' && lr.eventName !== '' ? lr.eventName : attr(lr, EVENT_NAME_ATTR);
