@@ -62,3 +62,37 @@ describe('otel-audit status --config never shows the exporter\'s secrets', () =>
     expect(run.stdout + run.stderr).not.toMatch(SECRETS);
   });
 });
+
+describe('otel-audit status --config lists the outboxes the pipeline forwards through', () => {
+  it('shows the outbox of the otlphttp exporter in the pipeline, not one that is only defined; refuses a config whose pipeline forwards nowhere', async () => {
+    const dir = tempDir();
+    const yaml = (exporters: string) => [
+      'exporters:',
+      '  sqlite: { path: ./audit.db }',
+      '  otlphttp: { endpoint: "http://127.0.0.1:4318", outbox: { path: ./used-outbox.db } }',
+      '  otlphttp/spare: { endpoint: "http://127.0.0.1:4319", outbox: { path: ./spare-outbox.db } }',
+      'service:',
+      '  pipelines:',
+      `    audit: { processors: [], exporters: [${exporters}] }`,
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'otel-config.yaml'), yaml('sqlite, otlphttp'));
+    const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    try {
+      const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath: path.join(dir, 'used-outbox.db') });
+      await svc.shutdown();
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+    const run = await runCli(['status', '--config', 'otel-config.yaml', '--json'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { path: string }[]).map((s) => s.path)).toEqual([path.join(dir, 'used-outbox.db')]);
+
+    fs.writeFileSync(path.join(dir, 'otel-config.yaml'), yaml('sqlite'));
+    const none = await runCli(['status', '--config', 'otel-config.yaml'], { cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('defines exporters.otlphttp, exporters.otlphttp/spare but its pipeline does not use them: nothing is forwarded, so there is no outbox');
+    expect(none.stderr).toContain('add otlphttp to service.pipelines.audit.exporters, or pass --outbox FILE');
+  });
+});

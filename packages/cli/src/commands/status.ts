@@ -5,7 +5,7 @@
  * (the last error quotes the receiver, so its control characters are
  * escaped).
  * `--outbox FILE` names the file; `--config` finds it (every
- * `exporters.otlphttp[/name]`) the way the service does. Exit 1 when
+ * `exporters.otlphttp[/name]` the pipeline uses) the way the service does. Exit 1 when
  * records were dead-lettered.
  */
 import * as path from 'node:path';
@@ -20,13 +20,20 @@ import { escapeControl } from '../internal/table.js';
 /** The default outbox file of `createOtlpSink`, relative to the config's directory. */
 const DEFAULT_OUTBOX = 'otel-audit-outbox.db';
 
+/** The outbox files of the otlphttp exporters the config's pipeline uses (one defined but unused has none). */
 function outboxesOf(ctx: CommandContext, file: string): string[] {
   const config = readConfigFile(ctx, file);
   const base = config.baseDir ?? ctx.cwd;
+  const used = new Set(Object.values(config.service?.pipelines ?? {}).flatMap((p) => p?.exporters ?? []));
   const out: string[] = [];
+  const unused: string[] = [];
   for (const [key, value] of Object.entries(config.exporters ?? {})) {
     if (key !== 'otlphttp' && !key.startsWith('otlphttp/')) continue;
-    out.push(path.resolve(base, (value as OtlpHttpExporterConfig).outbox?.path ?? DEFAULT_OUTBOX));
+    if (used.has(key)) out.push(path.resolve(base, (value as OtlpHttpExporterConfig).outbox?.path ?? DEFAULT_OUTBOX));
+    else unused.push(key);
+  }
+  if (out.length === 0 && unused.length > 0) {
+    throw new CliError('AUDIT_CLI_USAGE', `${file} defines exporters.${unused.join(', exporters.')} but its pipeline does not use ${unused.length === 1 ? 'it' : 'them'}: nothing is forwarded, so there is no outbox`, `add ${unused[0]} to service.pipelines.audit.exporters, or pass --outbox FILE`);
   }
   if (out.length === 0) throw new CliError('AUDIT_CLI_USAGE', `${file} has no exporters.otlphttp: nothing is forwarded, so there is no outbox`, 'pass --outbox FILE, or configure exporters.otlphttp');
   return out;
