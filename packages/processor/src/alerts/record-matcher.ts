@@ -334,13 +334,41 @@ export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
   }
   const parts = Array.isArray(spec) ? spec.map((s, i) => compileAll(s, `${path}[${i}]`)) : [compileAll(spec, path)];
   const pinned = (of: (p: CompiledPart) => string[] | undefined) => (parts.every((p) => of(p) !== undefined) ? new Set(parts.flatMap((p) => of(p)!)) : undefined);
+  // (C and A1) or (C and A2) = C and (A1 or A2): a condition every alternative
+  // states alike is tested once, first. (The built-in privilege rules state
+  // "not the actor's own rights" in each of seven alternatives.)
+  const shared = Array.isArray(spec) ? sharedConditions(spec as Record<string, unknown>[]) : [];
+  let common: ((r: AlertableRecord) => boolean) | undefined;
+  let tested = parts;
+  if (shared.length > 0) {
+    const maps = spec as Record<string, unknown>[];
+    common = compileAll(Object.fromEntries(shared.map((f) => [f, maps[0]![f]])), path).test;
+    tested = maps.map((m, i) => compileAll(Object.fromEntries(Object.entries(m).filter(([f]) => !shared.includes(f))), `${path}[${i}]`));
+  }
+  const both = (any: (r: AlertableRecord) => boolean): ((r: AlertableRecord) => boolean) => {
+    const c = common;
+    return c === undefined || any === ALWAYS_TRUE ? (c ?? any) : (r) => c(r) && any(r);
+  };
   return {
-    test: anyOf(parts.map((p) => p.test)),
+    test: both(anyOf(tested.map((p) => p.test))),
     types: pinned((p) => p.types),
     actions: pinned((p) => p.actions),
     narrow: (t, a) => {
-      const left = parts.filter((p) => accepts(p, t, a));
-      return left.length === 0 ? undefined : anyOf(left.map((p) => p.rest));
+      const left = tested.filter((_, i) => accepts(parts[i]!, t, a));
+      return left.length === 0 ? undefined : both(anyOf(left.map((p) => p.rest)));
     },
   };
+}
+
+/**
+ * The fields that every alternative of a list conditions alike (same
+ * condition, as JSON), other than `type` and `action` (which index rules).
+ */
+function sharedConditions(maps: readonly Record<string, unknown>[]): string[] {
+  if (maps.length < 2) return [];
+  return Object.keys(maps[0]!).filter((f) => {
+    if (f === 'type' || f === 'action') return false;
+    const c = JSON.stringify(maps[0]![f]);
+    return maps.every((m) => Object.hasOwn(m, f) && JSON.stringify(m[f]) === c);
+  });
 }

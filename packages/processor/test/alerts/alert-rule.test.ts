@@ -153,6 +153,38 @@ describe('compileMatch', () => {
     expect(compileMatch({ type: 'auth', action: 'login' }).narrow!('auth', 'logout')).toBeUndefined();
   });
 
+  it('tests a condition every alternative states alike once, with the same results as testing each alternative', () => {
+    // Each alternative's own condition is a pattern, tested after the cheaper shared one.
+    const alts = [{ 'actor.id': { not: { equals_field: 'target.id' } }, outcome: { glob: 'a*' } }, { outcome: { regex: '^b' }, 'actor.id': { not: { equals_field: 'target.id' } } }, { 'actor.id': { not: { equals_field: 'target.id' } }, 'details.n': { gt: 1 } }];
+    const m = compileMatch(alts);
+    const each = alts.map((a) => compileMatch(a));
+    let reads = 0;
+    const counted = (actor: string, target: string, outcome: string, n: number) => {
+      const r = rec({ type: 'crud', action: 'update', outcome, target: { type: 't', id: target }, details: { n } }, 0) as Record<string, unknown>;
+      const a = { id: actor, type: 'user' };
+      Object.defineProperty(r, 'actor', { get: () => (reads++, a) });
+      return r as unknown as ReturnType<typeof rec>;
+    };
+    for (const actor of ['u1', 'u2']) {
+      for (const outcome of ['a', 'b', 'c']) {
+        for (const n of [0, 2]) {
+          const r = counted(actor, 'u1', outcome, n);
+          const expected = each.some((e) => e.test(r));
+          reads = 0;
+          expect(m.test(r)).toBe(expected);
+          expect(m.narrow!('crud', 'update')!(r)).toBe(expected);
+        }
+      }
+    }
+    // The actor acting on itself: one read of the shared condition, not one per alternative.
+    reads = 0;
+    expect(m.test(counted('u1', 'u1', 'a', 2))).toBe(false);
+    expect(reads).toBe(1);
+    reads = 0;
+    expect(each.some((e) => e.test(counted('u1', 'u1', 'a', 2)))).toBe(false);
+    expect(reads).toBeGreaterThan(1);
+  });
+
   it('pins record actions for indexing only when every alternative names them exactly', () => {
     expect([...compileMatch([{ action: ['grant', 'sudo'] }, { action: 'assign', type: 'crud' }]).actions!].sort()).toEqual(['assign', 'grant', 'sudo']);
     expect(compileMatch([{ action: 'grant' }, { 'details.status_code': 429 }]).actions).toBeUndefined();
