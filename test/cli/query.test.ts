@@ -211,4 +211,74 @@ describe('otel-audit tail -f (the built bin)', () => {
       fs.chmodSync(dir, 0o755);
     }
   });
+
+  it('in place, a database replaced at its path by a file that continues it (moved away, then a copy that went on put there) is said once on stderr and followed: its new records appear once each, none again', async () => {
+    const { db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    const moved = `${db}.rotated`;
+    const next = `${db}.next`;
+    const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
+    const warning = `otel-audit tail: warning: cannot read ${db} again (cannot read ${db} (ENOENT)); still following, newer records will show once it can be read (retrying every 25 ms)`;
+    const replaced = `otel-audit tail: ${db} was replaced by another file; following the new one, which continues the records shown`;
+    const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson']);
+    await until(() => seqs(tail).length >= 5 || tail.stderr() !== '', 'the first 5 records');
+    expect(tail.stderr()).toBe('');
+    // Moved away; for a few polls nothing is at the path. The new file is the old one, gone on by seqs 5-7.
+    fs.renameSync(db, moved);
+    await until(() => tail.stderr() !== '', 'the warning that the path cannot be read');
+    fs.copyFileSync(moved, next);
+    const writer = new SqliteAuditStore(next);
+    try {
+      await appendNow(writer, 3);
+    } finally {
+      writer.close();
+    }
+    fs.renameSync(next, db);
+    await until(() => lines(tail).length >= 2, 'the line saying the file was replaced');
+    await until(() => seqs(tail).length >= 8, 'the 3 records of the new file');
+    const service = new SqliteAuditStore(db);
+    try {
+      await appendNow(service, 2);
+      await until(() => seqs(tail).length >= 10, 'the 2 records committed to the new file after');
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      service.close();
+    }
+    const stopped = await tail.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(lines(tail)).toEqual([warning, replaced]);
+  });
+
+  it('in place, a database replaced by another history (the stream begun again, older than what was shown) is said once on stderr; its newest records appear, then those committed to it, once each', async () => {
+    const { db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    const next = `${db}.next`;
+    // Seqs 0-2 again, ten minutes old: behind the watermark, so only shown as the new file's newest records.
+    const other = new SqliteAuditStore(next);
+    try {
+      other.appendSync(seal(new AuditChain({ stream: 'svc/1' }), 3, 1_000, (i) => event(i, nowNanos(-600_000 + i * 100))));
+    } finally {
+      other.close();
+    }
+    const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson']);
+    await until(() => seqs(tail).length >= 5 || tail.stderr() !== '', 'the first 5 records');
+    fs.renameSync(db, `${db}.rotated`);
+    fs.renameSync(next, db);
+    await until(() => seqs(tail).length >= 8, 'the 3 records of the other file');
+    const service = new SqliteAuditStore(db);
+    try {
+      await appendNow(service, 2);
+      await until(() => seqs(tail).length >= 10, 'the 2 records committed to it after');
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      service.close();
+    }
+    const stopped = await tail.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+    const ids = tail.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l).record.id as string);
+    expect(new Set(ids).size).toBe(10);
+    expect(stopped.stderr.split('\n').filter(Boolean)).toEqual([
+      `otel-audit tail: ${db} was replaced by another file; following the new one, which does not continue the records shown: its newest records not shown yet come first`,
+    ]);
+  });
 });

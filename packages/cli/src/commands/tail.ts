@@ -7,13 +7,31 @@
  * skipped; the records inside that lag at the start count as seen, so
  * nothing is printed twice or out of place. The store is opened read-only
  * in place, so new commits are seen; when it can only be read through a
- * temporary copy, the copy is taken again whenever the file changes. When
- * that fails (the file moved away, unreadable, caught mid-write) tail keeps
- * the last copy, retries at every poll, and says so on stderr once when it
- * failed twice in a row — and once more when a copy is taken again.
+ * temporary copy, the copy is taken again whenever the file changes.
+ *
+ * The path is watched too (its device and inode, one stat a poll): when it
+ * names another file — rotation, a restore, a rewrite, `mv new.db audit.db`
+ * — tail opens the new one, says so on stderr once, and goes on. Within a
+ * chain a record is its (stream, seq), but a new file may start a stream
+ * again at seq 0, so tail asks the new file, for each stream seen, whether
+ * it holds the very record (its checksum) seen last at that seq. If it does
+ * for every stream, the new file continues what was shown: only records
+ * after it appear, each once, whenever they were committed. Otherwise it is
+ * another history — a stream begun again (lower seqs), other streams, a
+ * restore from before the last record shown — and what a user expects is
+ * what tail shows of a store at start: its newest `--lines` records not
+ * already shown (same id), oldest first, then every record committed; the
+ * streams it does continue go on where they were. A different record at a
+ * (stream, seq) already shown is shown: it is not the one the user saw.
+ *
+ * When the file cannot be read again (moved away and not yet replaced,
+ * unreadable, a copy caught mid-write) tail keeps what it has open, retries
+ * at every poll, and says so on stderr once when it failed twice in a row —
+ * and once more when it can read it again, or the file that replaced it.
  */
 import * as fs from 'node:fs';
 import { DB_OPTION, type Command, type CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
 import type { SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite';
 import { FILTER_OPTIONS, filterOf, storeCall } from '../internal/filters.js';
 import { openStore, resolvePath, type OpenedStore } from '../internal/inputs.js';
@@ -36,13 +54,18 @@ function watermarkOf(newest: bigint): bigint {
   return newest > LAG_NANOS ? newest - LAG_NANOS : 0n;
 }
 
-/** Ids already shown or older than what was shown, with their times, and the newest time. */
-interface Seen { readonly ids: Map<string, bigint>; newest: bigint }
+/** Per stream, the highest seq seen and its record's checksum: what tells a file that continues the stream. */
+interface LastSeen { readonly seq: number; readonly checksum: string }
+
+/** Ids already shown or older than what was shown, with their times; the newest time; the last record seen of each stream. */
+interface Seen { readonly ids: Map<string, bigint>; newest: bigint; readonly last: Map<string, LastSeen> }
 
 function see(seen: Seen, r: StoredRecord): void {
   const t = BigInt(r.record.time);
   seen.ids.set(r.record.id, t);
   if (t > seen.newest) seen.newest = t;
+  const last = seen.last.get(r.record.stream);
+  if (last === undefined || r.record.seq > last.seq) seen.last.set(r.record.stream, { seq: r.record.seq, checksum: r.checksum });
 }
 
 /** Calls `each` with every page of records at or after `since` matching the filters, oldest first. */
@@ -55,23 +78,78 @@ function pages(ctx: CommandContext, store: SqliteAuditStore, since: bigint, each
   } while (cursor !== undefined && !ctx.signal.aborted);
 }
 
-/**
- * The newest `--lines` records, oldest first, and — read in the same
- * snapshot — every record within the lag of the newest of them, so the
- * first poll does not print again what was shown or skipped over.
- */
-function start(ctx: CommandContext, store: SqliteAuditStore, follow: boolean): { initial: StoredRecord[]; seen: Seen } {
-  const seen: Seen = { ids: new Map(), newest: 0n };
+/** `read` in one read transaction: every query of it sees the same snapshot. */
+function snapshot<T>(store: SqliteAuditStore, read: () => T): T {
   const db = store.database;
   db.exec('BEGIN');
   try {
-    const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }));
-    const initial = [...page.records].reverse();
-    for (const r of initial) see(seen, r);
-    if (follow && initial.length > 0) pages(ctx, store, watermarkOf(seen.newest), (records) => { for (const r of records) see(seen, r); });
-    return { initial, seen };
+    return read();
   } finally {
     db.exec('COMMIT');
+  }
+}
+
+/**
+ * The newest `--lines` records that are not `known`, oldest first, and
+ * every record not `known` within the lag of the newest of them: those
+ * count as seen, so the first poll does not print again what was shown or
+ * skipped over. Call it inside a {@link snapshot}.
+ */
+function latest(ctx: CommandContext, store: SqliteAuditStore, follow: boolean, known: (r: StoredRecord) => boolean): { initial: StoredRecord[]; counted: StoredRecord[] } {
+  const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }));
+  const initial = [...page.records].reverse().filter((r) => !known(r));
+  const counted: StoredRecord[] = [];
+  if (follow && initial.length > 0) {
+    const top = initial.reduce((t, r) => (BigInt(r.record.time) > t ? BigInt(r.record.time) : t), 0n);
+    pages(ctx, store, watermarkOf(top), (records) => { for (const r of records) if (!known(r)) counted.push(r); });
+  }
+  return { initial, counted };
+}
+
+/** What tail shows first; `seen` gets it and what counts as seen with it. */
+function start(ctx: CommandContext, store: SqliteAuditStore, follow: boolean, seen: Seen): StoredRecord[] {
+  const { initial, counted } = snapshot(store, () => latest(ctx, store, follow, () => false));
+  for (const r of [...initial, ...counted]) see(seen, r);
+  return initial;
+}
+
+/** How a file that replaced the followed one relates to what was seen, and how to take it on. */
+interface Replacement { readonly continues: boolean; readonly apply: () => void }
+
+/**
+ * Reads `store`, the file that replaced the followed one, as the file
+ * comment says, and changes nothing: if the read fails, `seen` is as it was
+ * and the old file is kept. `apply` prints what is new (the newest records
+ * of the streams not continued, the records the continued streams got since
+ * the last poll, in time order) and counts it as seen.
+ */
+function replacement(ctx: CommandContext, store: SqliteAuditStore, seen: Seen, print: (r: StoredRecord[]) => void): Replacement {
+  return snapshot(store, () => {
+    const at = store.database.prepare('SELECT checksum FROM audit_logs WHERE stream = ? AND seq = ?').pluck();
+    const kept = new Set([...seen.last].filter(([stream, last]) => at.get(stream, last.seq) === last.checksum).map(([stream]) => stream));
+    if (seen.last.size > 0 && kept.size === seen.last.size) return { continues: true, apply: () => {} };
+    const { initial, counted } = latest(ctx, store, true, (r) => kept.has(r.record.stream) || seen.ids.has(r.record.id));
+    // Read now, not at the next poll: the newest records of the other streams may move the watermark past them.
+    const fresh: StoredRecord[] = [];
+    pages(ctx, store, watermarkOf(seen.newest), (records) => { for (const r of records) if (kept.has(r.record.stream) && !seen.ids.has(r.record.id)) fresh.push(r); });
+    const shown = [...initial, ...fresh].sort((a, b) => { const d = BigInt(a.record.time) - BigInt(b.record.time); return d < 0n ? -1 : d > 0n ? 1 : 0; });
+    return {
+      continues: false,
+      apply: () => {
+        for (const r of [...shown, ...counted]) see(seen, r);
+        if (shown.length > 0) print(shown);
+      },
+    };
+  });
+}
+
+/** The file at `file` now (device and inode, `-` when it cannot be stat'ed): another value is another file. */
+function identityOf(file: string): string {
+  try {
+    const s = fs.statSync(file, { bigint: true });
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return '-';
   }
 }
 
@@ -93,37 +171,64 @@ function stampOf(file: string): string {
   }).join(' ');
 }
 
+/** A store opened at the path, which file that was, and its stamp before it was read. */
+interface OpenedAt { readonly opened: OpenedStore; readonly identity: string; readonly stamp: string }
+
+/**
+ * Opens the store at `db` read-only. The path is stat'ed before and after:
+ * a file put there meanwhile is refused (the next poll opens it), so the
+ * identity kept is that of the file read.
+ */
+function openAt(ctx: CommandContext, db: string, file: string): OpenedAt {
+  const identity = identityOf(file);
+  const stamp = stampOf(file);
+  const opened = openStore(ctx, db, { readOnly: true });
+  if (identityOf(file) === identity) return { opened, identity, stamp };
+  opened.close();
+  throw new CliError('AUDIT_CLI_INPUT', `${file} was replaced while it was being opened`, 'run the command again');
+}
+
 /** The store as opened, the store `tail -f` polls, and how to close it. */
 interface FollowedStore { readonly first: SqliteAuditStore; readonly current: () => SqliteAuditStore; readonly close: () => void }
 
 /**
- * Opens the store at `db` read-only. A copy does not see later commits, so
- * `current()` takes it again when the file changed. A failed re-copy keeps
- * the previous copy (its records stay shown, later ones wait) and is tried
- * again at every poll until one succeeds; stderr gets one line when it
- * failed twice in a row (once may be a copy caught mid-write) and one when
- * it recovers, with the error's message only (no
- * stack, no cause, no environment).
+ * Opens the store at `db` read-only. `current()` stats the path: when it
+ * names another file, opens that and, if `replaced` reads it without
+ * throwing, follows it from then on, with one line on stderr. A copy does
+ * not see later commits, so it is also taken again when the file changed.
+ * A failed open keeps the previous store (its records stay shown, later
+ * ones wait) and is tried again at every poll until one succeeds; stderr
+ * gets one line when it failed twice in a row (once may be a copy caught
+ * mid-write, or a file between its move and its replacement) and one when
+ * it recovers, with the error's message only (no stack, no cause, no
+ * environment).
  */
-function followedStore(ctx: CommandContext, db: string): FollowedStore {
+function followedStore(ctx: CommandContext, db: string, replaced: (store: SqliteAuditStore) => Replacement): FollowedStore {
   const file = resolvePath(ctx, db);
   const shown = escapeControl(file);
-  let stamp = stampOf(file);
-  let opened: OpenedStore = openStore(ctx, db, { readOnly: true });
-  // Failed re-copies in a row; one alone (a copy caught mid-write) is not worth a warning.
+  let { opened, identity, stamp } = openAt(ctx, db, file);
+  // Failed opens in a row; one alone (a copy caught mid-write) is not worth a warning.
   let failures = 0;
   const current = (): SqliteAuditStore => {
-    if (!opened.copied) return opened.store;
-    const now = stampOf(file);
-    if (now === stamp && failures === 0) return opened.store;
+    if (failures === 0 && identityOf(file) === identity && (!opened.copied || stampOf(file) === stamp)) return opened.store;
+    let next: OpenedAt | undefined;
     try {
-      const next = openStore(ctx, db, { readOnly: true });
-      opened.close();
-      opened = next;
-      stamp = now;
-      if (failures >= 2) ctx.stderr.write(`otel-audit tail: ${shown} can be read again; following it\n`);
+      next = openAt(ctx, db, file);
+      const change = next.identity === identity ? undefined : replaced(next.opened.store);
+      const old = opened;
+      ({ opened, identity, stamp } = next);
+      next = undefined;
+      old.close();
+      if (change !== undefined) {
+        const how = change.continues ? 'which continues the records shown' : 'which does not continue the records shown: its newest records not shown yet come first';
+        ctx.stderr.write(`otel-audit tail: ${shown} was replaced by another file; following the new one, ${how}\n`);
+        change.apply();
+      } else if (failures >= 2) {
+        ctx.stderr.write(`otel-audit tail: ${shown} can be read again; following it\n`);
+      }
       failures = 0;
     } catch (e) {
+      next?.opened.close();
       if (++failures === 2) {
         const reason = escapeControl(e instanceof Error ? e.message : String(e));
         ctx.stderr.write(`otel-audit tail: warning: cannot read ${shown} again (${reason}); still following, newer records will show once it can be read (retrying every ${String(ctx.options['interval'])} ms)\n`);
@@ -160,7 +265,7 @@ export const tailCommand: Command = {
   name: 'tail',
   summary: 'show the newest records; -f keeps printing new ones as they are committed',
   longRunning: true,
-  details: 'With -f it polls the store every --interval milliseconds until interrupted (Ctrl-C).\nThe database is only read, never changed.',
+  details: 'With -f it polls the store every --interval milliseconds until interrupted (Ctrl-C).\nWhen another file is put at the path (rotation, a restore), it follows that one and says so on stderr.\nThe database is only read, never changed.',
   options: [
     DB_OPTION,
     { name: 'follow', alias: 'f', type: 'boolean', description: 'keep printing records as they are committed' },
@@ -175,15 +280,15 @@ export const tailCommand: Command = {
     const following = ctx.options['follow'] === true;
     const interval = ctx.options['interval'] as number;
     if (following && (!Number.isInteger(interval) || interval < 10)) storeCall(() => { throw new RangeError(`options.interval must be an integer of at least 10 milliseconds; got ${interval}`); });
-    const store = followedStore(ctx, String(ctx.options['db']));
+    const seen: Seen = { ids: new Map(), newest: 0n, last: new Map() };
+    let header = true;
+    const print = (records: StoredRecord[]): void => {
+      writeRecords(ctx.stdout, output, records, header);
+      if (records.length > 0) header = false;
+    };
+    const store = followedStore(ctx, String(ctx.options['db']), (next) => replacement(ctx, next, seen, print));
     try {
-      const { initial, seen } = start(ctx, store.first, following);
-      let header = true;
-      const print = (records: StoredRecord[]): void => {
-        writeRecords(ctx.stdout, output, records, header);
-        if (records.length > 0) header = false;
-      };
-      print(initial);
+      print(start(ctx, store.first, following, seen));
       if (following) await follow(ctx, store.current, seen, print);
       return 0;
     } finally {
