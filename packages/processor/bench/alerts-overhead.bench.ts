@@ -11,7 +11,8 @@
  * privilege_escalation rule alone raises an alert for 12.5% of records —
  * far more alerts than a real service would raise).
  *
- * Also printed, to say where the time goes: the same comparison on
+ * Also printed, to say where the time goes: the same comparison with alerts
+ * for ~1 % of records (`fewAlerts`), the same comparison on
  * AuditChain.append alone (no processor) with and without sealing the
  * alerts, the engine alone in ns/record, how many alerts the run raised, and
  * the processor run with `config_changes` in digest mode (one alert per 15
@@ -28,11 +29,22 @@ import { CountingSink, timeProcessor } from './processor-run.js';
 
 const N = Number(process.env.BENCH_RECORDS ?? 200_000);
 const events = Array.from({ length: N }, (_, i) => realisticEvent(i));
+/**
+ * The same records with one grant or administrative change in 20 kept (the
+ * others become plain updates): alerts for ~1 % of records instead of 19 %,
+ * nearer a real service. Reported beside the headline ratio, which stays the
+ * busy fixture's.
+ */
+let alerting = 0;
+const quietEvents = events.map((e) => {
+  if (e.action !== 'grant' && !(e.type === 'admin' && (e.action === 'create' || e.action === 'update' || e.action === 'delete'))) return e;
+  return alerting++ % 20 === 0 ? e : { ...e, type: e.type === 'admin' ? 'crud' : e.type, action: e.action === 'grant' ? 'update' : e.action };
+});
 const rules = builtinAlertRules({ offHoursAdmin: true });
 const digestRules = builtinAlertRules({ offHoursAdmin: true, configChanges: { digest: '15m' } });
 
 /** Processor throughput (records emitted per second, all committed), alerts on when rules are given. */
-async function processorRun(withRules?: readonly AlertRuleConfig[]): Promise<{ rate: number; alerts: number }> {
+async function processorRun(withRules?: readonly AlertRuleConfig[], bodies = events): Promise<{ rate: number; alerts: number }> {
   const sink = new CountingSink();
   let alerts = 0;
   const hook = withRules ? createAlertHook({ engine: new AlertEngine({ rules: withRules }) }) : undefined;
@@ -41,7 +53,7 @@ async function processorRun(withRules?: readonly AlertRuleConfig[]): Promise<{ r
     if (raised !== undefined) alerts += raised.length;
     return raised;
   });
-  const rate = await timeProcessor(sink, events, onSealed ? { onSealed } : {});
+  const rate = await timeProcessor(sink, bodies, onSealed ? { onSealed } : {});
   if (sink.records < N + alerts) throw new Error(`only ${sink.records} of ${N} records and ${alerts} alerts committed`);
   return { rate, alerts };
 }
@@ -88,6 +100,8 @@ engineOnly();
 let off = 0;
 let on = { rate: 0, alerts: 0 };
 let digest = { rate: 0, alerts: 0 };
+let quietOff = 0;
+let quietOn = { rate: 0, alerts: 0 };
 let chainOff = 0;
 let chainOn = 0;
 let chainOnUnsealed = 0;
@@ -98,6 +112,9 @@ for (let r = 0; r < 5; r++) {
   if (x.rate > on.rate) on = x;
   const y = await processorRun(digestRules);
   if (y.rate > digest.rate) digest = y;
+  quietOff = Math.max(quietOff, (await processorRun(undefined, quietEvents)).rate);
+  const q = await processorRun(rules, quietEvents);
+  if (q.rate > quietOn.rate) quietOn = q;
   chainOff = Math.max(chainOff, chainBaseline());
   chainOn = Math.max(chainOn, chainWithAlerts(true));
   chainOnUnsealed = Math.max(chainOnUnsealed, chainWithAlerts(false));
@@ -106,11 +123,13 @@ for (let r = 0; r < 5; r++) {
 }
 const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
 console.log(`alerts-overhead: processor with ${rules.length} built-in rules ${Math.round(on.rate)} records/s (${on.alerts} alerts sealed), without ${Math.round(off)} records/s, ratio ${ratio(on.rate, off)}; config_changes as a 15m digest ${Math.round(digest.rate)} records/s (${digest.alerts} alerts), ratio ${ratio(digest.rate, off)}`);
+console.log(`  alerts for ~1 % of records (one grant or admin change in 20 kept): ${Math.round(quietOn.rate)} vs ${Math.round(quietOff)} records/s (${quietOn.alerts} alerts), ratio ${ratio(quietOn.rate, quietOff)}`);
 console.log(`  AuditChain.append alone: with rules and sealing alerts ${Math.round(chainOn)}, without sealing ${Math.round(chainOnUnsealed)}, no rules ${Math.round(chainOff)} records/s (ratios ${ratio(chainOn, chainOff)} / ${ratio(chainOnUnsealed, chainOff)}); engine alone ${Math.round(engineNs)} ns/record`);
 console.log(JSON.stringify({
   name: 'alerts-overhead', unit: 'records/s', ours: Math.round(on.rate), baseline: Math.round(off), ratio: ratio(on.rate, off),
   records: N, rules: rules.length, alerts: on.alerts,
   oursConfigDigest: Math.round(digest.rate), ratioConfigDigest: ratio(digest.rate, off), alertsConfigDigest: digest.alerts,
+  fewAlerts: { ours: Math.round(quietOn.rate), baseline: Math.round(quietOff), ratio: ratio(quietOn.rate, quietOff), alerts: quietOn.alerts },
   chainOnly: { withAlerts: Math.round(chainOn), withoutSealingAlerts: Math.round(chainOnUnsealed), baseline: Math.round(chainOff), ratio: ratio(chainOn, chainOff), ratioWithoutSealingAlerts: ratio(chainOnUnsealed, chainOff) },
   engineNanosPerRecord: Math.round(engineNs),
 }));
