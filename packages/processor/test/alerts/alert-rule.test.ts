@@ -155,20 +155,20 @@ describe('compileMatch', () => {
 
   it('tests a condition every alternative states alike once, with the same results as testing each alternative', () => {
     // Each alternative's own condition is a pattern, tested after the cheaper shared one.
-    const alts = [{ 'actor.id': { not: { equals_field: 'target.id' } }, outcome: { glob: 'a*' } }, { outcome: { regex: '^b' }, 'actor.id': { not: { equals_field: 'target.id' } } }, { 'actor.id': { not: { equals_field: 'target.id' } }, 'details.n': { gt: 1 } }];
+    const alts = [{ 'actor.id': { not: { equals_field: 'target.id' } }, 'details.kind': { glob: 'a*' } }, { 'details.kind': { regex: '^b' }, 'actor.id': { not: { equals_field: 'target.id' } } }, { 'actor.id': { not: { equals_field: 'target.id' } }, 'details.n': { gt: 1 } }];
     const m = compileMatch(alts);
     const each = alts.map((a) => compileMatch(a));
     let reads = 0;
-    const counted = (actor: string, target: string, outcome: string, n: number) => {
-      const r = rec({ type: 'crud', action: 'update', outcome, target: { type: 't', id: target }, details: { n } }, 0) as Record<string, unknown>;
+    const counted = (actor: string, target: string, kind: string, n: number) => {
+      const r = rec({ type: 'crud', action: 'update', target: { type: 't', id: target }, details: { kind, n } }, 0) as unknown as Record<string, unknown>;
       const a = { id: actor, type: 'user' };
       Object.defineProperty(r, 'actor', { get: () => (reads++, a) });
       return r as unknown as ReturnType<typeof rec>;
     };
     for (const actor of ['u1', 'u2']) {
-      for (const outcome of ['a', 'b', 'c']) {
+      for (const kind of ['a', 'b', 'c']) {
         for (const n of [0, 2]) {
-          const r = counted(actor, 'u1', outcome, n);
+          const r = counted(actor, 'u1', kind, n);
           const expected = each.some((e) => e.test(r));
           reads = 0;
           expect(m.test(r)).toBe(expected);
