@@ -121,6 +121,18 @@ describe('otel-audit tail -f (the built bin)', () => {
     writer.appendSync(seal(chain, n, 1_000, (i) => event(i, nowNanos())));
   }
 
+  /** The service commits `n` records to the file at `db`; waits until `tail` shows `total` seqs, and a few polls more (a repeat would show). */
+  async function commitAndSee(db: string, n: number, tail: RunningBin, total: number, what: string): Promise<void> {
+    const service = new SqliteAuditStore(db);
+    try {
+      await appendNow(service, n);
+      await until(() => seqs(tail).length >= total, what);
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      service.close();
+    }
+  }
+
   it('does not print again, on its first polls, the records of the last minute it skipped at start; new records appear once each', async () => {
     // 50 records one second apart, all within a minute of the newest: 20 are shown first.
     const { db } = chainStore(50, { every: 1_000, make: (i) => event(i, nowNanos(-55_000 + i * 1_000)) });
@@ -194,14 +206,7 @@ describe('otel-audit tail -f (the built bin)', () => {
       fs.renameSync(moved, db);
       await until(() => lines(tail).length >= 2, 'the line saying it can read the database again');
       await until(() => seqs(tail).length >= 8, 'the 3 records committed while it could not read the database');
-      const again = new SqliteAuditStore(db);
-      try {
-        await appendNow(again, 2);
-        await until(() => seqs(tail).length >= 10, 'the 2 records committed after');
-        await new Promise((r) => setTimeout(r, 300));
-      } finally {
-        again.close();
-      }
+      await commitAndSee(db, 2, tail, 10, 'the 2 records committed after');
       const stopped = await tail.stop();
       expect(stopped.code, stopped.stderr).toBe(0);
       expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -235,14 +240,7 @@ describe('otel-audit tail -f (the built bin)', () => {
     fs.renameSync(next, db);
     await until(() => lines(tail).length >= 2, 'the line saying the file was replaced');
     await until(() => seqs(tail).length >= 8, 'the 3 records of the new file');
-    const service = new SqliteAuditStore(db);
-    try {
-      await appendNow(service, 2);
-      await until(() => seqs(tail).length >= 10, 'the 2 records committed to the new file after');
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      service.close();
-    }
+    await commitAndSee(db, 2, tail, 10, 'the 2 records committed to the new file after');
     const stopped = await tail.stop();
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -264,14 +262,7 @@ describe('otel-audit tail -f (the built bin)', () => {
     fs.renameSync(db, `${db}.rotated`);
     fs.renameSync(next, db);
     await until(() => seqs(tail).length >= 8, 'the 3 records of the other file');
-    const service = new SqliteAuditStore(db);
-    try {
-      await appendNow(service, 2);
-      await until(() => seqs(tail).length >= 10, 'the 2 records committed to it after');
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      service.close();
-    }
+    await commitAndSee(db, 2, tail, 10, 'the 2 records committed to it after');
     const stopped = await tail.stop();
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);

@@ -48,11 +48,14 @@ describe('createOtlpSink refuses a bad endpoint without showing its secrets', ()
 
 describe('logsUrl', () => {
   it('puts /v1/logs on the path of a base endpoint, before its query, and leaves a logs URL as written', () => {
-    expect(logsUrl('http://collector:4318')).toBe('http://collector:4318/v1/logs');
-    expect(logsUrl('http://collector:4318/')).toBe('http://collector:4318/v1/logs');
-    expect(logsUrl('http://collector:4318/otlp/?tenant=a&token=t')).toBe('http://collector:4318/otlp/v1/logs?tenant=a&token=t');
-    expect(logsUrl('http://collector:4318?tenant=a')).toBe('http://collector:4318/v1/logs?tenant=a');
-    expect(logsUrl('http://collector:4318/v1/logs?tenant=a')).toBe('http://collector:4318/v1/logs?tenant=a');
-    expect(logsUrl('https://c/v1/logs/')).toBe('https://c/v1/logs/');
+    const cases: [endpoint: string, url: string][] = [
+      ['http://collector:4318', 'http://collector:4318/v1/logs'],
+      ['http://collector:4318/', 'http://collector:4318/v1/logs'],
+      ['http://collector:4318/otlp/?tenant=a&token=t', 'http://collector:4318/otlp/v1/logs?tenant=a&token=t'],
+      ['http://collector:4318?tenant=a', 'http://collector:4318/v1/logs?tenant=a'],
+      ['http://collector:4318/v1/logs?tenant=a', 'http://collector:4318/v1/logs?tenant=a'],
+      ['https://c/v1/logs/', 'https://c/v1/logs/'],
+    ];
+    for (const [endpoint, url] of cases) expect(logsUrl(endpoint), endpoint).toBe(url);
   });
 });
