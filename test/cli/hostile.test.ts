@@ -67,6 +67,21 @@ describe('hostile input', () => {
     });
   }
 
+  it('a __proto__ record that reads as a record reaches the verifier: an error in its stream, nothing polluted', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'in.jsonl');
+    const body = JSON.stringify('{"__proto__":{"polluted":1},"alg":"sha256","stream":"s","seq":0,"id":"i","prev":"p"}');
+    fs.writeFileSync(file, `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"audit.x.y","body":{"stringValue":${body}}}]}]}]}\n`);
+    const run = await runCli(['verify', file, '--json']);
+    expect(run.code, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ ok: false, intact: false, records: 1, errors: 1 });
+    expect(report.streams.map((st: { stream: string }) => st.stream)).toEqual(['s']);
+    expect(report.streams[0].findings.filter((f: { severity: string }) => f.severity === 'error')).toEqual([expect.objectContaining({ code: 'chain_break', seq: 0 })]);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
   it('malformed entries beside real audit records are listed once for their line, and the records are still verified', async () => {
     const { dir, jsonl } = await pipelineStore({ n: 12 });
     const { vkey } = writeKeys(dir);
