@@ -6,11 +6,12 @@
  * user running it), each exactly once.
  */
 import * as fs from 'node:fs';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AuditChain } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { main } from '@otel-audit/cli';
-import { chainStore, event, runCli, seal, startBin, until, writeKeys, type RunningBin } from './helpers.js';
+import { chainStore, event, runCli, seal, startBin, tempDir, until, writeKeys, type RunningBin } from './helpers.js';
 
 describe('otel-audit query', () => {
   it('filters by actor, type and outcome; --json holds the records and the next cursor, which pages on', async () => {
@@ -215,6 +216,44 @@ describe('otel-audit tail -f (the built bin)', () => {
       if (fs.existsSync(moved)) fs.renameSync(moved, db);
       fs.chmodSync(dir, 0o755);
     }
+  });
+
+  it('a poll that fails in SQLite (a page of the records torn under it) is retried, said once on stderr, and the records come once the file reads again', async () => {
+    const { db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    // The page holding the records' table (read from a copy elsewhere, not to leave a -shm beside the file).
+    const probe = `${tempDir()}/probe.db`;
+    fs.copyFileSync(db, probe);
+    const raw = new Database(probe, { readonly: true });
+    const [root, pageSize] = [raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'audit_logs'").pluck().get() as number, raw.pragma('page_size', { simple: true }) as number];
+    raw.close();
+    const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
+    const warning = `otel-audit tail: warning: cannot read ${db} again (database disk image is malformed); still following, newer records will show once it can be read (retrying every 25 ms)`;
+    const recovered = `otel-audit tail: ${db} can be read again; following it`;
+    const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson']);
+    await until(() => seqs(tail).length >= 5 || tail.stderr() !== '', 'the first 5 records');
+    expect(tail.stderr()).toBe('');
+    const fd = fs.openSync(db, 'r+');
+    const good = Buffer.alloc(pageSize);
+    try {
+      fs.readSync(fd, good, 0, pageSize, (root - 1) * pageSize);
+      fs.writeSync(fd, Buffer.alloc(pageSize, 0xff), 0, pageSize, (root - 1) * pageSize);
+      // A commit elsewhere in the file makes tail's next read take a new snapshot, and read the torn page.
+      const other = new Database(db);
+      other.exec('CREATE TABLE scratch (x)');
+      other.close();
+      await until(() => tail.stderr() !== '', 'the warning');
+      await new Promise((r) => setTimeout(r, 300)); // a dozen polls that fail
+      expect(lines(tail)).toEqual([warning]);
+    } finally {
+      fs.writeSync(fd, good, 0, pageSize, (root - 1) * pageSize);
+      fs.closeSync(fd);
+    }
+    await until(() => lines(tail).length >= 2, 'the line saying it can read the database again');
+    await commitAndSee(db, 2, tail, 7, 'the 2 records committed after');
+    const stopped = await tail.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(lines(tail)).toEqual([warning, recovered]);
   });
 
   it('in place, a database replaced at its path by a file that continues it (moved away, then a copy that went on put there) is said once on stderr and followed: its new records appear once each, none again', async () => {

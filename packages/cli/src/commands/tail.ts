@@ -25,7 +25,8 @@
  * (stream, seq) already shown is shown: it is not the one the user saw.
  *
  * When the file cannot be read again (moved away and not yet replaced,
- * unreadable, a copy caught mid-write) tail keeps what it has open, retries
+ * unreadable, a copy caught mid-write, a poll failing in SQLite such as a
+ * torn page or a writer holding it past the busy timeout) tail keeps what it has open, retries
  * at every poll, and says so on stderr once when it failed twice in a row —
  * and once more when it can read it again, or the file that replaced it.
  */
@@ -188,8 +189,18 @@ function openAt(ctx: CommandContext, db: string, file: string): OpenedAt {
   throw new CliError('AUDIT_CLI_INPUT', `${file} was replaced while it was being opened`, 'run the command again');
 }
 
-/** The store as opened, the store `tail -f` polls, and how to close it. */
-interface FollowedStore { readonly first: SqliteAuditStore; readonly current: () => SqliteAuditStore; readonly close: () => void }
+/**
+ * The store as opened, the store `tail -f` polls, how to report that a
+ * poll of it failed (it is opened again at the next one) or succeeded, and
+ * how to close it.
+ */
+interface FollowedStore {
+  readonly first: SqliteAuditStore;
+  readonly current: () => SqliteAuditStore;
+  readonly failed: (e: unknown) => void;
+  readonly read: () => void;
+  readonly close: () => void;
+}
 
 /**
  * Opens the store at `db` read-only. `current()` stats the path: when it
@@ -197,19 +208,23 @@ interface FollowedStore { readonly first: SqliteAuditStore; readonly current: ()
  * throwing, follows it from then on, with one line on stderr. A copy does
  * not see later commits, so it is also taken again when the file changed.
  * A failed open keeps the previous store (its records stay shown, later
- * ones wait) and is tried again at every poll until one succeeds; stderr
- * gets one line when it failed twice in a row (once may be a copy caught
- * mid-write, or a file between its move and its replacement) and one when
- * it recovers, with the error's message only (no stack, no cause, no
- * environment).
+ * ones wait), and a poll that failed in SQLite (`failed`) has the file
+ * opened again; either is tried again at every poll until a poll succeeds
+ * (`read`). stderr gets one line when it failed twice in a row (once may be
+ * a copy caught mid-write, or a file between its move and its replacement)
+ * and one when it recovers, with the error's message only (no stack, no
+ * cause, no environment).
  */
 function followedStore(ctx: CommandContext, db: string, replaced: (store: SqliteAuditStore) => Replacement): FollowedStore {
   const file = resolvePath(ctx, db);
   const shown = escapeControl(file);
   let { opened, identity, stamp } = openAt(ctx, db, file);
-  // Failed opens in a row; one alone (a copy caught mid-write) is not worth a warning.
+  // Failed opens or polls in a row; one alone (a copy caught mid-write) is not worth a warning.
   let failures = 0;
+  // The last current() could not open the file: a poll of the store kept meanwhile says nothing of it.
+  let openFailed = false;
   const current = (): SqliteAuditStore => {
+    openFailed = false;
     if (failures === 0 && identityOf(file) === identity && (!opened.copied || stampOf(file) === stamp)) return opened.store;
     let next: OpenedAt | undefined;
     try {
@@ -222,34 +237,59 @@ function followedStore(ctx: CommandContext, db: string, replaced: (store: Sqlite
       if (change !== undefined) {
         const how = change.continues ? 'which continues the records shown' : 'which does not continue the records shown: its newest records not shown yet come first';
         ctx.stderr.write(`otel-audit tail: ${shown} was replaced by another file; following the new one, ${how}\n`);
+        failures = 0; // read: `replaced` read it
         change.apply();
-      } else if (failures >= 2) {
-        ctx.stderr.write(`otel-audit tail: ${shown} can be read again; following it\n`);
       }
-      failures = 0;
     } catch (e) {
       next?.opened.close();
-      if (++failures === 2) {
-        const reason = escapeControl(e instanceof Error ? e.message : String(e));
-        ctx.stderr.write(`otel-audit tail: warning: cannot read ${shown} again (${reason}); still following, newer records will show once it can be read (retrying every ${String(ctx.options['interval'])} ms)\n`);
-      }
+      failed(e);
+      openFailed = true;
     }
     return opened.store;
   };
-  return { first: opened.store, current, close: () => opened.close() };
+  function failed(e: unknown): void {
+    if (++failures === 2) {
+      const reason = escapeControl(e instanceof Error ? e.message : String(e));
+      ctx.stderr.write(`otel-audit tail: warning: cannot read ${shown} again (${reason}); still following, newer records will show once it can be read (retrying every ${String(ctx.options['interval'])} ms)\n`);
+    }
+  }
+  // A file counts as read again once a poll of it succeeded, not when it merely opened.
+  function read(): void {
+    if (openFailed) return;
+    if (failures >= 2) ctx.stderr.write(`otel-audit tail: ${shown} can be read again; following it\n`);
+    failures = 0;
+  }
+  return { first: opened.store, current, failed, read, close: () => opened.close() };
+}
+
+/**
+ * A poll that failed in SQLite itself (a copy caught mid-write reads as
+ * SQLITE_CORRUPT, a writer holding the file past the busy timeout as
+ * SQLITE_BUSY): worth trying again. Any other error (a record sealed with
+ * a key not given) ends tail as before.
+ */
+function isSqliteFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
 }
 
 /** Follows the store until the context's signal aborts. */
-async function follow(ctx: CommandContext, current: () => SqliteAuditStore, seen: Seen, print: (r: StoredRecord[]) => void): Promise<void> {
+async function follow(ctx: CommandContext, store: FollowedStore, seen: Seen, print: (r: StoredRecord[]) => void): Promise<void> {
   const interval = ctx.options['interval'] as number;
   while (!ctx.signal.aborted) {
     await sleep(interval, ctx.signal);
     if (ctx.signal.aborted) break;
-    pages(ctx, current(), watermarkOf(seen.newest), (records) => {
-      const fresh = records.filter((r) => !seen.ids.has(r.record.id));
-      for (const r of fresh) see(seen, r);
-      if (fresh.length > 0) print(fresh);
-    });
+    try {
+      pages(ctx, store.current(), watermarkOf(seen.newest), (records) => {
+        const fresh = records.filter((r) => !seen.ids.has(r.record.id));
+        for (const r of fresh) see(seen, r);
+        if (fresh.length > 0) print(fresh);
+      });
+      store.read();
+    } catch (e) {
+      if (!isSqliteFailure(e)) throw e;
+      store.failed(e); // what was printed stays seen; the rest comes from the next poll's watermark
+    }
     const floor = watermarkOf(seen.newest);
     for (const [id, t] of seen.ids) if (t < floor) seen.ids.delete(id);
   }
@@ -289,7 +329,7 @@ export const tailCommand: Command = {
     const store = followedStore(ctx, String(ctx.options['db']), (next) => replacement(ctx, next, seen, print));
     try {
       print(start(ctx, store.first, following, seen));
-      if (following) await follow(ctx, store.current, seen, print);
+      if (following) await follow(ctx, store, seen, print);
       return 0;
     } finally {
       store.close();
