@@ -115,11 +115,27 @@ describe('otel-audit tail', () => {
 describe('otel-audit tail -f (the built bin)', () => {
   const nowNanos = (offsetMillis = 0): bigint => BigInt(Date.now() + offsetMillis) * 1_000_000n;
   const seqs = (run: RunningBin): number[] => run.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l).record.seq as number);
+  const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
 
   /** Appends `n` records stamped now to the stream, from a connection of its own (the service). */
   async function appendNow(writer: SqliteAuditStore, n: number): Promise<void> {
     const chain = new AuditChain({ stream: 'svc/1', head: await writer.head('svc/1') });
     writer.appendSync(seal(chain, n, 1_000, (i) => event(i, nowNanos())));
+  }
+
+  /**
+   * The file at `db` readable again after 3 records were committed to it: tail
+   * says so (its second stderr line) and shows them; 2 more are committed;
+   * tail stops with seqs 0-9, each once, and exactly `stderr` on stderr.
+   */
+  async function catchesUpAndStops(tail: RunningBin, db: string, said: string, stderr: string[]): Promise<void> {
+    await until(() => lines(tail).length >= 2, said);
+    await until(() => seqs(tail).length >= 8, 'the 3 records committed meanwhile');
+    await commitAndSee(db, 2, tail, 10, 'the 2 records committed after');
+    const stopped = await tail.stop();
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(lines(tail)).toEqual(stderr);
   }
 
   /** The service commits `n` records to the file at `db`; waits until `tail` shows `total` seqs, and a few polls more (a repeat would show). */
@@ -184,7 +200,6 @@ describe('otel-audit tail -f (the built bin)', () => {
   it('through a copy, a database it cannot copy again is reported once on stderr, not at every poll; tail keeps following, says when it can read it again, and then shows what was committed meanwhile and after', async () => {
     const { dir, db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
     const moved = `${db}.rotated`;
-    const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
     const warning = `otel-audit tail: warning: cannot read ${db} again (cannot read ${db} (ENOENT)); still following, newer records will show once it can be read (retrying every 25 ms)`;
     const recovered = `otel-audit tail: ${db} can be read again; following it`;
     fs.chmodSync(dir, 0o555);
@@ -205,13 +220,7 @@ describe('otel-audit tail -f (the built bin)', () => {
       expect(lines(tail)).toEqual([warning]);
       expect(seqs(tail)).toEqual([0, 1, 2, 3, 4]);
       fs.renameSync(moved, db);
-      await until(() => lines(tail).length >= 2, 'the line saying it can read the database again');
-      await until(() => seqs(tail).length >= 8, 'the 3 records committed while it could not read the database');
-      await commitAndSee(db, 2, tail, 10, 'the 2 records committed after');
-      const stopped = await tail.stop();
-      expect(stopped.code, stopped.stderr).toBe(0);
-      expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      expect(lines(tail)).toEqual([warning, recovered]);
+      await catchesUpAndStops(tail, db, 'the line saying it can read the database again', [warning, recovered]);
     } finally {
       if (fs.existsSync(moved)) fs.renameSync(moved, db);
       fs.chmodSync(dir, 0o755);
@@ -226,7 +235,6 @@ describe('otel-audit tail -f (the built bin)', () => {
     const raw = new Database(probe, { readonly: true });
     const [root, pageSize] = [raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'audit_logs'").pluck().get() as number, raw.pragma('page_size', { simple: true }) as number];
     raw.close();
-    const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
     const warning = `otel-audit tail: warning: cannot read ${db} again (database disk image is malformed); still following, newer records will show once it can be read (retrying every 25 ms)`;
     const recovered = `otel-audit tail: ${db} can be read again; following it`;
     const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson']);
@@ -260,7 +268,6 @@ describe('otel-audit tail -f (the built bin)', () => {
     const { db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
     const moved = `${db}.rotated`;
     const next = `${db}.next`;
-    const lines = (run: RunningBin): string[] => run.stderr().split('\n').filter(Boolean);
     const warning = `otel-audit tail: warning: cannot read ${db} again (cannot read ${db} (ENOENT)); still following, newer records will show once it can be read (retrying every 25 ms)`;
     const replaced = `otel-audit tail: ${db} was replaced by another file; following the new one, which continues the records shown`;
     const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson']);
@@ -277,13 +284,7 @@ describe('otel-audit tail -f (the built bin)', () => {
       writer.close();
     }
     fs.renameSync(next, db);
-    await until(() => lines(tail).length >= 2, 'the line saying the file was replaced');
-    await until(() => seqs(tail).length >= 8, 'the 3 records of the new file');
-    await commitAndSee(db, 2, tail, 10, 'the 2 records committed to the new file after');
-    const stopped = await tail.stop();
-    expect(stopped.code, stopped.stderr).toBe(0);
-    expect(seqs(tail)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(lines(tail)).toEqual([warning, replaced]);
+    await catchesUpAndStops(tail, db, 'the line saying the file was replaced', [warning, replaced]);
   });
 
   it('in place, a database replaced by another history (the stream begun again, older than what was shown) is said once on stderr; its newest records appear, then those committed to it, once each', async () => {

@@ -157,29 +157,24 @@ export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
     if (spec.length === 0) throw new AlertConfigError(path, spec, 'empty list of alternatives', 'write at least one map of field conditions, or leave match out to accept every record');
     checkLength(spec, path);
   }
-  const parts = Array.isArray(spec) ? spec.map((s, i) => compileAll(s, `${path}[${i}]`)) : [compileAll(spec, path)];
-  const pinned = (of: (p: CompiledPart) => string[] | undefined) => (parts.every((p) => of(p) !== undefined) ? new Set(parts.flatMap((p) => of(p)!)) : undefined);
+  const maps: unknown[] = Array.isArray(spec) ? spec : [spec];
+  const at = (i: number): string => (Array.isArray(spec) ? `${path}[${i}]` : path);
   // (C and A1) or (C and A2) = C and (A1 or A2): a condition every alternative
-  // states alike is tested once, first. (The built-in privilege rules state
-  // "not the actor's own rights" in each of seven alternatives.)
-  const shared = Array.isArray(spec) ? sharedConditions(spec as Record<string, unknown>[]) : [];
-  let common: ((r: AlertableRecord) => boolean) | undefined;
-  let tested = parts;
-  if (shared.length > 0) {
-    const maps = spec as Record<string, unknown>[];
-    common = compileAll(Object.fromEntries(shared.map((f) => [f, maps[0]![f]])), path).test;
-    tested = maps.map((m, i) => compileAll(Object.fromEntries(Object.entries(m).filter(([f]) => !shared.includes(f))), `${path}[${i}]`));
-  }
-  const both = (any: (r: AlertableRecord) => boolean): ((r: AlertableRecord) => boolean) => {
-    const c = common;
-    return c === undefined || any === ALWAYS_TRUE ? (c ?? any) : (r) => c(r) && any(r);
-  };
+  // states alike is compiled and tested once, first, and left out of each
+  // alternative. (The built-in privilege rules state "not the actor's own
+  // rights" in each of seven alternatives.)
+  const shared = sharedConditions(maps);
+  const common = shared.length === 0 ? undefined : compileAll(Object.fromEntries(shared.map((f) => [f, (maps[0] as Record<string, unknown>)[f]])), at(0)).test;
+  const parts = maps.map((m, i) => compileAll(shared.length === 0 ? m : Object.fromEntries(Object.entries(m as Record<string, unknown>).filter(([f]) => !shared.includes(f))), at(i)));
+  const pinned = (of: (p: CompiledPart) => string[] | undefined) => (parts.every((p) => of(p) !== undefined) ? new Set(parts.flatMap((p) => of(p)!)) : undefined);
+  const both = (any: (r: AlertableRecord) => boolean): ((r: AlertableRecord) => boolean) =>
+    common === undefined || any === ALWAYS_TRUE ? (common ?? any) : (r) => common(r) && any(r);
   return {
-    test: both(anyOf(tested.map((p) => p.test))),
+    test: both(anyOf(parts.map((p) => p.test))),
     types: pinned((p) => p.types),
     actions: pinned((p) => p.actions),
     narrow: (t, a) => {
-      const left = tested.filter((_, i) => accepts(parts[i]!, t, a));
+      const left = parts.filter((p) => accepts(p, t, a));
       return left.length === 0 ? undefined : both(anyOf(left.map((p) => p.rest)));
     },
   };
@@ -189,11 +184,13 @@ export function compileMatch(spec: unknown, path = 'match'): CompiledMatch {
  * The fields that every alternative of a list conditions alike (same
  * condition, as JSON), other than `type` and `action` (which index rules).
  */
-function sharedConditions(maps: readonly Record<string, unknown>[]): string[] {
-  if (maps.length < 2) return [];
-  return Object.keys(maps[0]!).filter((f) => {
+function sharedConditions(maps: readonly unknown[]): string[] {
+  // Not maps (refused by compileAll with its own message): nothing shared.
+  if (maps.length < 2 || !maps.every(isPlainObject)) return [];
+  const [first, ...rest] = maps as Record<string, unknown>[];
+  return Object.keys(first!).filter((f) => {
     if (f === 'type' || f === 'action') return false;
-    const c = JSON.stringify(maps[0]![f]);
-    return maps.every((m) => Object.hasOwn(m, f) && JSON.stringify(m[f]) === c);
+    const c = JSON.stringify(first![f]);
+    return rest.every((m) => Object.hasOwn(m, f) && JSON.stringify(m[f]) === c);
   });
 }
