@@ -70,20 +70,13 @@ export type {
   SignNoteOptions,
   NoteVerifierLookup,
 } from './signed-note.js';
-export {
-  formatCheckpoint,
-  parseCheckpoint,
-  signCheckpoint,
-  verifyCheckpoint,
-  DEFAULT_MAX_CHECKPOINT_BYTES,
-} from './checkpoint.js';
+export { formatCheckpoint, parseCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES } from './checkpoint-text.js';
+export type { Checkpoint, CheckpointInput, ParseCheckpointOptions } from './checkpoint-text.js';
+export { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
 export type {
-  Checkpoint,
-  CheckpointInput,
   CheckpointStatus,
   CheckpointVerification,
   CheckpointSignatureResult,
-  ParseCheckpointOptions,
   VerifyCheckpointOptions,
   SignCheckpointOptions,
 } from './checkpoint.js';

@@ -332,7 +332,7 @@ function decodeNote(input: string | Uint8Array, maxBytes: number): string {
  * note: a non-empty well-formed string ending in "\n" with no control
  * character but "\n".
  *
- * @internal shared with checkpoint.ts; not part of the public API.
+ * @internal shared with checkpoint-text.ts; not part of the public API.
  * @example
  * assertNoteText('origin\n', 'text');
  */

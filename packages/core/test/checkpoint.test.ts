@@ -1,12 +1,7 @@
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  formatCheckpoint,
-  parseCheckpoint,
-  signCheckpoint,
-  verifyCheckpoint,
-  type CheckpointInput,
-} from '../src/checkpoint.js';
+import { formatCheckpoint, parseCheckpoint, type CheckpointInput } from '../src/checkpoint-text.js';
+import { signCheckpoint, verifyCheckpoint } from '../src/checkpoint.js';
 import { NoteFormatError } from '../src/errors.js';
 import { Keyring } from '../src/keyring.js';
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '../src/note-keys.js';

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { AuditChain } from '../src/audit-chain.js';
 import { canonicalize } from '../src/canonical.js';
-import { parseCheckpoint, verifyCheckpoint } from '../src/checkpoint.js';
+import { parseCheckpoint } from '../src/checkpoint-text.js';
+import { verifyCheckpoint } from '../src/checkpoint.js';
 import { AuditError, NoteFormatError, RecordValidationError } from '../src/errors.js';
 import { Keyring } from '../src/keyring.js';
 import { CompactRange } from '../src/merkle-tree.js';

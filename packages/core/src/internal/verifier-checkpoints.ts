@@ -1,0 +1,199 @@
+/**
+ * The verifier's checkpoint checks (DESIGN §4.4, docs/format.md
+ * §Verification): which signature statuses count, each stream's Merkle tree
+ * over the recomputed record hashes, and every checkpoint's root compared
+ * with the tree at its size — when the tree reaches it, or, for a checkpoint
+ * that arrives after the records it covers, rebuilt from a snapshot of the
+ * compact range and the recent hashes. Reports the signature findings,
+ * `root_mismatch`, `truncated` and `unsigned_tail`; checkpoints whose root
+ * cannot be rebuilt are counted as unchecked.
+ */
+import type { Checkpoint } from '../checkpoint-text.js';
+import type { CheckpointVerification } from '../checkpoint.js';
+import { digestLength } from '../hash.js';
+import type { CompactRange } from '../merkle-tree.js';
+import { addFinding, type Entry, type StreamState } from './verifier-stream-state.js';
+
+const SNAPSHOT_EVERY = 256;
+
+/**
+ * A checkpoint note of the stream as `verifyCheckpoint` judged it: a failed
+ * signature is the finding; a checkpoint that counts is compared now if the
+ * tree has reached its size, held until it does otherwise. `keysGiven`:
+ * the verifier has trusted keys.
+ *
+ * @example
+ * addCheckpointTo(state, cp, result, keyring.size > 0);
+ */
+export function addCheckpointTo(state: StreamState, cp: Checkpoint, result: CheckpointVerification, keysGiven: boolean): void {
+  state.report.checkpoints.seen++;
+  switch (result.status) {
+    case 'bad_signature':
+    case 'unknown_key':
+    case 'key_out_of_window':
+      addFinding(state, { code: result.status, size: cp.size, message: result.message });
+      return;
+    default:
+      break;
+  }
+  if (result.status === 'unsigned' && keysGiven) {
+    // Trusted keys were given, so checkpoints are expected to be signed: a
+    // checkpoint without signatures is one whose signatures were stripped
+    // or that someone wrote without the key (DESIGN §4.3: no valid
+    // signature from a trusted key fails). Without keys (a deployment
+    // that never configured one) unsigned checkpoints only leave the
+    // stream an unsigned tail.
+    addFinding(state, { code: 'bad_signature', size: cp.size, message: `checkpoint of ${JSON.stringify(cp.origin)} at size ${cp.size} carries no signature, but trusted keys were given` });
+    return;
+  }
+  const signed = result.status === 'valid';
+  if (cp.size > state.maxCheckpointSize) state.maxCheckpointSize = cp.size;
+  const tree = state.tree;
+  if (tree !== undefined && cp.size <= tree.size) {
+    checkPastRoot(state, cp, signed);
+    return;
+  }
+  const list = state.waiting.get(cp.size);
+  if (list) list.push({ checkpoint: cp, signed });
+  else state.waiting.set(cp.size, [{ checkpoint: cp, signed }]);
+}
+
+/**
+ * Appends the record just processed in seq order to the stream's tree,
+ * keeping a snapshot every `SNAPSHOT_EVERY` records, and compares the
+ * checkpoints waiting for the new size.
+ *
+ * @example
+ * appendToTree(state, entry);
+ */
+export function appendToTree(state: StreamState, entry: Entry): void {
+  if (state.treeBroken) {
+    dropWaitingUpTo(state, entry.seq + 1);
+    return;
+  }
+  const tree = state.tree!;
+  if (tree.size % SNAPSHOT_EVERY === 0) {
+    state.snapshots.push(tree.clone());
+    if (state.snapshots.length > Math.ceil(state.window / SNAPSHOT_EVERY) + 1) state.snapshots.shift();
+  }
+  tree.appendHex(entry.hashHex);
+  const due = state.waiting.get(tree.size);
+  if (due) {
+    state.waiting.delete(tree.size);
+    const root = tree.root();
+    for (const w of due) compareRoot(state, w.checkpoint, w.signed, root);
+  }
+}
+
+/**
+ * Compares the waiting checkpoints the tree has already reached (after a
+ * declared stream start).
+ *
+ * @example
+ * settleCheckpointsAtOrBelow(state);
+ */
+export function settleCheckpointsAtOrBelow(state: StreamState): void {
+  for (const [size, list] of [...state.waiting]) {
+    if (size > state.tree!.size) continue;
+    state.waiting.delete(size);
+    for (const w of list) checkPastRoot(state, w.checkpoint, w.signed);
+  }
+}
+
+/**
+ * At the end of the input: checkpoints never reached are `truncated` (or
+ * unchecked, for `partial` input or sizes the records cannot reach), and
+ * records after the last verified signed checkpoint are an `unsigned_tail`.
+ * Call after the reorder buffer is flushed.
+ *
+ * @example
+ * closeCheckpoints(state, false);
+ */
+export function closeCheckpoints(state: StreamState, partial: boolean): void {
+  const report = state.report;
+  const end = report.lastSeq === undefined ? state.startSize : report.lastSeq + 1;
+  for (const [size, list] of state.waiting) {
+    if (partial || size <= end) {
+      report.checkpoints.unchecked += list.length;
+      continue;
+    }
+    for (const w of list) {
+      addFinding(state, {
+        code: 'truncated', size, seq: end, expected: String(size), actual: String(end),
+        message: `a ${w.signed ? 'signed' : 'unsigned'} checkpoint covers ${size} records but only ${end} are present (the newest records were removed)`,
+      });
+    }
+  }
+  state.waiting.clear();
+  const covered = report.checkpoints.lastVerifiedSize;
+  if (!partial && report.lastSeq !== undefined && covered < end) {
+    addFinding(state, {
+      code: 'unsigned_tail', seq: Math.max(covered, report.firstSeq ?? 0), lastSeq: report.lastSeq,
+      message: covered === 0
+        ? `no verified signed checkpoint covers this stream's ${report.records} records`
+        : `records seq ${covered}..${report.lastSeq} come after the last verified signed checkpoint`,
+    });
+  }
+}
+
+/** Checkpoints at sizes the broken tree can no longer reach are unchecked. */
+function dropWaitingUpTo(state: StreamState, size: number): void {
+  const due = state.waiting.get(size);
+  if (due) {
+    state.waiting.delete(size);
+    state.report.checkpoints.unchecked += due.length;
+  }
+}
+
+/** A checkpoint at or below the current size: rebuild the root from a snapshot and recent hashes. */
+function checkPastRoot(state: StreamState, cp: Checkpoint, signed: boolean): void {
+  const tree = state.tree!;
+  if (cp.size === tree.size && !state.treeBroken) {
+    compareRoot(state, cp, signed, tree.root());
+    return;
+  }
+  if (state.treeBroken || cp.size < state.startSize) {
+    state.report.checkpoints.unchecked++;
+    return;
+  }
+  let base: CompactRange | undefined;
+  for (let i = state.snapshots.length - 1; i >= 0; i--) {
+    const s = state.snapshots[i]!;
+    if (s.size <= cp.size) {
+      base = s;
+      break;
+    }
+  }
+  const replay = base ? base.clone() : undefined;
+  if (replay) {
+    for (let seq = replay.size; seq < cp.size; seq++) {
+      const e = state.recent[seq % state.window];
+      if (e === undefined || e.seq !== seq) {
+        state.report.checkpoints.unchecked++;
+        return;
+      }
+      replay.appendHex(e.hashHex);
+    }
+    compareRoot(state, cp, signed, replay.root());
+    return;
+  }
+  state.report.checkpoints.unchecked++;
+}
+
+function compareRoot(state: StreamState, cp: Checkpoint, signed: boolean, root: Buffer): void {
+  if (cp.rootHash.length !== digestLength(state.alg!) || !cp.rootHash.equals(root)) {
+    state.report.checkpoints.mismatched++;
+    // Once the records differ from what a checkpoint signed, every later
+    // root differs too; the first mismatch is the finding.
+    if (state.report.checkpoints.mismatched > 1) return;
+    addFinding(state, {
+      code: 'root_mismatch', size: cp.size, seq: cp.size - 1, expected: cp.rootHash.toString('hex'), actual: root.toString('hex'),
+      message: `the records 0..${cp.size - 1} do not produce the root of the ${signed ? 'signed' : 'unsigned'} checkpoint at size ${cp.size} (history rewritten)`,
+    });
+    return;
+  }
+  if (signed) {
+    state.report.checkpoints.verified++;
+    if (cp.size > state.report.checkpoints.lastVerifiedSize) state.report.checkpoints.lastVerifiedSize = cp.size;
+  }
+}
