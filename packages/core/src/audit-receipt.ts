@@ -41,6 +41,8 @@ export interface ReceiptCallbacks {
    * commit).
    */
   readonly awaited?: boolean;
+  /** Set when a processor took the record (`receiptCallbacksOf`): someone will settle the receipt. */
+  taken?: boolean;
 }
 
 /** The key under which receipt callbacks ride on an event body. */
@@ -64,7 +66,7 @@ export function requestReceipt(body: object, options: { awaited?: boolean } = {}
   if (!Object.isExtensible(body)) throw new TypeError('body must be extensible (not frozen or sealed) to carry a receipt');
   let callbacks!: ReceiptCallbacks;
   const promise = new Promise<AuditReceipt>((resolve, reject) => {
-    callbacks = options.awaited === true ? { resolve, reject, awaited: true } : { resolve, reject };
+    callbacks = options.awaited === true ? { resolve, reject, awaited: true, taken: false } : { resolve, reject, taken: false };
   });
   Object.defineProperty(body, AUDIT_RECEIPT_KEY, { value: callbacks, enumerable: false, configurable: true, writable: false });
   return promise;
@@ -72,6 +74,8 @@ export function requestReceipt(body: object, options: { awaited?: boolean } = {}
 
 /**
  * The receipt callbacks attached to `body`, if any (processor side).
+ * Calling it takes the record: from then on {@link isReceiptTaken} is true,
+ * and the processor must settle the receipt.
  *
  * @example
  * const callbacks = receiptCallbacksOf(logRecord.body);
@@ -82,7 +86,26 @@ export function receiptCallbacksOf(body: unknown): ReceiptCallbacks | undefined 
   const c = (body as { [AUDIT_RECEIPT_KEY]?: unknown })[AUDIT_RECEIPT_KEY];
   if (typeof c !== 'object' || c === null) return undefined;
   const cb = c as Partial<ReceiptCallbacks>;
-  return typeof cb.resolve === 'function' && typeof cb.reject === 'function' ? (cb as ReceiptCallbacks) : undefined;
+  if (typeof cb.resolve !== 'function' || typeof cb.reject !== 'function') return undefined;
+  cb.taken = true;
+  return cb as ReceiptCallbacks;
+}
+
+/**
+ * Whether a processor took the receipt riding on `body` (it called
+ * {@link receiptCallbacksOf}). Processors take it synchronously inside
+ * `logger.emit()`, so a producer can tell right after emitting that no
+ * audit processor received the record — instead of waiting for a receipt
+ * that will never come.
+ *
+ * @example
+ * const receipt = requestReceipt(body, { awaited: true });
+ * logger.emit({ body });
+ * if (!isReceiptTaken(body)) throw new Error('no audit processor is installed');
+ */
+export function isReceiptTaken(body: object): boolean {
+  const c = (body as { [AUDIT_RECEIPT_KEY]?: { taken?: boolean } })[AUDIT_RECEIPT_KEY];
+  return c?.taken === true;
 }
 
 interface Gate {

@@ -88,11 +88,11 @@ export type { AuditChainOptions, ChainHead, SealedRecord } from './audit-chain.j
 export type { AuditSink, AuditBatch, SealedCheckpoint } from './audit-sink.js';
 
 export { Verifier } from './verifier.js';
-export type { VerifierOptions, StreamStart } from './verifier.js';
+export type { VerifierOptions, StreamStart, StreamEnd } from './verifier.js';
 export { FINDING_CODES } from './verification-report.js';
 export type { Finding, FindingCode, StreamReport, VerificationReport } from './verification-report.js';
-export { requestReceipt, receiptCallbacksOf, whenAuditCapacity, setAuditCongestion, AUDIT_RECEIPT_KEY } from './audit-receipt.js';
+export { requestReceipt, receiptCallbacksOf, isReceiptTaken, whenAuditCapacity, setAuditCongestion, AUDIT_RECEIPT_KEY } from './audit-receipt.js';
 export type { AuditReceipt, ReceiptCallbacks } from './audit-receipt.js';
 export type { RedactionHook } from './normalize-record.js';
 
-export { redactUrl } from './redact-url.js';
+export { redactUrl, redactSecrets } from './redact-url.js';

@@ -1,9 +1,12 @@
 /**
- * URLs with their secrets masked, for anything a person or a log reads
- * (never log secrets). A configured endpoint may carry
+ * URLs and free text with their secrets masked, for anything a person or a
+ * log reads (never log secrets). A configured endpoint may carry
  * credentials in its userinfo (`https://user:secret@collector:4318`) or a
  * token in its query (`?api_key=...`); error messages, diagnostics, status
  * output and audit records quote `redactUrl(url)`, never the URL itself.
+ * What a receiver or a transport says (a response body echoing the request,
+ * an error message quoting the URL or a header) is free text: it enters
+ * stored state, records and logs only as `redactSecrets(text)`.
  * Text that is not a URL is masked too, more broadly rather than less.
  */
 
@@ -64,4 +67,140 @@ export function redactUrl(url: string): string {
   const query = text.search(/[?#]/);
   if (query === -1) return text;
   return text.slice(0, query) + text.slice(query).replace(PARAM, (param, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${MASK}` : param));
+}
+
+/**
+ * One scan of free text: a URL (with a scheme, or from `//`), a standalone
+ * `Bearer`/`Basic` credential, or a `name=` / `name:` / `"name":` pair. The
+ * lookbehind starts each at a word boundary only, which keeps the scan
+ * linear (a long run of name characters is read once, not once per offset).
+ */
+const SCAN = /(?<![\w.%-])(?:((?:[a-z][a-z0-9+.-]*:)?\/\/[^\s"<>`]*)|(bearer|basic)[ \t]+|([\w.%-]+)(["']?)[ \t]*([=:])[ \t]*)/gi;
+/** An authorization scheme before its credential, in `Authorization: Basic ...`. */
+const AUTH_SCHEME = /(?:bearer|basic|digest|token|negotiate|ntlm|apikey|dpop|aws4-hmac-sha256)[ \t]+/iy;
+/** A credential after its scheme (token68, a JWT, ...), up to a list or parameter separator. */
+const CREDENTIAL = /[^\s"'<>`,;]+/y;
+/** The rest of a `user:password@host` without scheme. */
+const AUTHORITY = /[^\s"<>`]*/y;
+/** A bare value: in a URL query it ends at the next parameter, in JSON at the next member, elsewhere at white space. */
+const QUERY_VALUE = /[^\s&;#"'<>`]+/y;
+const JSON_VALUE = /[^\s,}\]"'<>`]+/y;
+/** In prose a value may hold `&`, `;` and `,`; one of them followed by another `name=` ends it (`session=a; path=/`). */
+const TEXT_VALUE = /(?:[^\s"'<>`&;,]|[&;,](?![ \t]*[\w.%-]+[ \t]*[=:]))+/y;
+/** Words SECRET_NAME matches that name no secret in prose: `HTTP 401 Unauthorized: ...`. */
+const PROSE_WORD = /^(?:un)?(?:authori[sz]ed|authenticated)$/i;
+
+/** `=`/`:` doubled and the blanks after them. */
+const SEPARATORS = /(?:[=:][ \t]*)+/y;
+
+/** `realm=` before `"x"`: an auth parameter, not a credential. */
+function isAuthParam(value: string, next: string | undefined): boolean {
+  return /^[\w-]+=$/.test(value) && (next === '"' || next === "'");
+}
+
+function match(re: RegExp, text: string, at: number): string {
+  re.lastIndex = at;
+  return re.exec(text)?.[0] ?? '';
+}
+
+/**
+ * Whether what follows a standalone `Bearer`/`Basic` is a credential: an
+ * auth parameter (`Bearer realm="x"`) is not; a `Basic` word is only when it
+ * looks encoded (a digit, `+`, `/`, `=`) or decodes to `user:password`, so
+ * "Basic auth failed" stays readable.
+ */
+function isCredential(scheme: string, value: string, next: string | undefined): boolean {
+  if (value === '' || value.startsWith('=') || isAuthParam(value, next)) return false;
+  if (scheme.toLowerCase() === 'bearer') return true;
+  return /[\d+/=]/.test(value) || Buffer.from(value, 'base64').toString('latin1').includes(':');
+}
+
+/**
+ * The end of the secret value at `at` and what replaces `text[at..end)`:
+ * a quoted string keeps its quotes, an `Authorization` value its scheme;
+ * an object or array is left to the pairs inside it.
+ */
+function maskValue(text: string, at: number, context: 'query' | 'json' | 'text'): { end: number; shown: string } | undefined {
+  const c = text[at];
+  if (c === undefined || c === '\n' || c === '\r' || c === '{' || c === '[') return undefined;
+  if (c === '"' || c === "'") {
+    let i = at + 1;
+    while (i < text.length && text[i] !== c && text[i] !== '\n') i += text[i] === '\\' ? 2 : 1;
+    const closed = text[i] === c;
+    if (Math.min(i, text.length) === at + 1) return undefined; // "" hides nothing
+    return { end: closed ? i + 1 : Math.min(i, text.length), shown: closed ? `${c}${MASK}${c}` : `${c}${MASK}` };
+  }
+  if (c === '=' || c === ':') {
+    // `key == value`: the value after the doubled separator.
+    const skip = match(SEPARATORS, text, at);
+    const masked = maskValue(text, at + skip.length, context);
+    return masked && { end: masked.end, shown: `${skip}${masked.shown}` };
+  }
+  const scheme = match(AUTH_SCHEME, text, at);
+  if (scheme !== '') {
+    const credential = match(CREDENTIAL, text, at + scheme.length);
+    if (isAuthParam(credential, text[at + scheme.length + credential.length])) return undefined; // WWW-Authenticate: Bearer realm="x"
+    if (credential !== '') return { end: at + scheme.length + credential.length, shown: `${scheme}${MASK}` };
+  }
+  const value = match(context === 'query' ? QUERY_VALUE : context === 'json' ? JSON_VALUE : TEXT_VALUE, text, at);
+  return value === '' ? undefined : { end: at + value.length, shown: MASK };
+}
+
+/**
+ * `text` — an error message, a response body, a log line — as it may be
+ * stored, sealed into a record or shown: every URL in it masked as
+ * {@link redactUrl} masks it (userinfo, secret-named query values), a
+ * `user:password@host` without scheme reduced to `***@host`, the value of
+ * every `name=value`, `name: value`, `"name": "value"` whose name looks
+ * secret (token, key, secret, password, signature, auth, credential,
+ * session) replaced by `***` as a whole (an `Authorization` value keeps its
+ * scheme: `Bearer ***`), and a standalone `Bearer xyz` or encoded
+ * `Basic abc==` credential masked. Everything else stays as written, so text
+ * without secrets comes back unchanged, and masking masked text changes
+ * nothing. Mask before truncating: a cut secret is not recognised.
+ *
+ * @example
+ * redactSecrets('HTTP 401: denied for /v1/logs?api_key=sk_live_1 (Authorization: Bearer eyJ0)') // 'HTTP 401: denied for /v1/logs?api_key=*** (Authorization: Bearer ***)'
+ * redactSecrets('{"user":"alice","password":"hunter2"}') // '{"user":"alice","password":"***"}'
+ * redactSecrets('connect ECONNREFUSED 127.0.0.1:4318') // 'connect ECONNREFUSED 127.0.0.1:4318'
+ */
+export function redactSecrets(text: string): string {
+  if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`);
+  let out = '';
+  let copied = 0;
+  SCAN.lastIndex = 0;
+  for (let m = SCAN.exec(text); m !== null; m = SCAN.exec(text)) {
+    const start = m.index;
+    let end = SCAN.lastIndex;
+    let shown: string | undefined;
+    if (m[1] !== undefined) {
+      shown = redactUrl(m[1]);
+    } else if (m[2] !== undefined) {
+      const credential = match(CREDENTIAL, text, end);
+      if (isCredential(m[2], credential, text[end + credential.length])) {
+        shown = `${text.slice(start, end)}${MASK}`;
+        end += credential.length;
+      }
+    } else if (isSecretName(m[3]!) && !PROSE_WORD.test(m[3]!)) {
+      const before = text[start - 1];
+      const masked = maskValue(text, end, before === '?' || before === '&' || before === ';' || before === '#' ? 'query' : m[4] !== '' ? 'json' : 'text');
+      if (masked !== undefined) {
+        shown = `${text.slice(start, end)}${masked.shown}`;
+        end = masked.end;
+      }
+    } else if (m[5] === ':' && m[0] === `${m[3]}:` && m[3]!.toLowerCase() !== 'mailto') {
+      // `user:password@host`: a URL without its scheme.
+      const rest = match(AUTHORITY, text, end);
+      if (rest.includes('@')) {
+        shown = redactUrl(`${m[3]}:${rest}`);
+        end += rest.length;
+      }
+    }
+    if (shown !== undefined) {
+      out += text.slice(copied, start) + shown;
+      copied = end;
+    }
+    SCAN.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }

@@ -29,8 +29,8 @@
  */
 import { canonicalize } from './canonical.js';
 import { verifyCheckpoint } from './checkpoint.js';
-import { HASH_ALGORITHMS, leafHashHex, type HashAlgorithm } from './hash.js';
-import { addCheckpointTo, closeCheckpoints, settleCheckpointsAtOrBelow } from './internal/verifier-checkpoints.js';
+import { digestLength, HASH_ALGORITHMS, leafHashHex, type HashAlgorithm } from './hash.js';
+import { addCheckpointTo, closeCheckpoints, extendWithStoredEnd, settleCheckpointsAtOrBelow } from './internal/verifier-checkpoints.js';
 import { acceptEntry, flushPending } from './internal/verifier-record-order.js';
 import { addFinding, StreamState } from './internal/verifier-stream-state.js';
 import { Keyring } from './keyring.js';
@@ -63,6 +63,23 @@ export interface StreamStart {
   /** The hash of the record just before (`prev` of the first record given). */
   prev: string;
   alg: HashAlgorithm;
+}
+
+/**
+ * What follows the last record given of a stream whose input is a range (a
+ * seq or time range of a store, a bundle of part of a stream): read from
+ * storage, not verified themselves, so that the range can be checked
+ * against the records after it and the checkpoints that cover it.
+ */
+export interface StreamEnd {
+  /** `prev` of the record right after the last one given, as stored. */
+  prev: string;
+  /**
+   * The stored hashes (checksums) of the records after the last one given,
+   * in seq order, up to the size of a checkpoint to compare: the first is
+   * the hash of record `lastSeq + 1`.
+   */
+  hashes: readonly string[];
 }
 
 /**
@@ -113,6 +130,38 @@ export class Verifier {
     state.expectedPrev = start.prev;
     state.snapshots.push(state.tree.clone());
     settleCheckpointsAtOrBelow(state);
+  }
+
+  /**
+   * Declare what follows the last record given of `stream` when the input
+   * is a range of it (see {@link StreamEnd}); call once, before `finish()`.
+   * At `finish()` the stored `prev` of the next record must be the hash of
+   * the last record given (`chain_break` at the next seq otherwise: a
+   * record of the range was rewritten with a fresh hash), and the stored
+   * hashes extend the stream's Merkle tree, so that a checkpoint covering
+   * the range is compared (`root_mismatch` when a record of the range
+   * differs from what it signed) and, if signed, verified. Ignored when no
+   * record of the stream was given or records are missing in the range.
+   *
+   * @example
+   * v.endStream('billing/1', { prev: nextRow.prev, hashes: checksumsUpToNextCheckpoint });
+   */
+  endStream(stream: string, end: StreamEnd): void {
+    this.#assertOpen();
+    if (typeof end !== 'object' || end === null || typeof end.prev !== 'string' || !Array.isArray(end.hashes)) {
+      throw new TypeError('end must be { prev: string, hashes: string[] }');
+    }
+    const state = this.#state(stream);
+    if (state.end !== undefined) throw new RangeError(`stream "${stream}": endStream was already called`);
+    const alg = state.alg;
+    const hexLength = alg === undefined ? undefined : 2 * digestLength(alg);
+    const hashes = end.hashes.map((h, i) => {
+      if (typeof h !== 'string' || !/^[0-9a-fA-F]+$/.test(h) || (hexLength !== undefined && h.length !== hexLength)) {
+        throw new TypeError(`end.hashes[${i}] must be a ${alg ?? 'hash'} digest in hex; got ${JSON.stringify(String(h).slice(0, 80))}`);
+      }
+      return h.toLowerCase();
+    });
+    state.end = { prev: end.prev.toLowerCase(), hashes };
   }
 
   /**
@@ -268,6 +317,7 @@ export class Verifier {
     for (const state of this.#streams.values()) {
       // Held records are processed first: they may reach waiting checkpoints.
       flushPending(state);
+      if (state.end !== undefined) extendWithStoredEnd(state, state.end);
       closeCheckpoints(state, this.#partial);
     }
     const streams = [...this.#streams.values()].map((s) => s.report).sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));

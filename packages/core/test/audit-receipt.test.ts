@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUDIT_RECEIPT_KEY,
+  isReceiptTaken,
   receiptCallbacksOf,
   requestReceipt,
   setAuditCongestion,
@@ -17,6 +18,15 @@ describe('requestReceipt / receiptCallbacksOf', () => {
     expect(cb).toBeDefined();
     cb!.resolve({ id: body.id, stream: 's', seq: 3, hash: 'ab' });
     await expect(promise).resolves.toEqual({ id: body.id, stream: 's', seq: 3, hash: 'ab' });
+  });
+
+  it('tells the producer whether a processor took the receipt', () => {
+    const body = { id: createRecordId(), time: '1', type: 'auth', action: 'login' };
+    void requestReceipt(body, { awaited: true });
+    expect(isReceiptTaken(body)).toBe(false);
+    receiptCallbacksOf(body);
+    expect(isReceiptTaken(body)).toBe(true);
+    expect(isReceiptTaken({})).toBe(false);
   });
 
   it('is invisible to JSON and to normalisation', () => {

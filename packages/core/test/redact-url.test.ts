@@ -1,10 +1,13 @@
 /**
  * Tests of redactUrl, the one masking of URLs shown in messages, logs and
  * records: userinfo with and without a password, secret-looking query
- * parameters, text that is not a URL, and URLs without secrets unchanged.
+ * parameters, text that is not a URL, and URLs without secrets unchanged;
+ * and of redactSecrets, its counterpart for free text a receiver or a
+ * transport wrote (response bodies, error messages): URLs in it, secret
+ * pairs in query, header, JSON and prose form, Authorization credentials.
  */
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from '../src/redact-url.js';
+import { redactSecrets, redactUrl } from '../src/redact-url.js';
 
 describe('redactUrl', () => {
   it('replaces the whole userinfo, with or without a password', () => {
@@ -51,5 +54,62 @@ describe('redactUrl', () => {
     expect(performance.now() - start).toBeLessThan(1000);
     expect(redactUrl('http://u:p\u0000@h')).toBe('http://***@h');
     expect(() => redactUrl(42 as unknown as string)).toThrow(TypeError);
+  });
+});
+
+describe('redactSecrets', () => {
+  const masked: [string, string, string][] = [
+    ['a URL in a sentence: userinfo and token', 'POST http://admin:Zq8pass@127.0.0.1:4318/base/v1/logs?api_key=Zq8key failed', 'POST http://***@127.0.0.1:4318/base/v1/logs?api_key=*** failed'],
+    ['the echo of a request path', 'HTTP 401 Unauthorized: denied: bad creds for /base/v1/logs?api_key=sk_live_Zq8key&tenant=a', 'HTTP 401 Unauthorized: denied: bad creds for /base/v1/logs?api_key=***&tenant=a'],
+    ['a URL in parentheses and quotes', 'see (https://u:Zq8pass@c/x) and "http://c/?token=Zq8key"', 'see (https://***@c/x) and "http://c/?token=***"'],
+    ['a URL without scheme', 'proxy //u:Zq8pass@proxy:3128 refused', 'proxy //***@proxy:3128 refused'],
+    ['user:password@host without scheme', 'cannot reach audit:Zq8pass@collector:4318 now', 'cannot reach ***@collector:4318 now'],
+    ['name=value in prose', 'token=Zq8key rejected; password = Zq8pass was wrong', 'token=*** rejected; password = *** was wrong'],
+    ['a form body', 'grant_type=client&client_secret=Zq8key&scope=a', 'grant_type=client&client_secret=***&scope=a'],
+    ['a whole value with separators in it', 'password=Zq8p,a;s&s next', 'password=*** next'],
+    ['a value ending where the next pair starts', 'Cookie: session=Zq8key; path=/; Secure', 'Cookie: session=***; path=/; Secure'],
+    ['header lines', 'Authorization: Bearer Zq8key.jwt-part\r\nx-api-key: Zq8key2\r\nHost: c', 'Authorization: Bearer ***\r\nx-api-key: ***\r\nHost: c'],
+    ['a Basic header and a bare header value', 'Proxy-Authorization: Basic YXVkaXQ6WnE4cGFzcw==, X-Auth-Token:Zq8key)', 'Proxy-Authorization: Basic ***, X-Auth-Token:***'],
+    ['a standalone Bearer and Basic credential', 'sent Bearer Zq8key and Basic abc== and basic YXVkaXQ6WnE4cGFzcw', 'sent Bearer *** and Basic *** and basic ***'],
+    ['JSON members, escaped quotes, numbers, nested objects', '{"user":"alice","password":"Zq8\\"pass","api_key":1234,"auth":{"access_token": "Zq8key"}}', '{"user":"alice","password":"***","api_key":***,"auth":{"access_token": "***"}}'],
+    ['single-quoted members', "{'secret': 'Zq8 key', 'n': 1}", "{'secret': '***', 'n': 1}"],
+    ['an unterminated quoted value (a cut body)', 'x {"token":"Zq8key', 'x {"token":"***'],
+    ['percent-encoded and signature names', 'api%5Fkey=Zq8key X-Amz-Signature=Zq8sig&sig=Zq8s&sv=1', 'api%5Fkey=*** X-Amz-Signature=***&sig=***&sv=1'],
+    ['a doubled separator', 'expected key == Zq8key', 'expected key == ***'],
+  ];
+  it.each(masked)('masks %s', (_name, input, expected) => {
+    expect(redactSecrets(input)).toBe(expected);
+    expect(redactSecrets(input)).not.toMatch(/Zq8|YXVkaXQ6|abc==/);
+  });
+
+  it('leaves text without secrets exactly as written', () => {
+    for (const s of [
+      '', 'connect ECONNREFUSED 127.0.0.1:4318', 'the receiver answered HTTP 503 Service Unavailable', 'HTTP 401 Unauthorized: denied',
+      'http://collector:4318/v1/logs?tenant=acme', 'https://auth.example.com:443/token/v1/logs', 'HTTP 400: field "body" is required, got {"code":3,"message":"bad"}',
+      'alice@example.com wrote mailto:alice@example.com', 'Basic auth failed', 'WWW-Authenticate: Bearer realm="audit", error="invalid_token"',
+      'exporter did not answer within 30000 ms', 'undecodable outbox row 5: Unexpected token } in JSON at position 3', 'at file:///srv/app.js:10:5', 'Grüße, 世界 ✓',
+      '{"password":""}', 'token=', 'a=1&b=2',
+    ]) {
+      expect(redactSecrets(s), s).toBe(s);
+    }
+  });
+
+  it('masks a URL as redactUrl does', () => {
+    for (const url of ['https://user:secret@c:4318/v1/logs?api_key=k1&tenant=a', 'http://u:p@ss@c/?password=p;Secret=s#auth=a', 'https://ghp_token@c', 'https://c/?X-Amz-Credential=A&sv=1']) {
+      expect(redactSecrets(url)).toBe(redactUrl(url));
+    }
+  });
+
+  it('masking masked text changes nothing', () => {
+    for (const [, input] of masked) expect(redactSecrets(redactSecrets(input)), input).toBe(redactSecrets(input));
+  });
+
+  it('answers long and hostile text in linear time, and refuses a non-string', () => {
+    for (const hostile of ['a'.repeat(1_000_000), 'token='.repeat(200_000), `${'a:'.repeat(300_000)}@h`, '&a'.repeat(300_000), `x ${'"token":"'.repeat(100_000)}`, `key${'= '.repeat(300_000)}v`, ' Bearer'.repeat(150_000), `${'http://'.repeat(100_000)}`]) {
+      const start = performance.now();
+      redactSecrets(hostile);
+      expect(performance.now() - start, hostile.slice(0, 20)).toBeLessThan(1000);
+    }
+    expect(() => redactSecrets(undefined as unknown as string)).toThrow(TypeError);
   });
 });

@@ -5,6 +5,7 @@ import { Keyring } from '../src/keyring.js';
 import { generateNoteKey, parseSignerKey } from '../src/note-keys.js';
 import { createRecordId } from '../src/record-id.js';
 import { leafHash } from '../src/hash.js';
+import { CompactRange } from '../src/merkle-tree.js';
 import { Verifier } from '../src/verifier.js';
 import type { FindingCode, VerificationReport } from '../src/verification-report.js';
 
@@ -223,6 +224,40 @@ describe('Verifier', () => {
     const report = v.finish();
     expect(codes(report)).toEqual([]);
     expect(report.streams[0]).toMatchObject({ firstSeq: 13, records: 17 });
+  });
+
+  it('checks a range against the stored hashes after it: the next record must link to it and the checkpoint covering it must match', () => {
+    const b = build(30);
+    const prefix = new CompactRange('sha256');
+    for (const r of b.records.slice(0, 5)) prefix.appendHex(r.hash);
+    const start = { prev: b.records[4]!.hash, compactRange: prefix.state() };
+    const rangeOf = (input: Row[]) => {
+      const v = new Verifier({ keyring, partial: true });
+      for (const c of b.checkpoints) v.addCheckpoint(c);
+      v.startStream('svc/1', { alg: 'sha256', prev: start.prev, compactRange: start.compactRange });
+      for (const r of input) v.addRecord(r.record, r.checksum);
+      // Records 13..19 as stored: their checksums and the prev of 13, not their bodies.
+      v.endStream('svc/1', { prev: b.records[13]!.record.prev, hashes: b.records.slice(13, 20).map((r) => r.hash.toUpperCase()) });
+      return v.finish();
+    };
+    const range = rows(b).slice(5, 13);
+    const intact = rangeOf(range);
+    expect(codes(intact)).toEqual([]);
+    expect(intact.streams[0]).toMatchObject({ records: 8, firstSeq: 5, lastSeq: 12, checkpoints: { verified: 2, lastVerifiedSize: 20, unchecked: 1 } });
+    // Record 12, the last of the range, rewritten with a fresh hash: nothing in the range links to it.
+    const forged = { ...range[7]!.record, outcome: 'failure' };
+    const report = rangeOf([...range.slice(0, 7), { record: forged, checksum: rehash(forged) }]);
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['chain_break@13', 'root_mismatch@19']);
+    // Without endStream the same input passes: only the range is seen.
+    const blind = new Verifier({ keyring, partial: true });
+    blind.startStream('svc/1', { alg: 'sha256', prev: start.prev, compactRange: start.compactRange });
+    for (const r of [...range.slice(0, 7), { record: forged, checksum: rehash(forged) }]) blind.addRecord(r.record, r.checksum);
+    expect(blind.finish().ok).toBe(true);
+    const misuse = new Verifier();
+    expect(() => misuse.endStream('svc/1', { prev: 'x', hashes: ['not hex'] })).toThrow(/^end\.hashes\[0\] must be a hash digest in hex/);
+    misuse.endStream('svc/1', { prev: 'x', hashes: [] });
+    expect(() => misuse.endStream('svc/1', { prev: 'x', hashes: [] })).toThrow(/endStream was already called/);
   });
 
   it('reports a missing stream head once, whether records arrive in order or not', () => {

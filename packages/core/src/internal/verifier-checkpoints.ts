@@ -101,6 +101,29 @@ export function settleCheckpointsAtOrBelow(state: StreamState): void {
 }
 
 /**
+ * For a range: the record after the last one given must link to it, and
+ * the stored hashes of the records after it extend the tree up to the
+ * checkpoints that cover the range (compared as their sizes are reached).
+ * Nothing when no record was given or the tree is broken by a gap.
+ *
+ * @example
+ * extendWithStoredEnd(state, { prev: nextRow.prev, hashes });
+ */
+export function extendWithStoredEnd(state: StreamState, end: { prev: string; hashes: readonly string[] }): void {
+  const last = state.report.lastSeq;
+  if (last === undefined || state.tree === undefined || state.treeBroken) return;
+  if (state.expectedPrev !== undefined && end.prev !== state.expectedPrev) {
+    addFinding(state, {
+      code: 'chain_break', seq: last + 1, expected: state.expectedPrev, actual: end.prev,
+      message: `the record after the range (seq ${last + 1}, not verified itself) names prev ${end.prev}, but record seq ${last} hashes to ${state.expectedPrev}: a record of the range was rewritten with a fresh hash`,
+    });
+  }
+  for (let i = 0; i < end.hashes.length; i++) {
+    appendToTree(state, { seq: last + 1 + i, id: '', prev: '', hashHex: end.hashes[i]!, claimed: undefined });
+  }
+}
+
+/**
  * At the end of the input: checkpoints never reached are `truncated` (or
  * unchecked, for `partial` input or sizes the records cannot reach), and
  * records after the last verified signed checkpoint are an `unsigned_tail`.

@@ -55,6 +55,8 @@ export class StreamState {
   /** Checkpoints not yet reached, by size. */
   readonly waiting = new Map<number, PendingCheckpoint[]>();
   maxCheckpointSize = 0;
+  /** What follows the last record given, for a range (`Verifier.endStream`). */
+  end: { prev: string; hashes: readonly string[] } | undefined;
 
   constructor(stream: string, window: number, maxFindings: number) {
     this.window = window;
