@@ -1,10 +1,14 @@
 /**
  * Verifiable export bundles (DESIGN §4.4 "on export bundles"): a JSON
  * document holding, per stream, a contiguous seq range of records with their
- * checksums, the signed checkpoints that fall in it, and where it starts —
- * the Merkle compact range and `prev` at its first seq — so an auditor can
- * verify it with the public key alone, without the database. The same
- * layout, as NDJSON, is what retention archives hold (archive.ts).
+ * checksums, the signed checkpoints that fall in it, where it starts — the
+ * Merkle compact range and `prev` at its first seq — and, when records
+ * follow the range in the store, what follows it: the next record's `prev`
+ * and the stored checksums up to the first checkpoint that covers the range,
+ * which the bundle then carries too (version 2). So an auditor can verify it
+ * with the public key alone, without the database, and a record of the range
+ * rewritten with a fresh checksum does not pass. The same layout, as NDJSON,
+ * is what retention archives hold (archive.ts).
  */
 import { Verifier, type CompactRangeState, type HashAlgorithm, type Keyring, type VerificationReport } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
@@ -12,7 +16,7 @@ import { BundleFormatError } from './errors.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './internal/row-mapping.js';
 import type { RowCipher } from './internal/row-cipher.js';
 import { listStreams } from './internal/store-verify.js';
-import { resolveRange, type RangeBounds } from './internal/stream-start.js';
+import { endAfter, resolveRange, type End, type RangeBounds, type StreamRange } from './internal/stream-start.js';
 import { toNanos, type TimeInput } from './internal/time-input.js';
 import { describe } from './internal/describe.js';
 
@@ -30,15 +34,22 @@ export interface BundleStream {
   alg: HashAlgorithm;
   /** Where the records start when they do not start at seq 0. */
   start: { seq: number; prev: string; compactRange: CompactRangeState } | null;
-  /** Signed checkpoint notes whose size lies within the bundle's range. */
+  /** Signed checkpoint notes whose size lies within the bundle's range, or up to the first one covering it when `end` is given. */
   checkpoints: string[];
   records: { record: Record<string, unknown>; checksum: string }[];
+  /**
+   * Version 2, when records follow the range in the store: the stored
+   * `prev` of the next record and the stored checksums of the records after
+   * the range up to the first checkpoint that covers it (core's StreamEnd).
+   */
+  end?: { prev: string; hashes: string[] };
 }
 
 /** A parsed bundle. */
 export interface AuditBundle {
   format: typeof BUNDLE_FORMAT;
-  version: 1;
+  /** 1, or 2 when a stream carries `end`. */
+  version: 1 | 2;
   exportedAt: string;
   streams: BundleStream[];
 }
@@ -76,9 +87,16 @@ export async function* exportBundle(reader: Database.Database, cipher: RowCipher
     const rows = reader.prepare(`SELECT ${SELECT_LIST} FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
     const notes = reader.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? AND size >= ? AND size <= ? ORDER BY size').pluck();
     const algOf = reader.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck();
-    let buf = `{"format":"${BUNDLE_FORMAT}","version":1,"exportedAt":"${new Date().toISOString()}","streams":[`;
-    for (const [i, stream] of names.entries()) {
-      const { lo, hi, start } = resolveRange(reader, stream, bounds);
+    const lastSeqIn = reader.prepare('SELECT max(seq) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ?').pluck();
+    // Ranges and what follows them first: the version depends on whether any stream carries an end.
+    const ranges = names.map((stream): [string, StreamRange, End | undefined] => {
+      const range = resolveRange(reader, stream, bounds);
+      const last = lastSeqIn.get(stream, range.lo, range.hi) as number | bigint | null;
+      return [stream, range, last === null || last === undefined ? undefined : endAfter(reader, stream, Number(last))];
+    });
+    const version = ranges.some(([, , end]) => end !== undefined) ? 2 : 1;
+    let buf = `{"format":"${BUNDLE_FORMAT}","version":${version},"exportedAt":"${new Date().toISOString()}","streams":[`;
+    for (const [i, [stream, { lo, hi, start }, after]] of ranges.entries()) {
       const alg = start?.alg ?? algOf.get(stream) ?? 'sha256';
       const startJson = start ? JSON.stringify({ seq: start.seq, prev: start.prev, compactRange: start.compactRange }) : 'null';
       buf += `${i === 0 ? '' : ','}\n{"stream":${JSON.stringify(stream)},"alg":${JSON.stringify(alg)},"start":${startJson},"records":[`;
@@ -95,8 +113,8 @@ export async function* exportBundle(reader: Database.Database, cipher: RowCipher
           buf = '';
         }
       }
-      const cps = notes.all(stream, start?.seq ?? 0, end) as string[];
-      buf += `],"checkpoints":${JSON.stringify(cps)}}`;
+      const cps = notes.all(stream, start?.seq ?? 0, after?.checkpointSize ?? end) as string[];
+      buf += `],"checkpoints":${JSON.stringify(cps)}${after ? `,"end":${JSON.stringify({ prev: after.prev, hashes: after.hashes })}` : ''}}`;
     }
     yield `${buf}\n]}\n`;
   } finally {
@@ -126,7 +144,7 @@ export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?
   }
   const b = doc as Partial<AuditBundle>;
   if (typeof b !== 'object' || b === null || b.format !== BUNDLE_FORMAT) throw new BundleFormatError(`bundle must be a JSON object with "format": "${BUNDLE_FORMAT}"`);
-  if (b.version !== 1) throw new BundleFormatError(`bundle version ${describe(b.version)} is not supported (expected 1)`);
+  if (b.version !== 1 && b.version !== 2) throw new BundleFormatError(`bundle version ${describe(b.version)} is not supported (expected 1 or 2)`);
   if (!Array.isArray(b.streams)) throw new BundleFormatError('bundle.streams must be an array');
   const v = new Verifier(keyring ? { keyring } : {});
   for (const [i, s] of b.streams.entries()) {
@@ -146,6 +164,13 @@ export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?
       // Not an object: hand the verifier an empty one, which it reports as
       // malformed (core's addRecord throws on the JSON text "null").
       v.addRecord(typeof rec === 'object' && rec !== null && !Array.isArray(rec) ? rec : {}, (r as { checksum?: string })?.checksum);
+    }
+    if (s.end !== undefined && s.end !== null) {
+      try {
+        v.endStream(s.stream, s.end);
+      } catch (e) {
+        throw new BundleFormatError(`bundle.streams[${i}].end is not a valid end: ${(e as Error).message}`, { cause: e });
+      }
     }
   }
   return v.finish();

@@ -1,4 +1,4 @@
-import { AuditChain } from '@otel-audit/core';
+import { AuditChain, canonicalize, leafHash } from '@otel-audit/core';
 import { describe, expect, it } from 'vitest';
 import { BundleFormatError, verifyBundle, type AuditBundle } from '../src/index.js';
 import { codes, collectText, keyring, sealBatch, storesPerTest } from './helpers.js';
@@ -26,6 +26,9 @@ describe('bundles', () => {
     const s = setup(50);
     const bundle = await bundleOf(s, { streams: ['svc/1'], fromSeq: 13, toSeq: 39 });
     const st = bundle.streams[0]!;
+    // Records follow the range: the next one's prev travels with it (the checkpoint at 40 covers seq 39 already).
+    expect(bundle.version).toBe(2);
+    expect(st.end).toEqual({ prev: s.batch.records[39]!.hash, hashes: [] });
     expect(st.start).toMatchObject({ seq: 13, prev: s.batch.records[12]!.hash });
     expect(st.start!.compactRange.size).toBe(13);
     expect(st.records.map((r) => r.record.seq)).toEqual(Array.from({ length: 27 }, (_, i) => 13 + i));
@@ -35,6 +38,28 @@ describe('bundles', () => {
     const byTime = await bundleOf(s, { since: BigInt(s.batch.records[5]!.record.time), until: BigInt(s.batch.records[20]!.record.time) });
     expect(byTime.streams[0]!.records.map((r) => r.record.seq)).toEqual(Array.from({ length: 15 }, (_, i) => 5 + i));
     expect(verifyBundle(byTime, keyring).ok).toBe(true);
+  });
+
+  it('a range that ends between checkpoints carries the checksums up to the one covering it: a record rewritten with a fresh checksum, or the end stripped, does not pass', async () => {
+    const s = setup(50);
+    const bundle = await bundleOf(s, { streams: ['svc/1'], fromSeq: 13, toSeq: 35 });
+    const st = bundle.streams[0]!;
+    expect(st.end).toEqual({ prev: s.batch.records[35]!.hash, hashes: s.batch.records.slice(36, 40).map((r) => r.hash) });
+    expect(st.checkpoints).toHaveLength(3); // sizes 20 and 30, inside the range, and 40, the one covering seq 35
+    const intact = verifyBundle(bundle, keyring);
+    expect(codes(intact)).toEqual([]);
+    expect(intact.streams[0]!.checkpoints).toMatchObject({ lastVerifiedSize: 40 });
+    const pristine = JSON.stringify(bundle);
+    const forge = (b: AuditBundle) => {
+      const r = b.streams[0]!.records.at(-1)!;
+      (r.record as { details: unknown }).details = { forged: true };
+      r.checksum = leafHash('sha256', canonicalize(r.record)).toString('hex');
+      return b;
+    };
+    expect(codes(verifyBundle(forge(JSON.parse(pristine)), keyring))).toEqual(['chain_break@36', 'root_mismatch@39', 'unsigned_tail@30']);
+    const stripped = JSON.parse(pristine) as AuditBundle;
+    delete stripped.streams[0]!.end;
+    expect(codes(verifyBundle(stripped, keyring))).toEqual(['truncated@36', 'unsigned_tail@30']);
   });
 
   it('detects an edited, removed, reordered or cut record in a bundle', async () => {
@@ -51,7 +76,8 @@ describe('bundles', () => {
   it('refuses what is not a bundle with BundleFormatError', () => {
     expect(() => verifyBundle('not json', keyring)).toThrow(BundleFormatError);
     expect(() => verifyBundle('{"format":"x"}', keyring)).toThrow(/"format": "otel-audit-bundle"/);
-    expect(() => verifyBundle('{"format":"otel-audit-bundle","version":2,"streams":[]}', keyring)).toThrow(/version 2/);
+    expect(() => verifyBundle('{"format":"otel-audit-bundle","version":3,"streams":[]}', keyring)).toThrow(/version 3 is not supported \(expected 1 or 2\)/);
+    expect(() => verifyBundle('{"format":"otel-audit-bundle","version":2,"streams":[{"stream":"x","alg":"sha256","start":null,"checkpoints":[],"records":[],"end":{"prev":"x","hashes":["zz"]}}]}', keyring)).toThrow(/streams\[0\]\.end is not a valid end/);
     expect(() => verifyBundle('{"format":"otel-audit-bundle","version":1,"streams":[{}]}', keyring)).toThrow(/streams\[0\]/);
     const report = verifyBundle('{"format":"otel-audit-bundle","version":1,"streams":[{"stream":"x","alg":"sha256","start":null,"checkpoints":[],"records":[1,{"record":null}]}]}', keyring);
     expect(report.ok).toBe(false);

@@ -39,6 +39,8 @@ const COLUMN_EDITS: [column: string, sql: string, expected: string][] = [
   ['details', `'{not json'`, 'hash_mismatch@5'],
   ['details', 'NULL', 'hash_mismatch@5'],
   ['actor_id', 'NULL', 'hash_mismatch@5'],
+  // Not part of the record, but a store that was never encrypted has no key to name: edited (and verification goes on).
+  ['enc_key_id', "'k1'", 'hash_mismatch@5'],
 ];
 
 describe('SqliteAuditStore.verify', () => {
@@ -157,6 +159,22 @@ describe('SqliteAuditStore.verify', () => {
     expect(codes(report)).toEqual(expect.arrayContaining(['bad_signature@21', 'unsigned_tail@10']));
   });
 
+  it('reports a checkpoint row whose unsigned columns were edited (root hash, time, size) against its signed note', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec("UPDATE audit_checkpoints SET root_hash = '00' || substr(root_hash, 3) WHERE size = 20");
+    db.exec('UPDATE audit_checkpoints SET time_unix_nano = time_unix_nano + 1 WHERE size = 10');
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['hash_mismatch@10', 'hash_mismatch@20']);
+    const findings = report.streams[0]!.findings;
+    expect(findings[0]!.message).toMatch(/^checkpoint at size 10: its time_unix_nano column .* differs from its signed note .*: the column was edited$/);
+    expect(findings[1]).toMatchObject({ size: 20, actual: expect.stringMatching(/^00/), expected: expect.not.stringMatching(/^00/) });
+    // The records and the signatures are intact: only the columns disagree.
+    expect(report.streams[0]!.checkpoints).toMatchObject({ verified: 3, mismatched: 0 });
+  });
+
   it('verifies a seq range or a time range only, trusting the stored checksums before it', async () => {
     const s = setup(40);
     const db = attacker(s.file);
@@ -176,6 +194,30 @@ describe('SqliteAuditStore.verify', () => {
     expect(after.streams.reduce((n, x) => n + x.records, 0)).toBe(0);
     await expect(s.store.verify({ fromSeq: -1 })).rejects.toThrow(/^options.fromSeq/);
     await expect(s.store.verify({ since: 'yesterday' })).rejects.toThrow(/^options.since/);
+  });
+
+  it('a record of a range rewritten with a fresh checksum is caught: the next record does not link to it and the checkpoint covering the range disagrees', async () => {
+    const s = setup(40);
+    const intact = await s.store.verify({ keyring, fromSeq: 10, toSeq: 17 });
+    expect(intact.ok).toBe(true);
+    // The checkpoint at size 20 covers the range; it is reached through the stored checksums of 18 and 19.
+    expect(intact.streams[0]!.checkpoints).toMatchObject({ lastVerifiedSize: 20 });
+    const db = attacker(s.file);
+    for (const seq of [17, 14]) {
+      const original = s.batch.records[seq]!.record as unknown as { actor: object };
+      const record = { ...original, actor: { ...original.actor, id: 'mallory' } };
+      db.prepare("UPDATE audit_logs SET actor_id = 'mallory', checksum = ? WHERE seq = ?").run(leafHash('sha256', canonicalize(record)).toString('hex'), seq);
+      if (seq === 17) {
+        // The last record of the range: nothing inside the range links to it.
+        const last = await s.store.verify({ keyring, fromSeq: 10, toSeq: 17 });
+        expect(last.ok).toBe(false);
+        expect(codes(last)).toEqual(['chain_break@18', 'root_mismatch@19']);
+        const t = (seq: number) => BigInt(s.batch.records[seq]!.record.time as unknown as string);
+        expect(codes(await s.store.verify({ keyring, since: t(10), until: t(18) }))).toEqual(['chain_break@18', 'root_mismatch@19']);
+      }
+    }
+    db.close();
+    expect(codes(await s.store.verify({ keyring, fromSeq: 10, toSeq: 17 }))).toEqual(['chain_break@15', 'chain_break@18', 'root_mismatch@19']);
   });
 
   it('verifies several streams, each with its own algorithm, and only the streams asked for', async () => {

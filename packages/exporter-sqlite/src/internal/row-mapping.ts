@@ -35,7 +35,8 @@ const C_USER_AGENT = 13;
 const C_DETAILS = 23;
 const C_OLD = 25;
 const C_NEW = 26;
-const C_KEY = 30;
+/** Index of `enc_key_id` in a raw row of {@link SELECT_LIST}. */
+export const C_KEY = 30;
 
 /** A record rebuilt from its row. */
 export interface StoredRow {

@@ -1,17 +1,19 @@
 /**
  * Verification of a stored log (DESIGN §4.4, §6): stream by stream, the
- * stored checkpoints first, then every row rebuilt by `rowToRecord` in seq
- * order and fed to core's streaming `Verifier` — constant memory, with a
- * progress callback and an optional seq or time range. Runs on its own
+ * stored checkpoints first (their unsigned columns checked against the
+ * signed note), then every row rebuilt by `rowToRecord` in seq order and
+ * fed to core's streaming `Verifier` — constant memory, with a progress
+ * callback and an optional seq or time range (checked against the record
+ * after it and the checkpoint that covers it, see `endAfter`). Runs on its own
  * read-only connection inside one read transaction, so it sees one
  * consistent snapshot while the writer goes on appending, and yields to the
  * event loop between slices of rows.
  */
-import { Verifier, type Finding, type Keyring, type VerificationReport } from '@otel-audit/core';
+import { Keyring, verifyCheckpoint, Verifier, type Finding, type VerificationReport } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
-import { isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
+import { C_KEY, isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
-import { resolveRange } from './stream-start.js';
+import { endAfter, resolveRange } from './stream-start.js';
 import { toNanos, type TimeInput } from './time-input.js';
 import { describe } from './describe.js';
 
@@ -84,18 +86,29 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
   const extra: Finding[] = [];
   const extraOmitted = new Map<string, number>();
   let done = 0;
+  /** A finding on columns outside the record: listed up to a cap, the rest only counted. */
+  const addExtra = (stream: string, f: Finding): void => {
+    if (extra.length >= MAX_EXTRA) extraOmitted.set(stream, (extraOmitted.get(stream) ?? 0) + 1);
+    else extra.push(f);
+  };
 
   db.exec('BEGIN');
   try {
     const streams = options.streams ?? listStreams(db);
-    const notes = db.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? ORDER BY size').pluck();
+    const notes = db.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? ORDER BY size');
     const rows = db.prepare(`SELECT ${SELECT_LIST} FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
     const nextSeq = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq > ?').pluck();
+    // A store that was ever encrypted recorded its key's check value: without one, a row naming a key was edited.
+    const everEncrypted = db.prepare("SELECT 1 FROM audit_meta WHERE key LIKE 'kcv:%' LIMIT 1").get() !== undefined;
     for (const stream of streams) {
-      for (const note of notes.iterate(stream) as Iterable<string>) verifier.addCheckpoint(note);
+      for (const row of notes.iterate(stream) as Iterable<CheckpointRow>) {
+        verifier.addCheckpoint(row.note);
+        for (const f of checkpointColumnFindings(row)) addExtra(f.stream, f);
+      }
       const { lo, hi, start } = resolveRange(db, stream, { fromSeq, toSeq, since, until });
       if (start !== undefined) verifier.startStream(stream, start);
       if (lo > hi) continue;
+      let lastRead = -1;
       // Slices of seq values read with all(): cheaper per row than an
       // iterator. An empty slice jumps to the next stored seq, so a forged
       // far-away seq costs one index seek, not a walk over the gap.
@@ -111,11 +124,19 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
         from = to + 1;
         for (let r = 0; r < batch.length; r++) {
           const raw = batch[r]!;
+          if (raw[C_KEY] !== null && !everEncrypted) {
+            addExtra(stream, {
+              code: 'hash_mismatch', severity: 'error', stream, seq: Number(raw[1]), id: String(raw[2]), actual: String(raw[C_KEY]),
+              message: `record seq ${Number(raw[1])}: the enc_key_id column names key ${JSON.stringify(String(raw[C_KEY]).slice(0, 64))}, but this store was never encrypted (no key check value is recorded): the column was edited; the row is read as the plaintext it holds`,
+            });
+            raw[C_KEY] = null;
+          }
           // Fast path: the canonical text straight from the columns; only a
           // row whose text does not hash to its checksum is rebuilt as a
           // record for the verifier's exact path.
           const canonical = rowToCanonical(raw, cipher);
           const seq = typeof raw[1] === 'bigint' ? Number(raw[1]) : (raw[1] as number);
+          lastRead = seq;
           const id = String(raw[2]);
           const checksum = String(raw[28]);
           if (!verifier.tryAddCanonical(canonical, checksum, { stream: String(raw[0]), seq, id, prev: String(raw[29]), alg: String(raw[3]) })) {
@@ -124,9 +145,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
           const time = String(raw[4]);
           const timestamp = String(raw[5]);
           if (!timestampMatches(time, timestamp) && DECIMAL.test(time)) {
-            // Listed up to the verifier's per-stream cap; the rest only counted.
-            if (extra.length >= MAX_EXTRA) extraOmitted.set(stream, (extraOmitted.get(stream) ?? 0) + 1);
-            else extra.push({
+            addExtra(stream, {
               code: 'hash_mismatch', severity: 'error', stream, seq, id, expected: isoFromDecimalNanos(time), actual: timestamp,
               message: `record seq ${seq}: the timestamp column does not match time_unix_nano (it was edited)`,
             });
@@ -136,12 +155,55 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
           if (done % SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
+      // A range ends before the stream does: the next record must link to
+      // its last one, and the stored checksums after it reach the
+      // checkpoint that covers it (a record of the range rewritten with a
+      // fresh checksum is caught there, not only by whole-file verify).
+      if (ranged && lastRead >= 0) {
+        const end = endAfter(db, stream, lastRead);
+        if (end !== undefined) verifier.endStream(stream, end);
+      }
     }
   } finally {
     db.exec('COMMIT');
   }
   options.onProgress?.({ stream: '', records: done });
   return merge(verifier.finish(), extra, extraOmitted);
+}
+
+/** An `audit_checkpoints` row: the note is what is signed; the other columns are unsigned copies for the indexes. */
+interface CheckpointRow {
+  stream: string;
+  size: number | bigint;
+  root_hash: string;
+  time: string;
+  note: string;
+}
+
+const NO_KEYS = Keyring.from([]);
+
+/**
+ * A checkpoint row whose unsigned columns (stream, size, root hash, time)
+ * differ from its signed note: each such column was edited. Reported as
+ * `hash_mismatch` at the note's size, like an edited `timestamp` column; a
+ * note that does not parse is the verifier's (`malformed`).
+ */
+function checkpointColumnFindings(row: CheckpointRow): Finding[] {
+  const cp = verifyCheckpoint(row.note, NO_KEYS).checkpoint;
+  if (cp === undefined) return [];
+  const out: Finding[] = [];
+  const compare = (column: string, stored: string, signed: string): void => {
+    if (stored === signed) return;
+    out.push({
+      code: 'hash_mismatch', severity: 'error', stream: cp.origin, size: cp.size, expected: signed, actual: stored,
+      message: `checkpoint at size ${cp.size}: its ${column} column (${JSON.stringify(stored.slice(0, 80))}) differs from its signed note (${JSON.stringify(signed.slice(0, 80))}): the column was edited`,
+    });
+  };
+  compare('stream', String(row.stream), cp.origin);
+  compare('size', String(row.size), String(cp.size));
+  compare('root_hash', String(row.root_hash).toLowerCase(), cp.rootHash.toString('hex'));
+  compare('time_unix_nano', String(row.time), cp.timeUnixNano.toString());
+  return out;
 }
 
 /** Add findings the core verifier cannot see (columns outside the record) to the report. */

@@ -6,7 +6,7 @@
  * seq, by extending the nearest archived compact range with the stored
  * checksums of the records in between.
  */
-import { CompactRange, type HashAlgorithm, type StreamStart } from '@otel-audit/core';
+import { CompactRange, type HashAlgorithm, type StreamEnd, type StreamStart } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
 
 /** A start plus the seq of the first record after it. */
@@ -58,6 +58,45 @@ export function startAt(db: Database.Database, stream: string, seq: number, alg:
   }
   if (next !== seq || prev === undefined) throw new RangeError(`fromSeq: stream "${stream}" has no record at seq ${next}, so no verifiable start at seq ${seq} can be built`);
   return { seq, alg: range.algorithm, prev, compactRange: range.state() };
+}
+
+/** Most stored checksums read after a range to reach the checkpoint that covers it. */
+const MAX_END_HASHES = 250_000;
+
+/** What follows a range (core's StreamEnd), and the size of the checkpoint its hashes reach. */
+export interface End extends StreamEnd {
+  /** The smallest checkpoint size above the range's last seq that the hashes reach; undefined when none does. */
+  checkpointSize: number | undefined;
+}
+
+/**
+ * What follows record `last` of `stream` when a range ends there: the
+ * stored `prev` of record last+1 and the stored checksums from last+1 up
+ * to the first checkpoint that covers `last` (its size is the smallest
+ * above `last`), so the range can be checked against the records after it
+ * and against that checkpoint. Undefined when record last+1 is not stored
+ * (the range reaches the stream's end, or the next record is missing).
+ * Stops short of the checkpoint at a missing record or after
+ * {@link MAX_END_HASHES} checksums; the checkpoint is then not reached.
+ */
+export function endAfter(db: Database.Database, stream: string, last: number): End | undefined {
+  const next = db.prepare('SELECT previous_checksum FROM audit_logs WHERE stream = ? AND seq = ?').pluck().get(stream, last + 1) as string | undefined;
+  if (next === undefined) return undefined;
+  const size = db.prepare('SELECT min(size) FROM audit_checkpoints WHERE stream = ? AND size > ?').pluck().get(stream, last) as number | null;
+  const hashes: string[] = [];
+  let reached: number | undefined;
+  if (size !== null && Number(size) - (last + 1) <= MAX_END_HASHES) {
+    const upTo = Number(size);
+    let seq = last + 1;
+    const rows = db.prepare('SELECT seq, checksum FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ? ORDER BY seq').raw();
+    for (const [s, checksum] of rows.iterate(stream, seq, upTo) as Iterable<[number | bigint, string]>) {
+      if (Number(s) !== seq) break;
+      hashes.push(checksum);
+      seq++;
+    }
+    if (seq === upTo) reached = upTo;
+  }
+  return { prev: next, hashes, checkpointSize: reached };
 }
 
 /** The seq range of a stream to read, and where its verification starts. */
