@@ -11,7 +11,8 @@
  * a partial success as success). Refused records land in the outbox's
  * dead-letter table and become `system/integrity_failure` audit records (the
  * first at once, then one summary a minute at most), so the loss is itself
- * audited without a feedback loop.
+ * audited without a feedback loop; their reasons quote the receiver with
+ * secrets masked (`redactSecrets`), since the record cannot be taken back.
  */
 import { logs } from '@opentelemetry/api-logs';
 import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
@@ -19,7 +20,7 @@ import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base
 import { JsonLogsSerializer, LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { AuditSink } from '@otel-audit/core';
+import { redactSecrets, type AuditSink } from '@otel-audit/core';
 import { createOtlpHttpTransport, OutboxLogRecordExporter, type DeadLetterInfo } from '@otel-audit/exporter-sqlite';
 import { LogRecordExporterSink } from '@otel-audit/processor';
 import { isAbsolute, resolve } from 'node:path';
@@ -127,7 +128,7 @@ function deadLetterAuditor(path: string, windowMillis = 60_000): (info: DeadLett
     out.records += info.records;
     out.batches++;
     if (info.status !== undefined) out.statuses.add(info.status);
-    out.reasons.add(info.reason.slice(0, 200));
+    out.reasons.add(redactSecrets(info.reason).slice(0, 200)); // masked before cut: sealed for good
     return out;
   };
   const emit = (t: Tally): void => {

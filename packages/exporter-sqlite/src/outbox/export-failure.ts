@@ -8,8 +8,10 @@
  * exporter's `OTLPExporterError` carries the status of final answers only
  * (its retryable answers and network errors arrive without it, and it
  * reports partial success as success — see the outbox README section).
+ * The message of every classified failure is masked (`redactSecrets`): it
+ * is what the outbox stores, dead-letters, logs and reports.
  */
-import { AuditError } from '@otel-audit/core';
+import { AuditError, redactSecrets } from '@otel-audit/core';
 
 /**
  * The receiver answered an OTLP export with an HTTP error status.
@@ -64,13 +66,14 @@ const RETRYABLE_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 
 /**
  * Classify what an exporter's result carried. Anything not recognised as
  * final is retried (until the outbox's maximum age): an unknown error must
- * never lose a record.
+ * never lose a record. The message has its secrets masked: any exporter's
+ * error may quote the URL, a header or a body that echoes them.
  *
  * @example
  * classifyExportError(new OtlpHttpError(401, 'unauthorized')) // { kind: 'dead', status: 401, ... }
  */
 export function classifyExportError(error: unknown): ExportFailure {
-  const message = error instanceof Error ? error.message || error.name : String(error ?? 'export failed');
+  const message = redactSecrets(error instanceof Error ? error.message || error.name : String(error ?? 'export failed'));
   if (error instanceof OtlpPartialSuccessError) return { kind: 'partial', rejected: error.rejected, message };
   if (error instanceof OtlpHttpError) {
     if (RETRYABLE_STATUSES.has(error.status)) return { kind: 'retry', status: error.status, ...(error.retryAfterMillis !== undefined ? { retryAfterMillis: error.retryAfterMillis } : {}), message };

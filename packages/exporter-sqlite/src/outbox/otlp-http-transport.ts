@@ -6,12 +6,15 @@
  * JSON/protobuf serializers) runs on it unchanged; unlike the stock HTTP
  * transport it does not retry on its own (the outbox does, durably), keeps
  * the status code and `Retry-After` of retryable answers, and turns a
- * partial success that rejected records into a failure.
+ * partial success that rejected records into a failure. What the receiver
+ * says (status text, body, partial-success message) enters an error only
+ * through `redactSecrets`: a proxy that echoes the request URL or its
+ * Authorization header must not put them into the outbox, a record or a log.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
-import { redactUrl } from '@otel-audit/core';
+import { redactSecrets, redactUrl } from '@otel-audit/core';
 import { OtlpHttpError, OtlpPartialSuccessError, parseRetryAfter, RETRYABLE_STATUSES } from './export-failure.js';
 
 /** `ExportResponse` of otlp-exporter-base, structurally. */
@@ -94,6 +97,9 @@ export function createOtlpHttpTransport(options: OtlpHttpTransportOptions): Otlp
   };
 }
 
+/** How much of an error body is read for the message (500 characters are kept). */
+const BODY_SCAN_BYTES = 64 * 1024;
+
 function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Array) => unknown) | undefined): OtlpTransportResponse {
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) {
@@ -105,12 +111,14 @@ function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Ar
         // An unreadable 2xx body is still an acceptance (the OTLP spec).
       }
       const rejected = rejectedOf(parsed);
-      if (rejected) return { status: 'failure', error: new OtlpPartialSuccessError(rejected.rejected, rejected.message) };
+      if (rejected) return { status: 'failure', error: new OtlpPartialSuccessError(rejected.rejected, redactSecrets(rejected.message).slice(0, 500)) };
     }
     return { status: 'success', data };
   }
-  const text = data.toString('utf8').slice(0, 500);
-  const message = `the receiver answered HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${text ? `: ${text}` : ''}`;
+  // Masked before it is cut, so a secret straddling the cut is not left half shown.
+  const text = redactSecrets(data.toString('utf8', 0, BODY_SCAN_BYTES)).slice(0, 500);
+  const statusText = res.statusMessage ? ` ${redactSecrets(res.statusMessage)}` : '';
+  const message = `the receiver answered HTTP ${status}${statusText}${text ? `: ${text}` : ''}`;
   if (RETRYABLE_STATUSES.has(status)) {
     const retryAfter = parseRetryAfter(res.headers['retry-after']);
     return { status: 'retryable', error: new OtlpHttpError(status, message, retryAfter), ...(retryAfter !== undefined ? { retryInMillis: retryAfter } : {}) };

@@ -12,11 +12,14 @@
  * cannot be decoded (a damaged file) is dead-lettered at once, never
  * retried. The loop never rejects: an unexpected failure (the file gone
  * read-only, a throwing callback) goes to the OpenTelemetry global error
- * handler and the loop backs off and tries again.
+ * handler and the loop backs off and tries again. Every message it stores
+ * (`last_error`, a dead letter's reason), logs or hands to `onDeadLetter`
+ * has its secrets masked (`classifyExportError`, `redactSecrets`).
  */
 import { context, diag } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { redactSecrets } from '@otel-audit/core';
 import { classifyExportError, type ExportFailure } from './export-failure.js';
 import { decodeLog, decodeResource } from './log-record-codec.js';
 import type { OutboxDb, OutboxRow } from './outbox-db.js';
@@ -82,7 +85,7 @@ export class OutboxShipper {
 
   /** The loop stopped on something unexpected: report it, wait, and let the next run try again. */
   async #failed(e: unknown): Promise<void> {
-    const error = new Error(`otel-audit outbox ${this.#db.path}: shipping failed and will be retried: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    const error = new Error(`otel-audit outbox ${this.#db.path}: shipping failed and will be retried: ${redactSecrets(e instanceof Error ? e.message : String(e))}`, { cause: e });
     try {
       globalErrorHandler(error);
     } catch {
@@ -204,7 +207,7 @@ export class OutboxShipper {
         logs.push(decodeLog(row.log, this.#resource(row.resource_id)));
       } catch (e) {
         bad = true;
-        const reason = `undecodable outbox row ${row.id}: ${e instanceof Error ? e.message : String(e)}`;
+        const reason = `undecodable outbox row ${row.id}: ${redactSecrets(e instanceof Error ? e.message : String(e))}`;
         this.#db.setState('last_error', JSON.stringify({ at: Date.now(), message: reason }));
         this.#dead([row], undefined, reason);
       }

@@ -2,10 +2,13 @@
  * `readOutboxStatus`: what `otel-audit status` shows about an outbox file
  * (DESIGN §5) — records waiting, age of the oldest, dead letters, the last
  * error and the last success — read through a read-only connection, so it
- * works beside the running service.
+ * works beside the running service. The last error is masked again as it is
+ * read (`redactSecrets`): a file written before the outbox masked what
+ * receivers said may still hold an echoed token.
  */
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { redactSecrets } from '@otel-audit/core';
 import { StoreOpenError } from '../errors.js';
 
 /**
@@ -22,7 +25,7 @@ export interface OutboxStatus {
   oldestAgeMillis: number;
   /** Records in the dead-letter table. */
   deadLetters: number;
-  /** The last failed export, if any since the file was created. */
+  /** The last failed export, if any since the file was created; its message with secrets masked. */
   lastError?: { at: string; message: string; status?: number };
   /** When the receiver last accepted a batch. */
   lastSuccessAt?: string;
@@ -48,7 +51,7 @@ export function readOutboxStatus(path: string, now = Date.now()): OutboxStatus {
     const err = state.get('last_error');
     if (err !== undefined) {
       const e = JSON.parse(err) as { at: number; message: string; status?: number };
-      status.lastError = { at: new Date(e.at).toISOString(), message: e.message, ...(e.status !== undefined ? { status: e.status } : {}) };
+      status.lastError = { at: new Date(e.at).toISOString(), message: redactSecrets(String(e.message)), ...(e.status !== undefined ? { status: e.status } : {}) };
     }
     const ok = state.get('last_success_at');
     if (ok !== undefined) status.lastSuccessAt = new Date(Number(ok)).toISOString();

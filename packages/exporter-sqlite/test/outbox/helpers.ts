@@ -58,8 +58,8 @@ export async function receiver(script: Script = () => false, port = 0): Promise<
 }
 
 /** OTLP/JSON exporter on the outbox's transport (what @otel-audit/node assembles with OTLPExporterBase). */
-export function jsonExporter(url: string): LogRecordExporter & { calls: number } {
-  const transport = createOtlpHttpTransport({ url, contentType: 'application/json', deserializeResponse: (d) => JsonLogsSerializer.deserializeResponse(d) });
+export function jsonExporter(url: string, headers?: Record<string, string>): LogRecordExporter & { calls: number } {
+  const transport = createOtlpHttpTransport({ url, contentType: 'application/json', deserializeResponse: (d) => JsonLogsSerializer.deserializeResponse(d), ...(headers ? { headers } : {}) });
   const exporter = {
     calls: 0,
     export(logs: ReadableLogRecord[], cb: (r: ExportResult) => void) {

@@ -2,11 +2,14 @@
  * The outbox's OTLP/HTTP transport refuses a URL it cannot send to when it is
  * created, quoting the URL with its credentials and tokens masked: in the
  * message and nowhere else on the error (the URL constructor's own error
- * would carry the whole URL as its `input`).
+ * would carry the whole URL as its `input`). What a receiver answers (status
+ * text, body, partial-success message) reaches its errors masked too.
  */
+import { createServer } from 'node:http';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { createOtlpHttpTransport } from '../../src/index.js';
+import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
+import { createOtlpHttpTransport, OtlpHttpError, OtlpPartialSuccessError } from '../../src/index.js';
 
 function refusal(url: string): Error {
   try {
@@ -26,5 +29,38 @@ describe('createOtlpHttpTransport refuses a bad URL without showing its secrets'
     expect(e).toBeInstanceOf(RangeError);
     expect(e.message).toBe(`options.url must be an http(s) URL; got ${shown}`);
     expect(inspect(e)).not.toMatch(/Zq8secret|Zq8key/);
+  });
+});
+
+describe('createOtlpHttpTransport quotes what the receiver answered with its secrets masked', () => {
+  it.each([
+    ['a refusal whose body and status text echo the request', 401, 'text/plain'],
+    ['a retryable answer whose body is cut after 500 characters', 503, 'text/plain'],
+    ['a partial success whose message echoes the request', 200, 'application/json'],
+  ])('%s', async (_name, status, type) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      const echo = `bad creds for ${req.url} with ${req.headers.authorization} and {"api_key":"${req.headers['x-api-key']}"}`;
+      req.on('end', () => {
+        if (status === 200) res.writeHead(200, { 'content-type': type }).end(JSON.stringify({ partialSuccess: { rejectedLogRecords: '1', errorMessage: echo } }));
+        else res.writeHead(status, `Denied token=${req.headers['x-api-key']}`, { 'content-type': type }).end(`${'x'.repeat(status === 503 ? 420 : 0)} ${echo}`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const transport = createOtlpHttpTransport({
+        url: `http://audit:Zq8pass@127.0.0.1:${port}/v1/logs?api_key=Zq8query`, contentType: 'application/json',
+        headers: { 'x-api-key': 'Zq8header' }, deserializeResponse: (d) => JsonLogsSerializer.deserializeResponse(d),
+      });
+      const response = await transport.send(new TextEncoder().encode('{}'), 2_000);
+      expect(response.status).not.toBe('success');
+      const error = (response as { error: Error }).error;
+      expect(error).toBeInstanceOf(status === 200 ? OtlpPartialSuccessError : OtlpHttpError);
+      expect(error.message).toContain('api_key=***');
+      expect(inspect(error)).not.toMatch(/Zq8pass|Zq8query|Zq8header|YXVkaXQ6WnE4cGFzcw/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

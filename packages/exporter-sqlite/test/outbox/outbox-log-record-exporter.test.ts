@@ -1,5 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
@@ -183,6 +186,50 @@ describe('OutboxLogRecordExporter', () => {
     await exportNow(outbox, [log('deny')]);
     await until(() => readOutboxStatus(tmp.file).deadLetters === 1);
     expect(deadRows(tmp.file)[0]!.status).toBe(401);
+  });
+
+  it('masks what a refusing receiver echoes (credentials, query token, header) in last_error, dead letters, onDeadLetter, diag and the file', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const basic = Buffer.from('audit:Zq8pass').toString('base64');
+    const r = await receiver((_b, res, req) => {
+      res.writeHead(401, 'Unauthorized').end(`denied: bad creds for ${req.url} (Authorization: ${req.headers.authorization}, x-api-key: ${req.headers['x-api-key']})`);
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const logged: string[] = [];
+    diag.setLogger({ error: (...a: unknown[]) => logged.push(a.join(' ')), warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.ERROR);
+    cleanups.push(() => diag.disable());
+    const dead: DeadLetterInfo[] = [];
+    const url = `http://audit:Zq8pass@127.0.0.1:${r.port}/base/v1/logs?api_key=Zq8query&tenant=acme`;
+    const outbox = new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter(url, { 'x-api-key': 'Zq8header' }), ...fast, onDeadLetter: (i) => dead.push(i) });
+    await exportNow(outbox, [log('refused')]);
+    await until(() => dead.length === 1);
+    await outbox.shutdown();
+
+    const secrets = /Zq8pass|Zq8query|Zq8header/;
+    const status = readOutboxStatus(tmp.file);
+    // What the receiver said stays readable, its secrets do not (a value in prose is masked to the next blank, `)` and all).
+    expect(status.lastError?.message).toBe('the receiver answered HTTP 401 Unauthorized: denied: bad creds for /base/v1/logs?api_key=***&tenant=acme (Authorization: Basic ***, x-api-key: ***');
+    expect(dead[0]!.reason).toBe(status.lastError?.message);
+    expect(deadRows(tmp.file)[0]!.reason).toBe(status.lastError?.message);
+    expect(logged.join('\n')).toContain('api_key=***');
+    expect(logged.join('\n')).not.toMatch(secrets);
+    for (const f of fs.readdirSync(tmp.dir).filter((n) => n.startsWith(path.basename(tmp.file)))) {
+      const bytes = fs.readFileSync(path.join(tmp.dir, f)).toString('latin1');
+      expect(bytes, f).not.toMatch(secrets);
+      expect(bytes, f).not.toContain(basic);
+    }
+  });
+
+  it('status masks a last error stored unmasked (a file written by an earlier version)', () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const db = new Database(tmp.file);
+    db.exec("CREATE TABLE outbox_records (id INTEGER PRIMARY KEY, enqueued_at INTEGER, resource_id INTEGER, log TEXT); CREATE TABLE outbox_dead_letters (id INTEGER PRIMARY KEY); CREATE TABLE outbox_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);");
+    db.prepare("INSERT INTO outbox_state VALUES ('last_error', ?)").run(JSON.stringify({ at: 0, status: 401, message: 'HTTP 401: bad creds for /v1/logs?api_key=Zq8query&tenant=a' }));
+    db.close();
+    expect(readOutboxStatus(tmp.file).lastError).toEqual({ at: '1970-01-01T00:00:00.000Z', status: 401, message: 'HTTP 401: bad creds for /v1/logs?api_key=***&tenant=a' });
   });
 
   it('publishes its depth and the age of the oldest record as gauges', async () => {
