@@ -10,11 +10,11 @@
  * the seed's event families: login, logout, authorization decisions, changes
  * with before/after values, data access, security events, rate limits.
  */
-import { context as otelContext, type Context } from '@opentelemetry/api';
+import { context as otelContext, diag, type Context } from '@opentelemetry/api';
 import { logs, type Logger, type LoggerProvider } from '@opentelemetry/api-logs';
-import { AuditError, createRecordId, normalizeEvent, requestReceipt, whenAuditCapacity, type AuditEvent, type AuditReceipt, type NormalizeOptions } from '@otel-audit/core';
+import { AuditError, createRecordId, isReceiptTaken, normalizeEvent, requestReceipt, whenAuditCapacity, type AuditEvent, type AuditReceipt, type NormalizeOptions } from '@otel-audit/core';
 import { toEventInput, type AuditActorInput, type AuditEventFields, type AuditTargetInput } from './audit-event.js';
-import { AuditReceiptTimeoutError } from './errors.js';
+import { AuditPipelineMissingError, AuditReceiptTimeoutError } from './errors.js';
 import { diffChange } from './internal/change-diff.js';
 import { SEVERITY_NUMBERS, nowNanosText } from './internal/severity.js';
 import { AUDIT_EVENT_PREFIX, AUDIT_SCOPE_NAME } from './semconv.js';
@@ -166,8 +166,13 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
       body: body as never,
       context: ctx,
     });
+    // Processors take the receipt inside emit(): untaken, no audit processor got the record
+    // (none installed, or on another provider), and no receipt will ever come.
+    if (!isReceiptTaken(body)) return Promise.reject(new AuditPipelineMissingError(normalized.id));
     return receipt;
   };
+
+  let warnedMissing = false;
 
   const withTimeout = (p: Promise<AuditReceipt>, id: string): Promise<AuditReceipt> => {
     if (timeout === 0) return p;
@@ -198,8 +203,14 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const logNowait = (event: AuditEventFields): string => {
     const normalized = prepare(event);
     const p = emit(normalized, otelContext.active(), false);
-    // Fire-and-forget: a rejection is the processor's to report (it writes a record_rejected / records_dropped record).
-    p?.catch(() => undefined);
+    // Fire-and-forget: a rejection is the processor's to report (it writes a record_rejected / records_dropped
+    // record) — except that no processor got the record at all, which is said once on the OpenTelemetry diag.
+    p?.catch((e: unknown) => {
+      if (e instanceof AuditPipelineMissingError && !warnedMissing) {
+        warnedMissing = true;
+        diag.warn(`${e.message} (logNowait; said once)`);
+      }
+    });
     return normalized.id;
   };
 

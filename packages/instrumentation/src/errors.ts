@@ -50,3 +50,28 @@ export class AuditReceiptTimeoutError extends AuditError {
     this.timeoutMillis = timeoutMillis;
   }
 }
+
+/**
+ * `audit.log()` emitted the record but no audit processor received it: the
+ * logger provider it went to has no `AuditLogRecordProcessor` (the app was
+ * started without `--import @otel-audit/node/register`, or the processor is
+ * on another provider than the one given to `createAuditLogger`). Nothing
+ * was recorded; rejected at once instead of after the receipt timeout.
+ *
+ * @example
+ * await audit.log(event).catch((e) => { if (e instanceof AuditPipelineMissingError) console.error(e.message) });
+ */
+export class AuditPipelineMissingError extends AuditError {
+  /** Id of the record nobody received. */
+  readonly recordId: string;
+
+  constructor(recordId: string) {
+    super(
+      'AUDIT_NO_PIPELINE',
+      `no audit processor received audit record ${recordId}, so it was not recorded: start the app with \`node --import @otel-audit/node/register app.js\`, `
+        + 'or add an AuditLogRecordProcessor to your LoggerProvider and pass that provider as createAuditLogger({ loggerProvider })',
+    );
+    this.name = 'AuditPipelineMissingError';
+    this.recordId = recordId;
+  }
+}

@@ -33,7 +33,7 @@ export type { AuditExpressOptions, ExpressLikeRequest } from './express-adapter.
 export { registerFastifyAudit } from './fastify-adapter.js';
 export type { FastifyAuditOptions, FastifyLikeInstance, FastifyLikeRequest, FastifyLikeReply } from './fastify-adapter.js';
 export type { JwtVerifier } from './internal/actor-resolver.js';
-export { AuditPolicyError, AuditReceiptTimeoutError } from './errors.js';
+export { AuditPipelineMissingError, AuditPolicyError, AuditReceiptTimeoutError } from './errors.js';
 export {
   AUDIT_SCOPE_NAME,
   AUDIT_EVENT_PREFIX,

@@ -3,7 +3,9 @@
  * receipts once durable, early validation, seed aliases, trace context, and
  * each helper's record.
  */
-import { trace } from '@opentelemetry/api';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -12,7 +14,7 @@ import { RecordValidationError } from '@otel-audit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLogRecordProcessor, InMemoryAuditSink } from '../../processor/src/index.js';
 import type { StoredRecord } from './helpers.js';
-import { AuditReceiptTimeoutError, createAuditLogger, type AuditLogger } from '../src/index.js';
+import { AuditPipelineMissingError, AuditReceiptTimeoutError, createAuditLogger, type AuditLogger } from '../src/index.js';
 
 let sink: InMemoryAuditSink;
 let provider: LoggerProvider;
@@ -149,9 +151,39 @@ describe('createAuditLogger', () => {
     expect(byId(rl.id)).toMatchObject({ type: 'security', action: 'rate_limit', outcome: 'failure', severity: 'warning', details: { limit: 100, window_ms: 60_000 } });
   });
 
-  it('rejects with AuditReceiptTimeoutError when no audit processor settles the receipt', async () => {
-    const bare = createAuditLogger({ loggerProvider: new LoggerProvider(), receiptTimeoutMillis: 30 });
-    await expect(bare.log({ type: 'api', action: 'view' })).rejects.toBeInstanceOf(AuditReceiptTimeoutError);
+  it('rejects at once with AuditPipelineMissingError when no audit processor receives the record, naming the fix; logNowait says it once on diag', async () => {
+    const bare = createAuditLogger({ loggerProvider: new LoggerProvider() });
+    const started = Date.now();
+    const err = await bare.log({ type: 'api', action: 'view' }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1_000); // not the 60 s receipt timeout
+    expect(err).toBeInstanceOf(AuditPipelineMissingError);
+    expect((err as AuditPipelineMissingError).code).toBe('AUDIT_NO_PIPELINE');
+    expect((err as Error).message).toMatch(/no audit processor received audit record .*node --import @otel-audit\/node\/register/);
+    const warnings: string[] = [];
+    diag.setLogger({ warn: (m: string) => warnings.push(m), error() {}, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+    try {
+      bare.logNowait({ type: 'api', action: 'view' });
+      bare.logNowait({ type: 'api', action: 'view' });
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      diag.disable();
+    }
+    expect(warnings.filter((w) => w.includes('no audit processor received'))).toHaveLength(1);
+  });
+
+  it('a script that awaits log() without the audit pipeline ends with that error, not silently (exit 13)', () => {
+    const script = "import { createAuditLogger } from '@otel-audit/instrumentation'; await createAuditLogger().login({ actor: 'alice', outcome: 'failure' });";
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('../../..', import.meta.url)), encoding: 'utf8', timeout: 20_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/AuditPipelineMissingError: no audit processor received audit record/);
+  });
+
+  it('rejects with AuditReceiptTimeoutError when the audit processor does not settle the receipt in time', async () => {
+    const stuck = { name: 'stuck', append: () => new Promise<void>(() => undefined), head: async () => undefined };
+    const processor = new AuditLogRecordProcessor({ sinks: [stuck], stream: 'test/stuck', flushIntervalMillis: 5 });
+    await processor.ready();
+    const slow = createAuditLogger({ loggerProvider: new LoggerProvider({ processors: [processor] }), receiptTimeoutMillis: 30 });
+    await expect(slow.log({ type: 'api', action: 'view' })).rejects.toBeInstanceOf(AuditReceiptTimeoutError);
   });
 
   it('rejects misuse of options with the argument named', () => {
