@@ -117,7 +117,7 @@ for (const [i, t] of TAMPERINGS.entries()) {
 say('\n7. Explore');
 say(`   npx otel-audit verify ${shown(db)} --key ${shown(verifierFile)}`);
 say(`   npx otel-audit query --db ${shown(db)} --type auth --outcome failure`);
-say(`   AUDIT_TOKEN=$(openssl rand -hex 32) npx otel-audit serve --db ${shown(db)} --key ${shown(verifierFile)} --token-env AUDIT_TOKEN`);
+say(`   AUDIT_TOKEN=$(openssl rand -hex 32) npx otel-audit serve --db ${shown(db)} --key ${shown(verifierFile)} --signer-key ${shown(signerFile)} --token-env AUDIT_TOKEN`);
 say('        # query API and dashboard on http://127.0.0.1:4319 (sign in with $AUDIT_TOKEN)');
 say(`   npx otel-audit verify ${shown(join(tamperDir, 'edited.db'))} --key ${shown(verifierFile)} --json`);
 

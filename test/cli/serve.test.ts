@@ -2,8 +2,10 @@
  * `otel-audit serve` end to end (issue 6): the query API of
  * @otel-audit/server over a real store on 127.0.0.1, answering a token from
  * `--token-env` or from the config's `extensions.audit_server`, refusing a
- * request without one, never printing a token, and stopping cleanly on
- * abort (in-process) and on SIGTERM (the real bin).
+ * request without one or a short token, never printing a token, leaving a
+ * store that still verifies when given a signer key for its access stream
+ * (and naming the `--unsigned-ok` verify needs without one), and stopping
+ * cleanly on abort (in-process) and on SIGTERM (the real bin).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -85,7 +87,7 @@ describe('otel-audit serve', () => {
     ].join('\n'));
     const s = await startServe(['serve', '--config', 'otel-config.yaml', '--json'], {}, dir);
     expect(s.url, s.output()).toBeDefined();
-    expect(JSON.parse(s.output().split('\n')[0]!)).toEqual({ url: s.url, db: path.join(dir, 'audit.db'), tokens: 1, verifierKeys: 1 });
+    expect(JSON.parse(s.output().split('\n')[0]!)).toEqual({ url: s.url, db: path.join(dir, 'audit.db'), tokens: 1, verifierKeys: 1, accessStream: expect.stringMatching(/^otel-audit-server\//), accessStreamSigned: true });
     const res = await fetch(`${s.url}/api/audit/logs?limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status).toBe(200);
     s.stop();
@@ -100,6 +102,58 @@ describe('otel-audit serve', () => {
     const unset = await runCli(['serve', '--db', db, '--port', '0', '--token-env', 'MISSING_TOKEN']);
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain('MISSING_TOKEN is not set');
+  });
+
+  it('refuses a --token-env token shorter than 16 characters (exit 2) without printing it, and a --signer-key that is no signer key', async () => {
+    const { dir, db } = chainStore(2);
+    const short = await runCli(['serve', '--db', db, '--port', '0', '--token-env', 'AUDIT_TOKEN'], { env: { AUDIT_TOKEN: 'pw1234567' } });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('AUDIT_TOKEN holds a token of 9 characters; an admin token needs at least 16');
+    expect(short.stderr).toContain('openssl rand -hex 32');
+    expect(short.stderr + short.stdout).not.toContain('pw1234567');
+    const { vkey } = writeKeys(dir);
+    const notSigner = await runCli(['serve', '--db', db, '--port', '0', '--token-env', 'AUDIT_TOKEN', '--signer-key', vkey], { env: { AUDIT_TOKEN: TOKEN } });
+    expect(notSigner.code).toBe(2);
+    expect(notSigner.stderr).toContain('holds no signer key');
+  });
+
+  it('with --signer-key the store verifies after serving; without, it names the access stream that verify needs --unsigned-ok for', async () => {
+    const calls = async (url: string) => {
+      for (const route of ['/api/audit/logs?limit=2', '/api/audit/checkpoints', '/api/audit/proof?stream=svc%2F1&seq=3']) {
+        expect((await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+      }
+    };
+    // Signed: verify with the same key as before serving stays INTACT.
+    const signed = chainStore(10);
+    const { key, vkey } = writeKeys(signed.dir);
+    expect((await runCli(['verify', signed.db, '--key', vkey])).code).toBe(0);
+    const s = await startServe(['serve', '--db', signed.db, '--port', '0', '--token-env', 'AUDIT_TOKEN', '--key', vkey, '--signer-key', key, '--json'], { AUDIT_TOKEN: TOKEN });
+    expect(s.url, s.output()).toBeDefined();
+    const started = JSON.parse(s.output().split('\n')[0]!);
+    expect(started).toMatchObject({ accessStreamSigned: true, verifierKeys: 1 });
+    await calls(s.url!);
+    s.stop();
+    expect(await s.done).toBe(0);
+    expect(s.output()).not.toContain('not signed');
+    const after = await runCli(['verify', signed.db, '--key', vkey, '--json']);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    const report = JSON.parse(after.stdout);
+    expect(report.streams.find((x: { stream: string }) => x.stream === started.accessStream)).toMatchObject({ records: 3 });
+
+    // Unsigned: serve warns with the stream's name; verify is NOT VERIFIED until that stream is named with --unsigned-ok.
+    const unsigned = chainStore(10);
+    const keys = writeKeys(unsigned.dir);
+    const u = await startServe(['serve', '--db', unsigned.db, '--port', '0', '--token-env', 'AUDIT_TOKEN', '--key', keys.vkey, '--json'], { AUDIT_TOKEN: TOKEN });
+    const stream = JSON.parse(u.output().split('\n')[0]!).accessStream as string;
+    expect(u.output()).toContain(`access records go to the unsigned stream ${stream} (no --signer-key)`);
+    expect(u.output()).toContain(`--unsigned-ok ${stream}`);
+    await calls(u.url!);
+    u.stop();
+    expect(await u.done).toBe(0);
+    const refused = await runCli(['verify', unsigned.db, '--key', keys.vkey]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('NOT VERIFIED');
+    expect((await runCli(['verify', unsigned.db, '--key', keys.vkey, '--unsigned-ok', stream])).code).toBe(0);
   });
 
   it('the real bin serves until SIGTERM and then exits 0', async () => {

@@ -97,22 +97,27 @@ async function loadIntegrity() {
   badge.className = 'badge badge-unknown';
   badge.textContent = 'integrity: checking…';
   let checkpointText = 'no signed checkpoint';
+  // Checkpoint rows whose stored columns disagree with their signed note: the verification
+  // report reads the notes only, so the badge says so itself.
+  let disagreeing = [];
   try {
     const cps = await api('/api/audit/checkpoints?limit=50');
+    disagreeing = cps.checkpoints.filter((c) => c.status === 'mismatch' || c.status === 'malformed');
     if (cps.latestValid) checkpointText = `signed checkpoint ${age(cps.latestValid.ageSeconds)} ago`;
     else if (!cps.verifierKeys) checkpointText = 'no verifier keys configured';
   } catch (e) {
     checkpointText = e.message;
   }
+  const edited = disagreeing.length > 0 ? ` · ${disagreeing.length} checkpoint row(s) disagree with their signed note` : '';
   try {
     const { report, verifiedAt } = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
-    badge.className = `badge ${report.ok ? 'badge-ok' : 'badge-bad'}`;
-    const verdict = report.ok ? `intact (${report.records} records)` : `${report.errors} problem(s) found`;
-    badge.textContent = `integrity: ${verdict} · ${checkpointText}`;
-    badge.title = `verified at ${verifiedAt}`;
+    badge.className = `badge ${report.ok && edited === '' ? 'badge-ok' : 'badge-bad'}`;
+    const verdict = !report.ok ? `${report.errors} problem(s) found` : edited === '' ? `intact (${report.records} records)` : `records verify (${report.records})`;
+    badge.textContent = `integrity: ${verdict}${edited} · ${checkpointText}`;
+    badge.title = [`verified at ${verifiedAt}`, ...disagreeing.map((c) => `${c.stream}: ${c.problem}`)].join('\n');
   } catch (e) {
-    badge.className = 'badge badge-unknown';
-    badge.textContent = `integrity: not checked · ${checkpointText}`;
+    badge.className = `badge ${edited === '' ? 'badge-unknown' : 'badge-bad'}`;
+    badge.textContent = `integrity: not checked${edited} · ${checkpointText}`;
     badge.title = e.message;
   }
 }
@@ -192,8 +197,10 @@ async function showDetails(item) {
     if (proof.included === null) {
       inclusion.textContent = proof.message;
     } else {
-      inclusion.className = proof.included ? 'included-yes' : 'included-no';
-      inclusion.textContent = `${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${proof.checkpoint.size} (signature: ${proof.checkpoint.status})`;
+      const cp = proof.checkpoint;
+      inclusion.className = proof.included && cp.status !== 'mismatch' ? 'included-yes' : 'included-no';
+      const problem = cp.status === 'mismatch' ? `; MISMATCH: ${cp.problem}` : '';
+      inclusion.textContent = `${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})`;
     }
   } catch (e) {
     inclusion.textContent = e.message;

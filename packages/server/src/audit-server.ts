@@ -38,6 +38,10 @@ import { streamRoute, streamTicketRoute } from './routes/stream.js';
  * await server.close();
  */
 export interface AuditServer {
+  /** The server's own access stream (`options.stream`, default `otel-audit-server/<hostname>`). */
+  readonly stream: string;
+  /** Whether the access stream's checkpoints are signed (`options.signerKey` given); without, it stays an unsigned tail. */
+  readonly signed: boolean;
   /** The node:http request handler: mount it in your own server. */
   handler(req: IncomingMessage, res: ServerResponse): void;
   /** Listen on `host` (default 127.0.0.1) and `port` (default 4319; 0 for any). */
@@ -161,6 +165,8 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
   };
 
   return {
+    stream: o.stream,
+    signed: o.signerKey !== undefined,
     handler,
     listen(port = 4319, host = '127.0.0.1') {
       if (server !== undefined) return Promise.reject(new Error('the audit server is already listening'));

@@ -4,7 +4,8 @@
  * in with a token, sees the cards and the chart, filters, pages, opens a
  * record (old/new side by side, hash, inclusion), sees a record appended by
  * the test arrive live, and checks that records carrying HTML/script
- * payloads render as text and run nothing. Saves a screenshot to
+ * payloads render as text and run nothing, and that a checkpoint row whose
+ * unsigned columns were edited is flagged. Saves a screenshot to
  * test-artifacts/dashboard.png.
  */
 import * as fs from 'node:fs';
@@ -144,5 +145,28 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(urls.filter((u) => u.includes(ADMIN_TOKEN))).toEqual([]);
     expect(urls.some((u) => u.includes('/api/audit/stream?ticket='))).toBe(true);
     await p2.close();
+  });
+
+  // Last: it edits the fixture's store.
+  it('flags a checkpoint row whose root_hash column was edited in the badge and in the record details', async () => {
+    const db = fx.store.database;
+    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${name}"`);
+    db.prepare("UPDATE audit_checkpoints SET root_hash = (CASE WHEN substr(root_hash, 1, 1) = '0' THEN '1' ELSE '0' END) || substr(root_hash, 2) WHERE stream = 'svc/1'").run();
+    const p3 = await browser.newPage();
+    await p3.goto(fx.url);
+    await p3.fill('#token', ADMIN_TOKEN);
+    await p3.click('#login-form button[type=submit]');
+    await p3.waitForSelector('#app:not([hidden])');
+    // The records themselves still verify (the note is intact): only the comparison with the columns shows the edit.
+    await poll(() => p3.textContent('#integrity')).toMatch(/\d+ checkpoint row\(s\) disagree with their signed note/);
+    expect(await p3.getAttribute('#integrity', 'class')).toContain('badge-bad');
+    expect(await p3.textContent('#integrity')).not.toContain('intact');
+    await p3.fill('#filters input[name=type]', 'auth');
+    await p3.click('#filters button[type=submit]');
+    await poll(async () => (await p3.locator('#log-rows td:nth-child(2)').allTextContents()).every((t) => t === 'auth')).toBe(true);
+    await p3.locator('#log-rows tr').first().click();
+    await poll(() => p3.textContent('#meta-inclusion')).toContain('MISMATCH: the stored checkpoint row disagrees with its signed note');
+    expect(await p3.getAttribute('#meta-inclusion', 'class')).toBe('included-no');
+    await p3.close();
   });
 });

@@ -6,11 +6,29 @@
  * against the signed checkpoint, checkpoint signature status and age, and
  * the stats with their series by type and outcome.
  */
-import { createRecordId } from '@otel-audit/core';
+import { createRecordId, verifyCheckpoint } from '@otel-audit/core';
+import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { describe, expect, it } from 'vitest';
-import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest } from './helpers.js';
+import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring } from './helpers.js';
 
 const fixture = fixturesPerTest();
+
+/** The attacker with write access to the file: the append-only triggers dropped, then `sql`. */
+function tamper(store: SqliteAuditStore, sql: string, ...args: unknown[]): void {
+  const db = store.database;
+  for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all() as string[]) db.exec(`DROP TRIGGER "${name}"`);
+  db.prepare(sql).run(...args);
+}
+
+/** The stored checkpoint row of svc/1 and what its signed note says. */
+function storedCheckpoint(store: SqliteAuditStore) {
+  const row = store.database.prepare("SELECT root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = 'svc/1'").get() as { root_hash: string; time: string; note: string };
+  const signed = verifyCheckpoint(row.note, keyring).checkpoint!;
+  return { row, signedRoot: signed.rootHash.toString('hex'), signedTime: signed.timeUnixNano };
+}
+
+/** `hex` with its first digit changed: a root hash the note does not hold. */
+const otherRoot = (hex: string): string => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
 
 describe('GET /api/audit/integrity', () => {
   it('reports an intact range, and records the check', async () => {
@@ -105,6 +123,57 @@ describe('GET /api/audit/proof and /checkpoints', () => {
     const none = await (await call(unkeyed, '/api/audit/checkpoints', AUDITOR_TOKEN)).json();
     expect(none).toMatchObject({ latestValid: null, verifierKeys: false });
     expect(none.checkpoints[0].status).toBe('no_keys');
+  });
+});
+
+describe('checkpoint columns against the signed note', () => {
+  it('shows the root and time of the signed note, not the edited root_hash column, and calls the row mismatch, never valid', async () => {
+    const fx = await fixture(5);
+    const { row, signedRoot, signedTime } = storedCheckpoint(fx.store);
+    expect(row.root_hash).toBe(signedRoot);
+    tamper(fx.store, "UPDATE audit_checkpoints SET root_hash = ? WHERE stream = 'svc/1'", otherRoot(signedRoot));
+    const body = await (await call(fx, '/api/audit/checkpoints?stream=svc%2F1', AUDITOR_TOKEN)).json();
+    expect(body.checkpoints[0]).toMatchObject({
+      stream: 'svc/1', size: 5, rootHash: signedRoot, time: new Date(Number(signedTime / 1_000_000n)).toISOString(),
+      status: 'mismatch', signature: 'valid', mismatches: [{ column: 'root_hash', stored: otherRoot(signedRoot), signed: signedRoot }],
+    });
+    expect(body.checkpoints[0].problem).toMatch(/root_hash is "[0-9a-f]{64}" in the database, "[0-9a-f]{64}" in the note/);
+    expect(body.latestValid).toBeNull();
+    expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'view', details: { count: 1, mismatched: 1 } });
+  });
+
+  it('names every edited column (size, time) and says mismatch without verifier keys too', async () => {
+    const fx = await fixture(5, { verifierKeys: [] });
+    const { signedTime } = storedCheckpoint(fx.store);
+    tamper(fx.store, "UPDATE audit_checkpoints SET size = 7, time_unix_nano = time_unix_nano + 3600000000000 WHERE stream = 'svc/1'");
+    const [cp] = (await (await call(fx, '/api/audit/checkpoints?stream=svc%2F1', AUDITOR_TOKEN)).json()).checkpoints;
+    expect(cp).toMatchObject({ size: 5, time: new Date(Number(signedTime / 1_000_000n)).toISOString(), status: 'mismatch', signature: 'no_keys' });
+    expect(cp.mismatches.map((m: { column: string }) => m.column)).toEqual(['size', 'time_unix_nano']);
+  });
+
+  it('reports a note that does not parse as malformed with nothing shown from the columns, and a non-numeric time column without a 500', async () => {
+    const fx = await fixture(5);
+    tamper(fx.store, "UPDATE audit_checkpoints SET note = 'not a note', time_unix_nano = 'soon' WHERE stream = 'svc/1'");
+    const res = await call(fx, '/api/audit/checkpoints?stream=svc%2F1', AUDITOR_TOKEN);
+    expect(res.status).toBe(200);
+    expect((await res.json()).checkpoints[0]).toMatchObject({ size: null, rootHash: null, time: null, status: 'malformed' });
+    const proof = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=2', AUDITOR_TOKEN)).json();
+    expect(proof).toMatchObject({ included: null, checkpoint: { status: 'malformed' } });
+    expect(proof.message).toMatch(/no readable signed note/);
+  });
+
+  it('proves against the signed root and size, and says mismatch, when the columns were edited', async () => {
+    const fx = await fixture(12);
+    const { signedRoot } = storedCheckpoint(fx.store);
+    tamper(fx.store, "UPDATE audit_checkpoints SET root_hash = ? WHERE stream = 'svc/1'", otherRoot(signedRoot));
+    const proof = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=5', AUDITOR_TOKEN)).json();
+    expect(proof).toMatchObject({ included: true, checkpoint: { size: 12, rootHash: signedRoot, status: 'mismatch', signature: 'valid' } });
+    // A size column raised over the unsigned tail does not make the tail look covered.
+    appendEvents(fx.store, fx.chain, [0, 1, 2].map((i) => ({ id: createRecordId(), time: new Date(), type: 'crud', action: `tail-${i}` })), false);
+    tamper(fx.store, "UPDATE audit_checkpoints SET size = 20 WHERE stream = 'svc/1'");
+    const tail = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=13', AUDITOR_TOKEN)).json();
+    expect(tail).toMatchObject({ included: null, checkpoint: { size: 12, status: 'mismatch' } });
+    expect(tail.message).toMatch(/signed for 12 records only/);
   });
 });
 

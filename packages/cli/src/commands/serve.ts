@@ -2,18 +2,25 @@
  * `otel-audit serve` (DESIGN §1): the query API and dashboard of
  * @otel-audit/server over a SQLite store, until interrupted. Tokens come
  * from the config's `extensions.audit_server` (SHA-256 digests), or
- * `--token-env VAR` names a variable holding a token for a quick admin
- * session; no token is ever printed.
+ * `--token-env VAR` names a variable holding a token (16 characters or
+ * more) for a quick admin session; no token is ever printed. Every API call
+ * is an access record in the server's own stream of the same store: with
+ * `--signer-key` (or the config's chain signer key) its checkpoints are
+ * signed, so the store still verifies; without one the stream is unsigned
+ * and serve says so, naming the `--unsigned-ok` that verify then needs.
  */
+import { parseSignerKey } from '@otel-audit/core';
 import { createAuditServer, hashToken } from '@otel-audit/server';
 import { JSON_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { openStore } from '../internal/inputs.js';
-import { readVerifierKeys } from '../internal/keys.js';
+import { readSignerKeyFile, readVerifierKeys } from '../internal/keys.js';
 import { readServeConfig, type ServeConfig, type TokenEntry } from '../internal/serve-config.js';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 4319;
+/** Shortest `--token-env` token accepted: a guessable admin token would open the whole log. */
+const MIN_TOKEN_LENGTH = 16;
 
 function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -26,8 +33,9 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
  * The `serve` verb.
  *
  * @example
- * // AUDIT_TOKEN=... otel-audit serve --db audit.db --token-env AUDIT_TOKEN
- * await main(['serve', '--db', 'audit.db', '--token-env', 'AUDIT_TOKEN'], { signal });
+ * // export AUDIT_TOKEN=$(openssl rand -hex 32)
+ * // otel-audit serve --db audit.db --token-env AUDIT_TOKEN --key audit.vkey --signer-key audit.key
+ * await main(['serve', '--db', 'audit.db', '--token-env', 'AUDIT_TOKEN', '--key', 'audit.vkey', '--signer-key', 'audit.key'], { env, signal });
  */
 export const serveCommand: Command = {
   name: 'serve',
@@ -36,7 +44,14 @@ export const serveCommand: Command = {
   details: [
     'With --config, the store path, endpoint, tokens (extensions.audit_server) and the',
     'chain signer key come from otel-config.yaml; options given here take precedence.',
-    '--token-env VAR adds an admin token read from $VAR (use it for a quick local session).',
+    '--token-env VAR adds an admin token read from $VAR (use it for a quick local session;',
+    `at least ${MIN_TOKEN_LENGTH} characters, e.g. export VAR=$(openssl rand -hex 32)).`,
+    'Every API call is recorded in the server\'s own access stream in the same database, so',
+    'the file is opened for writing: on a running service\'s database serve is a second',
+    'writer (see the @otel-audit/server README).',
+    '--signer-key FILE (otel-audit keygen NAME.key) signs that stream\'s checkpoints and its',
+    'verifier key is trusted too; without a signer key the stream is unsigned and',
+    '`otel-audit verify --key ...` needs `--unsigned-ok <stream>` (serve prints the name).',
     'Listens on 127.0.0.1 unless --host says otherwise.',
   ].join('\n'),
   options: [
@@ -46,6 +61,7 @@ export const serveCommand: Command = {
     { name: 'config', alias: 'c', type: 'string', valueName: 'FILE', description: 'otel-config.yaml to read the server settings from' },
     { name: 'token-env', type: 'string', valueName: 'VAR', description: 'environment variable holding an admin token' },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key for integrity reports' },
+    { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the server\'s access stream' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -55,9 +71,11 @@ export const serveCommand: Command = {
     const tokens: TokenEntry[] = [...fromConfig.tokens];
     const envName = ctx.options['token-env'];
     if (typeof envName === 'string') {
-      const token = ctx.env[envName];
-      if (token === undefined || token.trim() === '') throw new CliError('AUDIT_CLI_KEY', `environment variable ${envName} is not set`, `export ${envName} with a long random token, e.g. \`export ${envName}=$(openssl rand -hex 32)\``);
-      tokens.push({ name: 'cli', role: 'admin', sha256: hashToken(token.trim()) });
+      const token = ctx.env[envName]?.trim();
+      const fix = `export ${envName} with a long random token, e.g. \`export ${envName}=$(openssl rand -hex 32)\``;
+      if (token === undefined || token === '') throw new CliError('AUDIT_CLI_KEY', `environment variable ${envName} is not set`, fix);
+      if (token.length < MIN_TOKEN_LENGTH) throw new CliError('AUDIT_CLI_KEY', `environment variable ${envName} holds a token of ${token.length} characters; an admin token needs at least ${MIN_TOKEN_LENGTH}`, fix);
+      tokens.push({ name: 'cli', role: 'admin', sha256: hashToken(token) });
     }
     if (tokens.length === 0) {
       throw new CliError('AUDIT_CLI_USAGE', 'no tokens: nobody could use the server', 'list tokens in extensions.audit_server.tokens of --config, or pass --token-env VAR');
@@ -65,14 +83,22 @@ export const serveCommand: Command = {
     const port = (ctx.options['port'] as number | undefined) ?? fromConfig.port ?? DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError('AUDIT_CLI_USAGE', `--port must be 0..65535; got ${port}`, 'pass e.g. --port 4319');
     const host = (ctx.options['host'] as string | undefined) ?? fromConfig.host ?? DEFAULT_HOST;
-    const verifierKeys = [...fromConfig.verifierKeys, ...readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? [])];
+    const signerKeyFile = ctx.options['signer-key'] as string | undefined;
+    const fileSignerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
+    const signerKey = fileSignerKey ?? fromConfig.signerKey;
+    // As with the config's chain key, the verifier key of the key that signs the access stream is trusted.
+    const verifierKeys = [...new Set([
+      ...fromConfig.verifierKeys,
+      ...readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []),
+      ...(fileSignerKey === undefined ? [] : [parseSignerKey(fileSignerKey).verifierKey]),
+    ])];
     const { store, close } = openStore(ctx, db);
     try {
       let server: ReturnType<typeof createAuditServer>;
       try {
         server = createAuditServer({
           store, tokens, verifierKeys,
-          ...(fromConfig.signerKey !== undefined ? { signerKey: fromConfig.signerKey } : {}),
+          ...(signerKey !== undefined ? { signerKey } : {}),
           onError: (e) => ctx.stderr.write(`otel-audit serve: ${e instanceof Error ? e.message : String(e)}\n`),
         });
       } catch (e) {
@@ -86,8 +112,13 @@ export const serveCommand: Command = {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --port, or stop what is using it' : 'check --host and --port');
       }
-      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url, db, tokens: tokens.length, verifierKeys: verifierKeys.length })}\n`);
-      else ctx.stdout.write(`otel-audit serving ${db}\n  dashboard and API: ${url}\n  ${tokens.length} token(s); ${verifierKeys.length} verifier key(s). Ctrl-C to stop.\n`);
+      const summary = { url, db, tokens: tokens.length, verifierKeys: verifierKeys.length, accessStream: server.stream, accessStreamSigned: server.signed };
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify(summary)}\n`);
+      else ctx.stdout.write(`otel-audit serving ${db}\n  dashboard and API: ${url}\n  ${tokens.length} token(s); ${verifierKeys.length} verifier key(s); access records go to stream ${JSON.stringify(server.stream)}${server.signed ? ', signed' : ''}. Ctrl-C to stop.\n`);
+      if (!server.signed) {
+        ctx.stderr.write(`otel-audit serve: warning: access records go to the unsigned stream ${server.stream} (no --signer-key); `
+          + `\`otel-audit verify ${db} --key ...\` reports it NOT VERIFIED unless given --unsigned-ok ${server.stream}\n`);
+      }
       await waitForAbort(ctx.signal);
       await server.close();
       ctx.stderr.write('otel-audit serve: stopped\n');

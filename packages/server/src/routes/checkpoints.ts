@@ -1,23 +1,54 @@
 /**
  * `GET /api/audit/checkpoints` (issue 7 "integrity badge ... signed
  * checkpoint age"): the newest stored checkpoints (of one stream or all),
- * each with its signature status against the configured verifier keys —
- * `valid`, `unsigned`, `unknown_key`, ... — and `latestValid`, the newest
- * one a trusted key signed, with its age.
+ * each with its status against the configured verifier keys — `valid`,
+ * `unsigned`, `unknown_key`, ... — and `latestValid`, the newest one a
+ * trusted key signed, with its age. The size, root hash and time shown are
+ * parsed from the signed note text, never taken from the unsigned columns
+ * beside it; a row whose columns disagree with its note is `mismatch`, with
+ * a `problem` naming the columns (internal/checkpoint-row.ts).
  */
-import { verifyCheckpoint, type CheckpointStatus } from '@otel-audit/core';
 import type { Route } from '../internal/context.js';
+import { openCheckpointRow, type CheckpointRow, type CheckpointRowStatus, type ColumnMismatch, type SignatureStatus } from '../internal/checkpoint-row.js';
 import { sendJson } from '../internal/http.js';
 
-/** One checkpoint as the API returns it. */
+/** One checkpoint as the API returns it; `size`, `rootHash` and `time` are null when the note does not parse (`malformed`). */
 export interface CheckpointView {
+  /** The note's origin (the row's `stream` column when the note does not parse). */
   stream: string;
-  size: number;
-  rootHash: string;
-  time: string;
-  status: CheckpointStatus | 'no_keys';
+  size: number | null;
+  rootHash: string | null;
+  time: string | null;
+  /** `mismatch` when the row's columns disagree with its note, otherwise the signature status. */
+  status: CheckpointRowStatus;
+  /** The note's signature status, whatever the columns say. */
+  signature: SignatureStatus;
   keys: readonly string[];
   note: string;
+  /** For `mismatch` and `malformed`: what is wrong, for people. */
+  problem?: string;
+  /** For `mismatch`: each disagreeing column with its stored and signed value. */
+  mismatches?: ColumnMismatch[];
+}
+
+/**
+ * The view of one stored row: every value from the parsed note.
+ *
+ * @example
+ * const view = checkpointView(row, ctx.state.keyring); // { size, rootHash, time, status, signature, ... }
+ */
+export function checkpointView(row: CheckpointRow, keyring: Parameters<typeof openCheckpointRow>[1]): CheckpointView {
+  const opened = openCheckpointRow(row, keyring);
+  const cp = opened.checkpoint;
+  return {
+    stream: cp?.origin ?? row.stream,
+    size: cp?.size ?? null,
+    rootHash: cp?.rootHash.toString('hex') ?? null,
+    time: cp === undefined ? null : isoOfNanos(cp.timeUnixNano.toString()),
+    status: opened.status, signature: opened.signature, keys: opened.keys, note: row.note,
+    ...(opened.problem === undefined ? {} : { problem: opened.problem }),
+    ...(opened.mismatches.length === 0 ? {} : { mismatches: opened.mismatches }),
+  };
 }
 
 /** The route. */
@@ -31,19 +62,14 @@ export const checkpointsRoute: Route = {
     const limit = (params.limit as number | undefined) ?? 100;
     const stream = params.stream as string | undefined;
     const sql = `SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints${stream === undefined ? '' : ' WHERE stream = ?'} ORDER BY time_unix_nano DESC, checkpoint_id DESC LIMIT ?`;
-    const rows = reader.prepare(sql).all(...(stream === undefined ? [] : [stream]), limit) as { stream: string; size: number; root_hash: string; time: string; note: string }[];
-    const checkpoints: CheckpointView[] = rows.map((r) => {
-      const v = keyring === undefined ? undefined : verifyCheckpoint(r.note, keyring);
-      return {
-        stream: r.stream, size: Number(r.size), rootHash: r.root_hash, time: isoOfNanos(r.time),
-        status: v === undefined ? 'no_keys' : v.status, keys: v?.keys ?? [], note: r.note,
-      };
-    });
+    const rows = reader.prepare(sql).all(...(stream === undefined ? [] : [stream]), limit) as CheckpointRow[];
+    const checkpoints = rows.map((r) => checkpointView(r, keyring));
     const latest = checkpoints.find((c) => c.status === 'valid');
-    await ctx.audit('view', 'success', { query: params, count: checkpoints.length });
+    const mismatched = checkpoints.filter((c) => c.status === 'mismatch').length;
+    await ctx.audit('view', 'success', { query: params, count: checkpoints.length, ...(mismatched > 0 ? { mismatched } : {}) });
     sendJson(ctx.res, 200, {
       checkpoints,
-      latestValid: latest === undefined ? null : { ...latest, ageSeconds: Math.max(0, Math.round((Date.now() - Date.parse(latest.time)) / 1000)) },
+      latestValid: latest === undefined ? null : { ...latest, ageSeconds: Math.max(0, Math.round((Date.now() - Date.parse(latest.time!)) / 1000)) },
       verifierKeys: keyring !== undefined,
     });
   },

@@ -3,19 +3,21 @@
  * status"): the RFC 9162 inclusion proof of one record in the smallest
  * stored checkpoint that covers it, computed with core's Merkle functions
  * from the stored checksums and checked with `verifyInclusion` against the
- * checkpoint's root, plus the checkpoint's signature status. The log keeps
- * leaves only, so a proof costs O(size) hashes: they are computed in slices
- * that yield to the event loop (sliced-proof.ts), two proofs at a time, and
+ * checkpoint's root, plus the checkpoint's status. The size, root and time
+ * proven against are parsed from the signed note text, not taken from the
+ * unsigned columns beside it; a checkpoint whose columns disagree with its
+ * note is `mismatch` (internal/checkpoint-row.ts). The log keeps leaves
+ * only, so a proof costs O(size) hashes: they are computed in slices that
+ * yield to the event loop (sliced-proof.ts), two proofs at a time, and
  * checkpoints larger than `maxProofLeaves` are refused (422).
  */
-import { Keyring, verifyCheckpoint, verifyInclusion, type HashAlgorithm } from '@otel-audit/core';
+import { verifyInclusion, type HashAlgorithm } from '@otel-audit/core';
 import { HttpError } from '../errors.js';
+import type { CheckpointRow } from '../internal/checkpoint-row.js';
 import type { Route } from '../internal/context.js';
 import { sendJson } from '../internal/http.js';
 import { readLeaves, slicedInclusionProof } from '../internal/sliced-proof.js';
-import { isoOfNanos } from './checkpoints.js';
-
-const NO_KEYS = Keyring.from([]);
+import { checkpointView } from './checkpoints.js';
 
 /** The route. */
 export const proofRoute: Route = {
@@ -31,15 +33,26 @@ export const proofRoute: Route = {
     const row = reader.prepare('SELECT event_id, checksum, hash_alg FROM audit_logs WHERE stream = ? AND seq = ? ORDER BY log_id LIMIT 1').get(stream, seq) as
       { event_id: string; checksum: string; hash_alg: string } | undefined;
     if (row === undefined) throw new HttpError('AUDIT_HTTP_NOT_FOUND', `no record with seq ${seq} in stream ${JSON.stringify(stream)}`);
-    const cp = reader.prepare('SELECT size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? AND size > ? ORDER BY size, checkpoint_id LIMIT 1')
-      .get(stream, seq) as { size: number; root_hash: string; time: string; note: string } | undefined;
+    const cp = reader.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? AND size > ? ORDER BY size, checkpoint_id LIMIT 1')
+      .get(stream, seq) as CheckpointRow | undefined;
     const base = { stream, seq, id: row.event_id, hash: row.checksum, alg: row.hash_alg };
     if (cp === undefined) {
       await ctx.audit('view', 'success', { query: params, included: null });
       sendJson(ctx.res, 200, { ...base, included: null, message: 'no checkpoint covers this record yet (unsigned tail)' });
       return;
     }
-    const size = Number(cp.size);
+    const checkpoint = checkpointView(cp, keyring);
+    if (checkpoint.size === null || checkpoint.rootHash === null || checkpoint.size <= seq) {
+      // Nothing signed covers the record in this row: a note that does not parse, or a size column raised above the note's.
+      const message = checkpoint.size === null
+        ? `the checkpoint row covering seq ${seq} has no readable signed note, so there is no signed root to prove against: ${checkpoint.problem ?? ''}`
+        : `the checkpoint row covering seq ${seq} by its size column is signed for ${checkpoint.size} records only: ${checkpoint.problem ?? ''}`;
+      await ctx.audit('view', 'success', { query: params, included: null, checkpoint: checkpoint.status });
+      sendJson(ctx.res, 200, { ...base, included: null, message, checkpoint });
+      return;
+    }
+    const size = checkpoint.size;
+    const root = Buffer.from(checkpoint.rootHash, 'hex');
     if (size > limits.maxProofLeaves) {
       throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `the checkpoint covering seq ${seq} spans ${size} records, more than this server proves online (${limits.maxProofLeaves}); use otel-audit verify offline`);
     }
@@ -56,16 +69,8 @@ export const proofRoute: Route = {
     } finally {
       ctx.state.busy.proofs--;
     }
-    // The root is taken from the note text (what was signed), not from the unsigned root_hash column.
-    const opened = verifyCheckpoint(cp.note, keyring ?? NO_KEYS);
-    const root = opened.checkpoint?.rootHash ?? Buffer.from(cp.root_hash, 'hex');
     const included = verifyInclusion(alg, seq, size, Buffer.from(row.checksum, 'hex'), proof, root);
-    const signature = keyring === undefined ? { status: 'no_keys', keys: [] as readonly string[] } : opened;
-    await ctx.audit('view', 'success', { query: params, included });
-    sendJson(ctx.res, 200, {
-      ...base, included,
-      checkpoint: { size, rootHash: root.toString('hex'), time: isoOfNanos(cp.time), status: signature.status, keys: signature.keys, note: cp.note },
-      proof: proof.map((p) => p.toString('hex')),
-    });
+    await ctx.audit('view', 'success', { query: params, included, ...(checkpoint.status === 'mismatch' ? { checkpoint: 'mismatch' } : {}) });
+    sendJson(ctx.res, 200, { ...base, included, checkpoint, proof: proof.map((p) => p.toString('hex')) });
   },
 };
