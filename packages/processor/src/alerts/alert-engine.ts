@@ -11,7 +11,10 @@ import { AlertDigest } from './internal/alert-digest.js';
 import { ALERT_RECORD_TYPE } from './alert-event.js';
 import { compileRules, type AlertRuleConfig, type CompiledAlertRule } from './alert-rule.js';
 import type { AlertableRecord } from './field-path.js';
-import { CountRuleState, DistinctRuleState, RuleState, SequenceRuleState } from './internal/rule-state.js';
+import { CountRuleState } from './internal/count-rule-state.js';
+import { DistinctRuleState } from './internal/distinct-rule-state.js';
+import type { RuleState } from './internal/rule-state.js';
+import { SequenceRuleState } from './internal/sequence-rule-state.js';
 
 /** Options of {@link AlertEngine}. */
 export interface AlertEngineOptions {
@@ -69,7 +72,11 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
 }
 
 /**
- * Evaluates records against alert rules with bounded memory.
+ * Evaluates records against alert rules with bounded memory. Rules count
+ * requests, not records: a record with the same `request.id` as one of the
+ * last four records counted in its group (the HTTP-level record of a
+ * request whose app already logged it, say) is not counted again for that
+ * rule and group; records without a `request.id` count one by one.
  *
  * @example
  * const engine = new AlertEngine({ rules: builtinAlertRules({ failedLogins: 5 }) });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AlertEngine } from '../../src/alerts/alert-engine.js';
 import type { AlertRuleConfig } from '../../src/alerts/alert-rule.js';
 import type { AlertEvent } from '../../src/alerts/alert-event.js';
-import { failedLogin, goodLogin, rec } from './helpers.js';
+import { failedLogin, failedLoginRequest, goodLogin, rec } from './helpers.js';
 
 const failures = (extra: Partial<AlertRuleConfig> = {}): AlertRuleConfig => ({
   name: 'fails',
@@ -106,6 +106,31 @@ describe('AlertEngine count', () => {
     expect(() => new AlertEngine({ rules: [], maxGroupsPerRule: 0 })).toThrow(/^options\.maxGroupsPerRule must be a whole number/);
     expect(() => new AlertEngine({ rules: [], maxRecordIdsPerAlert: '5' as unknown as number })).toThrow(TypeError);
     expect(() => new AlertEngine({ rules: 'x' as unknown as [] })).toThrow(/^options\.rules must be an array/);
+  });
+});
+
+describe('AlertEngine records of one request', () => {
+  it('counts records without a request.id (absent, or empty) one by one beside records of requests', () => {
+    const engine = new AlertEngine({ rules: [failures()] });
+    const login = { type: 'auth', action: 'login', outcome: 'failure', actor: { id: 'a', ip: 'ip' } } as const;
+    // Two requests, two records each: 2.
+    expect(feed(engine, [...failedLoginRequest('a', 'ip', 'req-1', 0), ...failedLoginRequest('a', 'ip', 'req-2', 1)])).toEqual([]);
+    // Outside any request, in a request without an id, with an empty id: 3 more, one each.
+    const loose = [rec(login, 2), rec({ ...login, request: { session_id: 's1' } }, 3), rec({ ...login, request: { id: '' } }, 4)];
+    expect(feed(engine, loose.slice(0, 2))).toEqual([]);
+    const [alert, ...rest] = engine.evaluate(loose[2]!);
+    expect(rest).toEqual([]);
+    expect(alert).toMatchObject({ rule: 'fails', count: 5 });
+  });
+
+  it('counts two interleaved requests (A, B, A, B) in one group as 2', () => {
+    const engine = new AlertEngine({ rules: [failures({ condition: 'count >= 3' })] });
+    const [a1, a2] = failedLoginRequest('a', 'ip', 'req-A', 0);
+    const [b1, b2] = failedLoginRequest('a', 'ip', 'req-B', 0.001);
+    expect(feed(engine, [a1, b1, a2, b2])).toEqual([]);
+    const [c1] = failedLoginRequest('a', 'ip', 'req-C', 1);
+    const [alert] = engine.evaluate(c1);
+    expect(alert).toMatchObject({ count: 3, record_ids: [a1.id, b1.id, c1.id] });
   });
 });
 

@@ -3,7 +3,7 @@ import { AlertEngine } from '../../src/alerts/alert-engine.js';
 import { compileRules } from '../../src/alerts/alert-rule.js';
 import { BUILTIN_ALERT_RULE_NAMES, builtinAlertRules, type BuiltinAlertOptions } from '../../src/alerts/builtin-rules.js';
 import type { AlertEvent } from '../../src/alerts/alert-event.js';
-import { failedLogin, goodLogin, rec, T0_SECONDS } from './helpers.js';
+import { failedLogin, failedLoginRequest, goodLogin, goodLoginRequest, rec, requestRecords, T0_SECONDS } from './helpers.js';
 import { AlertConfigError } from '../../src/alerts/errors.js';
 
 type R = ReturnType<typeof rec>;
@@ -58,6 +58,45 @@ describe('brute_force_success', () => {
     const alerts = [...engine.evaluate(goodLogin('b', 'ip', 16))];
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ rule: 'brute_force_success', severity: 'critical', count: 6, group: { 'actor.id': 'b' } });
+  });
+});
+
+describe('one request, two records (the app\'s own and the HTTP-level one): counted once', () => {
+  it('failed_logins_by_ip: 4 failed-login requests raise nothing, the 5th raises one alert listing one record per request', () => {
+    const engine = engineWith({ bruteForceSuccess: false });
+    // Password spraying: a new actor per request, so only the per-IP rule can fire.
+    const requests = [0, 1, 2, 3, 4].map((i) => failedLoginRequest(`user${i}`, '198.51.100.7', `req-${i}`, i * 10));
+    expect(feed(engine, requests.slice(0, 4).flat())).toEqual([]);
+    const alerts = feed(engine, requests[4]!);
+    expect(rulesOf(alerts)).toEqual(['failed_logins_by_ip']);
+    expect(alerts[0]).toMatchObject({ count: 5, group: { 'actor.ip': '198.51.100.7' }, first_time: requests[0]![0].time });
+    expect(alerts[0]!.record_ids).toEqual(requests.map(([explicit]) => explicit.id));
+  });
+
+  it('config_changes: 3 changes, each logged twice by its request, raise 3 alerts, not 6', () => {
+    const engine = engineWith();
+    const change = (action: string, i: number) =>
+      requestRecords({ type: 'admin', action, actor: { id: 'alice', ip: '127.0.0.1' }, target: { type: 'tool', id: `t${i}` } }, `req-${i}`, action === 'create' ? 201 : 200, i);
+    const requests = ['create', 'update', 'delete'].map(change);
+    const alerts = feed(engine, requests.flat());
+    expect(rulesOf(alerts)).toEqual(['config_changes', 'config_changes', 'config_changes']);
+    expect(alerts.map((a) => a.record_ids)).toEqual(requests.map(([explicit]) => [explicit.id]));
+  });
+
+  it('brute_force_success: fires when the failed requests, not records, reach the threshold', () => {
+    const engine = engineWith({ failedLogins: false });
+    // 4 failed requests (8 records), then a successful one: below the threshold of 5.
+    const four = [0, 1, 2, 3].flatMap((i) => failedLoginRequest('a', 'ip', `a-${i}`, i));
+    expect(feed(engine, [...four, ...goodLoginRequest('a', 'ip', 'a-ok', 4)])).toEqual([]);
+    // 5 failed requests, then a successful one: one alert, on the success's first record.
+    const five = [0, 1, 2, 3, 4].map((i) => failedLoginRequest('b', 'ip', `b-${i}`, 10 + i));
+    expect(feed(engine, five.flat())).toEqual([]);
+    const [success, httpSuccess] = goodLoginRequest('b', 'ip', 'b-ok', 15);
+    const alerts = [...engine.evaluate(success)];
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ rule: 'brute_force_success', count: 6, group: { 'actor.id': 'b' } });
+    expect(alerts[0]!.record_ids).toEqual([...five.map(([explicit]) => explicit.id), success.id]);
+    expect(engine.evaluate(httpSuccess)).toEqual([]);
   });
 });
 

@@ -1,14 +1,24 @@
 /**
- * Per-rule, per-group state of the alert engine (DESIGN §9): sliding
- * windows for `count`, last-seen maps for `distinct`, and a small dynamic
- * programme for `sequence`, held in a Map plus an intrusive doubly linked
- * list in least-recently-used order. (Not the Map's own insertion order:
- * V8 leaves deleted entries in place until it rehashes, so reading the
- * oldest entry of a churning Map costs O(deleted) — the 1,000,000-actor
- * flood test took 56 s that way, 10 s this way.) Memory is bounded: a
- * group's state expires with its window and cooldown, a rule holds at most
- * `maxGroups` groups (the least recently touched is evicted and counted),
- * and a group holds at most `threshold` entries.
+ * Per-rule, per-group state of the alert engine (DESIGN §9), shared by the
+ * three conditions (`count-rule-state.ts`, `distinct-rule-state.ts`,
+ * `sequence-rule-state.ts`, which hold the condition's own state): groups
+ * in a Map plus an intrusive doubly linked list in least-recently-used
+ * order. (Not the Map's own insertion order: V8 leaves deleted entries in
+ * place until it rehashes, so reading the oldest entry of a churning Map
+ * costs O(deleted) — the 1,000,000-actor flood test took 56 s that way,
+ * 10 s this way.) Memory is bounded: a group's state expires with its
+ * window and cooldown, a rule holds at most `maxGroups` groups (the least
+ * recently touched is evicted and counted), and a group holds at most
+ * `threshold` entries and four request ids.
+ *
+ * One request counts once per rule and group: an HTTP request often leaves
+ * two records (the app's own, e.g. `audit.login(...)`, and the HTTP-level
+ * one sealed when the server span ends) with the same `request.id`; a
+ * record whose `request.id` is that of one of the group's last four counted
+ * records is skipped (not counted, no alert, nothing refreshed), so
+ * thresholds count requests, not records. The ids survive the reset after
+ * an alert and are forgotten when the group expires. Records without a
+ * `request.id` count one by one.
  *
  * Times are Unix microseconds as doubles (exact until the year 2255): the
  * record's nanosecond string without its last three digits.
@@ -33,51 +43,57 @@ class Group<D> {
   expiresAt = 0;
   /** Microseconds before which the group may not alert again. */
   cooldownUntil = -Infinity;
+  /**
+   * `request.id` of the last four counted records that had one, a ring
+   * (`''`: free) in four fields rather than a Set or an array: nothing to
+   * allocate, one shape. On the group, not in `data`, so they outlive the
+   * reset after an alert: otherwise a `count >= 1` rule would alert again
+   * on the second record of the request that just fired it.
+   */
+  request0 = '';
+  request1 = '';
+  request2 = '';
+  request3 = '';
+  nextRequest = 0;
   readonly data: D;
 
   constructor(key: string, data: D) {
     this.key = key;
     this.data = data;
   }
-}
 
-class CountWindow {
-  head = 0;
-  times: number[] = [];
-  ids: string[] = [];
-  nanos: string[] = [];
-}
+  /** Whether one of the last four counted records came from request `id` (non-empty). */
+  counted(id: string): boolean {
+    return id === this.request0 || id === this.request1 || id === this.request2 || id === this.request3;
+  }
 
-interface Seen {
-  t: number;
-  id: string;
-  nanos: string;
-}
+  /** Note request `id` (non-empty) of a record just counted, in place of the oldest. */
+  remember(id: string): void {
+    const i = this.nextRequest;
+    if (i === 0) this.request0 = id;
+    else if (i === 1) this.request1 = id;
+    else if (i === 2) this.request2 = id;
+    else this.request3 = id;
+    this.nextRequest = (i + 1) & 3;
+  }
 
-class SequenceProgress {
-  /** Per unit j: the latest start time of a partial match that completed units 0..j. */
-  readonly best: number[];
-  readonly ids: (string[] | undefined)[];
-  readonly omitted: number[];
-  readonly first: string[];
-
-  constructor(m: number) {
-    this.best = new Array<number>(m).fill(-Infinity);
-    this.ids = new Array<string[] | undefined>(m).fill(undefined);
-    this.omitted = new Array<number>(m).fill(0);
-    this.first = new Array<string>(m).fill('');
+  /** Forget the requests (the group expired, or its object now serves another key). */
+  forget(): void {
+    this.request0 = this.request1 = this.request2 = this.request3 = '';
+    this.nextRequest = 0;
   }
 }
 
 /** What a triggered condition hands to the alert builder. */
-interface Trigger {
+export interface Trigger {
   count: number;
   firstNanos: string;
   ids: string[];
   omitted: number;
 }
 
-const keyOf = (v: unknown): string => (typeof v === 'string' ? v : `\u0000${JSON.stringify(v)}`);
+/** A field value as a Map key: a string as itself, anything else as its JSON behind a NUL. */
+export const keyOf = (v: unknown): string => (typeof v === 'string' ? v : `\u0000${JSON.stringify(v)}`);
 
 function groupKeyFn(getters: readonly FieldGetter[]): (r: AlertableRecord) => string | undefined {
   if (getters.length === 0) return () => '';
@@ -99,6 +115,13 @@ function groupKeyFn(getters: readonly FieldGetter[]): (r: AlertableRecord) => st
     }
     return key;
   };
+}
+
+/** The record's `request.id` when it is a string, else `''` (an empty id names no request either). */
+function requestIdOf(record: AlertableRecord): string {
+  const request = record.request;
+  const id = typeof request === 'object' && request !== null ? request.id : undefined;
+  return typeof id === 'string' ? id : '';
 }
 
 /** The state of one rule across its groups. */
@@ -126,14 +149,25 @@ export abstract class RuleState<D = unknown> {
   #oldest: Group<D> | undefined;
   #newest: Group<D> | undefined;
 
-  /** Feed one matching record at engine time `t` (µs); the alert when its group fires. */
+  /**
+   * Feed one matching record at engine time `t` (µs); the alert when its
+   * group fires. A record of a request the group counted lately is skipped.
+   */
   evaluate(record: AlertableRecord, t: number): AlertEvent | undefined {
     const key = this.#groupKey(record);
     if (key === undefined || !this.accepts(record)) return undefined;
+    const request = requestIdOf(record);
     let state = this.groups.get(key);
     if (state !== undefined) {
+      if (state.expiresAt <= t) {
+        this.reset(state.data);
+        state.forget();
+      } else if (request !== '' && state.counted(request)) {
+        // Another record of a request this group counted lately (the app's own
+        // record, then the HTTP-level one): one request counts once.
+        return undefined;
+      }
       this.#unlink(state);
-      if (state.expiresAt <= t) this.reset(state.data);
     } else {
       state = this.#makeRoom(t);
       if (state === undefined) state = new Group(key, this.create());
@@ -141,6 +175,7 @@ export abstract class RuleState<D = unknown> {
         // Reuse the evicted group's objects: under a flood of new groups this
         // avoids allocating (and promoting, then collecting) them per record.
         this.reset(state.data);
+        state.forget();
         state.key = key;
         state.cooldownUntil = -Infinity;
       }
@@ -150,6 +185,7 @@ export abstract class RuleState<D = unknown> {
     // In its cooldown a group keeps counting but does not fire; it fires on
     // the first record after the cooldown that finds the condition met.
     const trigger = this.add(state.data, record, t, t >= state.cooldownUntil);
+    if (request !== '') state.remember(request);
     if (trigger !== undefined) {
       this.reset(state.data);
       state.cooldownUntil = t + this.cooldownMicros;
@@ -237,140 +273,4 @@ export abstract class RuleState<D = unknown> {
   protected abstract add(data: D, record: AlertableRecord, t: number, canFire: boolean): Trigger | undefined;
   /** Empty the state (after an alert, on expiry, before reuse). */
   protected abstract reset(data: D): void;
-}
-
-/** `count >= N` within the window. */
-export class CountRuleState extends RuleState<CountWindow> {
-  readonly #count: number;
-
-  constructor(rule: CompiledAlertRule, maxGroups: number, maxIds: number) {
-    super(rule, maxGroups, maxIds);
-    this.#count = (rule.condition as { count: number }).count;
-  }
-
-  protected create(): CountWindow {
-    return new CountWindow();
-  }
-
-  protected add(s: CountWindow, record: AlertableRecord, t: number, canFire: boolean): Trigger | undefined {
-    const horizon = t - this.windowMicros;
-    const times = s.times;
-    let head = s.head;
-    while (head < times.length && times[head]! <= horizon) head++;
-    if (times.length - head >= this.#count) head++; // in cooldown: keep at most N
-    if (head > 32 && head * 2 > times.length) {
-      times.splice(0, head);
-      s.ids.splice(0, head);
-      s.nanos.splice(0, head);
-      head = 0;
-    }
-    s.head = head;
-    times.push(t);
-    s.ids.push(record.id);
-    s.nanos.push(record.time);
-    const n = times.length - head;
-    if (n < this.#count || !canFire) return undefined;
-    const from = Math.max(head, times.length - this.maxIds);
-    return { count: n, firstNanos: s.nanos[head]!, ids: s.ids.slice(from), omitted: from - head };
-  }
-
-  protected reset(s: CountWindow): void {
-    s.head = 0;
-    s.times.length = 0;
-    s.ids.length = 0;
-    s.nanos.length = 0;
-  }
-}
-
-/** `distinct(field) >= N` within the window. */
-export class DistinctRuleState extends RuleState<Map<string, Seen>> {
-  readonly #count: number;
-  readonly #get: FieldGetter;
-
-  constructor(rule: CompiledAlertRule, maxGroups: number, maxIds: number) {
-    super(rule, maxGroups, maxIds);
-    const c = rule.condition as { count: number; get: FieldGetter };
-    this.#count = c.count;
-    this.#get = c.get;
-  }
-
-  protected override accepts(record: AlertableRecord): boolean {
-    return this.#get(record) !== undefined;
-  }
-
-  protected create(): Map<string, Seen> {
-    return new Map();
-  }
-
-  protected add(values: Map<string, Seen>, record: AlertableRecord, t: number, canFire: boolean): Trigger | undefined {
-    const horizon = t - this.windowMicros;
-    for (const [k, seen] of values) {
-      if (seen.t > horizon) break;
-      values.delete(k);
-    }
-    const key = keyOf(this.#get(record));
-    values.delete(key);
-    values.set(key, { t, id: record.id, nanos: record.time });
-    if (values.size > this.#count) values.delete(values.keys().next().value!);
-    if (values.size < this.#count || !canFire) return undefined;
-    const all = [...values.values()];
-    const from = Math.max(0, all.length - this.maxIds);
-    return { count: all.length, firstNanos: all[0]!.nanos, ids: all.slice(from).map((v) => v.id), omitted: from };
-  }
-
-  protected reset(values: Map<string, Seen>): void {
-    values.clear();
-  }
-}
-
-/**
- * An ordered `sequence`. Expanded into units (a step of count 3 is three
- * units); `best[j]` is the latest start among partial matches that
- * completed units 0..j, which dominates every other such partial match.
- * A record advances each partial match by at most one unit (units are
- * visited last to first), so a record is never counted twice in one match.
- */
-export class SequenceRuleState extends RuleState<SequenceProgress> {
-  readonly #units: readonly ((r: AlertableRecord) => boolean)[];
-
-  constructor(rule: CompiledAlertRule, maxGroups: number, maxIds: number) {
-    super(rule, maxGroups, maxIds);
-    this.#units = (rule.condition as { units: readonly ((r: AlertableRecord) => boolean)[] }).units;
-  }
-
-  protected create(): SequenceProgress {
-    return new SequenceProgress(this.#units.length);
-  }
-
-  protected add(s: SequenceProgress, record: AlertableRecord, t: number, canFire: boolean): Trigger | undefined {
-    const horizon = t - this.windowMicros;
-    const units = this.#units;
-    const last = units.length - 1;
-    const { best, ids, omitted, first } = s;
-    let completed = false;
-    for (let j = last; j >= 0; j--) {
-      if (!units[j]!(record)) continue;
-      if (j === 0) {
-        best[0] = t;
-        ids[0] = [record.id];
-        omitted[0] = 0;
-        first[0] = record.time;
-      } else if (best[j - 1]! > horizon && best[j - 1]! >= best[j]!) {
-        best[j] = best[j - 1]!;
-        const prior = ids[j - 1]!;
-        const drop = prior.length >= this.maxIds ? 1 : 0;
-        ids[j] = [...(drop ? prior.slice(1) : prior), record.id];
-        omitted[j] = omitted[j - 1]! + drop;
-        first[j] = first[j - 1]!;
-        if (j === last) completed = true;
-      }
-    }
-    if (!completed || !canFire) return undefined;
-    return { count: units.length, firstNanos: first[last]!, ids: ids[last]!, omitted: omitted[last]! };
-  }
-
-  protected reset(s: SequenceProgress): void {
-    s.best.fill(-Infinity);
-    s.ids.fill(undefined);
-  }
 }
