@@ -28,6 +28,15 @@ describe('otel-audit help and usage errors', () => {
     }
   });
 
+  it('every command line a verb\'s --help quotes parses: its verb and options exist', async () => {
+    const quoted = commands.flatMap((c) => [...(c.details ?? '').matchAll(/`otel-audit ([^`]+)`/g)].map((m) => ({ in: c.name, argv: m[1]!.split(/\s+/) })));
+    expect(quoted.map((q) => q.in)).toContain('collect');
+    for (const q of quoted) {
+      const run = await runCli([...q.argv, '--help']);
+      expect(run.code, `${q.in} --help quotes \`otel-audit ${q.argv.join(' ')}\`: ${run.stderr}`).toBe(0);
+    }
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(fs.readFileSync(new URL('../../packages/cli/package.json', import.meta.url), 'utf8'));
     const run = await runCli(['--version']);
@@ -92,6 +101,26 @@ describe('otel-audit keygen', () => {
     const bad = await runCli(['keygen', '--name', 'has space', '--out', dir]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('not a valid key name');
+  });
+
+  it('--out creates a missing directory (mode 0700) for the key files; a path that is a file is refused', async () => {
+    const dir = tempDir();
+    const run = await runCli(['keygen', '--name', 'billing-api.example', '--out', 'keys'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    const keys = path.join(dir, 'keys');
+    expect(fs.statSync(keys).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(keys, 'billing-api.example.key')).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(keys, 'billing-api.example.vkey'))).toBe(true);
+    expect(run.stdout).toContain(`created ${keys} (mode 0700)`);
+    const nested = await runCli(['keygen', '--name', 'n', '--out', 'a/b'], { cwd: dir });
+    expect(nested.code, nested.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'a', 'b', 'n.key'))).toBe(true);
+    const file = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    const refused = await runCli(['keygen', '--name', 'f', '--out', file]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`--out ${file} is a file, not a directory`);
+    expect(fs.readFileSync(file, 'utf8')).toBe('x');
   });
 
   it('--json gives the paths and the verifier key', async () => {

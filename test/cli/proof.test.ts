@@ -51,7 +51,7 @@ describe('otel-audit proof / verify-proof', () => {
     expect(JSON.parse(foreign.stdout)).toMatchObject({ ok: false, signature: 'unknown_key' });
   });
 
-  it('refuses a tampered store (exit 1), an uncovered seq and a non-proof file (exit 2)', async () => {
+  it('refuses a tampered store (exit 1), an uncovered seq, a seq past the end or an unknown stream, and a non-proof file (exit 2)', async () => {
     const { dir, db } = chainStore(25);
     // Another first byte (a checksum may already start with aa).
     tamper(db, "UPDATE audit_logs SET checksum = (CASE WHEN substr(checksum, 1, 2) = 'aa' THEN 'bb' ELSE 'aa' END) || substr(checksum, 3) WHERE seq = 2");
@@ -61,6 +61,14 @@ describe('otel-audit proof / verify-proof', () => {
     const uncovered = await runCli(['proof', '--db', db, '--seq', '22']);
     expect(uncovered.code).toBe(2);
     expect(uncovered.stderr).toContain('no checkpoint');
+    const pastEnd = await runCli(['proof', '--db', db, '--seq', '99']);
+    expect(pastEnd.code).toBe(2);
+    expect(pastEnd.stderr).toContain('stream "svc/1" has no record seq 99: it holds seq 0..24');
+    expect(pastEnd.stderr).toContain('fix: pass a --seq in that range');
+    expect(pastEnd.stderr).not.toContain('checkpoint');
+    const otherStream = await runCli(['proof', '--db', db, '--seq', '3', '--stream', 'svc/2']);
+    expect(otherStream.code).toBe(2);
+    expect(otherStream.stderr).toContain('the store has no stream "svc/2"; it holds "svc/1"');
     const notProof = path.join(dir, 'x.json');
     fs.writeFileSync(notProof, '{"hello":1}');
     const bad = await runCli(['verify-proof', notProof]);

@@ -62,6 +62,50 @@ describe('otel-audit query', () => {
   });
 });
 
+describe('filter values and page sizes are checked against what the option takes', () => {
+  it('an outcome or severity outside the vocabulary exits 2 with the allowed values and the closest one, for query, tail and export', async () => {
+    const { db } = chainStore(10);
+    const cases: [string[], string, string][] = [
+      [['query', '--db', db, '--outcome', 'failur'], '--outcome must be one of success, failure, error, unknown, got "failur"', 'did you mean --outcome failure?'],
+      [['query', '--db', db, '--outcome', 'failed'], '--outcome must be one of success, failure, error, unknown, got "failed"', 'did you mean --outcome failure?'],
+      [['query', '--db', db, '--severity', 'warn'], '--severity must be one of debug, info, warning, error, critical, got "warn"', 'did you mean --severity warning?'],
+      [['tail', '--db', db, '--severity', 'WARNING'], '--severity must be one of debug, info, warning, error, critical, got "WARNING"', 'did you mean --severity warning?'],
+      [['export', '--db', db, '--format', 'ndjson', '--outcome', 'ok'], '--outcome must be one of success, failure, error, unknown, got "ok"', 'pass one of success, failure, error, unknown'],
+    ];
+    for (const [argv, message, fix] of cases) {
+      const run = await runCli(argv);
+      expect(run.code, argv.join(' ')).toBe(2);
+      expect(run.stdout, argv.join(' ')).toBe('');
+      expect(run.stderr, argv.join(' ')).toContain(message);
+      expect(run.stderr, argv.join(' ')).toContain(`fix: ${fix}`);
+      expect(run.stderr, argv.join(' ')).not.toContain('no records match');
+    }
+    // The type is an open vocabulary, stored as written: any value is a fair query.
+    const type = await runCli(['query', '--db', db, '--type', 'Auth']);
+    expect(type.code).toBe(0);
+    expect(type.stderr).toContain('no records match');
+  });
+
+  it('a bad page size names the option the verb takes (-n/--limit, -n/--lines) with a fix about it, not about dates', async () => {
+    const { db } = chainStore(5);
+    const query = await runCli(['query', '--db', db, '--limit', '0']);
+    expect(query.code).toBe(2);
+    expect(query.stderr).toContain('otel-audit query: -n/--limit must be an integer in 1..1000; got 0');
+    expect(query.stderr).toContain('fix: pass -n/--limit within that range');
+    const tail = await runCli(['tail', '--db', db, '-n', '0']);
+    expect(tail.code).toBe(2);
+    expect(tail.stderr).toContain('otel-audit tail: -n/--lines must be an integer in 1..1000; got 0');
+    expect(tail.stderr).toContain('fix: pass -n/--lines within that range');
+    for (const run of [query, tail]) {
+      expect(run.stderr).not.toContain('query.limit');
+      expect(run.stderr).not.toContain('ISO-8601');
+    }
+    const since = await runCli(['query', '--db', db, '--since', 'yesterday']);
+    expect(since.stderr).toContain('otel-audit query: --since must be an ISO-8601 date-time');
+    expect(since.stderr).toContain('fix: write --since as an ISO-8601 time');
+  });
+});
+
 describe('encryption at rest', () => {
   it('verify and query read an encrypted store with AUDIT_LOG_ENCRYPTION_KEY; without the key they cannot run', async () => {
     const hexKey = 'ab'.repeat(32);

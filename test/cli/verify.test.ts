@@ -83,7 +83,7 @@ describe('otel-audit verify', () => {
     fs.writeFileSync(text, 'hello\n');
     const cases: [string[], RegExp][] = [
       [['verify', path.join(dir, 'nope.db')], /cannot read .*nope\.db \(ENOENT\)/],
-      [['verify', dir], /is not a file/],
+      [['verify', dir], /is a directory, not a file\n  fix: pass the database, bundle or JSON-lines file itself, not the directory it is in\n/],
       [['verify', text], /not an audit database, an export bundle or OTLP JSON lines/],
       [['verify', db, '--key', 'nobody+12345678+AAAA'], /not a valid verifier key/],
       [['verify', db, '--key', key], /holds a signer \(private\) key/],
@@ -171,6 +171,48 @@ describe('otel-audit verify', () => {
     const broken = await runCli(['verify', file, '--key', vkey]);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/malformed\s+-\s+line 17: not JSON/);
+  });
+
+  it('a JSON file of which no line is an OTLP logs request is refused as input (exit 2); one bad line beside requests stays a finding (exit 1)', async () => {
+    const dir = tempDir();
+    const other = path.join(dir, 'some.json');
+    fs.writeFileSync(other, '{"a":1}\n');
+    const run = await runCli(['verify', other]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`${other} is not an audit database, bundle or OTLP JSON-lines file: line 1 is not an OTLP logs request (no resourceLogs)`);
+    expect(run.stderr).toMatch(/fix: pass the SQLite file of exporters\.sqlite, a bundle .* or the OTLP JSON lines the Collector file exporter writes/);
+    expect((await runCli(['verify', other, '--json'])).code).toBe(2);
+
+    const { jsonl } = await pipelineStore({ n: 6 });
+    const lines = fs.readFileSync(jsonl, 'utf8').trimEnd().split('\n');
+    fs.appendFileSync(jsonl, '{"a":1}\n');
+    const mixed = await runCli(['verify', jsonl]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toMatch(new RegExp(`malformed\\s+-\\s+line ${lines.length + 1}: not an OTLP logs request \\(no resourceLogs\\)`));
+    expect(mixed.stdout).toMatch(/^PROBLEMS FOUND/m);
+  });
+
+  it('SIGNED and UNSIGNED count the records present: a deleted row or a bundle starting past seq 0 adds up to RECORDS', async () => {
+    const { dir, db } = chainStore(30);
+    const { vkey } = writeKeys(dir);
+    /** RECORDS, SEQ, SIGNED and UNSIGNED of the stream row of the table. */
+    const row = (stdout: string) => {
+      const cells = stdout.split('\n').find((l) => l.startsWith('svc/1 '))!.trim().split(/\s+/);
+      return { records: Number(cells[2]), seq: cells[3], signed: Number(cells[6]), unsigned: Number(cells[7]) };
+    };
+    const copy = path.join(dir, 'copy.db');
+    fs.copyFileSync(db, copy);
+    tamper(copy, 'DELETE FROM audit_logs WHERE seq = 12');
+    // The checkpoint at 10 still verifies; 20 and 30 cannot (seq 12 is gone): 0..9 signed, 10, 11, 13..29 not.
+    expect(row((await runCli(['verify', copy, '--key', vkey])).stdout)).toEqual({ records: 29, seq: '0..29', signed: 10, unsigned: 19 });
+    expect(row((await runCli(['verify', copy])).stdout)).toEqual({ records: 29, seq: '0..29', signed: 0, unsigned: 29 });
+
+    const bundle = path.join(dir, 'part.json');
+    expect((await runCli(['export', '--db', db, '--format', 'bundle', '--from-seq', '10', '--to-seq', '24', '--out', bundle])).code).toBe(0);
+    // The bundle's end proves the checkpoint at 30 over seq 10..24: all 15 are signed.
+    expect(row((await runCli(['verify', bundle, '--key', vkey])).stdout)).toEqual({ records: 15, seq: '10..24', signed: 15, unsigned: 0 });
+    expect(row((await runCli(['verify', bundle])).stdout)).toEqual({ records: 15, seq: '10..24', signed: 0, unsigned: 15 });
   });
 
   it('draws a progress bar on a TTY and stays quiet when piped', async () => {
@@ -278,6 +320,29 @@ describe('otel-audit verify exits non-zero when nothing was verified', () => {
     const run = runBin(['verify', db, '--key', vkey, '--since', iso(12), '--until', iso(16)]);
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/^INTACT/m);
+  });
+
+  it('with --key, a record of a time range rewritten with a fresh checksum is caught at the record after the range and the checkpoint covering it; a range no checkpoint covers yet is NOT VERIFIED', async () => {
+    const { dir, db } = chainStore(25);
+    const { vkey } = writeKeys(dir);
+    const iso = (i: number) => new Date(Number((T0 + BigInt(i) * MINUTE) / 1_000_000n)).toISOString();
+    // The last record of the range 12..15 names another actor, with a checksum recomputed to match (no key needed).
+    const store = new SqliteAuditStore(db, { readOnly: true });
+    const original = (await store.query({ order: 'oldest', limit: 100 })).records.find((r) => r.record.seq === 15)!.record;
+    store.close();
+    const forged = { ...original, actor: { ...original.actor, id: 'mallory' } };
+    tamper(db, "UPDATE audit_logs SET actor_id = 'mallory', checksum = ? WHERE seq = 15", recordHash(forged as never));
+    const run = runBin(['verify', db, '--key', vkey, '--since', iso(12), '--until', iso(16)]);
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toMatch(/^PROBLEMS FOUND/m);
+    expect(run.stdout).toMatch(/chain_break +16 .*the record after the range \(seq 16, not verified itself\)/);
+    expect(run.stdout).toMatch(/root_mismatch/);
+    // Records 20..24 come after the last checkpoint (size 20): nothing vouches for them yet.
+    const open = runBin(['verify', db, '--key', vkey, '--since', iso(21)]);
+    expect(open.code, open.stdout).toBe(1);
+    expect(open.stdout).toMatch(/^NOT VERIFIED/m);
+    expect(open.stdout).toContain('no checkpoint verified with the given key covers its records seq 21..24 in the range yet');
+    expect(open.stdout).toContain('end the range earlier with --until');
   });
 
   it('without --key, an unsigned store stays intact with warnings (exit 0) and is told to pass --key', () => {

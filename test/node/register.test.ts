@@ -240,6 +240,6 @@ describe('register hook with a broken configuration', () => {
     expect(r.stdout()).not.toContain('LISTENING');
     expect(r.stderr()).toContain('receivers.http.rules (line 5): has no catch-all rule');
     expect(r.stderr()).toContain('processors.chain.signer_key_file (line 8): file "./does-not-exist.key" does not exist');
-    expect(r.stderr()).toContain('run `otel-audit keygen --name NAME` or fix the path');
+    expect(r.stderr()).toContain('run `otel-audit keygen --name does-not-exist --out .` in the config file\'s directory (it writes ./does-not-exist.key), or fix the path');
   });
 });

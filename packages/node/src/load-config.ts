@@ -32,6 +32,14 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Directory of the default file. Default `process.cwd()`. */
   cwd?: string;
+  /**
+   * Read and check the key files and secret variables the pipeline names
+   * (signer key, HMAC keys, webhook secrets, encryption key). Default true.
+   * `false` for tools that only read the configuration and use no key, such
+   * as `otel-audit status`: everything else is still checked, and
+   * `startAudit` reads and checks the secrets itself when it starts.
+   */
+  secrets?: boolean;
 }
 
 /**
@@ -82,7 +90,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AuditConfig {
   if (schemaProblems.length === 0) {
     Object.defineProperty(config, 'baseDir', { value: source !== undefined ? dirname(source) : cwd, enumerable: false, writable: true });
     if (source !== undefined) Object.defineProperty(config, 'source', { value: source, enumerable: false, writable: true });
-    if (config.enabled !== false) checkSemantics(config, env, problems);
+    if (config.enabled !== false) checkSemantics(config, env, problems, { secrets: options.secrets !== false });
   } else {
     try {
       resolvePipeline(config, problems); // still name undefined components

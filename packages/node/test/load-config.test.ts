@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateNoteKey } from '@otel-audit/core';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.js';
+import { ConfigError, loadConfig, startAudit } from '../src/index.js';
 import { builtinOptions } from '../src/internal/options-mapping.js';
 
 const BROKEN = join(import.meta.dirname, 'fixtures', 'broken');
@@ -87,6 +87,17 @@ describe('loadConfig of a good file', () => {
     const config = loadConfig({ path: join(import.meta.dirname, '..', '..', '..', 'otel-config.yaml'), env: { OTEL_AUDIT_SIGNER_KEY_FILE: join(dir, 'audit.key'), OTEL_AUDIT_DB: join(dir, 'audit.db') } });
     expect(config.service.pipelines.audit?.exporters).toEqual(['sqlite']);
     expect(config.exporters?.sqlite).toMatchObject({ path: join(dir, 'audit.db') });
+  });
+
+  it('with secrets: false loads a file whose key files are missing, still checking everything else; startAudit refuses it', async () => {
+    const missingKey = join(BROKEN, 'missing-signer-key-file.yaml');
+    expect(refusal({ path: missingKey, env: {} }).problems.map((p) => p.path)).toEqual(['processors.chain.signer_key_file']);
+    const config = loadConfig({ path: missingKey, env: {}, secrets: false });
+    expect(config.processors?.chain).toEqual({ signer_key_file: './keys/missing.key' });
+    const other = refusal({ path: join(BROKEN, 'pipeline-names-undefined-exporter.yaml'), env: {}, secrets: false });
+    expect(other.problems.length).toBeGreaterThan(0);
+    await expect(startAudit(config, { env: {} })).rejects.toThrow('file "./keys/missing.key" does not exist');
+    await expect(startAudit({ path: missingKey, env: {}, secrets: false })).rejects.toThrow('file "./keys/missing.key" does not exist');
   });
 
   it('accepts config_changes digests and an IANA time zone for off-hours admin work, and hands them to the rules', () => {

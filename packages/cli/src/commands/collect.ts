@@ -57,7 +57,7 @@ export const collectCommand: Command = {
     'ignored); findings are printed, stored in collector_findings and written as',
     'system/integrity_failure records in the collector\'s own stream (with --signer-key each is',
     'committed with a signed checkpoint; without, verify with --unsigned-ok otel-audit-collector/<host>).',
-    '`otel-audit verify --db` checks the store afterwards.',
+    'Check the store afterwards with `otel-audit verify DB` (the --db file, as an argument).',
     'AUDIT_LOG_ENCRYPTION=true with AUDIT_LOG_ENCRYPTION_KEY encrypts the store at rest.',
   ].join('\n'),
   options: [

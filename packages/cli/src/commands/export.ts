@@ -10,11 +10,16 @@ import { Writable } from 'node:stream';
 import type { BundleExportOptions, ExportOptions } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, type Command, type CommandContext, type Writer } from '../command.js';
 import { CliError } from '../errors.js';
-import { FILTER_OPTIONS, filterOf, storeCallAsync } from '../internal/filters.js';
+import { FILTER_OPTIONS, filterOf, storeCallAsync, type StoreArgNames } from '../internal/filters.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
 import { toJson } from '../internal/table.js';
 
 const BUNDLE_FILTERS = new Set(['stream', 'since', 'until']);
+/** The bundle export's `fromSeq`/`toSeq` as typed. */
+const SEQ_OPTIONS: StoreArgNames = {
+  fromSeq: { option: '--from-seq', fix: 'pass --from-seq as a seq shown by `otel-audit query` (0 or more)' },
+  toSeq: { option: '--to-seq', fix: 'pass --to-seq as a seq shown by `otel-audit query` (0 or more)' },
+};
 
 /** A Writable over the context's stdout, honouring its backpressure when it has any. */
 function writerStream(out: Writer): Writable {
@@ -85,7 +90,7 @@ export const exportCommand: Command = {
     }
     return withStore(ctx, String(ctx.options['db']), async (store) => {
       if (out === undefined) {
-        const { records } = await storeCallAsync(() => store.exportTo(writerStream(ctx.stdout), options));
+        const { records } = await storeCallAsync(() => store.exportTo(writerStream(ctx.stdout), options), SEQ_OPTIONS);
         if (ctx.stderr.isTTY === true) ctx.stderr.write(`exported ${records} records\n`);
         return 0;
       }
@@ -101,7 +106,7 @@ export const exportCommand: Command = {
       const timer = setInterval(() => ctx.progress.update(file.bytesWritten), 100);
       let records: number;
       try {
-        ({ records } = await storeCallAsync(() => store.exportTo(file, options)));
+        ({ records } = await storeCallAsync(() => store.exportTo(file, options), SEQ_OPTIONS));
       } catch (e) {
         fs.rmSync(out, { force: true });
         throw e;

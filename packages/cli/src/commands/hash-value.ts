@@ -46,7 +46,7 @@ export const hashValueCommand: Command = {
     }
     let key: string;
     if (typeof file === 'string') {
-      key = readTextFile(ctx, file, 'HMAC key').trim();
+      key = readTextFile(ctx, file, 'HMAC key file').trim();
     } else {
       const v = ctx.env[envName as string]?.trim();
       if (v === undefined || v === '') throw new CliError('AUDIT_CLI_KEY', `environment variable ${String(envName)} is not set`, `export ${String(envName)} with the redaction key, or use --key-file`);

@@ -1,8 +1,9 @@
 /**
  * `otel-audit keygen` (DESIGN §4.3, §7): creates a checkpoint signing key
  * pair with core's `generateNoteKey` — `NAME.key` (the signer, created with
- * mode 0600 and never overwritten) and `NAME.vkey` (the verifier, public) —
- * and prints the paths and the verifier key, never the signer key.
+ * mode 0600 and never overwritten) and `NAME.vkey` (the verifier, public),
+ * in `--out DIR` (created with mode 0700 when missing) — and prints the
+ * paths and the verifier key, never the signer key.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,6 +30,30 @@ function writeNew(file: string, text: string, mode: number): void {
 }
 
 /**
+ * Makes sure `dir` is a directory: creates it (and its parents) with mode
+ * 0700 when missing — it is about to hold a signer key — and refuses a path
+ * that is something else. True when it was created.
+ */
+function outDirectory(dir: string): boolean {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError('AUDIT_CLI_INPUT', `cannot read --out ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'pass a directory this user may write');
+  }
+  if (stat !== undefined) {
+    if (!stat.isDirectory()) throw new CliError('AUDIT_CLI_INPUT', `--out ${dir} is a file, not a directory`, 'pass a directory for the key files (one that does not exist yet is created), e.g. --out keys');
+    return false;
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new CliError('AUDIT_CLI_INPUT', `cannot create the directory --out ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check that its parent exists and is writable by this user, or pass another --out');
+  }
+  return true;
+}
+
+/**
  * The `keygen` verb.
  *
  * @example
@@ -45,7 +70,7 @@ export const keygenCommand: Command = {
   ].join('\n'),
   options: [
     { name: 'name', type: 'string', valueName: 'NAME', required: true, description: 'key name (no spaces, no "+")' },
-    { name: 'out', type: 'string', valueName: 'DIR', description: 'directory to write the files to (default: current directory)' },
+    { name: 'out', type: 'string', valueName: 'DIR', description: 'directory to write the files to, created (mode 0700) when missing (default: current directory)' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -54,9 +79,7 @@ export const keygenCommand: Command = {
       throw new CliError('AUDIT_CLI_USAGE', `--name ${JSON.stringify(name)} is not a valid key name`, 'use a name without spaces or "+", e.g. billing-api.example');
     }
     const dir = resolvePath(ctx, typeof ctx.options['out'] === 'string' ? ctx.options['out'] : '.');
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-      throw new CliError('AUDIT_CLI_INPUT', `--out ${dir} is not a directory`, 'create the directory first or pass an existing one');
-    }
+    const created = outDirectory(dir);
     const signerFile = path.join(dir, `${fileStem(name)}.key`);
     const verifierFile = path.join(dir, `${fileStem(name)}.vkey`);
     for (const file of [signerFile, verifierFile]) {
@@ -80,6 +103,7 @@ export const keygenCommand: Command = {
       ctx.stdout.write(toJson({ name, signerKeyFile: signerFile, verifierKeyFile: verifierFile, verifierKey: pair.verifierKey }));
     } else {
       ctx.stdout.write(
+        (created ? `created ${dir} (mode 0700)\n` : '') +
         `signer key:   ${signerFile} (mode 0600, keep it secret; processors.chain.signer_key_file)\n` +
         `verifier key: ${verifierFile}\n` +
         `${pair.verifierKey}\n`,

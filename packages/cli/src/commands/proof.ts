@@ -5,11 +5,29 @@
  * the verifier key) checks offline.
  */
 import * as fs from 'node:fs';
+import type { StoredStream } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { buildProof } from '../internal/inclusion-proof.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
 import { escapeControl, toJson } from '../internal/table.js';
+
+/**
+ * Refuses (exit 2) a stream the store does not hold, or a seq past its end:
+ * that is a wrong --seq or --stream, not a checkpoint still to come.
+ */
+function assertHolds(streams: readonly StoredStream[], stream: string, seq: number): void {
+  const held = streams.find((s) => s.stream === stream);
+  const name = JSON.stringify(escapeControl(stream));
+  if (held === undefined) {
+    const names = streams.slice(0, 5).map((s) => JSON.stringify(escapeControl(s.stream))).join(', ');
+    throw new CliError('AUDIT_CLI_USAGE', `the store has no stream ${name}; ${streams.length === 0 ? 'it holds no stream' : `it holds ${names}${streams.length > 5 ? ', ...' : ''}`}`, 'pass --stream with a stream listed (`otel-audit query` shows each record\'s stream)');
+  }
+  // size is the stream head's (purged records included); 0 when the store keeps no head for it: leave that to buildProof.
+  if (held.size > 0 && seq >= held.size) {
+    throw new CliError('AUDIT_CLI_USAGE', `stream ${name} has no record seq ${seq}: it holds seq 0..${held.size - 1}`, 'pass a --seq in that range (`otel-audit query` shows each record\'s seq)');
+  }
+}
 
 /**
  * The `proof` verb.
@@ -40,6 +58,7 @@ export const proofCommand: Command = {
         }
         stream = streams[0] as string;
       }
+      assertHolds(store.streams(), stream, seq);
       const text = toJson(await buildProof(store, stream, seq));
       const out = ctx.options['out'];
       if (typeof out === 'string') {

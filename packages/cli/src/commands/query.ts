@@ -36,7 +36,7 @@ export const queryCommand: Command = {
         order: ctx.options['order'] as 'newest' | 'oldest',
         limit: ctx.options['limit'] as number,
         ...(typeof cursor === 'string' ? { cursor } : {}),
-      }));
+      }), { limit: { option: '-n/--limit', fix: 'pass -n/--limit within that range; the cursor printed after a page gives the next one' } });
       if (ctx.json) {
         ctx.stdout.write(toJson({ records: page.records, nextCursor: page.nextCursor ?? null }));
       } else if (ctx.options['ndjson'] === true) {

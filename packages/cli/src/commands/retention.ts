@@ -33,7 +33,7 @@ function signersOf(ctx: CommandContext): NoteSigner[] {
   const file = ctx.options['signer-key'];
   if (typeof file !== 'string') return [];
   try {
-    return [parseSignerKey(readTextFile(ctx, file, 'signer key').trim())];
+    return [parseSignerKey(readTextFile(ctx, file, 'signer key file').trim())];
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError('AUDIT_CLI_KEY', `--signer-key ${file} is not a signer key: ${(e as Error).message}`, 'pass the NAME.key file written by `otel-audit keygen`');

@@ -5,12 +5,14 @@
  * (the last error quotes the receiver, so its control characters are
  * escaped).
  * `--outbox FILE` names the file; `--config` finds it (every
- * `exporters.otlphttp[/name]` the pipeline uses) the way the service does. Exit 1 when
+ * `exporters.otlphttp[/name]` the pipeline uses) the way the service does,
+ * without reading the key files and secrets the config names (status uses
+ * none; a note says the signer key was not checked). Exit 1 when
  * records were dead-lettered.
  */
 import * as path from 'node:path';
 import { readOutboxStatus, requeueDeadLetters, type OutboxStatus } from '@otel-audit/exporter-sqlite';
-import type { OtlpHttpExporterConfig } from '@otel-audit/node';
+import type { AuditConfig, ChainProcessorConfig, OtlpHttpExporterConfig } from '@otel-audit/node';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from '../internal/inputs.js';
@@ -20,9 +22,25 @@ import { escapeControl } from '../internal/table.js';
 /** The default outbox file of `createOtlpSink`, relative to the config's directory. */
 const DEFAULT_OUTBOX = 'otel-audit-outbox.db';
 
-/** The outbox files of the otlphttp exporters the config's pipeline uses (one defined but unused has none). */
-function outboxesOf(ctx: CommandContext, file: string): string[] {
-  const config = readConfigFile(ctx, file);
+/**
+ * What the config names as the chain's signer key, which status neither
+ * reads nor checks: it signs nothing, and the key file may live only where
+ * the service runs.
+ */
+function uncheckedSignerKey(config: AuditConfig): string | undefined {
+  const entry = Object.entries(config.processors ?? {}).find(([key]) => key === 'chain' || key.startsWith('chain/'));
+  const chain = entry?.[1] as ChainProcessorConfig | undefined;
+  if (chain?.signer_key_file !== undefined) return `processors.${entry![0]}.signer_key_file`;
+  if (chain?.signer_key_env !== undefined) return `processors.${entry![0]}.signer_key_env`;
+  return undefined;
+}
+
+/**
+ * The outbox files of the otlphttp exporters the config's pipeline uses (one
+ * defined but unused has none), and the signer key setting left unchecked.
+ */
+function outboxesOf(ctx: CommandContext, file: string): { files: string[]; unchecked: string | undefined } {
+  const config = readConfigFile(ctx, file, { secrets: false });
   const base = config.baseDir ?? ctx.cwd;
   const used = new Set(Object.values(config.service?.pipelines ?? {}).flatMap((p) => p?.exporters ?? []));
   const out: string[] = [];
@@ -36,7 +54,7 @@ function outboxesOf(ctx: CommandContext, file: string): string[] {
     throw new CliError('AUDIT_CLI_USAGE', `${file} defines exporters.${unused.join(', exporters.')} but its pipeline does not use ${unused.length === 1 ? 'it' : 'them'}: nothing is forwarded, so there is no outbox`, `add ${unused[0]} to service.pipelines.audit.exporters, or pass --outbox FILE`);
   }
   if (out.length === 0) throw new CliError('AUDIT_CLI_USAGE', `${file} has no exporters.otlphttp: nothing is forwarded, so there is no outbox`, 'pass --outbox FILE, or configure exporters.otlphttp');
-  return out;
+  return { files: out, unchecked: uncheckedSignerKey(config) };
 }
 
 function age(ms: number): string {
@@ -76,7 +94,7 @@ export const statusCommand: Command = {
     const outbox = ctx.options['outbox'] as string | undefined;
     const config = ctx.options['config'] as string | undefined;
     if (outbox === undefined && config === undefined) throw new CliError('AUDIT_CLI_USAGE', 'status needs --outbox FILE or --config FILE', 'otel-audit status --outbox ./otel-audit-outbox.db');
-    const files = outbox !== undefined ? [resolvePath(ctx, outbox)] : outboxesOf(ctx, config!);
+    const { files, unchecked } = outbox !== undefined ? { files: [resolvePath(ctx, outbox)], unchecked: undefined } : outboxesOf(ctx, config!);
     if (ctx.options['requeue'] === true) {
       for (const f of files) {
         let moved: number;
@@ -97,6 +115,7 @@ export const statusCommand: Command = {
     });
     if (ctx.json) ctx.stdout.write(`${JSON.stringify(outbox !== undefined ? statuses[0] : statuses)}\n`);
     else for (const s of statuses) ctx.stdout.write(text(s));
+    if (unchecked !== undefined && !ctx.json) ctx.stderr.write(`note: ${unchecked} was not checked: status reads no keys (the service checks it when it starts)\n`);
     return statuses.some((s) => s.deadLetters > 0) ? 1 : 0;
   },
 };

@@ -31,12 +31,15 @@
  * and once more when it can read it again, or the file that replaced it.
  */
 import { DB_OPTION, type Command, type CommandContext } from '../command.js';
+import { CliError } from '../errors.js';
 import type { SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite';
-import { FILTER_OPTIONS, filterOf, storeCall } from '../internal/filters.js';
+import { FILTER_OPTIONS, filterOf, storeCall, type StoreArgNames } from '../internal/filters.js';
 import { followedStore, isSqliteFailure, type FollowedStore, type Replacement } from '../internal/followed-store.js';
 import { writeRecords } from '../internal/record-table.js';
 
 const LAG_NANOS = 60_000_000_000n;
+/** The store's `query.limit` is tail's `-n/--lines`. */
+const LINES: StoreArgNames = { limit: { option: '-n/--lines', fix: 'pass -n/--lines within that range, e.g. -n 50' } };
 const PAGE = 1_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -94,7 +97,7 @@ function snapshot<T>(store: SqliteAuditStore, read: () => T): T {
  * skipped over. Call it inside a {@link snapshot}.
  */
 function latest(ctx: CommandContext, store: SqliteAuditStore, follow: boolean, known: (r: StoredRecord) => boolean): { initial: StoredRecord[]; counted: StoredRecord[] } {
-  const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }));
+  const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }), LINES);
   const initial = [...page.records].reverse().filter((r) => !known(r));
   const counted: StoredRecord[] = [];
   if (follow && initial.length > 0) {
@@ -184,7 +187,9 @@ export const tailCommand: Command = {
     const output = ctx.options['ndjson'] === true || ctx.json ? 'ndjson' : 'table';
     const following = ctx.options['follow'] === true;
     const interval = ctx.options['interval'] as number;
-    if (following && (!Number.isInteger(interval) || interval < 10)) storeCall(() => { throw new RangeError(`options.interval must be an integer of at least 10 milliseconds; got ${interval}`); });
+    if (following && (!Number.isInteger(interval) || interval < 10)) {
+      throw new CliError('AUDIT_CLI_USAGE', `--interval must be an integer of at least 10 milliseconds; got ${interval}`, 'pass --interval 10 or more, e.g. --interval 500 (the default)');
+    }
     const seen: Seen = { ids: new Map(), newest: 0n, last: new Map() };
     let header = true;
     const print = (records: StoredRecord[]): void => {

@@ -29,7 +29,7 @@ export const verifyProofCommand: Command = {
   ],
   async run(ctx) {
     const keyring = keyringOf(ctx, ctx.options['key'] as string[] | undefined);
-    const text = readTextFile(ctx, ctx.positionals[0] as string, 'proof');
+    const text = readTextFile(ctx, ctx.positionals[0] as string, 'proof file');
     let doc: unknown;
     try {
       doc = JSON.parse(text);

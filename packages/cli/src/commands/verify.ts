@@ -39,20 +39,51 @@ function assertKnownStreams(file: string, asked: readonly string[] | undefined, 
 }
 
 /**
+ * Refuses (exit 2) JSON lines of which not one line is an OTLP logs request:
+ * such a file is some other JSON, not audit data with damaged lines, so
+ * there is nothing to report findings on. One request among bad lines keeps
+ * the bad lines as findings (exit 1).
+ */
+function assertNotOtherJson(file: string, stats: JsonLinesStats): void {
+  const first = stats.badLines[0];
+  if (stats.requests > 0 || first === undefined) return;
+  throw new CliError(
+    'AUDIT_CLI_INPUT',
+    `${file} is not an audit database, bundle or OTLP JSON-lines file: line ${first.line} is ${first.message}${stats.badLines.length > 1 ? ', and no other line is an OTLP logs request either' : ''}`,
+    'pass the SQLite file of exporters.sqlite, a bundle from `otel-audit export --format bundle`, or the OTLP JSON lines the Collector file exporter writes (one {"resourceLogs":[...]} request per line)',
+  );
+}
+
+/**
  * Why the command does not call the input intact although the verifier
  * found no error: nothing was verified. Empty when the report stands. With
  * keys, every stream with records needs a checkpoint verified with them
  * (deleting one stream's checkpoints must not pass because another stream
- * is signed), except the streams named unsigned by design; a time range is
- * checked by the records in it only (its checkpoints may lie outside it).
+ * is signed), except the streams named unsigned by design. A time range
+ * must be covered whole by a checkpoint verified with them (the store
+ * reaches the one covering it through the stored checksums after it): a
+ * checkpoint before the range, checked against the stored checksums, shows
+ * nothing about the records in it.
  */
 function notVerified(report: VerificationReport, keys: number, filtered: boolean, ranged: boolean, unsignedOk: readonly string[]): string[] {
   if (!report.ok) return [];
   if (report.records === 0) {
     return [`the input holds no audit records${filtered ? ' in the selected streams and time range' : ''}, so nothing was verified`];
   }
-  if (keys === 0 || ranged) return [];
+  if (keys === 0) return [];
   const with_ = `with the given key${keys === 1 ? '' : 's'}`;
+  if (ranged) {
+    return report.streams
+      .filter((s) => s.records > 0 && s.lastSeq !== undefined && s.checkpoints.lastVerifiedSize <= s.lastSeq && !unsignedOk.includes(s.stream))
+      .map((s) => {
+        const covered = s.checkpoints.lastVerifiedSize;
+        const first = s.firstSeq ?? 0;
+        const open = covered > first ? `records seq ${covered}..${s.lastSeq} of the range` : `its records seq ${first}..${s.lastSeq} in the range`;
+        return `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_} covers ${open} yet, so nothing shows they were not rewritten; `
+          + 'end the range earlier with --until, or verify again after the next checkpoint (every 10 s or 1000 records by default)'
+          + `; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`;
+      });
+  }
   return report.streams
     .filter((s) => s.records > 0 && s.checkpoints.verified === 0 && !unsignedOk.includes(s.stream))
     .map((s) => `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_}: ${s.checkpoints.seen === 0
@@ -151,6 +182,7 @@ export const verifyCommand: Command = {
       } finally {
         ctx.progress.done();
       }
+      assertNotOtherJson(file, stats);
       assertKnownStreams(file, streams, seen);
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);

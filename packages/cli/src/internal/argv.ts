@@ -37,9 +37,47 @@ function coerce(command: Command, spec: OptionSpec, raw: string): string | numbe
     return n;
   }
   if (spec.choices !== undefined && !spec.choices.includes(raw)) {
-    throw usageError(command, `--${spec.name} must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(raw)}`);
+    // A filter value outside the vocabulary would match nothing: "no records" would read as "none happened".
+    const close = closestChoice(raw, spec.choices);
+    throw new CliError(
+      'AUDIT_CLI_USAGE',
+      `--${spec.name} must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(raw)}`,
+      close !== undefined ? `did you mean --${spec.name} ${close}?` : `pass one of ${spec.choices.join(', ')} (see \`otel-audit ${command.name} --help\`)`,
+    );
   }
   return raw;
+}
+
+/** Edit distance (insert, delete, substitute) between two short strings. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+function commonPrefix(a: string, b: string): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
+/**
+ * The choice the user most likely meant: the same word in another case, one
+ * within two edits (`failur`), or the only one sharing a stem of at least
+ * three letters (`warn` → warning, `failed` → failure).
+ */
+function closestChoice(raw: string, choices: readonly string[]): string | undefined {
+  const value = raw.trim().toLowerCase();
+  const exact = choices.find((c) => c.toLowerCase() === value);
+  if (exact !== undefined) return exact;
+  const near = choices.map((c) => ({ c, d: distance(value, c.toLowerCase()) })).filter((x) => x.d <= 2).sort((x, y) => x.d - y.d);
+  if (near.length > 0 && (near.length === 1 || near[0]!.d < near[1]!.d)) return near[0]!.c;
+  const stems = choices.filter((c) => commonPrefix(value, c.toLowerCase()) >= Math.min(3, value.length) && value.length >= 2);
+  return stems.length === 1 ? stems[0] : undefined;
 }
 
 /**

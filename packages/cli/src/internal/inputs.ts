@@ -36,10 +36,11 @@ export function resolvePath(ctx: Pick<CommandContext, 'cwd'>, file: string): str
 }
 
 /**
- * Refuse (exit 2) unless `file` is a readable regular file.
+ * Refuse (exit 2) unless `file` is a readable regular file; `what` names it
+ * in the fix (`proof file`, `database file`).
  *
  * @example
- * assertReadableFile('/tmp/proof.json', 'proof'); // throws CliError naming the path and the fix
+ * assertReadableFile('/tmp/proof.json', 'proof file'); // throws CliError naming the path and the fix
  */
 export function assertReadableFile(file: string, what: string): void {
   let stat: fs.Stats;
@@ -51,18 +52,20 @@ export function assertReadableFile(file: string, what: string): void {
     const fix = code === 'ENOENT' ? `check the path of the ${what}` : `give this user read access to ${file}`;
     throw new CliError('AUDIT_CLI_INPUT', `cannot read ${file} (${code})`, fix);
   }
-  if (!stat.isFile()) throw new CliError('AUDIT_CLI_INPUT', `${file} is not a file`, `pass the ${what} file itself, not a directory`);
+  if (stat.isDirectory()) throw new CliError('AUDIT_CLI_INPUT', `${file} is a directory, not a file`, `pass the ${what} itself, not the directory it is in`);
+  if (!stat.isFile()) throw new CliError('AUDIT_CLI_INPUT', `${file} is not a regular file`, `pass the ${what} itself`);
 }
 
 /**
  * Detects the kind of `file` from its first bytes: the SQLite header, a JSON
- * object whose `format` is the bundle's, or JSON lines.
+ * object whose `format` is the bundle's, or JSON lines. `what` names the
+ * file the verb expects, in the fix when it cannot be read.
  *
  * @example
  * detectInput('/tmp/audit.db') // 'sqlite'
  */
-export function detectInput(file: string): InputKind {
-  assertReadableFile(file, 'database, bundle or JSON-lines file');
+export function detectInput(file: string, what = 'database, bundle or JSON-lines file'): InputKind {
+  assertReadableFile(file, what);
   const fd = fs.openSync(file, 'r');
   const head = Buffer.alloc(4096);
   let n: number;
@@ -176,7 +179,7 @@ function temporaryCopy(file: string): { copy: string; remove: () => void } {
  */
 export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, options: OpenStoreOptions = {}): OpenedStore {
   const resolved = resolvePath(ctx, file);
-  if (detectInput(resolved) !== 'sqlite') {
+  if (detectInput(resolved, 'database file') !== 'sqlite') {
     throw new CliError('AUDIT_CLI_INPUT', `${resolved} is not a SQLite database`, 'pass the database file of exporters.sqlite (--db FILE)');
   }
   const storeOptions = storeOptionsOf(ctx);
@@ -204,7 +207,7 @@ export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string
  * Reads a text file the user named, with the same messages as other inputs.
  *
  * @example
- * const text = readTextFile(ctx, 'proof.json', 'proof');
+ * const text = readTextFile(ctx, 'proof.json', 'proof file');
  */
 export function readTextFile(ctx: Pick<CommandContext, 'cwd'>, file: string, what: string): string {
   const resolved = resolvePath(ctx, file);

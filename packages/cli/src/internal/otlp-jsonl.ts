@@ -28,6 +28,8 @@ interface RecordEntry { stream: string; seq: number; id: string; text: string; h
  */
 export interface JsonLinesStats {
   lines: number;
+  /** Lines that are OTLP logs requests, well-formed or not (JSON objects with `resourceLogs`); 0 means the file is some other JSON. */
+  requests: number;
   logRecords: number;
   /** Records delivered more than once (same id, same body), dropped before verifying. */
   duplicatesDropped: number;
@@ -142,7 +144,7 @@ export async function verifyJsonLines(
   streams?: readonly string[],
   onBytes?: (bytesRead: number) => void,
 ): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
-  const stats: JsonLinesStats = { lines: 0, logRecords: 0, duplicatesDropped: 0, badLines: [] };
+  const stats: JsonLinesStats = { lines: 0, requests: 0, logRecords: 0, duplicatesDropped: 0, badLines: [] };
   const byId = new Map<string, RecordEntry[]>();
   const notes = new Set<string>();
   const seen = new Set<string>();
@@ -165,6 +167,7 @@ export async function verifyJsonLines(
       bad('not JSON');
       continue;
     }
+    if (isObject(request) && request['resourceLogs'] !== undefined && request['resourceLogs'] !== null) stats.requests++;
     const read = logRecordsOf(request);
     if (typeof read === 'string') {
       bad(`not an OTLP logs request (${read})`);

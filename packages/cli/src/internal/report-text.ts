@@ -1,7 +1,7 @@
 /**
  * The §4.4 verification report for people: one row per stream (records,
- * seq range, checkpoints seen and verified, how many records a verified
- * signed checkpoint covers and how many trail unsigned), then every finding
+ * seq range, checkpoints seen and verified, how many of the records present
+ * a verified signed checkpoint covers and how many trail unsigned), then every finding
  * with its seq and evidence, then a one-line verdict: INTACT, PROBLEMS
  * FOUND (an error), or NOT VERIFIED (no error, but nothing was verified:
  * no records, or no checkpoint verified with the keys given).
@@ -9,9 +9,29 @@
 import type { Finding, StreamReport, VerificationReport } from '@otel-audit/core';
 import { escapeControl, renderTable, type Column } from './table.js';
 
+/**
+ * Records present after the last verified signed checkpoint: seq
+ * max(lastVerifiedSize, firstSeq)..lastSeq less the seqs the verifier found
+ * missing there (`seq_gap`), and never more than the records present — a
+ * bundle starting at seq 10 or a store with a deleted row has fewer records
+ * than its last seq.
+ */
 function unsigned(s: StreamReport): number {
-  if (s.lastSeq === undefined) return 0;
-  return Math.max(0, s.lastSeq + 1 - s.checkpoints.lastVerifiedSize);
+  if (s.lastSeq === undefined || s.firstSeq === undefined) return 0;
+  const from = Math.max(s.checkpoints.lastVerifiedSize, s.firstSeq);
+  let missing = 0;
+  for (const f of s.findings) {
+    if (f.code !== 'seq_gap' || f.seq === undefined) continue;
+    const lo = Math.max(f.seq, from);
+    const hi = Math.min(f.lastSeq ?? f.seq, s.lastSeq);
+    if (hi >= lo) missing += hi - lo + 1;
+  }
+  return Math.max(0, Math.min(s.records, s.lastSeq + 1 - from - missing));
+}
+
+/** Records present that a verified signed checkpoint covers. */
+function signed(s: StreamReport): number {
+  return s.lastSeq === undefined ? 0 : Math.max(0, s.records - unsigned(s));
 }
 
 const STREAM_COLUMNS: readonly Column<StreamReport>[] = [
@@ -21,7 +41,7 @@ const STREAM_COLUMNS: readonly Column<StreamReport>[] = [
   { header: 'SEQ', value: (s) => (s.firstSeq === undefined ? '-' : `${s.firstSeq}..${s.lastSeq}`) },
   { header: 'CHECKPOINTS', value: (s) => s.checkpoints.seen, right: true },
   { header: 'VERIFIED', value: (s) => s.checkpoints.verified, right: true },
-  { header: 'SIGNED', value: (s) => Math.min(s.checkpoints.lastVerifiedSize, s.lastSeq === undefined ? 0 : s.lastSeq + 1), right: true },
+  { header: 'SIGNED', value: signed, right: true },
   { header: 'UNSIGNED', value: unsigned, right: true },
   { header: 'ERRORS', value: (s) => s.errors, right: true },
   { header: 'WARNINGS', value: (s) => s.warnings, right: true },

@@ -61,14 +61,16 @@ function signerKeyOf(config: AuditConfig, env: NodeJS.ProcessEnv): string | unde
 
 /**
  * Loads and validates otel-config.yaml at `file` as the service would.
- * Throws {@link CliError} (exit 2) listing every problem, key path first.
+ * `secrets: false` leaves the key files and secret variables it names
+ * unread and unchecked, for verbs that use none (status). Throws
+ * {@link CliError} (exit 2) listing every problem, key path first.
  *
  * @example
  * const config = readConfigFile(ctx, 'otel-config.yaml');
  */
-export function readConfigFile(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string): AuditConfig {
+export function readConfigFile(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, options: { secrets?: boolean } = {}): AuditConfig {
   try {
-    return loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd });
+    return loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd, ...(options.secrets === false ? { secrets: false } : {}) });
   } catch (e) {
     if (e instanceof ConfigError) {
       throw new CliError('AUDIT_CLI_INPUT', `${file} is not a valid configuration:\n${e.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, 'fix the keys named above (the service would refuse the file too)');

@@ -40,7 +40,6 @@ describe('parseArgs', () => {
     [['a', '--limit'], '--limit needs a value'],
     [['a', '--limit', '--follow'], '--limit needs a value'],
     [['a', '--limit', '1e'], '--limit must be a number, got "1e"'],
-    [['a', '--format', 'xml'], '--format must be one of json, csv, got "xml"'],
     [['a', '--follow=yes'], '--follow takes no value'],
     [[], 'missing argument INPUT'],
     [['a', 'b'], 'unexpected argument "b"'],
@@ -59,4 +58,21 @@ describe('parseArgs', () => {
       expect((error as CliError).exitCode).toBe(2);
     });
   }
+
+  it('refuses a value outside a choice with the values allowed, and the closest one when there is one', () => {
+    const refusal = (argv: string[]): CliError => {
+      try {
+        parseArgs(demo, argv);
+      } catch (e) {
+        return e as CliError;
+      }
+      throw new Error('not refused');
+    };
+    const far = refusal(['a', '--format', 'xml']);
+    expect(far.message).toContain('--format must be one of json, csv, got "xml"');
+    expect(far.fix).toBe('pass one of json, csv (see `otel-audit demo --help`)');
+    const near = refusal(['a', '--format', 'jsno']);
+    expect(near.fix).toMatch(/json/);
+    expect(near.exitCode).toBe(2);
+  });
 });

@@ -9,8 +9,8 @@
  * Each `sqlite` exporter has its own encryption settings.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { parseSignerKey } from '@otel-audit/core';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { isValidKeyName, parseSignerKey } from '@otel-audit/core';
 import { encryptionFromEnv, type EncryptionKey } from '@otel-audit/exporter-sqlite';
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
@@ -111,6 +111,20 @@ function bad(secret: Secret, message: string, fix: string): ConfigProblem {
 const MIN_KEY_BYTES = 16;
 
 /**
+ * How to create the signer key file the config names: `otel-audit keygen`
+ * writes `DIR/NAME.key`, so for `./keys/audit.key` that is `--name audit
+ * --out ./keys`, run where relative paths resolve (the config's directory).
+ */
+function signerKeyFix(file: string | undefined): string {
+  const name = file === undefined ? undefined : basename(file, '.key');
+  if (file === undefined || name === undefined || !file.endsWith('.key') || !/^[A-Za-z0-9._-]+$/.test(name) || !isValidKeyName(name)) {
+    return 'run `otel-audit keygen --name NAME --out DIR` and point signer_key_file at DIR/NAME.key, or fix the path';
+  }
+  const where = isAbsolute(file) ? '' : ' in the config file\'s directory';
+  return `run \`otel-audit keygen --name ${name} --out ${dirname(file)}\`${where} (it writes ${file}), or fix the path`;
+}
+
+/**
  * Read and check every secret the pipeline uses.
  *
  * @example
@@ -130,14 +144,14 @@ export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, 
   const chain = usedOf<ChainProcessorConfig>(pipeline, 'processors', 'chain');
   if (chain) {
     const path = at('processors', chain);
-    const secret = read(config, env, { file: chain.config.signer_key_file, env: chain.config.signer_key_env, path, name: 'signer_key', fix: 'run `otel-audit keygen --name NAME` or fix the path' }, problems);
+    const secret = read(config, env, { file: chain.config.signer_key_file, env: chain.config.signer_key_env, path, name: 'signer_key', fix: signerKeyFix(chain.config.signer_key_file) }, problems);
     if (secret !== undefined) {
       try {
         parseSignerKey(secret.value); // its messages never contain key material
         out.signerKey = secret.value;
       } catch (e) {
         const verifier = secret.value.startsWith('PRIVATE+KEY+') ? '' : ' (a verifier key .vkey is not a signer key)';
-        problems.push({ ...bad(secret, `does not hold a valid signer key${verifier}: ${(e as Error).message}`, 'point it at the PRIVATE+KEY+... file written by `otel-audit keygen --name NAME`'), value: chain.config.signer_key_file ?? chain.config.signer_key_env });
+        problems.push({ ...bad(secret, `does not hold a valid signer key${verifier}: ${(e as Error).message}`, 'point it at the NAME.key file (PRIVATE+KEY+...) written by `otel-audit keygen --name NAME --out DIR`'), value: chain.config.signer_key_file ?? chain.config.signer_key_env });
       }
     }
   }

@@ -106,12 +106,14 @@ function checkSharedFiles(config: AuditConfig, pipeline: ResolvedPipeline, probl
 }
 
 /**
- * Run every semantic check on a schema-valid config; returns the pipeline and secrets read on the way.
+ * Run every semantic check on a schema-valid config; returns the pipeline and
+ * secrets read on the way. With `secrets: false` the key files and secret
+ * variables are neither read nor checked (and none are returned).
  *
  * @example
  * const { pipeline, secrets } = checkSemantics(config, process.env, problems);
  */
-export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): { pipeline: ResolvedPipeline; secrets: ResolvedSecrets } {
+export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[], options: { secrets?: boolean } = {}): { pipeline: ResolvedPipeline; secrets: ResolvedSecrets } {
   for (const [key, c] of Object.entries(config.receivers ?? {})) if (typeOf(key) === 'http') checkPolicy(key, c as HttpReceiverConfig, problems);
   for (const [key, c] of Object.entries(config.processors ?? {})) if (typeOf(key) === 'alerts') checkAlerts(key, c as AlertsProcessorConfig, problems);
   for (const [key, c] of Object.entries(config.exporters ?? {})) {
@@ -120,6 +122,6 @@ export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, prob
   }
   const pipeline = resolvePipeline(config, problems);
   checkSharedFiles(config, pipeline, problems);
-  const secrets = resolveSecrets(config, pipeline, env, problems);
+  const secrets = options.secrets === false ? { webhookSecrets: new Map(), encryption: new Map() } : resolveSecrets(config, pipeline, env, problems);
   return { pipeline, secrets };
 }
