@@ -17,7 +17,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { createAuditLogger, type AuditLogger } from '@otel-audit/instrumentation';
-import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM } from '@otel-audit/processor';
+import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM, type AuditProcessorWarning } from '@otel-audit/processor';
 import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit } from './audit.js';
 import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -63,6 +63,25 @@ export interface StartAuditOptions {
   env?: NodeJS.ProcessEnv;
   /** Register the providers, context manager and propagator globally. Default true. */
   registerGlobal?: boolean;
+  /**
+   * Receives the pipeline's startup warnings (no checkpoint signer key, a
+   * resumed stream keeping its hash algorithm), one line each. Default:
+   * written to stderr, so they are seen without an OpenTelemetry diag logger.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** The processor's warnings in the config's words: which key to set, and how to make one. */
+function warningHandler(options: StartAuditOptions, source: string | undefined, hasChain: boolean): (w: AuditProcessorWarning) => void {
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('options.onWarning must be a function (message) => void');
+  const print = options.onWarning ?? ((m: string) => void process.stderr.write(`${m}\n`));
+  return (w) => {
+    if (w.code !== 'unsigned_checkpoints') return print(w.message);
+    print(`otel-audit: no checkpoint signer key is configured (processors.chain.signer_key_file or signer_key_env${source !== undefined ? ` in ${source}` : ''}): `
+      + 'checkpoints are written unsigned, so `otel-audit verify --key` cannot vouch for this stream; '
+      + 'fix: run `otel-audit keygen --name <service> --out keys` and set processors.chain.signer_key_file: ./keys/<service>.key'
+      + `${hasChain ? '' : " (and list chain in the pipeline's processors)"}; give verifiers the .vkey`);
+  };
 }
 
 let globalOwner: object | undefined;
@@ -145,6 +164,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       ...(secrets.signerKey !== undefined ? { signerKey: secrets.signerKey } : {}),
       ...(redact !== undefined ? { redaction: redactionOf(redact, secrets.redactHmacKey) } : {}),
       ...(alerts !== undefined ? { onSealed: alerts.onSealed } : {}),
+      onWarning: warningHandler(options, cfg.source, chain !== undefined),
     });
     loggerProvider = new LoggerProvider({ resource, processors: [processor] });
     if (register) {

@@ -241,9 +241,39 @@ describe('startAudit without processors.chain.stream', () => {
     expect(rows.filter((r) => r.event_type === 'system').map((r) => r.event_action)).toEqual(['stream_started', 'pipeline_stopped', 'pipeline_started', 'pipeline_stopped']);
   });
 
+  it('startup warnings go to options.onWarning when given, and a signed pipeline has none', async () => {
+    const { dir } = setup();
+    const path = join(dir, 'otel-config.yaml');
+    const messages: string[] = [];
+    running = await within(startAudit({ path }, { onWarning: (m) => messages.push(m) }), 5_000, 'startAudit');
+    expect(messages).toEqual([]);
+    await within(running.shutdown(), 5_000, 'shutdown');
+    const unsigned = setupEdited((t) => t.replace('    signer_key_file: ./signer.key\n', ''));
+    running = await within(startAudit({ path: unsigned.path }, { onWarning: (m) => messages.push(m) }), 5_000, 'startAudit');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^otel-audit: no checkpoint signer key is configured \(processors\.chain\.signer_key_file or signer_key_env in .*\): checkpoints are written unsigned/);
+    expect(messages[0]).not.toContain("list chain in the pipeline's processors");
+  });
+
   it('starts without any chain processor in the pipeline, and the log verifies', async () => {
     const { dir, path } = setupEdited((t) => t.replace('processors: [redact, alerts, chain]', 'processors: [redact]'));
-    running = await within(startAudit({ path }), 5_000, 'startAudit');
+    // The unsigned checkpoints are said once at start, in the config's words, on stderr by default.
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      written.push(String(chunk));
+      return (write as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      running = await within(startAudit({ path }), 5_000, 'startAudit');
+    } finally {
+      process.stderr.write = write;
+    }
+    const warned = written.filter((w) => w.includes('no checkpoint signer key is configured'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain(`in ${path}`);
+    expect(warned[0]).toContain('otel-audit keygen --name <service> --out keys');
+    expect(warned[0]).toContain("and list chain in the pipeline's processors");
     const receipt = await within(audit.log({ type: 'crud', action: 'view', outcome: 'success' }), 5_000, 'audit.log');
     expect(receipt.stream).toMatch(/^start-test\/[0-9a-f-]{36}$/);
     await within(running.shutdown(), 5_000, 'shutdown');

@@ -96,4 +96,19 @@ export interface AuditLogRecordProcessorOptions {
    * (errors go to the global error handler) nor do I/O.
    */
   onSealed?: (record: SealedRecord['record']) => readonly AuditEventInput[] | undefined | void;
+  /**
+   * Receives the processor's startup warnings, once each: checkpoints
+   * without a signer key (`unsigned_checkpoints`), a resumed stream keeping
+   * its own hash algorithm (`stream_algorithm_kept`). Default: the
+   * OpenTelemetry diag logger (`diag.warn`), silent unless one is set up;
+   * @otel-audit/node prints them on stderr.
+   */
+  onWarning?: (warning: AuditProcessorWarning) => void;
+}
+
+/** A startup warning of the processor (see `onWarning`). */
+export interface AuditProcessorWarning {
+  code: 'unsigned_checkpoints' | 'stream_algorithm_kept';
+  /** One sentence, starting with `otel-audit:`. */
+  message: string;
 }

@@ -253,7 +253,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   async #start(stream: string): Promise<void> {
     const o = this.#o;
     const opened = await openStream({
-      primary: o.sinks[0]!, stream, alg: o.alg, limits: o.limits, previousStream: o.previousStream, spill: this.#spill, stillStarting: () => this.#state === 'starting',
+      primary: o.sinks[0]!, stream, alg: o.alg, limits: o.limits, previousStream: o.previousStream, spill: this.#spill, stillStarting: () => this.#state === 'starting', onWarning: o.onWarning,
     });
     if (opened === undefined || this.#state !== 'starting') return;
     this.#stream = opened.stream;

@@ -4,7 +4,7 @@
  * hash-chains, checkpoints and delivers them to sinks without losing one.
  */
 export { AuditLogRecordProcessor } from './audit-log-record-processor.js';
-export type { AuditLogRecordProcessorOptions, OverflowPolicy } from './audit-log-record-processor-options.js';
+export type { AuditLogRecordProcessorOptions, AuditProcessorWarning, OverflowPolicy } from './audit-log-record-processor-options.js';
 export { InMemoryAuditSink } from './in-memory-audit-sink.js';
 export type { CheckpointSource } from './internal/key-change.js';
 export { LogRecordExporterSink } from './log-record-exporter-sink.js';

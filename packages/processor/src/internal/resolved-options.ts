@@ -18,7 +18,7 @@ import {
   type NormalizeOptions,
   type NoteSigner,
 } from '@otel-audit/core';
-import type { AuditLogRecordProcessorOptions, OverflowPolicy } from '../audit-log-record-processor-options.js';
+import type { AuditLogRecordProcessorOptions, AuditProcessorWarning, OverflowPolicy } from '../audit-log-record-processor-options.js';
 import { AUDIT_SCOPE_NAME } from '../semconv.js';
 import { Redactor } from './redactor.js';
 
@@ -42,6 +42,7 @@ export interface ResolvedOptions {
   keyId: string | undefined;
   logger: Logger | undefined;
   onSealed: AuditLogRecordProcessorOptions['onSealed'];
+  onWarning: (warning: AuditProcessorWarning) => void;
   maxBatchSize: number;
   flushIntervalMillis: number;
   retryInitialMillis: number;
@@ -65,10 +66,12 @@ function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
   });
 }
 
-/** The checkpoint signer of `signerKey` (none: unsigned checkpoints, and a warning once). */
-export function signerOf(signerKey: unknown, name = 'options.signerKey'): { signers: NoteSigner[]; keyId: string | undefined } {
+const DIAG_WARNING = (w: AuditProcessorWarning): void => diag.warn(w.message);
+
+/** The checkpoint signer of `signerKey` (none: unsigned checkpoints, and a warning once through `warn`). */
+export function signerOf(signerKey: unknown, name = 'options.signerKey', warn: (w: AuditProcessorWarning) => void = DIAG_WARNING): { signers: NoteSigner[]; keyId: string | undefined } {
   if (signerKey === undefined) {
-    diag.warn('otel-audit: no checkpoint signer key configured (options.signerKey); checkpoints are written unsigned and verification will report the stream as unsigned');
+    warn({ code: 'unsigned_checkpoints', message: 'otel-audit: no checkpoint signer key configured (options.signerKey); checkpoints are written unsigned and verification will report the stream as unsigned' });
     return { signers: [], keyId: undefined };
   }
   if (typeof signerKey !== 'string') throw new TypeError(`${name} must be a PRIVATE+KEY+... string; got ${typeof signerKey}`);
@@ -94,6 +97,8 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
   if (options.spillPath !== undefined && (typeof options.spillPath !== 'string' || options.spillPath === '')) throw new TypeError('options.spillPath must be a non-empty file path');
   if (options.logger !== undefined && (typeof options.logger !== 'object' || typeof options.logger.emit !== 'function')) throw new TypeError('options.logger must be an OpenTelemetry Logger');
   if (options.onSealed !== undefined && typeof options.onSealed !== 'function') throw new TypeError('options.onSealed must be a function (record) => events to seal');
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('options.onWarning must be a function ({ code, message }) => void');
+  const onWarning = options.onWarning ?? DIAG_WARNING;
   if (options.stream !== undefined && (typeof options.stream !== 'string' || options.stream === '')) throw new TypeError('options.stream must be a non-empty string');
   const alg = assertHashAlgorithm(options.alg ?? DEFAULT_HASH_ALGORITHM, 'options.alg');
   const redactor = new Redactor(options.redaction);
@@ -101,7 +106,7 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
   const checkpointEvery = positiveInt(options.checkpointEveryRecords, 1000, 'checkpointEveryRecords');
   const checkpointIntervalMillis = positiveInt(options.checkpointIntervalMillis, 10_000, 'checkpointIntervalMillis');
   const shutdownTimeoutMillis = positiveInt(options.shutdownTimeoutMillis, 30_000, 'shutdownTimeoutMillis');
-  const { signers, keyId } = signerOf(options.signerKey);
+  const { signers, keyId } = signerOf(options.signerKey, 'options.signerKey', onWarning);
   return {
     sinks: [...options.sinks],
     stream: options.stream,
@@ -121,6 +126,7 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
     keyId,
     logger: options.logger,
     onSealed: options.onSealed,
+    onWarning,
     maxBatchSize: positiveInt(options.maxBatchSize, 100, 'maxBatchSize'),
     flushIntervalMillis: positiveInt(options.flushIntervalMillis, 5000, 'flushIntervalMillis'),
     retryInitialMillis: positiveInt(options.retryInitialMillis, 100, 'retryInitialMillis'),

@@ -7,9 +7,9 @@
  * read which key signed the last stored checkpoint (internal/key-change.ts).
  * Everything asynchronous the processor needs before it can seal a record.
  */
-import { diag } from '@opentelemetry/api';
 import { globalErrorHandler } from '@opentelemetry/core';
 import { AuditChain, createRecordId, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions } from '@otel-audit/core';
+import type { AuditProcessorWarning } from '../audit-log-record-processor-options.js';
 import { storedCheckpointKeyIds } from './key-change.js';
 import type { Spill } from './spill.js';
 import { recoverSpill, type SpillRecovery } from './spill-recovery.js';
@@ -36,6 +36,8 @@ export interface OpenStreamOptions {
   spill: Spill | undefined;
   /** False once the processor is shutting down: stop waiting. */
   stillStarting: () => boolean;
+  /** Where a startup warning goes (the processor's `onWarning`). */
+  onWarning: (warning: AuditProcessorWarning) => void;
 }
 
 function toError(e: unknown): Error {
@@ -91,7 +93,7 @@ export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | u
   let resumed = head !== undefined && head.size > 0;
   let previous = o.previousStream;
   try {
-    if (resumed && head!.alg !== o.alg) diag.warn(`otel-audit: stream "${stream}" uses ${head!.alg}; it keeps it (options.alg ${o.alg} applies to new streams)`);
+    if (resumed && head!.alg !== o.alg) o.onWarning({ code: 'stream_algorithm_kept', message: `otel-audit: stream "${stream}" uses ${head!.alg}; it keeps it (options.alg ${o.alg} applies to new streams)` });
     chain = new AuditChain({ stream, head: resumed ? head : undefined, alg: resumed ? undefined : o.alg, limits: o.limits });
   } catch (e) {
     // A stored head that cannot be resumed: start a new stream that names it.
