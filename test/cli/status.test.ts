@@ -17,6 +17,18 @@ import { runCli, tempDir } from './helpers.js';
 
 const SECRETS = /Zq8pass|Zq8query|Zq8header/;
 
+/** Run a service whose outbox at `outboxPath` ships to a receiver that accepts everything, then stop both. */
+async function shipOnce(outboxPath: string): Promise<void> {
+  const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  try {
+    const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath });
+    await svc.shutdown();
+  } finally {
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }
+}
+
 function configFile(dir: string, endpoint: string): void {
   fs.writeFileSync(path.join(dir, 'otel-config.yaml'), [
     'exporters:',
@@ -147,14 +159,7 @@ describe('otel-audit status --config lists the outboxes the pipeline forwards th
       '',
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'otel-config.yaml'), yaml('sqlite, otlphttp'));
-    const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-    try {
-      const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath: path.join(dir, 'used-outbox.db') });
-      await svc.shutdown();
-    } finally {
-      await new Promise<void>((r) => receiver.close(() => r()));
-    }
+    await shipOnce(path.join(dir, 'used-outbox.db'));
     const run = await runCli(['status', '--config', 'otel-config.yaml', '--json'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     expect((JSON.parse(run.stdout) as { path: string }[]).map((s) => s.path)).toEqual([path.join(dir, 'used-outbox.db')]);
@@ -170,14 +175,7 @@ describe('otel-audit status --config lists the outboxes the pipeline forwards th
 describe('otel-audit status --config reads no keys', () => {
   it('runs with a config whose signer key file is not on this machine, and says the key was not checked', async () => {
     const dir = tempDir();
-    const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-    try {
-      const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath: path.join(dir, 'outbox.db') });
-      await svc.shutdown();
-    } finally {
-      await new Promise<void>((r) => receiver.close(() => r()));
-    }
+    await shipOnce(path.join(dir, 'outbox.db'));
     fs.writeFileSync(path.join(dir, 'otel-config.yaml'), [
       'processors:',
       '  chain: { signer_key_file: ./keys/audit.key }',
