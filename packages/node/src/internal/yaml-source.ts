@@ -57,9 +57,30 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv, path: string
 export function readYaml(text: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  for (const e of doc.errors) {
+  // The first syntax error, and only the lines of the others: the parser's later
+  // errors usually follow from its first one (43 of them for one unquoted `${env:X}`).
+  const later = new Set<number>();
+  const textLines = text.split('\n');
+  for (const [i, e] of doc.errors.entries()) {
     const line = e.linePos?.[0]?.line ?? (e.pos ? lines.linePos(e.pos[0]).line : undefined);
-    problems.push({ path: '(file)', value: undefined, message: `YAML syntax error: ${e.message.split('\n')[0]}`, fix: 'fix the YAML syntax at that line (indentation, quoting, a missing colon)', ...(line !== undefined ? { line } : {}) });
+    if (i > 0) {
+      if (line !== undefined && line !== problems.at(-1)?.line) later.add(line);
+      continue;
+    }
+    const source = line !== undefined ? textLines[line - 1] ?? '' : '';
+    // `{ key: ${env:X} }`: in a flow map `{` and `}` are syntax, so a reference there must be quoted.
+    const fix = /\{[^}]*:\s*\$\{/.test(source)
+      ? 'quote each ${env:...} reference inside { }, e.g. { stream: "${env:MY_STREAM}" }, or write the map in block style (one key per line)'
+      : 'fix the YAML syntax at that line (indentation, quoting, a missing colon)';
+    problems.push({ path: '(file)', value: undefined, message: `YAML syntax error: ${e.message.split('\n')[0]}`, fix, ...(line !== undefined ? { line } : {}) });
+  }
+  if (later.size > 0) {
+    const shown = [...later].slice(0, 8).join(', ');
+    problems.push({
+      path: '(file)', value: undefined,
+      message: `more YAML syntax errors after it, on line${later.size === 1 ? '' : 's'} ${shown}${later.size > 8 ? ` and ${later.size - 8} more` : ''}, often caused by the first one`,
+      fix: 'fix the first error, then load the file again',
+    });
   }
   if (doc.errors.length > 0) return { value: undefined, lineOf: () => undefined };
   substituteDocument(doc, env, problems, lines);
