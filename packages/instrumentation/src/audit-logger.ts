@@ -2,7 +2,8 @@
  * The explicit API (DESIGN §1 use 2): `createAuditLogger()` returns an
  * `AuditLogger` whose `log()` emits one audit LogRecord on the `otel-audit`
  * logger (producer convention, §4.6) in the caller's active context — so the
- * record carries the active span's trace and span ids — and resolves with the
+ * record carries the active span's trace and span ids, and inside an audited
+ * HTTP request its `request.id`, as the HTTP-level record does — and resolves with the
  * receipt `{ id, stream, seq, hash }` once the primary sink has committed it
  * (core's `requestReceipt`, settled by the processor). The event is validated
  * early with core's `normalizeEvent`, on a copy, so a bad event rejects at
@@ -10,12 +11,13 @@
  * the seed's event families: login, logout, authorization decisions, changes
  * with before/after values, data access, security events, rate limits.
  */
-import { context as otelContext, diag, type Context } from '@opentelemetry/api';
+import { context as otelContext, diag, trace, type Context } from '@opentelemetry/api';
 import { logs, type Logger, type LoggerProvider } from '@opentelemetry/api-logs';
 import { AuditError, createRecordId, isReceiptTaken, normalizeEvent, requestReceipt, whenAuditCapacity, type AuditEvent, type AuditReceipt, type NormalizeOptions } from '@otel-audit/core';
 import { toEventInput, type AuditActorInput, type AuditEventFields, type AuditTargetInput } from './audit-event.js';
 import { AuditPipelineMissingError, AuditReceiptTimeoutError } from './errors.js';
 import { diffChange } from './internal/change-diff.js';
+import { requestIdOfSpan } from './internal/request-state.js';
 import { SEVERITY_NUMBERS, nowNanosText } from './internal/severity.js';
 import { AUDIT_EVENT_PREFIX, AUDIT_SCOPE_NAME } from './semconv.js';
 
@@ -158,6 +160,12 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const emit = (normalized: AuditEvent, ctx: Context, awaited: boolean): Promise<AuditReceipt> | undefined => {
     // A fresh, extensible top-level object: the normalised event may be frozen.
     const body: Record<string, unknown> = { ...normalized };
+    // Inside an HTTP request, the record names it (request.id) like the HTTP-level
+    // record of the same request does, unless the caller gave an id itself.
+    if (normalized.request?.id === undefined) {
+      const requestId = requestIdOfSpan(trace.getSpan(ctx));
+      if (requestId !== undefined) body.request = { ...normalized.request, id: requestId };
+    }
     const receipt = requestReceipt(body, { awaited });
     getLogger().emit({
       eventName: `${AUDIT_EVENT_PREFIX}${normalized.type}.${normalized.action}`,

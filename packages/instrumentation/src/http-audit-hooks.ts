@@ -13,7 +13,7 @@ import type { Attributes, Span } from '@opentelemetry/api';
 import { HttpInstrumentation, type HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
 import { createRecordId } from '@otel-audit/core';
 import { HttpAuditPolicy, createHttpAuditPolicy, type HttpAuditPolicyOptions } from './http-audit-policy.js';
-import { ensureState, linkSpan, stateOf } from './internal/request-state.js';
+import { ensureState, linkSpan, requestDone, stateOf } from './internal/request-state.js';
 import { header } from './internal/text.js';
 import { ATTR_OTEL_AUDIT_LEVEL, DEFAULT_REQUEST_ID_HEADER } from './semconv.js';
 
@@ -68,6 +68,7 @@ export function createHttpAuditHooks(policy?: HttpAuditPolicy | HttpAuditPolicyO
       if (state === undefined) return;
       state.res = res;
       if (echo && state.requestId !== undefined && !res.headersSent) res.setHeader(name, state.requestId);
+      res.once('close', () => requestDone(state));
     },
   };
 }

@@ -81,7 +81,7 @@ describe('Express adapter', () => {
     const { res, text } = await call('PUT', '/api/tools/t1', { 'x-request-id': id, 'x-test-user': 'u-5' }, JSON.stringify({ owner: 'bob', password: 'p4ss' }));
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe(id);
-    const http = pipe.records().find((r) => r.request?.id === id && r.type === 'admin') ?? (await pipe.recordOf(id));
+    const http = await pipe.recordOf(id);
     expect(http).toMatchObject({
       type: 'admin', action: 'update', outcome: 'success',
       actor: { id: 'u-5', type: 'user' },
@@ -93,6 +93,8 @@ describe('Express adapter', () => {
     const change = pipe.records().find((r) => r.type === 'crud' && r.seq === JSON.parse(text).seq)!;
     expect(change).toMatchObject({ action: 'update', old: { owner: 'ann' }, new: { owner: 'bob', password: '[REDACTED]' }, details: { changed: ['owner', 'password'] } });
     expect(change.request?.trace_id).toBe(http.request?.trace_id);
+    // ...and the request id, so alert rules count the request once.
+    expect(change.request?.id).toBe(id);
   });
 
   it('CRUD: view, delete, 404', async () => {

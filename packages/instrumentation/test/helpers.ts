@@ -28,7 +28,7 @@ export interface Pipeline {
   spans: InMemorySpanExporter;
   /** Audit records that are not the pipeline's own `system` records. */
   records(): StoredRecord[];
-  /** Wait for the record of the request with this request id. */
+  /** Wait for the HTTP-level record of the request with this request id. */
   recordOf(requestId: string, timeoutMs?: number): Promise<StoredRecord>;
   shutdown(): Promise<void>;
 }
@@ -71,7 +71,8 @@ export async function setupPipeline(policy?: HttpAuditPolicyOptions, spanOptions
     records,
     async recordOf(requestId, timeoutMs = 5000) {
       let found: StoredRecord | undefined;
-      await until(() => (found = records().find((r) => r.request?.id === requestId)) !== undefined, timeoutMs);
+      // The HTTP-level record (it names the endpoint); explicit records of the request share its id.
+      await until(() => (found = records().find((r) => r.request?.id === requestId && r.request?.endpoint !== undefined)) !== undefined, timeoutMs);
       return found!;
     },
     async shutdown() {

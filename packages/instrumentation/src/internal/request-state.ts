@@ -5,7 +5,8 @@
  * params, body). It rides on the `IncomingMessage` under a `Symbol.for` key
  * (so two copies of this package agree) and is linked to the server span in
  * a WeakMap, so the span processor finds it when the span ends and nothing
- * outlives the request.
+ * outlives the request; explicit records logged while the request runs take
+ * its request id from the active span (`requestIdOfSpan`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpAuditMatch } from '../http-audit-policy.js';
@@ -37,6 +38,8 @@ export interface RequestAuditState {
   res: ServerResponse | undefined;
   /** Set by the guard when it answered 503. */
   refused: boolean;
+  /** `traceId/spanId` of its server span, while the request is open. */
+  spanKey?: string | undefined;
   readonly req: IncomingMessage;
 }
 
@@ -58,15 +61,57 @@ export function ensureState(req: IncomingMessage): RequestAuditState {
   return s;
 }
 
+/**
+ * Server spans of requests in progress by `traceId/spanId`, for a record
+ * logged in a child span (a framework's handler span): the child's parent.
+ * Entries leave when the response is done; the cap only guards against
+ * responses never reported.
+ */
+const openRequests = new Map<string, RequestAuditState>();
+const MAX_OPEN_REQUESTS = 10_000;
+
+type SpanIds = { spanContext(): { traceId: string; spanId: string }; parentSpanContext?: { spanId: string } };
+
 export function linkSpan(span: object, state: RequestAuditState): void {
   spanStates.set(span, state);
+  const ids = (span as Partial<SpanIds>).spanContext?.();
+  if (ids === undefined) return;
+  if (openRequests.size >= MAX_OPEN_REQUESTS) openRequests.delete(openRequests.keys().next().value!);
+  const key = `${ids.traceId}/${ids.spanId}`;
+  openRequests.set(key, state);
+  state.spanKey = key;
+}
+
+/** The request is done: its span is no longer the parent of spans that log for it. */
+export function requestDone(state: RequestAuditState): void {
+  if (state.spanKey !== undefined) openRequests.delete(state.spanKey);
 }
 
 /** The state linked to `span`, unlinked (each span is recorded once). */
 export function takeSpanState(span: object): RequestAuditState | undefined {
   const s = spanStates.get(span);
-  if (s !== undefined) spanStates.delete(span);
+  if (s !== undefined) {
+    spanStates.delete(span);
+    requestDone(s);
+  }
   return s;
+}
+
+/**
+ * The request id of the request `span` serves: `span` is its server span,
+ * or a child of it (a framework's handler span). Undefined outside a request.
+ *
+ * @example
+ * const id = requestIdOfSpan(trace.getSpan(context.active()));
+ */
+export function requestIdOfSpan(span: object | undefined): string | undefined {
+  if (span === undefined) return undefined;
+  const direct = spanStates.get(span);
+  if (direct !== undefined) return direct.requestId;
+  const s = span as Partial<SpanIds>;
+  const parent = s.parentSpanContext?.spanId;
+  if (parent === undefined || typeof s.spanContext !== 'function') return undefined;
+  return openRequests.get(`${s.spanContext().traceId}/${parent}`)?.requestId;
 }
 
 /**
