@@ -13,6 +13,7 @@
  */
 import { context, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
+import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
@@ -22,6 +23,7 @@ import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit } 
 import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { buildAlerts, buildSinks } from './internal/build-sinks.js';
+import { errorPrinter } from './internal/error-output.js';
 import { startHttpTracing, type HttpTracing } from './internal/http-tracing.js';
 import { defaultStreamId } from './internal/stream-id.js';
 import { chainOptions, durationMillis } from './internal/options-mapping.js';
@@ -64,17 +66,24 @@ export interface StartAuditOptions {
   /** Register the providers, context manager and propagator globally. Default true. */
   registerGlobal?: boolean;
   /**
-   * Receives the pipeline's startup warnings (no checkpoint signer key, a
-   * resumed stream keeping its hash algorithm), one line each. Default:
-   * written to stderr, so they are seen without an OpenTelemetry diag logger.
+   * Receives the pipeline's warnings (no checkpoint signer key, a resumed
+   * stream keeping its hash algorithm, a sink recovering) and — when the
+   * pipeline registers globally — its errors (a sink failing, records not
+   * committed at shutdown), one line each. Default: written to stderr, so
+   * they are seen without an OpenTelemetry diag logger.
    */
   onWarning?: (message: string) => void;
+}
+
+/** Where warnings and errors are printed: `options.onWarning`, or stderr. */
+function printerOf(options: StartAuditOptions): (line: string) => void {
+  return options.onWarning ?? ((m: string) => void process.stderr.write(`${m}\n`));
 }
 
 /** The processor's warnings in the config's words: which key to set, and how to make one. */
 function warningHandler(options: StartAuditOptions, source: string | undefined, hasChain: boolean): (w: AuditProcessorWarning) => void {
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('options.onWarning must be a function (message) => void');
-  const print = options.onWarning ?? ((m: string) => void process.stderr.write(`${m}\n`));
+  const print = printerOf(options);
   return (w) => {
     if (w.code !== 'unsigned_checkpoints') return print(w.message);
     print(`otel-audit: no checkpoint signer key is configured (processors.chain.signer_key_file or signer_key_env${source !== undefined ? ` in ${source}` : ''}): `
@@ -142,6 +151,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       setCurrentAudit(createStoppedAuditLogger());
       if (globalOwner === owner) {
         globalOwner = undefined;
+        setGlobalErrorHandler(loggingErrorHandler());
         logs.disable();
         if (tracing !== undefined) {
           trace.disable();
@@ -170,6 +180,8 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     if (register) {
       globalOwner = owner;
       logs.setGlobalLoggerProvider(loggerProvider);
+      // Errors (a sink failing, records lost at shutdown) must be seen without a diag logger.
+      setGlobalErrorHandler(errorPrinter(printerOf(options)));
     }
     if (http !== undefined) tracing = startHttpTracing(http, { loggerProvider, resource, register, ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}) });
     await processor.ready();

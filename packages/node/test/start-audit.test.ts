@@ -10,6 +10,8 @@ import { request, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { globalErrorHandler } from '@opentelemetry/core';
+import Database from 'better-sqlite3';
 import { Keyring, generateNoteKey } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +80,15 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)));
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Polls `condition` until it holds, or fails after `ms`. */
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** The setup() config with `edit` applied to its text. */
@@ -253,6 +264,33 @@ describe('startAudit without processors.chain.stream', () => {
     expect(messages).toHaveLength(1);
     expect(messages[0]).toMatch(/^otel-audit: no checkpoint signer key is configured \(processors\.chain\.signer_key_file or signer_key_env in .*\): checkpoints are written unsigned/);
     expect(messages[0]).not.toContain("list chain in the pipeline's processors");
+  });
+
+  it('a store another process holds locked is said on stderr (onWarning) once, and so is its recovery; nothing is lost', async () => {
+    const { dir, path } = setupEdited((t) => t.replace('sqlite: { path: ./audit.db }', 'sqlite: { path: ./audit.db, busy_timeout: 100ms }'));
+    const lines: string[] = [];
+    running = await within(startAudit({ path }, { onWarning: (m) => lines.push(m) }), 5_000, 'startAudit');
+    await within(audit.log({ type: 'api', action: 'view' }), 5_000, 'audit.log');
+    const other = new Database(join(dir, 'audit.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    const pending = [1, 2, 3].map((i) => audit.log({ type: 'api', action: 'view', details: { i } }));
+    await until(() => lines.some((l) => l.includes('failed (attempt 1)')), 5_000);
+    other.exec('COMMIT');
+    other.close();
+    await within(Promise.all(pending), 10_000, 'receipts after the lock');
+    await until(() => lines.some((l) => l.includes('recovered after')), 5_000);
+    const failed = lines.filter((l) => l.includes('failed (attempt'));
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    expect(failed[0]).toMatch(/^otel-audit: audit sink "[^"]+" failed \(attempt 1\): .*(locked|busy)/i);
+    expect(lines.filter((l) => l.includes('recovered after'))).toHaveLength(1);
+    await within(running.shutdown(), 5_000, 'shutdown');
+    // After shutdown the global error handler is OpenTelemetry's own again: nothing more reaches onWarning.
+    const count = lines.length;
+    globalErrorHandler(new Error('after shutdown'));
+    expect(lines).toHaveLength(count);
+    running = undefined;
+    const { report } = await verified(join(dir, 'audit.db'));
+    expect(report.ok).toBe(true);
   });
 
   it('starts without any chain processor in the pipeline, and the log verifies', async () => {

@@ -97,18 +97,20 @@ export interface AuditLogRecordProcessorOptions {
    */
   onSealed?: (record: SealedRecord['record']) => readonly AuditEventInput[] | undefined | void;
   /**
-   * Receives the processor's startup warnings, once each: checkpoints
-   * without a signer key (`unsigned_checkpoints`), a resumed stream keeping
-   * its own hash algorithm (`stream_algorithm_kept`). Default: the
-   * OpenTelemetry diag logger (`diag.warn`), silent unless one is set up;
-   * @otel-audit/node prints them on stderr.
+   * Receives the processor's warnings: at startup, checkpoints without a
+   * signer key (`unsigned_checkpoints`) and a resumed stream keeping its own
+   * hash algorithm (`stream_algorithm_kept`); later, a sink that commits
+   * again after failing (`sink_recovered`; its failures go to the
+   * OpenTelemetry global error handler). Default: the OpenTelemetry diag
+   * logger (`diag.warn`), silent unless one is set up; @otel-audit/node
+   * prints them on stderr.
    */
   onWarning?: (warning: AuditProcessorWarning) => void;
 }
 
 /** A startup warning of the processor (see `onWarning`). */
 export interface AuditProcessorWarning {
-  code: 'unsigned_checkpoints' | 'stream_algorithm_kept';
+  code: 'unsigned_checkpoints' | 'stream_algorithm_kept' | 'sink_recovered';
   /** One sentence, starting with `otel-audit:`. */
   message: string;
 }

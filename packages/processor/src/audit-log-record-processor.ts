@@ -100,6 +100,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       metrics: this.#metrics,
       onError: (e) => globalErrorHandler(e),
       onDrain: () => this.#onDrain(),
+      onRecovered: (sink, failures) => o.onWarning({ code: 'sink_recovered', message: `otel-audit: audit sink "${sink}" recovered after ${failures} failed attempt${failures === 1 ? '' : 's'}; its records are delivered again` }),
       skipSecondariesAt: o.overflow === 'spill' ? undefined : o.maxQueueSize,
     });
     this.#spill =

@@ -48,6 +48,8 @@ export interface DeliveryOptions {
   onError: (error: Error) => void;
   /** Called after items left the queue (room was made). */
   onDrain: () => void;
+  /** A sink committed a batch after `failures` failed attempts in a row. */
+  onRecovered?: (sink: string, failures: number) => void;
   /**
    * Depth at which a failing secondary sink that accepts gaps skips records
    * the other sinks have committed (see `skipLaggards`); undefined: never
@@ -265,6 +267,7 @@ export class Delivery {
     const from = s.cursor;
     s.cursor = to;
     s.inFlight = false;
+    if (s.failures > 0) this.#o.onRecovered?.(s.name, s.failures);
     s.failures = 0;
     if (s.primary) {
       for (let i = from; i < to; i++) {

@@ -110,15 +110,30 @@ export class QueueRouter {
    */
   async close(timedOut: boolean, timeoutMillis: number): Promise<void> {
     const reason = new AuditShutdownError('the audit processor shut down before the primary sink committed the record');
-    let lost = await this.#delivery.close(reason);
     const spill = this.#spill;
+    // Nothing spilled yet: the uncommitted queue exists only in memory. Write it to
+    // the spill file first, so the next processor replays it (the file is then kept).
+    let kept = 0;
+    if (spill !== undefined && !spill.active) {
+      try {
+        kept = spill.keep(this.#delivery.uncommitted());
+      } catch (e) {
+        globalErrorHandler(new AuditShutdownError(`otel-audit: could not write the uncommitted records to the spill file ${spill.path}: ${(e as Error).message}`));
+      }
+    }
+    let lost = await this.#delivery.close(reason);
     if (spill !== undefined) {
-      const left = await spill.close(reason, lost > 0 || timedOut);
-      if (left > 0 || lost > 0) globalErrorHandler(new AuditShutdownError(`otel-audit: sealed items not committed are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
+      const left = await spill.close(reason, lost > 0 || timedOut || kept > 0);
+      const inFile = spill.active ? left + lost : kept;
+      if (inFile > 0) {
+        globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms: ${inFile} item(s) not committed by the primary sink are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
+        return;
+      }
       lost += left;
     }
     if (timedOut || lost > 0) {
-      globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink; their receipts were rejected`));
+      globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink: they are LOST (their receipts were rejected); `
+        + 'configure overflow: spill with a spill_path to keep them for the next start'));
     }
   }
 }

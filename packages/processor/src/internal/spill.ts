@@ -19,6 +19,7 @@
  * What a crash can still lose: lines buffered but not yet written (one
  * writer-loop turn), and queue items while nothing is spilled (README).
  */
+import { writeFileSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import type { ReceiptCallbacks, SealedCheckpoint } from '@otel-audit/core';
 import { QueueItem } from './delivery.js';
@@ -263,6 +264,22 @@ export class Spill {
         this.#closing = undefined;
       }
     })();
+  }
+
+  /**
+   * At a shutdown that leaves items uncommitted while nothing was spilled:
+   * write them to the file (synchronously: the process is ending), so the
+   * next processor with the same path replays them instead of losing them.
+   * Returns how many were written; throws when the file cannot be written.
+   */
+  keep(items: Iterable<QueueItem>): number {
+    if (this.active) return 0;
+    const lines: string[] = [];
+    for (const item of items) lines.push(lineOf(item));
+    if (lines.length === 0) return 0;
+    writeFileSync(this.path, lines.join(''), { mode: 0o600 });
+    this.#hasFile = true;
+    return lines.length;
   }
 
   /**

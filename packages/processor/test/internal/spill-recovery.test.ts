@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { AuditChain, Keyring, Verifier, createRecordId } from '@otel-audit/core';
 import { AuditLogRecordProcessor, InMemoryAuditSink } from '../../src/index.js';
@@ -55,6 +56,54 @@ describe('spill file after a crash', () => {
     expect(report.ok).toBe(true);
     expect(existsSync(spillPath)).toBe(false);
   }, 30_000);
+
+  it('a shutdown that times out with records only in the queue (nothing spilled yet) writes them to the spill file, and the next start replays them', async () => {
+    const sinkPath = join(dir, 'stuck-sink.jsonl');
+    const spillPath = join(dir, 'stuck.spill');
+    const errors: string[] = [];
+    setGlobalErrorHandler((e) => errors.push(String((e as Error)?.message ?? e)));
+    try {
+      // The primary sink takes nothing: every append hangs (a database locked by another process).
+      const stuck = new AuditLogRecordProcessor({ stream: 'stuck/1', sinks: [new FileSink(sinkPath, { hangAfterAppends: 0 })], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, maxBatchSize: 10, flushIntervalMillis: 5, shutdownTimeoutMillis: 200 });
+      const provider = new LoggerProvider({ processors: [stuck] });
+      await stuck.ready();
+      for (let i = 0; i < 5; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'call', details: { i } } });
+      await provider.shutdown();
+    } finally {
+      setGlobalErrorHandler(loggingErrorHandler());
+    }
+    expect(existsSync(spillPath)).toBe(true);
+    expect(errors.some((m) => /item\(s\) not committed by the primary sink are kept in the spill file .*stuck\.spill/.test(m))).toBe(true);
+    expect(errors.some((m) => m.includes('LOST'))).toBe(false);
+
+    const sink = new FileSink(sinkPath);
+    const processor = new AuditLogRecordProcessor({ stream: 'stuck/1', sinks: [sink], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, maxBatchSize: 10, flushIntervalMillis: 5 });
+    const provider = new LoggerProvider({ processors: [processor] });
+    await processor.ready();
+    await provider.shutdown();
+    const records = sink.lines().filter((l) => l.c !== undefined).map((l) => JSON.parse(l.c!) as { seq: number; action: string; details?: { i?: number } });
+    expect(records.filter((r) => r.action === 'call').map((r) => r.details!.i)).toEqual([0, 1, 2, 3, 4]);
+    expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i));
+    const v = new Verifier({ keyring: Keyring.from([KEYS.verifierKey]) });
+    for (const l of sink.lines()) (l.note !== undefined ? v.addCheckpoint(l.note) : v.addRecord(l.c!, l.h!));
+    expect(v.finish().ok).toBe(true);
+    expect(existsSync(spillPath)).toBe(false);
+  }, 30_000);
+
+  it('without a spill file, records a timed-out shutdown could not commit are reported LOST, with the fix', async () => {
+    const errors: string[] = [];
+    setGlobalErrorHandler((e) => errors.push(String((e as Error)?.message ?? e)));
+    try {
+      const stuck = new AuditLogRecordProcessor({ stream: 'stuck/2', sinks: [new FileSink(join(dir, 'stuck2.jsonl'), { hangAfterAppends: 0 })], signerKey: KEYS.signerKey, maxBatchSize: 10, flushIntervalMillis: 5, shutdownTimeoutMillis: 200 });
+      const provider = new LoggerProvider({ processors: [stuck] });
+      await stuck.ready();
+      for (let i = 0; i < 3; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'call', details: { i } } });
+      await provider.shutdown();
+    } finally {
+      setGlobalErrorHandler(loggingErrorHandler());
+    }
+    expect(errors.find((m) => m.includes('LOST'))).toMatch(/shutdown after 200 ms with \d+ record\(s\) not committed by the primary sink: they are LOST .*configure overflow: spill with a spill_path/);
+  });
 
   it('a spill file that does not follow the stored head (records between were lost) is moved aside and the loss is recorded', async () => {
     const chain = new AuditChain({ stream: 'gap/1' });
