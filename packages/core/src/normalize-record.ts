@@ -28,7 +28,7 @@
 import { describe, escapePointerToken, freezeInCanonicalOrder } from './canonical.js';
 import { actorOf, requestOf, targetOf } from './internal/normalize-members.js';
 import {
-  checkBudget, endWalk, fail, failAt, hex, json, MAX_SAFE, oneOf, plainObject, startWalk, text, time, truncate, type Walk,
+  checkBudget, endWalk, fail, failAt, hex, json, maskedText, MAX_SAFE, oneOf, plainObject, startWalk, text, time, truncate, type Walk,
 } from './internal/normalize-walk.js';
 import { HASH_ALGORITHMS, digestLength, type HashAlgorithm } from './hash.js';
 import {
@@ -111,6 +111,13 @@ export interface RedactionHook {
   matchName(name: string): boolean;
   /** The replacement of a matched (normalised, non-null) value: a well-formed string such as `[REDACTED]`. */
   replace(value: JsonValue): string;
+  /**
+   * Optional: `value` (a string of `details`, `old` or `new`, or `error`)
+   * with the credentials inside it masked — a URL's userinfo, a secret-named
+   * `name=value` — or the same string when it holds none. A changed value
+   * is listed in `redacted` like a replaced one.
+   */
+  maskText?(value: string): string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -184,7 +191,7 @@ function build(input: Record<string, unknown>, walk: Walk, chain: AuditChainFiel
     const e = input.error instanceof Error ? input.error.message : input.error;
     if (e !== '') {
       walk.path.push('error');
-      error = text(e, walk);
+      error = maskedText(text(e, walk), walk);
       walk.path.pop();
     }
   }

@@ -3,7 +3,11 @@
  * The compiled form lives in `internal/redactor.ts`.
  */
 
-/** Field-name patterns redacted by default: case-insensitive substrings (§4.5). */
+/**
+ * Field-name patterns redacted by default: case-insensitive substrings
+ * (§4.5), where `_` matches any separator or none (`api_key` matches
+ * `X-Api-Key` and `apiKey`).
+ */
 export const DEFAULT_REDACTION_PATTERNS: readonly string[] = Object.freeze([
   'password', 'passwd', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'cookie', 'private_key', 'credit_card', 'ssn',
 ]);
@@ -25,7 +29,7 @@ export interface RedactionOptions {
   mode?: RedactionMode;
   /** The HMAC key (required in `hmac` mode, at least 16 bytes). Never logged. */
   hmacKey?: string | Uint8Array;
-  /** Extra name patterns: strings are case-insensitive substrings, RegExps are tested as given. */
+  /** Extra name patterns: strings are case-insensitive substrings (`_` matches `-`, `.`, a space, `_` or nothing), RegExps are tested as given. */
   patterns?: readonly (string | RegExp)[];
   /** Include {@link DEFAULT_REDACTION_PATTERNS}. Default true. */
   defaultPatterns?: boolean;

@@ -71,6 +71,33 @@ describe('redaction (DESIGN §4.5)', () => {
     expect(r.hook.replace({ b: 1, a: [2] })).toBe(hmac('{"a":[2],"b":1}'));
   });
 
+  it('the usual spellings of the default names (X-Api-Key, privateKey, creditCard) are redacted, and a credential written inside any string (URL userinfo, api_key=, Bearer) is masked, in both modes', async () => {
+    for (const mode of ['mask', 'hmac'] as const) {
+      const sink = new InMemoryAuditSink();
+      const processor = new AuditLogRecordProcessor({ stream: `r/${mode}`, sinks: [sink], signerKey: KEYS.signerKey, flushIntervalMillis: 10, redaction: mode === 'hmac' ? { mode, hmacKey: HMAC_KEY } : { mode } });
+      const provider = new LoggerProvider({ processors: [processor] });
+      providers.push(provider);
+      await processor.ready();
+      const body = {
+        type: 'api', action: 'call', error: 'connect failed: postgres://admin:sup3rpw@db/x',
+        details: { headers: { 'X-Api-Key': 'xak-1' }, privateKey: 'pk-1', creditCard: '4111', url: 'https://bob:hunter2pw@db.example/x?api_key=QQQ9&page=2', note: 'retried with Bearer abc.def9', plain: 'a=b is fine' },
+      };
+      const receipt = requestReceipt(body);
+      provider.getLogger('otel-audit').emit({ body });
+      await receipt;
+      const r = sink.records.at(-1)!;
+      for (const secret of ['xak-1', 'pk-1', '4111', 'hunter2pw', 'QQQ9', 'abc.def9', 'sup3rpw']) expect(r.canonical, `${mode}: ${secret}`).not.toContain(secret);
+      const named = mode === 'mask' ? () => REDACTION_MASK : hmac;
+      expect(r.record.details).toEqual({
+        headers: { 'X-Api-Key': named('xak-1') }, privateKey: named('pk-1'), creditCard: named('4111'),
+        url: 'https://***@db.example/x?api_key=***&page=2', note: 'retried with Bearer ***', plain: 'a=b is fine',
+      });
+      expect(r.record.error).toBe('connect failed: postgres://***@db/x');
+      expect(r.record.redacted).toEqual(['/details/creditCard', '/details/headers/X-Api-Key', '/details/note', '/details/privateKey', '/details/url', '/error']);
+      expect(verifySink(sink).ok).toBe(true);
+    }
+  });
+
   it('compiles the default patterns: case-insensitive substrings; disabled on request', () => {
     const r = new Redactor(undefined);
     for (const p of DEFAULT_REDACTION_PATTERNS) expect(r.matchName(`x_${p.toUpperCase()}_y`)).toBe(true);

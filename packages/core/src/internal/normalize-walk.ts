@@ -39,6 +39,8 @@ export interface Walk {
   redact: RedactionHook | undefined;
   /** Pointers replaced by `redact` during this walk. */
   redacted: string[] | undefined;
+  /** Above 0 inside a member whose name is redacted: its value is replaced whole, so its strings are not masked first. */
+  maskOff: number;
 }
 
 export function fail(walk: Walk, message: string): never {
@@ -56,7 +58,7 @@ export function checkBudget(walk: Walk): void {
 // One walk state reused by every call: normalisation is synchronous, and a
 // re-entrant call (a getter that normalises) gets a fresh one. Saves three
 // allocations per record on the hot path.
-const shared: Walk = { remaining: 0, maxDepth: 0, maxFieldLength: 0, path: [], ancestors: [], ordered: true, freeze: true, redact: undefined, redacted: undefined };
+const shared: Walk = { remaining: 0, maxDepth: 0, maxFieldLength: 0, path: [], ancestors: [], ordered: true, freeze: true, redact: undefined, redacted: undefined, maskOff: 0 };
 let sharedBusy = false;
 
 export function startWalk(options: NormalizeOptions | undefined): Walk {
@@ -68,7 +70,7 @@ export function startWalk(options: NormalizeOptions | undefined): Walk {
   if (!Number.isSafeInteger(maxFieldLength) || maxFieldLength < 1) throw new RangeError(`options.maxFieldLength must be a positive integer; got ${String(maxFieldLength)}`);
   let walk: Walk;
   if (sharedBusy) {
-    walk = { remaining: 0, maxDepth: 0, maxFieldLength: 0, path: [], ancestors: [], ordered: true, freeze: true, redact: undefined, redacted: undefined };
+    walk = { remaining: 0, maxDepth: 0, maxFieldLength: 0, path: [], ancestors: [], ordered: true, freeze: true, redact: undefined, redacted: undefined, maskOff: 0 };
   } else {
     sharedBusy = true;
     walk = shared;
@@ -83,6 +85,7 @@ export function startWalk(options: NormalizeOptions | undefined): Walk {
   }
   walk.redact = redact;
   walk.redacted = undefined;
+  walk.maskOff = 0;
   walk.remaining = maxLength;
   walk.maxDepth = maxDepth;
   walk.maxFieldLength = maxFieldLength;
@@ -153,13 +156,29 @@ function setMember(target: Record<string, unknown>, key: string, value: unknown)
   else target[key] = value;
 }
 
+/**
+ * `value` through the redaction hook's `maskText`, listed in `redacted` at
+ * the walk's path when it changed. Only strings that could hold a
+ * credential (`://`, `=`, a `Bearer`/`Basic` scheme) reach the hook.
+ */
+export function maskedText(value: string, walk: Walk): string {
+  const mask = walk.redact?.maskText;
+  if (mask === undefined || walk.maskOff > 0 || (value.indexOf('://') === -1 && value.indexOf('=') === -1 && value.indexOf('earer ') === -1 && value.indexOf('asic ') === -1)) return value;
+  const masked = mask(value);
+  if (masked === value) return value;
+  if (typeof masked !== 'string' || !masked.isWellFormed()) throw new TypeError('options.redact.maskText must return a well-formed string');
+  (walk.redacted ??= []).push(pointerOf(walk.path));
+  return masked;
+}
+
 export function json(value: unknown, depth: number, walk: Walk): JsonValue {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed()) fail(walk, 'string contains a lone UTF-16 surrogate');
-      walk.remaining -= value.length + 2;
+      if (walk.redact !== undefined) value = maskedText(value, walk);
+      walk.remaining -= (value as string).length + 2;
       checkBudget(walk);
-      return value;
+      return value as string;
     case 'number':
       if (Number.isNaN(value)) fail(walk, 'NaN is not a JSON number');
       if (!Number.isFinite(value)) fail(walk, `${value} is not a JSON number`);
@@ -223,9 +242,12 @@ export function json(value: unknown, depth: number, walk: Walk): JsonValue {
           const c = key.charCodeAt(0);
           if (c >= 48 && c <= 57) walk.ordered = false;
           walk.remaining -= key.length + 4;
+          const named = walk.redact !== undefined && walk.redact.matchName(key);
+          if (named) walk.maskOff++;
           let v = json(member, depth + 1, walk);
-          if (walk.redact !== undefined && v !== null && walk.redact.matchName(key)) {
-            const r: unknown = walk.redact.replace(v);
+          if (named) walk.maskOff--;
+          if (named && v !== null) {
+            const r: unknown = walk.redact!.replace(v);
             if (typeof r !== 'string' || !r.isWellFormed()) throw new TypeError('options.redact.replace must return a well-formed string');
             v = r;
             (walk.redacted ??= []).push(pointerOf(walk.path));

@@ -2,12 +2,14 @@
  * Compiled redaction (DESIGN §4.5): name matchers built once at
  * construction, the hook that core's normalisation calls for every member
  * name of `details`/`old`/`new` (one walk for copy, validation and
- * redaction), pointer redaction applied to the producer's event before
+ * redaction), credentials written inside any string value (a URL's
+ * userinfo, a secret-named `name=value`, a Bearer token: core's
+ * `redactSecrets`), pointer redaction applied to the producer's event before
  * normalisation, and name redaction of the LogRecord's other attributes so a
  * secret reaches neither sink, body nor attributes.
  */
 import { createHmac } from 'node:crypto';
-import { canonicalize, type JsonValue, type RedactionHook } from '@otel-audit/core';
+import { canonicalize, redactSecrets, type JsonValue, type RedactionHook } from '@otel-audit/core';
 import { DEFAULT_REDACTION_PATTERNS, REDACTION_MASK, type RedactionOptions } from '../redaction.js';
 
 const POINTER_ROOTS = new Set(['details', 'old', 'new', 'actor', 'target', 'request', 'error']);
@@ -54,7 +56,9 @@ export class Redactor {
       else if (p instanceof RegExp) this.#regexps.push(new RegExp(p.source, p.flags.replace(/[gy]/g, '')));
       else throw new TypeError(`options.redaction.patterns[${i}] must be a non-empty string or a RegExp`);
     });
-    this.#nameRegex = strings.length > 0 ? new RegExp(strings.map(escapeRegExp).join('|'), 'i') : undefined;
+    // `_` in a string pattern stands for any separator or none: `api_key` also
+    // matches `X-Api-Key`, `apiKey` and `api.key`; `private_key`, `privateKey`.
+    this.#nameRegex = strings.length > 0 ? new RegExp(strings.map((p) => escapeRegExp(p).replace(/_/g, '[-_. ]?')).join('|'), 'i') : undefined;
     const pointers = options?.pointers ?? [];
     if (!Array.isArray(pointers)) throw new TypeError('options.redaction.pointers must be an array of JSON Pointers');
     this.#pointers = pointers.map((p: unknown, i) => ({ text: p as string, tokens: parsePointer(p, i) }));
@@ -75,6 +79,9 @@ export class Redactor {
     this.hook = {
       matchName: (name) => !self.bypass && self.matchName(name),
       replace: (value: JsonValue) => self.#replace(value),
+      // Whatever its name, a string never keeps a credential written inside it:
+      // a URL's user:password, a secret-named `name=value`, a Bearer token.
+      maskText: (value: string) => (self.bypass ? value : redactSecrets(value)),
     };
   }
 
