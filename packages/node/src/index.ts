@@ -7,7 +7,7 @@
 export { loadConfig, defaultConfigPath } from './load-config.js';
 export type { LoadConfigOptions } from './load-config.js';
 export { ConfigError, formatProblem } from './errors.js';
-export { startAudit, shutdownAudit } from './start-audit.js';
+export { auditHealthy, startAudit, shutdownAudit } from './start-audit.js';
 export type { AuditHandle, StartAuditOptions } from './start-audit.js';
 export { audit, createDisabledAuditLogger } from './audit.js';
 export { createOtlpSink } from './otlp-sink.js';

@@ -108,6 +108,26 @@ export function shutdownAudit(): Promise<void> {
 }
 
 /**
+ * `true` while the pipeline started last (the register hook, or
+ * `startAudit`) can record: running, and its primary sink not failing; also
+ * `true` when auditing is switched off by configuration (nothing is to be
+ * recorded). `false` before it started, after it stopped, and while the
+ * primary sink fails. The `health` of the fail-closed guards: an app started
+ * with `--import @otel-audit/node/register` answers 503 on audited routes
+ * while its audit store is unusable. The first request after the store
+ * fails still passes: health changes when an append fails.
+ *
+ * @example
+ * app.use(auditExpress({ health: auditHealthy }));
+ */
+export function auditHealthy(): boolean {
+  return health();
+}
+
+/** The health of the pipeline started last (see {@link auditHealthy}). */
+let health: () => boolean = () => false;
+
+/**
  * Build and start the pipeline. Accepts a loaded config or `loadConfig` options.
  *
  * @example
@@ -121,6 +141,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   if (cfg.enabled === false) {
     const audit = createDisabledAuditLogger();
     setCurrentAudit(audit);
+    health = () => true;
     return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve() };
   }
   const problems: ConfigProblem[] = [];
@@ -196,6 +217,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     throw e;
   }
   latest = { audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown };
+  health = () => stopping === undefined && !processor.primarySinkFailing;
   return latest;
 }
 

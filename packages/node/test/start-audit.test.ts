@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { Keyring, generateNoteKey } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, audit, loadConfig, startAudit, type AuditHandle } from '../src/index.js';
+import { ConfigError, audit, auditHealthy, loadConfig, startAudit, type AuditHandle } from '../src/index.js';
 
 const keys = generateNoteKey('node-test');
 
@@ -271,19 +271,24 @@ describe('startAudit without processors.chain.stream', () => {
     const lines: string[] = [];
     running = await within(startAudit({ path }, { onWarning: (m) => lines.push(m) }), 5_000, 'startAudit');
     await within(audit.log({ type: 'api', action: 'view' }), 5_000, 'audit.log');
+    expect(auditHealthy()).toBe(true);
     const other = new Database(join(dir, 'audit.db'));
     other.exec('BEGIN EXCLUSIVE');
     const pending = [1, 2, 3].map((i) => audit.log({ type: 'api', action: 'view', details: { i } }));
     await until(() => lines.some((l) => l.includes('failed (attempt 1)')), 5_000);
+    // The fail-closed guards' health: an app on the register hook answers 503 now.
+    expect(auditHealthy()).toBe(false);
     other.exec('COMMIT');
     other.close();
     await within(Promise.all(pending), 10_000, 'receipts after the lock');
     await until(() => lines.some((l) => l.includes('recovered after')), 5_000);
+    expect(auditHealthy()).toBe(true);
     const failed = lines.filter((l) => l.includes('failed (attempt'));
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(failed[0]).toMatch(/^otel-audit: audit sink "[^"]+" failed \(attempt 1\): .*(locked|busy)/i);
     expect(lines.filter((l) => l.includes('recovered after'))).toHaveLength(1);
     await within(running.shutdown(), 5_000, 'shutdown');
+    expect(auditHealthy()).toBe(false);
     // After shutdown the global error handler is OpenTelemetry's own again: nothing more reaches onWarning.
     const count = lines.length;
     globalErrorHandler(new Error('after shutdown'));
