@@ -185,7 +185,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   let processor: AuditLogRecordProcessor;
   let audit: AuditLogger;
   try {
-    alerts = buildAlerts(usedOf<AlertsProcessorConfig>(pipeline, 'processors', 'alerts')?.config, secrets, () => (loggerProvider ?? logs.getLoggerProvider()).getLogger(AUDIT_SCOPE_NAME));
+    alerts = buildAlerts(usedOf<AlertsProcessorConfig>(pipeline, 'processors', 'alerts')?.config, secrets, () => (loggerProvider ?? logs.getLoggerProvider()).getLogger(AUDIT_SCOPE_NAME), cfg.source);
     processor = new AuditLogRecordProcessor({
       sinks,
       ...chainOptions(chain),

@@ -190,7 +190,7 @@ describe('loadConfig never echoes a secret', () => {
 
   it('credentials written into the server endpoint are masked where the value is quoted', () => {
     const text = `${base}${pipeline('chain')}processors:\n  chain: {}\nextensions:\n  audit_server: { endpoint: "admin:Zq8secret@0.0.0.0:4319" }\n`;
-    refusedWithout(text, {}, 'extensions.audit_server.endpoint', '"***@0.0.0.0:4319" must match pattern', 'Zq8secret');
+    refusedWithout(text, {}, 'extensions.audit_server.endpoint', '"***@0.0.0.0:4319" is not in the expected form', 'Zq8secret');
   });
 
   it('a secret pasted where a *_env or *_file setting wants a name is refused without showing it', () => {

@@ -298,6 +298,18 @@ describe('startAudit without processors.chain.stream', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('a webhook URL outside allowed_urls is refused in the YAML names, with its path; a trailing /** in allowed_urls means the prefix', async () => {
+    const hooked = (allowed: string) => setupEdited((t) => t.replace(
+      'alerts: { builtins: { failed_logins: 3 } }',
+      `alerts: { builtins: { failed_logins: 3 }, notifiers: [{ type: webhook, url: "http://127.0.0.1:9/hooks/audit", allowed_urls: ["${allowed}"], secret_env: HOOK_SECRET }] }`,
+    ));
+    const env = { ...process.env, HOOK_SECRET: 'h'.repeat(32) };
+    const refused = await startAudit({ path: hooked('http://127.0.0.1:9/other').path, env }, { onWarning: () => undefined }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).problems).toEqual([expect.objectContaining({ path: 'processors.alerts.notifiers[0].url', message: 'not on the allow-list', fix: 'add its prefix to allowed_urls, or correct the URL' })]);
+    running = await within(startAudit({ path: hooked('http://127.0.0.1:9/**').path, env }, { onWarning: () => undefined }), 5_000, 'startAudit');
+  });
+
   it('starts without any chain processor in the pipeline, and the log verifies', async () => {
     const { dir, path } = setupEdited((t) => t.replace('processors: [redact, alerts, chain]', 'processors: [redact]'));
     // The unsigned checkpoints are said once at start, in the config's words, on stderr by default.

@@ -11,6 +11,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { AuditSink } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import {
+  AlertConfigError,
   AlertDispatcher,
   AlertEngine,
   ConsoleNotifier,
@@ -23,6 +24,7 @@ import {
   type AuditLogRecordProcessorOptions,
 } from '@otel-audit/processor';
 import type { AlertsProcessorConfig, AuditConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
+import { ConfigError } from '../errors.js';
 import { createOtlpSink } from '../otlp-sink.js';
 import { builtinOptions, durationMillis } from './options-mapping.js';
 import type { ResolvedPipeline } from './pipeline.js';
@@ -71,6 +73,21 @@ export function buildSinks(config: AuditConfig, pipeline: ResolvedPipeline, secr
   return { sinks, store };
 }
 
+/** The notifier's own option names, as the YAML writes them. */
+const YAML_KEYS: Readonly<Record<string, string>> = { allowedUrls: 'allowed_urls', secret: 'secret_file', timeoutMillis: 'timeout', maxAttempts: 'max_attempts' };
+
+/** `build()`, with an AlertConfigError restated as a ConfigError at `path` in the YAML's names. */
+function inConfigTerms<T>(path: string, source: string | undefined, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof AlertConfigError)) throw e;
+    const key = e.path.replace(/^[A-Za-z]+/, (k) => YAML_KEYS[k] ?? k);
+    const fix = e.fix.replace(/allowedUrls/g, 'allowed_urls');
+    throw new ConfigError([{ path: `${path}.${key}`, value: e.value, message: e.problem, fix }], source);
+  }
+}
+
 /**
  * The alert hook and its dispatcher (undefined when alerts are off or not in the pipeline).
  *
@@ -81,18 +98,19 @@ export function buildAlerts(
   alerts: AlertsProcessorConfig | undefined,
   secrets: ResolvedSecrets,
   logger: () => Logger,
+  source?: string,
 ): { onSealed: AuditLogRecordProcessorOptions['onSealed']; dispatcher: AlertDispatcher | undefined; stopMetrics: () => void } | undefined {
   if (alerts === undefined || alerts.enabled === false) return undefined;
   const engine = new AlertEngine({ rules: [...builtinAlertRules(builtinOptions(alerts)), ...(alerts.rules ?? [])] });
   const notifiers: AlertNotifier[] = (alerts.notifiers ?? []).map((n, i) =>
     n.type === 'webhook'
-      ? new WebhookNotifier({
+      ? inConfigTerms(`processors.alerts.notifiers[${i}]`, source, () => new WebhookNotifier({
           url: n.url,
           allowedUrls: n.allowed_urls ?? [n.url],
           secret: secrets.webhookSecrets.get(i)!,
           ...(n.timeout !== undefined ? { timeoutMillis: durationMillis(n.timeout)! } : {}),
           ...(n.max_attempts !== undefined ? { maxAttempts: n.max_attempts } : {}),
-        })
+        }))
       : new ConsoleNotifier({ ...(n.output !== undefined ? { output: n.output } : {}), ...(n.format !== undefined ? { format: n.format } : {}) }),
   );
   const dispatcher = notifiers.length > 0 ? new AlertDispatcher({ notifiers, onError: (e) => logger().emit({ body: alertNotifyFailureEvent(e) as never }) }) : undefined;

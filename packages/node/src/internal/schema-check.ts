@@ -66,11 +66,29 @@ function allowedKeys(schema: Record<string, unknown> | undefined): string[] {
   return [...props, ...patterns];
 }
 
+/** Edit distance (insert, delete, substitute, swap of neighbours) of two short lower-cased words. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => [i, ...new Array<number>(y.length).fill(0)]);
+  for (let j = 1; j <= y.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[x.length]![y.length]!;
+}
+
 function unknownKeyFix(key: string, allowed: string[]): string {
   const word = key.split('/')[0]!;
-  const near = allowed.map((k) => k.replace('[/name]', '')).map((k) => ({ k, n: sharedPrefix(word, k) })).sort((x, y) => y.n - x.n)[0];
+  const near = allowed.map((k) => k.replace('[/name]', '')).map((k) => ({ k, n: sharedPrefix(word, k), d: word.length <= 64 ? distance(word, k) : Infinity }))
+    .sort((x, y) => x.d - y.d || y.n - x.n)[0];
   const list = allowed.length > 0 ? `allowed here: ${allowed.join(', ')}` : 'no keys are allowed here';
-  const likely = near !== undefined && near.n >= 4 && near.n >= Math.min(word.length, near.k.length) - 2;
+  // A shared start (`exporter` → `exporters`) or a typo or two (`procesors` → `processors`).
+  const likely = near !== undefined && ((near.n >= 4 && near.n >= Math.min(word.length, near.k.length) - 2) || (word.length >= 4 && near.d <= Math.max(1, Math.floor(word.length / 4))));
   return likely ? `did you mean "${near.k}"? (${list})` : `remove it (${list})`;
 }
 
@@ -127,6 +145,10 @@ function plainProblemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => numb
       return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} is not a valid value`, fix: description ?? 'see the schema for the allowed forms' };
     case 'if':
       return undefined;
+    case 'pattern':
+      // The schema's regular expression means little to a reader; its description says the form in words.
+      if (description !== undefined) return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} is not in the expected form`, fix: description };
+      return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} ${e.message ?? 'is invalid'}`, fix: 'see the schema' };
     default:
       return { ...at(e.instancePath), value: e.data, message: `${describeValue(e.data)} ${e.message ?? 'is invalid'}`, fix: description ?? 'see the schema' };
   }

@@ -69,7 +69,7 @@ export function readYaml(text: string, env: NodeJS.ProcessEnv, problems: ConfigP
     }
     const source = line !== undefined ? textLines[line - 1] ?? '' : '';
     // `{ key: ${env:X} }`: in a flow map `{` and `}` are syntax, so a reference there must be quoted.
-    const fix = /\{[^}]*:\s*\$\{/.test(source)
+    const fix = /\{.*\$\{env:/.test(source)
       ? 'quote each ${env:...} reference inside { }, e.g. { stream: "${env:MY_STREAM}" }, or write the map in block style (one key per line)'
       : 'fix the YAML syntax at that line (indentation, quoting, a missing colon)';
     problems.push({ path: '(file)', value: undefined, message: `YAML syntax error: ${e.message.split('\n')[0]}`, fix, ...(line !== undefined ? { line } : {}) });

@@ -44,6 +44,8 @@ export class AlertConfigError extends AuditError {
   readonly path: string;
   /** The offending value (as given). */
   readonly value: unknown;
+  /** What is wrong with it. */
+  readonly problem: string;
   /** What to write instead. */
   readonly fix: string;
 
@@ -52,6 +54,7 @@ export class AlertConfigError extends AuditError {
     this.name = 'AlertConfigError';
     this.path = path;
     this.value = value;
+    this.problem = problem;
     this.fix = fix;
   }
 }

@@ -140,7 +140,8 @@ export class WebhookNotifier implements AlertNotifier {
     if (!Array.isArray(options.allowedUrls) || options.allowedUrls.length === 0) {
       throw new AlertConfigError('allowedUrls', notShown(options.allowedUrls), 'no allow-list', 'list the URL prefixes alerts may be sent to, e.g. ["https://hooks.example.com/audit"]');
     }
-    const entries = options.allowedUrls.map((u, i) => parseUrl(u, `allowedUrls[${i}]`, 'write an http(s) URL prefix'));
+    // A trailing `*` or `**` says "anything below": the same as the prefix itself.
+    const entries = options.allowedUrls.map((u, i) => parseUrl(typeof u === 'string' ? u.replace(/\*+$/, '') : u, `allowedUrls[${i}]`, 'write an http(s) URL prefix'));
     const url = parseUrl(options.url, 'url', 'write the http(s) URL of the receiver');
     if (!entries.some((e) => allowed(url, e))) {
       throw new AlertConfigError('url', `${url.origin}/…`, 'not on the allow-list', 'add its prefix to allowedUrls, or correct the URL');
