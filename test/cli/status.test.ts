@@ -68,6 +68,25 @@ describe('otel-audit status --config never shows the exporter\'s secrets', () =>
     }
   });
 
+  it('an error the receiver answered before a later success is shown as resolved', async () => {
+    const dir = tempDir();
+    let requests = 0;
+    // The first export meets a 503; the retry (50 ms later) goes through.
+    const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(requests++ === 0 ? 503 : 200).end()); });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    try {
+      const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath: path.join(dir, 'outbox.db') });
+      svc.emit();
+      await until(() => requests >= 2, 5_000);
+      await svc.shutdown();
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+    const run = await runCli(['status', '--outbox', path.join(dir, 'outbox.db')], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/last error: +\S+ \(before the last success: resolved\) HTTP 503/);
+  });
+
   it('a receiver answering 401 with the request URL and credentials echoed: none of them in the outbox file, the audit store or status', async () => {
     const dir = tempDir();
     const basic = Buffer.from('audit:Zq8pass').toString('base64');

@@ -93,7 +93,8 @@ export interface AuditEventFields extends SeedAuditFields {
   outcome?: string | null;
   /** `debug`, `info`, `warning`, `error`, `critical`. */
   severity?: string | null;
-  actor?: AuditActorInput | null;
+  /** Who acted; a string is the actor's id (`actor: 'alice'`). */
+  actor?: AuditActorInput | string | null;
   target?: AuditTargetInput | null;
   request?: AuditRequestInput | null;
   details?: unknown;
@@ -140,7 +141,12 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
       if (v === undefined) continue;
       if (key === 'actor' || key === 'target' || key === 'request') {
         if (v === null) continue;
-        if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`event.${key} must be an object; got ${Array.isArray(v) ? 'an array' : typeof v}`);
+        // `actor: 'alice'` is the actor's id, as the helpers take it.
+        if (key === 'actor' && (typeof v === 'string' || typeof v === 'number')) {
+          subs.actor = { ...(subs.actor ?? {}), id: v };
+          continue;
+        }
+        if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`event.${key} must be an object${key === 'actor' ? ' or the actor id' : ''}; got ${Array.isArray(v) ? 'an array' : typeof v}`);
         subs[key] = { ...(subs[key] ?? {}), ...stripUndefined(v as Record<string, unknown>) };
       } else if (!isDefault || !given(out[key])) {
         out[key] = v;

@@ -70,6 +70,12 @@ describe('createAuditLogger', () => {
     expect(sink.records.length).toBe(before);
   });
 
+  it('log() takes a string actor as the actor id, as the helpers do', async () => {
+    const r = await audit.log({ type: 'crud', action: 'view', actor: 'bob', actor_type: 'user' });
+    expect(byId(r.id)).toMatchObject({ actor: { id: 'bob', type: 'user' } });
+    await expect(audit.log({ type: 'crud', action: 'view', actor: ['bob'] as never })).rejects.toThrow(/event\.actor must be an object or the actor id; got an array/);
+  });
+
   it('accepts the seed field names as aliases', async () => {
     const r = await audit.log({
       event_type: 'crud', event_action: 'update', event_result: 'success',

@@ -67,3 +67,20 @@ export function createStoppedAuditLogger(): AuditLogger {
     },
   };
 }
+
+/**
+ * `live` until `stopped()` says the pipeline was shut down, then a stopped
+ * logger: the handle's own `audit` answers like the exported one after
+ * shutdown (AUDIT_PIPELINE_STOPPED), not "no audit processor received it".
+ *
+ * @example
+ * const handleAudit = untilStopped(live, () => stopping !== undefined);
+ */
+export function untilStopped(live: AuditLogger, stopped: () => boolean): AuditLogger {
+  let after: AuditLogger | undefined;
+  const now = (): AuditLogger => (stopped() ? (after ??= createStoppedAuditLogger()) : live);
+  return Object.freeze({
+    ...(Object.fromEntries(METHODS.map((m) => [m, (event: never) => (now()[m] as (e: never) => Promise<AuditReceipt>)(event)])) as Omit<AuditLogger, 'logNowait'>),
+    logNowait: (event: Parameters<AuditLogger['logNowait']>[0]) => now().logNowait(event),
+  });
+}

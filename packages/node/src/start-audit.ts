@@ -19,7 +19,7 @@ import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { createAuditLogger, type AuditLogger } from '@otel-audit/instrumentation';
 import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM, type AuditProcessorWarning } from '@otel-audit/processor';
-import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit } from './audit.js';
+import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit, untilStopped } from './audit.js';
 import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { buildAlerts, buildSinks } from './internal/build-sinks.js';
@@ -206,7 +206,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     }
     if (http !== undefined) tracing = startHttpTracing(http, { loggerProvider, resource, register, ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}) });
     await processor.ready();
-    audit = createAuditLogger({ loggerProvider, ...(api?.receipt_timeout !== undefined ? { receiptTimeoutMillis: durationMillis(api.receipt_timeout)! } : {}) });
+    audit = untilStopped(createAuditLogger({ loggerProvider, ...(api?.receipt_timeout !== undefined ? { receiptTimeoutMillis: durationMillis(api.receipt_timeout)! } : {}) }), () => stopping !== undefined);
     setCurrentAudit(audit);
     const sqlite = pipeline.exporters.find((c) => c.type === 'sqlite')?.config as { verify_on_start?: boolean } | undefined;
     if (store !== undefined && sqlite?.verify_on_start === true) await verifyOnStart(store, secrets.signerKey, audit);

@@ -72,6 +72,12 @@ describe('AUDIT_* overrides', () => {
     expect(c.processors?.alerts).toEqual({ builtins: { failed_logins: 10, privilege_escalation: false, data_exfiltration: 50, config_changes: false } });
   });
 
+  it('AUDIT_LOG_FLUSH_INTERVAL takes the seed\'s seconds, fractional seconds too, or a duration', () => {
+    const flush = (v: string) => load({ AUDIT_LOG_FLUSH_INTERVAL: v }).processors?.chain?.delivery?.flush_interval;
+    expect([flush('5'), flush('1.5'), flush('0.25'), flush('500ms')]).toEqual(['5s', '1500ms', '250ms', '500ms']);
+    expect(problemsOf({ AUDIT_LOG_FLUSH_INTERVAL: '0.0001' }, BASE)).toEqual([expect.stringContaining('must be a duration')]);
+  });
+
   it('AUDIT_LOG_ENABLED=false turns the pipeline off and skips the key checks', () => {
     const text = BASE.replace('algorithm: sha256', 'signer_key_file: ./missing.key');
     expect(problemsOf({}, text)).toEqual([expect.stringContaining('does not exist')]);

@@ -133,11 +133,13 @@ describe('startAudit', () => {
     expect(JSON.parse(explicit.details!)).toEqual({ password: '[REDACTED]', note: 'rotated' });
   });
 
-  it('after shutdown the exported audit refuses instead of waiting', async () => {
+  it('after shutdown the exported audit and the handle\'s own refuse instead of waiting, saying the pipeline stopped', async () => {
     const { dir } = setup();
     running = await startAudit({ path: join(dir, 'otel-config.yaml') });
     await running.shutdown();
     await expect(audit.log({ type: 'auth', action: 'login' })).rejects.toMatchObject({ code: 'AUDIT_PIPELINE_STOPPED' });
+    await expect(running.audit.log({ type: 'auth', action: 'login' })).rejects.toMatchObject({ code: 'AUDIT_PIPELINE_STOPPED' });
+    expect(() => running!.audit.logNowait({ type: 'auth', action: 'login' })).toThrow(/was shut down/);
   });
 
   it('a restart resumes the same stream, and alerts are sealed in the chain', async () => {

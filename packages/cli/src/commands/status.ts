@@ -64,7 +64,11 @@ function age(ms: number): string {
 
 function text(s: OutboxStatus): string {
   const lines = [`outbox ${escapeControl(s.path)}`, `  waiting:      ${s.depth} record(s)${s.depth > 0 ? `, oldest ${age(s.oldestAgeMillis)}` : ''}`, `  dead letters: ${s.deadLetters}`];
-  if (s.lastError) lines.push(`  last error:   ${escapeControl(s.lastError.at)} ${s.lastError.status !== undefined ? `HTTP ${s.lastError.status} ` : ''}${escapeControl(s.lastError.message)}`);
+  if (s.lastError) {
+    // An error older than the last success is history: the receiver took records since.
+    const past = s.lastSuccessAt !== undefined && s.lastSuccessAt > s.lastError.at ? ' (before the last success: resolved)' : '';
+    lines.push(`  last error:   ${escapeControl(s.lastError.at)}${past} ${s.lastError.status !== undefined ? `HTTP ${s.lastError.status} ` : ''}${escapeControl(s.lastError.message)}`);
+  }
   lines.push(`  last success: ${s.lastSuccessAt ?? 'never'}`);
   return `${lines.join('\n')}\n`;
 }

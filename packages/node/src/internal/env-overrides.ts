@@ -120,8 +120,10 @@ function flushInterval(r: EnvReader): string | undefined {
   const v = r.get('AUDIT_LOG_FLUSH_INTERVAL');
   if (v === undefined) return undefined;
   if (/^\d{1,9}$/.test(v) && Number(v) > 0) return `${v}s`; // the seed's unit: seconds
+  // Fractional seconds (`1.5`) to whole milliseconds.
+  if (/^\d{0,9}\.\d{1,3}$/.test(v) && Math.round(Number(v) * 1000) > 0) return `${Math.round(Number(v) * 1000)}ms`;
   if (/^(\d{1,9}(ms|s|m|h|d))+$/.test(v) && /[1-9]/.test(v)) return v;
-  return r.bad('AUDIT_LOG_FLUSH_INTERVAL', v, 'must be a duration (seconds, or 500ms, 5s, 1m)', 'set AUDIT_LOG_FLUSH_INTERVAL=5 (seconds) or 500ms');
+  return r.bad('AUDIT_LOG_FLUSH_INTERVAL', v, 'must be a duration (seconds, 1.5, or 500ms, 5s, 1m)', 'set AUDIT_LOG_FLUSH_INTERVAL=5 (seconds) or 500ms');
 }
 
 /** One variable: how it is read and where its value goes in a component. */
