@@ -6,6 +6,7 @@
  * `onSealed` hook running the built-in and configured alert rules with
  * their notifiers.
  */
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import type { AuditSink } from '@otel-audit/core';
@@ -113,7 +114,7 @@ export function buildAlerts(
         }))
       : new ConsoleNotifier({ ...(n.output !== undefined ? { output: n.output } : {}), ...(n.format !== undefined ? { format: n.format } : {}) }),
   );
-  const dispatcher = notifiers.length > 0 ? new AlertDispatcher({ notifiers, onError: (e) => logger().emit({ body: alertNotifyFailureEvent(e) as never }) }) : undefined;
+  const dispatcher = notifiers.length > 0 ? new AlertDispatcher({ notifiers, onError: (e) => logger().emit({ body: alertNotifyFailureEvent(e) as never, context: ROOT_CONTEXT }) }) : undefined;
   const withDispatcher = dispatcher !== undefined ? { dispatcher } : {};
   // otel_audit.alerts.fired / groups_evicted / notifier_failures on the global MeterProvider.
   const stopMetrics = registerAlertMetrics({ engine, ...withDispatcher });
