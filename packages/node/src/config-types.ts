@@ -132,6 +132,8 @@ export interface ChainProcessorConfig {
     spill_path?: string;
     shutdown_timeout?: DurationText;
   };
+  /** Size limits of a record: the processor's `limits` and the explicit API's early check. */
+  limits?: { max_length?: number; max_depth?: number; max_field_length?: number };
 }
 
 /**

@@ -26,7 +26,7 @@ import { buildAlerts, buildSinks } from './internal/build-sinks.js';
 import { errorPrinter } from './internal/error-output.js';
 import { startHttpTracing, type HttpTracing } from './internal/http-tracing.js';
 import { defaultStreamId } from './internal/stream-id.js';
-import { chainOptions, durationMillis } from './internal/options-mapping.js';
+import { chainOptions, durationMillis, limitsOf } from './internal/options-mapping.js';
 import { usedOf } from './internal/pipeline.js';
 import { resolvePath } from './internal/secrets.js';
 import { checkSemantics } from './internal/semantic-check.js';
@@ -206,7 +206,12 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     }
     if (http !== undefined) tracing = startHttpTracing(http, { loggerProvider, resource, register, ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}) });
     await processor.ready();
-    audit = untilStopped(createAuditLogger({ loggerProvider, ...(api?.receipt_timeout !== undefined ? { receiptTimeoutMillis: durationMillis(api.receipt_timeout)! } : {}) }), () => stopping !== undefined);
+    const limits = limitsOf(chain);
+    audit = untilStopped(createAuditLogger({
+      loggerProvider,
+      ...(api?.receipt_timeout !== undefined ? { receiptTimeoutMillis: durationMillis(api.receipt_timeout)! } : {}),
+      ...(limits !== undefined ? { limits } : {}),
+    }), () => stopping !== undefined);
     setCurrentAudit(audit);
     const sqlite = pipeline.exporters.find((c) => c.type === 'sqlite')?.config as { verify_on_start?: boolean } | undefined;
     if (store !== undefined && sqlite?.verify_on_start === true) await verifyOnStart(store, secrets.signerKey, audit);

@@ -312,6 +312,18 @@ describe('startAudit without processors.chain.stream', () => {
     running = await within(startAudit({ path: hooked('http://127.0.0.1:9/**').path, env }, { onWarning: () => undefined }), 5_000, 'startAudit');
   });
 
+  it('processors.chain.limits raises the size limit of a record, for the explicit API and the processor alike; without it the refusal names the setting', async () => {
+    const big = { blob: 'x'.repeat(2_000_000) };
+    const { dir } = setup();
+    running = await within(startAudit({ path: join(dir, 'otel-config.yaml') }, { onWarning: () => undefined }), 5_000, 'startAudit');
+    await expect(audit.log({ type: 'api', action: 'upload', details: big })).rejects.toThrow(/larger than the maxLength limit.*processors\.chain\.limits\.max_length/);
+    await within(running.shutdown(), 5_000, 'shutdown');
+    const raised = setupEdited((t) => t.replace('    stream: start-test/1\n', '    stream: start-test/1\n    limits: { max_length: 4194304 }\n'));
+    running = await within(startAudit({ path: raised.path }, { onWarning: () => undefined }), 5_000, 'startAudit');
+    const receipt = await within(audit.log({ type: 'api', action: 'upload', details: big }), 10_000, 'audit.log');
+    expect(receipt.seq).toBeGreaterThan(0);
+  });
+
   it('starts without any chain processor in the pipeline, and the log verifies', async () => {
     const { dir, path } = setupEdited((t) => t.replace('processors: [redact, alerts, chain]', 'processors: [redact]'));
     // The unsigned checkpoints are said once at start, in the config's words, on stderr by default.

@@ -52,7 +52,7 @@ export function failAt(pointer: string, message: string): never {
 }
 
 export function checkBudget(walk: Walk): void {
-  if (walk.remaining < 0) fail(walk, 'record is larger than the maxLength limit; shorten it or raise limits.maxLength');
+  if (walk.remaining < 0) fail(walk, 'record is larger than the maxLength limit; shorten it or raise limits.maxLength (processors.chain.limits.max_length in otel-config.yaml)');
 }
 
 // One walk state reused by every call: normalisation is synchronous, and a
@@ -119,7 +119,7 @@ export function text(value: unknown, walk: Walk): string {
     fail(walk, `must be a string; got ${describe(value)}`);
   }
   if (value.length === 0) fail(walk, 'must not be empty; omit the member instead');
-  if (value.length > walk.maxFieldLength) fail(walk, `is ${value.length} characters long; the limit is ${walk.maxFieldLength} (limits.maxFieldLength)`);
+  if (value.length > walk.maxFieldLength) fail(walk, `is ${value.length} characters long; the limit is ${walk.maxFieldLength} (limits.maxFieldLength; processors.chain.limits.max_field_length in otel-config.yaml)`);
   if (!value.isWellFormed()) fail(walk, 'contains a lone UTF-16 surrogate');
   walk.remaining -= value.length + 2;
   return value;
@@ -199,7 +199,7 @@ export function json(value: unknown, depth: number, walk: Walk): JsonValue {
         walk.remaining -= 4;
         return null;
       }
-      if (depth > walk.maxDepth) fail(walk, `nesting is deeper than ${walk.maxDepth} levels (limits.maxDepth)`);
+      if (depth > walk.maxDepth) fail(walk, `nesting is deeper than ${walk.maxDepth} levels (limits.maxDepth; processors.chain.limits.max_depth in otel-config.yaml)`);
       if (walk.ancestors.includes(value)) fail(walk, 'cycle: the value contains itself');
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) fail(walk, 'invalid Date');

@@ -79,6 +79,23 @@ export function builtinOptions(config: AlertsProcessorConfig): BuiltinAlertOptio
 }
 
 /**
+ * `processors.chain.limits` as normalisation limits (undefined when none is set).
+ *
+ * @example
+ * limitsOf({ limits: { max_length: 4194304 } }) // { maxLength: 4194304 }
+ */
+export function limitsOf(chain: ChainProcessorConfig | undefined): { maxLength?: number; maxDepth?: number; maxFieldLength?: number } | undefined {
+  const l = chain?.limits;
+  if (l === undefined) return undefined;
+  const out = {
+    ...(l.max_length !== undefined ? { maxLength: l.max_length } : {}),
+    ...(l.max_depth !== undefined ? { maxDepth: l.max_depth } : {}),
+    ...(l.max_field_length !== undefined ? { maxFieldLength: l.max_field_length } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
  * Delivery and checkpoint settings of `processors.chain` as processor options.
  *
  * @example
@@ -96,6 +113,7 @@ export function chainOptions(chain: ChainProcessorConfig | undefined): {
   overflow?: 'block' | 'drop' | 'spill';
   spillPath?: string;
   shutdownTimeoutMillis?: number;
+  limits?: { maxLength?: number; maxDepth?: number; maxFieldLength?: number };
 } {
   const c = chain ?? {};
   const d = c.delivery ?? {};
@@ -111,6 +129,7 @@ export function chainOptions(chain: ChainProcessorConfig | undefined): {
     overflow: d.overflow,
     spillPath: d.spill_path,
     shutdownTimeoutMillis: durationMillis(d.shutdown_timeout),
+    limits: limitsOf(c),
   };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
