@@ -5,7 +5,7 @@
  */
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/index.js';
+import { ConfigError, loadConfig, type ChainProcessorConfig } from '../src/index.js';
 
 const BASE = `
 processors:
@@ -73,7 +73,7 @@ describe('AUDIT_* overrides', () => {
   });
 
   it('AUDIT_LOG_FLUSH_INTERVAL takes the seed\'s seconds, fractional seconds too, or a duration', () => {
-    const flush = (v: string) => load({ AUDIT_LOG_FLUSH_INTERVAL: v }).processors?.chain?.delivery?.flush_interval;
+    const flush = (v: string) => (load({ AUDIT_LOG_FLUSH_INTERVAL: v }).processors?.chain as ChainProcessorConfig | undefined)?.delivery?.flush_interval;
     expect([flush('5'), flush('1.5'), flush('0.25'), flush('500ms')]).toEqual(['5s', '1500ms', '250ms', '500ms']);
     expect(problemsOf({ AUDIT_LOG_FLUSH_INTERVAL: '0.0001' }, BASE)).toEqual([expect.stringContaining('must be a duration')]);
   });
