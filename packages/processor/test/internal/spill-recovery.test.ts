@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { AuditChain, Keyring, Verifier, createRecordId } from '@otel-audit/core';
-import { AuditLogRecordProcessor, InMemoryAuditSink } from '../../src/index.js';
+import { AuditLogRecordProcessor, InMemoryAuditSink, type AuditLogRecordProcessorOptions } from '../../src/index.js';
 import { FileSink } from '../fixtures/file-sink.js';
 import { KEYS } from '../helpers.js';
 
@@ -26,6 +26,26 @@ function runAndKill(sinkPath: string, spillPath: string, records: number): Promi
     });
     p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err}`))));
   });
+}
+
+/**
+ * A processor over `options` emits `records` calls, then shuts down within
+ * 200 ms while its primary sink commits nothing; the messages it gave the
+ * global error handler.
+ */
+async function stuckShutdown(options: Pick<AuditLogRecordProcessorOptions, 'stream' | 'sinks' | 'overflow' | 'spillPath'>, records: number): Promise<string[]> {
+  const errors: string[] = [];
+  setGlobalErrorHandler((e) => errors.push(String((e as Error)?.message ?? e)));
+  try {
+    const stuck = new AuditLogRecordProcessor({ ...options, signerKey: KEYS.signerKey, maxBatchSize: 10, flushIntervalMillis: 5, shutdownTimeoutMillis: 200 });
+    const provider = new LoggerProvider({ processors: [stuck] });
+    await stuck.ready();
+    for (let i = 0; i < records; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'call', details: { i } } });
+    await provider.shutdown();
+  } finally {
+    setGlobalErrorHandler(loggingErrorHandler());
+  }
+  return errors;
 }
 
 describe('spill file after a crash', () => {
@@ -60,18 +80,8 @@ describe('spill file after a crash', () => {
   it('a shutdown that times out with records only in the queue (nothing spilled yet) writes them to the spill file, and the next start replays them', async () => {
     const sinkPath = join(dir, 'stuck-sink.jsonl');
     const spillPath = join(dir, 'stuck.spill');
-    const errors: string[] = [];
-    setGlobalErrorHandler((e) => errors.push(String((e as Error)?.message ?? e)));
-    try {
-      // The primary sink takes nothing: every append hangs (a database locked by another process).
-      const stuck = new AuditLogRecordProcessor({ stream: 'stuck/1', sinks: [new FileSink(sinkPath, { hangAfterAppends: 0 })], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, maxBatchSize: 10, flushIntervalMillis: 5, shutdownTimeoutMillis: 200 });
-      const provider = new LoggerProvider({ processors: [stuck] });
-      await stuck.ready();
-      for (let i = 0; i < 5; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'call', details: { i } } });
-      await provider.shutdown();
-    } finally {
-      setGlobalErrorHandler(loggingErrorHandler());
-    }
+    // The primary sink takes nothing: every append hangs (a database locked by another process).
+    const errors = await stuckShutdown({ stream: 'stuck/1', sinks: [new FileSink(sinkPath, { hangAfterAppends: 0 })], overflow: 'spill', spillPath }, 5);
     expect(existsSync(spillPath)).toBe(true);
     expect(errors.some((m) => /item\(s\) not committed by the primary sink are kept in the spill file .*stuck\.spill/.test(m))).toBe(true);
     expect(errors.some((m) => m.includes('LOST'))).toBe(false);
@@ -91,17 +101,7 @@ describe('spill file after a crash', () => {
   }, 30_000);
 
   it('without a spill file, records a timed-out shutdown could not commit are reported LOST, with the fix', async () => {
-    const errors: string[] = [];
-    setGlobalErrorHandler((e) => errors.push(String((e as Error)?.message ?? e)));
-    try {
-      const stuck = new AuditLogRecordProcessor({ stream: 'stuck/2', sinks: [new FileSink(join(dir, 'stuck2.jsonl'), { hangAfterAppends: 0 })], signerKey: KEYS.signerKey, maxBatchSize: 10, flushIntervalMillis: 5, shutdownTimeoutMillis: 200 });
-      const provider = new LoggerProvider({ processors: [stuck] });
-      await stuck.ready();
-      for (let i = 0; i < 3; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'call', details: { i } } });
-      await provider.shutdown();
-    } finally {
-      setGlobalErrorHandler(loggingErrorHandler());
-    }
+    const errors = await stuckShutdown({ stream: 'stuck/2', sinks: [new FileSink(join(dir, 'stuck2.jsonl'), { hangAfterAppends: 0 })] }, 3);
     expect(errors.find((m) => m.includes('LOST'))).toMatch(/shutdown after 200 ms with \d+ record\(s\) not committed by the primary sink: they are LOST .*configure overflow: spill with a spill_path/);
   });
 
