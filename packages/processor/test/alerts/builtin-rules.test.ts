@@ -83,6 +83,16 @@ describe('one request, two records (the app\'s own and the HTTP-level one): coun
     expect(alerts.map((a) => a.record_ids)).toEqual(requests.map(([explicit]) => [explicit.id]));
   });
 
+  it('config_changes: one request that changes two tools (a batch) raises 2 alerts; its HTTP-level record, without a target, none more', () => {
+    const engine = engineWith();
+    const request = { id: 'req-batch', endpoint: '/admin/tools', method: 'PATCH' };
+    const t1 = rec({ type: 'admin', action: 'update', actor: { id: 'alice' }, target: { type: 'tool', id: 't1' }, request }, 1);
+    const t2 = rec({ type: 'admin', action: 'update', actor: { id: 'alice' }, target: { type: 'tool', id: 't2' }, request }, 1.001);
+    const http = rec({ type: 'admin', action: 'update', actor: { id: 'alice' }, request, details: { status_code: 200 } }, 1.005);
+    const alerts = feed(engine, [t1, t2, http]);
+    expect(alerts.map((a) => a.record_ids)).toEqual([[t1.id], [t2.id]]);
+  });
+
   it('brute_force_success: fires when the failed requests, not records, reach the threshold', () => {
     const engine = engineWith({ failedLogins: false });
     // 4 failed requests (8 records), then a successful one: below the threshold of 5.

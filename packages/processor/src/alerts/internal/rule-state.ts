@@ -15,10 +15,12 @@
  * two records (the app's own, e.g. `audit.login(...)`, and the HTTP-level
  * one sealed when the server span ends) with the same `request.id`; a
  * record whose `request.id` is that of one of the group's last four counted
- * records is skipped (not counted, no alert, nothing refreshed), so
- * thresholds count requests, not records. The ids survive the reset after
- * an alert and are forgotten when the group expires. Records without a
- * `request.id` count one by one.
+ * records, about the same target (the same `target.id`, or either has
+ * none), is skipped (not counted, no alert, nothing refreshed), so
+ * thresholds count requests, not records, while a batch request's records
+ * about different targets still count apart. The ids survive the reset
+ * after an alert and are forgotten when the group expires. Records without
+ * a `request.id` count one by one.
  *
  * Times are Unix microseconds as doubles (exact until the year 2255): the
  * record's nanosecond string without its last three digits.
@@ -44,16 +46,21 @@ class Group<D> {
   /** Microseconds before which the group may not alert again. */
   cooldownUntil = -Infinity;
   /**
-   * `request.id` of the last four counted records that had one, a ring
-   * (`''`: free) in four fields rather than a Set or an array: nothing to
-   * allocate, one shape. On the group, not in `data`, so they outlive the
-   * reset after an alert: otherwise a `count >= 1` rule would alert again
-   * on the second record of the request that just fired it.
+   * `request.id` (and `target.id`, `''` when none) of the last four counted
+   * records that had a request id, a ring (`''`: free) in fields rather than
+   * a Set or an array: nothing to allocate, one shape. On the group, not in
+   * `data`, so they outlive the reset after an alert: otherwise a
+   * `count >= 1` rule would alert again on the second record of the request
+   * that just fired it.
    */
   request0 = '';
   request1 = '';
   request2 = '';
   request3 = '';
+  target0 = '';
+  target1 = '';
+  target2 = '';
+  target3 = '';
   nextRequest = 0;
   readonly data: D;
 
@@ -62,24 +69,31 @@ class Group<D> {
     this.data = data;
   }
 
-  /** Whether one of the last four counted records came from request `id` (non-empty). */
-  counted(id: string): boolean {
-    return id === this.request0 || id === this.request1 || id === this.request2 || id === this.request3;
+  /**
+   * Whether one of the last four counted records came from request `id`
+   * (non-empty) about the same target: the same `target.id`, or either has
+   * none (the HTTP-level record of a request that changed one tool, say).
+   * Records of one request about different targets (a batch) count apart.
+   */
+  counted(id: string, target: string): boolean {
+    return (id === this.request0 && sameTarget(target, this.target0)) || (id === this.request1 && sameTarget(target, this.target1))
+      || (id === this.request2 && sameTarget(target, this.target2)) || (id === this.request3 && sameTarget(target, this.target3));
   }
 
-  /** Note request `id` (non-empty) of a record just counted, in place of the oldest. */
-  remember(id: string): void {
+  /** Note request `id` (non-empty) and target of a record just counted, in place of the oldest. */
+  remember(id: string, target: string): void {
     const i = this.nextRequest;
-    if (i === 0) this.request0 = id;
-    else if (i === 1) this.request1 = id;
-    else if (i === 2) this.request2 = id;
-    else this.request3 = id;
+    if (i === 0) (this.request0 = id), (this.target0 = target);
+    else if (i === 1) (this.request1 = id), (this.target1 = target);
+    else if (i === 2) (this.request2 = id), (this.target2 = target);
+    else (this.request3 = id), (this.target3 = target);
     this.nextRequest = (i + 1) & 3;
   }
 
   /** Forget the requests (the group expired, or its object now serves another key). */
   forget(): void {
     this.request0 = this.request1 = this.request2 = this.request3 = '';
+    this.target0 = this.target1 = this.target2 = this.target3 = '';
     this.nextRequest = 0;
   }
 }
@@ -115,6 +129,15 @@ function groupKeyFn(getters: readonly FieldGetter[]): (r: AlertableRecord) => st
     }
     return key;
   };
+}
+
+const sameTarget = (a: string, b: string): boolean => a === b || a === '' || b === '';
+
+/** The record's `target.id` when it is a string, else `''`. */
+function targetIdOf(record: AlertableRecord): string {
+  const target = record.target;
+  const id = typeof target === 'object' && target !== null ? target.id : undefined;
+  return typeof id === 'string' ? id : '';
 }
 
 /** The record's `request.id` when it is a string, else `''` (an empty id names no request either). */
@@ -162,7 +185,7 @@ export abstract class RuleState<D = unknown> {
       if (state.expiresAt <= t) {
         this.reset(state.data);
         state.forget();
-      } else if (request !== '' && state.counted(request)) {
+      } else if (request !== '' && state.counted(request, targetIdOf(record))) {
         // Another record of a request this group counted lately (the app's own
         // record, then the HTTP-level one): one request counts once.
         return undefined;
@@ -185,7 +208,7 @@ export abstract class RuleState<D = unknown> {
     // In its cooldown a group keeps counting but does not fire; it fires on
     // the first record after the cooldown that finds the condition met.
     const trigger = this.add(state.data, record, t, t >= state.cooldownUntil);
-    if (request !== '') state.remember(request);
+    if (request !== '') state.remember(request, targetIdOf(record));
     if (trigger !== undefined) {
       this.reset(state.data);
       state.cooldownUntil = t + this.cooldownMicros;
