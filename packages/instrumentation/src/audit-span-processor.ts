@@ -17,7 +17,7 @@ import { actionForMethod, targetOf } from './http-audit-policy.js';
 import { createActorResolver, type JwtVerifier } from './internal/actor-resolver.js';
 import { createClientIpResolver } from './internal/client-ip.js';
 import { httpOutcome } from './internal/http-outcome.js';
-import { takeSpanState, type FrameworkView, type RequestAuditState } from './internal/request-state.js';
+import { linkChildSpan, takeSpanState, type FrameworkView, type RequestAuditState } from './internal/request-state.js';
 import { SEVERITY_NUMBERS, hrTimeToNanosText } from './internal/severity.js';
 import { cleanText, header } from './internal/text.js';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, AUDIT_EVENT_PREFIX, AUDIT_SCOPE_NAME } from './semconv.js';
@@ -69,7 +69,10 @@ export class AuditSpanProcessor implements SpanProcessor {
     this.#maxBody = max;
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  /** A span started inside an audited request (a framework's handler span, a database span) serves that request too. */
+  onStart(span: Span, parentContext: Context): void {
+    linkChildSpan(span, trace.getSpan(parentContext));
+  }
 
   onEnd(span: ReadableSpan): void {
     if (span.kind !== SpanKind.SERVER) return;

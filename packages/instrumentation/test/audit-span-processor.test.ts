@@ -6,7 +6,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setAuditActor } from '../src/index.js';
+import { trace } from '@opentelemetry/api';
+import { createAuditLogger, setAuditActor } from '../src/index.js';
 import { jwt, rid, setupPipeline, tick, type Pipeline } from './helpers.js';
 
 let pipe: Pipeline;
@@ -32,6 +33,18 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
     if (ok) setAuditActor(req, 'alice');
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'x-app': 'demo' });
     res.end(JSON.stringify({ ok }));
+    return;
+  }
+  if (url.pathname === '/admin/nested') {
+    // The app logs from two spans down (a handler span, then a database span), as frameworks and ORMs nest them.
+    const tracer = trace.getTracer('app');
+    tracer.startActiveSpan('handler', (h) => tracer.startActiveSpan('db', async (db) => {
+      const receipt = await createAuditLogger({ loggerProvider: pipe.loggerProvider }).change({ actor: 'alice', target: { type: 'tool', id: 'n1' }, old: { a: 1 }, new: { a: 2 } });
+      db.end();
+      h.end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: receipt.id }));
+    }));
     return;
   }
   if (url.pathname === '/slow-abort') {
@@ -220,6 +233,16 @@ describe('node:http + AuditSpanProcessor', () => {
     await expect(fetch(base + '/admin/../slow-abort', { method: 'POST', headers: { 'x-request-id': id } })).rejects.toThrow();
     const r = await pipe.recordOf(id);
     expect(r.outcome).toBe('unknown');
+  });
+
+  it('a record the app logs from a span nested below the server span carries the request id', async () => {
+    const { res, body } = await get('/admin/nested', { method: 'POST', headers: { 'x-request-id': 'nested-1' } });
+    expect(res.status).toBe(200);
+    const http = await pipe.recordOf('nested-1');
+    const explicit = pipe.records().find((r) => r.id === (JSON.parse(body) as { id: string }).id)!;
+    expect(explicit.request?.id).toBe('nested-1');
+    expect(explicit.request?.trace_id).toBe(http.request?.trace_id);
+    expect(explicit.request?.span_id).not.toBe(http.request?.span_id); // logged in the db span, two levels down
   });
 
   it('every record chains in the sink', async () => {

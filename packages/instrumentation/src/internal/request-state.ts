@@ -97,16 +97,33 @@ export function takeSpanState(span: object): RequestAuditState | undefined {
   return s;
 }
 
+/** Spans started inside a request (at any depth), to the request's state: weak, so they go with their spans. */
+const childStates = new WeakMap<object, RequestAuditState>();
+
+/**
+ * `child` started with `parent` as its parent: if the parent serves an
+ * audited request, so does the child (AuditSpanProcessor.onStart).
+ *
+ * @example
+ * linkChildSpan(span, trace.getSpan(parentContext));
+ */
+export function linkChildSpan(child: object, parent: object | undefined): void {
+  if (parent === undefined) return;
+  const state = spanStates.get(parent) ?? childStates.get(parent);
+  if (state !== undefined) childStates.set(child, state);
+}
+
 /**
  * The request id of the request `span` serves: `span` is its server span,
- * or a child of it (a framework's handler span). Undefined outside a request.
+ * a span started below it (linked by the span processor), or a direct
+ * child of it. Undefined outside a request.
  *
  * @example
  * const id = requestIdOfSpan(trace.getSpan(context.active()));
  */
 export function requestIdOfSpan(span: object | undefined): string | undefined {
   if (span === undefined) return undefined;
-  const direct = spanStates.get(span);
+  const direct = spanStates.get(span) ?? childStates.get(span);
   if (direct !== undefined) return direct.requestId;
   const s = span as Partial<SpanIds>;
   const parent = s.parentSpanContext?.spanId;
