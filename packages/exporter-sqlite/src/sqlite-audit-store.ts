@@ -32,7 +32,12 @@ import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/st
 export interface SqliteAuditStoreOptions {
   /** `NORMAL` (default: a commit survives a process crash) or `FULL` (also a power loss). */
   synchronous?: 'NORMAL' | 'FULL';
-  /** How long a statement waits for a lock held by another connection. Default 5,000 ms. */
+  /**
+   * How long a statement waits for a lock held by another connection.
+   * Default: 5,000 ms to open and for reads, 250 ms for writes — a write
+   * runs on the event loop, so a long wait would freeze the service; a busy
+   * write fails with SQLITE_BUSY and the processor retries it with backoff.
+   */
   busyTimeoutMillis?: number;
   /**
    * Encryption at rest of details, old/new values and the user agent

@@ -109,6 +109,23 @@ describe('SqliteAuditStore append and head', () => {
     expect(store.streams()).toEqual([{ stream: 'a/1', size: 12 }, { stream: 'b/1', size: 7 }]);
   });
 
+  it('a write that meets another process\'s lock gives up after ~250 ms by default (SQLITE_BUSY, retried by the processor), not after 5 s of a frozen event loop', async () => {
+    const { store, file } = fresh();
+    const chain = new AuditChain({ stream: 'busy/1' });
+    await store.append(sealBatch(chain, 2));
+    const other = new Database(file);
+    other.exec('BEGIN EXCLUSIVE');
+    const started = Date.now();
+    const err = await store.append(sealBatch(chain, 2)).catch((e: unknown) => e);
+    const waited = Date.now() - started;
+    other.exec('ROLLBACK');
+    other.close();
+    expect(err).toMatchObject({ sqliteCode: 'SQLITE_BUSY', retryable: true });
+    expect(waited).toBeGreaterThanOrEqual(200);
+    expect(waited).toBeLessThan(2_000);
+    expect(await store.head('busy/1')).toMatchObject({ size: 2 });
+  });
+
   it('restores a chain from the stored head after reopening, and the continued stream verifies', async () => {
     const s = storeWith(15);
     s.store.close();

@@ -28,6 +28,9 @@ export interface OpenedWriter {
   busyTimeoutMillis: number;
 }
 
+/** How long a write waits for another connection's lock by default (opening waits 5 s). */
+export const DEFAULT_WRITE_BUSY_MILLIS = 250;
+
 export function openWriter(path: string, options: WriterOptions): OpenedWriter {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be the path of a database file');
   if (path === ':memory:' || path.startsWith('file:')) throw new RangeError('path must be a file path (verify and export read through a second connection)');
@@ -48,6 +51,11 @@ export function openWriter(path: string, options: WriterOptions): OpenedWriter {
     db.pragma(`synchronous = ${sync}`);
     migrate(db, path);
     if (cipher) checkKeyValues(db, cipher);
+    // Writes run on the caller's thread (better-sqlite3 is synchronous): waiting 5 s for
+    // another process's lock would freeze the service's event loop for as long, at every
+    // retry. Unless told otherwise, a write waits briefly and the processor retries it
+    // with backoff instead (SQLITE_BUSY is retryable).
+    if (options.busyTimeoutMillis === undefined) db.pragma(`busy_timeout = ${DEFAULT_WRITE_BUSY_MILLIS}`);
   } catch (e) {
     db?.close();
     if (e instanceof StoreOpenError || e instanceof EncryptionKeyError) throw e;
