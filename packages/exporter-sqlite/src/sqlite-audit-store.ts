@@ -281,7 +281,7 @@ export class SqliteAuditStore implements AuditSink {
     const appender = this.#writable();
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const olderThan = toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(DEFAULT_RETENTION_DAYS, 'options.olderThan');
-    return purgeStreams(this.#db, appender, olderThan, options);
+    return purgeStreams(this.#db, appender, olderThan, options, this.#cipher);
   }
 
   /**

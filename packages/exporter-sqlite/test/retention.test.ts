@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { AuditChain, type AuditEventInput } from '@otel-audit/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +20,13 @@ function setup(n = 100) {
 }
 
 const at = (minutes: number) => T0 + BigInt(minutes) * MINUTE;
+
+/** Put an archive's data back as it was written. */
+function restoreArchive(file: string, archive: { archiveId: number; data: Buffer; sha256: string }): void {
+  const db = attacker(file);
+  db.prepare('UPDATE audit_log_archives SET data = ?, sha256 = ? WHERE archive_id = ?').run(archive.data, archive.sha256, archive.archiveId);
+  db.close();
+}
 
 describe('retention', () => {
   it('archives whole prefixes cut at checkpoints, each verifiable on its own', () => {
@@ -54,6 +63,19 @@ describe('retention', () => {
     expect(store.archives().every((a) => a.purged)).toBe(true);
     // The archives still verify on their own after the purge.
     for (const a of store.archives()) expect(verifyArchive(store.readArchive(a.archiveId), keyring).ok).toBe(true);
+    // Now the only copy of seq 0..39, an archive altered after the purge is caught by the store's verify.
+    const archive = store.readArchive(store.archives()[0]!.archiveId);
+    const lines = gunzipSync(archive.data).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { record: { actor?: { id?: string } } });
+    lines[3]!.record.actor = { ...lines[3]!.record.actor, id: 'mallory' };
+    const forged = gzipSync(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const db = attacker(store.path);
+    db.prepare('UPDATE audit_log_archives SET data = ?, sha256 = ? WHERE archive_id = ?').run(forged, createHash('sha256').update(forged).digest('hex'), archive.archiveId);
+    db.close();
+    const tampered = await store.verify({ keyring });
+    expect(tampered.ok).toBe(false);
+    expect(tampered.streams[0]!.findings[0]).toMatchObject({ code: 'hash_mismatch', seq: 3 });
+    expect(tampered.streams[0]!.findings[0]!.message).toMatch(/^archive \d+ \(seq 0\.\.\d+, purged from the log\): /);
+    restoreArchive(store.path, archive);
     // Later records archive and purge from the cut on.
     store.archive({ olderThan: at(75) });
     await store.purge({ olderThan: at(75) });
@@ -105,6 +127,23 @@ describe('retention', () => {
     flipped[flipped.length - 10]! ^= 1;
     expect(verifyArchive({ ...archive, data: flipped }, keyring).ok).toBe(false);
     expect(codes(verifyArchive({ ...archive, lastSeq: 25 }, keyring))).toContain('truncated@undefined');
+  });
+
+  it('refuses to purge live records whose archive was altered after archiving (a record rewritten, its SHA-256 recomputed), and keeps them', async () => {
+    const { store, file } = setup();
+    const [a] = store.archive({ olderThan: at(25) });
+    const archive = store.readArchive(a!.archiveId);
+    const lines = gunzipSync(archive.data).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { record: { actor?: { id?: string } }; checksum: string });
+    lines[10]!.record.actor = { ...lines[10]!.record.actor, id: 'mallory' };
+    const forged = gzipSync(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const db = attacker(file);
+    db.prepare('UPDATE audit_log_archives SET data = ?, sha256 = ? WHERE archive_id = ?').run(forged, createHash('sha256').update(forged).digest('hex'), a!.archiveId);
+    db.close();
+    const err = await store.purge({ olderThan: at(200), signers: [signer], nowUnixNano: at(300) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetentionError);
+    expect((err as Error).message).toMatch(/^stream "r\/1": archive \d+ \(seq 0\.\.19\) does not verify \(hash_mismatch at seq 10: .*\); it was altered after it was written, so nothing was purged and the live records are kept/);
+    expect(store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(100);
+    expect((await store.verify({ keyring })).ok).toBe(true);
   });
 
   it('keeps archives append-only and the delete path closed outside a purge', () => {

@@ -17,7 +17,8 @@ import {
 } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
 import type { ArchiveInfo } from '../archive.js';
-import { ARCHIVE_COLUMNS, toArchiveInfo, type ArchiveRow } from './archive-store.js';
+import { verifyArchive } from '../archive.js';
+import { ARCHIVE_COLUMNS, readArchive, toArchiveInfo, type ArchiveRow } from './archive-store.js';
 import { RetentionError } from '../errors.js';
 import type { Appender } from './appender.js';
 import { readHead } from './appender.js';
@@ -138,7 +139,37 @@ function archiveOne(db: Database.Database, cipher: RowCipher | undefined, stream
 }
 
 /** Purge what `options` call for; returns one result per purged stream. */
-export async function purgeStreams(db: Database.Database, appender: Appender, olderThan: bigint, options: PurgeOptions): Promise<PurgeResult[]> {
+/**
+ * Refuses (RetentionError, nothing purged) to delete live records whose
+ * archive no longer proves them: its data altered (SHA-256, records that do
+ * not hash or chain to the root of its checkpoint), or its checkpoint not
+ * one the store holds for that stream. Once purged, the archive is the only
+ * copy, so it is checked again right before.
+ */
+function assertArchiveIntact(db: Database.Database, cipher: RowCipher | undefined, a: ArchiveRow): void {
+  const id = Number(a.archive_id);
+  const stream = String(a.stream);
+  let archive;
+  try {
+    archive = readArchive(db, cipher, id);
+  } catch (e) {
+    throw new RetentionError(`stream "${stream}": archive ${id} cannot be read (${(e as Error).message}); nothing was purged — the live records are kept`);
+  }
+  // Without keys a signed checkpoint is `unknown_key`: the signature is verify's to judge; the
+  // data must still hash and chain to the checkpoint's root, which the store holds (checked below).
+  const report = verifyArchive(archive);
+  const first = report.streams.flatMap((x) => x.findings).find((f) => f.severity === 'error' && f.code !== 'unknown_key');
+  if (first !== undefined) {
+    throw new RetentionError(`stream "${stream}": archive ${id} (seq ${archive.firstSeq}..${archive.lastSeq}) does not verify (${first.code}${first.seq !== undefined ? ` at seq ${first.seq}` : ''}: ${first.message}); `
+      + 'it was altered after it was written, so nothing was purged and the live records are kept — investigate it');
+  }
+  const stored = db.prepare('SELECT 1 FROM audit_checkpoints WHERE stream = ? AND size = ? AND note = ?').get(stream, archive.lastSeq + 1, archive.checkpoint);
+  if (stored === undefined) {
+    throw new RetentionError(`stream "${stream}": archive ${id} names a checkpoint at size ${archive.lastSeq + 1} that the store does not hold; nothing was purged and the live records are kept — investigate the archive`);
+  }
+}
+
+export async function purgeStreams(db: Database.Database, appender: Appender, olderThan: bigint, options: PurgeOptions, cipher?: RowCipher): Promise<PurgeResult[]> {
   if (options.appendRecord !== undefined && typeof options.appendRecord !== 'function') throw new TypeError('options.appendRecord must be a function');
   const results: PurgeResult[] = [];
   for (const stream of options.streams ?? listStreams(db)) {
@@ -153,6 +184,7 @@ export async function purgeStreams(db: Database.Database, appender: Appender, ol
       expect = Number(a.last_seq) + 1;
     }
     if (take.length === 0) continue;
+    for (const a of take) assertArchiveIntact(db, cipher, a);
     const result: PurgeResult = {
       stream, archiveIds: take.map((a) => Number(a.archive_id)), firstSeq: Number(take[0]!.first_seq), lastSeq: expect - 1,
       records: take.reduce((n, a) => n + Number(a.record_count), 0), purgeRecordId: createRecordId(),

@@ -10,6 +10,8 @@
  * event loop between slices of rows.
  */
 import { Keyring, verifyCheckpoint, Verifier, type Finding, type VerificationReport } from '@otel-audit/core';
+import { verifyArchive } from '../archive.js';
+import { listArchives, readArchive } from './archive-store.js';
 import type Database from 'better-sqlite3';
 import { C_KEY, isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
@@ -101,6 +103,8 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
     // A store that was ever encrypted recorded its key's check value: without one, a row naming a key was edited.
     const everEncrypted = db.prepare("SELECT 1 FROM audit_meta WHERE key LIKE 'kcv:%' LIMIT 1").get() !== undefined;
     for (const stream of streams) {
+      // A purged prefix lives on only in its archives: verify them too (whole-store runs).
+      if (!ranged) for (const f of purgedArchiveFindings(db, cipher, stream, options.keyring)) addExtra(stream, f);
       for (const row of notes.iterate(stream) as Iterable<CheckpointRow>) {
         verifier.addCheckpoint(row.note);
         for (const f of checkpointColumnFindings(row)) addExtra(f.stream, f);
@@ -169,6 +173,31 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
   }
   options.onProgress?.({ stream: '', records: done });
   return merge(verifier.finish(), extra, extraOmitted);
+}
+
+/**
+ * The findings of each purged archive of `stream` (`verifyArchive` with the
+ * keyring), its number and seqs in each message: after a purge the archive
+ * is the only copy of those records.
+ */
+function purgedArchiveFindings(db: Database.Database, cipher: RowCipher | undefined, stream: string, keyring: Keyring | undefined): Finding[] {
+  const out: Finding[] = [];
+  for (const a of listArchives(db, stream)) {
+    if (!a.purged) continue;
+    let report;
+    try {
+      report = verifyArchive(readArchive(db, cipher, a.archiveId), keyring);
+    } catch (e) {
+      out.push({ code: 'malformed', severity: 'error', stream, seq: a.firstSeq, message: `archive ${a.archiveId} (seq ${a.firstSeq}..${a.lastSeq}, purged from the log) cannot be read: ${(e as Error).message}` });
+      continue;
+    }
+    for (const f of report.streams.flatMap((x) => x.findings)) {
+      // Its checkpoint's signature is judged with the live checkpoints (the store keeps the same note).
+      if (f.severity !== 'error' || f.code === 'unknown_key') continue;
+      out.push({ ...f, stream, message: `archive ${a.archiveId} (seq ${a.firstSeq}..${a.lastSeq}, purged from the log): ${f.message}` });
+    }
+  }
+  return out;
 }
 
 /** An `audit_checkpoints` row: the note is what is signed; the other columns are unsigned copies for the indexes. */
