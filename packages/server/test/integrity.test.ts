@@ -35,8 +35,20 @@ describe('GET /api/audit/integrity', () => {
     const fx = await fixture(30);
     const body = await (await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=5&to_seq=20', AUDITOR_TOKEN)).json();
     expect(body.report).toMatchObject({ ok: true, errors: 0 });
+    expect(body.intact).toBe(true);
     expect(body.report.streams[0]).toMatchObject({ stream: 'svc/1', firstSeq: 5, lastSeq: 20 });
     expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'verify', outcome: 'success', details: { ok: true, records: 16, query: { stream: 'svc/1', from_seq: 5, to_seq: 20 } } });
+  });
+
+  it('an unknown stream is 404 naming the streams held; a range holding no records is not intact, and says so', async () => {
+    const fx = await fixture(30);
+    const unknown = await call(fx, '/api/audit/integrity?stream=svc%2F9', ADMIN_TOKEN);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('no stream \\"svc/9\\" in this store; it holds \\"');
+    const empty = await (await call(fx, `/api/audit/integrity?since=${encodeURIComponent(new Date(Date.now() + 86_400_000).toISOString())}`, ADMIN_TOKEN)).json();
+    expect(empty).toMatchObject({ intact: false, notVerified: [expect.stringContaining('hold no audit records')] });
+    expect(empty.report.ok).toBe(true);
+    expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'verify', outcome: 'failure', details: { intact: false } });
   });
 
   it('reports tampering with the seq and code', async () => {

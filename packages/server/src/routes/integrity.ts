@@ -29,6 +29,25 @@ function countRange(state: ServerState, p: { stream?: string; since?: string; un
   return Number(state.reader.prepare(`SELECT count(*) FROM audit_logs WHERE ${terms.join(' AND ')}`).pluck().get(...args));
 }
 
+/**
+ * The verdict beside the report, as `otel-audit verify` gives it: `intact`
+ * only when no error was found AND something was verified — records in the
+ * range, and with trusted keys a verified signed checkpoint over each
+ * stream (over the whole range, for a range). `notVerified` says why not.
+ */
+function verdictOf(report: VerificationReport, keys: boolean, ranged: boolean): { intact: boolean; notVerified?: string[] } {
+  const reasons: string[] = [];
+  if (report.records === 0) reasons.push('the selected stream and range hold no audit records, so nothing was verified');
+  else if (keys) {
+    for (const s of report.streams) {
+      if (s.records === 0 || s.lastSeq === undefined) continue;
+      if (ranged && s.checkpoints.lastVerifiedSize <= s.lastSeq) reasons.push(`stream ${JSON.stringify(s.stream)}: no verified signed checkpoint covers its records up to seq ${s.lastSeq} yet`);
+      else if (!ranged && s.checkpoints.verified === 0) reasons.push(`stream ${JSON.stringify(s.stream)}: no checkpoint verified with the trusted keys`);
+    }
+  }
+  return { intact: report.ok && reasons.length === 0, ...(reasons.length > 0 ? { notVerified: reasons } : {}) };
+}
+
 function summary(report: VerificationReport): Record<string, unknown> {
   return { ok: report.ok, records: report.records, errors: report.errors, warnings: report.warnings };
 }
@@ -51,6 +70,12 @@ export const integrityRoute: Route = {
     if ((range.fromSeq !== undefined || range.toSeq !== undefined) && range.stream === undefined) throw new HttpError('AUDIT_HTTP_BAD_REQUEST', 'from_seq and to_seq need stream (seq numbers are per stream)');
     if (range.fromSeq !== undefined && range.toSeq !== undefined && range.fromSeq > range.toSeq) throw new HttpError('AUDIT_HTTP_BAD_REQUEST', 'from_seq must not be after to_seq');
     if (range.since !== undefined && range.until !== undefined && millis(range.since) > millis(range.until)) throw new HttpError('AUDIT_HTTP_BAD_REQUEST', 'since must not be after until');
+    if (range.stream !== undefined) {
+      const known = state.store.streams().map((s) => s.stream);
+      if (!known.includes(range.stream)) {
+        throw new HttpError('AUDIT_HTTP_NOT_FOUND', `no stream ${JSON.stringify(range.stream)} in this store; it holds ${known.length === 0 ? 'no stream' : known.slice(0, 20).map((s) => JSON.stringify(s)).join(', ')}${known.length > 20 ? ', …' : ''}`);
+      }
+    }
     const records = countRange(state, range);
     if (records > state.limits.maxIntegrityRecords) {
       throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, more than ${state.limits.maxIntegrityRecords} verified per request; `
@@ -58,6 +83,7 @@ export const integrityRoute: Route = {
     }
     if (state.busy.integrity > 0) throw new HttpError('AUDIT_HTTP_BUSY', 'a verification is already running; retry when it has finished');
     state.busy.integrity++;
+    const ranged = range.since !== undefined || range.until !== undefined || range.fromSeq !== undefined || range.toSeq !== undefined;
     try {
       const streams = range.stream === undefined ? undefined : [range.stream];
       const options = {
@@ -70,13 +96,15 @@ export const integrityRoute: Route = {
         const report = await state.store.verify({
           ...options, progressEveryRecords: 10_000, onProgress: (p) => ctx.res.write(`${toJson({ progress: { records: p.records, of: records } })}\n`),
         });
-        await ctx.audit('verify', report.ok ? 'success' : 'failure', { query: params, ...summary(report) });
-        ctx.res.end(`${toJson({ report, verifierKeys: state.keyring !== undefined })}\n`);
+        const verdict = verdictOf(report, state.keyring !== undefined, ranged);
+        await ctx.audit('verify', verdict.intact ? 'success' : 'failure', { query: params, ...summary(report), intact: verdict.intact });
+        ctx.res.end(`${toJson({ report, ...verdict, verifierKeys: state.keyring !== undefined })}\n`);
         return;
       }
       const report = await state.store.verify(options);
-      await ctx.audit('verify', report.ok ? 'success' : 'failure', { query: params, ...summary(report) });
-      sendJson(ctx.res, 200, { report, verifierKeys: state.keyring !== undefined, verifiedAt: new Date().toISOString() });
+      const verdict = verdictOf(report, state.keyring !== undefined, ranged);
+      await ctx.audit('verify', verdict.intact ? 'success' : 'failure', { query: params, ...summary(report), intact: verdict.intact });
+      sendJson(ctx.res, 200, { report, ...verdict, verifierKeys: state.keyring !== undefined, verifiedAt: new Date().toISOString() });
     } finally {
       state.busy.integrity--;
     }
