@@ -91,10 +91,21 @@ describe('otel-audit retention', () => {
 
   it('recent records are kept; --dry-run and --apply are exclusive', async () => {
     const { db } = chainStore(10);
-    const none = await runCli(['retention', '--db', db, '--dry-run', '--archive-after-days', '100000', '--json']);
+    const none = await runCli(['retention', '--db', db, '--dry-run', '--archive-after-days', '100000', '--retention-days', '100000', '--json']);
     expect(JSON.parse(none.stdout)).toMatchObject({ archived: [], purged: [] });
     const both = await runCli(['retention', '--db', db, '--dry-run', '--apply']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('exactly one of --dry-run and --apply');
+  });
+
+  it('refuses a retention shorter than the archive age, and a --stream the store does not hold (exit 2), naming the fix', async () => {
+    const { db } = chainStore(10);
+    const short = await runCli(['retention', '--db', db, '--dry-run', '--archive-after-days', '100', '--retention-days', '30']);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('--retention-days 30 is shorter than --archive-after-days 100: records are purged only once archived');
+    expect(short.stderr).toContain('pass --retention-days 100 or more');
+    const unknown = await runCli(['retention', '--db', db, '--dry-run', '--stream', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('the store has no stream "nope"; it holds "svc/1"');
   });
 });

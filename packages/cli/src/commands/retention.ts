@@ -41,6 +41,12 @@ function signersOf(ctx: CommandContext): NoteSigner[] {
 }
 
 async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[]): Promise<{ archived: ArchiveInfo[]; purged: PurgeResult[] }> {
+  const known = store.streams().map((s) => s.stream);
+  const unknown = (streams ?? []).filter((s) => !known.includes(s));
+  if (unknown.length > 0) {
+    throw new CliError('AUDIT_CLI_USAGE', `the store has no stream ${unknown.map((s) => JSON.stringify(s)).join(', ')}; it holds ${known.length === 0 ? 'no stream' : known.slice(0, 10).map((s) => JSON.stringify(s)).join(', ')}${known.length > 10 ? ', …' : ''}`,
+      'pass --stream with one of the streams listed, or leave it out for every stream');
+  }
   const scope = streams ? { streams } : {};
   const archived = storeCall(() => store.archive({ olderThan: archiveBefore, ...scope }));
   const purged = await storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers }));
@@ -96,6 +102,11 @@ export const retentionCommand: Command = {
     }
     const archiveDays = days(ctx, 'archive-after-days', env.archiveAfterDays);
     const retentionDays = days(ctx, 'retention-days', env.retentionDays);
+    if (retentionDays < archiveDays) {
+      // Only archived records are purged: records younger than the archive age would stay, whatever the retention says.
+      throw new CliError('AUDIT_CLI_USAGE', `--retention-days ${retentionDays} is shorter than --archive-after-days ${archiveDays}: records are purged only once archived, so none younger than ${archiveDays} days would go`,
+        `pass --retention-days ${archiveDays} or more, or a smaller --archive-after-days`);
+    }
     const now = BigInt(Date.now()) * 1_000_000n;
     const before = (d: number): bigint => {
       const ns = now - BigInt(Math.round(d * 86_400_000)) * 1_000_000n;
