@@ -73,6 +73,14 @@ export class TokenTable {
       }
       return { digest: Buffer.from(t.sha256.toLowerCase(), 'hex'), principal: { name: t.name, role: t.role } };
     });
+    // One token under two names would act as whichever comes first: its role (and the name in the access records) would be a guess.
+    for (let i = 0; i < this.#entries.length; i++) {
+      for (let j = 0; j < i; j++) {
+        if (this.#entries[i]!.digest.equals(this.#entries[j]!.digest)) {
+          throw new RangeError(`options.tokens[${i}] (${this.#entries[i]!.principal.name}) has the same sha256 as options.tokens[${j}] (${this.#entries[j]!.principal.name}): one token cannot be two principals; give each its own token`);
+        }
+      }
+    }
   }
 
   /** The principal of `token`, or undefined. Compares with every entry, in constant time each. */

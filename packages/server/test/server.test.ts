@@ -156,6 +156,9 @@ describe('limits, mounting and options', () => {
     const fx = await fixture(1);
     expect(() => createAuditServer({ store: fx.store, tokens: [{ name: 'x', role: 'root' as 'admin', sha256: 'a'.repeat(64) }] })).toThrow(/options\.tokens\[0\]\.role must be 'admin' or 'auditor'/);
     expect(() => createAuditServer({ store: fx.store, tokens: [{ name: 'x', role: 'admin', sha256: 'plain-token' }] })).toThrow(/options\.tokens\[0\]\.sha256 must be the 64 hex digits of SHA-256\(token\)/);
+    // One token under two names (and roles): which one it acts as would be a guess.
+    expect(() => createAuditServer({ store: fx.store, tokens: [{ name: 'ops', role: 'admin', sha256: 'b'.repeat(64) }, { name: 'viewer', role: 'auditor', sha256: 'B'.repeat(64) }] }))
+      .toThrow(/options\.tokens\[1\] \(viewer\) has the same sha256 as options\.tokens\[0\] \(ops\): one token cannot be two principals/);
     expect(() => createAuditServer({ store: {} as SqliteAuditStore, tokens: [] })).toThrow(/options\.store must be a SqliteAuditStore/);
     expect(() => createAuditServer({ store: fx.store, tokens: [], maxConcurrentRequests: 0 })).toThrow(/options\.maxConcurrentRequests must be a positive integer/);
   });
