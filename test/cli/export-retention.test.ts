@@ -7,8 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AuditChain, createRecordId } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { chainStore, runBin, runCli, writeKeys } from './helpers.js';
+import { chainStore, MINUTE, runBin, runCli, T0, tempDir, writeKeys } from './helpers.js';
 
 describe('otel-audit export', () => {
   it('json, ndjson and csv to stdout with filters; a bundle to --out that verify accepts', async () => {
@@ -96,6 +97,22 @@ describe('otel-audit retention', () => {
     const both = await runCli(['retention', '--db', db, '--dry-run', '--apply']);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('exactly one of --dry-run and --apply');
+  });
+
+  it('does not archive a stream whose checkpoints carry no signature and says why; --allow-unsigned archives it', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'audit.db');
+    const store = new SqliteAuditStore(db);
+    const chain = new AuditChain({ stream: 'u/1' });
+    const records = Array.from({ length: 10 }, (_, i) => chain.append({ id: createRecordId(), time: (T0 + BigInt(i) * MINUTE).toString(), type: 'crud', action: 'update' }));
+    store.appendSync({ records, checkpoints: [{ stream: 'u/1', size: 10, rootHash: chain.rootHex(), timeUnixNano: T0, note: chain.checkpoint(T0, []) }] });
+    store.close();
+    const plain = await runCli(['retention', '--db', db, '--dry-run']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('No records would be archived.');
+    expect(plain.stdout).toContain('Stream "u/1" was not archived: its checkpoints carry no signature');
+    const allowed = await runCli(['retention', '--db', db, '--dry-run', '--allow-unsigned', '--json']);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ archived: [expect.objectContaining({ stream: 'u/1', firstSeq: 0, lastSeq: 9 })], unsigned: [] });
   });
 
   it('refuses a retention shorter than the archive age, and a --stream the store does not hold (exit 2), naming the fix', async () => {

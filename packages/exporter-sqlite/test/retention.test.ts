@@ -129,6 +129,20 @@ describe('retention', () => {
     expect(codes(verifyArchive({ ...archive, lastSeq: 25 }, keyring))).toContain('truncated@undefined');
   });
 
+  it('does not archive (so never purges) a stream whose checkpoints carry no signature, unless allowUnsigned', async () => {
+    const tmp = tempDb();
+    const store = new SqliteAuditStore(tmp.file);
+    cleanups.push(() => { store.close(); tmp.cleanup(); });
+    const chain = new AuditChain({ stream: 'u/1' });
+    const records = Array.from({ length: 30 }, (_, i) => chain.append(fullEvent(i)));
+    const time = at(19);
+    // One checkpoint, written without a signer (a deployment that never configured a key).
+    store.appendSync({ records, checkpoints: [{ stream: 'u/1', size: 30, rootHash: chain.rootHex(), timeUnixNano: time, note: chain.checkpoint(time, []) }] });
+    expect(store.archive({ olderThan: at(1000) })).toEqual([]);
+    expect(await store.purge({ olderThan: at(1000) })).toEqual([]);
+    expect(store.archive({ olderThan: at(1000), allowUnsigned: true }).map((a) => [a.firstSeq, a.lastSeq])).toEqual([[0, 29]]);
+  });
+
   it('refuses to purge live records whose archive was altered after archiving (a record rewritten, its SHA-256 recomputed), and keeps them', async () => {
     const { store, file } = setup();
     const [a] = store.archive({ olderThan: at(25) });

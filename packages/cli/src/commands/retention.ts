@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseSignerKey, type NoteSigner } from '@otel-audit/core';
+import { Keyring, parseSignerKey, verifyCheckpoint, type NoteSigner } from '@otel-audit/core';
 import { retentionFromEnv, type ArchiveInfo, type PurgeResult, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -40,7 +40,14 @@ function signersOf(ctx: CommandContext): NoteSigner[] {
   }
 }
 
-async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[]): Promise<{ archived: ArchiveInfo[]; purged: PurgeResult[] }> {
+interface Outcome {
+  archived: ArchiveInfo[];
+  purged: PurgeResult[];
+  /** Streams not archived because their newest checkpoint carries no signature (without --allow-unsigned). */
+  unsigned: string[];
+}
+
+async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[], allowUnsigned: boolean): Promise<Outcome> {
   const known = store.streams().map((s) => s.stream);
   const unknown = (streams ?? []).filter((s) => !known.includes(s));
   if (unknown.length > 0) {
@@ -48,17 +55,22 @@ async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: 
       'pass --stream with one of the streams listed, or leave it out for every stream');
   }
   const scope = streams ? { streams } : {};
-  const archived = storeCall(() => store.archive({ olderThan: archiveBefore, ...scope }));
+  const archived = storeCall(() => store.archive({ olderThan: archiveBefore, ...scope, allowUnsigned }));
   const purged = await storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers }));
-  return { archived, purged };
+  const newest = store.database.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC LIMIT 1').pluck();
+  const unsigned = allowUnsigned ? [] : (streams ?? known).filter((s) => {
+    const note = newest.get(s) as string | undefined;
+    return note !== undefined && verifyCheckpoint(note, new Keyring()).status === 'unsigned';
+  });
+  return { archived, purged, unsigned };
 }
 
-async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined): Promise<{ archived: ArchiveInfo[]; purged: PurgeResult[] }> {
+async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, allowUnsigned: boolean): Promise<Outcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-retention-'));
   try {
     const copy = path.join(dir, 'preview.db');
     await withStore(ctx, db, (source) => source.database.backup(copy));
-    return await withStore({ cwd: dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, []), {});
+    return await withStore({ cwd: dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned), {});
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -87,6 +99,7 @@ export const retentionCommand: Command = {
     { name: 'archive-after-days', type: 'number', valueName: 'DAYS', description: 'archive records older than this' },
     { name: 'retention-days', type: 'number', valueName: 'DAYS', description: 'purge archived records older than this' },
     { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
+    { name: 'allow-unsigned', type: 'boolean', description: 'also archive (and then purge) streams whose checkpoints carry no signature' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'NAME.key to sign a checkpoint after each purge record' },
     JSON_OPTION,
   ],
@@ -117,13 +130,14 @@ export const retentionCommand: Command = {
     const streams = Array.isArray(ctx.options['stream']) ? [...(ctx.options['stream'] as string[])] : undefined;
     const db = String(ctx.options['db']);
     ctx.progress.start(dry ? 'previewing retention' : 'archiving and purging');
-    let result: { archived: ArchiveInfo[]; purged: PurgeResult[] };
+    const allowUnsigned = ctx.options['allow-unsigned'] === true;
+    let result: Outcome;
     try {
       if (dry) {
-        result = await dryRun(ctx, db, archiveBefore, purgeBefore, streams);
+        result = await dryRun(ctx, db, archiveBefore, purgeBefore, streams, allowUnsigned);
       } else {
         const signers = signersOf(ctx);
-        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers), {});
+        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers, allowUnsigned), {});
       }
     } finally {
       ctx.progress.done();
@@ -154,6 +168,10 @@ export const retentionCommand: Command = {
         { header: 'RECORDS', value: (p) => p.records, right: true },
         { header: 'ARCHIVES', value: (p) => p.archiveIds.join(',') },
       ], result.purged));
+    }
+    for (const stream of result.unsigned) {
+      ctx.stdout.write(`\nStream ${JSON.stringify(stream)} was not archived: its checkpoints carry no signature, so an archive could not be checked against a key once its records are purged. `
+        + 'Configure a signer key for it, or pass --allow-unsigned to archive it anyway.\n');
     }
     if (dry) ctx.stdout.write('\nDry run: nothing was changed. Run again with --apply.\n');
     return 0;

@@ -35,6 +35,13 @@ export interface ArchiveOptions {
   streams?: readonly string[];
   /** Largest archive, in records (cut at the checkpoint below). Default 100,000. */
   maxRecordsPerArchive?: number;
+  /**
+   * Also cut at checkpoints that carry no signature. Default false: an
+   * archive cut at an unsigned checkpoint cannot be checked against a
+   * trusted key once its records are purged, so such streams are not
+   * archived (and so never purged).
+   */
+  allowUnsigned?: boolean;
 }
 
 /** Options of `SqliteAuditStore.purge`. */
@@ -72,10 +79,12 @@ const EMPTY_KEYRING = new Keyring();
 export function archiveStreams(db: Database.Database, cipher: RowCipher | undefined, olderThan: bigint, options: ArchiveOptions): ArchiveInfo[] {
   const max = options.maxRecordsPerArchive ?? 100_000;
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`options.maxRecordsPerArchive must be a positive integer; got ${describe(max)}`);
+  if (options.allowUnsigned !== undefined && typeof options.allowUnsigned !== 'boolean') throw new TypeError(`options.allowUnsigned must be a boolean; got ${describe(options.allowUnsigned)}`);
+  const allowUnsigned = options.allowUnsigned === true;
   const created: ArchiveInfo[] = [];
   for (const stream of options.streams ?? listStreams(db)) {
     for (;;) {
-      const info = db.transaction(() => archiveOne(db, cipher, stream, olderThan, max)).immediate();
+      const info = db.transaction(() => archiveOne(db, cipher, stream, olderThan, max, allowUnsigned)).immediate();
       if (info === undefined) break;
       created.push(info);
     }
@@ -83,7 +92,7 @@ export function archiveStreams(db: Database.Database, cipher: RowCipher | undefi
   return created;
 }
 
-function archiveOne(db: Database.Database, cipher: RowCipher | undefined, stream: string, olderThan: bigint, max: number): ArchiveInfo | undefined {
+function archiveOne(db: Database.Database, cipher: RowCipher | undefined, stream: string, olderThan: bigint, max: number, allowUnsigned: boolean): ArchiveInfo | undefined {
   const head = readHead(db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?'), stream);
   if (head === undefined) return undefined;
   const last = db.prepare('SELECT last_seq, last_checksum, compact_range FROM audit_log_archives WHERE stream = ? ORDER BY last_seq DESC LIMIT 1').get(stream) as
@@ -91,8 +100,18 @@ function archiveOne(db: Database.Database, cipher: RowCipher | undefined, stream
   const from = last ? Number(last.last_seq) + 1 : 0;
   const firstNew = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq >= ? AND time_unix_nano >= ?').pluck().get(stream, from, olderThan) as number | null;
   const limit = Math.min(firstNew ?? head.size, from + max);
-  const cp = db.prepare('SELECT size, note FROM audit_checkpoints WHERE stream = ? AND size > ? AND size <= ? ORDER BY size DESC LIMIT 1').get(stream, from, limit) as
-    { size: number; note: string } | undefined;
+  // The largest checkpoint in reach that carries a signature (any: the keys are verify's to judge).
+  const candidates = db.prepare('SELECT size, note FROM audit_checkpoints WHERE stream = ? AND size > ? AND size <= ? ORDER BY size DESC').iterate(stream, from, limit) as
+    Iterable<{ size: number; note: string }>;
+  let cp: { size: number; note: string } | undefined;
+  for (const c of candidates) {
+    // Without keys a signed, well-formed note is `unknown_key`.
+    const status = verifyCheckpoint(c.note, EMPTY_KEYRING).status;
+    if (status === 'unknown_key' || status === 'valid' || (allowUnsigned && status === 'unsigned')) {
+      cp = c;
+      break;
+    }
+  }
   if (cp === undefined) return undefined;
   const cut = Number(cp.size);
   const range = last ? CompactRange.restore(head.alg, JSON.parse(last.compact_range)) : new CompactRange(head.alg);
