@@ -114,6 +114,16 @@ describe('GET /api/audit/proof and /checkpoints', () => {
     expect((await call(fx, '/api/audit/proof?stream=svc%2F1&seq=-1', AUDITOR_TOKEN)).status).toBe(400);
   });
 
+  it('proves a record after a purge, reading the purged prefix from its archive', async () => {
+    const fx = await fixture(12);
+    appendEvents(fx.store, fx.chain, Array.from({ length: 12 }, (_, i) => ({ id: createRecordId(), time: new Date(), type: 'crud', action: 'later', details: { i } })));
+    // Records 0..11 are minutes old, 12..23 just written: archive and purge the first twelve only.
+    expect(fx.store.archive({ olderThan: new Date(Date.now() - 30_000), maxRecordsPerArchive: 12 }).map((a) => [a.firstSeq, a.lastSeq])).toEqual([[0, 11]]);
+    expect((await fx.store.purge({ olderThan: new Date(Date.now() - 30_000) })).map((p) => [p.firstSeq, p.lastSeq])).toEqual([[0, 11]]);
+    const proof = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=15', AUDITOR_TOKEN)).json();
+    expect(proof).toMatchObject({ seq: 15, included: true, checkpoint: { size: 24, status: 'valid' } });
+  });
+
   it('says NOT included when the stored checksum was changed under the checkpoint, and refuses oversized proofs', async () => {
     const fx = await fixture(12, { maxProofLeaves: 8 });
     expect((await call(fx, '/api/audit/proof?stream=svc%2F1&seq=1', AUDITOR_TOKEN)).status).toBe(422);

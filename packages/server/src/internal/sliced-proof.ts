@@ -11,6 +11,7 @@
  * The route checks every proof with core's `verifyInclusion` against the
  * signed root, and a test compares it with `inclusionProof`.
  */
+import { gunzipSync } from 'node:zlib';
 import { digestLength, merkleRoot, nodeHash, type HashAlgorithm } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 
@@ -26,13 +27,41 @@ function split(n: number): number {
   return k;
 }
 
-/** Leaf hashes of seq [0, size) of `stream` in one buffer, or undefined when any is missing. */
-export async function readLeaves(reader: ReturnType<SqliteAuditStore['openReader']>, stream: string, size: number, alg: HashAlgorithm): Promise<Buffer | undefined> {
+/**
+ * The checksums of the purged prefix of `stream` below `size`, read from
+ * its purged archives into `out`: how many leaves from seq 0 on they give
+ * without a hole (0 when nothing was purged). The proof is checked against
+ * the signed root afterwards, so an altered archive yields `included: false`.
+ */
+async function archivedLeaves(store: SqliteAuditStore, stream: string, size: number, d: number, out: Buffer): Promise<number> {
+  let next = 0;
+  for (const info of store.archives(stream)) {
+    if (!info.purged || info.firstSeq !== next || next >= size) break;
+    for (const line of gunzipSync(store.readArchive(info.archiveId).data).toString('utf8').split('\n')) {
+      if (line === '' || next >= size) continue;
+      const { record, checksum } = JSON.parse(line) as { record?: { seq?: unknown }; checksum?: unknown };
+      if (record?.seq !== next || typeof checksum !== 'string' || checksum.length !== d * 2) return next;
+      out.write(checksum, next * d, d, 'hex');
+      next++;
+    }
+    await yieldNow();
+  }
+  return next;
+}
+
+/**
+ * Leaf hashes of seq [0, size) of `stream` in one buffer — the stored
+ * checksums, and for a purged prefix those of its archives when `store` is
+ * given — or undefined when any is missing.
+ */
+export async function readLeaves(reader: ReturnType<SqliteAuditStore['openReader']>, stream: string, size: number, alg: HashAlgorithm, store?: SqliteAuditStore): Promise<Buffer | undefined> {
   const d = digestLength(alg);
   const out = Buffer.alloc(size * d);
   const stmt = reader.prepare('SELECT seq, checksum FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ? ORDER BY seq').raw();
   let expected = 0;
-  for (let lo = 0; lo < size; lo += READ_SLICE) {
+  const firstLive = reader.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ?').pluck().get(stream) as number | bigint | null;
+  if (store !== undefined && firstLive !== null && Number(firstLive) > 0) expected = await archivedLeaves(store, stream, Math.min(size, Number(firstLive)), d, out);
+  for (let lo = expected; lo < size; lo += READ_SLICE) {
     for (const [seq, checksum] of stmt.iterate(stream, lo, Math.min(size, lo + READ_SLICE)) as Iterable<[number | bigint, string]>) {
       if (Number(seq) !== expected || typeof checksum !== 'string' || checksum.length !== d * 2) return undefined;
       out.write(checksum, expected * d, d, 'hex');

@@ -61,9 +61,9 @@ export const proofRoute: Route = {
     ctx.state.busy.proofs++;
     let proof: Buffer[];
     try {
-      const leaves = await readLeaves(reader, stream, size, alg);
+      const leaves = await readLeaves(reader, stream, size, alg, ctx.state.store);
       if (leaves === undefined) {
-        throw new HttpError('AUDIT_PROOF_UNAVAILABLE', `records before seq ${size} of ${JSON.stringify(stream)} are missing (purged or tampered); verify the archives with otel-audit verify`);
+        throw new HttpError('AUDIT_PROOF_UNAVAILABLE', `records before seq ${size} of ${JSON.stringify(stream)} are missing from the log and its archives (deleted or tampered); run otel-audit verify on the database file`);
       }
       proof = await slicedInclusionProof(alg, seq, size, leaves);
     } finally {
