@@ -133,6 +133,15 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
       if (e instanceof HttpError && (presented || principal !== undefined)) recordRefusal(req, url.pathname, requestId, principal === undefined ? 401 : 403, principal);
       throw e;
     }
+    // URLSearchParams turns a broken %-escape into U+FFFD silently: a query that is not what was sent.
+    const query = url.search.slice(1);
+    for (const part of query === '' ? [] : query.split('&')) {
+      try {
+        decodeURIComponent(part.replace(/\+/g, ' '));
+      } catch {
+        throw new HttpError('AUDIT_HTTP_BAD_REQUEST', `the query parameter ${JSON.stringify(part.split('=')[0]!.slice(0, 60))} holds a malformed %-escape; encode each value with encodeURIComponent`);
+      }
+    }
     const params = parseParams(url.searchParams, route.params);
     if (route !== streamRoute && state.busy.requests >= o.limits.maxConcurrentRequests) {
       throw new HttpError('AUDIT_HTTP_BUSY', `${o.limits.maxConcurrentRequests} requests are in progress; retry shortly`);

@@ -30,6 +30,15 @@ describe('hostile inputs', () => {
     }
   });
 
+  it('a malformed %-escape in the query is 400 naming the parameter, not a query for U+FFFD', async () => {
+    for (const route of ROUTES) {
+      const sep = route.includes('?') ? '&' : '?';
+      const res = await call(fx, `${route}${sep}type=%E0%A4%A`, ADMIN_TOKEN);
+      expect(res.status, route).toBe(400);
+      expect((await res.json()).error.message).toBe('the query parameter "type" holds a malformed %-escape; encode each value with encodeURIComponent');
+    }
+  });
+
   it('leaves the store intact', async () => {
     const report = await fx.store.verify({ keyring });
     expect(report.errors).toBe(0);
