@@ -89,7 +89,7 @@ export type { AuditSink, AuditBatch, SealedCheckpoint } from './audit-sink.js';
 
 export { Verifier } from './verifier.js';
 export type { VerifierOptions, StreamStart, StreamEnd } from './verifier.js';
-export { FINDING_CODES } from './verification-report.js';
+export { FINDING_CODES, unvouchedStreams } from './verification-report.js';
 export type { Finding, FindingCode, StreamReport, VerificationReport } from './verification-report.js';
 export { requestReceipt, receiptCallbacksOf, isReceiptTaken, whenAuditCapacity, setAuditCongestion, AUDIT_RECEIPT_KEY } from './audit-receipt.js';
 export type { AuditReceipt, ReceiptCallbacks } from './audit-receipt.js';

@@ -84,3 +84,20 @@ export interface VerificationReport {
   warnings: number;
   streams: StreamReport[];
 }
+
+/**
+ * The streams of `report` whose records no verified signed checkpoint vouches
+ * for: with `ranged` (the input was a seq or time range), those whose last
+ * record lies beyond the last verified checkpoint — a checkpoint before the
+ * range, compared against stored checksums, shows nothing about the records
+ * in it; otherwise those with no verified checkpoint at all. Only meaningful
+ * when trusted keys were given: without keys nothing is ever verified.
+ *
+ * @example
+ * for (const s of unvouchedStreams(report, { ranged: true })) console.log(`${s.stream}: not covered yet`);
+ */
+export function unvouchedStreams(report: VerificationReport, options: { ranged: boolean }): StreamReport[] {
+  return report.streams.filter((s) => s.records > 0 && s.lastSeq !== undefined && (options.ranged
+    ? s.checkpoints.lastVerifiedSize <= s.lastSeq
+    : s.checkpoints.verified === 0));
+}

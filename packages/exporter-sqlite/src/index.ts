@@ -16,6 +16,8 @@ export type { AuditBundle, BundleStream, BundleExportOptions } from './bundle.js
 export { CONFIG_CHANGE_ACTIONS } from './internal/store-stats.js';
 export type { AuditStats, StatsBucket, StatsOptions } from './internal/store-stats.js';
 export { verifyArchive } from './archive.js';
+export { checkpointColumnMismatches } from './checkpoint-columns.js';
+export type { CheckpointColumnMismatch, CheckpointRowColumns } from './checkpoint-columns.js';
 export type { ArchiveInfo, AuditArchive } from './archive.js';
 export { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS, retentionFromEnv, encryptionFromEnv } from './env-config.js';
 export type { ArchiveOptions, PurgeOptions, PurgeResult } from './internal/retention.js';

@@ -9,7 +9,7 @@
  * records or the checkpoints would pass as intact.
  */
 import * as fs from 'node:fs';
-import type { VerificationReport } from '@otel-audit/core';
+import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { BundleFormatError, verifyBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
@@ -72,20 +72,19 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   }
   if (keys === 0) return [];
   const with_ = `with the given key${keys === 1 ? '' : 's'}`;
+  const unvouched = unvouchedStreams(report, { ranged }).filter((s) => !unsignedOk.includes(s.stream));
   if (ranged) {
-    return report.streams
-      .filter((s) => s.records > 0 && s.lastSeq !== undefined && s.checkpoints.lastVerifiedSize <= s.lastSeq && !unsignedOk.includes(s.stream))
+    return unvouched
       .map((s) => {
         const covered = s.checkpoints.lastVerifiedSize;
         const first = s.firstSeq ?? 0;
-        const open = covered > first ? `records seq ${covered}..${s.lastSeq} of the range` : `its records seq ${first}..${s.lastSeq} in the range`;
+        const open = covered > first ? `records seq ${covered}..${s.lastSeq!} of the range` : `its records seq ${first}..${s.lastSeq!} in the range`;
         return `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_} covers ${open} yet, so nothing shows they were not rewritten; `
           + 'end the range earlier with --until, or verify again after the next checkpoint (every 10 s or 1000 records by default)'
           + `; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`;
       });
   }
-  return report.streams
-    .filter((s) => s.records > 0 && s.checkpoints.verified === 0 && !unsignedOk.includes(s.stream))
+  return unvouched
     .map((s) => `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_}: ${s.checkpoints.seen === 0
       ? 'it holds no checkpoint (were they deleted?)'
       : `none of its ${s.checkpoints.seen} checkpoints covers the records verified`}, so nothing shows its ${s.records} records were not rewritten; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`);

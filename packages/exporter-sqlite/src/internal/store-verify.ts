@@ -11,6 +11,7 @@
  */
 import { Keyring, verifyCheckpoint, Verifier, type Finding, type VerificationReport } from '@otel-audit/core';
 import { verifyArchive } from '../archive.js';
+import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { listArchives, readArchive } from './archive-store.js';
 import type Database from 'better-sqlite3';
 import { C_KEY, isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
@@ -201,11 +202,7 @@ function purgedArchiveFindings(db: Database.Database, cipher: RowCipher | undefi
 }
 
 /** An `audit_checkpoints` row: the note is what is signed; the other columns are unsigned copies for the indexes. */
-interface CheckpointRow {
-  stream: string;
-  size: number | bigint;
-  root_hash: string;
-  time: string;
+interface CheckpointRow extends CheckpointRowColumns {
   note: string;
 }
 
@@ -220,19 +217,10 @@ const NO_KEYS = Keyring.from([]);
 function checkpointColumnFindings(row: CheckpointRow): Finding[] {
   const cp = verifyCheckpoint(row.note, NO_KEYS).checkpoint;
   if (cp === undefined) return [];
-  const out: Finding[] = [];
-  const compare = (column: string, stored: string, signed: string): void => {
-    if (stored === signed) return;
-    out.push({
-      code: 'hash_mismatch', severity: 'error', stream: cp.origin, size: cp.size, expected: signed, actual: stored,
-      message: `checkpoint at size ${cp.size}: its ${column} column (${JSON.stringify(stored.slice(0, 80))}) differs from its signed note (${JSON.stringify(signed.slice(0, 80))}): the column was edited`,
-    });
-  };
-  compare('stream', String(row.stream), cp.origin);
-  compare('size', String(row.size), String(cp.size));
-  compare('root_hash', String(row.root_hash).toLowerCase(), cp.rootHash.toString('hex'));
-  compare('time_unix_nano', String(row.time), cp.timeUnixNano.toString());
-  return out;
+  return checkpointColumnMismatches(row, cp).map(({ column, stored, signed }) => ({
+    code: 'hash_mismatch', severity: 'error', stream: cp.origin, size: cp.size, expected: signed, actual: stored,
+    message: `checkpoint at size ${cp.size}: its ${column} column (${JSON.stringify(stored.slice(0, 80))}) differs from its signed note (${JSON.stringify(signed.slice(0, 80))}): the column was edited`,
+  }));
 }
 
 /** Add findings the core verifier cannot see (columns outside the record) to the report. */

@@ -9,15 +9,12 @@
  * each disagreeing column, its stored and its signed value.
  */
 import { Keyring, verifyCheckpoint, type Checkpoint, type CheckpointStatus } from '@otel-audit/core';
+import { checkpointColumnMismatches, type CheckpointColumnMismatch, type CheckpointRowColumns } from '@otel-audit/exporter-sqlite';
 
 const NO_KEYS = Keyring.from([]);
 
 /** The columns of an `audit_checkpoints` row as the routes select them (`time` is `CAST(time_unix_nano AS TEXT)`). */
-export interface CheckpointRow {
-  stream: string;
-  size: number | bigint;
-  root_hash: string;
-  time: string;
+export interface CheckpointRow extends CheckpointRowColumns {
   note: string;
 }
 
@@ -28,13 +25,7 @@ export type SignatureStatus = CheckpointStatus | 'no_keys';
 export type CheckpointRowStatus = SignatureStatus | 'mismatch';
 
 /** One unsigned column whose value differs from the signed note's. */
-export interface ColumnMismatch {
-  column: 'stream' | 'size' | 'root_hash' | 'time_unix_nano';
-  /** The value in the database. */
-  stored: string;
-  /** The value in the signed note text. */
-  signed: string;
-}
+export type ColumnMismatch = CheckpointColumnMismatch;
 
 /** What {@link openCheckpointRow} found. */
 export interface OpenedCheckpointRow {
@@ -66,14 +57,7 @@ export function openCheckpointRow(row: CheckpointRow, keyring: Keyring | undefin
     return { checkpoint: undefined, status: 'malformed', signature: 'malformed', keys: [], mismatches: [], problem: `${v.message}; the stored columns are unsigned and are not shown` };
   }
   const signature: SignatureStatus = keyring === undefined ? 'no_keys' : v.status;
-  const mismatches: ColumnMismatch[] = [];
-  const compare = (column: ColumnMismatch['column'], stored: string, signed: string): void => {
-    if (stored !== signed) mismatches.push({ column, stored, signed });
-  };
-  compare('stream', String(row.stream), cp.origin);
-  compare('size', String(row.size), String(cp.size));
-  compare('root_hash', String(row.root_hash), cp.rootHash.toString('hex'));
-  compare('time_unix_nano', String(row.time), cp.timeUnixNano.toString());
+  const mismatches = checkpointColumnMismatches(row, cp);
   if (mismatches.length === 0) return { checkpoint: cp, status: signature, signature, keys: v.keys, mismatches };
   const what = mismatches.map((m) => `${m.column} is ${JSON.stringify(m.stored)} in the database, ${JSON.stringify(m.signed)} in the note`).join('; ');
   return {

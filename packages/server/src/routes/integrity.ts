@@ -8,7 +8,7 @@
  * message naming a smaller range. `progress=true` streams NDJSON progress
  * lines and then the report as the last line.
  */
-import type { VerificationReport } from '@otel-audit/core';
+import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { HttpError } from '../errors.js';
 import type { Route, ServerState } from '../internal/context.js';
 import { sendJson, toJson } from '../internal/http.js';
@@ -39,10 +39,10 @@ function verdictOf(report: VerificationReport, keys: boolean, ranged: boolean): 
   const reasons: string[] = [];
   if (report.records === 0) reasons.push('the selected stream and range hold no audit records, so nothing was verified');
   else if (keys) {
-    for (const s of report.streams) {
-      if (s.records === 0 || s.lastSeq === undefined) continue;
-      if (ranged && s.checkpoints.lastVerifiedSize <= s.lastSeq) reasons.push(`stream ${JSON.stringify(s.stream)}: no verified signed checkpoint covers its records up to seq ${s.lastSeq} yet`);
-      else if (!ranged && s.checkpoints.verified === 0) reasons.push(`stream ${JSON.stringify(s.stream)}: no checkpoint verified with the trusted keys`);
+    for (const s of unvouchedStreams(report, { ranged })) {
+      reasons.push(ranged
+        ? `stream ${JSON.stringify(s.stream)}: no verified signed checkpoint covers its records up to seq ${s.lastSeq!} yet`
+        : `stream ${JSON.stringify(s.stream)}: no checkpoint verified with the trusted keys`);
     }
   }
   return { intact: report.ok && reasons.length === 0, ...(reasons.length > 0 ? { notVerified: reasons } : {}) };

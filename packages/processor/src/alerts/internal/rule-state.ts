@@ -180,12 +180,13 @@ export abstract class RuleState<D = unknown> {
     const key = this.#groupKey(record);
     if (key === undefined || !this.accepts(record)) return undefined;
     const request = requestIdOf(record);
+    const target = request === '' ? '' : targetIdOf(record);
     let state = this.groups.get(key);
     if (state !== undefined) {
       if (state.expiresAt <= t) {
         this.reset(state.data);
         state.forget();
-      } else if (request !== '' && state.counted(request, targetIdOf(record))) {
+      } else if (request !== '' && state.counted(request, target)) {
         // Another record of a request this group counted lately (the app's own
         // record, then the HTTP-level one): one request counts once.
         return undefined;
@@ -208,7 +209,7 @@ export abstract class RuleState<D = unknown> {
     // In its cooldown a group keeps counting but does not fire; it fires on
     // the first record after the cooldown that finds the condition met.
     const trigger = this.add(state.data, record, t, t >= state.cooldownUntil);
-    if (request !== '') state.remember(request, targetIdOf(record));
+    if (request !== '') state.remember(request, target);
     if (trigger !== undefined) {
       this.reset(state.data);
       state.cooldownUntil = t + this.cooldownMicros;
