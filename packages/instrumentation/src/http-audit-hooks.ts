@@ -6,7 +6,8 @@
  * header) or generated; the span is linked to the request's audit state for
  * `AuditSpanProcessor`; the request id is echoed on the response.
  * `createHttpAuditInstrumentation` returns an `HttpInstrumentation` with these
- * hooks composed with the caller's own.
+ * hooks composed with the caller's own (`httpAuditInstrumentationConfig`, its
+ * configuration, for one that exists).
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
@@ -80,21 +81,18 @@ export interface HttpAuditInstrumentationOptions extends HttpAuditHooksOptions {
 }
 
 /**
- * An `HttpInstrumentation` whose server spans carry what the audit needs.
- * Pair it with `AuditSpanProcessor` and an `AlwaysRecordSampler`.
+ * The `HttpInstrumentation` configuration with the audit hooks composed with
+ * `options.config`'s own (theirs run after the audit's): for
+ * `setConfig` on an instrumentation that already exists.
  *
  * @example
- * const sdk = new NodeSDK({
- *   instrumentations: [createHttpAuditInstrumentation(createHttpAuditPolicy())],
- *   sampler: new AlwaysRecordSampler(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })),
- *   spanProcessors: [new AuditSpanProcessor()],
- * });
+ * instrumentation.setConfig(httpAuditInstrumentationConfig({ rules }));
  */
-export function createHttpAuditInstrumentation(policy?: HttpAuditPolicy | HttpAuditPolicyOptions, options: HttpAuditInstrumentationOptions = {}): HttpInstrumentation {
+export function httpAuditInstrumentationConfig(policy?: HttpAuditPolicy | HttpAuditPolicyOptions, options: HttpAuditInstrumentationOptions = {}): HttpInstrumentationConfig {
   const hooks = createHttpAuditHooks(policy, options);
   const config = options.config ?? {};
   const user = { start: config.startIncomingSpanHook, request: config.requestHook, response: config.responseHook };
-  return new HttpInstrumentation({
+  return {
     ...config,
     startIncomingSpanHook: user.start === undefined ? hooks.startIncomingSpanHook : (req) => ({ ...safe(() => user.start!(req)), ...hooks.startIncomingSpanHook(req) }),
     requestHook: user.request === undefined ? hooks.requestHook : (span, req) => {
@@ -105,7 +103,27 @@ export function createHttpAuditInstrumentation(policy?: HttpAuditPolicy | HttpAu
       hooks.responseHook(span, res);
       user.response!(span, res);
     },
-  });
+  };
+}
+
+/**
+ * An `HttpInstrumentation` whose server spans carry what the audit needs.
+ * Pair it with `AuditSpanProcessor` and an `AlwaysRecordSampler`.
+ * Create one per process: OpenTelemetry patches `node:http` once, for the
+ * first instrumentation enabled, and a second one created after that
+ * patches nothing. To change the policy later (or start again after
+ * `disable()`), give the one you have a new configuration with
+ * {@link httpAuditInstrumentationConfig} and `enable()` it.
+ *
+ * @example
+ * const sdk = new NodeSDK({
+ *   instrumentations: [createHttpAuditInstrumentation(createHttpAuditPolicy())],
+ *   sampler: new AlwaysRecordSampler(new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) })),
+ *   spanProcessors: [new AuditSpanProcessor()],
+ * });
+ */
+export function createHttpAuditInstrumentation(policy?: HttpAuditPolicy | HttpAuditPolicyOptions, options: HttpAuditInstrumentationOptions = {}): HttpInstrumentation {
+  return new HttpInstrumentation(httpAuditInstrumentationConfig(policy, options));
 }
 
 function safe(f: () => Attributes): Attributes {

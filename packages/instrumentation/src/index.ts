@@ -19,7 +19,7 @@ export type {
 export type { AuditEventFields, SeedAuditFields, AuditActorInput, AuditTargetInput, AuditRequestInput } from './audit-event.js';
 export { HttpAuditPolicy, createHttpAuditPolicy, DEFAULT_HTTP_AUDIT_RULES, actionForMethod } from './http-audit-policy.js';
 export type { HttpAuditRule, HttpAuditRuleTarget, HttpAuditLevel, HttpAuditPolicyOptions, HttpAuditMatch } from './http-audit-policy.js';
-export { createHttpAuditHooks, createHttpAuditInstrumentation } from './http-audit-hooks.js';
+export { createHttpAuditHooks, createHttpAuditInstrumentation, httpAuditInstrumentationConfig } from './http-audit-hooks.js';
 export type { HttpAuditHooks, HttpAuditHooksOptions, HttpAuditInstrumentationOptions } from './http-audit-hooks.js';
 export { AuditSpanProcessor } from './audit-span-processor.js';
 export type { AuditSpanProcessorOptions } from './audit-span-processor.js';

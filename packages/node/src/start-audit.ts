@@ -163,7 +163,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
-      tracing?.instrumentation.disable();
+      tracing?.stop();
       await tracing?.tracerProvider.shutdown().catch(() => undefined);
       await alerts?.dispatcher?.flush().catch(() => undefined);
       alerts?.stopMetrics();

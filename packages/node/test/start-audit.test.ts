@@ -312,6 +312,95 @@ describe('startAudit without processors.chain.stream', () => {
     running = await within(startAudit({ path: hooked('http://127.0.0.1:9/**').path, env }, { onWarning: () => undefined }), 5_000, 'startAudit');
   });
 
+  it('a second start in the same process audits HTTP requests again; of two running pipelines the later one audits HTTP, also after the first stops', async () => {
+    const server: Server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const endpoints = (db: string) => {
+      const d = new Database(db, { readonly: true });
+      try {
+        return (d.prepare("SELECT api_endpoint FROM audit_logs WHERE event_type = 'api' ORDER BY seq").all() as { api_endpoint: string }[]).map((r) => r.api_endpoint);
+      } finally {
+        d.close();
+      }
+    };
+    try {
+      const first = setup().dir;
+      running = await within(startAudit({ path: join(first, 'otel-config.yaml') }), 5_000, 'startAudit');
+      await get(port, '/api/first');
+      await within(running.shutdown(), 5_000, 'shutdown');
+      running = await within(startAudit({ path: join(first, 'otel-config.yaml') }), 5_000, 'startAudit again');
+      await get(port, '/api/again');
+      const other = setup().dir;
+      const later = await within(startAudit({ path: join(other, 'otel-config.yaml') }, { registerGlobal: false }), 5_000, 'a second pipeline');
+      try {
+        await get(port, '/api/both');
+        await within(running.shutdown(), 5_000, 'shutdown of the first');
+        await get(port, '/api/later');
+      } finally {
+        await within(later.shutdown(), 5_000, 'shutdown of the second');
+      }
+      await get(port, '/api/none');
+      expect(endpoints(join(first, 'audit.db'))).toEqual(['/api/first', '/api/again']);
+      expect(endpoints(join(other, 'audit.db'))).toEqual(['/api/both', '/api/later']);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('a webhook that fails leaves alert_notify_failed in the chain, outside the request that raised the alert (no trace or request id of it)', async () => {
+    let posts = 0;
+    const hook: Server = createServer((req, res) => {
+      posts++;
+      req.resume();
+      req.on('end', () => res.writeHead(500).end('down'));
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hooks/audit`;
+    const { dir, path } = setupEdited((t) => t.replace(
+      'alerts: { builtins: { failed_logins: 3 } }',
+      `alerts: { builtins: { failed_logins: 1 }, notifiers: [{ type: webhook, url: "${hookUrl}", secret_env: HOOK_SECRET, max_attempts: 1 }] }`,
+    ));
+    running = await within(startAudit({ path, env: { ...process.env, HOOK_SECRET: 'h'.repeat(32) } }, { onWarning: () => undefined }), 5_000, 'startAudit');
+    // The failed login is logged inside an audited request: the alert it raises is dispatched (and fails) from that request's context.
+    const app: Server = createServer((_req, res) => {
+      void audit.login({ actor: 'mallory', outcome: 'failure' }).then(() => res.end('no'), () => res.end('no'));
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    try {
+      expect(await get((app.address() as AddressInfo).port, '/api/login')).toBe(200);
+      const db = new Database(join(dir, 'audit.db'), { readonly: true });
+      try {
+        await until(() => db.prepare("SELECT 1 FROM audit_logs WHERE event_action = 'alert_notify_failed'").get() !== undefined, 5_000);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await new Promise<void>((r) => app.close(() => r()));
+      await new Promise<void>((r) => hook.close(() => r()));
+    }
+    await within(running.shutdown(), 5_000, 'shutdown');
+    expect(posts).toBe(1);
+
+    const { report } = await verified(join(dir, 'audit.db'));
+    expect(report.ok).toBe(true);
+    const db = new Database(join(dir, 'audit.db'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT event_id, event_type, event_action, target_id, trace_id, request_id FROM audit_logs ORDER BY seq').all() as { event_id: string; event_type: string; event_action: string; target_id: string | null; trace_id: string | null; request_id: string | null }[];
+      const login = rows.find((r) => r.event_type === 'auth' && r.event_action === 'login')!;
+      const alert = rows.find((r) => r.event_type === 'alert' && r.event_action === 'failed_logins')!;
+      const failed = rows.find((r) => r.event_action === 'alert_notify_failed')!;
+      // The login belongs to the request (its trace and request id)...
+      expect(login.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(login.request_id).not.toBeNull();
+      // ...the notifier's failure does not: it names the alert, not the request that happened to raise it.
+      expect(failed).toMatchObject({ event_type: 'system', trace_id: null, request_id: null });
+      expect(failed.target_id).toBe(alert.event_id);
+    } finally {
+      db.close();
+    }
+  });
+
   it('processors.chain.limits raises the size limit of a record, for the explicit API and the processor alike; without it the refusal names the setting', async () => {
     const big = { blob: 'x'.repeat(2_000_000) };
     const { dir } = setup();

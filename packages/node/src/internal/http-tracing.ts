@@ -3,22 +3,33 @@
  * whose sampler always records server spans of audited routes (so a client
  * cannot opt out with `traceparent`), the AuditSpanProcessor that turns them
  * into records on the pipeline's LoggerProvider, and the audit
- * HttpInstrumentation with the configured policy, enabled at once.
+ * HttpInstrumentation with the configured policy, enabled at once. One
+ * HttpInstrumentation serves every start of the process: OpenTelemetry
+ * patches `node:http` once, for the first instrumentation, so one created
+ * for a second start (after a shutdown) would audit nothing.
  */
 import type { LoggerProvider } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import { AlwaysOnSampler, ParentBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createRequire } from 'node:module';
-import { AlwaysRecordSampler, AuditSpanProcessor, createHttpAuditInstrumentation } from '@otel-audit/instrumentation';
+import type { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { AlwaysRecordSampler, AuditSpanProcessor, createHttpAuditInstrumentation, httpAuditInstrumentationConfig } from '@otel-audit/instrumentation';
 import type { HttpReceiverConfig } from '../config-types.js';
 import { httpRules } from './options-mapping.js';
 
 /** What {@link startHttpTracing} started. */
 export interface HttpTracing {
   tracerProvider: NodeTracerProvider;
-  instrumentation: ReturnType<typeof createHttpAuditInstrumentation>;
+  instrumentation: HttpInstrumentation;
+  /** Stop auditing HTTP: disables the instrumentation unless a later start has taken it over. */
+  stop(): void;
 }
+
+/** The process's audit HttpInstrumentation, made by the first start and reconfigured by the next ones. */
+let shared: HttpInstrumentation | undefined;
+/** The start that configured it last: the latest start audits HTTP, and only it disables the instrumentation. */
+let sharedOwner: object | undefined;
 
 /**
  * Start HTTP auditing for `receivers.http`.
@@ -43,13 +54,28 @@ export function startHttpTracing(
     spanProcessors: [spanProcessor],
   });
   if (options.register) tracerProvider.register();
-  const instrumentation = createHttpAuditInstrumentation(
-    { ...(http.rules !== undefined ? { rules: httpRules(http.rules) } : {}), ...(http.case_sensitive !== undefined ? { caseSensitive: http.case_sensitive } : {}) },
-    { ...(http.request_id_header !== undefined ? { requestIdHeader: http.request_id_header } : {}), ...(http.echo_request_id !== undefined ? { echoRequestId: http.echo_request_id } : {}) },
-  );
+  const policy = { ...(http.rules !== undefined ? { rules: httpRules(http.rules) } : {}), ...(http.case_sensitive !== undefined ? { caseSensitive: http.case_sensitive } : {}) };
+  const hookOptions = { ...(http.request_id_header !== undefined ? { requestIdHeader: http.request_id_header } : {}), ...(http.echo_request_id !== undefined ? { echoRequestId: http.echo_request_id } : {}) };
+  let instrumentation = shared;
+  if (instrumentation === undefined) shared = instrumentation = createHttpAuditInstrumentation(policy, hookOptions);
+  else {
+    // The previous start disabled it; enable() below patches node:http again.
+    instrumentation.disable();
+    instrumentation.setConfig(httpAuditInstrumentationConfig(policy, hookOptions));
+  }
   instrumentation.setTracerProvider(tracerProvider);
   instrumentation.enable();
   // require-in-the-middle patches node:http when it is required; the module is shared with ESM imports.
   createRequire(import.meta.url)('node:http');
-  return { tracerProvider, instrumentation };
+  const owner = {};
+  sharedOwner = owner;
+  return {
+    tracerProvider,
+    instrumentation,
+    stop() {
+      if (sharedOwner !== owner) return;
+      sharedOwner = undefined;
+      instrumentation.disable();
+    },
+  };
 }
