@@ -8,8 +8,11 @@
  * the status code and `Retry-After` of retryable answers, and turns a
  * partial success that rejected records into a failure. What the receiver
  * says (status text, body, partial-success message) enters an error only
- * through `redactSecrets`: a proxy that echoes the request URL or its
- * Authorization header must not put them into the outbox, a record or a log.
+ * through `redactSecrets`, and with every configured credential (header
+ * values, the URL's password and query values) replaced: a proxy that
+ * echoes the request URL or its Authorization header, or a receiver that
+ * answers "invalid API key <key>", must not put them into the outbox, a
+ * record or a log.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -53,6 +56,50 @@ function rejectedOf(response: unknown): { rejected: number; message: string } | 
   return rejected > 0 ? { rejected, message: typeof ps.errorMessage === 'string' ? ps.errorMessage : '' } : undefined;
 }
 
+/** Shortest configured value that is hidden in what the receiver says (shorter ones would hide ordinary words). */
+const MIN_HIDDEN_LENGTH = 4;
+
+/**
+ * The configured values a receiver may quote back, longest first: each
+ * header value, its token after a scheme (`Bearer <token>`), a Basic
+ * credential decoded, the URL's password, and its query values of 8 or more
+ * characters.
+ */
+function configuredSecrets(url: URL, headers: Record<string, string>): string[] {
+  const found = new Set<string>();
+  const add = (v: string): void => {
+    if (v.length >= MIN_HIDDEN_LENGTH) found.add(v);
+  };
+  for (const value of Object.values(headers)) {
+    if (typeof value !== 'string') continue;
+    add(value.trim());
+    const m = /^(\S+)\s+(\S.*)$/.exec(value.trim());
+    if (m === null) continue;
+    add(m[2]!);
+    if (m[1]!.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(m[2]!, 'base64').toString('utf8');
+      add(decoded);
+      add(decoded.slice(decoded.indexOf(':') + 1));
+    }
+  }
+  if (url.password !== '') {
+    add(url.password);
+    try {
+      add(decodeURIComponent(url.password));
+    } catch {
+      // A malformed escape: the raw form is hidden.
+    }
+  }
+  for (const [, value] of url.searchParams) if (value.length >= 8) add(value);
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every configured secret replaced by `***`, then credential forms masked. */
+function hideSecrets(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join('***');
+  return redactSecrets(text);
+}
+
 /**
  * Create the transport.
  *
@@ -70,6 +117,7 @@ export function createOtlpHttpTransport(options: OtlpHttpTransportOptions): Otlp
   return {
     async send(data, timeoutMillis) {
       const extra = typeof options.headers === 'function' ? await options.headers() : options.headers ?? {};
+      const secrets = configuredSecrets(url, extra);
       const body = gzip ? gzipSync(data) : data;
       return new Promise<OtlpTransportResponse>((resolve) => {
         const req = request(url, {
@@ -83,7 +131,7 @@ export function createOtlpHttpTransport(options: OtlpHttpTransportOptions): Otlp
             if (size <= 4 * 1024 * 1024) chunks.push(c);
           });
           res.on('error', (error) => resolve({ status: 'retryable', error }));
-          res.on('end', () => resolve(answer(res, Buffer.concat(chunks), options.deserializeResponse)));
+          res.on('end', () => resolve(answer(res, Buffer.concat(chunks), options.deserializeResponse, secrets)));
         });
         req.setTimeout(timeoutMillis, () => {
           req.destroy();
@@ -100,7 +148,7 @@ export function createOtlpHttpTransport(options: OtlpHttpTransportOptions): Otlp
 /** How much of an error body is read for the message (500 characters are kept). */
 const BODY_SCAN_BYTES = 64 * 1024;
 
-function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Array) => unknown) | undefined): OtlpTransportResponse {
+function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Array) => unknown) | undefined, secrets: readonly string[]): OtlpTransportResponse {
   const status = res.statusCode ?? 0;
   if (status >= 200 && status < 300) {
     if (deserialize !== undefined && data.length > 0) {
@@ -111,13 +159,13 @@ function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Ar
         // An unreadable 2xx body is still an acceptance (the OTLP spec).
       }
       const rejected = rejectedOf(parsed);
-      if (rejected) return { status: 'failure', error: new OtlpPartialSuccessError(rejected.rejected, redactSecrets(rejected.message).slice(0, 500)) };
+      if (rejected) return { status: 'failure', error: new OtlpPartialSuccessError(rejected.rejected, hideSecrets(rejected.message, secrets).slice(0, 500)) };
     }
     return { status: 'success', data };
   }
   // Masked before it is cut, so a secret straddling the cut is not left half shown.
-  const text = redactSecrets(data.toString('utf8', 0, BODY_SCAN_BYTES)).slice(0, 500);
-  const statusText = res.statusMessage ? ` ${redactSecrets(res.statusMessage)}` : '';
+  const text = hideSecrets(data.toString('utf8', 0, BODY_SCAN_BYTES), secrets).slice(0, 500);
+  const statusText = res.statusMessage ? ` ${hideSecrets(res.statusMessage, secrets)}` : '';
   const message = `the receiver answered HTTP ${status}${statusText}${text ? `: ${text}` : ''}`;
   if (RETRYABLE_STATUSES.has(status)) {
     const retryAfter = parseRetryAfter(res.headers['retry-after']);

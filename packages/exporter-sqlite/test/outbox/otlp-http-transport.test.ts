@@ -64,3 +64,36 @@ describe('createOtlpHttpTransport quotes what the receiver answered with its sec
     }
   });
 });
+
+describe('createOtlpHttpTransport hides configured credentials that the receiver quotes bare', () => {
+  it.each([
+    ['a refusal quoting the bearer token', 403, { authorization: 'Bearer Zq8bearer-token' }, 'invalid API key Zq8bearer-token', /Zq8bearer/],
+    ['a refusal quoting a custom header value', 401, { 'x-honeycomb-team': 'Zq8team-key' }, 'unknown team Zq8team-key (check the key)', /Zq8team/],
+    ['a refusal quoting a Basic password decoded', 401, { authorization: `Basic ${Buffer.from('svc:Zq8basic-pw').toString('base64')}` }, 'wrong password Zq8basic-pw for svc', /Zq8basic/],
+    ['a partial success quoting the token', 200, { authorization: 'Bearer Zq8partial-token' }, 'token Zq8partial-token may not write here', /Zq8partial/],
+  ] as const)('%s', async (_name, status, headers, said, secret) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (status === 200) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ partialSuccess: { rejectedLogRecords: '2', errorMessage: said } }));
+        else res.writeHead(status, said, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 16, message: said }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const transport = createOtlpHttpTransport({
+        url: `http://127.0.0.1:${port}/v1/logs`, contentType: 'application/json', headers: { ...headers },
+        deserializeResponse: (d) => JsonLogsSerializer.deserializeResponse(d),
+      });
+      const response = await transport.send(new TextEncoder().encode('{}'), 2_000);
+      const error = (response as { error: Error }).error;
+      expect(error).toBeInstanceOf(status === 200 ? OtlpPartialSuccessError : OtlpHttpError);
+      // What the receiver said is still there, less the credential.
+      expect(error.message).toContain(said.replace(/Zq8[\w-]+/, '***'));
+      expect(inspect(error)).not.toMatch(secret);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
