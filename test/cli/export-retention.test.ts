@@ -50,7 +50,7 @@ describe('otel-audit export', () => {
     const out = path.join(dir, 'x.csv');
     const summary = runBin(['export', '--db', db, '--format', 'csv', '--out', out, '--json']);
     expect(summary.code).toBe(0);
-    expect(JSON.parse(summary.stdout)).toEqual({ out, format: 'csv', records: 5, bytes: fs.statSync(out).size });
+    expect(JSON.parse(summary.stdout)).toEqual({ out, format: 'csv', records: 5, bytes: fs.statSync(out).size, purged: [] });
     const refused = runBin(['export', '--db', db, '--format', 'csv', '--json']);
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');

@@ -20,6 +20,7 @@ import { listArchives, readArchive } from './internal/archive-store.js';
 import type { ExportOptions } from './internal/export-records.js';
 import { startExport } from './internal/export-stream.js';
 import { openWriter } from './internal/open-writer.js';
+import { purgedRanges, type PurgedRange, type PurgedRangeFilter } from './internal/purged-ranges.js';
 import { queryRecords, type AuditQuery, type AuditQueryPage } from './internal/query-records.js';
 import type { EncryptionKey, RowCipher } from './internal/row-cipher.js';
 import { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS } from './env-config.js';
@@ -293,6 +294,21 @@ export class SqliteAuditStore implements AuditSink {
   archives(stream?: string): ArchiveInfo[] {
     this.#assertOpen();
     return listArchives(this.#db, stream);
+  }
+
+  /**
+   * The purged runs of records that `filter` — a query, an export's options
+   * or just bounds — reaches by stream, time or seq: records no longer in
+   * the log, so `query` and `export` do not return them, and the archives
+   * of this store that hold them. Reads only the purge and archive
+   * descriptions; other filters (actor, type, text, …) are not matched.
+   *
+   * @example
+   * for (const p of store.purgedRanges({ stream: 'api/1', since: '2025-01-01T00:00:00Z' })) console.log(p.firstSeq, p.lastSeq, p.archiveIds);
+   */
+  purgedRanges(filter: PurgedRangeFilter | AuditQuery | ExportOptions | BundleExportOptions = {}): PurgedRange[] {
+    this.#assertOpen();
+    return purgedRanges(this.#db, filter);
   }
 
   /**

@@ -7,6 +7,7 @@
 
 import { el, text } from './dom.js';
 import { drawChart } from './chart.js';
+import { purgedNotice } from './purged.js';
 
 const TOKEN_KEY = 'otel-audit-token';
 const $ = (id) => document.getElementById(id);
@@ -161,7 +162,10 @@ async function loadLogs(cursor) {
     state.nextCursor = page.nextCursor;
     $('next-page').disabled = !page.nextCursor;
     $('page-info').textContent = `page ${state.page + 1} · ${page.records.length} record(s)`;
+    $('logs-purged').textContent = purgedNotice(page.purged || []);
+    $('logs-purged').hidden = $('logs-purged').textContent === '';
   } catch (e) {
+    $('logs-purged').hidden = true;
     $('logs-error').textContent = e.message;
   }
 }

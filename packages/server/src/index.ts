@@ -11,5 +11,6 @@ export { HttpError, statusOf } from './errors.js';
 export type { ServerErrorCode } from './errors.js';
 export { CONTENT_SECURITY_POLICY } from './internal/http.js';
 export { WITHHELD } from './internal/withhold.js';
+export { PURGED_HEADER, PURGED_OMITTED_HEADER } from './internal/purged-header.js';
 export { startCollector } from './collector/index.js';
 export type { CollectorOptions, RunningCollector } from './collector/index.js';

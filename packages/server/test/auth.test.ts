@@ -94,7 +94,7 @@ describe('headers', () => {
     expect(html).toContain('<script type="module" src="/app.js"></script>');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/\sstyle=|<style|\son\w+=/i);
-    for (const file of ['/app.js', '/dom.js', '/chart.js']) {
+    for (const file of ['/app.js', '/dom.js', '/chart.js', '/purged.js']) {
       const js = await (await call(fx, file)).text();
       expect(js.length, file).toBeGreaterThan(500);
       expect(js, file).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);

@@ -3,15 +3,18 @@
  * a JSON array, NDJSON, CSV or a verifiable bundle (`verifyBundle` /
  * `otel-audit verify` check it without the database) through
  * `SqliteAuditStore.exportTo`, to `--out FILE` (never overwritten) or stdout,
- * with a byte counter on a TTY.
+ * with a byte counter on a TTY. When the export's stream, time or seq range
+ * reaches records that retention purged, a notice on stderr names them and
+ * their archives (`purged` in the `--json` summary).
  */
 import * as fs from 'node:fs';
 import { Writable } from 'node:stream';
-import type { BundleExportOptions, ExportOptions } from '@otel-audit/exporter-sqlite';
+import type { BundleExportOptions, ExportOptions, PurgedRange, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, type Command, type CommandContext, type Writer } from '../command.js';
 import { CliError } from '../errors.js';
-import { FILTER_OPTIONS, filterOf, storeCallAsync, type StoreArgNames } from '../internal/filters.js';
+import { FILTER_OPTIONS, filterOf, storeCall, storeCallAsync, type StoreArgNames } from '../internal/filters.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
+import { writePurgedNotice } from '../internal/purged-notice.js';
 import { toJson } from '../internal/table.js';
 
 const BUNDLE_FILTERS = new Set(['stream', 'since', 'until']);
@@ -57,6 +60,11 @@ function exportOptions(ctx: CommandContext): ExportOptions | BundleExportOptions
   };
 }
 
+/** The purged runs the export reaches; asked after the export, so a purge committed meanwhile is reported rather than missed. */
+function purgedOf(store: SqliteAuditStore, options: ExportOptions | BundleExportOptions): PurgedRange[] {
+  return storeCall(() => store.purgedRanges(options), SEQ_OPTIONS);
+}
+
 /**
  * The `export` verb.
  *
@@ -71,6 +79,8 @@ export const exportCommand: Command = {
     '`otel-audit verify evidence.json --key audit.vkey`. --out never overwrites a file.',
     'The records are written in --format; --json (with --out) prints a JSON summary of',
     'the export instead of a sentence. The database is only read, never changed.',
+    'When the range reaches records purged by retention, a notice on stderr names them',
+    'and the archives that hold them (purged in the --json summary).',
   ].join('\n'),
   options: [
     DB_OPTION,
@@ -80,7 +90,7 @@ export const exportCommand: Command = {
     { name: 'order', type: 'string', choices: ['oldest', 'newest'], default: 'oldest', description: 'record order (json, ndjson, csv)' },
     { name: 'from-seq', type: 'number', valueName: 'SEQ', description: 'bundle: first seq of each stream' },
     { name: 'to-seq', type: 'number', valueName: 'SEQ', description: 'bundle: last seq of each stream (inclusive)' },
-    { name: 'json', type: 'boolean', description: 'with --out: print a JSON summary (out, format, records, bytes)' },
+    { name: 'json', type: 'boolean', description: 'with --out: print a JSON summary (out, format, records, bytes, purged)' },
   ],
   async run(ctx) {
     const options = exportOptions(ctx);
@@ -88,10 +98,12 @@ export const exportCommand: Command = {
     if (ctx.json && out === undefined) {
       throw new CliError('AUDIT_CLI_USAGE', '--json summarises an export written to --out; without --out the records themselves go to stdout in --format', 'use --format json (or ndjson) for JSON records, or add --out FILE for a JSON summary');
     }
-    return withStore(ctx, String(ctx.options['db']), async (store) => {
+    const db = String(ctx.options['db']);
+    return withStore(ctx, db, async (store) => {
       if (out === undefined) {
         const { records } = await storeCallAsync(() => store.exportTo(writerStream(ctx.stdout), options), SEQ_OPTIONS);
         if (ctx.stderr.isTTY === true) ctx.stderr.write(`exported ${records} records\n`);
+        writePurgedNotice(ctx.stderr, purgedOf(store, options), db, 'export');
         return 0;
       }
       let file: fs.WriteStream;
@@ -114,8 +126,10 @@ export const exportCommand: Command = {
         clearInterval(timer);
         ctx.progress.done();
       }
-      if (ctx.json) ctx.stdout.write(toJson({ out, format: options.format, records, bytes: fs.statSync(out).size }));
+      const purged = purgedOf(store, options);
+      if (ctx.json) ctx.stdout.write(toJson({ out, format: options.format, records, bytes: fs.statSync(out).size, purged }));
       else ctx.stdout.write(`exported ${records} records (${options.format}) to ${out}\n`);
+      writePurgedNotice(ctx.stderr, purged, db, 'export');
       return 0;
     });
   },

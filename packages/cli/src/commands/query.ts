@@ -1,11 +1,14 @@
 /**
  * `otel-audit query` (DESIGN §6): one page of stored records matching the
  * store's filters, as a table, `--json` (the page with its `nextCursor`) or
- * `--ndjson` (one record per line), through `SqliteAuditStore.query`.
+ * `--ndjson` (one record per line), through `SqliteAuditStore.query`. When
+ * the stream and time range reach records that retention purged, a notice
+ * on stderr names them and their archives (`purged` in `--json`).
  */
 import { DB_OPTION, JSON_OPTION, type Command } from '../command.js';
 import { FILTER_OPTIONS, filterOf, storeCall } from '../internal/filters.js';
 import { withStore } from '../internal/inputs.js';
+import { writePurgedNotice } from '../internal/purged-notice.js';
 import { writeRecords } from '../internal/record-table.js';
 import { toJson } from '../internal/table.js';
 
@@ -18,7 +21,12 @@ import { toJson } from '../internal/table.js';
 export const queryCommand: Command = {
   name: 'query',
   summary: 'list stored records matching filters (table, --json or --ndjson)',
-  details: 'Newest first by default. When more records match, the cursor of the next page is printed\n(on stderr for the table, as nextCursor in --json); pass it back with --cursor.',
+  details: [
+    'Newest first by default. When more records match, the cursor of the next page is printed',
+    '(on stderr for the table, as nextCursor in --json); pass it back with --cursor. When the',
+    'stream and time range reach records purged by retention, a notice on stderr names them',
+    'and the archives that hold them (purged in --json).',
+  ].join('\n'),
   options: [
     DB_OPTION,
     ...FILTER_OPTIONS,
@@ -37,8 +45,10 @@ export const queryCommand: Command = {
         limit: ctx.options['limit'] as number,
         ...(typeof cursor === 'string' ? { cursor } : {}),
       }), { limit: { option: '-n/--limit', fix: 'pass -n/--limit within that range; the cursor printed after a page gives the next one' } });
+      // After the query, so a purge committed in between is reported rather than missed.
+      const purged = storeCall(() => store.purgedRanges(filterOf(ctx)));
       if (ctx.json) {
-        ctx.stdout.write(toJson({ records: page.records, nextCursor: page.nextCursor ?? null }));
+        ctx.stdout.write(toJson({ records: page.records, nextCursor: page.nextCursor ?? null, purged }));
       } else if (ctx.options['ndjson'] === true) {
         writeRecords(ctx.stdout, 'ndjson', page.records);
       } else {
@@ -46,6 +56,7 @@ export const queryCommand: Command = {
         writeRecords(ctx.stdout, 'table', page.records);
         if (page.nextCursor !== undefined) ctx.stderr.write(`more records: --cursor ${page.nextCursor}\n`);
       }
+      writePurgedNotice(ctx.stderr, purged, String(ctx.options['db']), 'query');
       return 0;
     });
   },

@@ -13,6 +13,7 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = Object.f
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
   '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
+  '/purged.js': { file: 'purged.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 });
 

@@ -9,12 +9,16 @@
  * reads nothing for `exportDrainTimeoutMillis` is cut off, so it cannot
  * hold the export's read transaction (and a slot) open. On an encrypted
  * store an auditor gets json/ndjson with the sealed members withheld; csv
- * and bundle, which carry decrypted values, need the admin role.
+ * and bundle, which carry decrypted values, need the admin role. The
+ * `Audit-Purged` header lists the runs of records the export's stream,
+ * time or seq range reaches but that retention purged from the log (they
+ * are only in the store's archives): the body's shape stays as it was.
  */
 import type { ServerResponse } from 'node:http';
 import { callerInput, HttpError } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { toJson } from '../internal/http.js';
+import { purgedHeaders } from '../internal/purged-header.js';
 import { recordCounter } from '../internal/record-counter.js';
 import { FILTER_SPECS, toStoreFilter, type Params } from '../internal/params.js';
 import { withholdSealed, type ApiRecord } from '../internal/withhold.js';
@@ -107,8 +111,11 @@ export const exportRoute: Route = {
       // Created first so a bad filter is a 400 before anything is recorded.
       const source = callerInput(() => state.store.export((withhold ? { ...options, format: 'ndjson' } : options) as unknown as Parameters<typeof state.store.export>[0]));
       const chunks = withhold ? withheldChunks(source, format as 'json' | 'ndjson') : source;
+      let purged: Record<string, string>;
       try {
         await ctx.audit('export', 'unknown', { query: params, phase: 'started' });
+        // Just before the export reads its snapshot: a purge committed in between is reported, not missed.
+        purged = purgedHeaders(callerInput(() => state.store.purgedRanges(options)));
       } catch (e) {
         // The store opened a read connection for the export; running it one step and returning closes it.
         const it = source[Symbol.asyncIterator]();
@@ -118,6 +125,7 @@ export const exportRoute: Route = {
       }
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       res.writeHead(200, {
+        ...purged,
         'Content-Type': `${TYPES[format]}; charset=utf-8`,
         'Content-Disposition': `attachment; filename="audit-${stamp}.${format === 'bundle' ? 'bundle.json' : format}"`,
       });

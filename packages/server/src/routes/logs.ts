@@ -3,8 +3,11 @@
  * filters (type, action, outcome, severity, actor, target, stream, request
  * id, time range, free text), newest first by default, keyset-paginated by
  * the store's opaque cursor, limit 1..1000 (default 100), over the last 7
- * days unless `since` is given. The read is an access record listing the
- * filters and the number of records returned.
+ * days unless `since` is given. `purged` lists the runs of records that the
+ * stream and time range reach but that retention purged from the log (they
+ * are only in the store's archives), so a short page is not read as "nothing
+ * happened". The read is an access record listing the filters and the
+ * number of records returned.
  */
 import { callerInput } from '../errors.js';
 import type { Route } from '../internal/context.js';
@@ -28,7 +31,9 @@ export const logsRoute: Route = {
     }));
     const withhold = ctx.state.encrypted && ctx.principal.role !== 'admin';
     const records = page.records.map((r) => (withhold ? withholdSealed(r as unknown as ApiRecord) : r));
+    // After the query, so a purge committed in between is reported rather than missed.
+    const purged = callerInput(() => ctx.state.store.purgedRanges(filter));
     await ctx.audit('view', 'success', { query: params, count: records.length });
-    sendJson(ctx.res, 200, { records, nextCursor: page.nextCursor ?? null, since: filter.since, until: filter.until ?? null });
+    sendJson(ctx.res, 200, { records, nextCursor: page.nextCursor ?? null, since: filter.since, until: filter.until ?? null, purged });
   },
 };

@@ -1,0 +1,49 @@
+/**
+ * The stderr notice of `query` and `export` when their range reaches records
+ * that retention purged (DESIGN §6): the store's `purgedRanges` told as
+ * text — the stream, the purged seq and time range, when it was purged, and
+ * where the records are now. No verb lists archived records: `proof` prints
+ * one (with its inclusion proof) and `verify` checks the archives, so the
+ * notice names the archive ids and the API that reads them. On stderr, so
+ * the records on stdout (a table, JSON, CSV, a bundle) keep their shape.
+ */
+import type { PurgedRange } from '@otel-audit/exporter-sqlite';
+import type { Writer } from '../command.js';
+import { escapeControl } from './table.js';
+
+function isoOf(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+/** Archive ids as a short list: all of up to 8, else the first and last few and the count. */
+function idsOf(ids: readonly number[]): string {
+  if (ids.length <= 8) return ids.join(', ');
+  return `${ids.slice(0, 4).join(', ')}, …, ${ids.slice(-2).join(', ')} (${ids.length} archives)`;
+}
+
+function purgedOn(run: PurgedRange): string {
+  const last = isoOf(run.lastPurgedUnixNano);
+  // One purge stamps each of its archives as it goes: its times differ by milliseconds, so name one.
+  return run.purgeRecordIds.length === 1 ? `on ${last}` : `${run.purgeRecordIds.length} times between ${isoOf(run.firstPurgedUnixNano)} and ${last}`;
+}
+
+/**
+ * Writes one notice per purged run to `stderr` (nothing when `purged` is
+ * empty). `db` is the database as the user named it, for the commands shown.
+ *
+ * @example
+ * writePurgedNotice(ctx.stderr, store.purgedRanges(filter), 'audit.db', 'query');
+ */
+export function writePurgedNotice(stderr: Writer, purged: readonly PurgedRange[], db: string, verb: 'query' | 'export'): void {
+  for (const run of purged) {
+    const stream = JSON.stringify(escapeControl(run.stream));
+    stderr.write(
+      `notice: ${run.records} record(s) of stream ${stream}, seq ${run.firstSeq}..${run.lastSeq} (${isoOf(run.firstTimeUnixNano)} to ${isoOf(run.lastTimeUnixNano)}), `
+      + `were purged by retention ${purgedOn(run)} and are not in this ${verb}'s output.\n`
+      + `  They are kept only in this store's archive(s) ${idsOf(run.archiveIds)}.\n`
+      + '  No otel-audit verb lists archived records: read an archive with '
+      + 'SqliteAuditStore.readArchive(id) from @otel-audit/exporter-sqlite (gzip NDJSON; check it with verifyArchive), or print one record with its proof: '
+      + `otel-audit proof --db ${JSON.stringify(escapeControl(db))} --stream ${stream} --seq ${run.firstSeq}\n`,
+    );
+  }
+}
