@@ -30,8 +30,7 @@ const recent = () => new Date(Date.now() - 3_600_000).toISOString();
 function expectNotice(stderr: string, db: string, verb: 'query' | 'export'): void {
   expect(stderr).toContain('notice: 30 record(s) of stream "svc/1", seq 0..29 (2023-11-14T22:13:20.000Z to 2023-11-14T22:42:20.000Z), were purged by retention on ');
   expect(stderr).toContain(`and are not in this ${verb}'s output.`);
-  expect(stderr).toContain("\n  They are kept only in this store's archive(s) 1.\n  No otel-audit verb lists archived records: read an archive with SqliteAuditStore.readArchive(id)");
-  expect(stderr).toContain(`otel-audit proof --db ${JSON.stringify(db)} --stream "svc/1" --seq 0`);
+  expect(stderr).toContain(`\n  They are kept only in this store's archive(s) 1; print one, verified: otel-audit archives --db ${JSON.stringify(db)} --read 1\n`);
 }
 
 describe('otel-audit query after a purge', () => {
@@ -66,11 +65,11 @@ describe('otel-audit query after a purge', () => {
     const run = await runCli(['query', '--db', db, '--stream', 'svc/1', '--since', OLD]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/notice: 90 record\(s\) of stream "svc\/1", seq 0\.\.89 \(2023-11-14T22:13:20\.000Z to 2023-11-14T23:42:20\.000Z\), were purged by retention 2 times between \S+Z and \S+Z and are not in this query's output\.\n/);
-    expect(run.stderr).toContain("kept only in this store's archive(s) 1, 2, 3, 4, …, 8, 9 (9 archives).");
+    expect(run.stderr).toContain("kept only in this store's archive(s) 1, 2, 3, 4, …, 8, 9 (9 archives); print one, verified: ");
     // A range that ends inside the first purge reaches only its archives.
     const early = await runCli(['query', '--db', db, '--since', OLD, '--until', '2023-11-14T23:00:00Z']);
     expect(early.stderr).toContain('notice: 50 record(s) of stream "svc/1", seq 0..49 (2023-11-14T22:13:20.000Z to 2023-11-14T23:02:20.000Z), were purged by retention on ');
-    expect(early.stderr).toContain("archive(s) 1, 2, 3, 4, 5.");
+    expect(early.stderr).toContain("archive(s) 1, 2, 3, 4, 5; ");
   });
 
   it('prints no notice over live records only', async () => {

@@ -10,6 +10,7 @@ import { queryCommand } from './query.js';
 import { tailCommand } from './tail.js';
 import { exportCommand } from './export.js';
 import { retentionCommand } from './retention.js';
+import { archivesCommand } from './archives.js';
 import { hashValueCommand } from './hash-value.js';
 import { proofCommand } from './proof.js';
 import { verifyProofCommand } from './verify-proof.js';
@@ -30,6 +31,7 @@ export const commands: readonly Command[] = [
   tailCommand,
   exportCommand,
   retentionCommand,
+  archivesCommand,
   hashValueCommand,
   proofCommand,
   verifyProofCommand,

@@ -2,9 +2,8 @@
  * The stderr notice of `query` and `export` when their range reaches records
  * that retention purged (DESIGN §6): the store's `purgedRanges` told as
  * text — the stream, the purged seq and time range, when it was purged, and
- * where the records are now. No verb lists archived records: `proof` prints
- * one (with its inclusion proof) and `verify` checks the archives, so the
- * notice names the archive ids and the API that reads them. On stderr, so
+ * where the records are now: the archive ids and the `otel-audit archives
+ * --read` command that prints them, verified. On stderr, so
  * the records on stdout (a table, JSON, CSV, a bundle) keep their shape.
  */
 import type { PurgedRange } from '@otel-audit/exporter-sqlite';
@@ -40,10 +39,8 @@ export function writePurgedNotice(stderr: Writer, purged: readonly PurgedRange[]
     stderr.write(
       `notice: ${run.records} record(s) of stream ${stream}, seq ${run.firstSeq}..${run.lastSeq} (${isoOf(run.firstTimeUnixNano)} to ${isoOf(run.lastTimeUnixNano)}), `
       + `were purged by retention ${purgedOn(run)} and are not in this ${verb}'s output.\n`
-      + `  They are kept only in this store's archive(s) ${idsOf(run.archiveIds)}.\n`
-      + '  No otel-audit verb lists archived records: read an archive with '
-      + 'SqliteAuditStore.readArchive(id) from @otel-audit/exporter-sqlite (gzip NDJSON; check it with verifyArchive), or print one record with its proof: '
-      + `otel-audit proof --db ${JSON.stringify(escapeControl(db))} --stream ${stream} --seq ${run.firstSeq}\n`,
+      + `  They are kept only in this store's archive(s) ${idsOf(run.archiveIds)}; print one, verified: `
+      + `otel-audit archives --db ${JSON.stringify(escapeControl(db))} --read ${run.archiveIds[0]}\n`,
     );
   }
 }
