@@ -48,6 +48,25 @@ function finding(stream: string, code: Finding['code'], message: string, extra: 
 }
 
 /**
+ * The archive's description (record count, first and last time, last
+ * checksum: unsigned columns that retention and `purgedRanges` go by)
+ * against its records: a column that disagrees is a `hash_mismatch`, as an
+ * edited stored column is elsewhere.
+ */
+function describedAsStored(archive: AuditArchive, seen: { records: number; firstTime: unknown; lastTime: unknown; lastChecksum: unknown }): Finding[] {
+  const out: Finding[] = [];
+  const column = (name: string, stored: string, actual: string): void => {
+    if (stored !== actual) out.push(finding(archive.stream, 'hash_mismatch', `the archive's ${name} column says ${stored}, its records say ${actual}`, { expected: actual, actual: stored }));
+  };
+  if (seen.records === 0) return out; // no records to compare with: reported as truncated
+  column('record_count', String(archive.records), String(seen.records));
+  column('first_time_unix_nano', String(archive.firstTimeUnixNano), String(seen.firstTime));
+  column('last_time_unix_nano', String(archive.lastTimeUnixNano), String(seen.lastTime));
+  column('last_checksum', archive.lastChecksum, String(seen.lastChecksum).toLowerCase());
+  return out;
+}
+
+/**
  * Verify an archive on its own against `keyring`.
  *
  * @example
@@ -68,6 +87,8 @@ export function verifyArchive(archive: AuditArchive, keyring?: Keyring): Verific
   } catch (e) {
     extra.push(finding(archive.stream, 'malformed', `the archive data is not gzip: ${(e as Error).message}`));
   }
+  /** What the archive's description says of its records, read from the records themselves. */
+  const seen = { records: 0, firstTime: undefined as unknown, lastTime: undefined as unknown, lastChecksum: undefined as unknown };
   for (const line of text.split('\n')) {
     if (line === '') continue;
     let item: { record?: unknown; checksum?: unknown } | undefined;
@@ -78,8 +99,14 @@ export function verifyArchive(archive: AuditArchive, keyring?: Keyring): Verific
       continue;
     }
     const rec = item?.record;
-    v.addRecord(typeof rec === 'object' && rec !== null && !Array.isArray(rec) ? rec : {}, typeof item?.checksum === 'string' ? item.checksum : undefined);
+    const record = typeof rec === 'object' && rec !== null && !Array.isArray(rec) ? rec : {};
+    v.addRecord(record, typeof item?.checksum === 'string' ? item.checksum : undefined);
+    seen.records++;
+    seen.lastTime = (record as { time?: unknown }).time;
+    if (seen.records === 1) seen.firstTime = seen.lastTime;
+    seen.lastChecksum = item?.checksum;
   }
+  extra.push(...describedAsStored(archive, seen));
   const report = v.finish();
   let s = report.streams.find((x) => x.stream === archive.stream);
   if (s === undefined && extra.length > 0) {

@@ -129,6 +129,31 @@ describe('retention', () => {
     expect(codes(verifyArchive({ ...archive, lastSeq: 25 }, keyring))).toContain('truncated@undefined');
   });
 
+  it('reports an archive whose description columns disagree with its records, and refuses a purge made early by an edited last time', async () => {
+    const { store, file } = setup();
+    const [a] = store.archive({ olderThan: at(25) });
+    const archive = store.readArchive(a!.archiveId);
+    expect(verifyArchive(archive, keyring).ok).toBe(true);
+    for (const [column, edited] of [
+      ['records', { records: archive.records + 1 }],
+      ['firstTimeUnixNano', { firstTimeUnixNano: archive.firstTimeUnixNano + 1n }],
+      ['lastTimeUnixNano', { lastTimeUnixNano: at(0) }],
+      ['lastChecksum', { lastChecksum: '0'.repeat(64) }],
+    ] as const) {
+      const report = verifyArchive({ ...archive, ...edited }, keyring);
+      expect(report.ok, column).toBe(false);
+      expect(report.streams[0]!.findings.map((f) => f.code), column).toEqual(['hash_mismatch']);
+    }
+    // Records of 0..19 are older than 20 minutes: a last time edited to minute 0 makes the archive look old enough for a purge at 5.
+    const db = attacker(file);
+    db.prepare('UPDATE audit_log_archives SET last_time_unix_nano = ? WHERE archive_id = ?').run(at(0), a!.archiveId);
+    db.close();
+    const err = await store.purge({ olderThan: at(5), signers: [signer], nowUnixNano: at(300) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetentionError);
+    expect((err as Error).message).toMatch(/does not verify \(hash_mismatch: the archive's last_time_unix_nano column says \d+, its records say \d+\)/);
+    expect(store.database.prepare('SELECT count(*) FROM audit_logs').pluck().get()).toBe(100);
+  });
+
   it('does not archive (so never purges) a stream whose checkpoints carry no signature, unless allowUnsigned', async () => {
     const tmp = tempDb();
     const store = new SqliteAuditStore(tmp.file);
