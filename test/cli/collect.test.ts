@@ -66,7 +66,9 @@ describe('otel-audit collect limits', () => {
     const post = (bytes: number) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(bytes) });
     const big = await post(1024 * 1024 + 1);
     expect(big.status).toBe(413);
-    expect(await big.text()).toContain('--max-body-mib');
+    // An OTLP failure: a google.rpc.Status in the request's encoding, the explanation in its message.
+    expect(big.headers.get('content-type')).toBe('application/json');
+    expect(((await big.json()) as { message: string }).message).toContain('--max-body-mib');
     expect((await post(1024)).status).toBe(400); // under the limit: read, then refused as not OTLP JSON
     const stopped = await collect.stop();
     expect(stopped.code, stopped.stderr).toBe(0);
@@ -74,6 +76,43 @@ describe('otel-audit collect limits', () => {
     const bad = runBin(['collect', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'never.db'), '--max-records', '0']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--max-records must be a positive whole number');
+    expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
+  });
+});
+
+describe('otel-audit collect --max-parked', () => {
+  it('bounds the records waiting for a predecessor: further ones are refused naming the flag and reported, one that continues its stream is stored; a bad value is refused', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'central.db');
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--max-parked', '3']);
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    const url = /logs: (\S+)/.exec(collect.stdout())![1]!;
+    const chain = new AuditChain({ stream: 'svc/1' });
+    const records = Array.from({ length: 8 }, (_, i) => chain.append({ id: createRecordId(), time: 1_700_000_000_000_000_000n + BigInt(i), type: 'crud', action: 'update', actor: { id: 'alice' } }));
+    const mem = new InMemoryLogRecordExporter();
+    await new LogRecordExporterSink({ exporter: mem }).append({ records, checkpoints: [] });
+    const logs = mem.getFinishedLogRecords();
+    const send = async (l: typeof logs) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from(JsonLogsSerializer.serializeRequest(l)!) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { partialSuccess?: { rejectedLogRecords: string; errorMessage: string } };
+    };
+    // Seq 0 is late: 1..3 wait, 4..7 are refused.
+    const ahead = await send(logs.slice(1));
+    expect(ahead.partialSuccess).toMatchObject({ rejectedLogRecords: '4', errorMessage: expect.stringContaining('3 records wait for their predecessors already') });
+    expect(ahead.partialSuccess!.errorMessage).toContain('--max-parked');
+    expect(await send([logs[0]!])).toEqual({});
+    expect(await send(logs.slice(4))).toEqual({}); // the sender's requeue
+    await until(() => collect.stdout().includes('finding parked_limit svc/1 seq 4'), 'the finding printed');
+    const stopped = await collect.stop();
+    expect(stopped.code).toBe(1);
+    const verify = runBin(['verify', db, '--json']);
+    const report = JSON.parse(verify.stdout) as { streams: { stream: string; records: number; errors: number }[] };
+    expect(report.streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 8, errors: 0 });
+
+    const bad = runBin(['collect', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'never.db'), '--max-parked', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-parked must be a positive whole number');
     expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
   });
 });

@@ -67,12 +67,14 @@ export const collectCommand: Command = {
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the collector\'s finding records' },
     { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
     { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
+    { name: 'max-parked', type: 'number', valueName: 'N', default: 10_000, description: 'most records waiting for a missing predecessor, all streams together (further ones are refused)' },
     JSON_OPTION,
   ],
   async run(ctx) {
     const { host, port } = parseListen(String(ctx.options['listen']));
     const maxBodyMib = positiveInteger(ctx.options['max-body-mib'], '--max-body-mib', 'e.g. --max-body-mib 16');
     const maxRecords = positiveInteger(ctx.options['max-records'], '--max-records', 'e.g. --max-records 20000');
+    const maxParked = positiveInteger(ctx.options['max-parked'], '--max-parked', 'e.g. --max-parked 50000');
     const verifierKeys = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
     const signerKeyFile = ctx.options['signer-key'] as string | undefined;
     const signerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
@@ -80,7 +82,7 @@ export const collectCommand: Command = {
     try {
       let collector: RunningCollector;
       try {
-        collector = await startCollector({ host, port, store, verifierKeys, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords, ...(signerKey !== undefined ? { signerKey } : {}) });
+        collector = await startCollector({ host, port, store, verifierKeys, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords, maxParkedRecords: maxParked, ...(signerKey !== undefined ? { signerKey } : {}) });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');

@@ -14,9 +14,13 @@ import { AuditChain, createRecordId, type ChainHead, type FindingCode, type Note
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
 
-/** One finding as the collector reports it. */
+/**
+ * One finding as the collector reports it: a verification finding code, or
+ * one of the collector's own (`parked_limit`: records were refused because
+ * the records waiting for their predecessors reached `maxParkedRecords`).
+ */
 export interface CollectorFinding {
-  code: FindingCode | 'id_conflict';
+  code: FindingCode | 'id_conflict' | 'parked_limit';
   stream: string;
   seq?: number;
   id?: string;

@@ -3,14 +3,17 @@
  * of them is stored when the stream reaches it. Several may wait at one seq
  * (a forged one cannot take a genuine one's place), but no more than
  * {@link MAX_PARKED_PER_SEQ}: otherwise a sender that makes up any number of
- * records claiming one seq would have them all stored. Beyond the cap a
- * record is refused to its sender, and the flood is reported once per
- * stream and seq, so the findings cannot be flooded either. A genuine
- * record refused so is not lost: its sender keeps it (the outbox
- * dead-letters it), and it is stored once it comes with or after its
- * predecessor — a record that continues the stream is never parked, and
- * the waiting records that do not continue it are dropped when the stream
- * reaches their seq.
+ * records claiming one seq would have them all stored. Nor may more than
+ * `maxParked` wait in all, across seqs and streams ({@link
+ * DEFAULT_MAX_PARKED}): otherwise records claiming ever higher seqs, or
+ * ever new streams, would grow the store without end. Beyond either cap a
+ * record is refused to its sender, and the flood is reported once (per
+ * stream and seq; for the total, once each time the cap is reached), so the
+ * findings cannot be flooded either. A genuine record refused so is not
+ * lost: its sender keeps it (the outbox dead-letters it), and it is stored
+ * once it comes with or after its predecessor — a record that continues
+ * the stream is never parked, and the waiting records that do not continue
+ * it are dropped when the stream reaches their seq.
  */
 import type { AuditRecord, SealedRecord } from '@otel-audit/core';
 import type { CollectorFinding } from './collector-findings.js';
@@ -20,6 +23,12 @@ import { validRecord } from './valid-record.js';
 
 /** Records that may wait at one seq of a stream: a genuine stream has one there; more are forged, or a sender's bug. */
 export const MAX_PARKED_PER_SEQ = 8;
+
+/** Default of the records that may wait in all, across seqs and streams. */
+export const DEFAULT_MAX_PARKED = 10_000;
+
+/** Why `park` turned a record away: its seq is full, or the records waiting in all reached the cap. */
+export type ParkRefusal = 'seq_full' | 'all_full';
 
 /** Full seqs remembered as reported (one forgotten is reported again, once). */
 const REPORTED_MEMORY = 4096;
@@ -32,40 +41,68 @@ export class ParkedCandidates {
   readonly #reported = new Set<string>();
   /** Those the running request reports: remembered once it committed (a rolled-back request raises no finding). */
   readonly #reporting = new Set<string>();
+  readonly #maxParked: number;
+  /** Whether reaching `maxParked` was reported, since a record last parked. */
+  #allFullReported = false;
+  /** Whether the running request reports it. */
+  #allFullReporting = false;
 
-  /** `knownHash(id)`: the hash of the record stored, or being stored by the running request, under `id`. */
-  constructor(pending: PendingRecords, knownHash: (id: string) => string | undefined) {
+  /**
+   * `knownHash(id)`: the hash of the record stored, or being stored by the
+   * running request, under `id`; `maxParked`: the records that may wait in all.
+   */
+  constructor(pending: PendingRecords, knownHash: (id: string) => string | undefined, maxParked = DEFAULT_MAX_PARKED) {
     this.#pending = pending;
     this.#knownHash = knownHash;
+    this.#maxParked = maxParked;
   }
 
   /** A request starts. */
   begin(): void {
     this.#reporting.clear();
+    this.#allFullReporting = false;
+    this.#pending.recount();
   }
 
-  /** The running request committed: the full seqs it reported are not reported again. */
+  /** The running request committed: the full seqs (and the reached cap) it reported are not reported again. */
   committed(): void {
     for (const key of this.#reporting) {
       this.#reported.add(key);
       if (this.#reported.size > REPORTED_MEMORY) this.#reported.delete(this.#reported.values().next().value!);
     }
     this.#reporting.clear();
-  }
-
-  /** Park `record`, unless {@link MAX_PARKED_PER_SEQ} records wait at its seq already: false then. */
-  park(record: AuditRecord, hash: string, body: string): boolean {
-    if (this.#pending.countAt(record.stream, record.seq) >= MAX_PARKED_PER_SEQ) return false;
-    this.#pending.park(record.id, hash, record.stream, record.seq, record.prev, body);
-    return true;
+    if (this.#allFullReporting) this.#allFullReported = true;
+    this.#allFullReporting = false;
   }
 
   /**
-   * Why `record`, which `park` turned away while the stream is at `size`,
-   * is refused: a finding the first time for its stream and seq, the
-   * message alone after that.
+   * Park `record`, unless {@link MAX_PARKED_PER_SEQ} records wait at its seq
+   * already, or `maxParked` in all: why not then.
    */
-  refusal(record: AuditRecord, hash: string, size: number): CollectorFinding | string {
+  park(record: AuditRecord, hash: string, body: string): ParkRefusal | undefined {
+    if (this.#pending.countAt(record.stream, record.seq) >= MAX_PARKED_PER_SEQ) return 'seq_full';
+    if (this.#pending.total() >= this.#maxParked) return 'all_full';
+    this.#pending.park(record.id, hash, record.stream, record.seq, record.prev, body);
+    // There was room again: the next time the cap is reached is news.
+    this.#allFullReported = false;
+    return undefined;
+  }
+
+  /**
+   * Why `record`, which `park` turned away (`why`) while the stream is at
+   * `size`, is refused: a finding the first time for its stream and seq
+   * (for a full seq) or since records last found room (for the total cap),
+   * the message alone after that.
+   */
+  refusal(record: AuditRecord, hash: string, size: number, why: ParkRefusal): CollectorFinding | string {
+    if (why === 'all_full') {
+      const message = `record ${record.id} (hash ${hash}) claims seq ${record.seq} of ${record.stream}, ahead of the stream (at seq ${size}), but ${this.#maxParked} records `
+        + `wait for their predecessors already, the collector's limit (maxParkedRecords, otel-audit collect --max-parked): refused, like any further record that would have to wait `
+        + `(reported once until records find room again); send it again once the records before it arrived, or raise the limit`;
+      if (this.#allFullReported || this.#allFullReporting) return message;
+      this.#allFullReporting = true;
+      return { code: 'parked_limit', stream: record.stream, seq: record.seq, id: record.id, message };
+    }
     const message = `record ${record.id} (hash ${hash}) claims seq ${record.seq} of ${record.stream}, where ${MAX_PARKED_PER_SEQ} other records wait already `
       + `(the stream is at seq ${size}): refused, like any further one at that seq (reported once); send it again once the records before it arrived`;
     const key = `${record.stream}\n${record.seq}`;

@@ -4,7 +4,9 @@
  * request is never lost. Several records may wait at one seq (a forged one
  * cannot take a genuine one's place; how many, ParkedCandidates decides):
  * the table is keyed on record id and hash, and keeps each record's `prev`
- * so the one a successor names can be told from the others.
+ * so the one a successor names can be told from the others. How many wait
+ * in all is counted as they come and go (read again at each request's
+ * start), so bounding the table costs no scan per record.
  */
 import type Database from 'better-sqlite3';
 
@@ -61,6 +63,8 @@ export class PendingRecords {
   readonly #first: Database.Statement;
   readonly #oldest: Database.Statement;
   readonly #streams: Database.Statement;
+  /** Rows in the table, as of {@link PendingRecords.recount} plus what parked and left since. */
+  #total = 0;
 
   constructor(db: Database.Database) {
     open(db);
@@ -75,6 +79,17 @@ export class PendingRecords {
     this.#first = db.prepare('SELECT min(seq) FROM collector_pending WHERE stream = ?').pluck();
     this.#oldest = db.prepare('SELECT min(received_at) FROM collector_pending WHERE stream = ?').pluck();
     this.#streams = db.prepare('SELECT stream, min(seq) AS first, min(received_at) AS since FROM collector_pending GROUP BY stream');
+    this.recount();
+  }
+
+  /** Count the records waiting again (a request starts: one that rolled back left the running count wrong). */
+  recount(): void {
+    this.#total = this.count();
+  }
+
+  /** Records waiting, counted as they parked and left since the last {@link PendingRecords.recount}. */
+  total(): number {
+    return this.#total;
   }
 
   /** Hashes of the records waiting under `id`. */
@@ -83,7 +98,7 @@ export class PendingRecords {
   }
 
   park(id: string, hash: string, stream: string, seq: number, prev: string, body: string): void {
-    this.#park.run(id, hash, stream, seq, prev, body, Date.now());
+    this.#total += this.#park.run(id, hash, stream, seq, prev, body, Date.now()).changes;
   }
 
   /** The records waiting at `seq` of `stream`, oldest first. */
@@ -107,9 +122,10 @@ export class PendingRecords {
   }
 
   unpark(id: string, hash: string): void {
-    this.#unpark.run(id, hash);
+    this.#total -= this.#unpark.run(id, hash).changes;
   }
 
+  /** Records waiting, read from the table. */
   count(): number {
     return this.#count.get() as number;
   }

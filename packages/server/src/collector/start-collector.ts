@@ -11,7 +11,9 @@
  * the request was refused and one was a record id that came back with
  * other content, 413 for a body (after gunzip, which stops at the cap) or a
  * record count over the limits, 415 for another content type, 503 with
- * `Retry-After` when the store cannot be written.
+ * `Retry-After` when the store cannot be written. A failure's body is a
+ * `google.rpc.Status` carrying the explanation, in the request's encoding
+ * (JSON when that is neither of the two).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
@@ -23,7 +25,8 @@ import { CollectorFindings, type CollectorFinding } from './collector-findings.j
 import { decodeJsonLogs } from './otlp-json-logs.js';
 import { DEFAULT_OTLP_LIMITS, decodeProtobufLogs, OtlpDecodeError, OtlpLimitError, type OtlpLimits, type OtlpLog } from './otlp-logs-request.js';
 import { encodeLogsResponse } from './otlp-logs-response.js';
-import { DEFAULT_INGEST_MEMORY, StreamIngest, type IncomingItem, type IngestResult } from './stream-ingest.js';
+import { refuse } from './refuse-request.js';
+import { DEFAULT_INGEST_LIMITS, StreamIngest, type IncomingItem, type IngestResult } from './stream-ingest.js';
 
 /**
  * Options of {@link startCollector}.
@@ -54,6 +57,14 @@ export interface CollectorOptions {
   maxValueDepth?: number;
   /** Streams whose verification state stays in memory; the least recently used one is reloaded from the store when it comes back. Default 256 (each holds up to 8,192 recent hashes, under 1 MB). */
   maxLiveStreams?: number;
+  /**
+   * Records waiting for a missing predecessor (in the store's
+   * `collector_pending`), all streams together; a further record that would
+   * have to wait is refused (in `partialSuccess`, reported once as
+   * `parked_limit`), a record that continues its stream is always stored.
+   * Default 10,000.
+   */
+  maxParkedRecords?: number;
   /** Stream id of the collector's own finding records. Default `otel-audit-collector/<hostname>`. */
   stream?: string;
   /**
@@ -171,23 +182,6 @@ function tooLarge(max: number, where: string): OtlpLimitError {
 }
 
 /**
- * Answer `status` with `text`. A request whose body was not read to its end
- * (refused while it was still coming) gets `Connection: close`; the rest of
- * it is read and discarded for a moment so that the client, still sending,
- * reads the answer instead of a reset connection.
- */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  const unread = !req.complete;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, ...(unread ? { connection: 'close' } : {}) }).end(`${text}\n`);
-  if (!unread) return;
-  req.resume();
-  const timer = setTimeout(() => req.destroy(), 2_000);
-  timer.unref();
-  req.once('end', () => clearTimeout(timer));
-  req.once('close', () => clearTimeout(timer));
-}
-
-/**
  * Start the receiver.
  *
  * @example
@@ -203,7 +197,11 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     maxAttributes: positive(options, 'maxAttributesPerRecord', DEFAULT_OTLP_LIMITS.maxAttributes),
     maxDepth: positive(options, 'maxValueDepth', DEFAULT_OTLP_LIMITS.maxDepth),
   };
-  const memory = { ...DEFAULT_INGEST_MEMORY, maxLiveStreams: positive(options, 'maxLiveStreams', DEFAULT_INGEST_MEMORY.maxLiveStreams) };
+  const memory = {
+    ...DEFAULT_INGEST_LIMITS,
+    maxLiveStreams: positive(options, 'maxLiveStreams', DEFAULT_INGEST_LIMITS.maxLiveStreams),
+    maxParkedRecords: positive(options, 'maxParkedRecords', DEFAULT_INGEST_LIMITS.maxParkedRecords),
+  };
   // The key first: a bad one must not leave the store open.
   const signers = options.signerKey === undefined ? [] : [parseSignerKey(options.signerKey)];
   const store = options.store ?? new SqliteAuditStore(options.dbPath!);
@@ -242,17 +240,16 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     }
     const refused = result.rejected + result.conflicts;
     const message = refused > 0 ? `${refused} audit record(s) refused: ${result.messages.join('; ')}` : '';
-    const body = encodeLogsResponse(refused, message, proto);
     // 409 only when nothing of the request was taken: a sender gives a 409
     // up as a whole, so a request that also carried accepted records answers
     // 200 with partialSuccess and the sender narrows it down to the conflict.
-    const status = result.conflicts > 0 && result.accepted === 0 ? 409 : 200;
-    res.writeHead(status, { 'content-type': proto ? 'application/x-protobuf' : 'application/json' }).end(body);
+    if (result.conflicts > 0 && result.accepted === 0) return refuse(req, res, 409, message);
+    res.writeHead(200, { 'content-type': proto ? 'application/x-protobuf' : 'application/json' }).end(encodeLogsResponse(refused, message, proto));
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(500).end();
+      if (!res.headersSent) refuse(req, res, 500, 'the collector failed on this request (an internal error)');
     });
   });
   await new Promise<void>((resolve, reject) => {

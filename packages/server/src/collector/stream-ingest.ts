@@ -3,7 +3,8 @@
  * request at a time. Each record's canonical body must hash to its
  * `audit.record.hash` attribute (else `hash_mismatch`, refused) and be a
  * valid record in the normal form of core's `normalizeRecord` (else
- * `malformed`, refused on its own — never a failed request); a record that
+ * `malformed`, refused on its own — never a failed request; see
+ * {@link checkIncomingRecord}); a record that
  * continues its stream's head (next seq, `prev` = last hash) is stored; one
  * that arrives early waits in `collector_pending` (durable, so an accepted
  * request is never lost) until its predecessors come; a retry (same id,
@@ -12,8 +13,9 @@
  * but conflicts is answered 409); a record that breaks the chain is refused
  * (`chain_break`). Several records may wait at one seq, up to a cap; when
  * the stream reaches it, the one that continues the chain is stored and the
- * others are dropped as findings (see {@link ParkedCandidates}). A record
- * its full seq turned away is looked at again at the end of its request,
+ * others are dropped as findings (see {@link ParkedCandidates}); the
+ * records waiting in all are capped too (`maxParkedRecords`). A record
+ * a cap turned away is looked at again at the end of its request,
  * which may have brought its predecessor after it; else it is refused.
  * Checkpoints are checked against trusted keys and, once the stream
  * reaches their size, against the Merkle root of what was stored
@@ -23,18 +25,15 @@
  * and checkpoints waiting in memory are capped (all checkpoints are stored
  * regardless, so `otel-audit verify` still checks every one).
  */
-import {
-  canonicalize, CompactRange, genesisPrev, HASH_ALGORITHMS, Keyring, leafHash, verifyCheckpoint,
-  type AuditRecord, type HashAlgorithm, type SealedCheckpoint, type SealedRecord,
-} from '@otel-audit/core';
+import { CompactRange, genesisPrev, Keyring, verifyCheckpoint, type HashAlgorithm, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
 import type { CollectorFinding, CollectorFindings } from './collector-findings.js';
 import { advanceLive, liveRootAt, liveStream, type LiveStream } from './live-stream.js';
 import { gapsOfIdleStreams, gapsOfLiveStreams } from './gap-watch.js';
-import { ParkedCandidates } from './parked-candidates.js';
+import { DEFAULT_MAX_PARKED, ParkedCandidates } from './parked-candidates.js';
 import { PendingRecords } from './pending-records.js';
-import { validRecord } from './valid-record.js';
+import { checkIncomingRecord, type CheckedRecord } from './incoming-record.js';
 
 /** A record or checkpoint taken from an OTLP log, in request order. */
 export type IncomingItem =
@@ -55,31 +54,33 @@ export interface IngestResult {
   messages: string[];
 }
 
-/** Bounds of what the collector keeps in memory. */
-export interface IngestMemoryLimits {
+/** Bounds of what the collector keeps in memory, and of the records waiting in collector_pending. */
+export interface IngestLimits {
   /** Streams whose verification state stays in memory (the least recently used is reloaded from the store when it comes back). */
   maxLiveStreams: number;
   /** Checkpoints kept waiting per stream (for a size not reached yet, or of a stream not seen yet). */
   maxWaitingCheckpoints: number;
   /** Streams not seen yet whose checkpoints are kept waiting. */
   maxEarlyStreams: number;
+  /** Records waiting for a predecessor, all streams together (a further one that would have to wait is refused). */
+  maxParkedRecords: number;
 }
 
-/** Defaults of {@link IngestMemoryLimits}. */
-export const DEFAULT_INGEST_MEMORY: Readonly<IngestMemoryLimits> = Object.freeze({ maxLiveStreams: 256, maxWaitingCheckpoints: 64, maxEarlyStreams: 1024 });
+/** Defaults of {@link IngestLimits}. */
+export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = Object.freeze({ maxLiveStreams: 256, maxWaitingCheckpoints: 64, maxEarlyStreams: 1024, maxParkedRecords: DEFAULT_MAX_PARKED });
 
 /** A record refused with a finding, or (a string) refused without one: its finding was raised already. */
 type Refuse = (f: CollectorFinding | string, conflict?: boolean) => void;
 
 /** A valid, self-consistent incoming record with its body and hash. */
-type Valid = SealedRecord & { record: AuditRecord };
+type Valid = CheckedRecord;
 
 export class StreamIngest {
   readonly #store: SqliteAuditStore;
   readonly #findings: CollectorFindings;
   readonly #keyring: Keyring;
   readonly #gapGraceMillis: number;
-  readonly #memory: IngestMemoryLimits;
+  readonly #memory: IngestLimits;
   /** Verification state per stream, least recently used first. */
   readonly #live = new Map<string, LiveStream>();
   /** Checkpoints of streams not seen yet. */
@@ -93,7 +94,7 @@ export class StreamIngest {
   readonly #headOf: Database.Statement;
   readonly #startedAt = Date.now();
 
-  constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestMemoryLimits = DEFAULT_INGEST_MEMORY) {
+  constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestLimits = DEFAULT_INGEST_LIMITS) {
     this.#store = store;
     this.#findings = findings;
     this.#keyring = keyring;
@@ -101,7 +102,7 @@ export class StreamIngest {
     this.#memory = memory;
     const db = store.database;
     this.#pending = new PendingRecords(db);
-    this.#candidates = new ParkedCandidates(this.#pending, (id) => this.#knownHash(id));
+    this.#candidates = new ParkedCandidates(this.#pending, (id) => this.#knownHash(id), memory.maxParkedRecords);
     this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
   }
@@ -135,7 +136,7 @@ export class StreamIngest {
             res.accepted++;
           } else this.#record(item, runs, res, refuse, findings, turnedAway);
         }
-        // Records a full seq turned away are looked at again: the request may have brought their predecessors after them.
+        // Records a cap turned away are looked at again: the request may have brought their predecessors after them.
         for (const r of turnedAway) this.#place(r, runs, res, refuse, findings, undefined);
         this.#commit(runs, checkpoints, res);
       }).immediate();
@@ -158,42 +159,15 @@ export class StreamIngest {
   }
 
   #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: Refuse, findings: CollectorFinding[], turnedAway: Valid[]): void {
-    let parsed: AuditRecord;
-    try {
-      parsed = JSON.parse(item.body) as AuditRecord;
-    } catch {
-      refuse({ code: 'malformed', stream: '(unknown)', message: 'an otel-audit log record body is not JSON' });
-      return;
-    }
-    const where = { stream: typeof parsed?.stream === 'string' ? parsed.stream : '(unknown)', ...(Number.isSafeInteger(parsed?.seq) ? { seq: parsed.seq } : {}), ...(typeof parsed?.id === 'string' ? { id: parsed.id } : {}) };
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.stream !== 'string' || !Number.isSafeInteger(parsed.seq) || parsed.seq < 0
-      || typeof parsed.id !== 'string' || typeof parsed.prev !== 'string' || !(HASH_ALGORITHMS as readonly string[]).includes(parsed.alg) || item.claimedHash === undefined) {
-      refuse({ code: 'malformed', ...where, message: 'an otel-audit log record lacks a valid stream, seq, id, prev, alg or audit.record.hash' });
-      return;
-    }
-    const hash = leafHash(parsed.alg as HashAlgorithm, item.body).toString('hex');
-    let canonical: string | undefined;
-    try {
-      canonical = canonicalize(parsed);
-    } catch {
-      canonical = undefined;
-    }
-    if (hash !== item.claimedHash.toLowerCase() || canonical !== item.body) {
-      refuse({ code: 'hash_mismatch', ...where, message: `record ${parsed.id} (stream ${parsed.stream} seq ${parsed.seq}) does not hash to its audit.record.hash ${item.claimedHash} or is not canonical: a member was changed on the way` });
-      return;
-    }
-    // Self-consistent is not enough: a record the store cannot hold (no type, time "soon") is refused on its own.
-    const record = validRecord(parsed, item.body);
-    if (typeof record === 'string') {
-      refuse({ code: 'malformed', ...where, message: `record ${parsed.id} (stream ${parsed.stream} seq ${parsed.seq}) ${record}` });
-      return;
-    }
-    this.#place({ record, canonical: item.body, hash }, runs, res, refuse, findings, turnedAway);
+    const checked = checkIncomingRecord(item.body, item.claimedHash);
+    if ('code' in checked) refuse(checked);
+    else this.#place(checked, runs, res, refuse, findings, turnedAway);
   }
 
   /**
-   * Store, park or refuse a valid, self-consistent record. One that its
-   * full seq turns away goes to `turnedAway` when given, else is refused.
+   * Store, park or refuse a valid, self-consistent record. One that a cap
+   * (its full seq, or the records waiting in all) turns away goes to
+   * `turnedAway` when given, else is refused.
    */
   #place(r: Valid, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: Refuse, findings: CollectorFinding[], turnedAway: Valid[] | undefined): void {
     const { record, hash } = r;
@@ -225,12 +199,13 @@ export class StreamIngest {
       return;
     }
     if (record.seq > live.range.size) {
-      if (this.#candidates.park(record, hash, r.canonical)) {
+      const full = this.#candidates.park(record, hash, r.canonical);
+      if (full === undefined) {
         live.gapSince ??= Date.now();
         res.pending++;
         res.accepted++;
       } else if (turnedAway !== undefined) turnedAway.push(r);
-      else refuse(this.#candidates.refusal(record, hash, live.range.size));
+      else refuse(this.#candidates.refusal(record, hash, live.range.size, full));
       return;
     }
     if (record.prev !== live.prev) {

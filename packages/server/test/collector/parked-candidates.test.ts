@@ -6,8 +6,8 @@ import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemoryLogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AuditChain, Keyring, canonicalize, createRecordId, generateNoteKey, leafHash, parseSignerKey, type AuditBatch, type SealedCheckpoint } from '@otel-audit/core';
 import { LogRecordExporterSink } from '@otel-audit/processor';
-import { startCollector, type RunningCollector } from '../../src/collector/index.js';
-import { MAX_PARKED_PER_SEQ } from '../../src/collector/parked-candidates.js';
+import { startCollector, type CollectorOptions, type RunningCollector } from '../../src/collector/index.js';
+import { DEFAULT_MAX_PARKED, MAX_PARKED_PER_SEQ } from '../../src/collector/parked-candidates.js';
 
 const KEYS = generateNoteKey('collector.test/audit');
 const signer = parseSignerKey(KEYS.signerKey);
@@ -19,9 +19,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function collector(): Promise<RunningCollector> {
+async function collector(options: Omit<CollectorOptions, 'port' | 'dbPath'> = {}): Promise<RunningCollector> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-collector-'));
-  const c = await startCollector({ port: 0, dbPath: path.join(dir, 'central.db'), verifierKeys: [KEYS.verifierKey] });
+  const c = await startCollector({ port: 0, dbPath: path.join(dir, 'central.db'), verifierKeys: [KEYS.verifierKey], ...options });
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => c.close());
   return c;
 }
@@ -46,12 +46,17 @@ function forgeriesOf(genuine: ReadableLogRecord, n: number): ReadableLogRecord[]
   });
 }
 
-/** POST as OTLP JSON; the number of records the collector refused (partial success). */
-async function post(c: RunningCollector, logs: ReadableLogRecord[]): Promise<number> {
+/** POST as OTLP JSON; how many records the collector refused (partial success), and why. */
+async function send(c: RunningCollector, logs: ReadableLogRecord[]): Promise<{ refused: number; message: string }> {
   const res = await fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JsonLogsSerializer.serializeRequest(logs)! });
   expect(res.status).toBe(200);
-  const body = (await res.json()) as { partialSuccess?: { rejectedLogRecords?: string } };
-  return Number(body.partialSuccess?.rejectedLogRecords ?? 0);
+  const body = (await res.json()) as { partialSuccess?: { rejectedLogRecords?: string; errorMessage?: string } };
+  return { refused: Number(body.partialSuccess?.rejectedLogRecords ?? 0), message: body.partialSuccess?.errorMessage ?? '' };
+}
+
+/** POST as OTLP JSON; the number of records the collector refused (partial success). */
+async function post(c: RunningCollector, logs: ReadableLogRecord[]): Promise<number> {
+  return (await send(c, logs)).refused;
 }
 
 function parkedAt(c: RunningCollector, stream: string, seq: number): number {
@@ -111,5 +116,75 @@ describe('records parked at one seq', () => {
     expect(await post(c, logs)).toBe(0);
     expect(c.pending()).toBe(0);
     expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 10, errors: 0 });
+  });
+});
+
+/** Records that all have to wait, for ever: seqs 1.. of streams whose seq 0 never comes. */
+async function waitingFlood(how: 'seqs' | 'streams', n: number): Promise<ReadableLogRecord[]> {
+  if (how === 'seqs') return (await logsOf(new AuditChain({ stream: 'flood/1' }), n + 1)).slice(1, n + 1);
+  return Promise.all(Array.from({ length: n }, async (_, i) => (await logsOf(new AuditChain({ stream: `flood-${i}/1` }), 2))[1]!));
+}
+
+function parkedLimitFindings(c: RunningCollector): string[] {
+  return c.findings().filter((f) => f.code === 'parked_limit').map((f) => f.message);
+}
+
+describe('records parked across all seqs and streams', () => {
+  it.each([
+    ['one stream, ever higher seqs', 'seqs'],
+    ['ever new streams', 'streams'],
+  ] as const)('a flood (%s) parks at most maxParkedRecords, the rest is refused and reported once, and a record that continues its stream is still stored', async (_what, how) => {
+    const max = 20;
+    const c = await collector({ maxParkedRecords: max });
+    const flood = await waitingFlood(how, 60);
+    const first = await send(c, flood.slice(0, 30));
+    expect(first.refused).toBe(30 - max);
+    expect(first.message).toMatch(new RegExp(`${max} records wait for their predecessors already, the collector's limit \\(maxParkedRecords, otel-audit collect --max-parked\\): refused`));
+    expect(first.message).toMatch(/send it again once the records before it arrived, or raise the limit/);
+    expect(await post(c, flood.slice(30))).toBe(30);
+    expect(c.pending()).toBe(max);
+    expect(c.store.database.prepare('SELECT count(*) FROM collector_pending').pluck().get()).toBe(max);
+    expect(parkedLimitFindings(c)).toHaveLength(1);
+
+    // A genuine stream meanwhile: what continues it is stored, what would have to wait is refused.
+    const logs = await logsOf(new AuditChain({ stream: 'svc/1' }), 10);
+    expect(await post(c, logs.slice(0, 5))).toBe(0);
+    const ahead = await send(c, logs.slice(6, 10));
+    expect(ahead.refused).toBe(4);
+    expect(ahead.message).toMatch(/claims seq 6 of svc\/1, ahead of the stream \(at seq 5\)/);
+    expect(await post(c, [logs[5]!])).toBe(0);
+    // The sender's requeue of the refused ones: they continue the stream now.
+    expect(await post(c, logs.slice(6))).toBe(0);
+    expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc/1')).toMatchObject({ records: 10, errors: 0, checkpoints: { verified: 1 } });
+    expect(c.pending()).toBe(max);
+    expect(parkedLimitFindings(c)).toHaveLength(1);
+  });
+
+  it('reaching the cap again after records found room is reported again, once', async () => {
+    const c = await collector({ maxParkedRecords: 5 });
+    const a = await logsOf(new AuditChain({ stream: 'svc-a/1' }), 9);
+    expect(await post(c, a.slice(1, 9))).toBe(3);
+    expect(await post(c, a.slice(6, 9))).toBe(3);
+    expect(parkedLimitFindings(c)).toHaveLength(1);
+    // Seq 0 arrives: the five waiting are stored, and so are the three refused when sent again.
+    expect(await post(c, [a[0]!])).toBe(0);
+    expect(c.pending()).toBe(0);
+    expect(await post(c, a.slice(6))).toBe(0);
+    expect((await c.store.verify({ keyring })).streams.find((s) => s.stream === 'svc-a/1')).toMatchObject({ records: 9, errors: 0 });
+    const b = await waitingFlood('seqs', 8);
+    expect(await post(c, b)).toBe(3);
+    expect(await post(c, b)).toBe(3);
+    expect(parkedLimitFindings(c)).toHaveLength(2);
+    expect(c.pending()).toBe(5);
+  });
+
+  it(`parks at most ${DEFAULT_MAX_PARKED} records by default`, async () => {
+    const c = await collector();
+    const flood = await waitingFlood('seqs', DEFAULT_MAX_PARKED + 5);
+    let refused = 0;
+    for (let i = 0; i < flood.length; i += 2_500) refused += await post(c, flood.slice(i, i + 2_500));
+    expect(refused).toBe(5);
+    expect(c.pending()).toBe(DEFAULT_MAX_PARKED);
+    expect(parkedLimitFindings(c)).toHaveLength(1);
   });
 });

@@ -14,6 +14,7 @@ import {
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { LogRecordExporterSink } from '@otel-audit/processor';
 import { startCollector, type CollectorOptions, type RunningCollector } from '../../src/collector/index.js';
+import { decodeStatus } from './rpc-status.js';
 
 const KEYS = generateNoteKey('collector.test/audit');
 const signer = parseSignerKey(KEYS.signerKey);
@@ -75,13 +76,19 @@ function selfConsistentLog(template: ReadableLogRecord, record: Record<string, u
   return { ...template, body, attributes: { ...template.attributes, 'audit.record.hash': leafHash('sha256', body).toString('hex') } };
 }
 
-/** POST raw bytes; resolves with the status and text, or with the socket error a client would see. */
-function postRaw(c: RunningCollector, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string } | { error: string }> {
+/**
+ * POST raw bytes; resolves with the status and, for a failure, the message
+ * of its `google.rpc.Status` body, or with the socket error a client would see.
+ */
+function postRaw(c: RunningCollector, body: Buffer, headers: Record<string, string>): Promise<{ status: number; message?: string } | { error: string }> {
   return new Promise((resolve) => {
     const req = request(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-length': String(body.length), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        resolve(status < 400 ? { status } : { status, message: decodeStatus(res.headers['content-type'], Buffer.concat(chunks)).message });
+      });
     });
     req.on('error', (e) => resolve({ error: e.message }));
     req.end(body);
@@ -428,7 +435,7 @@ describe('startCollector', () => {
       expect(bomb.length).toBeLessThan(128 * 1024);
       const before = process.memoryUsage().arrayBuffers;
       const res = await postRaw(c, bomb, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
-      expect(res).toMatchObject({ status: 413, text: expect.stringMatching(/larger than 8388608 bytes after gunzip/) });
+      expect(res).toMatchObject({ status: 413, message: expect.stringMatching(/larger than 8388608 bytes after gunzip/) });
       expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
     });
 
@@ -436,7 +443,7 @@ describe('startCollector', () => {
       const c = await collector({ maxBodyBytes: 1024 * 1024 });
       const small = otlpRequest(1).json;
       const padded = Buffer.concat([small, Buffer.alloc(3 * 1024 * 1024, 0x20)]);
-      expect(await postRaw(c, padded, { 'content-type': 'application/json' })).toMatchObject({ status: 413, text: expect.stringMatching(/larger than 1048576 bytes/) });
+      expect(await postRaw(c, padded, { 'content-type': 'application/json' })).toMatchObject({ status: 413, message: expect.stringMatching(/larger than 1048576 bytes/) });
       const res = await fetch(`${c.url}/v1/logs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Blob([padded]).stream(), duplex: 'half' } as RequestInit);
       expect(res.status).toBe(413);
       // The collector still serves.
@@ -451,8 +458,8 @@ describe('startCollector', () => {
     ] as const)('answers %s with a clear message, in JSON and in protobuf', async (_what, make, status, message) => {
       const c = await collector();
       const { json, proto } = make();
-      expect(await postRaw(c, json, { 'content-type': 'application/json' })).toMatchObject({ status, text: expect.stringMatching(message) });
-      expect(await postRaw(c, proto, { 'content-type': 'application/x-protobuf' })).toMatchObject({ status, text: expect.stringMatching(message) });
+      expect(await postRaw(c, json, { 'content-type': 'application/json' })).toMatchObject({ status, message: expect.stringMatching(message) });
+      expect(await postRaw(c, proto, { 'content-type': 'application/x-protobuf' })).toMatchObject({ status, message: expect.stringMatching(message) });
       // At the limits, the same request is taken.
       const fits = _what === 'too many records' ? otlpRequest(10_000) : _what === 'too many attributes on a record' ? otlpRequest(1, 256) : otlpRequest(1, 1, 16);
       expect(await postRaw(c, fits.proto, { 'content-type': 'application/x-protobuf' })).toMatchObject({ status: 200 });
@@ -463,6 +470,7 @@ describe('startCollector', () => {
       cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
       await expect(startCollector({ port: 0, dbPath: path.join(dir, 'never.db'), maxBodyBytes: 0 })).rejects.toThrow(/options.maxBodyBytes must be a positive integer/);
       await expect(startCollector({ port: 0, dbPath: path.join(dir, 'never.db'), maxValueDepth: 1.5 })).rejects.toThrow(/options.maxValueDepth must be a positive integer/);
+      await expect(startCollector({ port: 0, dbPath: path.join(dir, 'never.db'), maxParkedRecords: 0 })).rejects.toThrow(/options.maxParkedRecords must be a positive integer; got 0; omit it for the default 10000/);
       expect(fs.existsSync(path.join(dir, 'never.db'))).toBe(false);
     });
   });
