@@ -77,6 +77,7 @@ function setContext(req: object, ctx: AuditRequestContext): void {
   }
   if (ctx.details !== undefined) {
     if (typeof ctx.details !== 'object' || ctx.details === null || Array.isArray(ctx.details)) throw new TypeError('ctx.details must be an object');
+    // Spread defines members (a client's "__proto__" stays data); Object.assign would set the prototype.
     state.details = { ...(state.details ?? {}), ...ctx.details };
   }
 }

@@ -7,6 +7,7 @@
  * silently resolved one way.
  */
 import type { AuditEventInput } from '@otel-audit/core';
+import { setOwnMember } from './internal/own-member.js';
 
 /** Who acted (§4.1 `actor`). */
 export interface AuditActorInput {
@@ -148,8 +149,9 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
         }
         if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`event.${key} must be an object${key === 'actor' ? ' or the actor id' : ''}; got ${Array.isArray(v) ? 'an array' : typeof v}`);
         subs[key] = { ...(subs[key] ?? {}), ...stripUndefined(v as Record<string, unknown>) };
-      } else if (!isDefault || !given(out[key])) {
-        out[key] = v;
+      } else if (!isDefault || !given(Object.hasOwn(out, key) ? out[key] : undefined)) {
+        // A "__proto__" member stays one, and core refuses it by name as an unknown member.
+        setOwnMember(out, key, v);
       }
     }
     for (const [alias, member] of TOP_ALIASES) {
@@ -178,7 +180,7 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
 
 function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
   const r: Record<string, unknown> = {};
-  for (const k of Object.keys(o)) if (o[k] !== undefined) r[k] = o[k];
+  for (const k of Object.keys(o)) if (o[k] !== undefined) setOwnMember(r, k, o[k]);
   return r;
 }
 

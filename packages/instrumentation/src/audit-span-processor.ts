@@ -17,6 +17,7 @@ import { actionForMethod, targetOf } from './http-audit-policy.js';
 import { createActorResolver, type JwtVerifier } from './internal/actor-resolver.js';
 import { createClientIpResolver } from './internal/client-ip.js';
 import { httpOutcome } from './internal/http-outcome.js';
+import { assignOwnMembers, setOwnMember } from './internal/own-member.js';
 import { linkChildSpan, takeSpanState, type FrameworkView, type RequestAuditState } from './internal/request-state.js';
 import { SEVERITY_NUMBERS, hrTimeToNanosText } from './internal/severity.js';
 import { cleanText, header } from './internal/text.js';
@@ -118,7 +119,7 @@ export class AuditSpanProcessor implements SpanProcessor {
     if (typeof fw?.params === 'object' && fw.params !== null) {
       for (const [k, v] of Object.entries(fw.params as Record<string, unknown>)) {
         const t = cleanText(v, 256);
-        if (t !== undefined && !(k in params)) params[k] = t;
+        if (t !== undefined && !Object.hasOwn(params, k)) setOwnMember(params, k, t);
       }
     }
     const ruleTarget = targetOf(match, params);
@@ -130,7 +131,8 @@ export class AuditSpanProcessor implements SpanProcessor {
     if (o.decision !== undefined) details.decision = o.decision;
     if (o.reason !== undefined) details.reason = o.reason;
     if (state.refused) details.refused = 'audit pipeline unhealthy (fail_closed)';
-    if (state.details !== undefined) Object.assign(details, state.details);
+    // The app's details (often the client's body) as data: a "__proto__" member stays a member.
+    if (state.details !== undefined) assignOwnMembers(details, state.details);
 
     let type = match.rule.type ?? 'http';
     let action = match.rule.action ?? actionForMethod(method);

@@ -70,6 +70,20 @@ describe('createAuditLogger', () => {
     expect(sink.records.length).toBe(before);
   });
 
+  it('an event spread from client JSON with "__proto__" is refused by name, never read through a forged prototype; in details it is data', async () => {
+    const before = sink.records.length;
+    const client = JSON.parse('{"__proto__":{"outcome":"success","actor":{"id":"admin"}}}') as object;
+    const err = await audit.log({ type: 'auth', action: 'login', outcome: 'failure', ...client }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecordValidationError);
+    expect((err as RecordValidationError).pointer).toBe('/__proto__');
+    const actor = JSON.parse('{"id":"bob","__proto__":{"type":"service"}}') as { id: string };
+    await expect(audit.log({ type: 'api', action: 'view', actor })).rejects.toThrow(/actor\/__proto__/);
+    await provider.forceFlush();
+    expect(sink.records.length).toBe(before);
+    const r = await audit.log({ type: 'api', action: 'view', details: JSON.parse('{"__proto__":{"x":1}}') as object });
+    expect(Object.getOwnPropertyDescriptor(byId(r.id).details, '__proto__')?.value).toEqual({ x: 1 });
+  });
+
   it('log() takes a string actor as the actor id, as the helpers do', async () => {
     const r = await audit.log({ type: 'crud', action: 'view', actor: 'bob', actor_type: 'user' });
     expect(byId(r.id)).toMatchObject({ actor: { id: 'bob', type: 'user' } });

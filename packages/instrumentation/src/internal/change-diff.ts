@@ -3,8 +3,11 @@
  * `audit.change()` (DESIGN §1 use 2: "before/after values of a change").
  * Objects are compared member by member at the top level (the granularity of
  * the seed's `old_values`/`new_values` columns), nested values by deep JSON
- * equality; anything else is compared as a whole.
+ * equality; anything else is compared as a whole. Member names are the
+ * caller's data (often a client's JSON): a `"__proto__"` member is compared
+ * and copied as a member like any other.
  */
+import { setOwnMember } from './own-member.js';
 
 /** What `change()` records: the action, the changed fields, and the trimmed old/new. */
 export interface ChangeDiff {
@@ -63,12 +66,13 @@ export function diffChange(before: unknown, after: unknown): ChangeDiff {
   const o: Record<string, unknown> = {};
   const n: Record<string, unknown> = {};
   for (const k of keys) {
-    const a = before[k];
-    const b = after[k];
+    // Own members only: `before.__proto__` of an object without that member is its prototype.
+    const a = Object.hasOwn(before, k) ? before[k] : undefined;
+    const b = Object.hasOwn(after, k) ? after[k] : undefined;
     if (jsonEqual(a, b)) continue;
     changed.push(k);
-    if (a !== undefined) o[k] = a;
-    if (b !== undefined) n[k] = b;
+    if (a !== undefined) setOwnMember(o, k, a);
+    if (b !== undefined) setOwnMember(n, k, b);
   }
   changed.sort();
   return { action: 'update', changed, old: o, new: n };

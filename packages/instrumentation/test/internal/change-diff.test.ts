@@ -15,6 +15,19 @@ describe('diffChange', () => {
     expect(diffChange({ a: 1 }, { a: 1 })).toEqual({ action: 'update', changed: [], old: {}, new: {} });
     expect(diffChange('v1', 'v2')).toEqual({ action: 'update', changed: undefined, old: 'v1', new: 'v2' });
   });
+  it('a "__proto__" member (JSON.parse makes it own) is compared and kept as a member, never as a prototype', () => {
+    const before = { name: 'saw' };
+    const after = JSON.parse('{"name":"saw","__proto__":{"owner":"eve"}}') as Record<string, unknown>;
+    const d = diffChange(before, after);
+    expect(d.changed).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(d.new)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(d.new, '__proto__')?.value).toEqual({ owner: 'eve' });
+    expect(Object.keys(d.old as object)).toEqual([]);
+    // Removed the other way: the old side keeps it, and the missing side is not the prototype.
+    const back = diffChange(after, before);
+    expect(Object.getOwnPropertyDescriptor(back.old, '__proto__')?.value).toEqual({ owner: 'eve' });
+    expect(Object.keys(back.new as object)).toEqual([]);
+  });
   it('jsonEqual', () => {
     expect(jsonEqual(new Date(5), new Date(5))).toBe(true);
     expect(jsonEqual({ a: undefined }, {})).toBe(true);

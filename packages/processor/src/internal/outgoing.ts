@@ -3,8 +3,9 @@
  * sealed (DESIGN §4.6): event name `audit.<type>.<action>`, severity, the
  * canonical text as body (the exact hashed bytes), and the search
  * attributes — every attribute the producer convention reads is overwritten
- * from the sealed (redacted) record or removed, and any other attribute whose
- * name matches a redaction pattern is replaced, so downstream processors and
+ * from the sealed (redacted) record or removed, and every other attribute is
+ * redacted at any depth (`attribute-redaction.ts`: matching member names
+ * replaced, credentials inside strings masked), so downstream processors and
  * exporters never see an unredacted value.
  */
 import type { AnyValue, LogRecord } from '@opentelemetry/api-logs';
@@ -34,6 +35,7 @@ import {
   ATTR_URL_PATH,
   ATTR_USER_AGENT_ORIGINAL,
 } from '../semconv.js';
+import { redactAttributes } from './attribute-redaction.js';
 import { SEVERITY_NUMBERS } from './log-record-event.js';
 import type { Redactor } from './redactor.js';
 
@@ -62,12 +64,9 @@ const OWN = new Set<string>([...FROM_RECORD.map(([k]) => k), ...INPUT_ONLY, ATTR
 export function writeSealed(logRecord: ReadWriteLogRecord, sealed: SealedRecord, redactor: Redactor): void {
   const r = sealed.record;
   const attributes = logRecord.attributes as Record<string, AnyValue>;
-  // Producer attributes outside the convention: redact by name.
-  for (const key in attributes) {
-    if (!OWN.has(key) && redactor.matchName(key) && attributes[key] !== null && attributes[key] !== undefined) {
-      attributes[key] = redactor.replaceValue(attributes[key]);
-    }
-  }
+  // Producer attributes outside the convention: names at any depth, credentials in strings.
+  // The convention attributes are overwritten or removed below, so they need no check.
+  redactAttributes(attributes, redactor, OWN);
   for (const key of INPUT_ONLY) if (attributes[key] !== undefined) delete attributes[key];
   for (let i = 0; i < FROM_RECORD.length; i++) {
     const [key, get] = FROM_RECORD[i]!;
@@ -87,10 +86,8 @@ export function writeSealed(logRecord: ReadWriteLogRecord, sealed: SealedRecord,
 
 /** Only the redaction part, for a record that cannot be sealed yet (see `AuditLogRecordProcessor`). */
 export function writePending(logRecord: ReadWriteLogRecord, redactor: Redactor, bodyText: string, eventName: string): void {
-  const attributes = logRecord.attributes as Record<string, AnyValue>;
-  for (const key in attributes) {
-    if (redactor.matchName(key) && attributes[key] !== null && attributes[key] !== undefined) attributes[key] = redactor.replaceValue(attributes[key]);
-  }
+  // Nothing is overwritten here: every attribute, the convention's included, is the producer's.
+  redactAttributes(logRecord.attributes as Record<string, AnyValue>, redactor);
   logRecord.setEventName(eventName);
   logRecord.setBody(bodyText);
 }
