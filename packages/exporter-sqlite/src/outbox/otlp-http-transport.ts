@@ -19,6 +19,7 @@ import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { redactSecrets, redactUrl } from '@otel-audit/core';
 import { OtlpHttpError, OtlpPartialSuccessError, parseRetryAfter, RETRYABLE_STATUSES } from './export-failure.js';
+import { statusMessage } from './rpc-status.js';
 
 /** `ExportResponse` of otlp-exporter-base, structurally. */
 export type OtlpTransportResponse =
@@ -164,7 +165,9 @@ function answer(res: IncomingMessage, data: Buffer, deserialize: ((data: Uint8Ar
     return { status: 'success', data };
   }
   // Masked before it is cut, so a secret straddling the cut is not left half shown.
-  const text = hideSecrets(data.toString('utf8', 0, BODY_SCAN_BYTES), secrets).slice(0, 500);
+  // A Status (OTLP/HTTP failures) is quoted by its message; anything else as text.
+  const said = statusMessage(data.subarray(0, BODY_SCAN_BYTES), res.headers['content-type']) ?? data.toString('utf8', 0, BODY_SCAN_BYTES);
+  const text = hideSecrets(said, secrets).slice(0, 500);
   const statusText = res.statusMessage ? ` ${hideSecrets(res.statusMessage, secrets)}` : '';
   const message = `the receiver answered HTTP ${status}${statusText}${text ? `: ${text}` : ''}`;
   if (RETRYABLE_STATUSES.has(status)) {

@@ -97,3 +97,31 @@ describe('createOtlpHttpTransport hides configured credentials that the receiver
     }
   });
 });
+
+describe('createOtlpHttpTransport quotes a failed answer\'s google.rpc.Status by its message', () => {
+  const message = 'the request body is larger than 8388608 bytes; send smaller batches';
+  /** Status { code = 8, message } in protobuf, as an OTLP receiver answers a protobuf request. */
+  const protobufStatus = (): Buffer => {
+    const text = Buffer.from(message, 'utf8');
+    return Buffer.concat([Buffer.from([0x08, 8, 0x12, text.length]), text]);
+  };
+  it.each([
+    ['protobuf', 'application/x-protobuf', protobufStatus()],
+    ['JSON', 'application/json', Buffer.from(JSON.stringify({ code: 8, message }))],
+    ['plain text from a proxy', 'text/plain', Buffer.from(message)],
+  ] as const)('%s', async (_name, type, body) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(413, { 'content-type': type }).end(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const transport = createOtlpHttpTransport({ url: `http://127.0.0.1:${port}/v1/logs`, contentType: type === 'application/json' ? type : 'application/x-protobuf' });
+      const response = await transport.send(new Uint8Array([1, 2, 3]), 2_000);
+      expect((response as { error: Error }).error.message).toBe(`the receiver answered HTTP 413 Payload Too Large: ${message}`);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
