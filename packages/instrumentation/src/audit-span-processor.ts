@@ -126,13 +126,17 @@ export class AuditSpanProcessor implements SpanProcessor {
     const target = state.target ?? (ruleTarget === undefined ? undefined : { ...ruleTarget, id: cleanText(ruleTarget.id, 256) });
 
     const details: Record<string, unknown> = { status_code: status ?? null };
+    if (o.reason !== undefined) details.reason = o.reason;
+    // The app's details (often the client's body) as data: a "__proto__" member stays a member.
+    // They may refine the reason; what was observed (status, the decision it implies, route when
+    // known, actor source, a fail_closed refusal) they cannot change.
+    if (state.details !== undefined) assignOwnMembers(details, state.details);
+    details.status_code = status ?? null;
+    if (o.decision !== undefined) details.decision = o.decision;
     if (route !== undefined) details.route = route;
     details.actor_source = actor.source;
-    if (o.decision !== undefined) details.decision = o.decision;
-    if (o.reason !== undefined) details.reason = o.reason;
     if (state.refused) details.refused = 'audit pipeline unhealthy (fail_closed)';
-    // The app's details (often the client's body) as data: a "__proto__" member stays a member.
-    if (state.details !== undefined) assignOwnMembers(details, state.details);
+    else delete details.refused;
 
     let type = match.rule.type ?? 'http';
     let action = match.rule.action ?? actionForMethod(method);

@@ -59,6 +59,11 @@ beforeAll(async () => {
     setAuditContext(req, { target: { type: 'report', id: 'r9' }, sessionId: 's-1', details: { rows: 12 } });
     res.json({ ok: true });
   });
+  // An app that records the client's body as details, then refuses.
+  app.post('/api/orders/refuse', (req, res) => {
+    setAuditContext(req, { details: req.body as Record<string, unknown> });
+    res.status(403).json({ error: 'forbidden' });
+  });
   app.get('/public', (_req, res) => void res.send('hello'));
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
@@ -140,6 +145,16 @@ describe('Express adapter', () => {
     const id = rid('ex-ctx');
     await call('GET', '/api/context', { 'x-request-id': id });
     expect(await pipe.recordOf(id)).toMatchObject({ target: { type: 'report', id: 'r9' }, request: { session_id: 's-1' }, details: { rows: 12, route: '/api/context' } });
+  });
+
+  it('details from the client cannot overwrite what was observed: status, the decision it implies, route, actor source, a fail_closed refusal', async () => {
+    const id = rid('ex-spoof');
+    const spoof = { status_code: 200, decision: 'allow', route: '/elsewhere', actor_source: 'verified', refused: 'no', reason: 'client says fine', note: 'kept' };
+    const { res } = await call('POST', '/api/orders/refuse', { 'x-request-id': id, 'content-type': 'application/json' }, JSON.stringify(spoof));
+    expect(res.status).toBe(403);
+    const r = await pipe.recordOf(id);
+    expect(r).toMatchObject({ outcome: 'failure', details: { status_code: 403, decision: 'deny', route: '/api/orders/refuse', actor_source: 'anonymous', note: 'kept', reason: 'client says fine' } });
+    expect((r as { details: Record<string, unknown> }).details).not.toHaveProperty('refused');
   });
 
   it('unaudited routes: response unchanged except X-Request-ID, no record', async () => {
