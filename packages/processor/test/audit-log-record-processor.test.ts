@@ -164,6 +164,36 @@ describe('AuditLogRecordProcessor: sealing in onEmit', () => {
     expect(verifySink(sink).streams[0]!.errors).toBe(0);
   });
 
+  it('a record refused for one bad member still says who did what, where: the valid actor, target, request and attempted type/action are kept', async () => {
+    const { sink, processor, audit } = withDownstream();
+    await processor.ready();
+    const body = {
+      type: 'crud', action: 'delete', outcome: 'success',
+      actor: { id: 'alice', type: 'user', ip: '10.0.0.7' },
+      target: { type: 'invoice', id: 'inv-9' },
+      request: { id: 'req-42', endpoint: '/api/invoices/inv-9', method: 'DELETE' },
+      details: { when: 10n }, // a BigInt: not JSON
+      severity: 'loud', // and not a severity
+    };
+    audit.emit({ body: body as never });
+    await processor.forceFlush();
+    const rejected = sink.records.at(-1)!.record;
+    expect(rejected).toMatchObject({
+      type: 'system', action: 'record_rejected', outcome: 'error',
+      actor: { id: 'alice', type: 'user', ip: '10.0.0.7' },
+      target: { type: 'invoice', id: 'inv-9' },
+      request: { id: 'req-42', endpoint: '/api/invoices/inv-9', method: 'DELETE' },
+      details: { attempted: { type: 'crud', action: 'delete', outcome: 'success' } },
+    });
+    // An invalid actor is left out rather than refusing the rejection record itself.
+    audit.emit({ body: { type: 'auth', action: 'login', actor: { id: 'bob', type: 'user', shoe_size: 44 } } as never });
+    await processor.forceFlush();
+    const second = sink.records.at(-1)!.record;
+    expect(second).toMatchObject({ action: 'record_rejected', details: { pointer: '/actor/shoe_size', attempted: { type: 'auth', action: 'login' } } });
+    expect(second).not.toHaveProperty('actor');
+    expect(verifySink(sink).streams[0]!.errors).toBe(0);
+  });
+
   it('snapshots: mutating the body after emit changes nothing that was hashed', async () => {
     const { sink, processor, audit } = withDownstream();
     await processor.ready();
