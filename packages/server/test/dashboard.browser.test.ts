@@ -12,24 +12,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPresent, launchBrowser } from './browser.js';
 import { createRecordId } from '@otel-audit/core';
 import { ADMIN_TOKEN, appendEvents, seededEvent, startFixture, type Fixture } from './helpers.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-// CI installs Chromium (.ci/run); there a missing browser is a failure, not a skip.
-if (!haveChromium && process.env['CI'] !== undefined && process.env['CI'] !== '') {
-  throw new Error(`${CHROMIUM} is missing on CI: .ci/run installs it with apt-get install -y chromium (or set CHROMIUM_PATH)`);
-}
+const haveChromium = chromiumPresent('dashboard');
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const SCRIPT = '<script>window.__pwned=1</script>';
 const IMG = '<img src=x onerror="window.__pwned=1">';
 
 /** expect.poll with room for a loaded CI machine (the default gives up after 1 s). */
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
-
-if (!haveChromium) console.warn(`dashboard browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
   let fx: Fixture;
@@ -43,11 +37,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       ...seededEvent(1, 0.5), type: 'crud', action: SCRIPT, actor: { id: IMG, type: 'user', user_agent: SCRIPT },
       target: { type: IMG, id: SCRIPT, name: IMG }, details: { note: IMG }, old: { name: SCRIPT }, new: { name: IMG },
     }]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    ({ browser, page } = await launchBrowser());
   });
 
   afterAll(async () => {

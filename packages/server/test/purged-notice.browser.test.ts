@@ -10,19 +10,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumPresent, launchBrowser } from './browser.js';
 import { AuditChain } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { createAuditServer, type AuditServer } from '../src/index.js';
 import { ADMIN_TOKEN, appendEvents, keys, seededEvent, STREAM, TOKENS } from './helpers.js';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium && process.env['CI'] !== undefined && process.env['CI'] !== '') {
-  throw new Error(`${CHROMIUM} is missing on CI: .ci/run installs it with apt-get install -y chromium (or set CHROMIUM_PATH)`);
-}
-if (!haveChromium) console.warn(`purged-notice browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
-
+const haveChromium = chromiumPresent('purged-notice');
 describe.skipIf(!haveChromium)('dashboard purged-records notice in Chromium', () => {
   let dir: string;
   let store: SqliteAuditStore;
@@ -44,11 +39,7 @@ describe.skipIf(!haveChromium)('dashboard purged-records notice in Chromium', ()
     expect(await store.purge({ olderThan: before })).toMatchObject([{ stream: STREAM, firstSeq: 0, lastSeq: 19 }]);
     server = createAuditServer({ store, tokens: TOKENS, verifierKeys: [keys.verifierKey], signerKey: keys.signerKey, stream: 'otel-audit-server/test' });
     ({ url } = await server.listen(0));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    ({ browser, page } = await launchBrowser());
   });
 
   afterAll(async () => {
