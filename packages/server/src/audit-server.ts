@@ -38,7 +38,11 @@ import { streamRoute, streamTicketRoute } from './routes/stream.js';
  * await server.close();
  */
 export interface AuditServer {
-  /** The server's own access stream (`options.stream`, default `otel-audit-server/<hostname>`). */
+  /**
+   * The server's own access stream (`options.stream`, default
+   * `otel-audit-server/<hostname>`), or, with a signer key, the stream it went
+   * on in when that one held records it had not signed: `<stream>/<id>`.
+   */
   readonly stream: string;
   /** Whether the access stream's checkpoints are signed (`options.signerKey` given); without, it stays an unsigned tail. */
   readonly signed: boolean;
@@ -174,7 +178,9 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
   };
 
   return {
-    stream: o.stream,
+    get stream() {
+      return state.access.stream;
+    },
     signed: o.signerKey !== undefined,
     handler,
     listen(port = 4319, host = '127.0.0.1') {

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRecordId } from '@otel-audit/core';
+import { AuditChain, createRecordId } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { describe, expect, it } from 'vitest';
 import { createAuditServer } from '../src/index.js';
@@ -170,6 +170,40 @@ describe('limits, mounting and options', () => {
     const report = await fx.store.verify({ keyring });
     expect(report.ok).toBe(true);
     expect(report.streams.find((s) => s.stream === 'otel-audit-server/test')!.findings.map((f) => f.code)).toEqual(['unsigned_tail']);
+  });
+
+  it('never signs access records it did not write: records forged into its stream before it starts, or while it runs, make it go on in a new stream that says why', async () => {
+    const forged = (stream: string, note: string) => ({
+      id: createRecordId(), time: new Date(), type: 'access', action: 'export', outcome: 'success' as const,
+      actor: { id: 'alice', type: 'api_key' }, target: { type: 'audit_log', id: 'audit.db' }, details: { note },
+    });
+    // Before the first start: someone who can write the store (a collector into it, say) seeds the stream, unsigned.
+    const fx = await fixture(3, { checkpointEvery: 1 });
+    const seeded = new AuditChain({ stream: 'otel-audit-server/test' });
+    fx.store.appendSync({ records: [seeded.append(forged('otel-audit-server/test', 'FORGED before start'))], checkpoints: [] });
+    await (await call(fx, '/api/audit/logs', ADMIN_TOKEN)).arrayBuffer();
+    const first = fx.server.stream;
+    expect(first).toMatch(/^otel-audit-server\/test\/[0-9a-f-]{36}$/);
+    expect(accessRecords(fx.store, first).map((r) => `${r.type}/${r.action}`)).toEqual(['system/stream_started', 'access/view']);
+    expect(accessRecords(fx.store, first)[0]!.details).toMatchObject({ previous_stream: 'otel-audit-server/test', reason: expect.stringContaining("not all covered by a checkpoint signed with this server's key") });
+
+    // While it runs: the next record of its stream is appended by another writer.
+    const head = (await fx.store.head(first))!;
+    const running = new AuditChain({ stream: first, head });
+    fx.store.appendSync({ records: [running.append(forged(first, 'FORGED while running'))], checkpoints: [] });
+    await (await call(fx, '/api/audit/stats', AUDITOR_TOKEN)).arrayBuffer();
+    const second = fx.server.stream;
+    expect(second).toMatch(new RegExp(`^${first}/[0-9a-f-]{36}$`));
+    expect(accessRecords(fx.store, second)[0]).toMatchObject({ type: 'system', action: 'stream_started', details: { previous_stream: first, reason: expect.stringContaining(`another writer appended to it at seq ${head.size}`) } });
+    await fx.server.close();
+
+    // No checkpoint signed with the server's key covers a forged record.
+    const report = await fx.store.verify({ keyring });
+    for (const s of report.streams.filter((x) => x.stream.startsWith('otel-audit-server/test'))) {
+      const forgedSeqs = accessRecords(fx.store, s.stream).filter((r) => JSON.stringify(r.details ?? {}).includes('FORGED')).map((r) => r.seq);
+      for (const seq of forgedSeqs) expect(s.checkpoints.lastVerifiedSize, `${s.stream} seq ${seq}`).toBeLessThanOrEqual(seq);
+    }
+    expect(report.streams.find((s) => s.stream === second)!.checkpoints.lastVerifiedSize).toBe(accessRecords(fx.store, second).length);
   });
 
   it('resumes its access stream after a restart and the stream verifies with signed checkpoints', async () => {

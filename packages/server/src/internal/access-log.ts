@@ -10,8 +10,18 @@
  * Without a key no checkpoint is written: an unsigned one would be reported
  * as `bad_signature` by every verification run with trusted keys, while an
  * uncovered stream is only an `unsigned_tail` warning.
+ *
+ * The stream is the server's alone. With a signer key it takes up a stored
+ * stream only when the server's own signed checkpoint covers every stored
+ * record of it, and never adopts records another writer appended while it
+ * runs (a collector writing into the same store stores any record that
+ * continues a chain, no key needed): in either case it goes on in a new
+ * stream, `<stream>/<record id>`, whose first record, `system/stream_started`,
+ * names the previous stream and why it was left — so records it did not
+ * write are never covered by its signature. Without a key nothing can tell
+ * its records from others, and it resumes the stored head as it is.
  */
-import { AuditChain, createRecordId, parseSignerKey, type AuditEventInput, type NoteSigner, type SealedCheckpoint } from '@otel-audit/core';
+import { AuditChain, createRecordId, Keyring, parseSignerKey, verifyCheckpoint, type AuditEventInput, type ChainHead, type NoteSigner, type SealedCheckpoint } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { HttpError } from '../errors.js';
 
@@ -43,23 +53,32 @@ export interface AccessLogOptions {
 
 /** Appends access records to the server's stream. */
 export class AccessLog {
-  readonly stream: string;
+  #stream: string;
   readonly #store: SqliteAuditStore;
   readonly #signers: NoteSigner[];
+  readonly #keyring: Keyring | undefined;
   readonly #every: number;
   #chain: AuditChain | undefined;
   #sinceCheckpoint = 0;
+  /** The stream_started record of a stream just forked, sealed before the next access record. */
+  #pendingStart: AuditEventInput | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #tail: Promise<void> = Promise.resolve();
 
   constructor(store: SqliteAuditStore, options: AccessLogOptions) {
     this.#store = store;
-    this.stream = options.stream;
+    this.#stream = options.stream;
     this.#signers = options.signerKey === undefined ? [] : [parseSignerKey(options.signerKey)];
+    this.#keyring = this.#signers.length === 0 ? undefined : Keyring.from(this.#signers.map((k) => k.verifierKey));
     this.#every = options.checkpointEvery;
     this.#timer = setInterval(() => this.#tryCheckpoint(), options.checkpointIntervalMillis);
     this.#timer.unref();
+  }
+
+  /** The stream written now: the configured one, or the one it went on in (see file comment). */
+  get stream(): string {
+    return this.#stream;
   }
 
   /**
@@ -86,8 +105,12 @@ export class AccessLog {
       await this.#append(input);
     } catch (e) {
       if (!(e instanceof RecordConflictError)) throw this.#notRecorded(e);
-      // Another writer moved the stream on (a second server on this host): resume from the store.
-      this.#chain = undefined;
+      // Another writer appended to the stream (a second server on this host, or records
+      // sent to a collector writing into this store). With a key: never adopt them.
+      const at = this.#chain?.size ?? 0;
+      // Its own records of the stream left are covered by its signature before it goes on elsewhere.
+      if (this.#signers.length > 0) this.#tryCheckpoint();
+      this.#chain = this.#signers.length === 0 ? undefined : this.#fork(`another writer appended to it at seq ${at}, while this server wrote it`);
       try {
         await this.#append(input);
       } catch (again) {
@@ -96,25 +119,58 @@ export class AccessLog {
     }
   }
 
+  /** The chain to write: the stored head when it is this server's (see file comment), else a new stream. */
+  async #open(): Promise<AuditChain> {
+    const head = await this.#store.head(this.#stream);
+    if (head === undefined || this.#keyring === undefined) return new AuditChain({ stream: this.#stream, ...(head === undefined ? {} : { head }) });
+    const why = await this.#notOurs(head);
+    return why === undefined ? new AuditChain({ stream: this.#stream, head }) : this.#fork(why);
+  }
+
+  /** Why the stored head is not vouched for by this server's own signed checkpoint; undefined when it is. */
+  async #notOurs(head: ChainHead): Promise<string | undefined> {
+    const last = await this.#store.lastCheckpoint(this.#stream);
+    const checked = last === undefined ? undefined : verifyCheckpoint(last.note, this.#keyring!);
+    const cp = checked?.ok === true ? checked.checkpoint : undefined;
+    if (cp !== undefined && cp.size === head.size && cp.rootHash.toString('hex') === new AuditChain({ stream: this.#stream, head }).rootHex()) return undefined;
+    return `its ${head.size} stored record(s) are not all covered by a checkpoint signed with this server's key`;
+  }
+
+  /** A new stream that names the one left and why, as its first record (sealed with the next append). */
+  #fork(why: string): AuditChain {
+    const previous = this.#stream;
+    const stream = `${previous.slice(0, 200)}/${createRecordId()}`;
+    this.#stream = stream;
+    this.#pendingStart = {
+      id: createRecordId(), time: '0', type: 'system', action: 'stream_started', outcome: 'success', severity: 'warning',
+      actor: { id: 'otel-audit-server', type: 'system' },
+      details: { previous_stream: previous, reason: `the server left stream ${previous}: ${why}` },
+    };
+    return new AuditChain({ stream });
+  }
+
   async #append(input: AuditEventInput): Promise<void> {
-    this.#chain ??= new AuditChain({ stream: this.stream, head: await this.#store.head(this.stream) });
+    this.#chain ??= await this.#open();
     const chain = this.#chain;
     const before = chain.head();
-    const sealed = chain.append(input);
+    const start = this.#pendingStart;
+    // The stream_started record takes the time of the record it comes with, so the two sort in seq order.
+    const records = start === undefined ? [chain.append(input)] : [chain.append({ ...start, time: input.time }), chain.append(input)];
     const checkpoints: SealedCheckpoint[] = [];
-    if (this.#signers.length > 0 && this.#sinceCheckpoint + 1 >= this.#every) checkpoints.push(this.#checkpoint(chain));
+    if (this.#signers.length > 0 && this.#sinceCheckpoint + records.length >= this.#every) checkpoints.push(this.#checkpoint(chain));
     try {
-      this.#store.appendSync({ records: [sealed], checkpoints });
+      this.#store.appendSync({ records, checkpoints });
     } catch (e) {
-      this.#chain = new AuditChain({ stream: this.stream, head: before });
+      this.#chain = new AuditChain({ stream: this.#stream, head: before });
       throw e;
     }
-    this.#sinceCheckpoint = checkpoints.length > 0 ? 0 : this.#sinceCheckpoint + 1;
+    this.#pendingStart = undefined;
+    this.#sinceCheckpoint = checkpoints.length > 0 ? 0 : this.#sinceCheckpoint + records.length;
   }
 
   #checkpoint(chain: AuditChain): SealedCheckpoint {
     const time = BigInt(Date.now()) * 1_000_000n;
-    return { stream: this.stream, size: chain.size, rootHash: chain.rootHex(), timeUnixNano: time, note: chain.checkpoint(time, this.#signers) };
+    return { stream: chain.stream, size: chain.size, rootHash: chain.rootHex(), timeUnixNano: time, note: chain.checkpoint(time, this.#signers) };
   }
 
   #tryCheckpoint(): void {
