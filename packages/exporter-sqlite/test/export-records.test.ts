@@ -75,6 +75,9 @@ describe('SqliteAuditStore.export', () => {
     expect(csvCell('=1,2')).toBe('"\'=1,2"');
     expect(csvCell('x"y')).toBe('"x""y"');
     expect(csvCell('safe')).toBe('safe');
+    // Spreadsheets that split on ";" (many locales) or read tabs must not find a cell starting with "=".
+    expect(csvCell("x;=cmd|' /C calc'!A0")).toBe("\"x;=cmd|' /C calc'!A0\"");
+    expect(csvCell('x\t=1+1')).toBe('"x\t=1+1"');
   });
 
   it('reads one snapshot and does not block appends while it runs', async () => {

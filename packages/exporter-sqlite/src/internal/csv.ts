@@ -3,7 +3,9 @@
  * comma, quote, CR or LF is quoted with quotes doubled) and neutralised
  * against spreadsheet formula injection (OWASP "CSV injection"): a cell that
  * begins with `=`, `+`, `-`, `@`, tab or CR gets a leading apostrophe, so a
- * spreadsheet shows it as text instead of evaluating it.
+ * spreadsheet shows it as text instead of evaluating it. A field holding a
+ * semicolon or a tab is quoted too: spreadsheets in many locales split CSV
+ * on `;`, and `x;=cmd…` unquoted would become a cell starting with `=`.
  */
 import type { AuditRecord } from '@otel-audit/core';
 
@@ -16,7 +18,7 @@ export const CSV_COLUMNS = [
 ] as const;
 
 const FORMULA = /^[=+\-@\t\r]/;
-const QUOTE = /[",\r\n]/;
+const QUOTE = /[",;\t\r\n]/;
 
 /** One CSV field, neutralised and quoted as needed. */
 export function csvCell(value: unknown): string {
