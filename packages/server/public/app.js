@@ -1,7 +1,8 @@
 // otel-audit dashboard (issue 7 "Dashboard"). An ES module without a build
 // step or framework. Every value that comes from a record is put into the
 // page with textContent / createTextNode, never as HTML: records carry
-// attacker-controlled strings (user agents, paths, names). The API token
+// attacker-controlled strings (user agents, paths, names), and always through
+// `text` (dom.js), which shows bidi and invisible controls as escapes. The API token
 // lives in sessionStorage and is sent as a bearer header; the live stream
 // authenticates with a short-lived ticket, never the token in a URL.
 
@@ -45,7 +46,7 @@ function showLogin(message = '') {
   $('app').hidden = true;
   $('logout').hidden = true;
   $('who').textContent = '';
-  $('login-error').textContent = message;
+  $('login-error').textContent = text(message);
 }
 
 function signOut(message) {
@@ -114,12 +115,12 @@ async function loadIntegrity() {
     const { report, verifiedAt } = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
     badge.className = `badge ${report.ok && edited === '' ? 'badge-ok' : 'badge-bad'}`;
     const verdict = !report.ok ? `${report.errors} problem(s) found` : edited === '' ? `intact (${report.records} records)` : `records verify (${report.records})`;
-    badge.textContent = `integrity: ${verdict}${edited} · ${checkpointText}`;
-    badge.title = [`verified at ${verifiedAt}`, ...disagreeing.map((c) => `${c.stream}: ${c.problem}`)].join('\n');
+    badge.textContent = text(`integrity: ${verdict}${edited} · ${checkpointText}`);
+    badge.title = text([`verified at ${verifiedAt}`, ...disagreeing.map((c) => `${c.stream}: ${c.problem}`)].join('\n'));
   } catch (e) {
     badge.className = `badge ${edited === '' ? 'badge-unknown' : 'badge-bad'}`;
-    badge.textContent = `integrity: not checked${edited} · ${checkpointText}`;
-    badge.title = e.message;
+    badge.textContent = text(`integrity: not checked${edited} · ${checkpointText}`);
+    badge.title = text(e.message);
   }
 }
 
@@ -162,11 +163,11 @@ async function loadLogs(cursor) {
     state.nextCursor = page.nextCursor;
     $('next-page').disabled = !page.nextCursor;
     $('page-info').textContent = `page ${state.page + 1} · ${page.records.length} record(s)`;
-    $('logs-purged').textContent = purgedNotice(page.purged || []);
+    $('logs-purged').textContent = text(purgedNotice(page.purged || []));
     $('logs-purged').hidden = $('logs-purged').textContent === '';
   } catch (e) {
     $('logs-purged').hidden = true;
-    $('logs-error').textContent = e.message;
+    $('logs-error').textContent = text(e.message);
   }
 }
 
@@ -192,22 +193,22 @@ async function showDetails(item) {
     ['request', text(r.request)], ['error', text(r.error)], ['withheld', (item.withheld || []).join(', ')], ['inclusion', 'checking…'],
   ];
   meta.replaceChildren(...pairs.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { id: `meta-${k.replace(/\W+/g, '-')}` }, text(v))]));
-  $('details-old').textContent = JSON.stringify(r.old ?? null, null, 2);
-  $('details-new').textContent = JSON.stringify(r.new ?? null, null, 2);
-  $('details-record').textContent = JSON.stringify(r, null, 2);
+  $('details-old').textContent = text(JSON.stringify(r.old ?? null, null, 2));
+  $('details-new').textContent = text(JSON.stringify(r.new ?? null, null, 2));
+  $('details-record').textContent = text(JSON.stringify(r, null, 2));
   const inclusion = $('meta-inclusion');
   try {
     const proof = await api('/api/audit/proof?' + new URLSearchParams({ stream: r.stream, seq: String(r.seq) }));
     if (proof.included === null) {
-      inclusion.textContent = proof.message;
+      inclusion.textContent = text(proof.message);
     } else {
       const cp = proof.checkpoint;
       inclusion.className = proof.included && cp.status !== 'mismatch' ? 'included-yes' : 'included-no';
       const problem = cp.status === 'mismatch' ? `; MISMATCH: ${cp.problem}` : '';
-      inclusion.textContent = `${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})`;
+      inclusion.textContent = text(`${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})`);
     }
   } catch (e) {
-    inclusion.textContent = e.message;
+    inclusion.textContent = text(e.message);
   }
 }
 
@@ -218,7 +219,7 @@ async function startLive() {
   const status = $('live-status');
   try {
     const { ticket, name, role } = await api('/api/audit/stream-ticket', { method: 'POST' });
-    $('who').textContent = `signed in as ${name} (${role})`;
+    $('who').textContent = text(`signed in as ${name} (${role})`);
     const source = new EventSource('/api/audit/stream?' + new URLSearchParams({ ticket }));
     state.source = source;
     source.addEventListener('open', () => { status.textContent = 'connected'; });
@@ -231,7 +232,7 @@ async function startLive() {
       if (state.token && state.source === source) setTimeout(() => void startLive(), 3000);
     });
   } catch (e) {
-    status.textContent = `offline (${e.message})`;
+    status.textContent = text(`offline (${e.message})`);
   }
 }
 
@@ -261,7 +262,7 @@ async function refreshAll() {
   state.filters = readFilters();
   state.page = 0;
   state.cursors = [];
-  await Promise.all([loadStats().catch((e) => { $('logs-error').textContent = e.message; }), loadLogs(), loadAlerts().catch(() => undefined)]);
+  await Promise.all([loadStats().catch((e) => { $('logs-error').textContent = text(e.message); }), loadLogs(), loadAlerts().catch(() => undefined)]);
   await loadIntegrity();
 }
 

@@ -1,7 +1,8 @@
 // The events-over-time chart of the otel-audit dashboard: stacked bars per
 // time bucket, one colour per `type/outcome`, drawn as SVG elements (no
-// library, no inline style). Labels and tooltips are text nodes.
-import { el, svg } from './dom.js';
+// library, no inline style). Labels and tooltips are text nodes, through `text`
+// (dom.js) as record-derived keys are.
+import { el, svg, text } from './dom.js';
 
 const PALETTE = ['#1f5fbf', '#d9480f', '#2b8a3e', '#ae3ec9', '#e67700', '#0c8599', '#c92a2a', '#5c940d', '#862e9c', '#364fc7', '#a61e4d', '#495057'];
 const colors = new Map();
@@ -35,7 +36,7 @@ export function drawChart(box, legend, series, bucket) {
       y -= h;
       const rect = svg('rect', { x: L + i * slot + (slot - barW) / 2, y, width: barW, height: Math.max(h, 0.5), fill: colorOf(key), class: 'bar' });
       const title = svg('title');
-      title.textContent = `${p.start} ${key}: ${n}`;
+      title.textContent = text(`${p.start} ${key}: ${n}`);
       rect.append(title);
       root.append(rect);
     }
@@ -55,7 +56,7 @@ export function drawChart(box, legend, series, bucket) {
   legend.replaceChildren(...keys.map((k) => {
     const swatch = el('span', { className: 'swatch' });
     swatch.style.backgroundColor = colorOf(k);
-    return el('li', {}, swatch, k);
+    return el('li', {}, swatch, text(k));
   }));
 }
 

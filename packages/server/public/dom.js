@@ -1,6 +1,9 @@
 // DOM helpers of the otel-audit dashboard. They build nodes only with
 // createElement / createElementNS and text nodes: a string given as a child
 // always becomes text, never markup, so record values cannot inject HTML.
+// `text` is the one way record-derived text reaches the page: it also shows
+// bidi and invisible formatting controls as visible escapes, so an actor id
+// like "\u202Eecila" cannot display as "alice".
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -22,6 +25,15 @@ export function svg(tag, attrs = {}) {
   return node;
 }
 
-/** A record value as display text: strings as they are, anything else as JSON. */
-export const text = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+// Bidi embeddings/overrides/isolates (U+202A-U+202E, U+2066-U+2069), marks (U+200E, U+200F,
+// U+061C) and zero-width characters (U+200B-U+200D, U+FEFF): they reorder or hide what is shown.
+const CONTROLS = /[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
+const escape = (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * A record value as display text: strings as they are, anything else as
+ * JSON — with every bidi or invisible formatting control replaced by its
+ * visible escape (`\u202E`).
+ */
+export const text = (v) => (v === undefined || v === null ? '' : (typeof v === 'string' ? v : JSON.stringify(v)).replace(CONTROLS, escape));
 

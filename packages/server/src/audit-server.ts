@@ -19,6 +19,7 @@ import type { Route, ServerState } from './internal/context.js';
 import { sendError, sendJson, setSecurityHeaders } from './internal/http.js';
 import { LiveHub } from './internal/live-hub.js';
 import { parseParams } from './internal/params.js';
+import { RefusalLog } from './internal/refusal-log.js';
 import { isStaticPath, serveStatic } from './internal/static-files.js';
 import { resolveOptions, type AuditServerOptions } from './server-options.js';
 import { checkpointsRoute } from './routes/checkpoints.js';
@@ -56,7 +57,8 @@ export interface AuditServer {
 
 const ROUTES: readonly Route[] = [logsRoute, integrityRoute, exportRoute, statsRoute, checkpointsRoute, proofRoute, streamRoute, streamTicketRoute];
 const MAX_URL = 4096;
-const AUTH_FAILURES_PER_MINUTE = 60;
+/** Refusals recorded per window (`refusalWindowMillis`): of unknown credentials in all, and per principal (see refusal-log.ts). */
+const REFUSALS_PER_WINDOW = 60;
 
 /**
  * Create the server over `options.store`.
@@ -79,26 +81,9 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
     live: new LiveHub(store, { pollIntervalMillis: o.pollIntervalMillis, heartbeatIntervalMillis: o.heartbeatIntervalMillis, maxBufferedBytes: o.maxStreamBufferBytes }),
     busy: { requests: 0, exports: 0, integrity: 0, proofs: 0 },
   };
-  const failures = { windowStart: 0, count: 0, suppressed: 0 };
+  const refusals = new RefusalLog(state.access, { maxPerWindow: REFUSALS_PER_WINDOW, windowMillis: o.refusalWindowMillis });
   let server: Server | undefined;
   let closed = false;
-
-  /** Refused credentials are recorded too, at most AUTH_FAILURES_PER_MINUTE a minute (the rest are counted). */
-  const recordRefusal = (req: IncomingMessage, path: string, requestId: string, status: number, principal: Principal | undefined): void => {
-    const now = Date.now();
-    if (now - failures.windowStart > 60_000) Object.assign(failures, { windowStart: now, count: 0 });
-    if (++failures.count > AUTH_FAILURES_PER_MINUTE) {
-      failures.suppressed++;
-      return;
-    }
-    const suppressed = failures.suppressed;
-    failures.suppressed = 0;
-    void state.access.record({
-      action: status === 401 ? 'authenticate' : 'authorize', outcome: 'failure', severity: 'warning', route: path, method: req.method ?? 'GET', requestId,
-      ...(principal === undefined ? {} : { actor: principal.name, role: principal.role }), ...(req.socket.remoteAddress === undefined ? {} : { ip: req.socket.remoteAddress }),
-      details: { status, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
-    }).catch(() => undefined);
-  };
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
@@ -134,7 +119,9 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
       requireRole(principal, route.role, `${method} ${route.path}`);
     } catch (e) {
       const presented = req.headers.authorization !== undefined || url.searchParams.has('ticket');
-      if (e instanceof HttpError && (presented || principal !== undefined)) recordRefusal(req, url.pathname, requestId, principal === undefined ? 401 : 403, principal);
+      if (e instanceof HttpError && (presented || principal !== undefined)) {
+        refusals.refuse({ req, route: url.pathname, requestId, ...(principal === undefined ? { status: 401 } : { status: 403, principal }) });
+      }
       throw e;
     }
     // URLSearchParams turns a broken %-escape into U+FFFD silently: a query that is not what was sent.
@@ -163,7 +150,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
       }, params);
     } catch (e) {
       // A refusal decided by the route (e.g. a decrypted export asked for by an auditor) is recorded like one at the door.
-      if (e instanceof HttpError && e.code === 'AUDIT_HTTP_FORBIDDEN') recordRefusal(req, url.pathname, requestId, 403, who);
+      if (e instanceof HttpError && e.code === 'AUDIT_HTTP_FORBIDDEN') refusals.refuse({ req, route: url.pathname, requestId, status: 403, principal: who });
       throw e;
     } finally {
       state.busy.requests -= route === streamRoute ? 0 : 1;
@@ -209,6 +196,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
           s.closeAllConnections();
         });
       }
+      await refusals.close();
       state.access.close();
       reader.close();
     },

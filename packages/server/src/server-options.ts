@@ -46,6 +46,12 @@ export interface AuditServerOptions {
   maxStreamBufferBytes?: number;
   /** Lifetime of a stream ticket, default 60,000 ms. */
   ticketTtlMillis?: number;
+  /**
+   * Refused requests are recorded up to 60 per window of this length — of
+   * unknown credentials (401) in all, of each principal (403) on its own —
+   * and the window's summary counts the rest; default 60,000 ms.
+   */
+  refusalWindowMillis?: number;
   /** Called with every unexpected error (answered as a bare 500). Default: one line on stderr. */
   onError?: (error: unknown) => void;
   /** Checkpoint the access stream every N records, default 100. */
@@ -68,6 +74,7 @@ export interface ResolvedServerOptions {
   ticketTtlMillis: number;
   checkpointEvery: number;
   checkpointIntervalMillis: number;
+  refusalWindowMillis: number;
   onError: (error: unknown) => void;
 }
 
@@ -104,6 +111,7 @@ export function resolveOptions(options: AuditServerOptions): ResolvedServerOptio
     ticketTtlMillis: positive(options, 'ticketTtlMillis', 60_000),
     checkpointEvery: positive(options, 'checkpointEvery', 100),
     checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 60_000),
+    refusalWindowMillis: positive(options, 'refusalWindowMillis', 60_000),
     onError: options.onError ?? ((e) => process.stderr.write(`otel-audit server: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)),
   };
 }

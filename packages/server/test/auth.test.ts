@@ -2,7 +2,8 @@
  * Authentication, roles and headers of the API (issue 7 "Authentication
  * required on every /api/audit route"): the auth matrix (no token, bad
  * token, auditor, admin) over every route, stream tickets instead of tokens
- * in URLs, refused credentials recorded, the security headers, no CORS.
+ * in URLs (each ticket issued recorded, without the ticket), refused
+ * credentials recorded, the security headers, no CORS.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../src/index.js';
@@ -70,6 +71,20 @@ describe('stream tickets', () => {
     expect((await call(fx, `/api/audit/stream?ticket=${payload}.${'A'.repeat(43)}`)).status).toBe(401);
     expect((await call(fx, `/api/audit/stream?ticket=${ADMIN_TOKEN}`)).status).toBe(401);
     expect((await call(fx, '/api/audit/stream')).status).toBe(401);
+  });
+
+  it('records each ticket issued (who, role, expiry), never the ticket itself', async () => {
+    const before = accessRecords(fx.store).filter((r) => r.action === 'ticket').length;
+    const { ticket, expiresAt } = await (await call(fx, '/api/audit/stream-ticket', AUDITOR_TOKEN, { method: 'POST' })).json();
+    const issued = accessRecords(fx.store).filter((r) => r.action === 'ticket');
+    expect(issued.length).toBe(before + 1);
+    expect(issued.at(-1)).toMatchObject({
+      type: 'access', outcome: 'success', actor: { id: 'bob', type: 'api_key' }, request: { endpoint: '/api/audit/stream-ticket', method: 'POST' },
+      details: { role: 'auditor', expiresAt },
+    });
+    const text = JSON.stringify(accessRecords(fx.store));
+    expect(text).not.toContain(ticket);
+    expect(text).not.toContain(ticket.split('.')[1]);
   });
 });
 

@@ -4,7 +4,8 @@
  * in with a token, sees the cards and the chart, filters, pages, opens a
  * record (old/new side by side, hash, inclusion), sees a record appended by
  * the test arrive live, and checks that records carrying HTML/script
- * payloads render as text and run nothing, and that a checkpoint row whose
+ * payloads render as text and run nothing, that bidi and invisible
+ * formatting controls show as visible escapes, and that a checkpoint row whose
  * unsigned columns were edited is flagged. Saves a screenshot to
  * test-artifacts/dashboard.png.
  */
@@ -135,6 +136,40 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(urls.filter((u) => u.includes(ADMIN_TOKEN))).toEqual([]);
     expect(urls.some((u) => u.includes('/api/audit/stream?ticket='))).toBe(true);
     await p2.close();
+  });
+
+  it('shows bidi and invisible formatting controls in record text as visible escapes, not as reordered text', async () => {
+    const spoof = (i: number, actor: string) => ({
+      id: createRecordId(), time: new Date(), type: 'spoof', action: `delete\u200B_all${i}`, outcome: 'success' as const, actor: { id: actor, type: 'user' },
+      target: { type: 'doc\u2066', id: '\uFEFF7' }, details: { note: 'x\u202Ay\u202C' }, old: { name: '\u2067a\u2069' }, new: { name: '\u200Fb\u200E\u061C' },
+    });
+    appendEvents(fx.store, fx.chain, [spoof(1, '\u202Eecila')], false);
+    const p4 = await browser.newPage();
+    await p4.goto(fx.url);
+    await p4.fill('#token', ADMIN_TOKEN);
+    await p4.click('#login-form button[type=submit]');
+    await poll(() => p4.textContent('#live-status')).toBe('connected');
+    await p4.fill('#filters input[name=type]', 'spoof');
+    await p4.click('#filters button[type=submit]');
+    await poll(() => p4.locator('#log-rows tr').count()).toBe(1);
+    expect(await p4.textContent('#log-rows tr td:nth-child(6)')).toBe('\\u202Eecila');
+    expect(await p4.textContent('#log-rows tr td:nth-child(3)')).toBe('delete\\u200B_all1');
+    expect(await p4.textContent('#log-rows tr td:nth-child(7)')).toBe('doc\\u2066:\\uFEFF7');
+    await p4.locator('#log-rows tr').first().click();
+    await p4.waitForSelector('#details:not([hidden])');
+    expect(await p4.textContent('#meta-actor')).toContain('\\u202Eecila');
+    expect(await p4.textContent('#details-old')).toContain('\\u2067a\\u2069');
+    expect(await p4.textContent('#details-new')).toContain('\\u200Fb\\u200E\\u061C');
+    expect(await p4.textContent('#details-record')).toContain('x\\u202Ay\\u202C');
+    // A record arriving live is shown the same way, in the live list and the log.
+    appendEvents(fx.store, fx.chain, [spoof(2, '\u202Dbob')], false);
+    await poll(() => p4.textContent('#live')).toContain('spoof/delete\\u200B_all2 success · \\u202Dbob');
+    await poll(() => p4.locator('#log-rows tr').count()).toBe(2);
+    // Nowhere on the page does a control character reach the rendered text.
+    const titles = await Promise.all((await p4.locator('[title]').all()).map((n) => n.getAttribute('title')));
+    const shown = [await p4.locator('body').innerText(), ...titles, ...(await p4.locator('#chart-svg title').allTextContents())].join('\n');
+    expect(shown).not.toMatch(/[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/);
+    await p4.close();
   });
 
   // Last: it edits the fixture's store.

@@ -2,12 +2,13 @@
  * `GET /api/audit/export` (issue 7): every format parses back to the
  * records the store holds, CSV cells that a spreadsheet would evaluate are
  * neutralised, a bundle verifies offline, exports are access records (a
- * start and a finish with the count) and the store — access stream
+ * start and a finish with the exact count the store wrote, whatever the
+ * records contain) and the store — access stream
  * included — still verifies intact. On an encrypted store an auditor gets
  * the sealed members withheld and no csv/bundle (403).
  */
 import { randomBytes } from 'node:crypto';
-import { createRecordId } from '@otel-audit/core';
+import { AuditChain, createRecordId } from '@otel-audit/core';
 import { verifyBundle } from '@otel-audit/exporter-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WITHHELD } from '../src/index.js';
@@ -81,6 +82,20 @@ describe('export', () => {
     expect(report.records).toBe(36);
   });
 
+  it('records the exact number of records exported in every format, whatever the records contain', async () => {
+    // Record content that looks like the start of a record in each format's text.
+    const nested = { record: { record: { record: 1 } }, line: '\n{"record":1}\n', csv: '"\r\n"' };
+    const chain = new AuditChain({ stream: 'svc/nested' });
+    appendEvents(fx.store, chain, [0, 1, 2].map((i) => ({
+      id: createRecordId(), time: new Date(Date.now() - 20_000 + i), type: 'crud', action: 'nested', actor: { id: '{"record":' }, details: nested, old: { record: [{ record: i }] }, new: nested,
+    })));
+    for (const format of ['bundle', 'json', 'ndjson', 'csv']) {
+      await (await call(fx, `/api/audit/export?format=${format}&stream=svc%2Fnested`, ADMIN_TOKEN)).text();
+      const finish = accessRecords(fx.store).filter((r) => r.action === 'export').at(-1);
+      expect(finish, format).toMatchObject({ outcome: 'success', details: { phase: 'finished', count: 3, query: { format } } });
+    }
+  });
+
   it('refuses a missing or unknown format and filters that do not apply to bundles', async () => {
     for (const [q, msg] of [['', /format is required/], ['format=xlsx', /format must be one of json, ndjson, csv, bundle/], ['format=bundle&type=auth', /format=bundle .* remove type/], ['format=csv&from_seq=1', /from_seq applies to format=bundle only/]] as const) {
       const res = await call(fx, `/api/audit/export?${q}`, ADMIN_TOKEN);
@@ -124,6 +139,7 @@ describe('encrypted store', () => {
   it('auditors export json/ndjson withheld; csv and bundle need admin (403)', async () => {
     const json = (await (await call(fx, '/api/audit/export?format=json&stream=svc%2F1', AUDITOR_TOKEN)).json()) as { record: { details: unknown } }[];
     expect(json.length).toBe(10);
+    expect(accessRecords(fx.store).filter((r) => r.action === 'export').at(-1)).toMatchObject({ details: { phase: 'finished', count: 10 } });
     expect(json.every((i) => i.record.details === WITHHELD)).toBe(true);
     const ndjson = await (await call(fx, '/api/audit/export?format=ndjson&stream=svc%2F1', AUDITOR_TOKEN)).text();
     expect(ndjson).not.toContain('"note"');

@@ -5,7 +5,8 @@
  * is given) as a JSON array, NDJSON or CSV (RFC 4180, spreadsheet formulas
  * neutralised by the store), or a verifiable bundle of a stream or seq
  * range. An access record is committed before the first byte (fail closed)
- * and another with the record count when the export ends. A client that
+ * and another when the export ends, with the number of records the store
+ * wrote (its own count, not a scan of the text) when it ended complete. A client that
  * reads nothing for `exportDrainTimeoutMillis` is cut off, so it cannot
  * hold the export's read transaction (and a slot) open. On an encrypted
  * store an auditor gets json/ndjson with the sealed members withheld; csv
@@ -14,12 +15,11 @@
  * time or seq range reaches but that retention purged from the log (they
  * are only in the store's archives): the body's shape stays as it was.
  */
-import type { ServerResponse } from 'node:http';
 import { callerInput, HttpError } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { toJson } from '../internal/http.js';
 import { purgedHeaders } from '../internal/purged-header.js';
-import { recordCounter } from '../internal/record-counter.js';
+import { ResponseSink, type ChunkRewrite } from '../internal/response-sink.js';
 import { FILTER_SPECS, toStoreFilter, type Params } from '../internal/params.js';
 import { withholdSealed, type ApiRecord } from '../internal/withhold.js';
 
@@ -43,48 +43,30 @@ function exportOptions(params: Params): Record<string, unknown> {
   };
 }
 
-/** NDJSON/JSON chunks re-emitted with the sealed members withheld. */
-async function* withheldChunks(chunks: AsyncIterable<string>, format: 'json' | 'ndjson'): AsyncGenerator<string> {
+/** NDJSON chunks re-emitted as `format` with the sealed members withheld. */
+function withholding(format: 'json' | 'ndjson'): ChunkRewrite {
   let rest = '';
   let first = true;
-  if (format === 'json') yield '[';
-  for await (const chunk of chunks) {
-    const lines = (rest + chunk).split('\n');
-    rest = lines.pop()!;
-    let out = '';
-    for (const line of lines) {
-      if (line.length === 0) continue;
-      const text = toJson(withholdSealed(JSON.parse(line) as ApiRecord));
-      out += format === 'json' ? `${first ? '\n' : ',\n'}${text}` : `${text}\n`;
-      first = false;
-    }
-    if (out.length > 0) yield out;
-  }
-  if (format === 'json') yield first ? ']\n' : '\n]\n';
-}
-
-/**
- * Resolve when `res` has drained; reject when it closes first or nothing
- * was taken for `timeoutMillis`. Either way no listener is left behind (an
- * export waits thousands of times on one response).
- */
-function drained(res: ServerResponse, timeoutMillis: number): Promise<void> {
-  if (res.destroyed) return Promise.reject(new Error('client went away'));
-  if (!res.writableNeedDrain) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const settle = (error?: Error): void => {
-      clearTimeout(timer);
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const onDrain = (): void => settle();
-    const onClose = (): void => settle(new Error('client went away'));
-    const timer = setTimeout(() => settle(new Error(`the client read nothing for ${timeoutMillis} ms`)), timeoutMillis);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
+  let opened = format !== 'json';
+  return {
+    push(chunk) {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      let out = opened ? '' : '[';
+      opened = true;
+      for (const line of lines) {
+        if (line.length === 0) continue;
+        const text = toJson(withholdSealed(JSON.parse(line) as ApiRecord));
+        out += format === 'json' ? `${first ? '\n' : ',\n'}${text}` : `${text}\n`;
+        first = false;
+      }
+      return out;
+    },
+    end() {
+      if (format === 'ndjson') return '';
+      return `${opened ? '' : '['}${first ? ']\n' : '\n]\n'}`;
+    },
+  };
 }
 
 /** The route. */
@@ -108,43 +90,35 @@ export const exportRoute: Route = {
     if (state.busy.exports >= state.limits.maxConcurrentExports) throw new HttpError('AUDIT_HTTP_BUSY', `${state.limits.maxConcurrentExports} exports are already running; retry later`);
     state.busy.exports++;
     try {
-      // Created first so a bad filter is a 400 before anything is recorded.
-      const source = callerInput(() => state.store.export((withhold ? { ...options, format: 'ndjson' } : options) as unknown as Parameters<typeof state.store.export>[0]));
-      const chunks = withhold ? withheldChunks(source, format as 'json' | 'ndjson') : source;
-      let purged: Record<string, string>;
-      try {
-        await ctx.audit('export', 'unknown', { query: params, phase: 'started' });
-        // Just before the export reads its snapshot: a purge committed in between is reported, not missed.
-        purged = purgedHeaders(callerInput(() => state.store.purgedRanges(options)));
-      } catch (e) {
-        // The store opened a read connection for the export; running it one step and returning closes it.
-        const it = source[Symbol.asyncIterator]();
-        await it.next().catch(() => undefined);
-        await it.return?.();
-        throw e;
-      }
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      res.writeHead(200, {
-        ...purged,
-        'Content-Type': `${TYPES[format]}; charset=utf-8`,
-        'Content-Disposition': `attachment; filename="audit-${stamp}.${format === 'bundle' ? 'bundle.json' : format}"`,
+      const sink = new ResponseSink(res, {
+        drainTimeoutMillis: state.limits.exportDrainTimeoutMillis,
+        ...(withhold ? { rewrite: withholding(format as 'json' | 'ndjson') } : {}),
+        // Before the first byte: the access record committed, then the purged runs, read once the export's snapshot began (a purge committed in between is reported, not missed).
+        async start() {
+          await ctx.audit('export', 'unknown', { query: params, phase: 'started' });
+          const purged = purgedHeaders(callerInput(() => state.store.purgedRanges(options)));
+          res.writeHead(200, {
+            ...purged,
+            'Content-Type': `${TYPES[format]}; charset=utf-8`,
+            'Content-Disposition': `attachment; filename="audit-${stamp}.${format === 'bundle' ? 'bundle.json' : format}"`,
+          });
+        },
       });
-      const counter = recordCounter(format);
-      let outcome: 'success' | 'error' = 'success';
+      // The store counts the records it writes: the access record's count does not depend on what they contain.
+      let result: { outcome: 'success'; count: number } | { outcome: 'error' };
       try {
-        for await (const chunk of chunks) {
-          counter.add(chunk);
-          if (!res.write(chunk)) await drained(res, state.limits.exportDrainTimeoutMillis);
-          if (res.destroyed) throw new Error('client went away');
-        }
-        res.end();
-      } catch {
-        // Leaving the loop closed the export's read connection; the client gets a cut-off response.
-        outcome = 'error';
+        // A bad filter rejects before the sink is written to: a 400 before anything is recorded.
+        const { records } = await state.store.exportTo(sink, (withhold ? { ...options, format: 'ndjson' } : options) as unknown as Parameters<typeof state.store.exportTo>[1]);
+        result = { outcome: 'success', count: records };
+      } catch (e) {
+        if (!(await sink.sent())) throw e instanceof TypeError || e instanceof RangeError ? new HttpError('AUDIT_HTTP_BAD_REQUEST', e.message, { cause: e }) : e;
+        // The pipeline closed the export's read connection; the client gets a cut-off response.
+        result = { outcome: 'error' };
         res.destroy();
       }
       // The data has left already: a failure to record the end is not reported to the client.
-      await ctx.audit('export', outcome, { query: params, phase: 'finished', count: counter.records }).catch(() => undefined);
+      await ctx.audit('export', result.outcome, { query: params, phase: 'finished', ...(result.outcome === 'success' ? { count: result.count } : {}) }).catch(() => undefined);
     } finally {
       state.busy.exports--;
     }

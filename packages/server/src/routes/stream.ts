@@ -4,8 +4,8 @@
  * with the bearer token, returns a short-lived single-use ticket; the
  * browser's `EventSource` then opens `GET /api/audit/stream?ticket=...` —
  * so no raw token is ever put in a URL. At most `maxStreamClients` streams
- * are open at once (429 beyond). Opening and closing a stream are access
- * records; the heartbeats are not.
+ * are open at once (429 beyond). Issuing a ticket, opening and closing a
+ * stream are access records; the heartbeats are not.
  */
 import { HttpError } from '../errors.js';
 import type { Route } from '../internal/context.js';
@@ -20,7 +20,10 @@ export const streamTicketRoute: Route = {
   params: {},
   async handle(ctx) {
     ctx.req.resume();
-    sendJson(ctx.res, 200, { ...ctx.state.tickets.issue(ctx.principal), name: ctx.principal.name, role: ctx.principal.role });
+    const issued = ctx.state.tickets.issue(ctx.principal);
+    // Recorded (who, role, expiry; never the ticket, a bearer credential) before it is handed out.
+    await ctx.audit('ticket', 'success', { expiresAt: issued.expiresAt });
+    sendJson(ctx.res, 200, { ...issued, name: ctx.principal.name, role: ctx.principal.role });
   },
 };
 
