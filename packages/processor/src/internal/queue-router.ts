@@ -6,7 +6,10 @@
  * queue drains, the spill file is replayed (and removed once everything is
  * committed), a pending loss is sealed as `records_dropped` and producers
  * waiting for capacity are released; at shutdown, what was not committed is
- * reported (and kept in the spill file when there is one).
+ * reported (and kept in the spill file when there is one). While the spill
+ * file cannot be written (a full disk), records beyond the queue bound are
+ * dropped before they are sealed, as under `drop`: the chain stays whole and
+ * the loss is sealed as `records_dropped` once the file takes lines again.
  */
 import { globalErrorHandler } from '@opentelemetry/core';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
@@ -14,6 +17,7 @@ import type { ReceiptCallbacks } from '@otel-audit/core';
 import { AuditShutdownError } from '../errors.js';
 import type { Delivery, QueueItem } from './delivery.js';
 import { writePending } from './outgoing.js';
+import { hrTimeToNanosText } from './log-record-event.js';
 import type { QueueBound } from './queue-bound.js';
 import type { Redactor } from './redactor.js';
 import type { Spill } from './spill.js';
@@ -55,7 +59,16 @@ export class QueueRouter {
 
   /** Applies the overflow policy before a record is sealed; false when it is dropped. */
   admit(receipt: ReceiptCallbacks | undefined, logRecord: ReadWriteLogRecord): boolean {
-    if (this.#spill !== undefined) return true;
+    const spill = this.#spill;
+    if (spill !== undefined) {
+      if (!spill.full(this.#max)) {
+        if (this.#bound.hasDrops) this.#sealDrops();
+        return true;
+      }
+      this.#bound.drop(receipt, hrTimeToNanosText(logRecord.hrTime));
+      writePending(logRecord, this.#redactor, '', 'audit.dropped');
+      return false;
+    }
     if (this.#delivery.depth >= this.#max) this.#delivery.skipLaggards();
     const depth = this.#delivery.depth;
     if (depth < this.#max) {
@@ -98,7 +111,10 @@ export class QueueRouter {
       await spill.written();
       await spill.replay(Math.max(this.#maxBatch, this.room));
       await this.#delivery.flush();
-      if (spill.active && spill.pending === before) throw new Error(`otel-audit: ${before} spilled item(s) in ${spill.path} cannot be replayed`);
+      if (spill.active && spill.pending === before) {
+        const why = spill.failure !== undefined ? `cannot be written to ${spill.path}: ${spill.failure.message}` : `in ${spill.path} cannot be replayed`;
+        throw new Error(`otel-audit: ${before} spilled item(s) ${why}`);
+      }
     }
     await this.#delivery.flush();
   }
@@ -121,15 +137,23 @@ export class QueueRouter {
         globalErrorHandler(new AuditShutdownError(`otel-audit: could not write the uncommitted records to the spill file ${spill.path}: ${(e as Error).message}`));
       }
     }
+    await spill?.stop();
     let lost = await this.#delivery.close(reason);
     if (spill !== undefined) {
+      const active = spill.active;
       const left = await spill.close(reason, lost > 0 || timedOut || kept > 0);
-      const inFile = spill.active ? left + lost : kept;
+      // The queue's items are in the file when it was kept, or when spilling wrote them there.
+      const queueInFile = active ? left.queueInFile : kept > 0;
+      const inFile = left.inFile + (queueInFile ? lost : 0);
+      lost = left.unwritten + (queueInFile ? 0 : lost);
       if (inFile > 0) {
         globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms: ${inFile} item(s) not committed by the primary sink are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
-        return;
       }
-      lost += left;
+      if (lost > 0) {
+        globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} item(s) not committed by the primary sink and not written to the spill file ${spill.path}`
+          + `${spill.failure !== undefined ? ` (${spill.failure.message})` : ''}: they are LOST (their receipts were rejected)`));
+      }
+      return;
     }
     if (timedOut || lost > 0) {
       globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink: they are LOST (their receipts were rejected); `

@@ -18,33 +18,32 @@
  * one started with the same path adopts it (internal/spill-recovery.ts).
  * What a crash can still lose: lines buffered but not yet written (one
  * writer-loop turn), and queue items while nothing is spilled (README).
+ *
+ * A failed write (a full disk, a missing directory) keeps the unwritten lines
+ * in memory, in order, and retries with backoff until the file takes them
+ * (internal/spill-writer.ts); meanwhile `full` tells the router to stop admitting records beyond the
+ * queue bound (they are dropped and sealed as `records_dropped`, like under
+ * `drop`). The file is created 0600: it holds sealed records.
  */
 import { writeFileSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
-import type { ReceiptCallbacks, SealedCheckpoint } from '@otel-audit/core';
-import { QueueItem } from './delivery.js';
-import { QueuedRecord } from './queued-record.js';
+import type { ReceiptCallbacks } from '@otel-audit/core';
+import type { QueueItem } from './delivery.js';
+import { itemOf, lineOf, type SpillLine } from './spill-line.js';
+import { SpillWriter } from './spill-writer.js';
 
 const READ_CHUNK = 1 << 20;
 const NEWLINE = 0x0a;
+const FILE_MODE = 0o600;
 
-interface SpillLine {
-  /** canonical text of a record */
-  c?: string;
-  /** its hash */
-  h?: string;
-  /** a checkpoint, timeUnixNano as decimal text */
-  k?: Omit<SealedCheckpoint, 'timeUnixNano'> & { timeUnixNano: string };
-}
-
-function lineOf(item: QueueItem): string {
-  let line: SpillLine;
-  if (item.sealed !== undefined) line = { c: item.sealed.canonical, h: item.sealed.hash };
-  else {
-    const cp = item.checkpoint!;
-    line = { k: { stream: cp.stream, size: cp.size, rootHash: cp.rootHash, timeUnixNano: String(cp.timeUnixNano), note: cp.note } };
-  }
-  return JSON.stringify(line) + '\n';
+/** What {@link Spill.close} leaves: spilled items in the file, and those only in memory (lost). */
+export interface SpillLeft {
+  /** Spilled items written to the file and not replayed. */
+  inFile: number;
+  /** Spilled items never written (the file could not take them): lost. */
+  unwritten: number;
+  /** The queue's uncommitted items are in the file too (its prefix, or replayed from it). */
+  queueInFile: boolean;
 }
 
 /** A FIFO of queue items on disk. */
@@ -53,6 +52,7 @@ export class Spill {
   readonly #push: (item: QueueItem) => void;
   readonly #room: () => number;
   readonly #onError: (e: Error) => void;
+  readonly #writer: SpillWriter;
   #fh: FileHandle | undefined;
   #opening: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -60,14 +60,9 @@ export class Spill {
   #hasFile = false;
   /** Open the existing file instead of creating it (adopted). */
   #adopted = false;
-  /** The next write starts the file over (set when spilling starts again). */
-  #fresh = false;
+  #closed = false;
   /** True from the first spilled item until the file is replayed completely. */
   active = false;
-  #buffer: string[] = [];
-  #writing: Promise<void> | undefined;
-  /** Bytes written to the file (all lines end with a newline). */
-  #written = 0;
   /** Bytes replayed. */
   #read = 0;
   #linesAdded = 0;
@@ -79,7 +74,6 @@ export class Spill {
   #rerun = false;
   /** Items spilled in total (for stats and tests). */
   spilled = 0;
-  readonly #write = (): Promise<void> => this.#writeLoop();
 
   /**
    * `push` moves an item into the delivery queue; `room` says how many it can
@@ -91,11 +85,30 @@ export class Spill {
     this.#push = push;
     this.#room = room;
     this.#onError = onError;
+    // The queue may have drained while a write was in flight.
+    const onWritten = (): void => {
+      const r = this.#room();
+      if (r > 0 && !this.#closed) void this.replay(r);
+    };
+    this.#writer = new SpillWriter(path, () => this.#file(), onWritten, onError);
   }
 
   /** Items in the file or its buffer not yet replayed. */
   get pending(): number {
     return this.#linesAdded - this.#linesRead;
+  }
+
+  /**
+   * The file cannot take lines now and `bound` of them wait in memory: the
+   * router drops what it would add (and records the loss) instead.
+   */
+  full(bound: number): boolean {
+    return this.#writer.failure !== undefined && this.#writer.backlog >= bound;
+  }
+
+  /** Why the last write failed, while it is retried. */
+  get failure(): Error | undefined {
+    return this.#writer.failure;
   }
 
   /**
@@ -107,9 +120,10 @@ export class Spill {
     this.active = true;
     this.#hasFile = true;
     this.#adopted = true;
-    this.#written = bytes;
     this.#read = 0;
     this.#linesAdded += lines;
+    this.#writer.bytes = bytes;
+    this.#writer.lines = this.#linesAdded;
     this.spilled += lines;
   }
 
@@ -121,11 +135,11 @@ export class Spill {
   add(item: QueueItem, queued: () => Iterable<QueueItem>): void {
     if (!this.active) {
       this.active = true;
-      this.#fresh = true;
       this.#hasFile = true;
-      this.#read = this.#written = 0;
+      this.#read = 0;
+      this.#writer.startOver(this.#linesAdded);
       for (const q of queued()) {
-        this.#buffer.push(lineOf(q));
+        this.#writer.push(lineOf(q));
         this.#linesAdded++;
       }
       this.#skipUntil = this.#linesAdded;
@@ -133,17 +147,19 @@ export class Spill {
     this.spilled++;
     if (item.receipt !== undefined) this.#receipts.set(this.#linesAdded, item.receipt);
     this.#linesAdded++;
-    this.#buffer.push(lineOf(item));
-    if (this.#writing === undefined) {
-      this.#writing = Promise.resolve().then(this.#write);
-    }
+    this.#writer.push(lineOf(item));
   }
 
   async #file(): Promise<FileHandle> {
     if (this.#closing !== undefined) await this.#closing;
     if (this.#fh !== undefined) return this.#fh;
-    this.#opening ??= open(this.path, this.#adopted ? 'r+' : 'w+').then(
-      (fh) => void (this.#fh = fh),
+    this.#opening ??= open(this.path, this.#adopted ? 'r+' : 'w+', FILE_MODE).then(
+      async (fh) => {
+        // A file left by an older version may be readable by others.
+        const st = await fh.stat();
+        if (st.isFile() && (st.mode & 0o077) !== 0) await fh.chmod(FILE_MODE);
+        this.#fh = fh;
+      },
       (e: unknown) => {
         this.#opening = undefined;
         throw e;
@@ -153,38 +169,12 @@ export class Spill {
     return this.#fh!;
   }
 
-  async #writeLoop(): Promise<void> {
-    try {
-      const fh = await this.#file();
-      if (this.#fresh) {
-        this.#fresh = false;
-        await fh.truncate(0);
-      }
-      while (this.#buffer.length > 0) {
-        const buf = Buffer.from(this.#buffer.join(''), 'utf8');
-        this.#buffer = [];
-        let off = 0;
-        while (off < buf.length) {
-          const { bytesWritten } = await fh.write(buf, off, buf.length - off, this.#written + off);
-          off += bytesWritten;
-        }
-        this.#written += buf.length;
-        // The queue may have drained while this write was in flight.
-        const room = this.#room();
-        if (room > 0) void this.replay(room);
-      }
-    } catch (e) {
-      this.#onError(new Error(`otel-audit: writing the spill file ${this.path} failed: ${(e as Error).message}`, { cause: e }));
-    } finally {
-      this.#writing = undefined;
-    }
-  }
-
   /**
    * Move up to `room` items (or everything written, when `room` is
    * Infinity) from the file into the queue. Single-flight.
    */
   replay(room: number): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     if (this.#replaying !== undefined) {
       // A replay already running may have passed its last read: run once more after it.
       this.#rerun = true;
@@ -202,10 +192,12 @@ export class Spill {
   }
 
   async #replayLoop(room: number): Promise<void> {
+    const w = this.#writer;
     try {
+      if (this.#read >= w.bytes) return this.#maybeDone();
       const fh = await this.#file();
-      while (room > 0 && this.#read < this.#written) {
-        const len = Math.min(this.#written - this.#read, READ_CHUNK);
+      while (room > 0 && this.#read < w.bytes) {
+        const len = Math.min(w.bytes - this.#read, READ_CHUNK);
         const buf = Buffer.allocUnsafe(len);
         const { bytesRead } = await fh.read(buf, 0, len, this.#read);
         let pos = 0;
@@ -214,7 +206,9 @@ export class Spill {
           if (end < 0 || end >= bytesRead) break;
           const n = this.#linesRead++;
           if (n >= this.#skipUntil) {
-            this.#push(this.#item(n, JSON.parse(buf.toString('utf8', pos, end)) as SpillLine));
+            const receipt = this.#receipts.get(n);
+            if (receipt !== undefined) this.#receipts.delete(n);
+            this.#push(itemOf(JSON.parse(buf.toString('utf8', pos, end)) as SpillLine, receipt));
             room--;
           }
           pos = end + 1;
@@ -222,24 +216,23 @@ export class Spill {
         if (pos === 0) break; // a line longer than the chunk: cannot happen below the record size limit
         this.#read += pos;
       }
-      // Everything replayed: later items go to the queue again. The file
-      // stays (for a crash) until `discard` or the next start of spilling.
-      if (this.#read === this.#written && this.#buffer.length === 0 && this.#writing === undefined && this.pending === 0) this.active = false;
+      this.#maybeDone();
     } catch (e) {
       this.#onError(new Error(`otel-audit: replaying the spill file ${this.path} failed: ${(e as Error).message}`, { cause: e }));
     }
   }
 
-  #item(n: number, line: SpillLine): QueueItem {
-    const receipt = this.#receipts.get(n);
-    if (receipt !== undefined) this.#receipts.delete(n);
-    if (line.k !== undefined) return new QueueItem(undefined, { ...line.k, timeUnixNano: BigInt(line.k.timeUnixNano) }, undefined);
-    return new QueueItem(QueuedRecord.parse(line.c!, line.h!), undefined, receipt);
+  /**
+   * Everything replayed: later items go to the queue again. The file stays
+   * (for a crash) until `discard` or the next start of spilling.
+   */
+  #maybeDone(): void {
+    if (this.#read === this.#writer.bytes && this.#writer.idle && this.pending === 0) this.active = false;
   }
 
-  /** Resolves when the writer is idle (everything added so far is in the file or failed). */
-  async written(): Promise<void> {
-    while (this.#writing !== undefined) await this.#writing;
+  /** Resolves when the writer is idle (everything added so far is in the file, or waits for a retry). */
+  written(): Promise<void> {
+    return this.#writer.settled();
   }
 
   /**
@@ -247,13 +240,14 @@ export class Spill {
    * this when every sink has committed the whole queue. No-op while spilling.
    */
   discard(): void {
-    if (this.active || !this.#hasFile || this.#writing !== undefined || this.#replaying !== undefined || this.#closing !== undefined) return;
+    if (this.active || !this.#hasFile || !this.#writer.idle || this.#replaying !== undefined || this.#closing !== undefined) return;
     this.#hasFile = false;
     this.#adopted = false;
     const fh = this.#fh;
     this.#fh = undefined;
     this.#opening = undefined;
-    this.#read = this.#written = 0;
+    this.#read = 0;
+    this.#writer.bytes = 0;
     this.#closing = (async () => {
       try {
         await fh?.close();
@@ -277,25 +271,40 @@ export class Spill {
     const lines: string[] = [];
     for (const item of items) lines.push(lineOf(item));
     if (lines.length === 0) return 0;
-    writeFileSync(this.path, lines.join(''), { mode: 0o600 });
+    writeFileSync(this.path, lines.join(''), { mode: FILE_MODE });
     this.#hasFile = true;
     return lines.length;
   }
 
+  /** No more replays (before the queue closes: a replayed item would find no one to settle its receipt). */
+  async stop(): Promise<void> {
+    this.#closed = true;
+    while (this.#replaying !== undefined) await this.#replaying;
+  }
+
   /**
-   * Reject receipts of items never replayed and close the file. It is
-   * removed when `lost` is false and nothing is left in it; otherwise it
-   * stays for the next process to replay. Returns the items left unreplayed.
+   * Make a last attempt to write what waits in memory, reject receipts of
+   * items never replayed and close the file. It is removed when `lost` is
+   * false and nothing is left; otherwise it stays for the next process to
+   * replay. Returns what was left, in the file and only in memory.
    */
-  async close(reason: Error, lost: boolean): Promise<number> {
-    const left = this.pending;
+  async close(reason: Error, lost: boolean): Promise<SpillLeft> {
+    await this.stop();
+    await this.#writer.close();
+    const written = this.#writer.lines;
+    const replayedTo = Math.max(this.#linesRead, this.#skipUntil);
+    const left: SpillLeft = {
+      inFile: Math.max(0, written - replayedTo),
+      unwritten: this.#linesAdded - Math.max(written, replayedTo),
+      // Writes are whole buffers and the prefix leads the first: written together or not at all.
+      queueInFile: written >= this.#skipUntil,
+    };
     for (const cb of this.#receipts.values()) cb.reject(reason);
     this.#receipts.clear();
-    if (this.#writing !== undefined) await this.#writing;
     if (this.#closing !== undefined) await this.#closing;
     await this.#fh?.close();
     this.#fh = undefined;
-    if (left === 0 && !lost) await rm(this.path, { force: true });
+    if (left.inFile + left.unwritten === 0 && !lost) await rm(this.path, { force: true });
     return left;
   }
 }
