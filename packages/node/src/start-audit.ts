@@ -67,9 +67,10 @@ export interface StartAuditOptions {
   registerGlobal?: boolean;
   /**
    * Receives the pipeline's warnings (no checkpoint signer key, a resumed
-   * stream keeping its hash algorithm, a sink recovering) and — when the
-   * pipeline registers globally — its errors (a sink failing, records not
-   * committed at shutdown), one line each. Default: written to stderr, so
+   * stream keeping its hash algorithm, a sink recovering) and its errors (a
+   * sink failing, records not committed at shutdown), one line each — with
+   * `registerGlobal: false` too; registered globally, OpenTelemetry's own
+   * errors as well. Default: written to stderr, so
    * they are seen without an OpenTelemetry diag logger.
    */
   onWarning?: (message: string) => void;
@@ -182,6 +183,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       }
     })());
 
+  const printErrors = errorPrinter(printerOf(options));
   let processor: AuditLogRecordProcessor;
   let audit: AuditLogger;
   try {
@@ -196,13 +198,15 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       ...(redact !== undefined ? { redaction: redactionOf(redact, secrets.redactHmacKey) } : {}),
       ...(alerts !== undefined ? { onSealed: alerts.onSealed } : {}),
       onWarning: warningHandler(options, cfg.source, chain !== undefined),
+      // Errors (a sink failing, records lost at shutdown) must be seen without a diag logger, registered globally or not.
+      onError: printErrors,
     });
     loggerProvider = new LoggerProvider({ resource, processors: [processor] });
     if (register) {
       globalOwner = owner;
       logs.setGlobalLoggerProvider(loggerProvider);
-      // Errors (a sink failing, records lost at shutdown) must be seen without a diag logger.
-      setGlobalErrorHandler(errorPrinter(printerOf(options)));
+      // OpenTelemetry's own errors too, through the same printer (one line per error a minute).
+      setGlobalErrorHandler(printErrors);
     }
     if (http !== undefined) tracing = startHttpTracing(http, { loggerProvider, resource, register, ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}) });
     await processor.ready();

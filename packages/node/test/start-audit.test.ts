@@ -300,6 +300,28 @@ describe('startAudit without processors.chain.stream', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('with registerGlobal: false a failing store is said to onWarning too, without a global error handler', async () => {
+    const { dir, path } = setupEdited((t) => t.replace('sqlite: { path: ./audit.db }', 'sqlite: { path: ./audit.db, busy_timeout: 100ms }'));
+    const lines: string[] = [];
+    running = await within(startAudit({ path }, { registerGlobal: false, onWarning: (m) => lines.push(m) }), 5_000, 'startAudit');
+    await within(running.audit.log({ type: 'api', action: 'view' }), 5_000, 'audit.log');
+    const other = new Database(join(dir, 'audit.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    const pending = running.audit.log({ type: 'api', action: 'view', details: { locked: true } });
+    try {
+      await until(() => lines.some((l) => l.includes('failed (attempt 1)')), 5_000);
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+    await within(pending, 10_000, 'receipt after the lock');
+    expect(lines.find((l) => l.includes('failed (attempt 1)'))).toMatch(/^otel-audit: audit sink "[^"]+" failed \(attempt 1\): .*(locked|busy)/i);
+    // Nothing was installed globally: an error raised elsewhere does not reach this pipeline's onWarning.
+    const count = lines.length;
+    globalErrorHandler(new Error('not this pipeline'));
+    expect(lines).toHaveLength(count);
+  });
+
   it('a webhook URL outside allowed_urls is refused in the YAML names, with its path; a trailing /** in allowed_urls means the prefix', async () => {
     const hooked = (allowed: string) => setupEdited((t) => t.replace(
       'alerts: { builtins: { failed_logins: 3 } }',
@@ -503,7 +525,7 @@ describe('startAudit with two sqlite exporters', () => {
     await running.shutdown();
 
     const stored = (file: string) => {
-      const store = new SqliteAuditStore(join(dir, file));
+      const store = new SqliteAuditStore(join(dir, file), { readOnly: true }); // a writer without the key is refused on an encrypted store
       try {
         return store.database.prepare("SELECT enc_key_id, details FROM audit_logs WHERE event_action = 'view'").get() as { enc_key_id: string | null; details: string };
       } finally {

@@ -106,6 +106,13 @@ export interface AuditLogRecordProcessorOptions {
    * prints them on stderr.
    */
   onWarning?: (warning: AuditProcessorWarning) => void;
+  /**
+   * Receives the processor's errors: a sink failing, records not written at
+   * shutdown, a spill file that cannot be written or replayed. Default: the
+   * OpenTelemetry global error handler (silent unless one is set); pass a
+   * function to see them without registering a global handler.
+   */
+  onError?: (error: Error) => void;
 }
 
 /** A startup warning of the processor (see `onWarning`). */

@@ -87,7 +87,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   constructor(options: AuditLogRecordProcessorOptions) {
     const o = (this.#o = resolveOptions(options));
     this.#keys = { signers: o.signers, keyId: o.keyId };
-    this.#outbox = new Outbox(o.logger, o.scopeName);
+    this.#outbox = new Outbox(o.logger, o.scopeName, o.onError);
     this.#metrics = new ProcessorMetrics(options.meterProvider, () => this.#delivery.depth + this.#deferred.length + (this.#spill?.pending ?? 0));
     this.#bound = new QueueBound(this, o.maxQueueSize, o.overflow, this.#metrics);
     this.#deferred = new DeferredRecords(this.#bound, o.redactor, o.limits);
@@ -98,14 +98,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       retryInitialMillis: o.retryInitialMillis,
       retryMaxMillis: o.retryMaxMillis,
       metrics: this.#metrics,
-      onError: (e) => globalErrorHandler(e),
+      onError: (e) => o.onError(e),
       onDrain: () => this.#onDrain(),
       onRecovered: (sink, failures) => o.onWarning({ code: 'sink_recovered', message: `otel-audit: audit sink "${sink}" recovered after ${failures} failed attempt${failures === 1 ? '' : 's'}; its records are delivered again` }),
       skipSecondariesAt: o.overflow === 'spill' ? undefined : o.maxQueueSize,
     });
     this.#spill =
       o.overflow === 'spill'
-        ? new Spill(o.spillPath ?? join(tmpdir(), `otel-audit-${process.pid}-${createRecordId()}.spill`), (item) => this.#delivery.push(item), () => o.maxQueueSize - this.#delivery.depth, (e) => globalErrorHandler(e))
+        ? new Spill(o.spillPath ?? join(tmpdir(), `otel-audit-${process.pid}-${createRecordId()}.spill`), (item) => this.#delivery.push(item), () => o.maxQueueSize - this.#delivery.depth, (e) => o.onError(e))
         : undefined;
     this.#router = new QueueRouter(this.#delivery, this.#spill, this.#bound, o, () => this.#sealDrops());
     this.#ready = new Promise<void>((resolve) => (this.#readyResolve = resolve));
@@ -141,7 +141,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     try {
       this.#onAudit(logRecord);
     } catch (e) {
-      globalErrorHandler(toError(e));
+      this.#o.onError(toError(e));
     }
   }
 
@@ -155,7 +155,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       this.#outbox.flush();
       await this.#router.flushAll();
     } catch (e) {
-      globalErrorHandler(toError(e));
+      this.#o.onError(toError(e));
     }
   }
 
@@ -165,7 +165,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
    * still pending and shuts the sinks down. Idempotent; never rejects.
    */
   shutdown(): Promise<void> {
-    return (this.#shutdown ??= this.#doShutdown().catch((e: unknown) => globalErrorHandler(toError(e))));
+    return (this.#shutdown ??= this.#doShutdown().catch((e: unknown) => this.#o.onError(toError(e))));
   }
 
   // ---- the emit path ------------------------------------------------------
@@ -174,7 +174,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     try {
       return this.#o.select!(logRecord) === true;
     } catch (e) {
-      globalErrorHandler(toError(e));
+      this.#o.onError(toError(e));
       return false;
     }
   }
@@ -196,7 +196,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       if (state === 'idle') this.#begin(defaultStreamId(logRecord.resource?.attributes, PROCESS_INSTANCE_ID));
       else if (state === 'stopping' || state === 'stopped') {
         receipt?.reject(new AuditShutdownError('the audit processor is shut down; the record was not written'));
-        globalErrorHandler(new AuditShutdownError('audit record emitted after the audit processor was shut down; it was not written'));
+        this.#o.onError(new AuditShutdownError('audit record emitted after the audit processor was shut down; it was not written'));
         return;
       }
       this.#deferred.add(logRecord, input, error, receipt);
@@ -248,13 +248,13 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   #begin(stream: string): void {
     this.#state = 'starting';
     this.#stream = stream;
-    this.#started = this.#start(stream).catch((e: unknown) => globalErrorHandler(toError(e)));
+    this.#started = this.#start(stream).catch((e: unknown) => this.#o.onError(toError(e)));
   }
 
   async #start(stream: string): Promise<void> {
     const o = this.#o;
     const opened = await openStream({
-      primary: o.sinks[0]!, stream, alg: o.alg, limits: o.limits, previousStream: o.previousStream, spill: this.#spill, stillStarting: () => this.#state === 'starting', onWarning: o.onWarning,
+      primary: o.sinks[0]!, stream, alg: o.alg, limits: o.limits, previousStream: o.previousStream, spill: this.#spill, stillStarting: () => this.#state === 'starting', onWarning: o.onWarning, onError: o.onError,
     });
     if (opened === undefined || this.#state !== 'starting') return;
     this.#stream = opened.stream;
@@ -280,7 +280,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       this.#sealer!.checkpoint();
       this.#router.replaySome();
     } catch (e) {
-      globalErrorHandler(toError(e));
+      this.#o.onError(toError(e));
     }
   }
 
@@ -313,7 +313,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     const timedOut = await Promise.race([
       this.#router.flushAll().then(
         () => false,
-        (e: unknown) => (globalErrorHandler(toError(e)), false),
+        (e: unknown) => (this.#o.onError(toError(e)), false),
       ),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.#o.shutdownTimeoutMillis)).unref()),
     ]);
@@ -323,7 +323,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     await this.#router.close(timedOut, this.#o.shutdownTimeoutMillis);
     // Skipped after the last record was sealed: said here, not in the chain.
     for (const skip of this.#delivery.takeSkips()) {
-      globalErrorHandler(new Error(`otel-audit: sink "${skip.sink}" did not get ${skip.count} record(s) (seq ${skip.firstSeq}..${skip.lastSeq} of ${skip.stream}), skipped while it failed during shutdown; the primary sink has them`));
+      this.#o.onError(new Error(`otel-audit: sink "${skip.sink}" did not get ${skip.count} record(s) (seq ${skip.firstSeq}..${skip.lastSeq} of ${skip.stream}), skipped while it failed during shutdown; the primary sink has them`));
     }
   }
 }

@@ -14,6 +14,7 @@ import { globalErrorHandler } from '@opentelemetry/core';
 export class Outbox {
   readonly #logger: Logger | undefined;
   readonly #scopeName: string;
+  readonly #onError: (error: Error) => void;
   #records: LogRecord[] = [];
   #scheduled = false;
   /** True while emitting: records seen by `onEmit` now are the outbox's own. */
@@ -21,9 +22,10 @@ export class Outbox {
   readonly #drain = (): void => this.flush();
 
   /** `logger` default: the global logger provider's logger of `scopeName`, looked up at each flush. */
-  constructor(logger: Logger | undefined, scopeName: string) {
+  constructor(logger: Logger | undefined, scopeName: string, onError: (error: Error) => void = (e) => globalErrorHandler(e)) {
     this.#logger = logger;
     this.#scopeName = scopeName;
+    this.#onError = onError;
   }
 
   add(record: LogRecord): void {
@@ -45,7 +47,7 @@ export class Outbox {
       const logger = this.#logger ?? logs.getLogger(this.#scopeName);
       for (const r of records) logger.emit(r);
     } catch (e) {
-      globalErrorHandler(e instanceof Error ? e : new Error(String(e)));
+      this.#onError(e instanceof Error ? e : new Error(String(e)));
     } finally {
       this.emitting = false;
     }

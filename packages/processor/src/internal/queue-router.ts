@@ -11,7 +11,6 @@
  * dropped before they are sealed, as under `drop`: the chain stays whole and
  * the loss is sealed as `records_dropped` once the file takes lines again.
  */
-import { globalErrorHandler } from '@opentelemetry/core';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReceiptCallbacks } from '@otel-audit/core';
 import { AuditShutdownError } from '../errors.js';
@@ -31,11 +30,12 @@ export class QueueRouter {
   readonly #maxBatch: number;
   readonly #redactor: Redactor;
   readonly #sealDrops: () => void;
+  readonly #onError: (error: Error) => void;
   /** What the spill file must hold first when spilling starts. */
   readonly #queuedItems = (): Iterable<QueueItem> => this.#delivery.uncommitted();
 
   /** `sealDrops` seals the bound's pending loss into the chain. */
-  constructor(delivery: Delivery, spill: Spill | undefined, bound: QueueBound, limits: { maxQueueSize: number; maxBatchSize: number; redactor: Redactor }, sealDrops: () => void) {
+  constructor(delivery: Delivery, spill: Spill | undefined, bound: QueueBound, limits: { maxQueueSize: number; maxBatchSize: number; redactor: Redactor; onError: (error: Error) => void }, sealDrops: () => void) {
     this.#delivery = delivery;
     this.#spill = spill;
     this.#bound = bound;
@@ -43,6 +43,7 @@ export class QueueRouter {
     this.#maxBatch = limits.maxBatchSize;
     this.#redactor = limits.redactor;
     this.#sealDrops = sealDrops;
+    this.#onError = limits.onError;
   }
 
   /** Room in the queue now. */
@@ -134,7 +135,7 @@ export class QueueRouter {
       try {
         kept = spill.keep(this.#delivery.uncommitted());
       } catch (e) {
-        globalErrorHandler(new AuditShutdownError(`otel-audit: could not write the uncommitted records to the spill file ${spill.path}: ${(e as Error).message}`));
+        this.#onError(new AuditShutdownError(`otel-audit: could not write the uncommitted records to the spill file ${spill.path}: ${(e as Error).message}`));
       }
     }
     await spill?.stop();
@@ -147,16 +148,16 @@ export class QueueRouter {
       const inFile = left.inFile + (queueInFile ? lost : 0);
       lost = left.unwritten + (queueInFile ? 0 : lost);
       if (inFile > 0) {
-        globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms: ${inFile} item(s) not committed by the primary sink are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
+        this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms: ${inFile} item(s) not committed by the primary sink are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
       }
       if (lost > 0) {
-        globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} item(s) not committed by the primary sink and not written to the spill file ${spill.path}`
+        this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} item(s) not committed by the primary sink and not written to the spill file ${spill.path}`
           + `${spill.failure !== undefined ? ` (${spill.failure.message})` : ''}: they are LOST (their receipts were rejected)`));
       }
       return;
     }
     if (timedOut || lost > 0) {
-      globalErrorHandler(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink: they are LOST (their receipts were rejected); `
+      this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink: they are LOST (their receipts were rejected); `
         + 'configure overflow: spill with a spill_path to keep them for the next start'));
     }
   }

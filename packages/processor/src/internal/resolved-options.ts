@@ -5,6 +5,7 @@
  * RangeError for a wrong value), and the result as plain values the
  * processor reads on its hot path.
  */
+import { globalErrorHandler } from '@opentelemetry/core';
 import { diag } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
@@ -43,6 +44,7 @@ export interface ResolvedOptions {
   logger: Logger | undefined;
   onSealed: AuditLogRecordProcessorOptions['onSealed'];
   onWarning: (warning: AuditProcessorWarning) => void;
+  onError: (error: Error) => void;
   maxBatchSize: number;
   flushIntervalMillis: number;
   retryInitialMillis: number;
@@ -99,6 +101,8 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
   if (options.onSealed !== undefined && typeof options.onSealed !== 'function') throw new TypeError('options.onSealed must be a function (record) => events to seal');
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('options.onWarning must be a function ({ code, message }) => void');
   const onWarning = options.onWarning ?? DIAG_WARNING;
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function (error) => void');
+  const onError = options.onError ?? ((e: Error) => globalErrorHandler(e));
   if (options.stream !== undefined && (typeof options.stream !== 'string' || options.stream === '')) throw new TypeError('options.stream must be a non-empty string');
   const alg = assertHashAlgorithm(options.alg ?? DEFAULT_HASH_ALGORITHM, 'options.alg');
   const redactor = new Redactor(options.redaction);
@@ -127,6 +131,7 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
     logger: options.logger,
     onSealed: options.onSealed,
     onWarning,
+    onError,
     maxBatchSize: positiveInt(options.maxBatchSize, 100, 'maxBatchSize'),
     flushIntervalMillis: positiveInt(options.flushIntervalMillis, 5000, 'flushIntervalMillis'),
     retryInitialMillis: positiveInt(options.retryInitialMillis, 100, 'retryInitialMillis'),

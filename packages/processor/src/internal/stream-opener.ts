@@ -7,7 +7,6 @@
  * read which key signed the last stored checkpoint (internal/key-change.ts).
  * Everything asynchronous the processor needs before it can seal a record.
  */
-import { globalErrorHandler } from '@opentelemetry/core';
 import { AuditChain, createRecordId, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions } from '@otel-audit/core';
 import type { AuditProcessorWarning } from '../audit-log-record-processor-options.js';
 import { storedCheckpointKeyIds } from './key-change.js';
@@ -38,6 +37,8 @@ export interface OpenStreamOptions {
   stillStarting: () => boolean;
   /** Where a startup warning goes (the processor's `onWarning`). */
   onWarning: (warning: AuditProcessorWarning) => void;
+  /** Where an error goes (the processor's `onError`). */
+  onError: (error: Error) => void;
 }
 
 function toError(e: unknown): Error {
@@ -49,7 +50,7 @@ async function readHead(o: OpenStreamOptions): Promise<{ head: ChainHead | undef
     try {
       return { head: await o.primary.head(o.stream) };
     } catch (e) {
-      if (attempt === 1) globalErrorHandler(new Error(`otel-audit: could not read the head of stream "${o.stream}" from the primary sink; retrying (records wait, sealed in order once it answers): ${toError(e).message}`, { cause: e }));
+      if (attempt === 1) o.onError(new Error(`otel-audit: could not read the head of stream "${o.stream}" from the primary sink; retrying (records wait, sealed in order once it answers): ${toError(e).message}`, { cause: e }));
       if (!o.stillStarting()) return undefined;
       await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** Math.min(attempt, 9))).unref());
       if (!o.stillStarting()) return undefined;
@@ -64,14 +65,14 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
   try {
     recovery = await recoverSpill(spill.path, o.stream, head, o.primary);
   } catch (e) {
-    globalErrorHandler(new Error(`otel-audit: could not read the spill file ${spill.path} left by an earlier process: ${toError(e).message}`, { cause: e }));
+    o.onError(new Error(`otel-audit: could not read the spill file ${spill.path} left by an earlier process: ${toError(e).message}`, { cause: e }));
   }
   if (recovery?.kind === 'replay') {
     spill.adopt(recovery.lines, recovery.bytes);
     return { head: recovery.head, recovery };
   }
   if (recovery?.kind === 'unreplayable') {
-    globalErrorHandler(new Error(`otel-audit: ${recovery.records} record(s) in the spill file left by an earlier process cannot be replayed (${recovery.reason}); moved to ${recovery.movedTo}`));
+    o.onError(new Error(`otel-audit: ${recovery.records} record(s) in the spill file left by an earlier process cannot be replayed (${recovery.reason}); moved to ${recovery.movedTo}`));
   }
   return { head, recovery };
 }
@@ -97,7 +98,7 @@ export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | u
     chain = new AuditChain({ stream, head: resumed ? head : undefined, alg: resumed ? undefined : o.alg, limits: o.limits });
   } catch (e) {
     // A stored head that cannot be resumed: start a new stream that names it.
-    globalErrorHandler(new Error(`otel-audit: the stored head of stream "${stream}" cannot be resumed (${toError(e).message}); starting a new stream`, { cause: e }));
+    o.onError(new Error(`otel-audit: the stored head of stream "${stream}" cannot be resumed (${toError(e).message}); starting a new stream`, { cause: e }));
     previous = stream;
     resumed = false;
     stream = `${stream}/${createRecordId()}`;
@@ -108,7 +109,7 @@ export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | u
     try {
       storedKeyIds = await storedCheckpointKeyIds(o.primary, stream);
     } catch (e) {
-      globalErrorHandler(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}" to compare signer keys: ${toError(e).message}`, { cause: e }));
+      o.onError(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}" to compare signer keys: ${toError(e).message}`, { cause: e }));
     }
     if (!o.stillStarting()) return undefined;
   }

@@ -7,7 +7,6 @@
  * seal the pipeline's own system records, and rotate the checkpoint signer.
  * Synchronous: it runs inside `onEmit`.
  */
-import { globalErrorHandler } from '@opentelemetry/core';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { AuditChain, AuditEventInput, NoteSigner, ReceiptCallbacks, SealedCheckpoint, SealedRecord } from '@otel-audit/core';
 import { AuditRecordRejectedError } from '../errors.js';
@@ -102,7 +101,7 @@ export class StreamSealer {
         for (const event of events) this.#outbox.add(logRecordOfSealed(this.seal(event, undefined, undefined, undefined)));
       }
     } catch (e) {
-      globalErrorHandler(toError(e));
+      this.#o.onError(toError(e));
     } finally {
       this.#inOnSealed = false;
     }
