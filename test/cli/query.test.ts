@@ -218,6 +218,7 @@ describe('otel-audit tail -f (the built bin)', () => {
 
   it('follows a database in a directory its user cannot write: records a running service commits later appear once each', async () => {
     const { dir, db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    fs.chmodSync(db, 0o644); // the store is created 0600: read access for the auditor is granted deliberately
     fs.chmodSync(dir, 0o555);
     try {
       const tail = startBin(['tail', '--db', db, '-f', '--interval', '25', '--ndjson'], { unprivileged: true });
@@ -243,6 +244,7 @@ describe('otel-audit tail -f (the built bin)', () => {
 
   it('through a copy, a database it cannot copy again is reported once on stderr, not at every poll; tail keeps following, says when it can read it again, and then shows what was committed meanwhile and after', async () => {
     const { dir, db } = chainStore(5, { every: 1_000, make: (i) => event(i, nowNanos(-5_000 + i * 100)) });
+    fs.chmodSync(db, 0o644); // the store is created 0600: read access for the auditor is granted deliberately
     const moved = `${db}.rotated`;
     const warning = `otel-audit tail: warning: cannot read ${db} again (cannot read ${db} (ENOENT)); still following, newer records will show once it can be read (retrying every 25 ms)`;
     const recovered = `otel-audit tail: ${db} can be read again; following it`;

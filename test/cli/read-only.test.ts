@@ -60,6 +60,8 @@ describe('read verbs leave the evidence unchanged', () => {
     const { vkey } = writeKeys(evidence.dir);
     const out = fs.mkdtempSync(path.join(path.dirname(evidence.dir), 'otel-audit-cli-out-'));
     fs.chmodSync(out, 0o777);
+    // The store is created 0600: read access for the auditor (another user) is granted deliberately.
+    for (const f of [evidence.wal, `${evidence.wal}-wal`]) fs.chmodSync(f, 0o644);
     const before = { db: sha256(evidence.wal), wal: sha256(`${evidence.wal}-wal`) };
     fs.chmodSync(evidence.dir, 0o555);
     try {

@@ -57,7 +57,8 @@ describe('encryption at rest', () => {
   it('tells the user to supply the key when an encrypted store is opened without it', async () => {
     const { store, file } = setup();
     store.close();
-    const plain = new SqliteAuditStore(file);
+    expect(() => new SqliteAuditStore(file)).toThrow(/holds data encrypted at rest \(key id "k1"\), but no encryption key is configured/);
+    const plain = new SqliteAuditStore(file, { readOnly: true });
     expect(() => plain.query()).toThrow(/encrypted with key id "k1"; open it with the encryption option/);
     await expect(plain.verify({ keyring })).rejects.toBeInstanceOf(EncryptionKeyError);
     plain.close();

@@ -1,15 +1,19 @@
 /**
  * Opening the connection of the store (DESIGN §6): argument checks, WAL,
  * `synchronous` NORMAL or FULL, the busy timeout, migrations, and the
- * encryption key check — with every failure turned into a `StoreOpenError`
+ * encryption key check (key-check.ts) — with every failure turned into a `StoreOpenError`
  * (or `EncryptionKeyError`) that names the file, and the connection closed.
  * A read-only open writes nothing: no journal-mode switch, no migration, no
  * key check value recorded, and (a read-only connection never checkpoints)
  * the WAL of a WAL database is read, not folded into the file on close.
+ * A store file this code creates is created owner-only (0600), and SQLite
+ * gives its -wal and -shm the same mode.
  */
 import Database from 'better-sqlite3';
 import { EncryptionKeyError, StoreOpenError } from '../errors.js';
-import { checkKeyValues, RowCipher, type EncryptionKey } from './row-cipher.js';
+import { RowCipher, type EncryptionKey } from './row-cipher.js';
+import { checkStoreKeys } from './key-check.js';
+import { createPrivateFile } from './private-file.js';
 import { migrate, refuseForeign, SCHEMA_VERSION } from './schema.js';
 import { describe } from './describe.js';
 
@@ -44,13 +48,14 @@ export function openWriter(path: string, options: WriterOptions): OpenedWriter {
   if (options.readOnly === true) return { db: openReadOnly(path, busy, cipher), cipher, busyTimeoutMillis: busy };
   let db: Database.Database | undefined;
   try {
+    createPrivateFile(path);
     db = new Database(path);
     db.pragma(`busy_timeout = ${busy}`);
     refuseForeign(db, path);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync}`);
     migrate(db, path);
-    if (cipher) checkKeyValues(db, cipher);
+    checkStoreKeys(db, path, cipher);
     // Writes run on the caller's thread (better-sqlite3 is synchronous): waiting 5 s for
     // another process's lock would freeze the service's event loop for as long, at every
     // retry. Unless told otherwise, a write waits briefly and the processor retries it
@@ -74,7 +79,7 @@ function openReadOnly(path: string, busy: number, cipher: RowCipher | undefined)
     if (version < SCHEMA_VERSION) {
       throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} holds no audit store of schema version ${SCHEMA_VERSION} (it has version ${version}); a read-only open neither creates nor migrates one`);
     }
-    if (cipher) checkKeyValues(db, cipher, false);
+    checkStoreKeys(db, path, cipher, false);
   } catch (e) {
     db?.close();
     if (e instanceof StoreOpenError || e instanceof EncryptionKeyError) throw e;

@@ -4,12 +4,11 @@
  * AES-256-GCM ciphertext with a fresh 96-bit nonce per value, bound by the
  * associated data to the row's `event_id` and the column name (so a sealed
  * value cannot be moved to another row or column unnoticed). The hash chain
- * covers the plaintext record, so verification decrypts first. A key check
- * value (HMAC of a fixed label) recorded at first use lets the store refuse
- * a wrong key up front with a clear error instead of failing row by row.
+ * covers the plaintext record, so verification decrypts first. The key
+ * check values (HMAC of a fixed label) that let a store refuse a wrong key
+ * at open are compared in key-check.ts.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { EncryptionKeyError } from '../errors.js';
 
 /** A 256-bit key and the id stored beside every row it sealed. */
@@ -112,20 +111,5 @@ export class RowCipher {
     } catch {
       return undefined;
     }
-  }
-}
-
-/**
- * Record the check value of each key at first use, and refuse a key whose
- * check value differs from the one recorded for its id: the wrong key. A
- * read-only open (`record` false) only compares, so it never writes.
- */
-export function checkKeyValues(db: Database.Database, cipher: RowCipher, record = true): void {
-  const get = db.prepare('SELECT value FROM audit_meta WHERE key = ?').pluck();
-  const put = record ? db.prepare('INSERT INTO audit_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING') : undefined;
-  for (const [keyId, kcv] of cipher.checkValues()) {
-    const stored = get.get(`kcv:${keyId}`) as string | undefined;
-    if (stored === undefined) put?.run(`kcv:${keyId}`, kcv);
-    else if (stored !== kcv) throw new EncryptionKeyError(keyId, `the encryption key given for key id "${keyId}" is not the key this store was encrypted with (key check value differs)`);
   }
 }

@@ -4,10 +4,12 @@
  * resources they share; `outbox_dead_letters` what a receiver refused for
  * good, with the status and reason; `outbox_state` the last error and the
  * last success, for `otel-audit status`. WAL, `synchronous=NORMAL` by
- * default (survives a process crash), one writer process per file.
+ * default (survives a process crash), one writer process per file. A new
+ * outbox file (and so its -wal and -shm) is created owner-only, 0600.
  */
 import Database from 'better-sqlite3';
 import { StoreOpenError } from '../errors.js';
+import { createPrivateFile } from '../internal/private-file.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox_resources (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE);
@@ -55,6 +57,7 @@ export class OutboxDb {
   constructor(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {
     if (typeof path !== 'string' || path === '' || path === ':memory:') throw new TypeError('options.path must be the path of the outbox database file');
     try {
+      createPrivateFile(path);
       this.db = new Database(path);
       this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');

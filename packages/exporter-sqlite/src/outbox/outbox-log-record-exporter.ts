@@ -184,7 +184,9 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
 
   /**
    * Ship for up to `shutdownTimeoutMillis`, then stop and close the file; the
-   * rest is sent after the next start. Idempotent.
+   * rest stays durable in the outbox and is sent after the next start.
+   * Resolves within `shutdownTimeoutMillis` even when the receiver is down
+   * and nothing else keeps the process alive. Idempotent.
    *
    * @example
    * await provider.shutdown();
@@ -195,28 +197,35 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
   }
 
   async #close(): Promise<void> {
+    // One deadline bounds every wait of shutdown. Its timer is ref'd, unlike the
+    // shipper's: a caller awaiting shutdown (a script's last await) must get an answer
+    // even when nothing else keeps the event loop alive and the receiver is down.
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     const deadline = new Promise<void>((r) => {
-      timer = setTimeout(r, this.#shutdownTimeoutMillis);
-      timer.unref();
+      timer = setTimeout(() => {
+        timedOut = true;
+        r();
+      }, this.#shutdownTimeoutMillis);
     });
+    const bounded = (p: Promise<unknown>): Promise<unknown> => Promise.race([p, deadline]);
     try {
-      let timedOut = false;
-      const drain = (async () => {
+      await bounded((async () => {
         while (!timedOut && this.#db.depth().depth > 0) {
           this.#shipper.kick();
           await Promise.race([this.#shipper.idle(), new Promise((r) => setTimeout(r, 100).unref())]);
           // Last attempts do not wait out a long backoff.
           if (!timedOut) this.#shipper.retryNow();
         }
-      })();
-      await Promise.race([drain, deadline.then(() => { timedOut = true; })]);
+      })());
     } finally {
-      clearTimeout(timer);
-      await this.#shipper.stop();
+      // A request still in flight at the deadline is not waited for: its rows stay in
+      // the outbox (committed, not deleted) and are sent after the next start.
+      await bounded(this.#shipper.stop());
       this.#unobserve();
       this.#db.close();
-      await this.#inner.shutdown().catch((e: unknown) => diag.error('otel-audit outbox: inner exporter shutdown failed', e));
+      await bounded(this.#inner.shutdown().catch((e: unknown) => diag.error('otel-audit outbox: inner exporter shutdown failed', e)));
+      clearTimeout(timer);
     }
   }
 

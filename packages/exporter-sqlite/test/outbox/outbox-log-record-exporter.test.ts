@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
@@ -10,6 +12,7 @@ import { OutboxLogRecordExporter, readOutboxStatus, type DeadLetterInfo } from '
 import { tempDb } from '../helpers.js';
 import { exportNow, jsonExporter, log, receiver, until } from './helpers.js';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
 const fast = { initialBackoffMillis: 20, maxBackoffMillis: 200 };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -260,5 +263,18 @@ describe('OutboxLogRecordExporter', () => {
     expect(() => new OutboxLogRecordExporter({ path: tmp.file, exporter: {} as never })).toThrow(TypeError);
     expect(() => new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter('http://x/'), maxBatchSize: 0 })).toThrow(/maxBatchSize/);
     expect(() => readOutboxStatus(`${tmp.dir}/missing.db`)).toThrow(/no outbox/);
+  });
+
+  it('settles shutdown within its timeout while the receiver is down, even as a process\'s last await; the records stay in the outbox', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    const down = await receiver();
+    await down.close();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, '..', 'fixtures', 'outbox-shutdown-child.ts'), tmp.file, down.url], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0); // 13: the top-level await never settled
+    const ms = Number(/^settled (\d+)$/m.exec(child.stdout)?.[1]);
+    expect(ms).toBeLessThan(2_000);
+    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 5, deadLetters: 0 });
   });
 });
