@@ -110,8 +110,18 @@ export interface CommandContext {
   /** `--json` was given: print machine output only. */
   readonly json: boolean;
   readonly progress: ProgressReporter;
-  /** Aborted by the caller, or on SIGINT/SIGTERM for `longRunning` verbs; they stop on it. */
+  /**
+   * Aborted by the caller, or on SIGINT/SIGTERM for `longRunning` verbs (they
+   * stop on it) and for verbs holding a temporary copy (see `catchSignals`).
+   */
   readonly signal: AbortSignal;
+  /**
+   * For a verb that is not `longRunning` but holds something to clean up on
+   * Ctrl-C (a temporary copy of the database): until the returned function
+   * is called, SIGINT/SIGTERM abort `signal` before the process dies of
+   * them. Absent when the caller supplies the signal.
+   */
+  readonly catchSignals?: () => () => void;
 }
 
 /**
@@ -137,7 +147,9 @@ export interface Command {
   /**
    * Runs until stopped (`tail -f`, `serve`, `collect`): when run from the bin,
    * SIGINT/SIGTERM abort `ctx.signal` instead of killing the process, and the
-   * verb returns after cleaning up. Other verbs are simply killed by them.
+   * verb returns after cleaning up. Other verbs are killed by them, at once,
+   * or, while they hold a temporary copy (`ctx.catchSignals`), after
+   * `ctx.signal` has aborted and its listeners removed the copy.
    */
   readonly longRunning?: boolean;
   run(ctx: CommandContext): Promise<number>;

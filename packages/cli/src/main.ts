@@ -59,20 +59,14 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     stderr.write(`otel-audit: unknown command ${JSON.stringify(verb)}\n  fix: run \`otel-audit --help\` for the list of commands\n`);
     return EXIT_USAGE;
   }
-  let ownSignal: AbortController | undefined;
-  let onSigint: (() => void) | undefined;
+  let stopOnSignal: (() => void) | undefined;
   try {
     const parsed = parseArgs(command, rest);
     if (parsed.help) { stdout.write(commandHelp(command)); return 0; }
     const json = parsed.options['json'] === true;
     let signal = io.signal;
-    if (signal === undefined && command.longRunning === true) {
-      ownSignal = new AbortController();
-      signal = ownSignal.signal;
-      onSigint = () => ownSignal?.abort();
-      process.once('SIGINT', onSigint);
-      process.once('SIGTERM', onSigint);
-    }
+    let catchSignals: (() => () => void) | undefined;
+    if (signal === undefined) ({ signal, catchSignals, stop: stopOnSignal } = abortOnSignals(command.longRunning === true));
     const ctx: CommandContext = {
       options: parsed.options,
       positionals: parsed.positionals,
@@ -84,17 +78,60 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
       cwd: io.cwd ?? process.cwd(),
       json,
       progress: createProgress(stderr, !json),
-      signal: signal ?? new AbortController().signal,
+      signal,
+      ...(catchSignals !== undefined ? { catchSignals } : {}),
     };
     return await command.run(ctx);
   } catch (error) {
     return reportError(command, stderr, error, (io.env ?? process.env)['OTEL_AUDIT_DEBUG'] === '1');
   } finally {
-    if (onSigint !== undefined) {
-      process.removeListener('SIGINT', onSigint);
-      process.removeListener('SIGTERM', onSigint);
-    }
+    stopOnSignal?.();
   }
+}
+
+/**
+ * The signal of a verb run with the process's signals. A `longRunning` verb
+ * has SIGINT and SIGTERM abort it (once; it stops and returns). Any other
+ * verb is killed by them at once, as without a handler, except while it
+ * holds something to clean up (`catchSignals`, e.g. a temporary copy of the
+ * database): then the signal aborts it, the abort listeners clean up, and
+ * the process dies of the signal (unless the host has listeners of its own).
+ */
+function abortOnSignals(longRunning: boolean): { signal: AbortSignal; catchSignals: () => () => void; stop: () => void } {
+  const controller = new AbortController();
+  let installed = false;
+  let holders = 0;
+  const install = (): void => {
+    if (installed || controller.signal.aborted) return;
+    installed = true;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  };
+  const stop = (): void => {
+    if (!installed) return;
+    installed = false;
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  function onSignal(name: NodeJS.Signals): void {
+    stop();
+    controller.abort();
+    if (!longRunning && process.listenerCount(name) === 0) process.kill(process.pid, name);
+  }
+  const catchSignals = (): (() => void) => {
+    holders++;
+    install();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // A signal that came during synchronous work is dispatched at the next turn of the loop: let it be, not lost.
+      if (--holders === 0 && !longRunning) setImmediate(() => { if (holders === 0) stop(); });
+    };
+  };
+  if (longRunning) install();
+  const stopAfterPending = (): void => { if (installed) setImmediate(stop); };
+  return { signal: controller.signal, catchSignals, stop: longRunning ? stop : stopAfterPending };
 }
 
 /** An error message with the control characters of its lines escaped (it may quote the input). */

@@ -9,7 +9,6 @@
  * is not printed (exit 1).
  * Reads only.
  */
-import * as fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { AuditRecord } from '@otel-audit/core';
 import { verifyArchive, type ArchiveInfo, type AuditArchive, type SqliteAuditStore, type StoredRecord } from '@otel-audit/exporter-sqlite';
@@ -17,6 +16,7 @@ import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../co
 import { CliError } from '../errors.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
 import { keyringOf } from '../internal/keys.js';
+import { writePrivateFile } from '../internal/private-file.js';
 import { writeRecords } from '../internal/record-table.js';
 import { escapeControl, renderTable, toJson, type Column } from '../internal/table.js';
 
@@ -79,7 +79,7 @@ function readOne(ctx: CommandContext, store: SqliteAuditStore, id: number, keys:
   if (typeof out === 'string') {
     const file = resolvePath(ctx, out);
     try {
-      fs.writeFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''), { flag: 'wx' });
+      writePrivateFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     } catch (e) {
       throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'choose another --out; archives never overwrites a file');
     }

@@ -14,6 +14,7 @@ import { DB_OPTION, type Command, type CommandContext, type Writer } from '../co
 import { CliError } from '../errors.js';
 import { FILTER_OPTIONS, filterOf, storeCall, storeCallAsync, type StoreArgNames } from '../internal/filters.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
+import { createPrivateFile } from '../internal/private-file.js';
 import { writePurgedNotice } from '../internal/purged-notice.js';
 import { toJson } from '../internal/table.js';
 
@@ -108,8 +109,8 @@ export const exportCommand: Command = {
       }
       let file: fs.WriteStream;
       try {
-        fs.closeSync(fs.openSync(out, 'wx', 0o600));
-        file = fs.createWriteStream(out, { flags: 'w' });
+        // Written through the descriptor created: the path is not opened a second time.
+        file = fs.createWriteStream(out, { fd: createPrivateFile(out) });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${out} (${code ?? 'error'})`, code === 'EEXIST' ? 'choose another --out; export never overwrites a file' : 'check that the directory exists and is writable');

@@ -8,10 +8,11 @@
  * never printed.
  */
 import { createHmac } from 'node:crypto';
+import * as fs from 'node:fs';
 import { canonicalize } from '@otel-audit/core';
 import { JSON_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
-import { readTextFile } from '../internal/inputs.js';
+import { secretFilePath, secretFromEnv } from '../internal/secret-names.js';
 import { toJson } from '../internal/table.js';
 
 const MIN_KEY_BYTES = 16;
@@ -46,11 +47,9 @@ export const hashValueCommand: Command = {
     }
     let key: string;
     if (typeof file === 'string') {
-      key = readTextFile(ctx, file, 'HMAC key file').trim();
+      key = fs.readFileSync(secretFilePath(ctx, '--key-file', file, 'HMAC key file'), 'utf8').trim();
     } else {
-      const v = ctx.env[envName as string]?.trim();
-      if (v === undefined || v === '') throw new CliError('AUDIT_CLI_KEY', `environment variable ${String(envName)} is not set`, `export ${String(envName)} with the redaction key, or use --key-file`);
-      key = v;
+      key = secretFromEnv(ctx, '--key-env', String(envName), 'AUDIT_HMAC_KEY', 'the redaction key');
     }
     if (Buffer.byteLength(key) < MIN_KEY_BYTES) {
       throw new CliError('AUDIT_CLI_KEY', `the HMAC key is shorter than ${MIN_KEY_BYTES} bytes, so it cannot be a redaction key`, 'pass the key configured in processors.redact');

@@ -11,22 +11,12 @@ import { generateNoteKey, isValidKeyName } from '@otel-audit/core';
 import { JSON_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from '../internal/inputs.js';
+import { writePrivateFile } from '../internal/private-file.js';
 import { toJson } from '../internal/table.js';
 
 /** File-name-safe form of a key name (`audit.example/api` → `audit.example_api`). */
 function fileStem(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-function writeNew(file: string, text: string, mode: number): void {
-  const fd = fs.openSync(file, 'wx', mode);
-  try {
-    fs.fchmodSync(fd, mode);
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**
@@ -89,12 +79,12 @@ export const keygenCommand: Command = {
     }
     const pair = generateNoteKey(name);
     try {
-      writeNew(signerFile, `${pair.signerKey}\n`, 0o600);
+      writePrivateFile(signerFile, `${pair.signerKey}\n`);
     } catch (e) {
       throw new CliError('AUDIT_CLI_INPUT', `cannot create ${signerFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check that the directory is writable');
     }
     try {
-      writeNew(verifierFile, `${pair.verifierKey}\n`, 0o644);
+      writePrivateFile(verifierFile, `${pair.verifierKey}\n`, 0o644); // public: verifiers read it
     } catch (e) {
       fs.rmSync(signerFile, { force: true });
       throw new CliError('AUDIT_CLI_INPUT', `cannot create ${verifierFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'check that the directory is writable');

@@ -4,12 +4,12 @@
  * document that `otel-audit verify-proof` (or any RFC 9162 verifier with
  * the verifier key) checks offline.
  */
-import * as fs from 'node:fs';
 import type { StoredStream } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { buildProof } from '../internal/inclusion-proof.js';
 import { resolvePath, withStore } from '../internal/inputs.js';
+import { writePrivateFile } from '../internal/private-file.js';
 import { escapeControl, toJson } from '../internal/table.js';
 
 /**
@@ -64,7 +64,7 @@ export const proofCommand: Command = {
       if (typeof out === 'string') {
         const file = resolvePath(ctx, out);
         try {
-          fs.writeFileSync(file, text, { flag: 'wx' });
+          writePrivateFile(file, text);
         } catch (e) {
           throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'choose another --out; proof never overwrites a file');
         }

@@ -7,14 +7,16 @@
  * so the preview cannot disagree with `--apply`.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Keyring, parseSignerKey, verifyCheckpoint, type NoteSigner } from '@otel-audit/core';
 import { retentionFromEnv, type ArchiveInfo, type PurgeResult, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { storeCall, storeCallAsync } from '../internal/filters.js';
-import { readTextFile, withStore } from '../internal/inputs.js';
+import { withStore } from '../internal/inputs.js';
+import { createPrivateFile } from '../internal/private-file.js';
+import { secretFilePath } from '../internal/secret-names.js';
+import { createTempDir } from '../internal/temp-dir.js';
 import { renderTable, toJson } from '../internal/table.js';
 
 
@@ -33,7 +35,7 @@ function signersOf(ctx: CommandContext): NoteSigner[] {
   const file = ctx.options['signer-key'];
   if (typeof file !== 'string') return [];
   try {
-    return [parseSignerKey(readTextFile(ctx, file, 'signer key file').trim())];
+    return [parseSignerKey(fs.readFileSync(secretFilePath(ctx, '--signer-key', file, 'signer key file'), 'utf8').trim())];
   } catch (e) {
     if (e instanceof CliError) throw e;
     throw new CliError('AUDIT_CLI_KEY', `--signer-key ${file} is not a signer key: ${(e as Error).message}`, 'pass the NAME.key file written by `otel-audit keygen`');
@@ -66,13 +68,17 @@ async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: 
 }
 
 async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, allowUnsigned: boolean): Promise<Outcome> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-retention-'));
+  // Removed on Ctrl-C too (an abort listener): the copy holds every record of the database.
+  const tmp = createTempDir('otel-audit-retention-', ctx);
   try {
-    const copy = path.join(dir, 'preview.db');
+    const copy = path.join(tmp.dir, 'preview.db');
+    // An empty 0600 file for the backup to fill; SQLite gives its -wal and -journal the same mode.
+    fs.closeSync(createPrivateFile(copy));
     await withStore(ctx, db, (source) => source.database.backup(copy));
-    return await withStore({ cwd: dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned), {});
+    if (ctx.signal.aborted) throw new CliError('AUDIT_CLI_USAGE', 'interrupted; the preview copy was removed', 'run the command again');
+    return await withStore({ cwd: tmp.dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned), {});
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    tmp.remove();
   }
 }
 

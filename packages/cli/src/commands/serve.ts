@@ -15,6 +15,7 @@ import { JSON_OPTION, type Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { openStore } from '../internal/inputs.js';
 import { readSignerKeyFile, readVerifierKeys } from '../internal/keys.js';
+import { secretFromEnv } from '../internal/secret-names.js';
 import { readServeConfig, type ServeConfig, type TokenEntry } from '../internal/serve-config.js';
 
 const DEFAULT_HOST = '127.0.0.1';
@@ -71,9 +72,9 @@ export const serveCommand: Command = {
     const tokens: TokenEntry[] = [...fromConfig.tokens];
     const envName = ctx.options['token-env'];
     if (typeof envName === 'string') {
-      const token = ctx.env[envName]?.trim();
+      // Tokens pasted in place of the variable's name are not echoed.
+      const token = secretFromEnv(ctx, '--token-env', envName, 'AUDIT_TOKEN', 'a long random token');
       const fix = `export ${envName} with a long random token, e.g. \`export ${envName}=$(openssl rand -hex 32)\``;
-      if (token === undefined || token === '') throw new CliError('AUDIT_CLI_KEY', `environment variable ${envName} is not set`, fix);
       if (token.length < MIN_TOKEN_LENGTH) throw new CliError('AUDIT_CLI_KEY', `environment variable ${envName} holds a token of ${token.length} characters; an admin token needs at least ${MIN_TOKEN_LENGTH}`, fix);
       tokens.push({ name: 'cli', role: 'admin', sha256: hashToken(token) });
     }

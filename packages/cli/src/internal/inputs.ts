@@ -8,11 +8,12 @@
  * do (exit 2).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUNDLE_FORMAT, EncryptionKeyError, encryptionFromEnv, SqliteAuditStore, type SqliteAuditStoreOptions } from '@otel-audit/exporter-sqlite';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
+import { copyToPrivateFile } from './private-file.js';
+import { createTempDir, type Interruptible } from './temp-dir.js';
 
 /**
  * What an input file holds.
@@ -120,7 +121,9 @@ const CANNOT_OPEN_IN_PLACE = /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)|^E(ROFS|ACCE
 
 /**
  * The store options of the context's env: encryption at rest from
- * `AUDIT_LOG_ENCRYPTION(_KEY)`, as every verb that opens a store reads it.
+ * `AUDIT_LOG_ENCRYPTION(_KEY, _KEY_ID)`, as every verb that opens a store
+ * reads it, with the earlier keys of a rotation from
+ * `AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS` (so rows they sealed stay readable).
  *
  * @example
  * const store = new SqliteAuditStore(file, storeOptionsOf(ctx));
@@ -130,7 +133,7 @@ export function storeOptionsOf(ctx: Pick<CommandContext, 'env'>): SqliteAuditSto
   try {
     encryption = encryptionFromEnv(ctx.env);
   } catch (e) {
-    throw new CliError('AUDIT_CLI_KEY', (e as Error).message, 'set AUDIT_LOG_ENCRYPTION=true and AUDIT_LOG_ENCRYPTION_KEY to the store\'s key, or unset them');
+    throw new CliError('AUDIT_CLI_KEY', (e as Error).message, 'set AUDIT_LOG_ENCRYPTION=true and AUDIT_LOG_ENCRYPTION_KEY to the store\'s key (and AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS to its earlier keys, comma-separated), or unset them');
   }
   return encryption === undefined ? {} : { encryption };
 }
@@ -151,20 +154,21 @@ function cannotOpenInPlace(e: unknown): boolean {
 
 /**
  * Copies the database with its WAL or rollback journal (what it holds
- * beyond the file) to a temp dir; returns the copy and its cleanup. The
- * -shm index is not copied: SQLite rebuilds it from the WAL.
+ * beyond the file) to a temp dir (0700, files 0600); returns the copy and
+ * its cleanup, which also runs when the context's signal aborts (Ctrl-C). The -shm
+ * index is not copied: SQLite rebuilds it from the WAL.
  */
-function temporaryCopy(file: string): { copy: string; remove: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-ro-'));
-  const copy = path.join(dir, 'copy.db');
+function temporaryCopy(file: string, ctx: Interruptible): { copy: string; remove: () => void } {
+  const tmp = createTempDir('otel-audit-ro-', ctx);
+  const copy = path.join(tmp.dir, 'copy.db');
   try {
-    fs.copyFileSync(file, copy);
-    for (const suffix of ['-wal', '-journal']) if (fs.existsSync(file + suffix)) fs.copyFileSync(file + suffix, copy + suffix);
+    copyToPrivateFile(file, copy);
+    for (const suffix of ['-wal', '-journal']) if (fs.existsSync(file + suffix)) copyToPrivateFile(file + suffix, copy + suffix);
   } catch (e) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    tmp.remove();
     throw new CliError('AUDIT_CLI_INPUT', `cannot copy the read-only database ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'copy it somewhere writable and pass the copy');
   }
-  return { copy, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { copy, remove: tmp.remove };
 }
 
 /**
@@ -177,7 +181,7 @@ function temporaryCopy(file: string): { copy: string; remove: () => void } {
  * const { store, close } = openStore(ctx, String(ctx.options['db']), { readOnly: true });
  * try { ... } finally { close(); }
  */
-export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, options: OpenStoreOptions = {}): OpenedStore {
+export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'> & Interruptible, file: string, options: OpenStoreOptions = {}): OpenedStore {
   const resolved = resolvePath(ctx, file);
   if (detectInput(resolved, 'database file') !== 'sqlite') {
     throw new CliError('AUDIT_CLI_INPUT', `${resolved} is not a SQLite database`, 'pass the database file of exporters.sqlite (--db FILE)');
@@ -192,7 +196,7 @@ export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string
   }
   // The copy is ours: opened by the writer, which can replay a WAL or
   // roll back a hot journal the read-only connection could not.
-  const { copy, remove } = temporaryCopy(resolved);
+  const { copy, remove } = temporaryCopy(resolved, ctx);
   try {
     const store = new SqliteAuditStore(copy, storeOptions);
     return { store, close: () => { store.close(); remove(); }, copied: true };
@@ -222,7 +226,7 @@ export function readTextFile(ctx: Pick<CommandContext, 'cwd'>, file: string, wha
  * @example
  * return withStore(ctx, db, (store) => { ... return 0; });
  */
-export async function withStore<T>(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string, body: (store: SqliteAuditStore) => Promise<T> | T, options: OpenStoreOptions = { readOnly: true }): Promise<T> {
+export async function withStore<T>(ctx: Pick<CommandContext, 'cwd' | 'env'> & Interruptible, file: string, body: (store: SqliteAuditStore) => Promise<T> | T, options: OpenStoreOptions = { readOnly: true }): Promise<T> {
   const { store, close } = openStore(ctx, file, options);
   try {
     return await body(store);

@@ -11,6 +11,7 @@ import { Keyring, parseSignerKey, parseVerifierKey } from '@otel-audit/core';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from './inputs.js';
+import { refuseSecretAsFileName } from './secret-names.js';
 
 const PRIVATE_PREFIX = 'PRIVATE+KEY+';
 
@@ -89,6 +90,7 @@ export function keyringOf(ctx: Pick<CommandContext, 'cwd'>, values: readonly str
  * const signerKey = readSignerKeyFile(ctx, 'collector.key', '--signer-key');
  */
 export function readSignerKeyFile(ctx: Pick<CommandContext, 'cwd'>, value: string, option: string): string {
+  refuseSecretAsFileName(ctx, option, value, 'signer key file');
   const file = resolvePath(ctx, value);
   let text: string;
   try {
