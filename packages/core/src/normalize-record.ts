@@ -28,8 +28,10 @@
 import { describe, escapePointerToken, freezeInCanonicalOrder } from './canonical.js';
 import { actorOf, requestOf, targetOf } from './internal/normalize-members.js';
 import {
-  checkBudget, endWalk, fail, failAt, hex, json, maskedText, MAX_SAFE, oneOf, plainObject, startWalk, text, time, truncate, type Walk,
+  checkBudget, endWalk, fail, failAt, hex, json, MAX_SAFE, oneOf, plainObject, startWalk, text, time, truncate, type Walk,
 } from './internal/normalize-walk.js';
+import { maskedText } from './internal/normalize-mask.js';
+import type { RedactionHook } from './redaction-hook.js';
 import { HASH_ALGORITHMS, digestLength, type HashAlgorithm } from './hash.js';
 import {
   AUDIT_OUTCOMES,
@@ -40,6 +42,8 @@ import {
   type AuditRecord,
   type JsonValue,
 } from './record.js';
+
+export type { RedactionHook } from './redaction-hook.js';
 
 /** Producer input for the members of the event (aliases are the instrumentation's job). */
 export interface AuditEventInput {
@@ -95,29 +99,6 @@ export interface NormalizeOptions {
    * nothing is redacted.
    */
   redact?: RedactionHook;
-}
-
-/**
- * Redaction of `details`/`old`/`new` members by name, applied while the
- * value is copied (one walk instead of two). `replace` receives the member's
- * value already validated and normalised; `null` values are left as they are.
- *
- * @example
- * const mask: RedactionHook = { matchName: (n) => /password/i.test(n), replace: () => '[REDACTED]' };
- * normalizeEvent(input, { redact: mask }).redacted // ['/details/password']
- */
-export interface RedactionHook {
-  /** Whether the member called `name` is replaced. Called once per member name visited. */
-  matchName(name: string): boolean;
-  /** The replacement of a matched (normalised, non-null) value: a well-formed string such as `[REDACTED]`. */
-  replace(value: JsonValue): string;
-  /**
-   * Optional: `value` (a string of `details`, `old` or `new`, or `error`)
-   * with the credentials inside it masked — a URL's userinfo, a secret-named
-   * `name=value` — or the same string when it holds none. A changed value
-   * is listed in `redacted` like a replaced one.
-   */
-  maskText?(value: string): string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -198,10 +179,11 @@ function build(input: Record<string, unknown>, walk: Walk, chain: AuditChainFiel
   const newValue = optionalJson(input.new, 'new', walk);
   const oldValue = optionalJson(input.old, 'old', walk);
   const outcome = enumMember(input, 'outcome', AUDIT_OUTCOMES, 'unknown', walk);
-  const redacted = redactedList(input.redacted, walk);
   const request = requestOf(input.request, walk);
   const severity = enumMember(input, 'severity', AUDIT_SEVERITIES, 'info', walk);
   const target = targetOf(input.target, walk);
+  // Last of the members that can be masked, so that it lists them all.
+  const redacted = redactedList(input.redacted, walk);
   walk.path.push('time');
   const timeText = time(input.time, walk);
   walk.path.pop();

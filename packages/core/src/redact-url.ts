@@ -8,15 +8,31 @@
  * an error message quoting the URL or a header) is free text: it enters
  * stored state, records and logs only as `redactSecrets(text)`.
  * Text that is not a URL is masked too, more broadly rather than less.
+ * The same masking keeps credentials out of audit records (DESIGN §4.5 as
+ * docs/format.md extends it): PEM private keys, well-known token prefixes
+ * and JWTs are masked wherever they appear (internal/credential-forms.ts).
  */
+import { maskPrivateKeys, maskTokens } from './internal/credential-forms.js';
 
 const MASK = '***';
 
-/** Parameter names whose values are secrets: api_key, access_token, X-Amz-Signature, sig, password, client_secret, ... */
-const SECRET_NAME = /token|key|secret|passw|pwd|signature|^sig$|auth|credential|session/i;
+/**
+ * Parameter names whose values are secrets: api_key, access_token,
+ * X-Amz-Signature, sig, password, client_secret, Authorization, ... — but not
+ * tokenizer, keyboard, keyword, author, authority or authentication.
+ */
+const SECRET_NAME = /token(?!i[sz])|key(?!board|word)|secret|passw|pwd|signature|^sig$|auth(?!or(?!i[sz]ation)|entic)|credential|session/i;
 
-/** `?` `#` `&` `;` then `name=value`: one query (or fragment) parameter. */
-const PARAM = /([?#&;])([^=&;#]*)=([^&;#]*)/g;
+/**
+ * `?` `#` `&` `;` then `name=value`: one query (or fragment) parameter; a
+ * `?`, `&` or `=` may be percent-encoded (`%3F`, `%26`, `%3D`), as in a
+ * query that was escaped into a path.
+ */
+const PARAM = /([?#&;]|%3[fF]|%26)((?:[^=&;#%]|%(?!3[dDfF]|26))*)(=|%3[dD])((?:[^&;#%]|%(?!26))*)/g;
+/** Where the query starts: `?`, `#` or an encoded `?`. */
+const QUERY_START = /[?#]|%3[fF]/;
+/** `;name=value` in a path segment: a matrix parameter (`/m;jsessionid=...`), its value ending with the segment. */
+const MATRIX_PARAM = /;([^=;/?#]*)=([^;/?#]*)/g;
 
 function isSecretName(name: string): boolean {
   let decoded = name;
@@ -50,9 +66,10 @@ function maskUserinfo(text: string): string {
 
 /**
  * `url` as it may be shown: the userinfo (user and password) replaced by
- * `***`, and the value of every query or fragment parameter whose name
- * looks secret (token, key, secret, password, signature, auth, credential,
- * session) replaced by `***`. Everything else stays as written, so a URL
+ * `***`, and the value of every query, fragment or `;matrix` parameter
+ * whose name looks secret (token, key, secret, password, signature, auth,
+ * credential, session) replaced by `***`; a query escaped as
+ * `%3Fname%3Dvalue` counts. Everything else stays as written, so a URL
  * without secrets comes back unchanged; masking a masked URL changes
  * nothing. Text that does not parse as a URL is masked the same way, and
  * anything between `//` and its last `@` counts as userinfo.
@@ -64,26 +81,37 @@ function maskUserinfo(text: string): string {
 export function redactUrl(url: string): string {
   if (typeof url !== 'string') throw new TypeError(`url must be a string, got ${typeof url}`);
   const text = maskUserinfo(url);
-  const query = text.search(/[?#]/);
-  if (query === -1) return text;
-  return text.slice(0, query) + text.slice(query).replace(PARAM, (param, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${MASK}` : param));
+  const query = text.search(QUERY_START);
+  let path = query === -1 ? text : text.slice(0, query);
+  if (path.indexOf(';') !== -1) path = path.replace(MATRIX_PARAM, (param, name: string) => (isSecretName(name) ? `;${name}=${MASK}` : param));
+  if (query === -1) return path;
+  return path + text.slice(query).replace(PARAM, (param, sep: string, name: string, eq: string) => (isSecretName(name) ? `${sep}${name}${eq}${MASK}` : param));
 }
 
 /**
  * One scan of free text: a URL (with a scheme, or from `//`), a standalone
- * `Bearer`/`Basic` credential, or a `name=` / `name:` / `"name":` pair. The
- * lookbehind starts each at a word boundary only, which keeps the scan
- * linear (a long run of name characters is read once, not once per offset).
+ * `Bearer`/`Basic` credential (in any case, after any blank), or a `name=` /
+ * `name:` / `"name":` pair. The lookbehind starts each at a word boundary
+ * only, which keeps the scan linear (a long run of name characters is read
+ * once, not once per offset).
  */
-const SCAN = /(?<![\w.%-])(?:((?:[a-z][a-z0-9+.-]*:)?\/\/[^\s"<>`]*)|(bearer|basic)[ \t]+|([\w.%-]+)(["']?)[ \t]*([=:])[ \t]*)/gi;
-/** An authorization scheme before its credential, in `Authorization: Basic ...`. */
-const AUTH_SCHEME = /(?:bearer|basic|digest|token|negotiate|ntlm|apikey|dpop|aws4-hmac-sha256)[ \t]+/iy;
+const SCAN = /(?<![\w.%-])(?:((?:[a-z][a-z0-9+.-]*:)?\/\/[^\s"<>`]*)|(bearer|basic)[^\S\r\n]+|([\w.%-]+)(["']?)[ \t]*([=:])[ \t]*)/gi;
+/**
+ * `name%3Dvalue` at the start, after a blank or punctuation, or after an
+ * encoded `?` or `&` (`%3F`, `%26`): a query escaped into a path or a
+ * message. The name and the value end at the next encoded separator.
+ */
+const ENCODED_PAIR = /(^|[^\w.%-]|%3[fF]|%26)((?:[\w.-]|%(?!3[dDfF]|26))+)(%3[dD])((?:[^\s&;#%"'<>`]|%(?!26|3[fF]))*)/g;
+/** An authorization scheme before its credential, in `Authorization: Basic ...` or `Authorization: token ghp_...`. */
+const AUTH_SCHEME = /(?:bearer|basic|digest|token|negotiate|ntlm|apikey|dpop|aws4-hmac-sha256)[^\S\r\n]+/iy;
 /** A credential after its scheme (token68, a JWT, ...), up to a list or parameter separator. */
 const CREDENTIAL = /[^\s"'<>`,;]+/y;
 /** The rest of a `user:password@host` without scheme. */
 const AUTHORITY = /[^\s"<>`]*/y;
 /** A bare value: in a URL query it ends at the next parameter, in JSON at the next member, elsewhere at white space. */
 const QUERY_VALUE = /[^\s&;#"'<>`]+/y;
+/** A `;matrix` parameter of a path (no `?` before it) ends with its segment. */
+const PATH_VALUE = /[^\s&;#"'<>`/?]+/y;
 const JSON_VALUE = /[^\s,}\]"'<>`]+/y;
 /** In prose a value may hold `&`, `;` and `,`; one of them followed by another `name=` ends it (`session=a; path=/`). */
 const TEXT_VALUE = /(?:[^\s"'<>`&;,]|[&;,](?![ \t]*[\w.%-]+[ \t]*[=:]))+/y;
@@ -120,7 +148,7 @@ function isCredential(scheme: string, value: string, next: string | undefined): 
  * a quoted string keeps its quotes, an `Authorization` value its scheme;
  * an object or array is left to the pairs inside it.
  */
-function maskValue(text: string, at: number, context: 'query' | 'json' | 'text'): { end: number; shown: string } | undefined {
+function maskValue(text: string, at: number, context: 'query' | 'path' | 'json' | 'text'): { end: number; shown: string } | undefined {
   const c = text[at];
   if (c === undefined || c === '\n' || c === '\r' || c === '{' || c === '[') return undefined;
   if (c === '"' || c === "'") {
@@ -142,7 +170,7 @@ function maskValue(text: string, at: number, context: 'query' | 'json' | 'text')
     if (isAuthParam(credential, text[at + scheme.length + credential.length])) return undefined; // WWW-Authenticate: Bearer realm="x"
     if (credential !== '') return { end: at + scheme.length + credential.length, shown: `${scheme}${MASK}` };
   }
-  const value = match(context === 'query' ? QUERY_VALUE : context === 'json' ? JSON_VALUE : TEXT_VALUE, text, at);
+  const value = match(context === 'query' ? QUERY_VALUE : context === 'path' ? PATH_VALUE : context === 'json' ? JSON_VALUE : TEXT_VALUE, text, at);
   return value === '' ? undefined : { end: at + value.length, shown: MASK };
 }
 
@@ -154,8 +182,10 @@ function maskValue(text: string, at: number, context: 'query' | 'json' | 'text')
  * every `name=value`, `name: value`, `"name": "value"` whose name looks
  * secret (token, key, secret, password, signature, auth, credential,
  * session) replaced by `***` as a whole (an `Authorization` value keeps its
- * scheme: `Bearer ***`), and a standalone `Bearer xyz` or encoded
- * `Basic abc==` credential masked. Everything else stays as written, so text
+ * scheme: `Bearer ***`, `token ***`), a standalone `Bearer xyz` or encoded
+ * `Basic abc==` credential masked (scheme in any case), the body of a PEM
+ * private key, a token with a well-known prefix (`ghp_***`, `sk_live_***`,
+ * `sess_***`) and a JWT masked. Everything else stays as written, so text
  * without secrets comes back unchanged, and masking masked text changes
  * nothing. Mask before truncating: a cut secret is not recognised.
  *
@@ -166,8 +196,14 @@ function maskValue(text: string, at: number, context: 'query' | 'json' | 'text')
  */
 export function redactSecrets(text: string): string {
   if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`);
+  // The forms found wherever they are come first; the scan reads the rest.
+  text = maskTokens(maskPrivateKeys(text));
+  if (text.indexOf('%3') !== -1) {
+    text = text.replace(ENCODED_PAIR, (pair, before: string, name: string, eq: string, value: string) => (value !== '' && isSecretName(name) ? `${before}${name}${eq}${MASK}` : pair));
+  }
   let out = '';
   let copied = 0;
+  let queryAt: number | undefined;
   SCAN.lastIndex = 0;
   for (let m = SCAN.exec(text); m !== null; m = SCAN.exec(text)) {
     const start = m.index;
@@ -183,7 +219,10 @@ export function redactSecrets(text: string): string {
       }
     } else if (isSecretName(m[3]!) && !PROSE_WORD.test(m[3]!)) {
       const before = text[start - 1];
-      const masked = maskValue(text, end, before === '?' || before === '&' || before === ';' || before === '#' ? 'query' : m[4] !== '' ? 'json' : 'text');
+      // `;name=` before any `?` is a path's matrix parameter: its value ends with the segment.
+      if (before === ';' && queryAt === undefined) queryAt = text.search(/[?#]/);
+      const context = before === ';' && (queryAt === -1 || queryAt! > start) ? 'path' : before === '?' || before === '&' || before === ';' || before === '#' ? 'query' : m[4] !== '' ? 'json' : 'text';
+      const masked = maskValue(text, end, context);
       if (masked !== undefined) {
         shown = `${text.slice(start, end)}${masked.shown}`;
         end = masked.end;

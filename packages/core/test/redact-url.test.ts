@@ -1,10 +1,13 @@
 /**
  * Tests of redactUrl, the one masking of URLs shown in messages, logs and
  * records: userinfo with and without a password, secret-looking query
- * parameters, text that is not a URL, and URLs without secrets unchanged;
- * and of redactSecrets, its counterpart for free text a receiver or a
- * transport wrote (response bodies, error messages): URLs in it, secret
- * pairs in query, header, JSON and prose form, Authorization credentials.
+ * parameters (query, fragment, `;matrix`, an escaped query), text that is
+ * not a URL, and URLs without secrets unchanged; and of redactSecrets, its
+ * counterpart for free text a receiver or a transport wrote (response
+ * bodies, error messages) and for the strings of audit records: URLs in it,
+ * secret pairs in query, header, JSON and prose form, Authorization
+ * credentials in any case, prefixed tokens, JWTs and PEM private keys —
+ * and words that only contain a secret word (`author`, `tokenizer`) kept.
  */
 import { describe, expect, it } from 'vitest';
 import { redactSecrets, redactUrl } from '../src/redact-url.js';
@@ -23,6 +26,14 @@ describe('redactUrl', () => {
     expect(redactUrl('https://c/?password=p;Secret=s#auth=a')).toBe('https://c/?password=***;Secret=***#auth=***');
     expect(redactUrl('https://c/?api%5Fkey=k1')).toBe('https://c/?api%5Fkey=***');
     expect(redactUrl('https://u:p@c/?token=t')).toBe('https://***@c/?token=***');
+  });
+
+  it('replaces secret-named ;matrix parameters of the path and an escaped (%3F / %3D) query', () => {
+    expect(redactUrl('https://h/app;jsessionid=Zq8s/items;v=2?page=1')).toBe('https://h/app;jsessionid=***/items;v=2?page=1');
+    expect(redactUrl('https://h/m;access_token=Zq8t')).toBe('https://h/m;access_token=***');
+    expect(redactUrl('https://h/cb%3Faccess_token%3DZq8t%26state%3Dx')).toBe('https://h/cb%3Faccess_token%3D***%26state%3Dx');
+    expect(redactUrl('https://h/cb%3fstate=x%26password=Zq8p')).toBe('https://h/cb%3fstate=x%26password=***');
+    expect(redactUrl('https://h/files;version=3/what%3F.txt')).toBe('https://h/files;version=3/what%3F.txt');
   });
 
   it('masks text that does not parse as a URL: anything between // and the last @', () => {
@@ -76,6 +87,14 @@ describe('redactSecrets', () => {
     ['an unterminated quoted value (a cut body)', 'x {"token":"Zq8key', 'x {"token":"***'],
     ['percent-encoded and signature names', 'api%5Fkey=Zq8key X-Amz-Signature=Zq8sig&sig=Zq8s&sv=1', 'api%5Fkey=*** X-Amz-Signature=***&sig=***&sv=1'],
     ['a doubled separator', 'expected key == Zq8key', 'expected key == ***'],
+    ['a scheme in capitals and after a tab or a no-break space', 'BEARER Zq8a, Bearer\tZq8b, bearer\u00a0Zq8c', 'BEARER ***, Bearer\t***, bearer\u00a0***'],
+    ['a URL with a secret matrix parameter', 'GET https://h/m;jsessionid=Zq8s/x failed', 'GET https://h/m;jsessionid=***/x failed'],
+    ['a path with a matrix parameter, its segment ending the value', '/api/m;access_token=Zq8t/items?page=2', '/api/m;access_token=***/items?page=2'],
+    ['an escaped query', 'redirect to /cb%3Faccess_token%3DZq8t%26state%3Dx', 'redirect to /cb%3Faccess_token%3D***%26state%3Dx'],
+    ['prefixed tokens anywhere, in a URL path too', 'pushed ghp_Zq8a1B2c3D4e5F6 to https://h/x/glpat-Zq8a1b2c3d4 via xoxb-1234-Zq8abc', 'pushed ghp_*** to https://h/x/glpat-*** via xoxb-***'],
+    ['a session id with its prefix', 'resumed sess_Zq8a1b2c3d4', 'resumed sess_***'],
+    ['a JWT without a scheme', 'id_token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJaCjEyMyJ9.Zq8sig', 'id_token ***'],
+    ['a PEM private key', 'tls: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEZq8\n-----END EC PRIVATE KEY-----', 'tls: -----BEGIN EC PRIVATE KEY-----\n***\n-----END EC PRIVATE KEY-----'],
   ];
   it.each(masked)('masks %s', (_name, input, expected) => {
     expect(redactSecrets(input)).toBe(expected);
@@ -94,6 +113,15 @@ describe('redactSecrets', () => {
     }
   });
 
+  it('leaves words that only contain a secret word, and forms that only resemble a credential', () => {
+    for (const s of [
+      'author: bob', 'author=bob', 'authority: internal-ca', 'authentication: failed', 'Unauthorized: retry', 'tokenizer: bpe', 'tokenized=true', 'keyboard: us', 'keyword=search',
+      'password reset requested', 'tokenizer', 'Basic plan', 'https://example.com/docs/a?lang=en', 'sess_expired', 'ghp_short1', 'see -----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
+    ]) {
+      expect(redactSecrets(s), s).toBe(s);
+    }
+  });
+
   it('masks a URL as redactUrl does', () => {
     for (const url of ['https://user:secret@c:4318/v1/logs?api_key=k1&tenant=a', 'http://u:p@ss@c/?password=p;Secret=s#auth=a', 'https://ghp_token@c', 'https://c/?X-Amz-Credential=A&sv=1']) {
       expect(redactSecrets(url)).toBe(redactUrl(url));
@@ -105,7 +133,10 @@ describe('redactSecrets', () => {
   });
 
   it('answers long and hostile text in linear time, and refuses a non-string', () => {
-    for (const hostile of ['a'.repeat(1_000_000), 'token='.repeat(200_000), `${'a:'.repeat(300_000)}@h`, '&a'.repeat(300_000), `x ${'"token":"'.repeat(100_000)}`, `key${'= '.repeat(300_000)}v`, ' Bearer'.repeat(150_000), `${'http://'.repeat(100_000)}`]) {
+    for (const hostile of [
+      'a'.repeat(1_000_000), 'token='.repeat(200_000), `${'a:'.repeat(300_000)}@h`, '&a'.repeat(300_000), `x ${'"token":"'.repeat(100_000)}`, `key${'= '.repeat(300_000)}v`, ' Bearer'.repeat(150_000), `${'http://'.repeat(100_000)}`,
+      ';token=x'.repeat(100_000), '%3Ftoken%3D'.repeat(80_000), `%26${'a'.repeat(500_000)}`, ' sess_'.repeat(150_000), ` sess_${'a'.repeat(500_000)}`, ' eyJaaaaaaaa.'.repeat(70_000), '-----BEGIN RSA PRIVATE KEY-----'.repeat(30_000),
+    ]) {
       const start = performance.now();
       redactSecrets(hostile);
       expect(performance.now() - start, hostile.slice(0, 20)).toBeLessThan(1000);

@@ -6,10 +6,15 @@
 /**
  * Field-name patterns redacted by default: case-insensitive substrings
  * (§4.5), where `_` matches any separator or none (`api_key` matches
- * `X-Api-Key` and `apiKey`).
+ * `X-Api-Key` and `apiKey`). Beyond §4.5's list: `pwd`, `passphrase`,
+ * `credential` (also `credentials`) and `priv_key` (`privKey`,
+ * `priv-key`). Words that would also mask ordinary data (`auth` in
+ * `author`, `session`, `signature`) are left out; they apply only inside
+ * `details`/`old`/`new` and producer attributes, never to the record's own
+ * members such as `request.session_id`.
  */
 export const DEFAULT_REDACTION_PATTERNS: readonly string[] = Object.freeze([
-  'password', 'passwd', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'cookie', 'private_key', 'credit_card', 'ssn',
+  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'credential', 'cookie', 'private_key', 'priv_key', 'credit_card', 'ssn',
 ]);
 
 /** How a redacted value is replaced. */

@@ -45,11 +45,12 @@ describe('redaction (DESIGN §4.5)', () => {
     expect(everything).not.toContain(SECRET);
     expect(everything).not.toContain('203.0.113.9');
     expect(stored.record.details).toEqual({ cardNumber: REDACTION_MASK, note: 'ok', user: { Password: REDACTION_MASK, name: 'bob', nested: [{ apiToken: REDACTION_MASK }] } });
-    expect(stored.record.old).toEqual({ credentials: { client_secret: REDACTION_MASK } });
+    // `credential` is a default name: the whole member is replaced.
+    expect(stored.record.old).toEqual({ credentials: REDACTION_MASK });
     expect(stored.record.new).toEqual({ authorization: REDACTION_MASK, plan: 'pro' });
     expect(stored.record.actor).toEqual({ id: 'alice', ip: REDACTION_MASK });
     expect(stored.record.redacted).toEqual([
-      '/actor/ip', '/details/cardNumber', '/details/user/Password', '/details/user/nested/0/apiToken', '/new/authorization', '/old/credentials/client_secret',
+      '/actor/ip', '/details/cardNumber', '/details/user/Password', '/details/user/nested/0/apiToken', '/new/authorization', '/old/credentials',
     ]);
     expect(out.body).toBe(stored.canonical);
     expect(out.attributes['client.address']).toBe(REDACTION_MASK);
@@ -107,6 +108,39 @@ describe('redaction (DESIGN §4.5)', () => {
     expect(none.matchName('IBAN_number')).toBe(true);
     const g = new Redactor({ defaultPatterns: false, patterns: [/^k/g] });
     expect([g.matchName('key'), g.matchName('key'), g.matchName('key')]).toEqual([true, true, true]); // no lastIndex state
+  });
+
+  it('the added default names (pwd, passphrase, credential(s), privKey) are redacted; author, authority, signature and session names are not', () => {
+    const r = new Redactor(undefined);
+    for (const name of ['pwd', 'db_pwd', 'Passphrase', 'ssh_passphrase', 'credentials', 'awsCredential', 'privKey', 'priv_key', 'private-key']) expect(r.matchName(name), name).toBe(true);
+    for (const name of ['author', 'authority', 'signature', 'session', 'session_id', 'sessionId', 'username', 'keyboard']) expect(r.matchName(name), name).toBe(false);
+  });
+
+  it('masks credentials written in member names and in actor/target/request text, never matches those members by name, and the record verifies', async () => {
+    const sink = new InMemoryAuditSink();
+    // Patterns that would match the record's own members if they applied to them.
+    const processor = new AuditLogRecordProcessor({ stream: 'r/names', sinks: [sink], signerKey: KEYS.signerKey, flushIntervalMillis: 10, redaction: { patterns: ['session', 'agent', 'endpoint'] } });
+    const provider = new LoggerProvider({ processors: [processor] });
+    providers.push(provider);
+    await processor.ready();
+    const body = {
+      type: 'api', action: 'call',
+      actor: { id: 'deploy-bot', user_agent: 'deploy-bot https://ci:Zq8ua@git.example.com' },
+      target: { type: 'url', name: 'https://u:Zq8tn@h/x' },
+      request: { endpoint: '/api/m;access_token=Zq8ep', session_id: 'sess-42', method: 'GET' },
+      details: { sessions: { sess_Zq8a1b2c3d4: { user: 'alice' } }, 'Bearer Zq8b': 1, pem: '-----BEGIN PRIVATE KEY-----\nMIIZq8\n-----END PRIVATE KEY-----' },
+    };
+    const receipt = requestReceipt(body);
+    provider.getLogger('otel-audit').emit({ body });
+    await receipt;
+    const r = sink.records.at(-1)!;
+    expect(r.canonical).not.toContain('Zq8');
+    expect(r.record.actor).toEqual({ id: 'deploy-bot', user_agent: 'deploy-bot https://***@git.example.com' });
+    expect(r.record.target).toEqual({ type: 'url', name: 'https://***@h/x' });
+    expect(r.record.request).toEqual({ endpoint: '/api/m;access_token=***', session_id: 'sess-42', method: 'GET' });
+    expect(r.record.details).toEqual({ 'Bearer ***': 1, pem: '-----BEGIN PRIVATE KEY-----\n***\n-----END PRIVATE KEY-----', sessions: REDACTION_MASK });
+    expect(r.record.redacted).toEqual(['/actor/user_agent', '/details/Bearer ***', '/details/pem', '/details/sessions', '/request/endpoint', '/target/name']);
+    expect(verifySink(sink).ok).toBe(true);
   });
 
   it('refuses bad configuration with the option named', () => {

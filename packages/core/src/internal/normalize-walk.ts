@@ -10,6 +10,7 @@ import { describe, pointerOf } from '../canonical.js';
 import { RecordValidationError } from '../errors.js';
 import type { NormalizeOptions, RedactionHook } from '../normalize-record.js';
 import type { JsonValue } from '../record.js';
+import { maskedName, maskedText } from './normalize-mask.js';
 
 const DEFAULT_MAX_DEPTH = 32;
 const DEFAULT_MAX_LENGTH = 1 << 20;
@@ -156,21 +157,6 @@ function setMember(target: Record<string, unknown>, key: string, value: unknown)
   else target[key] = value;
 }
 
-/**
- * `value` through the redaction hook's `maskText`, listed in `redacted` at
- * the walk's path when it changed. Only strings that could hold a
- * credential (`://`, `=`, a `Bearer`/`Basic` scheme) reach the hook.
- */
-export function maskedText(value: string, walk: Walk): string {
-  const mask = walk.redact?.maskText;
-  if (mask === undefined || walk.maskOff > 0 || (value.indexOf('://') === -1 && value.indexOf('=') === -1 && value.indexOf('earer ') === -1 && value.indexOf('asic ') === -1)) return value;
-  const masked = mask(value);
-  if (masked === value) return value;
-  if (typeof masked !== 'string' || !masked.isWellFormed()) throw new TypeError('options.redact.maskText must return a well-formed string');
-  (walk.redacted ??= []).push(pointerOf(walk.path));
-  return masked;
-}
-
 export function json(value: unknown, depth: number, walk: Walk): JsonValue {
   switch (typeof value) {
     case 'string':
@@ -229,7 +215,8 @@ export function json(value: unknown, depth: number, walk: Walk): JsonValue {
         walk.path.push('');
         // Sorted here so the copy's insertion order is the canonical order.
         const keys = Object.keys(obj).sort();
-        const copy: Record<string, JsonValue> = {};
+        let copy: Record<string, JsonValue> = {};
+        let renamed = false;
         walk.remaining -= 2;
         for (let i = 0; i < keys.length; i++) {
           const key = keys[i]!;
@@ -237,12 +224,17 @@ export function json(value: unknown, depth: number, walk: Walk): JsonValue {
           if (member === undefined) continue;
           walk.path[at] = key;
           if (!key.isWellFormed()) fail(walk, 'member name contains a lone UTF-16 surrogate');
+          // A name can hold a credential too (`{ "Bearer abc": 1 }`): masked like a string.
+          const name = walk.redact === undefined ? key : maskedName(key, obj, copy, walk);
+          if (name !== key) renamed = true;
           // Names that look like array indexes are enumerated first by
           // JavaScript whatever their insertion order.
-          const c = key.charCodeAt(0);
+          const c = name.charCodeAt(0);
           if (c >= 48 && c <= 57) walk.ordered = false;
-          walk.remaining -= key.length + 4;
-          const named = walk.redact !== undefined && walk.redact.matchName(key);
+          walk.remaining -= name.length + 4;
+          // Inside a member that is replaced whole nothing is replaced or listed
+          // first: `replace` (hmac) sees the original, `redacted` no inner names.
+          const named = walk.redact !== undefined && walk.maskOff === 0 && walk.redact.matchName(key);
           if (named) walk.maskOff++;
           let v = json(member, depth + 1, walk);
           if (named) walk.maskOff--;
@@ -252,7 +244,13 @@ export function json(value: unknown, depth: number, walk: Walk): JsonValue {
             v = r;
             (walk.redacted ??= []).push(pointerOf(walk.path));
           }
-          setMember(copy, key, v);
+          setMember(copy, name, v);
+        }
+        if (renamed) {
+          // A masked name sorts elsewhere: rebuild so insertion order stays canonical order.
+          const sorted: Record<string, JsonValue> = {};
+          for (const k of Object.keys(copy).sort()) setMember(sorted, k, copy[k]);
+          copy = sorted;
         }
         out = walk.freeze ? Object.freeze(copy) : copy;
       }
