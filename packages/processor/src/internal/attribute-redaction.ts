@@ -5,9 +5,10 @@
  * secret anywhere in them (`{ 'http.request.header': { authorization } }`,
  * `[{ password }]`, `db.url: postgres://app:pw@db/x`). A value under a
  * member name matching the redaction patterns is replaced whole, at any
- * depth, as a member of `details` is; every string is passed through core's
- * `redactSecrets`, so a credential written inside it is masked as in the
- * record's own strings. Containers are copied on write, never changed in
+ * depth, as a member of `details` is; every string, and every member name,
+ * is passed through core's `redactSecrets`, so a credential written inside it
+ * is masked as in the record's own strings (a masked name that collides gets
+ * ` (2)`, ` (3)`, …). Containers are copied on write, never changed in
  * place, and a value with nothing to redact is returned as it is.
  */
 import type { AnyValue } from '@opentelemetry/api-logs';
@@ -29,13 +30,33 @@ export const MAX_ATTRIBUTE_DEPTH = 16;
 export function redactAttributes(attributes: Record<string, AnyValue>, redactor: Redactor, skip?: ReadonlySet<string>): void {
   // for...in, not Object.keys: a producer's "__proto__" attribute can give the
   // map an inherited member, and an own masked member must then shadow it.
-  for (const key in attributes) {
+  for (const key of keysOf(attributes)) {
     if (skip !== undefined && skip.has(key)) continue;
     const value = attributes[key];
     if (value === null || value === undefined) continue;
     const redacted = redactor.matchName(key) ? redactor.replaceValue(value) : redactedValue(value, redactor, 0);
-    if (redacted !== value) setOwn(attributes, key, redacted);
+    // An inherited member cannot be renamed, only shadowed (its value is redacted all the same).
+    const name = Object.hasOwn(attributes, key) ? redactSecrets(key) : key;
+    if (name !== key) {
+      delete attributes[key];
+      setOwn(attributes, freeName(attributes, name), redacted);
+    } else if (redacted !== value) setOwn(attributes, key, redacted);
   }
+}
+
+/** The names for...in shows (own and inherited: a producer's "__proto__" attribute can add some), taken before any is renamed. */
+function keysOf(attributes: Record<string, AnyValue>): string[] {
+  const keys: string[] = [];
+  for (const key in attributes) keys.push(key);
+  return keys;
+}
+
+/** `name`, or `name (2)`, `name (3)`, … when `target` has it already: two masked names stay two members. */
+function freeName(target: Record<string, AnyValue>, name: string): string {
+  if (!Object.hasOwn(target, name)) return name;
+  let n = 2;
+  while (Object.hasOwn(target, `${name} (${n})`)) n++;
+  return `${name} (${n})`;
 }
 
 /**
@@ -69,7 +90,13 @@ export function redactedValue(value: AnyValue, redactor: Redactor, depth: number
     const member = map[key];
     if (member === null || member === undefined) continue;
     const redacted = redactor.matchName(key) ? redactor.replaceValue(member) : redactedValue(member, redactor, depth + 1);
-    if (redacted !== member) setOwn((copy ??= ownCopy(map)), key, redacted);
+    // A name can hold a credential too (`{ "Bearer abc": 1 }`): masked like a string.
+    const name = redactSecrets(key);
+    if (name !== key) {
+      copy ??= ownCopy(map);
+      delete copy[key];
+      setOwn(copy, freeName(copy, name), redacted);
+    } else if (redacted !== member) setOwn((copy ??= ownCopy(map)), key, redacted);
   }
   return copy ?? map;
 }

@@ -117,6 +117,15 @@ describe('redactedValue', () => {
     expect(out.list[1]).toBe(dirty.list[1]);
   });
 
+  it('masks credentials written in member names, keeping two masked names apart', () => {
+    const value = { sessions: { [`sess_${SECRET}9x`]: { user: 'bob' } }, [`postgres://app:${SECRET}@db/x`]: 1, [`Bearer ${SECRET}`]: 2, [`Bearer ${SECRET}-other`]: 3 } as Record<string, AnyValue>;
+    const out = redactedValue(value, redactor, 0) as Record<string, AnyValue>;
+    expect(JSON.stringify(out)).not.toContain(SECRET);
+    expect(Object.keys(out).sort()).toEqual(['Bearer ***', 'Bearer *** (2)', 'postgres://***@db/x', 'sessions']);
+    expect(Object.values(out['sessions'] as Record<string, AnyValue>)).toEqual([{ user: 'bob' }]);
+    expect(Object.keys(value)).toContain(`Bearer ${SECRET}`); // the producer's map is untouched
+  });
+
   it('masks whatever is nested deeper than the bound instead of showing it unread', () => {
     let deep: AnyValue = { password: SECRET };
     for (let i = 0; i < MAX_ATTRIBUTE_DEPTH + 2; i++) deep = { next: deep };
