@@ -31,6 +31,7 @@ export type {
   JsonValue,
 } from './record.js';
 export { normalizeRecord, normalizeEvent } from './normalize-record.js';
+export { setOwnMember } from './own-member.js';
 export type { AuditRecordInput, AuditEventInput, NormalizeOptions } from './normalize-record.js';
 export { createRecordId, isRecordId } from './record-id.js';
 

@@ -13,6 +13,7 @@
  * and JWTs are masked wherever they appear (internal/credential-forms.ts).
  */
 import { maskPrivateKeys, maskTokens } from './internal/credential-forms.js';
+import { mayHoldSecret } from './internal/may-hold-secret.js';
 
 const MASK = '***';
 
@@ -196,6 +197,9 @@ function maskValue(text: string, at: number, context: 'query' | 'path' | 'json' 
  */
 export function redactSecrets(text: string): string {
   if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`);
+  // Most text holds no credential form: one pass over its characters says so (a superset of what
+  // the regular expressions below change), for every caller — normalisation, attribute redaction, receivers' answers.
+  if (!mayHoldSecret(text)) return text;
   // The forms found wherever they are come first; the scan reads the rest.
   text = maskTokens(maskPrivateKeys(text));
   if (text.indexOf('%3') !== -1) {

@@ -6,8 +6,7 @@
  * shape; a member given both ways with different values is refused, never
  * silently resolved one way.
  */
-import type { AuditEventInput } from '@otel-audit/core';
-import { setOwnMember } from './internal/own-member.js';
+import { setOwnMember, type AuditEventInput } from '@otel-audit/core';
 
 /** Who acted (§4.1 `actor`). */
 export interface AuditActorInput {

@@ -12,12 +12,12 @@ import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api'
 import { logs, type Logger, type LoggerProvider } from '@opentelemetry/api-logs';
 import { globalErrorHandler } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createRecordId, normalizeEvent } from '@otel-audit/core';
+import { createRecordId, normalizeEvent, setOwnMember } from '@otel-audit/core';
 import { actionForMethod, targetOf } from './http-audit-policy.js';
 import { createActorResolver, type JwtVerifier } from './internal/actor-resolver.js';
 import { createClientIpResolver } from './internal/client-ip.js';
 import { httpOutcome } from './internal/http-outcome.js';
-import { assignOwnMembers, setOwnMember } from './internal/own-member.js';
+import { assignOwnMembers } from './internal/own-member.js';
 import { linkChildSpan, takeSpanState, type FrameworkView, type RequestAuditState } from './internal/request-state.js';
 import { SEVERITY_NUMBERS, hrTimeToNanosText } from './internal/severity.js';
 import { cleanText, header } from './internal/text.js';

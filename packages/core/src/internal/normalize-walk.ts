@@ -11,6 +11,7 @@ import { RecordValidationError } from '../errors.js';
 import type { NormalizeOptions, RedactionHook } from '../normalize-record.js';
 import type { JsonValue } from '../record.js';
 import { maskedName, maskedText } from './normalize-mask.js';
+import { setOwnMember } from '../own-member.js';
 
 const DEFAULT_MAX_DEPTH = 32;
 const DEFAULT_MAX_LENGTH = 1 << 20;
@@ -150,13 +151,6 @@ export function truncate(s: string): string {
   return s.length > 40 ? `${s.slice(0, 40)}…` : s;
 }
 
-function setMember(target: Record<string, unknown>, key: string, value: unknown): void {
-  // Plain assignment of "__proto__" would change the prototype instead of
-  // creating a member; define it as an own data property.
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
-
 export function json(value: unknown, depth: number, walk: Walk): JsonValue {
   switch (typeof value) {
     case 'string':
@@ -244,12 +238,12 @@ export function json(value: unknown, depth: number, walk: Walk): JsonValue {
             v = r;
             (walk.redacted ??= []).push(pointerOf(walk.path));
           }
-          setMember(copy, name, v);
+          setOwnMember(copy, name, v);
         }
         if (renamed) {
           // A masked name sorts elsewhere: rebuild so insertion order stays canonical order.
           const sorted: Record<string, JsonValue> = {};
-          for (const k of Object.keys(copy).sort()) setMember(sorted, k, copy[k]);
+          for (const k of Object.keys(copy).sort()) setOwnMember(sorted, k, copy[k]);
           copy = sorted;
         }
         out = walk.freeze ? Object.freeze(copy) : copy;

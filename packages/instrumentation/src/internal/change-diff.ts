@@ -7,7 +7,7 @@
  * caller's data (often a client's JSON): a `"__proto__"` member is compared
  * and copied as a member like any other.
  */
-import { setOwnMember } from './own-member.js';
+import { setOwnMember } from '@otel-audit/core';
 
 /** What `change()` records: the action, the changed fields, and the trimmed old/new. */
 export interface ChangeDiff {

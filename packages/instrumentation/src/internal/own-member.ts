@@ -7,14 +7,9 @@
  * assigning it (`obj[key] = v`, `Object.assign`) would set the prototype of
  * the record's object instead — the member vanishes, inherited values appear,
  * and core refuses the object as not plain. Defining the member keeps it as
- * data, as core's normalisation does.
+ * data, as core's normalisation does (core's `setOwnMember`).
  */
-
-/** Set `key` on `target` as an own, enumerable data member, whatever the name. */
-export function setOwnMember(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
+import { setOwnMember } from '@otel-audit/core';
 
 /** `Object.assign(target, source)` for own enumerable string-named members, without the `__proto__` setter. */
 export function assignOwnMembers(target: Record<string, unknown>, source: Readonly<Record<string, unknown>>): void {

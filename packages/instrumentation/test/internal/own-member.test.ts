@@ -13,7 +13,8 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditExpress, createAuditLogger, registerFastifyAudit, setAuditContext } from '../../src/index.js';
-import { assignOwnMembers, setOwnMember } from '../../src/internal/own-member.js';
+import { setOwnMember } from '@otel-audit/core';
+import { assignOwnMembers } from '../../src/internal/own-member.js';
 import { rid, setupPipeline, type Pipeline } from '../helpers.js';
 
 let pipe: Pipeline;

@@ -12,7 +12,7 @@
  * place, and a value with nothing to redact is returned as it is.
  */
 import type { AnyValue } from '@opentelemetry/api-logs';
-import { redactSecrets } from '@otel-audit/core';
+import { redactSecrets, setOwnMember } from '@otel-audit/core';
 import { REDACTION_MASK } from '../redaction.js';
 import type { Redactor } from './redactor.js';
 
@@ -39,8 +39,8 @@ export function redactAttributes(attributes: Record<string, AnyValue>, redactor:
     const name = Object.hasOwn(attributes, key) ? redactSecrets(key) : key;
     if (name !== key) {
       delete attributes[key];
-      setOwn(attributes, freeName(attributes, name), redacted);
-    } else if (redacted !== value) setOwn(attributes, key, redacted);
+      setOwnMember(attributes, freeName(attributes, name), redacted);
+    } else if (redacted !== value) setOwnMember(attributes, key, redacted);
   }
 }
 
@@ -95,20 +95,14 @@ export function redactedValue(value: AnyValue, redactor: Redactor, depth: number
     if (name !== key) {
       copy ??= ownCopy(map);
       delete copy[key];
-      setOwn(copy, freeName(copy, name), redacted);
-    } else if (redacted !== member) setOwn((copy ??= ownCopy(map)), key, redacted);
+      setOwnMember(copy, freeName(copy, name), redacted);
+    } else if (redacted !== member) setOwnMember((copy ??= ownCopy(map)), key, redacted);
   }
   return copy ?? map;
 }
 
 function ownCopy(map: Record<string, AnyValue>): Record<string, AnyValue> {
   const copy: Record<string, AnyValue> = {};
-  for (const key of Object.keys(map)) setOwn(copy, key, map[key]);
+  for (const key of Object.keys(map)) setOwnMember(copy, key, map[key]);
   return copy;
-}
-
-/** An own data member, also for the name "__proto__" (plain assignment would set the prototype). */
-function setOwn(target: Record<string, AnyValue>, key: string, value: AnyValue): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
 }
