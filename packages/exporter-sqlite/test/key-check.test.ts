@@ -101,6 +101,17 @@ describe('the key check of a writer', () => {
     const error = openError(file, { encryption: { ...c, previousKeys: [b] } });
     expect(error.message).toMatch(/a rotation needs "env-[0-9a-f]{8}" among the previous keys/);
   });
+
+  it('refuses a new key given the id of an earlier one: the earlier key would silently stay in use', () => {
+    const { file } = storeSealedWithA();
+    const a = encryptionFromEnv(envA)!;
+    const b = { keyId: a.keyId, key: Buffer.from(hexB, 'hex') };
+    const error = openError(file, { encryption: { ...b, previousKeys: [a] } });
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error.message).toBe(`encryption.previousKeys[0] has key id "${a.keyId}", which an earlier key already has with other key material; give each key its own id`);
+    // The same key listed twice is harmless.
+    new SqliteAuditStore(file, { encryption: { ...a, previousKeys: [a] } }).close();
+  });
 });
 
 describe('the key check of a reader', () => {

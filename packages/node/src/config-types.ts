@@ -148,7 +148,7 @@ export interface SqliteExporterConfig {
   busy_timeout?: DurationText;
   verify_on_start?: boolean;
   retention?: { archive_after_days?: number; retention_days?: number };
-  encryption?: { enabled?: boolean; key_file?: string; key_env?: string; key_id?: string };
+  encryption?: { enabled?: boolean; key_file?: string; key_env?: string; key_id?: string; previous_keys_file?: string; previous_keys_env?: string };
 }
 
 /**

@@ -512,6 +512,78 @@ describe('startAudit with OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT', () => {
   });
 });
 
+describe('startAudit after an encryption key rotation', () => {
+  const oldKey = Buffer.alloc(32, 3).toString('base64');
+  const newKey = Buffer.alloc(32, 4).toString('hex');
+  /** The config file at `path` with the store's key id switched from k-old to k-new. */
+  const toNewKeyId = (path: string) => {
+    const text = readFileSync(path, 'utf8');
+    expect(text).toContain('key_id: k-old');
+    writeFileSync(path, text.replace('key_id: k-old', 'key_id: k-new'));
+  };
+
+  it('opens the store with the new key when the earlier keys are listed (previous_keys_file), and each row stays readable', async () => {
+    const { dir, path } = setupEdited((t) => t.replace('  sqlite: { path: ./audit.db }', '  sqlite: { path: ./audit.db, encryption: { enabled: true, key_env: DB_KEY, key_id: k-old } }'));
+    running = await startAudit({ path, env: { DB_KEY: oldKey } });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success', details: { note: 'sealed-by-old' } });
+    await running.shutdown();
+
+    // The new key alone is refused: rows sealed by k-old would become unreadable.
+    toNewKeyId(path);
+    await expect(startAudit({ path, env: { DB_KEY: newKey } })).rejects.toThrow(/k-old/);
+    running = undefined;
+
+    writeFileSync(join(dir, 'previous.keys'), `k-old:${oldKey}\n`, { mode: 0o600 });
+    writeFileSync(path, readFileSync(path, 'utf8').replace('key_id: k-new', 'key_id: k-new, previous_keys_file: ./previous.keys'));
+    running = await startAudit({ path, env: { DB_KEY: newKey } });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success', details: { note: 'sealed-by-new' } });
+    await running.shutdown();
+    running = undefined;
+
+    const store = new SqliteAuditStore(join(dir, 'audit.db'), {
+      readOnly: true,
+      encryption: { keyId: 'k-new', key: Buffer.from(newKey, 'hex'), previousKeys: [{ keyId: 'k-old', key: Buffer.from(oldKey, 'base64') }] },
+    });
+    try {
+      const views = store.query({ eventAction: 'view', order: 'oldest' }).records;
+      expect(views.map((r) => r.record.details)).toEqual([{ note: 'sealed-by-old' }, { note: 'sealed-by-new' }]);
+      const ids = store.database.prepare("SELECT enc_key_id FROM audit_logs WHERE event_action = 'view' ORDER BY log_id").pluck().all();
+      expect(ids).toEqual(['k-old', 'k-new']);
+      const report = await store.verify({ keyring: Keyring.from([keys.verifierKey]) });
+      expect(report.ok).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS lists them too; a bad entry is refused by its position, never shown', async () => {
+    const { dir, path } = setupEdited((t) => t.replace('  sqlite: { path: ./audit.db }', '  sqlite: { path: ./audit.db, encryption: { enabled: true, key_env: DB_KEY, key_id: k-old } }'));
+    running = await startAudit({ path, env: { DB_KEY: oldKey } });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+    await running.shutdown();
+    running = undefined;
+    toNewKeyId(path);
+
+    const bad = 'Zq8-not-a-key-secret';
+    const refused = await startAudit({ path, env: { DB_KEY: newKey, AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS: `k-old:${oldKey},${bad}` } }).then(() => undefined, (e: unknown) => e as Error);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect(refused!.message).toMatch(/exporters\.sqlite\.encryption\.previous_keys_env.*entry 2 is not a 32-byte key.*AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS/s);
+    expect(refused!.message).not.toContain(bad);
+    expect(refused!.message).not.toContain(oldKey);
+
+    running = await startAudit({ path, env: { DB_KEY: newKey, AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS: `k-old:${oldKey}` } });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+    await running.shutdown();
+    running = undefined;
+    const db = new Database(join(dir, 'audit.db'), { readonly: true });
+    try {
+      expect(db.prepare("SELECT enc_key_id FROM audit_logs WHERE event_action = 'view' ORDER BY log_id").pluck().all()).toEqual(['k-old', 'k-new']);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('startAudit with two sqlite exporters', () => {
   it('encrypts each store with its own encryption settings', async () => {
     const key = Buffer.alloc(32, 9).toString('base64');

@@ -42,6 +42,9 @@ export class RowCipher {
       if (typeof k.keyId !== 'string' || !KEY_ID.test(k.keyId)) throw new RangeError(`${name}.keyId must be 1-64 characters of [A-Za-z0-9._:-]`);
       if (!(k.key instanceof Uint8Array)) throw new TypeError(`${name}.key must be a Uint8Array of 32 bytes`);
       if (k.key.length !== 32) throw new RangeError(`${name}.key must be 32 bytes (AES-256); got ${k.key.length}`);
+      const same = this.#keys.get(k.keyId);
+      // One id, two keys: rows sealed under it could be opened with only one of them.
+      if (same !== undefined && !same.equals(k.key)) throw new RangeError(`${name} has key id "${k.keyId}", which an earlier key already has with other key material; give each key its own id`);
       this.#keys.set(k.keyId, Buffer.from(k.key));
     }
     this.keyId = current.keyId;

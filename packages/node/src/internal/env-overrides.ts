@@ -154,6 +154,15 @@ const STORE_OVERRIDES: readonly Override[] = [
       enc.key_env = 'AUDIT_LOG_ENCRYPTION_KEY'; // the key itself never enters the config
     },
   },
+  {
+    name: 'AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS',
+    read: (r, n) => r.get(n),
+    set: (c) => {
+      const enc = map(c, 'encryption');
+      delete enc.previous_keys_file;
+      enc.previous_keys_env = 'AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS';
+    },
+  },
 ];
 
 const ALERT_OVERRIDES: readonly Override[] = [

@@ -6,7 +6,8 @@
  * the file — never written in the file itself. Problems name the key path,
  * the file or the variable, and the fix; a secret's value never appears in
  * a message, nor does a secret pasted where a file or variable name belongs.
- * Each `sqlite` exporter has its own encryption settings.
+ * Each `sqlite` exporter has its own encryption settings, with the earlier
+ * keys of a rotation (`previous_keys_file` / `previous_keys_env`).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
@@ -190,11 +191,23 @@ export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, 
     const path = `${at('exporters', sqlite)}.encryption`;
     const keyEnv = enc.key_env ?? (enc.key_file === undefined ? 'AUDIT_LOG_ENCRYPTION_KEY' : undefined);
     const secret = read(config, env, { file: enc.key_file, env: keyEnv, path, name: 'key', fix: 'create a key with `openssl rand -base64 32 > FILE` or fix the path' }, problems);
+    const previous = read(config, env, { file: enc.previous_keys_file, env: enc.previous_keys_env, path, name: 'previous_keys', fix: 'list every earlier key of the store, one per line or comma-separated, each KEY or KEY_ID:KEY, or fix the path' }, problems);
     if (secret === undefined) continue;
+    const vars: Record<string, string | undefined> = { AUDIT_LOG_ENCRYPTION: 'true', AUDIT_LOG_ENCRYPTION_KEY: secret.value, AUDIT_LOG_ENCRYPTION_KEY_ID: enc.key_id };
     try {
-      out.encryption.set(sqlite.key, encryptionFromEnv({ AUDIT_LOG_ENCRYPTION: 'true', AUDIT_LOG_ENCRYPTION_KEY: secret.value, AUDIT_LOG_ENCRYPTION_KEY_ID: enc.key_id })!);
+      encryptionFromEnv(vars);
     } catch {
       problems.push(bad(secret, 'is not a 32-byte key written as 64 hex digits or base64', 'generate one with `openssl rand -base64 32`'));
+      continue;
+    }
+    if (previous !== undefined) vars.AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS = previous.value.replace(/\s*\n\s*/g, ',');
+    try {
+      out.encryption.set(sqlite.key, encryptionFromEnv(vars)!);
+    } catch (e) {
+      // The message names the entry by its position, never its value.
+      const which = /entry \d+( key id)?/.exec((e as Error).message)?.[0] ?? 'an entry';
+      const what = which.endsWith('key id') ? 'has a key id that is not 1-64 characters of [A-Za-z0-9._:-]' : 'is not a 32-byte key written as 64 hex digits or base64';
+      problems.push(bad(previous!, `${which} ${what}`, 'list each earlier key as KEY or KEY_ID:KEY, one per line or comma-separated'));
     }
   }
   return out;
