@@ -10,6 +10,14 @@ import { readOutboxStatus } from '@otel-audit/exporter-sqlite';
 import type { StreamReport } from '@otel-audit/core';
 import { collector, keyring, serviceRecords, startService, tempDir, until } from './support.js';
 
+/**
+ * The longest one synchronous emit may take here. A blocked emit waits for
+ * the outbox's SQLite lock (busy timeout 5 s) or a retry (backoff ≥ 1 s);
+ * on this shared 2-core machine a GC pause or a WAL write under load has
+ * reached 62 ms, so the bound sits well above that and well below both.
+ */
+export const MAX_EMIT_MILLIS = 200;
+
 export async function outageScenario(downMillis: number, cleanups: (() => unknown)[]) {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
