@@ -11,7 +11,7 @@
  * it has a `head(stream)` method (the SQLite outbox has one); without it,
  * this sink is never a good primary unless the stream is new each start.
  */
-import type { HrTime } from '@opentelemetry/api';
+import { trace, type HrTime } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -114,6 +114,8 @@ export class LogRecordExporterSink implements AuditSink {
       instrumentationScope: this.#scope,
       attributes: r.attributes ?? {},
       droppedAttributesCount: 0,
+      // The record's trace and span ids (§4.6), so the backend links it to its trace.
+      ...(r.context !== undefined ? { spanContext: trace.getSpanContext(r.context) } : {}),
     };
   }
 }

@@ -109,5 +109,30 @@ describe('LogRecordExporterSink', () => {
       expect(report.ok).toBe(true);
       expect(report.streams[0]!.checkpoints.lastVerifiedSize).toBe(records);
     });
+
+    it("carries each record's trace and span ids as the OTLP LogRecord's own (§4.6); a record without them has none", async () => {
+      const received: { traceId?: string; spanId?: string; body: { stringValue: string } }[] = [];
+      server = createServer((req: IncomingMessage, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { resourceLogs: { scopeLogs: { logRecords: (typeof received)[number][] }[] }[] };
+          for (const rl of body.resourceLogs) for (const sl of rl.scopeLogs) received.push(...sl.logRecords);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const port = (server.address() as { port: number }).port;
+      const sink = new LogRecordExporterSink({ exporter: new OTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` }) });
+      const chain = new AuditChain({ stream: 'otlp/trace' });
+      const traced = chain.append({ id: createRecordId(), time: '1700000000000000000', type: 'api', action: 'call', request: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' } });
+      const untraced = chain.append({ id: createRecordId(), time: '1700000000000000001', type: 'api', action: 'call', request: { trace_id: '00000000000000000000000000000000', span_id: '00f067aa0ba902b7' } });
+      await sink.append({ records: [traced, untraced], checkpoints: [] });
+      await sink.shutdown();
+      expect(received.map((r) => r.body.stringValue)).toEqual([traced.canonical, untraced.canonical]);
+      expect(received[0]).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' });
+      expect(received[1]!.traceId ?? '').toBe('');
+      expect(received[1]!.spanId ?? '').toBe('');
+    });
   });
 });

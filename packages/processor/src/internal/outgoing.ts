@@ -8,6 +8,7 @@
  * replaced, credentials inside strings masked), so downstream processors and
  * exporters never see an unredacted value.
  */
+import { isValidSpanId, isValidTraceId, ROOT_CONTEXT, trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import type { AnyValue, LogRecord } from '@opentelemetry/api-logs';
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { SealedRecord, SealedCheckpoint } from '@otel-audit/core';
@@ -92,7 +93,20 @@ export function writePending(logRecord: ReadWriteLogRecord, redactor: Redactor, 
   logRecord.setBody(bodyText);
 }
 
-/** A LogRecord (api-logs) carrying a sealed record, for records the processor writes itself. */
+/**
+ * The trace context a sealed record names (`request.trace_id`/`span_id`),
+ * for LogRecords built from the record alone (§4.6: trace and span ids are
+ * the LogRecord's own); undefined unless both are valid ids. Sampling is not
+ * recorded, so the flags are 0.
+ */
+export function spanContextOf(r: Rec): SpanContext | undefined {
+  const traceId = r.request?.trace_id;
+  const spanId = r.request?.span_id;
+  if (traceId === undefined || spanId === undefined || !isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined;
+  return { traceId, spanId, traceFlags: TraceFlags.NONE };
+}
+
+/** A LogRecord (api-logs) carrying a sealed record, for records the processor writes itself and for sinks. */
 export function logRecordOfSealed(sealed: SealedRecord): LogRecord {
   const r = sealed.record;
   const attributes: Record<string, AnyValue> = {};
@@ -108,6 +122,7 @@ export function logRecordOfSealed(sealed: SealedRecord): LogRecord {
   // r.time is canonical (decimal digits, no sign or leading zeros): split it as text, not through a BigInt.
   const t = r.time;
   const cut = t.length - 9;
+  const sc = spanContextOf(r);
   return {
     timestamp: cut > 0 ? [Number(t.slice(0, cut)), Number(t.slice(cut))] : [0, Number(t)],
     eventName: AUDIT_EVENT_PREFIX + r.type + '.' + r.action,
@@ -115,6 +130,7 @@ export function logRecordOfSealed(sealed: SealedRecord): LogRecord {
     severityText: r.severity,
     body: sealed.canonical,
     attributes,
+    ...(sc !== undefined ? { context: trace.setSpanContext(ROOT_CONTEXT, sc) } : {}),
   };
 }
 
