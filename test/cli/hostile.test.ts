@@ -114,6 +114,28 @@ describe('hostile input', () => {
     ['a record that is not a record', { record: { seq: 'x' } }],
     ['a checkpoint that is not a note', { checkpoint: 'hello' }],
   ];
+  it('many texts under one record id are each reported as duplicates, and re-delivered copies dropped, in linear time', async () => {
+    // 20,000 log records sharing an id, each text with a 2 KB common prefix: the
+    // de-duplication compared every text with every other before (~95 s here).
+    const dir = tempDir();
+    const file = path.join(dir, 'one-id.jsonl');
+    const pad = 'x'.repeat(2000);
+    const body = (seq: number) => `{"action":"a","alg":"sha256","details":"${pad}","id":"0190a1b2-0000-7000-8000-000000000001","prev":"00","seq":${seq},"stream":"s","time":"1","type":"t","v":1}`;
+    const lines: string[] = [];
+    for (let from = 0; from < 20_000; from += 500) {
+      const logRecords = Array.from({ length: 500 }, (_, j) => ({ eventName: 'audit.t.a', body: { stringValue: body(from + j) } }));
+      lines.push(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords }] }] }));
+    }
+    lines.push(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: 'audit.t.a', body: { stringValue: body(7) } }] }] }] }));
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const run = await runCli(['verify', file, '--json']);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as { streams: { stream: string; records: number; findings: { code: string }[] }[]; inputStats: { logRecords: number; duplicatesDropped: number } };
+    expect(report.inputStats).toMatchObject({ logRecords: 20_001, duplicatesDropped: 1 });
+    const s = report.streams.find((x) => x.stream === 's')!;
+    expect(s.findings.some((f) => f.code === 'duplicate')).toBe(true);
+  }, 30_000);
+
   it('forged proof documents are invalid (exit 1) or refused (exit 2), never a crash', async () => {
     const { dir, db } = chainStore(30);
     const { vkey } = writeKeys(dir);

@@ -146,6 +146,8 @@ export async function verifyJsonLines(
 ): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
   const stats: JsonLinesStats = { lines: 0, requests: 0, logRecords: 0, duplicatesDropped: 0, badLines: [] };
   const byId = new Map<string, RecordEntry[]>();
+  /** Texts of the ids met more than once (an exact re-delivery is dropped, other texts kept). */
+  const textsById = new Map<string, Set<string>>();
   const notes = new Set<string>();
   const seen = new Set<string>();
   const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
@@ -207,8 +209,16 @@ export async function verifyJsonLines(
       const entry: RecordEntry = { ...place, text: body, hash: attr(lr, ATTR_RECORD_HASH) };
       const same = byId.get(place.id);
       if (same === undefined) byId.set(place.id, [entry]);
-      else if (same.some((e) => e.text === entry.text)) stats.duplicatesDropped++;
-      else same.push(entry);
+      else {
+        // A Set per id seen twice: a hostile file with many texts under one id stays linear.
+        let texts = textsById.get(place.id);
+        if (texts === undefined) textsById.set(place.id, (texts = new Set(same.map((e) => e.text))));
+        if (texts.has(body)) stats.duplicatesDropped++;
+        else {
+          texts.add(body);
+          same.push(entry);
+        }
+      }
     }
   }
   const verifier = new Verifier({ keyring });
