@@ -120,7 +120,7 @@ export interface ChainProcessorConfig {
   algorithm?: 'sha256' | 'sha384' | 'sha512' | 'sha3-256' | 'sha3-512';
   stream?: string;
   previous_stream?: string;
-  checkpoint?: { every_records?: number; interval?: DurationText };
+  checkpoint?: { every_records?: number; interval?: DurationText; /** `interval` in seconds (DESIGN §4.3's name). */ every_seconds?: number };
   signer_key_file?: string;
   signer_key_env?: string;
   delivery?: {

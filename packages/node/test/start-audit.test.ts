@@ -512,6 +512,28 @@ describe('startAudit with OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT', () => {
   });
 });
 
+describe('checkpoint.every_seconds (DESIGN §4.3)', () => {
+  it('writes a checkpoint that often while the tree grows, however few records came', async () => {
+    const { dir, path } = setupEdited((t) => t.replace('    stream: start-test/1\n', '    stream: start-test/1\n    checkpoint: { every_records: 100000, every_seconds: 0.1 }\n'));
+    running = await startAudit({ path });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+    const db = new Database(join(dir, 'audit.db'), { readonly: true });
+    try {
+      const checkpoints = () => db.prepare("SELECT count(*) FROM audit_checkpoints WHERE stream = 'start-test/1'").pluck().get() as number;
+      const deadline = Date.now() + 5_000;
+      while (checkpoints() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(checkpoints()).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('is refused beside interval, which says the same', async () => {
+    const { path } = setupEdited((t) => t.replace('    stream: start-test/1\n', '    stream: start-test/1\n    checkpoint: { interval: 5s, every_seconds: 5 }\n'));
+    await expect(startAudit({ path })).rejects.toThrow(/processors\.chain\.checkpoint\.every_seconds.*says the same as interval \(5s\).*keep one of interval and every_seconds/s);
+  });
+});
+
 describe('startAudit after an encryption key rotation', () => {
   const oldKey = Buffer.alloc(32, 3).toString('base64');
   const newKey = Buffer.alloc(32, 4).toString('hex');

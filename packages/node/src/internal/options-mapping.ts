@@ -122,7 +122,7 @@ export function chainOptions(chain: ChainProcessorConfig | undefined): {
     stream: c.stream,
     previousStream: c.previous_stream,
     checkpointEveryRecords: c.checkpoint?.every_records,
-    checkpointIntervalMillis: durationMillis(c.checkpoint?.interval),
+    checkpointIntervalMillis: c.checkpoint?.every_seconds !== undefined ? Math.max(1, Math.round(c.checkpoint.every_seconds * 1000)) : durationMillis(c.checkpoint?.interval),
     maxBatchSize: d.batch_size,
     flushIntervalMillis: durationMillis(d.flush_interval),
     maxQueueSize: d.max_queue_size,

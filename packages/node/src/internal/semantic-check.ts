@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { redactUrl } from '@otel-audit/core';
 import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumentation';
 import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/processor';
-import type { AlertsProcessorConfig, AuditConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
+import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
 import { DEFAULT_OUTBOX_FILE } from '../otlp-sink.js';
 import { builtinOptions, httpRules } from './options-mapping.js';
@@ -115,7 +115,13 @@ function checkSharedFiles(config: AuditConfig, pipeline: ResolvedPipeline, probl
  */
 export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, problems: ConfigProblem[], options: { secrets?: boolean } = {}): { pipeline: ResolvedPipeline; secrets: ResolvedSecrets } {
   for (const [key, c] of Object.entries(config.receivers ?? {})) if (typeOf(key) === 'http') checkPolicy(key, c as HttpReceiverConfig, problems);
-  for (const [key, c] of Object.entries(config.processors ?? {})) if (typeOf(key) === 'alerts') checkAlerts(key, c as AlertsProcessorConfig, problems);
+  for (const [key, c] of Object.entries(config.processors ?? {})) {
+    if (typeOf(key) === 'alerts') checkAlerts(key, c as AlertsProcessorConfig, problems);
+    const cp = typeOf(key) === 'chain' ? (c as ChainProcessorConfig | null)?.checkpoint : undefined;
+    if (cp?.interval !== undefined && cp.every_seconds !== undefined) {
+      problems.push({ path: `processors.${key}.checkpoint.every_seconds`, value: cp.every_seconds, message: `says the same as interval (${cp.interval}), which is also set`, fix: 'keep one of interval and every_seconds' });
+    }
+  }
   for (const [key, c] of Object.entries(config.exporters ?? {})) {
     if (typeOf(key) === 'sqlite') checkSqlite(config, key, c as SqliteExporterConfig, problems);
     if (typeOf(key) === 'otlphttp') checkOtlp(key, c as OtlpHttpExporterConfig, problems);
