@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { Keyring } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { authenticate, requireRole, StreamTickets, TokenTable, type Principal } from './auth.js';
 import { HttpError } from './errors.js';
@@ -75,7 +74,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
   const encrypted = (reader.prepare("SELECT count(*) FROM audit_meta WHERE key LIKE 'kcv:%'").pluck().get() as number) > 0;
   const state: ServerState = {
     store, reader, encrypted, limits: o.limits,
-    keyring: o.verifierKeys.length > 0 ? Keyring.from(o.verifierKeys) : undefined,
+    keyring: o.keyring,
     access: new AccessLog(store, { stream: o.stream, ...(o.signerKey === undefined ? {} : { signerKey: o.signerKey }), checkpointEvery: o.checkpointEvery, checkpointIntervalMillis: o.checkpointIntervalMillis }),
     tickets: new StreamTickets(o.ticketTtlMillis),
     live: new LiveHub(store, { pollIntervalMillis: o.pollIntervalMillis, heartbeatIntervalMillis: o.heartbeatIntervalMillis, maxBufferedBytes: o.maxStreamBufferBytes }),

@@ -5,6 +5,7 @@
 export { createAuditServer } from './audit-server.js';
 export type { AuditServer } from './audit-server.js';
 export type { AuditServerOptions } from './server-options.js';
+export type { VerifierKeyInput } from './internal/verifier-keyring.js';
 export { hashToken } from './auth.js';
 export type { AuditRole, AuditTokenConfig, Principal } from './auth.js';
 export { HttpError, statusOf } from './errors.js';

@@ -5,9 +5,11 @@
  * option throws at creation, naming the option, the value and the fix.
  */
 import { hostname } from 'node:os';
+import type { Keyring } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type { AuditTokenConfig } from './auth.js';
 import type { ServerLimits } from './internal/context.js';
+import { verifierKeyringOf, type VerifierKeyInput } from './internal/verifier-keyring.js';
 
 /**
  * Options of `createAuditServer`.
@@ -20,8 +22,13 @@ export interface AuditServerOptions {
   store: SqliteAuditStore;
   /** Who may use the API: `{ name, role: 'admin' | 'auditor', sha256: hashToken(token) }`. */
   tokens: readonly AuditTokenConfig[];
-  /** Trusted checkpoint keys (`name+hash+base64`); without them checkpoints are reported unchecked. */
-  verifierKeys?: readonly string[];
+  /**
+   * Trusted checkpoint keys (`name+hash+base64`), each optionally with its
+   * validity window `{ key, notBefore?, notAfter? }` (Unix nanoseconds,
+   * inclusive): a checkpoint whose time lies outside it is reported
+   * `key_out_of_window`. Without keys checkpoints are reported unchecked.
+   */
+  verifierKeys?: readonly VerifierKeyInput[];
   /** The server's own audit stream for access records. Default `otel-audit-server/<hostname>`. */
   stream?: string;
   /** Signs the checkpoints of the access stream (`PRIVATE+KEY+...`). */
@@ -64,7 +71,8 @@ export interface AuditServerOptions {
 export interface ResolvedServerOptions {
   store: SqliteAuditStore;
   tokens: readonly AuditTokenConfig[];
-  verifierKeys: readonly string[];
+  /** The keyring of `verifierKeys`; undefined when none was given. */
+  keyring: Keyring | undefined;
   stream: string;
   signerKey: string | undefined;
   limits: ServerLimits;
@@ -89,14 +97,13 @@ function positive(options: AuditServerOptions, key: keyof AuditServerOptions, fa
 export function resolveOptions(options: AuditServerOptions): ResolvedServerOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be { store, tokens, ... }');
   if (!(options.store instanceof SqliteAuditStore)) throw new TypeError('options.store must be a SqliteAuditStore (new SqliteAuditStore(path))');
-  const keys = options.verifierKeys ?? [];
-  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) throw new TypeError('options.verifierKeys must be an array of verifier key strings');
+  const keyring = verifierKeyringOf(options.verifierKeys ?? [], 'options.verifierKeys');
   if (options.signerKey !== undefined && typeof options.signerKey !== 'string') throw new TypeError('options.signerKey must be a PRIVATE+KEY+... string');
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function');
   const stream = options.stream ?? `otel-audit-server/${hostname()}`;
   if (typeof stream !== 'string' || stream.length === 0) throw new RangeError(`options.stream must be a non-empty string; got ${JSON.stringify(stream)}`);
   return {
-    store: options.store, tokens: options.tokens, verifierKeys: keys, stream, signerKey: options.signerKey,
+    store: options.store, tokens: options.tokens, keyring: keyring.size > 0 ? keyring : undefined, stream, signerKey: options.signerKey,
     limits: {
       maxConcurrentRequests: positive(options, 'maxConcurrentRequests', 32),
       maxConcurrentExports: positive(options, 'maxConcurrentExports', 2),

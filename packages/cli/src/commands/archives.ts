@@ -115,7 +115,7 @@ export const archivesCommand: Command = {
     DB_OPTION,
     { name: 'stream', type: 'string', valueName: 'STREAM', description: 'list only the archives of this stream' },
     { name: 'read', type: 'number', valueName: 'ID', description: 'print the records of archive ID, verified' },
-    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'with --read: trusted verifier key; the archive\'s checkpoint must be signed with it' },
+    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'with --read: trusted verifier key (a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME); the archive\'s checkpoint must be signed with it' },
     { name: 'unverified', type: 'boolean', description: 'with --read and no key: print the records with only their chain checked' },
     { name: 'ndjson', type: 'boolean', description: 'with --read: one record per line' },
     { name: 'out', alias: 'o', type: 'string', valueName: 'FILE', description: 'with --read: write the records as NDJSON to FILE' },

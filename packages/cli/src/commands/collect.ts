@@ -57,13 +57,15 @@ export const collectCommand: Command = {
     'ignored); findings are printed, stored in collector_findings and written as',
     'system/integrity_failure records in the collector\'s own stream (with --signer-key each is',
     'committed with a signed checkpoint; without, verify with --unsigned-ok otel-audit-collector/<host>).',
+    'A --key may carry a validity window (not_before=TIME not_after=TIME after the key, see',
+    '`otel-audit verify --help`): a checkpoint signed outside it is a key_out_of_window finding.',
     'Check the store afterwards with `otel-audit verify DB` (the --db file, as an argument).',
     'AUDIT_LOG_ENCRYPTION=true with AUDIT_LOG_ENCRYPTION_KEY encrypts the store at rest.',
   ].join('\n'),
   options: [
     { name: 'listen', type: 'string', valueName: 'HOST:PORT', description: 'address to listen on', default: '127.0.0.1:4318' },
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
-    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints' },
+    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the collector\'s finding records' },
     { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
     { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
@@ -76,6 +78,7 @@ export const collectCommand: Command = {
     const maxRecords = positiveInteger(ctx.options['max-records'], '--max-records', 'e.g. --max-records 20000');
     const maxParked = positiveInteger(ctx.options['max-parked'], '--max-parked', 'e.g. --max-parked 50000');
     const verifierKeys = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
+    const keyCount = new Set(verifierKeys.map((e) => e.key)).size;
     const signerKeyFile = ctx.options['signer-key'] as string | undefined;
     const signerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
     const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
@@ -87,8 +90,8 @@ export const collectCommand: Command = {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');
       }
-      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: verifierKeys.length })}\n`);
-      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${verifierKeys.length} verifier key(s). Ctrl-C to stop.\n`);
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: keyCount })}\n`);
+      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${keyCount} verifier key(s). Ctrl-C to stop.\n`);
       let shown = 0;
       const show = (): void => {
         const all = collector.findings();

@@ -51,8 +51,11 @@ export const serveCommand: Command = {
     'the file is opened for writing: on a running service\'s database serve is a second',
     'writer (see the @otel-audit/server README).',
     '--signer-key FILE (otel-audit keygen NAME.key) signs that stream\'s checkpoints and its',
-    'verifier key is trusted too; without a signer key the stream is unsigned and',
-    '`otel-audit verify --key ...` needs `--unsigned-ok <stream>` (serve prints the name).',
+    'verifier key is trusted too (with the window --key gives it, if --key names it as well);',
+    'without a signer key the stream is unsigned and `otel-audit verify --key ...` needs',
+    '`--unsigned-ok <stream>` (serve prints the name).',
+    'A --key may carry a validity window (not_before=TIME not_after=TIME after the key, see',
+    '`otel-audit verify --help`); integrity reports fail checkpoints signed outside it.',
     'Listens on 127.0.0.1 unless --host says otherwise.',
   ].join('\n'),
   options: [
@@ -61,7 +64,7 @@ export const serveCommand: Command = {
     { name: 'port', type: 'number', valueName: 'PORT', description: `port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)` },
     { name: 'config', alias: 'c', type: 'string', valueName: 'FILE', description: 'otel-config.yaml to read the server settings from' },
     { name: 'token-env', type: 'string', valueName: 'VAR', description: 'environment variable holding an admin token' },
-    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key for integrity reports' },
+    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key for integrity reports: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the server\'s access stream' },
     JSON_OPTION,
   ],
@@ -87,12 +90,17 @@ export const serveCommand: Command = {
     const signerKeyFile = ctx.options['signer-key'] as string | undefined;
     const fileSignerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
     const signerKey = fileSignerKey ?? fromConfig.signerKey;
-    // As with the config's chain key, the verifier key of the key that signs the access stream is trusted.
-    const verifierKeys = [...new Set([
+    // As with the config's chain key, the verifier key of the key that signs the access stream is
+    // trusted — always, unless --key names that key too: then the window given there is the one that
+    // counts (the keyring trusts a key in the union of its windows, so an unbounded copy would void it).
+    const given = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
+    const givenKeys = new Set(given.map((e) => e.key));
+    const implied = [...new Set([
       ...fromConfig.verifierKeys,
-      ...readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []),
       ...(fileSignerKey === undefined ? [] : [parseSignerKey(fileSignerKey).verifierKey]),
-    ])];
+    ])].filter((k) => !givenKeys.has(k));
+    const verifierKeys = [...implied, ...given];
+    const keyCount = implied.length + givenKeys.size;
     const { store, close } = openStore(ctx, db);
     try {
       let server: ReturnType<typeof createAuditServer>;
@@ -113,9 +121,9 @@ export const serveCommand: Command = {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --port, or stop what is using it' : 'check --host and --port');
       }
-      const summary = { url, db, tokens: tokens.length, verifierKeys: verifierKeys.length, accessStream: server.stream, accessStreamSigned: server.signed };
+      const summary = { url, db, tokens: tokens.length, verifierKeys: keyCount, accessStream: server.stream, accessStreamSigned: server.signed };
       if (ctx.json) ctx.stdout.write(`${JSON.stringify(summary)}\n`);
-      else ctx.stdout.write(`otel-audit serving ${db}\n  dashboard and API: ${url}\n  ${tokens.length} token(s); ${verifierKeys.length} verifier key(s); access records go to stream ${JSON.stringify(server.stream)}${server.signed ? ', signed' : ''}. Ctrl-C to stop.\n`);
+      else ctx.stdout.write(`otel-audit serving ${db}\n  dashboard and API: ${url}\n  ${tokens.length} token(s); ${keyCount} verifier key(s); access records go to stream ${JSON.stringify(server.stream)}${server.signed ? ', signed' : ''}. Ctrl-C to stop.\n`);
       if (!server.signed) {
         ctx.stderr.write(`otel-audit serve: warning: access records go to the unsigned stream ${server.stream} (no --signer-key); `
           + `\`otel-audit verify ${db} --key ...\` reports it NOT VERIFIED unless given --unsigned-ok ${server.stream}\n`);

@@ -24,7 +24,7 @@ export const verifyProofCommand: Command = {
   details: 'Without --key the signature of the checkpoint cannot be trusted and the proof is\nreported invalid (unknown_key).',
   positionals: [{ name: 'proof', description: 'PROOF.json from `otel-audit proof`', required: true }],
   options: [
-    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key: a .vkey file or the key text' },
+    { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
     JSON_OPTION,
   ],
   async run(ctx) {

@@ -1,73 +1,101 @@
 /**
  * Verifier keys given on the command line (DESIGN §4.3): each `--key` is a
  * file holding one or more verifier keys (one a line, `#` comments) or the
- * key text itself. A signer (private) key is refused without echoing it, so
- * a mistaken `--key audit.key` never prints the secret. A signer key is
- * read from a file only (`--signer-key`), never from the command line, and
- * never echoed either.
+ * key text itself. A key may be followed by its validity window,
+ * `not_before=TIME` and/or `not_after=TIME` (key-window.ts), in the file or
+ * in the `--key` text; a checkpoint whose time lies outside it fails with
+ * `key_out_of_window`. A signer (private) key is refused without echoing
+ * it, so a mistaken `--key audit.key` never prints the secret. A signer key
+ * is read from a file only (`--signer-key`), never from the command line,
+ * and never echoed either.
  */
 import * as fs from 'node:fs';
-import { Keyring, parseSignerKey, parseVerifierKey } from '@otel-audit/core';
+import { Keyring, parseSignerKey, parseVerifierKey, type KeyValidityWindow } from '@otel-audit/core';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from './inputs.js';
+import { parseKeyWindow } from './key-window.js';
 import { refuseSecretAsFileName } from './secret-names.js';
 
 const PRIVATE_PREFIX = 'PRIVATE+KEY+';
 
-function keyLines(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+/**
+ * A trusted verifier key (canonical `name+hash+base64`) and the window in
+ * which its signatures count (absent bounds: unbounded); what core's
+ * `Keyring.from` and the server's `verifierKeys` take.
+ *
+ * @example
+ * const entry: VerifierKeyEntry = { key: 'audit+1a2b3c4d+AQ...', notAfter: 1767225600000000000n };
+ */
+export type VerifierKeyEntry = { readonly key: string } & KeyValidityWindow;
+
+/** The key lines of a file with their line numbers: blank lines, `#` lines and trailing ` # ...` comments dropped. */
+function keyLines(text: string): { words: string[]; line: number }[] {
+  return text.split(/\r?\n/).flatMap((l, i) => {
+    const words = l.trim().split(/\s+/);
+    const comment = words.findIndex((w) => w.startsWith('#'));
+    if (comment >= 0) words.length = comment;
+    return words.length === 0 || words[0] === '' ? [] : [{ words, line: i + 1 }];
+  });
+}
+
+/** One key line: the key, checked, and its window. Never echoes the line. */
+function entryOf(words: readonly string[], where: string): VerifierKeyEntry {
+  if (words.some((w) => w.includes(PRIVATE_PREFIX))) {
+    throw new CliError('AUDIT_CLI_KEY', `${where} holds a signer (private) key`, 'pass the verifier key (.vkey), never the signer key; keep the .key file secret');
+  }
+  let key: string;
+  try {
+    key = parseVerifierKey(words[0]!).verifierKey;
+  } catch (e) {
+    throw new CliError('AUDIT_CLI_KEY', `${where} is not a valid verifier key: ${(e as Error).message}`, 'pass the .vkey file written by `otel-audit keygen` (name+hash+base64), optionally followed by not_before=TIME / not_after=TIME');
+  }
+  return { key, ...parseKeyWindow(words.slice(1), where) };
 }
 
 /**
- * The verifier key texts named by `--key` values (files or literal keys).
- * Throws {@link CliError} (exit 2) for an unreadable file, a private key or
- * a malformed key.
+ * The verifier keys named by `--key` values (files or literal keys), each
+ * with its window. Throws {@link CliError} (exit 2) for an unreadable file,
+ * a private key, a malformed key or a malformed window, naming the file and
+ * line or the `--key` value.
  *
  * @example
- * const texts = readVerifierKeys(ctx, ['audit.vkey', 'ops+1a2b3c4d+AQ...']);
+ * const entries = readVerifierKeys(ctx, ['audit.vkey', 'ops+1a2b3c4d+AQ... not_after=2026-01-01T00:00:00Z']);
  */
-export function readVerifierKeys(ctx: Pick<CommandContext, 'cwd'>, values: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const value of values) {
+export function readVerifierKeys(ctx: Pick<CommandContext, 'cwd'>, values: readonly string[]): VerifierKeyEntry[] {
+  const out: VerifierKeyEntry[] = [];
+  values.forEach((value, i) => {
     const file = resolvePath(ctx, value);
     const exists = fs.existsSync(file);
     if (exists && !fs.statSync(file).isFile()) throw new CliError('AUDIT_CLI_KEY', `--key ${file} is not a file`, 'pass the .vkey file itself');
-    const isFile = exists;
-    let lines: string[];
-    let where: string;
-    if (isFile) {
+    if (exists) {
+      let lines: { words: string[]; line: number }[];
       try {
         lines = keyLines(fs.readFileSync(file, 'utf8'));
       } catch (e) {
         throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'give this user read access to the .vkey file');
       }
       if (lines.length === 0) throw new CliError('AUDIT_CLI_KEY', `key file ${file} holds no key`, 'pass the .vkey file written by `otel-audit keygen`');
-      where = `key file ${file}`;
-    } else {
-      if (!value.includes('+')) {
-        throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (ENOENT)`, 'pass the .vkey file written by `otel-audit keygen` or the key text name+hash+base64');
-      }
-      lines = [value.trim()];
-      where = '--key value';
+      for (const { words, line } of lines) out.push(entryOf(words, `key file ${file} line ${line}`));
+      return;
     }
-    for (const line of lines) {
-      if (line.startsWith(PRIVATE_PREFIX)) {
-        throw new CliError('AUDIT_CLI_KEY', `${where} holds a signer (private) key`, 'pass the verifier key (.vkey), never the signer key; keep the .key file secret');
+    const words = value.trim().split(/\s+/);
+    const where = values.length > 1 ? `--key value ${i + 1}` : '--key value';
+    if (value.includes(PRIVATE_PREFIX)) entryOf(words, where); // refuses it, unechoed
+    if (!words[0]!.includes('+')) {
+      if (words.length > 1 && fs.existsSync(resolvePath(ctx, words[0]!))) {
+        throw new CliError('AUDIT_CLI_KEY', `${where}: a window cannot follow a key file name`, 'write the window on the key\'s line inside the file (name+hash+base64 not_after=TIME), or pass the key text itself followed by the window');
       }
-      try {
-        parseVerifierKey(line);
-      } catch (e) {
-        throw new CliError('AUDIT_CLI_KEY', `${where} is not a valid verifier key: ${(e as Error).message}`, 'pass the .vkey file written by `otel-audit keygen` (name+hash+base64)');
-      }
-      out.push(line);
+      throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (ENOENT)`, 'pass the .vkey file written by `otel-audit keygen` or the key text name+hash+base64');
     }
-  }
+    out.push(entryOf(words, where));
+  });
   return out;
 }
 
 /**
- * A keyring of the `--key` values.
+ * A keyring of the `--key` values; the same key given with several windows
+ * is trusted in their union (core's `Keyring`).
  *
  * @example
  * const keyring = keyringOf(ctx, ctx.options['key'] as string[] | undefined);
@@ -77,7 +105,7 @@ export function keyringOf(ctx: Pick<CommandContext, 'cwd'>, values: readonly str
     return Keyring.from(readVerifierKeys(ctx, values ?? []));
   } catch (e) {
     if (e instanceof CliError) throw e;
-    throw new CliError('AUDIT_CLI_KEY', `the keys do not form a keyring: ${(e as Error).message}`, 'pass each verifier key once');
+    throw new CliError('AUDIT_CLI_KEY', `the keys do not form a keyring: ${(e as Error).message}`, 'pass each verifier key once per window');
   }
 }
 

@@ -18,9 +18,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { createGunzip } from 'node:zlib';
-import { Keyring, parseSignerKey } from '@otel-audit/core';
+import { parseSignerKey } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { statusOf } from '../errors.js';
+import { verifierKeyringOf, type VerifierKeyInput } from '../internal/verifier-keyring.js';
 import { CollectorFindings, type CollectorFinding } from './collector-findings.js';
 import { decodeJsonLogs } from './otlp-json-logs.js';
 import { DEFAULT_OTLP_LIMITS, decodeProtobufLogs, OtlpDecodeError, OtlpLimitError, type OtlpLimits, type OtlpLog } from './otlp-logs-request.js';
@@ -43,8 +44,13 @@ export interface CollectorOptions {
   dbPath?: string;
   /** An open store instead of `dbPath` (left open on close). */
   store?: SqliteAuditStore;
-  /** Verifier keys (`name+hash+base64`) trusted for checkpoints. */
-  verifierKeys?: readonly string[];
+  /**
+   * Verifier keys (`name+hash+base64`) trusted for checkpoints, each
+   * optionally with its validity window `{ key, notBefore?, notAfter? }`
+   * (Unix nanoseconds, inclusive): a checkpoint whose time lies outside it
+   * is a `key_out_of_window` finding.
+   */
+  verifierKeys?: readonly VerifierKeyInput[];
   /** A missing record is reported as `seq_gap` after later ones waited this long. Default 10,000. */
   gapGraceMillis?: number;
   /** Largest request body accepted, before and after gunzip (decompression stops there: 413). Default 8 MiB. */
@@ -202,12 +208,13 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     maxLiveStreams: positive(options, 'maxLiveStreams', DEFAULT_INGEST_LIMITS.maxLiveStreams),
     maxParkedRecords: positive(options, 'maxParkedRecords', DEFAULT_INGEST_LIMITS.maxParkedRecords),
   };
-  // The key first: a bad one must not leave the store open.
+  // The keys first: a bad one must not leave the store open.
   const signers = options.signerKey === undefined ? [] : [parseSignerKey(options.signerKey)];
+  const keyring = verifierKeyringOf(options.verifierKeys ?? [], 'options.verifierKeys');
   const store = options.store ?? new SqliteAuditStore(options.dbPath!);
   const stream = options.stream ?? `otel-audit-collector/${hostname()}`;
   const findings = new CollectorFindings(store, stream, await store.head(stream), signers);
-  const ingest = new StreamIngest(store, findings, Keyring.from([...(options.verifierKeys ?? [])]), options.gapGraceMillis ?? 10_000, memory);
+  const ingest = new StreamIngest(store, findings, keyring, options.gapGraceMillis ?? 10_000, memory);
   const timer = setInterval(() => {
     try {
       ingest.tick();
