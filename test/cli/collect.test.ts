@@ -56,6 +56,43 @@ describe('otel-audit collect with AUDIT_LOG_ENCRYPTION', () => {
   });
 });
 
+describe('otel-audit collect --token-env', () => {
+  it('stores what a service sends with the token in its exporter headers; a sender without it gets 401 and its records go to its outbox\'s dead letters, not the store', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'central.db');
+    const vkey = path.join(dir, 'audit.vkey');
+    fs.writeFileSync(vkey, `${KEYS.verifierKey}\n`);
+    const token = 'collect-token-Zq8-0123456789abcdef';
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--key', vkey, '--token-env', 'COLLECT_TOKEN'], { env: { COLLECT_TOKEN: token } });
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    expect(collect.stdout()).toContain('senders need the token');
+    const endpoint = /logs: (\S+)\/v1\/logs/.exec(collect.stdout())![1]!;
+    const dead: number[] = [];
+    const stranger = startService({ endpoint, outboxPath: path.join(dir, 'stranger.db'), stream: 'stranger', onDeadLetter: (d) => dead.push(d.status ?? 0) });
+    stranger.emit();
+    await until(() => dead.length > 0, 'the stranger refused');
+    expect(dead[0]).toBe(401);
+    await stranger.shutdown();
+    const svc = startService({ endpoint, outboxPath: path.join(dir, 'svc.db'), headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 5; i++) svc.emit();
+    await svc.shutdown();
+    const stopped = await collect.stop();
+    expect(stopped.code, stopped.stderr + stopped.stdout).toBe(0);
+    expect(stopped.stdout + stopped.stderr).not.toContain(token);
+    const raw = new Database(db, { readonly: true });
+    try {
+      const n = (stream: string) => raw.prepare('SELECT count(*) FROM audit_logs WHERE stream = ?').pluck().get(stream) as number;
+      expect(n('stranger')).toBe(0);
+      expect(n('svc')).toBeGreaterThan(5);
+    } finally {
+      raw.close();
+    }
+    const short = runBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', 'COLLECT_TOKEN'], { env: { COLLECT_TOKEN: 'short' } });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('COLLECT_TOKEN holds a token of 5 characters; a sender token needs at least 16');
+  });
+});
+
 describe('otel-audit collect limits', () => {
   it('--max-body-mib bounds the request body (413 beyond, with the flag to raise it); a bad value is refused before anything opens', async () => {
     const dir = tempDir();

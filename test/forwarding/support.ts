@@ -33,6 +33,8 @@ export interface ServiceOptions {
   /** Stream id. Default `svc`. */
   stream?: string;
   onDeadLetter?: (info: DeadLetterInfo) => void;
+  /** Headers of every export request (exporters.otlphttp.headers). */
+  headers?: Record<string, string>;
 }
 
 /** A service whose audit records leave only over OTLP through the outbox. */
@@ -41,6 +43,7 @@ export function startService(options: ServiceOptions) {
     {
       endpoint: options.endpoint, protocol: options.protocol ?? 'http/protobuf', compression: options.compression ?? 'none', timeout: '2s',
       outbox: { path: options.outboxPath, retry_initial: '50ms', retry_max: '500ms' },
+      ...(options.headers ? { headers: options.headers } : {}),
     },
     { ...(options.onDeadLetter ? { onDeadLetter: options.onDeadLetter } : {}) },
   );

@@ -9,11 +9,12 @@
  */
 import { once } from 'node:events';
 import { EncryptionKeyError, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { startCollector, type RunningCollector } from '@otel-audit/server';
+import { hashToken, startCollector, type RunningCollector } from '@otel-audit/server';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath, storeOptionsOf } from '../internal/inputs.js';
 import { readSignerKeyFile, readVerifierKeys } from '../internal/keys.js';
+import { secretFromEnv } from '../internal/secret-names.js';
 import { escapeControl } from '../internal/table.js';
 
 function parseListen(value: string): { host: string; port: number } {
@@ -41,6 +42,13 @@ function positiveInteger(value: unknown, option: string, example: string): numbe
   return value;
 }
 
+/** Shortest `--token-env` token accepted. */
+const MIN_TOKEN_LENGTH = 16;
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /**
  * The `collect` verb.
  *
@@ -59,6 +67,9 @@ export const collectCommand: Command = {
     'committed with a signed checkpoint; without, verify with --unsigned-ok otel-audit-collector/<host>).',
     'A --key may carry a validity window (not_before=TIME not_after=TIME after the key, see',
     '`otel-audit verify --help`): a checkpoint signed outside it is a key_out_of_window finding.',
+    '--token-env VAR requires senders to present the token in $VAR (Authorization: Bearer <token>,',
+    'set in the services\' exporters.otlphttp.headers); others get 401. Without it, any client',
+    'that reaches the port can append records: keep it on loopback, or give a token.',
     'Check the store afterwards with `otel-audit verify DB` (the --db file, as an argument).',
     'AUDIT_LOG_ENCRYPTION=true with AUDIT_LOG_ENCRYPTION_KEY encrypts the store at rest.',
   ].join('\n'),
@@ -67,6 +78,7 @@ export const collectCommand: Command = {
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the collector\'s finding records' },
+    { name: 'token-env', type: 'string', valueName: 'VAR', description: 'environment variable holding the token senders must present (Authorization: Bearer)' },
     { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
     { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
     { name: 'max-parked', type: 'number', valueName: 'N', default: 10_000, description: 'most records waiting for a missing predecessor, all streams together (further ones are refused)' },
@@ -81,17 +93,30 @@ export const collectCommand: Command = {
     const keyCount = new Set(verifierKeys.map((e) => e.key)).size;
     const signerKeyFile = ctx.options['signer-key'] as string | undefined;
     const signerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
+    const senderTokens: string[] = [];
+    const tokenEnv = ctx.options['token-env'];
+    if (typeof tokenEnv === 'string') {
+      // A token pasted in place of the variable's name is not echoed.
+      const token = secretFromEnv(ctx, '--token-env', tokenEnv, 'AUDIT_COLLECT_TOKEN', 'a long random token');
+      if (token.length < MIN_TOKEN_LENGTH) {
+        throw new CliError('AUDIT_CLI_KEY', `environment variable ${tokenEnv} holds a token of ${token.length} characters; a sender token needs at least ${MIN_TOKEN_LENGTH}`, `export ${tokenEnv} with a long random token, e.g. \`export ${tokenEnv}=$(openssl rand -hex 32)\``);
+      }
+      senderTokens.push(hashToken(token));
+    }
     const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
     try {
       let collector: RunningCollector;
       try {
-        collector = await startCollector({ host, port, store, verifierKeys, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords, maxParkedRecords: maxParked, ...(signerKey !== undefined ? { signerKey } : {}) });
+        collector = await startCollector({ host, port, store, verifierKeys, senderTokens, maxBodyBytes: maxBodyMib * 1024 * 1024, maxRecordsPerRequest: maxRecords, maxParkedRecords: maxParked, ...(signerKey !== undefined ? { signerKey } : {}) });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');
       }
-      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: keyCount })}\n`);
-      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${keyCount} verifier key(s). Ctrl-C to stop.\n`);
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: keyCount, senderToken: senderTokens.length > 0 })}\n`);
+      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${keyCount} verifier key(s); ${senderTokens.length > 0 ? 'senders need the token' : 'no sender token'}. Ctrl-C to stop.\n`);
+      if (senderTokens.length === 0 && !isLoopback(host)) {
+        ctx.stderr.write(`otel-audit collect: warning: listening on ${host} without --token-env: any client that reaches it can append audit records\n`);
+      }
       let shown = 0;
       const show = (): void => {
         const all = collector.findings();

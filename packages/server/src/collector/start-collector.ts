@@ -23,6 +23,7 @@ import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { statusOf } from '../errors.js';
 import { verifierKeyringOf, type VerifierKeyInput } from '../internal/verifier-keyring.js';
 import { CollectorFindings, type CollectorFinding } from './collector-findings.js';
+import { SenderTokens } from './sender-tokens.js';
 import { decodeJsonLogs } from './otlp-json-logs.js';
 import { DEFAULT_OTLP_LIMITS, decodeProtobufLogs, OtlpDecodeError, OtlpLimitError, type OtlpLimits, type OtlpLog } from './otlp-logs-request.js';
 import { encodeLogsResponse } from './otlp-logs-response.js';
@@ -71,6 +72,14 @@ export interface CollectorOptions {
    * Default 10,000.
    */
   maxParkedRecords?: number;
+  /**
+   * Who may send: SHA-256 hex digests (`hashToken(token)`) of the bearer
+   * tokens accepted in `Authorization: Bearer <token>`. When given, any
+   * other request is refused with 401 before its body is read; without,
+   * every client that reaches the port can append to any stream (keep it on
+   * loopback or behind a proxy that authenticates).
+   */
+  senderTokens?: readonly string[];
   /** Stream id of the collector's own finding records. Default `otel-audit-collector/<hostname>`. */
   stream?: string;
   /**
@@ -211,6 +220,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   // The keys first: a bad one must not leave the store open.
   const signers = options.signerKey === undefined ? [] : [parseSignerKey(options.signerKey)];
   const keyring = verifierKeyringOf(options.verifierKeys ?? [], 'options.verifierKeys');
+  const senders = options.senderTokens === undefined || options.senderTokens.length === 0 ? undefined : new SenderTokens(options.senderTokens, 'options.senderTokens');
   const store = options.store ?? new SqliteAuditStore(options.dbPath!);
   const stream = options.stream ?? `otel-audit-collector/${hostname()}`;
   const findings = new CollectorFindings(store, stream, await store.head(stream), signers);
@@ -228,6 +238,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/v1/logs') return refuse(req, res, 404, 'only POST /v1/logs is served');
     if (req.method !== 'POST') return refuse(req, res, 405, 'only POST /v1/logs is served', { allow: 'POST' });
+    if (senders !== undefined && !senders.accepts(req.headers.authorization)) {
+      return refuse(req, res, 401, 'a sender token is required: send Authorization: Bearer <token> (exporters.otlphttp.headers)', { 'www-authenticate': 'Bearer' });
+    }
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const proto = type === 'application/x-protobuf';
     if (!proto && type !== 'application/json') return refuse(req, res, 415, 'content-type must be application/json or application/x-protobuf');

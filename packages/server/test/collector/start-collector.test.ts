@@ -13,6 +13,7 @@ import {
 } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { LogRecordExporterSink } from '@otel-audit/processor';
+import { hashToken } from '../../src/auth.js';
 import { startCollector, type CollectorOptions, type RunningCollector } from '../../src/collector/index.js';
 import { decodeStatus } from './rpc-status.js';
 
@@ -55,11 +56,11 @@ async function logsOf(batch: AuditBatch): Promise<ReadableLogRecord[]> {
   return mem.getFinishedLogRecords();
 }
 
-async function post(c: RunningCollector, logs: ReadableLogRecord[], as: 'json' | 'proto' = 'json', gzip = false): Promise<{ status: number; body: string; headers: Headers }> {
+async function post(c: RunningCollector, logs: ReadableLogRecord[], as: 'json' | 'proto' = 'json', gzip = false, extra: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Headers }> {
   const raw = (as === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer).serializeRequest(logs)!;
   const res = await fetch(`${c.url}/v1/logs`, {
     method: 'POST',
-    headers: { 'content-type': as === 'json' ? 'application/json' : 'application/x-protobuf', ...(gzip ? { 'content-encoding': 'gzip' } : {}) },
+    headers: { 'content-type': as === 'json' ? 'application/json' : 'application/x-protobuf', ...(gzip ? { 'content-encoding': 'gzip' } : {}), ...extra },
     body: gzip ? gzipSync(raw) : raw,
   });
   return { status: res.status, body: as === 'json' ? await res.text() : Buffer.from(await res.arrayBuffer()).toString('hex'), headers: res.headers };
@@ -146,6 +147,26 @@ describe('startCollector', () => {
     expect(report.records).toBe(20);
     expect(report.streams.map((s) => [s.stream, s.checkpoints.verified])).toEqual([['svc-a/1', 2], ['svc-b/1', 2]]);
     expect(c.findings()).toEqual([]);
+  });
+
+  it('with senderTokens, stores only what a sender holding a token sends; others get 401 and nothing is written', async () => {
+    const token = 'sender-token-Zq8-0123456789abcdef';
+    const c = await collector({ senderTokens: [hashToken(token)] });
+    const chain = new AuditChain({ stream: 'svc/auth' });
+    const logs = await logsOf(batchOf(chain, 4));
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: `Basic ${Buffer.from(`x:${token}`).toString('base64')}` }, { authorization: `Bearer ${token}x` }]) {
+      const refused = await post(c, logs, 'json', false, headers);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+      expect(refused.body).not.toContain(token);
+    }
+    const store = new SqliteAuditStore(c.file, { readOnly: true });
+    cleanups.push(() => store.close());
+    expect(store.query({ stream: 'svc/auth' }).records).toHaveLength(0);
+    expect((await post(c, logs, 'proto', true, { authorization: `bearer ${token}` })).status).toBe(200);
+    expect(store.query({ stream: 'svc/auth' }).records).toHaveLength(4);
+    await expect(startCollector({ port: 0, dbPath: path.join(os.tmpdir(), 'never.db'), senderTokens: [token] })).rejects.toThrow('options.senderTokens[0] must be the 64 lowercase hex digits of hashToken(token), not the token itself');
+    expect(fs.existsSync(path.join(os.tmpdir(), 'never.db'))).toBe(false);
   });
 
   it('takes records in any order and retries without a finding; stores each exactly once', async () => {
