@@ -147,6 +147,8 @@ export interface SqliteExporterConfig {
   synchronous?: 'NORMAL' | 'FULL';
   busy_timeout?: DurationText;
   verify_on_start?: boolean;
+  /** Verifier keys (one a line) `verify_on_start` trusts besides the signer's own. */
+  verifier_keys_file?: string;
   retention?: { archive_after_days?: number; retention_days?: number };
   encryption?: { enabled?: boolean; key_file?: string; key_env?: string; key_id?: string; previous_keys_file?: string; previous_keys_env?: string };
 }

@@ -217,8 +217,10 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       ...(limits !== undefined ? { limits } : {}),
     }), () => stopping !== undefined);
     setCurrentAudit(audit);
-    const sqlite = pipeline.exporters.find((c) => c.type === 'sqlite')?.config as { verify_on_start?: boolean } | undefined;
-    if (store !== undefined && sqlite?.verify_on_start === true) await verifyOnStart(store, secrets.signerKey, audit);
+    const sqlite = pipeline.exporters.find((c) => c.type === 'sqlite');
+    if (store !== undefined && (sqlite?.config as { verify_on_start?: boolean } | undefined)?.verify_on_start === true) {
+      await verifyOnStart(store, secrets.signerKey, secrets.verifierKeys.get(sqlite!.key) ?? [], audit);
+    }
   } catch (e) {
     // Leave nothing half-started behind: no patched http, no globals, no open files.
     await shutdown();

@@ -173,6 +173,43 @@ describe('startAudit', () => {
     expect(JSON.parse(check!.details!)).toMatchObject({ errors: 0, records: 2 });
   });
 
+  it('after a signer key rotation, verify_on_start trusts the earlier key listed in verifier_keys_file (without it, every start reported a failure)', async () => {
+    const { dir } = setup();
+    const config = join(dir, 'otel-config.yaml');
+    running = await startAudit({ path: config });
+    await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+    await running.shutdown();
+    const rotated = generateNoteKey('node-test-rotated');
+    writeFileSync(join(dir, 'signer.key'), `${rotated.signerKey}\n`);
+    const env = { AUDIT_LOG_INTEGRITY_CHECKS: 'true' };
+    const lastCheck = async () => {
+      const db = new Database(join(dir, 'audit.db'), { readonly: true });
+      try {
+        return db.prepare("SELECT event_result, details FROM audit_logs WHERE event_type = 'system' AND event_action = 'verify' ORDER BY log_id DESC LIMIT 1").get() as { event_result: string; details: string };
+      } finally {
+        db.close();
+      }
+    };
+    running = await startAudit({ path: config, env });
+    await running.shutdown();
+    expect((await lastCheck()).event_result).toBe('failure');
+    expect(JSON.parse((await lastCheck()).details).findings).toHaveProperty('unknown_key');
+
+    writeFileSync(join(dir, 'earlier.vkey'), `# the signer key used until the rotation\n${keys.verifierKey}\n`);
+    writeFileSync(config, readFileSync(config, 'utf8').replace('  sqlite: { path: ./audit.db }', '  sqlite: { path: ./audit.db, verifier_keys_file: ./earlier.vkey }'));
+    running = await startAudit({ path: config, env });
+    await running.shutdown();
+    const check = await lastCheck();
+    expect(check.event_result).toBe('success');
+    expect(JSON.parse(check.details)).toMatchObject({ errors: 0 });
+
+    writeFileSync(join(dir, 'earlier.vkey'), `${keys.signerKey}\n`);
+    const refused = await startAudit({ path: config, env }).then(() => undefined, (e: unknown) => e as Error);
+    running = undefined;
+    expect(refused?.message).toMatch(/exporters\.sqlite\.verifier_keys_file.*line 1 of "\.\/earlier\.vkey" holds a signer \(private\) key/s);
+    expect(refused?.message).not.toContain(keys.signerKey.split('+').pop()!);
+  });
+
   it('exporters.otlphttp ships the records to an OTLP/HTTP receiver beside the store', async () => {
     const bodies: string[] = [];
     const receiver = createServer((req, res) => {

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { isValidKeyName, parseSignerKey } from '@otel-audit/core';
+import { isValidKeyName, parseSignerKey, parseVerifierKey } from '@otel-audit/core';
 import { encryptionFromEnv, type EncryptionKey } from '@otel-audit/exporter-sqlite';
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
@@ -32,6 +32,8 @@ export interface ResolvedSecrets {
   webhookSecrets: Map<number, string>;
   /** Per `sqlite` exporter key (`sqlite`, `sqlite/backup`), for those with encryption on. */
   encryption: Map<string, EncryptionKey>;
+  /** Per `sqlite` exporter key, the verifier keys of its `verifier_keys_file` (public, but named like the keys above). */
+  verifierKeys: Map<string, string[]>;
 }
 
 interface SecretSpec {
@@ -126,13 +128,46 @@ function signerKeyFix(file: string | undefined): string {
 }
 
 /**
+ * The verifier keys of a `.vkey` file (one a line, blank lines and `#`
+ * comments allowed), checked; a problem names the file and line, and a
+ * signer key found there is not shown.
+ */
+function verifierKeysOf(config: AuditConfig, path: string, file: string | undefined, problems: ConfigProblem[]): string[] | undefined {
+  if (file === undefined) return undefined;
+  const full = resolvePath(config, file);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    problems.push({ path, value: file, message: code === 'ENOENT' ? `file "${file}" does not exist${full !== file ? ` (looked at ${full})` : ''}` : `file "${file}" cannot be read (${code ?? 'error'})`, fix: 'list the verifier keys (.vkey) to trust, one a line, or fix the path' });
+    return undefined;
+  }
+  const keys: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (line.includes('PRIVATE+KEY+')) {
+      problems.push({ path, value: HIDDEN, message: `line ${i + 1} of "${file}" holds a signer (private) key; it is not shown`, fix: 'list verifier keys (.vkey) only, and keep the signer key secret' });
+      return;
+    }
+    try {
+      keys.push(parseVerifierKey(line).verifierKey);
+    } catch (e) {
+      problems.push({ path, value: file, message: `line ${i + 1} of "${file}" is not a verifier key: ${(e as Error).message}`, fix: 'write one name+hash+base64 key a line, as `otel-audit keygen` writes them in NAME.vkey (a validity window is for `otel-audit verify`)' });
+    }
+  });
+  return keys;
+}
+
+/**
  * Read and check every secret the pipeline uses.
  *
  * @example
  * const secrets = resolveSecrets(config, pipeline, process.env, problems);
  */
 export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ResolvedSecrets {
-  const out: ResolvedSecrets = { webhookSecrets: new Map(), encryption: new Map() };
+  const out: ResolvedSecrets = { webhookSecrets: new Map(), encryption: new Map(), verifierKeys: new Map() };
   const at = (section: string, c: UsedComponent) => `${section}.${c.key}`;
   const longEnough = (secret: Secret | undefined): string | undefined => {
     if (secret !== undefined && Buffer.byteLength(secret.value) < MIN_KEY_BYTES) {
@@ -186,6 +221,8 @@ export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, 
   });
 
   for (const sqlite of pipeline.exporters.filter((c) => c.type === 'sqlite') as UsedComponent<SqliteExporterConfig>[]) {
+    const keys = verifierKeysOf(config, `${at('exporters', sqlite)}.verifier_keys_file`, sqlite.config.verifier_keys_file, problems);
+    if (keys !== undefined) out.verifierKeys.set(sqlite.key, keys);
     const enc = sqlite.config.encryption;
     if (!enc?.enabled) continue;
     const path = `${at('exporters', sqlite)}.encryption`;

@@ -1,7 +1,8 @@
 /**
  * The integrity check at start (`exporters.sqlite.verify_on_start`,
  * `AUDIT_LOG_INTEGRITY_CHECKS`; DESIGN §4.4, §7, §9): the store is verified
- * against the signer's own verifier key and the result is written as a
+ * against the signer's own verifier key and those of `verifier_keys_file`
+ * (earlier signer keys, other writers of the store), and the result is written as a
  * `system/verify` record — a failure raises the built-in `audit_integrity`
  * alert. The pipeline starts either way; the finding is in the log.
  */
@@ -13,10 +14,11 @@ import type { AuditLogger } from '@otel-audit/instrumentation';
  * Verify `store` and record the outcome through `audit`.
  *
  * @example
- * await verifyOnStart(store, signerKey, audit);
+ * await verifyOnStart(store, signerKey, [previousVerifierKey], audit);
  */
-export async function verifyOnStart(store: SqliteAuditStore, signerKey: string | undefined, audit: AuditLogger): Promise<void> {
-  const keyring = signerKey !== undefined ? Keyring.from([parseSignerKey(signerKey).verifierKey]) : undefined;
+export async function verifyOnStart(store: SqliteAuditStore, signerKey: string | undefined, verifierKeys: readonly string[], audit: AuditLogger): Promise<void> {
+  const trusted = [...new Set([...(signerKey !== undefined ? [parseSignerKey(signerKey).verifierKey] : []), ...verifierKeys])];
+  const keyring = trusted.length > 0 ? Keyring.from(trusted) : undefined;
   const report = await store.verify(keyring !== undefined ? { keyring } : {});
   const findings: Record<string, number> = {};
   for (const s of report.streams) for (const f of s.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
