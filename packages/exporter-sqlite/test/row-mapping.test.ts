@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuditChain, canonicalize, createRecordId } from '@otel-audit/core';
-import { isoFromDecimalNanos, isoFromNanos, recordToRow, rowToCanonical, rowToRecord, timestampMatches } from '../src/internal/row-mapping.js';
+import { isOneJsonValue, isoFromDecimalNanos, isoFromNanos, recordToRow, rowToCanonical, rowToRecord, timestampMatches } from '../src/internal/row-mapping.js';
 
 describe('timestamps', () => {
   it('formats Unix nanoseconds as ISO-8601 with nine fraction digits', () => {
@@ -65,5 +65,21 @@ describe('rowToCanonical', () => {
       expect(canonicalize(rowToRecord([...row, 0], undefined).record)).toBe(sealed.canonical);
     }), { numRuns: 500 });
     expect(exact).toBeGreaterThan(400);
+  });
+
+  it('declines a row whose JSON column carries the next member spliced in, and takes every JSON value as one', () => {
+    const chain = new AuditChain({ stream: 'svc/1' });
+    fc.assert(fc.property(event, fc.jsonValue({ maxDepth: 3 }), text, (e, details, error) => {
+      const input = JSON.parse(JSON.stringify({ ...e, details, error, id: createRecordId(), time: '1700000000000000000' }));
+      const sealed = chain.append(input);
+      const row = [...recordToRow(sealed.record as never, sealed.hash, undefined), 0];
+      // error_message moved into details: pasted, the columns give the same text.
+      row[23] = `${String(row[23])},"error":${JSON.stringify(row[24])}`;
+      row[24] = null;
+      expect(rowToCanonical(row, undefined)).toBeUndefined();
+      expect(canonicalize(rowToRecord(row, undefined).record)).not.toBe(sealed.canonical);
+      expect(isOneJsonValue(JSON.stringify(details))).toBe(true);
+    }), { numRuns: 300 });
+    for (const t of ['"a\\"', '["a",1]]', '[', '"x', '1:2', '1,2', '']) expect(isOneJsonValue(t), t).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { AuditChain, canonicalize, leafHash } from '@otel-audit/core';
 import { describe, expect, it } from 'vitest';
-import { attacker, codes, keyring, sealBatch, storesPerTest } from './helpers.js';
+import { attacker, codes, keyring, MINUTE, sealBatch, signer, storesPerTest, T0 } from './helpers.js';
 
 const setup = storesPerTest();
 
@@ -43,6 +43,27 @@ const COLUMN_EDITS: [column: string, sql: string, expected: string][] = [
   ['enc_key_id', "'k1'", 'hash_mismatch@5'],
 ];
 
+/**
+ * Splices an attacker makes to row seq 5 (a failed request, so error_message
+ * is set): a member's text moved into the JSON column before it and its own
+ * column emptied, so that pasting the columns gives the record's text again.
+ */
+const SPLICES: [what: string, sql: string][] = [
+  ['error into details', `details = details || ',"error":' || json_quote(error_message), error_message = NULL`],
+  ['old into new_values', `new_values = new_values || ',"old":' || old_values, old_values = NULL`],
+  ['request into redacted', `redacted = redacted || ',"request":{"endpoint":' || json_quote(api_endpoint) || ',"id":' || json_quote(request_id)
+    || ',"method":' || json_quote(http_method) || ',"session_id":' || json_quote(session_id) || ',"span_id":' || json_quote(span_id)
+    || ',"trace_id":' || json_quote(trace_id) || '}', api_endpoint = NULL, request_id = NULL, http_method = NULL, session_id = NULL, span_id = NULL, trace_id = NULL`],
+];
+
+/** Copy row seq `from` of svc/1 as a new row with these column values (SQL expressions), e.g. a forged seq. */
+function forgeRow(db: ReturnType<typeof attacker>, from: number, set: Record<string, string>): void {
+  const cols = (db.prepare('PRAGMA table_info(audit_logs)').all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'log_id');
+  db.prepare(`INSERT INTO audit_logs (${cols.join(', ')}) SELECT ${cols.map((c) => set[c] ?? c).join(', ')} FROM audit_logs WHERE stream = 'svc/1' AND seq = ?`).run(from);
+}
+
+const FORGED_ID = "'01890000-0000-7000-8000-0000000000cc'";
+
 describe('SqliteAuditStore.verify', () => {
   it('passes an intact store, with progress and the counts of each stream', async () => {
     const s = setup(30);
@@ -81,6 +102,76 @@ describe('SqliteAuditStore.verify', () => {
     }
     db.close();
     expect((await s.store.verify({ keyring })).ok).toBe(true);
+  });
+
+  it('reports a member moved into the JSON column before it (the pasted columns give the original text) as hash_mismatch', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    const original = db.prepare('SELECT * FROM audit_logs WHERE seq = 5').get() as Record<string, unknown>;
+    const restore = db.prepare(`UPDATE audit_logs SET ${Object.keys(original).map((c) => `${c} = @${c}`).join(', ')} WHERE log_id = @log_id`);
+    for (const [what, sql] of SPLICES) {
+      db.exec(`UPDATE audit_logs SET ${sql} WHERE seq = 5`);
+      const report = await s.store.verify({ keyring });
+      restore.run(original);
+      expect(report.ok, what).toBe(false);
+      expect(codes(report), what).toContain('hash_mismatch@5');
+    }
+    db.close();
+    expect((await s.store.verify({ keyring })).ok).toBe(true);
+  });
+
+  it('reports every row whose seq verify does not read (beyond 2^53, TEXT, negative, REAL), in whole-store and ranged runs', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    for (const seq of [String(2n ** 62n), "'x'", "x'00'", '-1', '3.5', '1e300']) {
+      forgeRow(db, 29, { seq, event_id: FORGED_ID, actor_id: "'mallory'" });
+      const whole = await s.store.verify({ keyring });
+      const ranged = await s.store.verify({ keyring, fromSeq: 0, toSeq: 19 });
+      db.exec(`DELETE FROM audit_logs WHERE event_id = ${FORGED_ID}`);
+      for (const report of [whole, ranged]) {
+        expect(report.ok, seq).toBe(false);
+        expect(report.streams[0]!.findings, seq).toEqual([expect.objectContaining({ code: 'malformed', id: FORGED_ID.slice(1, -1), message: expect.stringMatching(/^a row has seq .*not verified$/) })]);
+      }
+    }
+    db.close();
+    expect((await s.store.verify({ keyring })).ok).toBe(true);
+  });
+
+  it('reports a row inserted at a seq of a purged range as duplicate', async () => {
+    const s = setup(30);
+    s.store.archive({ olderThan: T0 + 15n * MINUTE });
+    await s.store.purge({ olderThan: T0 + 15n * MINUTE, signers: [signer] });
+    expect((await s.store.verify({ keyring })).ok).toBe(true);
+    const db = attacker(s.file);
+    forgeRow(db, 20, { seq: '5', event_id: FORGED_ID, actor_id: "'mallory'" });
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(report.streams[0]!.findings).toEqual([expect.objectContaining({ code: 'duplicate', seq: 5, id: FORGED_ID.slice(1, -1) })]);
+  });
+
+  it('reports an exact copy of a row (unique indexes dropped) as duplicate', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec('DROP INDEX audit_logs_stream_seq; DROP INDEX audit_logs_event_id');
+    forgeRow(db, 3, {});
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['duplicate@3']);
+  });
+
+  it('reports a row whose stream is not text (a BLOB copy of a row) under no stream', async () => {
+    const s = setup(30);
+    const db = attacker(s.file);
+    db.exec('DROP INDEX audit_logs_event_id');
+    forgeRow(db, 29, { stream: 'CAST(stream AS BLOB)' });
+    db.close();
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(report.streams.map((x) => [x.stream, x.errors])).toEqual([['(unknown)', 1], ['svc/1', 0]]);
+    expect(report.streams[0]!.findings[0]).toMatchObject({ code: 'malformed', message: expect.stringMatching(/^a row \(seq 29\) has stream X'7376632F31'; a stream id is text/) });
+    expect(s.store.streams().map((x) => x.stream)).toEqual(['svc/1']);
   });
 
   it('classifies a row rewritten with a fresh checksum as chain_break and root_mismatch', async () => {

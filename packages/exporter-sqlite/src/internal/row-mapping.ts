@@ -271,15 +271,67 @@ function jsonMember(prefix: string, v: unknown): string {
 }
 
 /**
+ * Whether `text` is one JSON value as far as its top level goes: strings
+ * closed, brackets never closed below the start and all closed at the end,
+ * no `,` or `:` outside them. Not a JSON validator — the hash is one: pasted
+ * at its member's place into text that hashes to the row's checksum (valid
+ * canonical JSON, where each member value is followed by `,` or `}`), a
+ * column passing this is exactly its member's value. One failing it may
+ * hold members spliced in from emptied columns: details
+ * `{"i":3},"error":"bad password"` beside a NULL error_message pastes to the
+ * original record's text.
+ * A linear scan (strings skipped with indexOf), not JSON.parse: ~0.2 µs
+ * against ~0.75 µs for the 122-character details of bench sqlite-verify's
+ * rows (timed apart), where a row takes ~11 µs to verify.
+ */
+export function isOneJsonValue(text: string): boolean {
+  const n = text.length;
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // To the closing quote: the first one not escaped by an odd run of backslashes.
+      for (;;) {
+        const j = text.indexOf('"', i + 1);
+        if (j < 0) return false;
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c /* \ */) k--;
+        i = j;
+        if ((j - 1 - k) % 2 === 0) break;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (--depth < 0) return false;
+    } else if ((c === 0x2c /* , */ || c === 0x3a /* : */) && depth === 0) {
+      return false;
+    }
+  }
+  return n > 0 && depth === 0;
+}
+
+/** A JSON column that is NULL or one JSON value (see {@link isOneJsonValue}). */
+function pastable(v: unknown): boolean {
+  return v === null || v === undefined || isOneJsonValue(text(v));
+}
+
+/**
  * The row as RFC 8785 text, built straight from the columns (after
  * decrypting the sealed ones in place): member order fixed, text columns
  * JSON-quoted, JSON columns spliced as stored — they are written canonical,
  * so for an untouched row this is exactly the text that was hashed. For a
  * touched row it is merely some text whose hash will not match, and the
  * verifier is then given the rebuilt record instead (store-verify.ts).
+ * Undefined — take the rebuilt record — when pasting could move text across
+ * columns: a JSON column that is not one JSON value, or a seq that is not a
+ * number (it is pasted unquoted).
  */
-export function rowToCanonical(row: RawRow, cipher: RowCipher | undefined): string {
+export function rowToCanonical(row: RawRow, cipher: RowCipher | undefined): string | undefined {
   openRow(row, cipher);
+  const seq = row[1];
+  if ((typeof seq !== 'number' && typeof seq !== 'bigint') || !pastable(row[23]) || !pastable(row[25]) || !pastable(row[26]) || !pastable(row[27])) {
+    return undefined;
+  }
   return (
     '{"action":' + quote(row[7]) +
     subText('actor', row, ACTOR) +
@@ -293,7 +345,7 @@ export function rowToCanonical(row: RawRow, cipher: RowCipher | undefined): stri
     member(',"prev":', row[29]) +
     jsonMember(',"redacted":', row[27]) +
     subText('request', row, REQUEST) +
-    ',"seq":' + text(row[1]) +
+    ',"seq":' + text(seq) +
     member(',"severity":', row[9]) +
     member(',"stream":', row[0]) +
     subText('target', row, TARGET) +

@@ -7,9 +7,13 @@
  * after it and the checkpoint that covers it, see `endAfter`). Runs on its own
  * read-only connection inside one read transaction, so it sees one
  * consistent snapshot while the writer goes on appending, and yields to the
- * event loop between slices of rows.
+ * event loop between slices of rows. Every row of `audit_logs` is verified or
+ * reported: a row the seq-ordered read cannot reach (a seq that is no integer
+ * of the stream's range, a stream that is not text) is named in a finding, a
+ * second row at a seq is a `duplicate`, and whole-store runs check that the
+ * rows read and reported add up to the rows stored.
  */
-import { Keyring, verifyCheckpoint, Verifier, type Finding, type VerificationReport } from '@otel-audit/core';
+import { Keyring, verifyCheckpoint, Verifier, type Finding, type StreamReport, type VerificationReport } from '@otel-audit/core';
 import { verifyArchive } from '../archive.js';
 import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { listArchives, readArchive } from './archive-store.js';
@@ -52,6 +56,8 @@ const SLICE = 5_000;
 const READ_SLICE = 128;
 const DECIMAL = /^\d{1,19}$/;
 const MAX_EXTRA = 1_000;
+/** Where core's verifier files what belongs to no stream; findings on rows of no (text) stream go there too. */
+const NO_STREAM = '(unknown)';
 
 function seqBound(v: number | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -59,11 +65,16 @@ function seqBound(v: number | undefined, name: string): number | undefined {
   return v;
 }
 
-/** Every stream with rows, a head or a checkpoint, without scanning the log. */
+/**
+ * Every stream with rows, a head or a checkpoint, without scanning the log.
+ * Only text stream ids: a row whose stream is not text (a BLOB; a number or
+ * NULL in a rebuilt table) belongs to no stream — verify reports it.
+ */
 export function listStreams(db: Database.Database): string[] {
+  // Text sorts after numbers and before every BLOB (x'' the least).
   const rows = db.prepare(
-    `WITH RECURSIVE s(x) AS (SELECT min(stream) FROM audit_logs
-       UNION ALL SELECT (SELECT min(stream) FROM audit_logs WHERE stream > s.x) FROM s WHERE s.x IS NOT NULL)
+    `WITH RECURSIVE s(x) AS (SELECT min(stream) FROM audit_logs WHERE stream >= '' AND stream < x''
+       UNION ALL SELECT (SELECT min(stream) FROM audit_logs WHERE stream > s.x AND stream < x'') FROM s WHERE s.x IS NOT NULL)
      SELECT x AS stream FROM s WHERE x IS NOT NULL
      UNION SELECT stream FROM audit_stream_heads UNION SELECT stream FROM audit_checkpoints ORDER BY 1`,
   ).pluck().all() as string[];
@@ -101,6 +112,9 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
     const notes = db.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? ORDER BY size');
     const rows = db.prepare(`SELECT ${SELECT_LIST} FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
     const nextSeq = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq > ?').pluck();
+    const unread = db.prepare(UNREAD_ROWS).raw().safeIntegers();
+    const stored = db.prepare('SELECT count(*) FROM audit_logs WHERE stream = ?').pluck();
+    let storedInStreams = 0;
     // A store that was ever encrypted recorded its key's check value: without one, a row naming a key was edited.
     const everEncrypted = db.prepare("SELECT 1 FROM audit_meta WHERE key LIKE 'kcv:%' LIMIT 1").get() !== undefined;
     for (const stream of streams) {
@@ -112,8 +126,18 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
       }
       const { lo, hi, start } = resolveRange(db, stream, { fromSeq, toSeq, since, until });
       if (start !== undefined) verifier.startStream(stream, start);
-      if (lo > hi) continue;
+      // Rows the read below cannot reach: a seq that is no integer of the
+      // safe range (a TEXT seq sorts above every integer) in any run; in a
+      // whole-store run also one below where the stream's read starts, a
+      // purged range's.
+      let accounted = 0;
+      for (const [id, seq, type, literal] of unread.iterate({ stream, lo: ranged ? 0 : lo, hi: Number.MAX_SAFE_INTEGER }) as Iterable<[unknown, unknown, string, string]>) {
+        accounted++;
+        addExtra(stream, unreadRowFinding(stream, String(id), seq, type, literal));
+      }
       let lastRead = -1;
+      let lastSeq = -1;
+      let lastChecksum = '';
       // Slices of seq values read with all(): cheaper per row than an
       // iterator. An empty slice jumps to the next stored seq, so a forged
       // far-away seq costs one index seek, not a walk over the gap.
@@ -121,14 +145,34 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
         const to = Math.min(hi, from + READ_SLICE - 1);
         const batch = rows.all(stream, from, to) as RawRow[];
         if (batch.length === 0) {
-          const next = nextSeq.get(stream, to) as number | bigint | null;
-          if (next === null || next === undefined) break;
-          from = Number(next);
+          const next = nextSeq.get(stream, to) as unknown;
+          // A REAL seq (3.5) must not leave the slices off the integers; a TEXT one is past them all.
+          if (typeof next !== 'number' && typeof next !== 'bigint') break;
+          from = Math.floor(Number(next));
           continue;
         }
         from = to + 1;
         for (let r = 0; r < batch.length; r++) {
           const raw = batch[r]!;
+          accounted++;
+          const seqValue = raw[1];
+          if (typeof seqValue !== 'bigint' && !Number.isInteger(seqValue)) {
+            addExtra(stream, unreadRowFinding(stream, String(raw[2]), seqValue, sqlType(seqValue), String(seqValue)));
+            continue;
+          }
+          const seq = Number(seqValue);
+          if (seq === lastSeq) {
+            // Only once the unique index is dropped: not handed to the
+            // verifier, which takes a repeat with the same hash for a retry.
+            const checksum = String(raw[28]);
+            addExtra(stream, {
+              code: 'duplicate', severity: 'error', stream, seq, id: String(raw[2]), expected: lastChecksum, actual: checksum,
+              message: `seq ${seq} is stored in more than one row (this one with ${checksum === lastChecksum ? 'the same' : 'another'} checksum): a row was inserted; this one was not verified`,
+            });
+            continue;
+          }
+          lastSeq = seq;
+          lastChecksum = String(raw[28]);
           if (raw[C_KEY] !== null && !everEncrypted) {
             addExtra(stream, {
               code: 'hash_mismatch', severity: 'error', stream, seq: Number(raw[1]), id: String(raw[2]), actual: String(raw[C_KEY]),
@@ -140,11 +184,10 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
           // row whose text does not hash to its checksum is rebuilt as a
           // record for the verifier's exact path.
           const canonical = rowToCanonical(raw, cipher);
-          const seq = typeof raw[1] === 'bigint' ? Number(raw[1]) : (raw[1] as number);
           lastRead = seq;
           const id = String(raw[2]);
-          const checksum = String(raw[28]);
-          if (!verifier.tryAddCanonical(canonical, checksum, { stream: String(raw[0]), seq, id, prev: String(raw[29]), alg: String(raw[3]) })) {
+          const checksum = lastChecksum;
+          if (canonical === undefined || !verifier.tryAddCanonical(canonical, checksum, { stream: String(raw[0]), seq, id, prev: String(raw[29]), alg: String(raw[3]) })) {
             verifier.addRecord(rowToRecord(raw, cipher, true).record, checksum);
           }
           const time = String(raw[4]);
@@ -168,12 +211,78 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
         const end = endAfter(db, stream, lastRead);
         if (end !== undefined) verifier.endStream(stream, end);
       }
+      if (!ranged) {
+        const n = Number(stored.get(stream));
+        storedInStreams += n;
+        if (n !== accounted) {
+          addExtra(stream, {
+            code: 'malformed', severity: 'error', stream, expected: String(n), actual: String(accounted),
+            message: `the stream has ${n} rows, but verify read or reported ${accounted}: ${Math.abs(n - accounted)} rows escaped the seq-ordered read (was the table rebuilt?)`,
+          });
+        }
+      }
+    }
+    if (options.streams === undefined) {
+      // Rows of no text stream are in none of the streams listed.
+      let outside = 0;
+      for (const [id, stream, seq] of db.prepare(NO_STREAM_ROWS).raw().iterate() as Iterable<[unknown, string, string]>) {
+        outside++;
+        addExtra(NO_STREAM, {
+          code: 'malformed', severity: 'error', stream: NO_STREAM, id: String(id),
+          message: `a row (seq ${seq.slice(0, 40)}) has stream ${stream.slice(0, 80)}; a stream id is text, so the row belongs to no stream and was not verified`,
+        });
+      }
+      const total = ranged ? undefined : Number(db.prepare('SELECT count(*) FROM audit_logs').pluck().get());
+      if (total !== undefined && total !== storedInStreams + outside) {
+        addExtra(NO_STREAM, {
+          code: 'malformed', severity: 'error', stream: NO_STREAM, expected: String(total), actual: String(storedInStreams + outside),
+          message: `audit_logs has ${total} rows, but its streams hold ${storedInStreams} and ${outside} belong to none: ${Math.abs(total - storedInStreams - outside)} rows escaped the stream listing (was the table rebuilt?)`,
+        });
+      }
     }
   } finally {
     db.exec('COMMIT');
   }
   options.onProgress?.({ stream: '', records: done });
   return merge(verifier.finish(), extra, extraOmitted);
+}
+
+/**
+ * A stream's rows with a seq that the read of [lo, hi] cannot reach, in three
+ * index searches (a NULL seq in a rebuilt table; below lo; above hi, where
+ * every TEXT and BLOB sorts), with the seq as an SQL literal and its type.
+ */
+const UNREAD_ROWS = ['seq IS NULL', 'seq < @lo', 'seq > @hi']
+  .map((w) => `SELECT event_id, seq, typeof(seq), quote(seq) FROM audit_logs WHERE stream = @stream AND ${w}`).join(' UNION ALL ');
+
+/** Rows whose stream is not text: NULL, below '' (numbers), at or above x'' (BLOBs); searches of the (stream, seq) index. */
+const NO_STREAM_ROWS = ['stream IS NULL', "stream < ''", "stream >= x''"]
+  .map((w) => `SELECT event_id, quote(stream), quote(seq) FROM audit_logs WHERE ${w}`).join(' UNION ALL ');
+
+/**
+ * A row of `stream` that is not verified because of its seq: one at a seq
+ * of a purged range (the records there are deleted, so it was inserted
+ * since) is a `duplicate` of the archived record, as core reports a record
+ * inside an archived prefix; a seq that is no integer in [0, 2^53) is
+ * `malformed`.
+ */
+function unreadRowFinding(stream: string, id: string, seq: unknown, type: string, literal: string): Finding {
+  const safe = (typeof seq === 'bigint' || typeof seq === 'number') && Number.isSafeInteger(Number(seq)) ? Number(seq) : undefined;
+  if (safe !== undefined && safe >= 0) {
+    return {
+      code: 'duplicate', severity: 'error', stream, seq: safe, id,
+      message: `a row has seq ${safe}, in the stream's purged range (those records live on only in their archives): it was inserted after the purge and was not verified`,
+    };
+  }
+  return {
+    code: 'malformed', severity: 'error', stream, ...(safe !== undefined ? { seq: safe } : {}), id, actual: literal.slice(0, 80),
+    message: `a row has seq ${literal.slice(0, 40)} (${type}); a seq is an integer from 0 to 2^53-1, so the row is in no stream's order and was not verified`,
+  };
+}
+
+/** SQLite's name for the storage class of a value as better-sqlite3 returns it. */
+function sqlType(v: unknown): string {
+  return v === null ? 'null' : typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'real') : typeof v === 'bigint' ? 'integer' : typeof v === 'string' ? 'text' : 'blob';
 }
 
 /**
@@ -223,22 +332,34 @@ function checkpointColumnFindings(row: CheckpointRow): Finding[] {
   }));
 }
 
-/** Add findings the core verifier cannot see (columns outside the record) to the report. */
+/** Add findings the core verifier cannot see (columns outside the record, rows it was not given) to the report. */
 function merge(report: VerificationReport, extra: readonly Finding[], omitted: ReadonlyMap<string, number>): VerificationReport {
+  const streams = new Map(report.streams.map((s) => [s.stream, s]));
+  // A stream whose rows all escaped the verifier has no report yet.
+  const of = (stream: string): StreamReport => {
+    let s = streams.get(stream);
+    if (s === undefined) {
+      s = {
+        stream, alg: undefined, records: 0, firstSeq: undefined, lastSeq: undefined, duplicatesIgnored: 0,
+        checkpoints: { seen: 0, verified: 0, lastVerifiedSize: 0, mismatched: 0, unchecked: 0 },
+        findings: [], findingsOmitted: 0, errors: 0, warnings: 0,
+      };
+      streams.set(stream, s);
+    }
+    return s;
+  };
   for (const f of extra) {
-    const s = report.streams.find((x) => x.stream === f.stream);
-    if (s === undefined) continue;
+    const s = of(f.stream);
     s.findings.push(f);
     s.errors++;
     report.errors++;
   }
   for (const [stream, n] of omitted) {
-    const s = report.streams.find((x) => x.stream === stream);
-    if (s === undefined) continue;
+    const s = of(stream);
     s.findingsOmitted += n;
     s.errors += n;
     report.errors += n;
   }
-  return { ...report, ok: report.errors === 0 };
+  const sorted = [...streams.values()].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+  return { ...report, streams: sorted, ok: report.errors === 0 };
 }
-
