@@ -161,6 +161,22 @@ describe('SqliteAuditStore.verify', () => {
     expect(codes(report)).toEqual(['duplicate@3']);
   });
 
+  it('reports a column retyped so that queries miss the row (a BLOB actor id or time), though the record reads the same', async () => {
+    const s = setup(30);
+    const actor = s.store.query({ order: 'oldest', limit: 1000 }).records[4]!.record.actor!.id!;
+    const before = s.store.query({ actorId: actor, limit: 1000 }).records.length;
+    const db = attacker(s.file);
+    db.exec('UPDATE audit_logs SET actor_id = CAST(actor_id AS BLOB) WHERE seq = 4; UPDATE audit_logs SET time_unix_nano = CAST(CAST(time_unix_nano AS TEXT) AS BLOB) WHERE seq = 9');
+    db.close();
+    expect(s.store.query({ actorId: actor, limit: 1000 }).records.length).toBe(before - 1);
+    const report = await s.store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    expect(codes(report)).toEqual(['hash_mismatch@4', 'hash_mismatch@9']);
+    const findings = report.streams[0]!.findings;
+    expect(findings[0]!.message).toBe('column actor_id holds blob where the store writes text: the record reads the same, but queries by that column no longer find the row');
+    expect(findings[1]!.message).toBe('column time_unix_nano holds blob where the store writes an integer: the record reads the same, but queries by that column no longer find the row');
+  });
+
   it('reports a row whose stream is not text (a BLOB copy of a row) under no stream', async () => {
     const s = setup(30);
     const db = attacker(s.file);

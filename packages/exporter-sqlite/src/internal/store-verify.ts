@@ -18,7 +18,7 @@ import { verifyArchive } from '../archive.js';
 import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { listArchives, readArchive } from './archive-store.js';
 import type Database from 'better-sqlite3';
-import { C_KEY, isoFromDecimalNanos, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
+import { C_KEY, isoFromDecimalNanos, RECORD_COLUMNS, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
 import { endAfter, resolveRange } from './stream-start.js';
 import { toNanos, type TimeInput } from './time-input.js';
@@ -110,7 +110,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
   try {
     const streams = options.streams ?? listStreams(db);
     const notes = db.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? ORDER BY size');
-    const rows = db.prepare(`SELECT ${SELECT_LIST} FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
+    const rows = db.prepare(`SELECT ${SELECT_LIST}, typeof(time_unix_nano) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
     const nextSeq = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq > ?').pluck();
     const unread = db.prepare(UNREAD_ROWS).raw().safeIntegers();
     const stored = db.prepare('SELECT count(*) FROM audit_logs WHERE stream = ?').pluck();
@@ -173,6 +173,13 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
           }
           lastSeq = seq;
           lastChecksum = String(raw[28]);
+          const retyped = retypedColumn(raw);
+          if (retyped !== undefined) {
+            addExtra(stream, {
+              code: 'hash_mismatch', severity: 'error', stream, seq, id: String(raw[2]), actual: retyped.type,
+              message: `column ${retyped.column} holds ${retyped.type} where the store writes ${retyped.column === 'time_unix_nano' ? 'an integer' : 'text'}: the record reads the same, but queries by that column no longer find the row`,
+            });
+          }
           if (raw[C_KEY] !== null && !everEncrypted) {
             addExtra(stream, {
               code: 'hash_mismatch', severity: 'error', stream, seq: Number(raw[1]), id: String(raw[2]), actual: String(raw[C_KEY]),
@@ -278,6 +285,20 @@ function unreadRowFinding(stream: string, id: string, seq: unknown, type: string
     code: 'malformed', severity: 'error', stream, ...(safe !== undefined ? { seq: safe } : {}), id, actual: literal.slice(0, 80),
     message: `a row has seq ${literal.slice(0, 40)} (${type}); a seq is an integer from 0 to 2^53-1, so the row is in no stream's order and was not verified`,
   };
+}
+
+/** Index of `typeof(time_unix_nano)` in the verify read's rows (after SELECT_LIST and log_id). */
+const C_TIME_TYPE = RECORD_COLUMNS.length + 1;
+
+/**
+ * A column whose storage class the store never writes, so the record reads
+ * the same but the indexes and filters miss the row: a BLOB in a text
+ * column (`CAST(actor_id AS BLOB)`), a time that is not an integer.
+ */
+function retypedColumn(raw: RawRow): { column: string; type: string } | undefined {
+  if (raw[C_TIME_TYPE] !== 'integer') return { column: 'time_unix_nano', type: String(raw[C_TIME_TYPE]) };
+  for (let i = 0; i < RECORD_COLUMNS.length; i++) if (raw[i] instanceof Uint8Array) return { column: RECORD_COLUMNS[i]!, type: 'blob' };
+  return undefined;
 }
 
 /** SQLite's name for the storage class of a value as better-sqlite3 returns it. */
