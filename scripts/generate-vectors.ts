@@ -30,6 +30,7 @@ import {
   AuditChain,
   canonicalize,
   consistencyProof,
+  emptyHash,
   formatVerifierKey,
   genesisPrev,
   HASH_ALGORITHMS,
@@ -809,10 +810,16 @@ function generateStreams(): void {
     details.note = String.fromCharCode(note.charCodeAt(0) ^ 0x01) + note.slice(1);
     streamCase('flip-bit-in-details',
       `One bit flipped in details.note of seq 7 ("${note}" → "${details.note as string}"), stored checksum kept: the record no longer hashes to its checksum ` +
-        '(hash_mismatch at 7); the recomputed tree no longer matches the checkpoint at size 10 (root_mismatch, reported once); ' +
+        '(hash_mismatch at 7); the recomputed tree no longer matches the checkpoints at sizes 10, 20 and 25 (root_mismatch, one per checkpoint); ' +
         'no checkpoint verifies, so every record is an unsigned tail.',
       { ...intact, records },
-      { ok: false, findings: [{ code: 'hash_mismatch', seq: 7 }, { code: 'root_mismatch', seq: 9, size: 10 }, { code: 'unsigned_tail', seq: 0, lastSeq: 24 }] });
+      {
+        ok: false,
+        findings: [
+          { code: 'hash_mismatch', seq: 7 }, { code: 'root_mismatch', seq: 9, size: 10 }, { code: 'root_mismatch', seq: 19, size: 20 },
+          { code: 'root_mismatch', seq: 24, size: 25 }, { code: 'unsigned_tail', seq: 0, lastSeq: 24 },
+        ],
+      });
   }
   {
     const records = rows();
@@ -820,9 +827,15 @@ function generateStreams(): void {
     records[12] = reseal(alg, records[12]!.record);
     streamCase('edit-actor-and-rehash',
       'actor.id of seq 12 changed to "mallory" and its checksum recomputed: seq 13 no longer links to it (chain_break at 13) and ' +
-        'the checkpoint at size 20 no longer matches (root_mismatch); records after the last verified checkpoint (10) are an unsigned tail.',
+        'the checkpoints at sizes 20 and 25 no longer match (root_mismatch for each); records after the last verified checkpoint (10) are an unsigned tail.',
       { ...intact, records },
-      { ok: false, findings: [{ code: 'chain_break', seq: 13 }, { code: 'root_mismatch', seq: 19, size: 20 }, { code: 'unsigned_tail', seq: 10, lastSeq: 24 }] });
+      {
+        ok: false,
+        findings: [
+          { code: 'chain_break', seq: 13 }, { code: 'root_mismatch', seq: 19, size: 20 }, { code: 'root_mismatch', seq: 24, size: 25 },
+          { code: 'unsigned_tail', seq: 10, lastSeq: 24 },
+        ],
+      });
   }
   streamCase('deleted-record',
     'The record at seq 5 removed: seq_gap 5..5. The tree cannot be rebuilt past the gap, so no checkpoint can be checked and all records are an unsigned tail.',
@@ -836,9 +849,15 @@ function generateStreams(): void {
     records[4] = reseal(alg, { ...third, seq: 4, prev: records[3].checksum });
     streamCase('swapped-3-4',
       'The events at seq 3 and 4 swapped, with seq and prev rewritten and both rehashed so that they chain: seq 5 still links to the old seq 4 ' +
-        '(chain_break at 5) and the checkpoint at size 10 no longer matches (root_mismatch).',
+        '(chain_break at 5) and no checkpoint matches any more (root_mismatch at sizes 10, 20 and 25).',
       { ...intact, records },
-      { ok: false, findings: [{ code: 'chain_break', seq: 5 }, { code: 'root_mismatch', seq: 9, size: 10 }, { code: 'unsigned_tail', seq: 0, lastSeq: 24 }] });
+      {
+        ok: false,
+        findings: [
+          { code: 'chain_break', seq: 5 }, { code: 'root_mismatch', seq: 9, size: 10 }, { code: 'root_mismatch', seq: 19, size: 20 },
+          { code: 'root_mismatch', seq: 24, size: 25 }, { code: 'unsigned_tail', seq: 0, lastSeq: 24 },
+        ],
+      });
   }
   {
     const records = rows();
@@ -914,6 +933,21 @@ function generateStreams(): void {
       { ...intact, checkpoints: [...notes(), forged] },
       { ok: false, findings: [{ code: 'root_mismatch', seq: 24, size: 25 }] });
   }
+  {
+    const empty = { size: 0, rootHex: emptyHash(alg).toString('hex'), time: checkpointTime(0) };
+    check(new AuditChain({ stream, alg }).checkpoint(empty.time, [TRUSTED.signer]) === sign(stream, empty, [TRUSTED.signer]), 'empty-tree-checkpoint: AuditChain signs the same note');
+    streamCase('empty-tree-checkpoint',
+      'A signed checkpoint at size 0, as a producer may write before its first record: its root is the empty tree\'s, H(""), so it verifies ' +
+        '(and vouches for no record); nothing to report.',
+      { ...intact, checkpoints: [sign(stream, empty, [TRUSTED.signer]), ...notes()] },
+      { ok: true, findings: [] });
+    const forged = sign(stream, { ...empty, rootHex: base.rows[0]!.checksum }, [TRUSTED.signer]);
+    streamCase('forged-empty-tree-checkpoint',
+      'A checkpoint at size 0, correctly signed by the trusted key, carrying the root of the tree of size 1 instead of H(""): ' +
+        'the empty tree does not produce its root (root_mismatch with size 0 and no seq).',
+      { ...intact, checkpoints: [forged, ...notes()] },
+      { ok: false, findings: [{ code: 'root_mismatch', size: 0 }] });
+  }
   streamCase('reordered-rows',
     'The intact rows given in a shuffled order (position p holds seq 7·p mod 25): order is by seq, never position, so nothing to report.',
     { ...intact, records: base.rows.map((_, p) => base.rows[(7 * p) % RECORDS]!) },
@@ -941,18 +975,30 @@ function generateStreams(): void {
     const note = details.note as string;
     details.note = String.fromCharCode(note.charCodeAt(0) ^ 0x01) + note.slice(1);
     streamCase('sha3-256-flip-bit-in-details',
-      'The sha3-256 stream with one bit flipped in details.note of seq 7, stored checksum kept: hash_mismatch at 7 and root_mismatch at size 10.',
+      'The sha3-256 stream with one bit flipped in details.note of seq 7, stored checksum kept: hash_mismatch at 7 and root_mismatch at sizes 10, 20 and 25.',
       { ...sha3Intact, records },
-      { ok: false, findings: [{ code: 'hash_mismatch', seq: 7 }, { code: 'root_mismatch', seq: 9, size: 10 }, { code: 'unsigned_tail', seq: 0, lastSeq: 24 }] });
+      {
+        ok: false,
+        findings: [
+          { code: 'hash_mismatch', seq: 7 }, { code: 'root_mismatch', seq: 9, size: 10 }, { code: 'root_mismatch', seq: 19, size: 20 },
+          { code: 'root_mismatch', seq: 24, size: 25 }, { code: 'unsigned_tail', seq: 0, lastSeq: 24 },
+        ],
+      });
   }
   {
     const records = clone(sha3.rows);
     records[18]!.record.severity = 'debug';
     records[18] = reseal('sha3-256', records[18]!.record);
     streamCase('sha3-256-edit-severity-and-rehash',
-      'The sha3-256 stream with severity of seq 18 changed and its checksum recomputed: chain_break at 19 and root_mismatch at size 20.',
+      'The sha3-256 stream with severity of seq 18 changed and its checksum recomputed: chain_break at 19 and root_mismatch at sizes 20 and 25.',
       { ...sha3Intact, records },
-      { ok: false, findings: [{ code: 'chain_break', seq: 19 }, { code: 'root_mismatch', seq: 19, size: 20 }, { code: 'unsigned_tail', seq: 10, lastSeq: 24 }] });
+      {
+        ok: false,
+        findings: [
+          { code: 'chain_break', seq: 19 }, { code: 'root_mismatch', seq: 19, size: 20 }, { code: 'root_mismatch', seq: 24, size: 25 },
+          { code: 'unsigned_tail', seq: 10, lastSeq: 24 },
+        ],
+      });
   }
 }
 
@@ -1118,7 +1164,7 @@ Where findings are placed (DESIGN §4.4), as this verifier reports them:
 | \`seq_gap\` | seq, lastSeq | the missing range (after a gap the chain and tree restart unchecked) |
 | \`duplicate\` | seq | the second record with that seq (different content) or that id |
 | \`bad_signature\`, \`unknown_key\`, \`key_out_of_window\` | size | the checkpoint's tree size |
-| \`root_mismatch\` | seq = size − 1, size | the first checkpoint whose root the records do not produce (later ones are not listed) |
+| \`root_mismatch\` | seq = size − 1, size | every checkpoint whose root the records do not produce, one per size (this verifier lists the first 100 sizes and counts the rest); at size 0, no seq: the root must be H("") |
 | \`truncated\` | seq = records present, size | a checkpoint covering more records than are present |
 | \`unsigned_tail\` (warning) | seq, lastSeq | records after the last checkpoint that is signed by a trusted key in its window and whose root matched |
 
@@ -1126,8 +1172,9 @@ Cases: \`intact\` and \`sha3-256-intact\` report nothing; the others are
 named by their mutation (\`flip-bit-in-details\`, \`edit-actor-and-rehash\`,
 \`deleted-record\`, \`swapped-3-4\`, \`duplicate-seq\`, \`duplicate-id\`,
 \`truncated-tail\`, \`unsigned-tail\`, \`bad-signature\`, \`unknown-key\`,
-\`key-out-of-window\`, \`forged-checkpoint\`, …) or by what they show
-(\`key-rotation\`, \`reordered-rows\`, \`redelivered-duplicates\`: all ok).
+\`key-out-of-window\`, \`forged-checkpoint\`, \`forged-empty-tree-checkpoint\`, …) or by
+what they show (\`key-rotation\`, \`reordered-rows\`, \`redelivered-duplicates\`,
+\`empty-tree-checkpoint\`: all ok).
 `;
 }
 

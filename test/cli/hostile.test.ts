@@ -75,9 +75,13 @@ describe('hostile input', () => {
     const run = await runCli(['verify', file, '--json']);
     expect(run.code, run.stderr).toBe(1);
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({ ok: false, intact: false, records: 1, errors: 1 });
+    expect(report).toMatchObject({ ok: false, intact: false, records: 1, errors: 2 });
     expect(report.streams.map((st: { stream: string }) => st.stream)).toEqual(['s']);
-    expect(report.streams[0].findings.filter((f: { severity: string }) => f.severity === 'error')).toEqual([expect.objectContaining({ code: 'chain_break', seq: 0 })]);
+    // Its text is not canonical (members unsorted), and its prev is not the genesis hash.
+    expect(report.streams[0].findings.filter((f: { severity: string }) => f.severity === 'error')).toEqual([
+      expect.objectContaining({ code: 'hash_mismatch', seq: 0, message: 'the text of record seq 0 is not its canonical form (the bytes hashed differ from the bytes given)' }),
+      expect.objectContaining({ code: 'chain_break', seq: 0 }),
+    ]);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
   });

@@ -59,11 +59,20 @@ export interface StreamReport {
   checkpoints: {
     /** Checkpoint notes seen for this stream. */
     seen: number;
-    /** Checkpoints with a valid trusted signature whose root matched the records. */
+    /**
+     * Checkpoints with a valid trusted signature whose root matched the
+     * records (a size-0 one among them, if any: it matches the empty tree
+     * and vouches for no record).
+     */
     verified: number;
-    /** Largest tree size covered by a verified checkpoint (0 if none). */
+    /** Largest tree size covered by a verified checkpoint (0 if none, or only size-0 ones). */
     lastVerifiedSize: number;
-    /** Checkpoints whose root differs from the records' (only the first is listed as root_mismatch). */
+    /**
+     * Checkpoints whose root differs from the records' (or, at size 0, from
+     * the empty tree's `H("")`). Each mismatching size is listed once as a
+     * `root_mismatch`, the first 100 sizes only; the rest are counted in
+     * `errors` and `findingsOmitted`, and the last listed one says how many.
+     */
     mismatched: number;
     /** Checkpoints whose root could not be compared (records missing before their size, or they arrived too late). */
     unchecked: number;
@@ -90,8 +99,10 @@ export interface VerificationReport {
  * for: with `ranged` (the input was a seq or time range), those whose last
  * record lies beyond the last verified checkpoint — a checkpoint before the
  * range, compared against stored checksums, shows nothing about the records
- * in it; otherwise those with no verified checkpoint at all. Only meaningful
- * when trusted keys were given: without keys nothing is ever verified.
+ * in it; otherwise those with no verified checkpoint covering a record (none
+ * at all, or only size-0 ones, which vouch for the empty tree). Only
+ * meaningful when trusted keys were given: without keys nothing is ever
+ * verified.
  *
  * @example
  * for (const s of unvouchedStreams(report, { ranged: true })) console.log(`${s.stream}: not covered yet`);
@@ -99,5 +110,5 @@ export interface VerificationReport {
 export function unvouchedStreams(report: VerificationReport, options: { ranged: boolean }): StreamReport[] {
   return report.streams.filter((s) => s.records > 0 && s.lastSeq !== undefined && (options.ranged
     ? s.checkpoints.lastVerifiedSize <= s.lastSeq
-    : s.checkpoints.verified === 0));
+    : s.checkpoints.lastVerifiedSize === 0));
 }

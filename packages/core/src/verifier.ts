@@ -12,14 +12,16 @@
  *
  * How findings are classified (docs/format.md §Verification):
  * - `hash_mismatch`: the recomputed hash differs from the stored/claimed one
- *   (a member was changed);
+ *   (a member was changed), or record text is not exactly its canonical
+ *   form (the bytes given are not the bytes hashed);
  * - `chain_break`: `prev` differs from the previous record's hash as stored
  *   (a record was rewritten with a fresh hash, inserted or reordered);
  * - `seq_gap`: seqs missing; `duplicate`: same seq twice with different
  *   content, or the same id on two records;
  * - checkpoint signatures: `bad_signature`, `unknown_key`, `key_out_of_window`;
  * - `root_mismatch`: the Merkle root over the recomputed hashes differs from
- *   a checkpoint's; `truncated`: a checkpoint covers more records than exist;
+ *   a checkpoint's (at size 0: from the empty tree's), one per size;
+ *   `truncated`: a checkpoint covers more records than exist;
  * - `unsigned_tail` (warning): records after the last verified checkpoint.
  *
  * Here: the public API, its input checks and record hashing. Per-stream
@@ -30,7 +32,8 @@
 import { canonicalize } from './canonical.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { digestLength, HASH_ALGORITHMS, leafHashHex, type HashAlgorithm } from './hash.js';
-import { addCheckpointTo, closeCheckpoints, extendWithStoredEnd, settleCheckpointsAtOrBelow } from './internal/verifier-checkpoints.js';
+import { isCanonicalText } from './internal/is-canonical-text.js';
+import { addCheckpointTo, closeCheckpoints, extendWithStoredEnd, settleCheckpointsAtOrBelow, settleEmptyTreeCheckpoints } from './internal/verifier-checkpoints.js';
 import { acceptEntry, flushPending } from './internal/verifier-record-order.js';
 import { addFinding, StreamState } from './internal/verifier-stream-state.js';
 import { Keyring } from './keyring.js';
@@ -187,8 +190,10 @@ export class Verifier {
 
   /**
    * Add one record: an object as rebuilt from storage (all §4.1 members), or
-   * its canonical JSON text as carried in an OTLP body. `claimedHash` is the
-   * hash stored beside it (`checksum` column, `audit.record.hash`
+   * its canonical JSON text as carried in an OTLP body. Text must be exactly
+   * the canonical form of the record it parses to (DESIGN §4.6: the exact
+   * bytes that were hashed); other text is a `hash_mismatch`. `claimedHash`
+   * is the hash stored beside it (`checksum` column, `audit.record.hash`
    * attribute), if any.
    *
    * @example
@@ -235,6 +240,7 @@ export class Verifier {
       }
       state.alg = alg as HashAlgorithm;
       state.report.alg = alg;
+      settleEmptyTreeCheckpoints(state);
     }
     const claimed = typeof claimedHash === 'string' ? claimedHash.toLowerCase() : undefined;
     let hashHex: string | undefined;
@@ -242,16 +248,23 @@ export class Verifier {
       // Optimistic path: text given, or the object serialized natively. If
       // that hashes to the claimed hash, it IS the canonical text the hash
       // was made of (a different text with the same hash would be a
-      // collision), so the record verifies without canonicalizing in
-      // JavaScript — ~2x faster for records whose members come in canonical
-      // order (bench/core-verify). Otherwise the exact path below decides.
+      // collision) — provided the claimed hash is the producer's. A stored
+      // hash can be rewritten too, so text must also be canonical itself
+      // (isCanonicalText); objects need not: the object is the record, and
+      // a hash of a non-canonical serialization of it is caught by the
+      // chain and the tree. The record then verifies without canonicalizing
+      // in JavaScript — ~2x faster for records whose members come in
+      // canonical order (bench/core-verify). Otherwise the exact path below
+      // decides.
       let fast: unknown;
       try {
         fast = typeof record === 'string' ? record : JSON.stringify(value);
       } catch {
         // BigInt or a cycle: not JSON; the exact path reports it.
       }
-      if (typeof fast === 'string' && leafHashHex(state.alg!, fast) === claimed) hashHex = claimed;
+      if (typeof fast === 'string' && leafHashHex(state.alg!, fast) === claimed && (typeof record !== 'string' || isCanonicalText(record, value))) {
+        hashHex = claimed;
+      }
     }
     if (hashHex === undefined) {
       let canonical: string;
@@ -262,6 +275,19 @@ export class Verifier {
         return;
       }
       hashHex = leafHashHex(state.alg!, canonical);
+      if (typeof record === 'string' && record !== canonical) {
+        // DESIGN §4.6: the text carried is the exact bytes that were hashed.
+        // Other bytes that parse to the same record (white space, escapes,
+        // number forms, a duplicate member name — the last one wins here,
+        // the first in other readers) are not those bytes: a reader of the
+        // text may see another record than the one verified. The record is
+        // still placed by its canonical hash, so the chain and the tree
+        // around it are checked as usual.
+        addFinding(state, {
+          code: 'hash_mismatch', ...where(), expected: hashHex, actual: leafHashHex(state.alg!, record),
+          message: `the text of record seq ${seq} is not its canonical form (the bytes hashed differ from the bytes given)`,
+        });
+      }
     }
     acceptEntry(state, { seq, id, prev: r.prev, hashHex, claimed });
   }
@@ -299,6 +325,7 @@ export class Verifier {
     if (state.alg === undefined) {
       state.alg = alg as HashAlgorithm;
       state.report.alg = alg;
+      settleEmptyTreeCheckpoints(state);
     }
     acceptEntry(state, { seq, id, prev, hashHex: claimed, claimed });
     return true;

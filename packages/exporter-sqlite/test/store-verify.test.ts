@@ -197,7 +197,7 @@ describe('SqliteAuditStore.verify', () => {
     const hash = leafHash('sha256', canonicalize(record)).toString('hex');
     db.prepare("UPDATE audit_logs SET event_result = 'failure', checksum = ? WHERE seq = 12").run(hash);
     db.close();
-    expect(codes(await s.store.verify({ keyring }))).toEqual(['chain_break@13', 'root_mismatch@19', 'unsigned_tail@10']);
+    expect(codes(await s.store.verify({ keyring }))).toEqual(['chain_break@13', 'root_mismatch@19', 'root_mismatch@29', 'unsigned_tail@10']);
   });
 
   it('classifies a deleted row as seq_gap', async () => {

@@ -68,7 +68,8 @@ function readOne(ctx: CommandContext, store: SqliteAuditStore, id: number, keys:
   const stream = report.streams[0];
   // Without a key (--unverified) the checkpoint is unknown_key and not compared: only the chain is checked.
   const problems = report.streams.flatMap((s) => s.findings).filter((f) => f.severity === 'error' && !(keys === undefined && f.code === 'unknown_key'));
-  const signed = (stream?.checkpoints.verified ?? 0) > 0;
+  // Signed only when a verified checkpoint covers the whole archive (a genuine size-0 note verifies, and vouches for nothing).
+  const signed = (stream?.checkpoints.lastVerifiedSize ?? 0) >= archive.lastSeq + 1;
   if (problems.length > 0 || (keys !== undefined && !signed)) {
     const why = problems.length > 0 ? problems.slice(0, 3).map((f) => `${f.code}: ${escapeControl(f.message)}`).join('; ') : 'its checkpoint is not signed by the given key(s)';
     ctx.stderr.write(`otel-audit archives: archive ${id} does not verify, so its records are not printed: ${why}\n  fix: run \`otel-audit verify\` on the database for the full report\n`);

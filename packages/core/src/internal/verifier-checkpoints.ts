@@ -5,22 +5,35 @@
  * with the tree at its size — when the tree reaches it, or, for a checkpoint
  * that arrives after the records it covers, rebuilt from a snapshot of the
  * compact range and the recent hashes. Reports the signature findings,
- * `root_mismatch`, `truncated` and `unsigned_tail`; checkpoints whose root
- * cannot be rebuilt are counted as unchecked.
+ * `root_mismatch` (one per mismatching size, the first
+ * `ROOT_MISMATCHES_LISTED` listed), `truncated` and `unsigned_tail`;
+ * checkpoints whose root cannot be rebuilt are counted as unchecked. A
+ * checkpoint at size 0 is compared with the empty tree's root `H("")`,
+ * which needs no record, only the stream's algorithm.
  */
 import type { Checkpoint } from '../checkpoint-text.js';
 import type { CheckpointVerification } from '../checkpoint.js';
-import { digestLength } from '../hash.js';
+import { digestLength, emptyHash, HASH_ALGORITHMS } from '../hash.js';
 import type { CompactRange } from '../merkle-tree.js';
-import { addFinding, type Entry, type StreamState } from './verifier-stream-state.js';
+import { addFinding, omitFinding, type Entry, type StreamState } from './verifier-stream-state.js';
 
 const SNAPSHOT_EVERY = 256;
 
 /**
+ * `root_mismatch` findings listed per stream, one per checkpoint size;
+ * further mismatching checkpoints are counted (`checkpoints.mismatched`,
+ * `errors`, `findingsOmitted`) but not listed, so that a hostile input with
+ * millions of forged checkpoints neither grows the report without bound
+ * nor crowds the other findings out of it.
+ */
+export const ROOT_MISMATCHES_LISTED = 100;
+
+/**
  * A checkpoint note of the stream as `verifyCheckpoint` judged it: a failed
  * signature is the finding; a checkpoint that counts is compared now if the
- * tree has reached its size, held until it does otherwise. `keysGiven`:
- * the verifier has trusted keys.
+ * tree has reached its size, held until it does otherwise (a size-0 one,
+ * until the stream's algorithm is known). `keysGiven`: the verifier has
+ * trusted keys.
  *
  * @example
  * addCheckpointTo(state, cp, result, keyring.size > 0);
@@ -49,7 +62,7 @@ export function addCheckpointTo(state: StreamState, cp: Checkpoint, result: Chec
   const signed = result.status === 'valid';
   if (cp.size > state.maxCheckpointSize) state.maxCheckpointSize = cp.size;
   const tree = state.tree;
-  if (tree !== undefined && cp.size <= tree.size) {
+  if ((tree !== undefined && cp.size <= tree.size) || (cp.size === 0 && state.alg !== undefined)) {
     checkPastRoot(state, cp, signed);
     return;
   }
@@ -83,6 +96,21 @@ export function appendToTree(state: StreamState, entry: Entry): void {
     const root = tree.root();
     for (const w of due) compareRoot(state, w.checkpoint, w.signed, root);
   }
+}
+
+/**
+ * Compares the waiting size-0 checkpoints once the stream's algorithm is
+ * known (its first record read, or its start declared): the empty tree's
+ * root depends on nothing else.
+ *
+ * @example
+ * settleEmptyTreeCheckpoints(state);
+ */
+export function settleEmptyTreeCheckpoints(state: StreamState): void {
+  const list = state.waiting.get(0);
+  if (list === undefined || state.alg === undefined) return;
+  state.waiting.delete(0);
+  for (const w of list) checkPastRoot(state, w.checkpoint, w.signed);
 }
 
 /**
@@ -135,6 +163,15 @@ export function extendWithStoredEnd(state: StreamState, end: { prev: string; has
 export function closeCheckpoints(state: StreamState, partial: boolean): void {
   const report = state.report;
   const end = report.lastSeq === undefined ? state.startSize : report.lastSeq + 1;
+  const empty = state.waiting.get(0);
+  if (empty !== undefined) {
+    // Still waiting: no record named the stream's algorithm.
+    state.waiting.delete(0);
+    for (const w of empty) {
+      if (state.alg !== undefined) compareRoot(state, w.checkpoint, w.signed, emptyHash(state.alg));
+      else compareEmptyRootAnyAlgorithm(state, w.checkpoint, w.signed);
+    }
+  }
   for (const [size, list] of state.waiting) {
     if (partial || size <= end) {
       report.checkpoints.unchecked += list.length;
@@ -148,6 +185,10 @@ export function closeCheckpoints(state: StreamState, partial: boolean): void {
     }
   }
   state.waiting.clear();
+  if (state.mismatchesUnlisted > 0 && state.lastRootMismatch !== undefined) {
+    const n = state.mismatchesUnlisted;
+    state.lastRootMismatch.message += `; ${n} more mismatching checkpoint${n === 1 ? ' is' : 's are'} not listed (only the first ${ROOT_MISMATCHES_LISTED} sizes are; checkpoints.mismatched counts them all)`;
+  }
   const covered = report.checkpoints.lastVerifiedSize;
   if (!partial && report.lastSeq !== undefined && covered < end) {
     addFinding(state, {
@@ -168,8 +209,16 @@ function dropWaitingUpTo(state: StreamState, size: number): void {
   }
 }
 
-/** A checkpoint at or below the current size: rebuild the root from a snapshot and recent hashes. */
+/**
+ * A checkpoint at or below the current size: rebuild the root from a
+ * snapshot and recent hashes. At size 0 the root is `H("")`, known without
+ * any record — even below an archived start or after a gap.
+ */
 function checkPastRoot(state: StreamState, cp: Checkpoint, signed: boolean): void {
+  if (cp.size === 0) {
+    compareRoot(state, cp, signed, emptyHash(state.alg!));
+    return;
+  }
   const tree = state.tree!;
   if (cp.size === tree.size && !state.treeBroken) {
     compareRoot(state, cp, signed, tree.root());
@@ -203,20 +252,59 @@ function checkPastRoot(state: StreamState, cp: Checkpoint, signed: boolean): voi
   state.report.checkpoints.unchecked++;
 }
 
+/**
+ * A size-0 checkpoint of a stream whose algorithm no record named: its root
+ * must be `H("")` under an algorithm of its length (sha256 and sha3-256
+ * roots look alike, so either will do).
+ */
+function compareEmptyRootAnyAlgorithm(state: StreamState, cp: Checkpoint, signed: boolean): void {
+  for (const alg of HASH_ALGORITHMS) {
+    if (digestLength(alg) === cp.rootHash.length && cp.rootHash.equals(emptyHash(alg))) {
+      matched(state, cp, signed);
+      return;
+    }
+  }
+  mismatch(state, cp, signed, undefined);
+}
+
 function compareRoot(state: StreamState, cp: Checkpoint, signed: boolean, root: Buffer): void {
-  if (cp.rootHash.length !== digestLength(state.alg!) || !cp.rootHash.equals(root)) {
-    state.report.checkpoints.mismatched++;
-    // Once the records differ from what a checkpoint signed, every later
-    // root differs too; the first mismatch is the finding.
-    if (state.report.checkpoints.mismatched > 1) return;
-    addFinding(state, {
-      code: 'root_mismatch', size: cp.size, seq: cp.size - 1, expected: cp.rootHash.toString('hex'), actual: root.toString('hex'),
-      message: `the records 0..${cp.size - 1} do not produce the root of the ${signed ? 'signed' : 'unsigned'} checkpoint at size ${cp.size} (history rewritten)`,
-    });
+  // Buffer.equals is false for a root of the wrong length for the algorithm.
+  if (cp.rootHash.equals(root)) matched(state, cp, signed);
+  else mismatch(state, cp, signed, root);
+}
+
+function matched(state: StreamState, cp: Checkpoint, signed: boolean): void {
+  if (!signed) return;
+  // A size-0 checkpoint counts as verified but vouches for no record:
+  // lastVerifiedSize stays where it is (unvouchedStreams goes by it).
+  state.report.checkpoints.verified++;
+  if (cp.size > state.report.checkpoints.lastVerifiedSize) state.report.checkpoints.lastVerifiedSize = cp.size;
+}
+
+/**
+ * Every mismatching checkpoint counts in `checkpoints.mismatched` and is a
+ * finding: once the records differ from what one checkpoint signed, later
+ * roots differ too, but each later signed root is a separate claim (and an
+ * early forged checkpoint must not hide a later one). One finding per size
+ * — another note at a size already listed adds nothing — and only the first
+ * ROOT_MISMATCHES_LISTED sizes are listed; the rest are counted.
+ */
+function mismatch(state: StreamState, cp: Checkpoint, signed: boolean, root: Buffer | undefined): void {
+  state.report.checkpoints.mismatched++;
+  if (state.mismatchedSizes.has(cp.size)) return;
+  if (state.mismatchedSizes.size >= ROOT_MISMATCHES_LISTED) {
+    state.mismatchesUnlisted++;
+    omitFinding(state, 'root_mismatch');
     return;
   }
-  if (signed) {
-    state.report.checkpoints.verified++;
-    if (cp.size > state.report.checkpoints.lastVerifiedSize) state.report.checkpoints.lastVerifiedSize = cp.size;
-  }
+  state.mismatchedSizes.add(cp.size);
+  const kind = signed ? 'signed' : 'unsigned';
+  const listed = addFinding(state, {
+    code: 'root_mismatch', size: cp.size, ...(cp.size > 0 ? { seq: cp.size - 1 } : {}),
+    expected: cp.rootHash.toString('hex'), ...(root !== undefined ? { actual: root.toString('hex') } : {}),
+    message: cp.size === 0
+      ? `the ${kind} checkpoint at size 0 does not carry the empty tree's root H("") (a forged checkpoint)`
+      : `the records 0..${cp.size - 1} do not produce the root of the ${kind} checkpoint at size ${cp.size} (history rewritten)`,
+  });
+  if (listed !== undefined) state.lastRootMismatch = listed;
 }

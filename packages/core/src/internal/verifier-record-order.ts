@@ -49,6 +49,7 @@ export function acceptEntry(state: StreamState, entry: Entry): void {
     return;
   }
   state.pending.set(entry.seq, entry);
+  state.pendingSeqs.push(entry.seq);
   if (state.pending.size > state.window) skipGap(state);
 }
 
@@ -67,6 +68,9 @@ function drain(state: StreamState): void {
   let e = state.pending.get(state.next);
   while (e !== undefined) {
     state.pending.delete(e.seq);
+    // Every held seq is above `next` until it is drained, so the seq drained
+    // is the heap's smallest: the heap keeps exactly the keys of `pending`.
+    state.pendingSeqs.pop();
     processEntry(state, e);
     e = state.pending.get(state.next);
   }
@@ -74,8 +78,7 @@ function drain(state: StreamState): void {
 
 /** The smallest waiting seq is taken as the next one and the missing seqs before it are reported. */
 function skipGap(state: StreamState): void {
-  let min = Infinity;
-  for (const seq of state.pending.keys()) if (seq < min) min = seq;
+  const min = state.pendingSeqs.peek()!;
   addFinding(state, {
     code: 'seq_gap', seq: state.next, lastSeq: min - 1,
     message: min - 1 === state.next ? `record seq ${state.next} is missing` : `records seq ${state.next}..${min - 1} are missing`,

@@ -9,6 +9,7 @@ import type { Checkpoint } from '../checkpoint-text.js';
 import type { HashAlgorithm } from '../hash.js';
 import type { CompactRange } from '../merkle-tree.js';
 import type { Finding, FindingCode, StreamReport } from '../verification-report.js';
+import { SeqHeap } from './seq-heap.js';
 
 /** One record as the verifier keeps it: its placement and its hashes. */
 export interface Entry {
@@ -47,6 +48,8 @@ export class StreamState {
   /** Records at or before this size are covered by the start compact range. */
   startSize = 0;
   readonly pending = new Map<number, Entry>();
+  /** The keys of `pending`, smallest first: the next seq to resume at when a gap is given up on. */
+  readonly pendingSeqs = new SeqHeap();
   /** Ring of the last `window` processed records, slot = seq % window. */
   readonly recent: (Entry | undefined)[];
   readonly recentIds = new Map<string, number>();
@@ -55,6 +58,12 @@ export class StreamState {
   /** Checkpoints not yet reached, by size. */
   readonly waiting = new Map<number, PendingCheckpoint[]>();
   maxCheckpointSize = 0;
+  /** Checkpoint sizes listed as `root_mismatch` (at most ROOT_MISMATCHES_LISTED). */
+  readonly mismatchedSizes = new Set<number>();
+  /** Mismatching checkpoints counted but not listed, past the listed sizes. */
+  mismatchesUnlisted = 0;
+  /** The last `root_mismatch` finding listed: at `finish()` it says how many more were not listed. */
+  lastRootMismatch: Finding | undefined;
   /** What follows the last record given, for a range (`Verifier.endStream`). */
   end: { prev: string; hashes: readonly string[] } | undefined;
 
@@ -81,19 +90,40 @@ export class StreamState {
 /**
  * Records a finding in the stream's report: `unsigned_tail` counts as a
  * warning, every other code as an error; past `maxFindings` it is counted
- * but not listed.
+ * but not listed. Returns the finding as listed, or undefined when it was
+ * only counted.
  *
  * @example
  * addFinding(state, { code: 'seq_gap', seq: 4, lastSeq: 6, message: 'records seq 4..6 are missing' });
  */
-export function addFinding(state: StreamState, f: FindingInput): void {
-  const severity = f.code === 'unsigned_tail' ? 'warning' : ERROR;
+export function addFinding(state: StreamState, f: FindingInput): Finding | undefined {
+  const severity = countFinding(state, f.code);
   const report = state.report;
-  if (severity === ERROR) report.errors++;
-  else report.warnings++;
   if (report.findings.length >= state.maxFindings) {
     report.findingsOmitted++;
-    return;
+    return undefined;
   }
-  report.findings.push({ ...f, severity, stream: report.stream });
+  const listed: Finding = { ...f, severity, stream: report.stream };
+  report.findings.push(listed);
+  return listed;
+}
+
+/**
+ * Counts a finding that is not listed (in `errors` or `warnings`, and in
+ * `findingsOmitted`), for a check that bounds how many of its findings it
+ * lists.
+ *
+ * @example
+ * omitFinding(state, 'root_mismatch');
+ */
+export function omitFinding(state: StreamState, code: FindingCode): void {
+  countFinding(state, code);
+  state.report.findingsOmitted++;
+}
+
+function countFinding(state: StreamState, code: FindingCode): 'error' | 'warning' {
+  const severity = code === 'unsigned_tail' ? 'warning' : ERROR;
+  if (severity === ERROR) state.report.errors++;
+  else state.report.warnings++;
+  return severity;
 }
