@@ -272,6 +272,14 @@ describe('Verifier', () => {
     expect(s.findings.filter((f) => f.code === 'seq_gap')).toEqual([expect.objectContaining({ seq: 0, lastSeq: 2 })]);
   });
 
+  it('reports a missing stream head as the gap only: the first record after it links to a record not given, which is no chain_break', () => {
+    const late = rows(build(20)).slice(3);
+    for (const order of [late, [...late].reverse()]) {
+      const errors = codes(verify([], order)).filter((c) => !c.startsWith('unsigned_tail') && !c.startsWith('truncated') && !c.startsWith('root_mismatch'));
+      expect(errors).toEqual(['seq_gap@0']);
+    }
+  });
+
   it('reports malformed input without throwing', () => {
     const v = new Verifier({ keyring });
     v.addRecord('{not json');

@@ -96,12 +96,11 @@ function processEntry(state: StreamState, entry: Entry): void {
     report.firstSeq = entry.seq;
     if (state.tree === undefined) {
       state.tree = new CompactRange(alg);
-      state.expectedPrev = genesisPrev(alg);
+      // Past a missing beginning (no start declared) the record before is not given: nothing to link to.
+      state.expectedPrev = entry.seq === 0 ? genesisPrev(alg) : undefined;
       if (entry.seq > 0 && !state.treeBroken) {
-        // The stream's beginning is missing and no start was declared
-        // (when the reorder buffer gave up waiting, skipGap reported it).
+        // When the reorder buffer gave up waiting, skipGap reported it already.
         addFinding(state, { code: 'seq_gap', seq: 0, lastSeq: entry.seq - 1, message: entry.seq === 1 ? 'record seq 0 is missing' : `records seq 0..${entry.seq - 1} are missing` });
-        state.expectedPrev = undefined;
         state.treeBroken = true;
       }
     }
