@@ -189,7 +189,7 @@ describe('otel-audit collect --signer-key', () => {
     // Without the collector's key its stream is not trusted.
     expect(runBin(['verify', db, '--key', files.vkey]).code).toBe(1);
 
-    const secret = own.signerKey.split('+').pop()!;
+    const secret = own.signerKey.split('+').slice(4).join('+');
     const broken = path.join(dir, 'broken.key');
     fs.writeFileSync(broken, own.signerKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+'));
     for (const [value, message] of [[files.ownVkey, 'holds no signer key'], [path.join(dir, 'missing.key'), 'cannot read --signer-key file'], [broken, 'holds no valid signer key']] as const) {

@@ -87,8 +87,8 @@ describe('otel-audit verify with key validity windows', () => {
   it('refuses a malformed window (exit 2) naming the file and line or the --key value and the fix, never echoing a key', async () => {
     const { dir, db } = chainStore(10);
     const { key: signerFile } = writeKeys(dir);
-    const secret = KEYS.signerKey.split('+').pop()!;
-    const publicKey = KEYS.verifierKey.split('+').pop()!;
+    const secret = KEYS.signerKey.split('+').slice(4).join('+');
+    const publicKey = KEYS.verifierKey.split('+').slice(2).join('+');
     const file = (name: string, text: string): string => {
       const p = path.join(dir, name);
       fs.writeFileSync(p, text);

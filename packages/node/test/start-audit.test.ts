@@ -207,7 +207,7 @@ describe('startAudit', () => {
     const refused = await startAudit({ path: config, env }).then(() => undefined, (e: unknown) => e as Error);
     running = undefined;
     expect(refused?.message).toMatch(/exporters\.sqlite\.verifier_keys_file.*line 1 of "\.\/earlier\.vkey" holds a signer \(private\) key/s);
-    expect(refused?.message).not.toContain(keys.signerKey.split('+').pop()!);
+    expect(refused?.message).not.toContain(keys.signerKey.split('+').slice(4).join('+'));
   });
 
   it('exporters.otlphttp ships the records to an OTLP/HTTP receiver beside the store', async () => {
