@@ -55,7 +55,24 @@ export function hashToken(token: string): string {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const NAME = /^[\w.@:-]{1,128}$/;
-const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+// The scheme is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header value, or
+ * undefined for a missing header, another scheme or a malformed token.
+ *
+ * @example
+ * bearerToken(req.headers.authorization) // 's3cr3t-token' for 'Bearer s3cr3t-token'
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+/** SHA-256 of a token as bytes, for constant-time comparison with configured digests. */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
 
 /** The configured tokens, validated, with a constant-time lookup. */
 export class TokenTable {
@@ -85,7 +102,7 @@ export class TokenTable {
 
   /** The principal of `token`, or undefined. Compares with every entry, in constant time each. */
   lookup(token: string): Principal | undefined {
-    const digest = createHash('sha256').update(token, 'utf8').digest();
+    const digest = tokenDigest(token);
     let found: Principal | undefined;
     for (const e of this.#entries) {
       if (timingSafeEqual(e.digest, digest) && found === undefined) found = e.principal;
@@ -101,8 +118,8 @@ export class TokenTable {
 export function authenticate(req: IncomingMessage, tokens: TokenTable): Principal {
   const header = req.headers.authorization;
   if (header === undefined) throw new HttpError('AUDIT_HTTP_UNAUTHENTICATED', 'missing Authorization: Bearer <token>');
-  const m = BEARER.exec(header);
-  const principal = m === null ? undefined : tokens.lookup(m[1]!);
+  const token = bearerToken(header);
+  const principal = token === undefined ? undefined : tokens.lookup(token);
   if (principal === undefined) throw new HttpError('AUDIT_HTTP_UNAUTHENTICATED', 'invalid bearer token');
   return principal;
 }

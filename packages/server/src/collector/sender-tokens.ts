@@ -4,7 +4,8 @@
  * SHA-256 digests and compared in constant time, as the server's own
  * tokens are (auth.ts). A token is never logged or echoed.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { bearerToken, tokenDigest } from '../auth.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -28,9 +29,9 @@ export class SenderTokens {
    * senders.accepts(req.headers.authorization) // false for a missing header, another scheme or an unknown token
    */
   accepts(header: string | undefined): boolean {
-    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
-    if (m === null) return false;
-    const digest = createHash('sha256').update(m[1]!, 'utf8').digest();
+    const token = bearerToken(header);
+    if (token === undefined) return false;
+    const digest = tokenDigest(token);
     let ok = false;
     for (const d of this.#digests) ok = timingSafeEqual(d, digest) || ok;
     return ok;
