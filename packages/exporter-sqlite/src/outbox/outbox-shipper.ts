@@ -180,8 +180,11 @@ export class OutboxShipper {
     const cap = Math.min(this.#s.maxBackoffMillis, this.#s.initialBackoffMillis * 2 ** Math.min(this.#attempt, 30));
     this.#attempt++;
     // Full jitter (uniform in [0, cap]) spreads many services' retries; a
-    // Retry-After from the receiver wins.
-    const delay = retryAfterMillis !== undefined && retryAfterMillis >= 0 ? Math.min(retryAfterMillis, this.#s.maxBackoffMillis * 10) : Math.random() * cap;
+    // longer Retry-After from the receiver wins, a shorter one does not: a
+    // proxy answering `Retry-After: 0` (or a past date) to every request
+    // would otherwise get hundreds of requests a second.
+    const jittered = Math.random() * cap;
+    const delay = retryAfterMillis !== undefined && retryAfterMillis >= 0 ? Math.max(jittered, Math.min(retryAfterMillis, this.#s.maxBackoffMillis * 10)) : jittered;
     return new Promise<void>((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -82,6 +82,26 @@ describe('OutboxLogRecordExporter', () => {
     expect(times[4]! - times[3]!).toBeGreaterThanOrEqual(950); // Retry-After: 1
   });
 
+  it.each(['0', 'Thu, 01 Jan 1970 00:00:00 GMT'])('backs off as usual when a receiver answers Retry-After: %s to every request (no tight retry loop)', async (retryAfter) => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    let refusing = true;
+    const r = await receiver((_b, res) => {
+      if (!refusing) return false;
+      res.writeHead(503, { 'retry-after': retryAfter }).end();
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = outboxAt(tmp.file, r.url, { initialBackoffMillis: 50, maxBackoffMillis: 400 });
+    await exportNow(outbox, [log('a')]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Backoff 50, 100, 200, 400, 400 ms … (jittered): about ten attempts in 1.5 s; the receiver's 0 gave ~800.
+    expect(r.requests).toBeLessThan(40);
+    refusing = false;
+    await until(() => r.accepted.length === 1);
+    expect(r.accepted).toEqual(['a']);
+  });
+
   it.each([400, 401, 403])('moves a batch answered %i to the dead-letter table and reports it (413: see below)', async (status) => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
