@@ -11,7 +11,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { chainStore, runCli, tamper, writeKeys } from './helpers.js';
+import { AuditChain } from '@otel-audit/core';
+import { chainStore, event, runCli, tamper, writeKeys } from './helpers.js';
 
 /** 30 records from 2023 in stream svc/1, checkpoint every 10, archived and purged into archive 1 by `retention --apply`. */
 async function purgedStore(): Promise<{ dir: string; db: string; key: string; vkey: string }> {
@@ -75,6 +76,35 @@ describe('otel-audit archives', () => {
     expect(read.stdout).toBe('');
     expect(read.stderr).toMatch(/^otel-audit archives: archive 1 does not verify, so its records are not printed: hash_mismatch/);
     expect(read.stderr).toContain('fix: run `otel-audit verify` on the database for the full report');
+  });
+
+  it('--read --key refuses an archive of svc/1 holding another stream\'s signed archive plus forged svc/1 records under that stream\'s checkpoint, printing nothing; exit 1', async () => {
+    const { dir } = chainStore(30, { stream: 'a/1' });
+    const { db } = chainStore(30, { stream: 'svc/1', dir });
+    const { key, vkey } = writeKeys(dir);
+    const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const raw = new Database(db, { readonly: true });
+    const archives = raw.prepare('SELECT archive_id AS id, stream, data, checkpoint_note AS note FROM audit_log_archives ORDER BY stream').all() as { id: number; stream: string; data: Buffer; note: string }[];
+    raw.close();
+    const donor = archives.find((a) => a.stream === 'a/1')!;
+    const target = archives.find((a) => a.stream === 'svc/1')!;
+    // svc/1 records from genesis, every actor "nobody", chained but vouched for by no svc/1 checkpoint.
+    const forged = new AuditChain({ stream: 'svc/1' });
+    const lines = Array.from({ length: 30 }, (_, i) => {
+      const sealed = forged.append({ ...event(i), actor: { id: 'nobody', type: 'user' } });
+      return JSON.stringify({ record: sealed.record, checksum: sealed.hash });
+    });
+    const data = gzipSync(`${[...gunzipSync(donor.data).toString('utf8').trim().split('\n'), ...lines].join('\n')}\n`);
+    tamper(db, 'UPDATE audit_log_archives SET data = ?, sha256 = ?, checkpoint_note = ?, last_checksum = ?, record_count = 60 WHERE archive_id = ?',
+      data, createHash('sha256').update(data).digest('hex'), donor.note, JSON.parse(lines[29]!).checksum, target.id);
+    for (const extra of [[], ['--ndjson']]) {
+      const read = await runCli(['archives', '--db', db, '--read', String(target.id), '--key', vkey, ...extra]);
+      expect(read.code).toBe(1);
+      expect(read.stdout).toBe('');
+      expect(read.stderr).toMatch(new RegExp(`^otel-audit archives: archive ${target.id} does not verify, so its records are not printed: `));
+      expect(read.stderr).not.toContain('verified against its signed checkpoint');
+    }
   });
 
   it('refuses --read without a key (naming --key and --unverified), an unknown archive id (naming the ids held), and --key without --read', async () => {

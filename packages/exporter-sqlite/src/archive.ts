@@ -5,11 +5,14 @@
  * compact range at its start and at the cut, and the signed checkpoint at
  * the cut. `verifyArchive` checks one on its own: the SHA-256, then every
  * record from the start range up to the cut, against the checkpoint — so an
- * archive moved off the database can still prove its contents.
+ * archive moved off the database can still prove its contents. The
+ * checkpoint must be the archive stream's at the cut (size lastSeq + 1): an
+ * earlier one leaves the records after it vouched for by nothing, and every
+ * record must be of the archive's stream.
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { Verifier, type CompactRangeState, type Finding, type HashAlgorithm, type Keyring, type VerificationReport } from '@otel-audit/core';
+import { Keyring, verifyCheckpoint, Verifier, type CompactRangeState, type Finding, type HashAlgorithm, type VerificationReport } from '@otel-audit/core';
 
 /** An archive's description (without its data). */
 export interface ArchiveInfo {
@@ -42,6 +45,8 @@ export interface ArchiveInfo {
 export interface AuditArchive extends ArchiveInfo {
   data: Buffer;
 }
+
+const NO_KEYS = Keyring.from([]);
 
 function finding(stream: string, code: Finding['code'], message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: 'error', stream, message, ...extra };
@@ -80,6 +85,18 @@ export function verifyArchive(archive: AuditArchive, keyring?: Keyring): Verific
   if (actual !== archive.sha256) extra.push(finding(archive.stream, 'hash_mismatch', 'the archive data does not match its SHA-256', { expected: archive.sha256, actual }));
   const v = new Verifier(keyring ? { keyring } : {});
   v.addCheckpoint(archive.checkpoint);
+  // The note's stream and size, whoever signed it (its signature is the verifier's to judge).
+  const cp = verifyCheckpoint(archive.checkpoint, NO_KEYS).checkpoint;
+  if (cp !== undefined && cp.origin !== archive.stream) {
+    extra.push(finding(archive.stream, 'hash_mismatch', `the archive's checkpoint is of stream ${JSON.stringify(cp.origin.slice(0, 80))}, not of the archive's stream: it vouches for none of its records`,
+      { expected: archive.stream, actual: cp.origin }));
+  } else if (cp !== undefined && cp.size !== archive.lastSeq + 1) {
+    // Its cut is at size lastSeq + 1; a checkpoint at another size is not the one retention stored with it.
+    extra.push(finding(archive.stream, 'truncated', cp.size < archive.lastSeq + 1
+      ? `the archive's checkpoint is at size ${cp.size}, not at its cut (size ${archive.lastSeq + 1}): records seq ${cp.size}..${archive.lastSeq} are vouched for by no checkpoint`
+      : `the archive's checkpoint is at size ${cp.size}, beyond its cut (size ${archive.lastSeq + 1}): records seq ${archive.lastSeq + 1}..${cp.size - 1} are missing`,
+    { seq: Math.min(cp.size, archive.lastSeq + 1), size: cp.size, expected: String(archive.lastSeq + 1), actual: String(cp.size) }));
+  }
   if (archive.firstSeq > 0) v.startStream(archive.stream, { alg: archive.alg, prev: archive.prev, compactRange: archive.startCompactRange });
   let text = '';
   try {
@@ -89,6 +106,8 @@ export function verifyArchive(archive: AuditArchive, keyring?: Keyring): Verific
   }
   /** What the archive's description says of its records, read from the records themselves. */
   const seen = { records: 0, firstTime: undefined as unknown, lastTime: undefined as unknown, lastChecksum: undefined as unknown };
+  /** Records of another stream: not the archive's, so not verified with it (one finding names how many). */
+  const foreign = { records: 0, first: undefined as undefined | { stream: string; seq: unknown } };
   for (const line of text.split('\n')) {
     if (line === '') continue;
     let item: { record?: unknown; checksum?: unknown } | undefined;
@@ -100,24 +119,34 @@ export function verifyArchive(archive: AuditArchive, keyring?: Keyring): Verific
     }
     const rec = item?.record;
     const record = typeof rec === 'object' && rec !== null && !Array.isArray(rec) ? rec : {};
+    const stream = (record as { stream?: unknown }).stream;
+    if (typeof stream === 'string' && stream !== archive.stream) {
+      foreign.records++;
+      foreign.first ??= { stream, seq: (record as { seq?: unknown }).seq };
+      continue;
+    }
     v.addRecord(record, typeof item?.checksum === 'string' ? item.checksum : undefined);
     seen.records++;
     seen.lastTime = (record as { time?: unknown }).time;
     if (seen.records === 1) seen.firstTime = seen.lastTime;
     seen.lastChecksum = item?.checksum;
   }
+  if (foreign.first !== undefined) {
+    extra.push(finding(archive.stream, 'malformed', `the archive holds ${foreign.records} record(s) of another stream (the first: seq ${String(foreign.first.seq).slice(0, 40)} of ${JSON.stringify(foreign.first.stream.slice(0, 80))}); an archive holds one stream's records only, so they were not verified`));
+  }
   extra.push(...describedAsStored(archive, seen));
   const report = v.finish();
   let s = report.streams.find((x) => x.stream === archive.stream);
-  if (s === undefined && extra.length > 0) {
+  // Always the archive's own stream: its seq range is checked even when none of its records were read.
+  if (s === undefined) {
     s = { stream: archive.stream, alg: archive.alg, records: 0, firstSeq: undefined, lastSeq: undefined, duplicatesIgnored: 0, checkpoints: { seen: 0, verified: 0, lastVerifiedSize: 0, mismatched: 0, unchecked: 0 }, findings: [], findingsOmitted: 0, errors: 0, warnings: 0 };
     report.streams.push(s);
   }
-  if (s !== undefined && (s.firstSeq ?? archive.firstSeq) !== archive.firstSeq) extra.push(finding(archive.stream, 'seq_gap', `the archive starts at seq ${s.firstSeq}, not ${archive.firstSeq}`));
-  if (s !== undefined && s.lastSeq !== archive.lastSeq) extra.push(finding(archive.stream, 'truncated', `the archive ends at seq ${String(s.lastSeq)}, not ${archive.lastSeq}`));
+  if ((s.firstSeq ?? archive.firstSeq) !== archive.firstSeq) extra.push(finding(archive.stream, 'seq_gap', `the archive starts at seq ${s.firstSeq}, not ${archive.firstSeq}`));
+  if (s.lastSeq !== archive.lastSeq) extra.push(finding(archive.stream, 'truncated', `the archive ends at seq ${String(s.lastSeq)}, not ${archive.lastSeq}`));
   for (const f of extra) {
-    s!.findings.push(f);
-    s!.errors++;
+    s.findings.push(f);
+    s.errors++;
     report.errors++;
   }
   return { ...report, ok: report.errors === 0 };

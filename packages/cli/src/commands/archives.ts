@@ -65,7 +65,8 @@ function readOne(ctx: CommandContext, store: SqliteAuditStore, id: number, keys:
   const keyring = keyringOf(ctx, keys);
   const archive = archiveOf(store, id);
   const report = verifyArchive(archive, keyring);
-  const stream = report.streams[0];
+  // The archive's own stream: another stream's signed checkpoint vouches for none of its records.
+  const stream = report.streams.find((s) => s.stream === archive.stream);
   // Without a key (--unverified) the checkpoint is unknown_key and not compared: only the chain is checked.
   const problems = report.streams.flatMap((s) => s.findings).filter((f) => f.severity === 'error' && !(keys === undefined && f.code === 'unknown_key'));
   // Signed only when a verified checkpoint covers the whole archive (a genuine size-0 note verifies, and vouches for nothing).
