@@ -68,6 +68,23 @@ function forgedPrefix(): { lines: { record: unknown; checksum: string }[]; note:
   return { lines, note: chain.checkpoint(at(19), [untrusted]), last: last!, compactRange: JSON.stringify(range.state()) };
 }
 
+/**
+ * A purged store whose archive 1 (seq 0..19) holds forged records under a
+ * checkpoint an untrusted key signed; `storedNoteToo` also puts that note in
+ * audit_checkpoints in place of the genuine one.
+ */
+async function forgedFirstArchive(options: { storedNoteToo: boolean }) {
+  const purged = await purgedStore();
+  const forged = forgedPrefix();
+  const { data, sha256 } = archiveData(forged.lines);
+  purged.tamper((db) => {
+    db.prepare('UPDATE audit_log_archives SET data = ?, sha256 = ?, checkpoint_note = ?, last_checksum = ?, compact_range = ? WHERE archive_id = 1')
+      .run(data, sha256, forged.note, forged.last.hash, forged.compactRange);
+    if (options.storedNoteToo) db.prepare("UPDATE audit_checkpoints SET note = ? WHERE stream = 'r/1' AND size = 20").run(forged.note);
+  });
+  return purged;
+}
+
 describe('purged archives in store verify', () => {
   it('reports the first purged archive deleted with its purge row: the purged records 0..19 are in no archive (seq_gap), with key and without', async () => {
     const { store, tamper } = await purgedStore();
@@ -98,13 +115,7 @@ describe('purged archives in store verify', () => {
   });
 
   it('reports forged records in a purged archive whose checkpoint an untrusted key re-signed: unknown_key, a checkpoint the store does not hold, and a broken link to the next archive', async () => {
-    const { store, tamper } = await purgedStore();
-    const forged = forgedPrefix();
-    const { data, sha256 } = archiveData(forged.lines);
-    tamper((db) => {
-      db.prepare('UPDATE audit_log_archives SET data = ?, sha256 = ?, checkpoint_note = ?, last_checksum = ?, compact_range = ? WHERE archive_id = 1')
-        .run(data, sha256, forged.note, forged.last.hash, forged.compactRange);
-    });
+    const { store } = await forgedFirstArchive({ storedNoteToo: false });
     // The archive alone is internally consistent: only its checkpoint's signer gives it away.
     expect(codes(verifyArchive(store().readArchive(1), keyring))).toEqual(['unknown_key@20', 'unsigned_tail@0']);
     const report = await store().verify({ keyring });
@@ -118,14 +129,7 @@ describe('purged archives in store verify', () => {
   });
 
   it('reports the forgery when the forged note also replaced the stored checkpoint: unknown_key with a key, and the broken link even without one', async () => {
-    const { store, tamper } = await purgedStore();
-    const forged = forgedPrefix();
-    const { data, sha256 } = archiveData(forged.lines);
-    tamper((db) => {
-      db.prepare('UPDATE audit_log_archives SET data = ?, sha256 = ?, checkpoint_note = ?, last_checksum = ?, compact_range = ? WHERE archive_id = 1')
-        .run(data, sha256, forged.note, forged.last.hash, forged.compactRange);
-      db.prepare("UPDATE audit_checkpoints SET note = ? WHERE stream = 'r/1' AND size = 20").run(forged.note);
-    });
+    const { store } = await forgedFirstArchive({ storedNoteToo: true });
     const keyed = await store().verify({ keyring });
     expect(keyed.ok).toBe(false);
     expect(keyed.streams.flatMap((s) => s.findings).filter((f) => f.message.startsWith('archive 1 ')).map((f) => f.code)).toEqual(['unknown_key', 'unsigned_tail']);
