@@ -16,7 +16,7 @@ import { formatCheckpoint, parseCheckpoint, type Checkpoint, type CheckpointInpu
 import { NoteFormatError } from './errors.js';
 import { Keyring } from './keyring.js';
 import { noteKeyId, type NoteSigner } from './note-keys.js';
-import { openNote, signNote, type NoteSignature, type ParseNoteOptions } from './signed-note.js';
+import { openNote, parseNote, signNote, type NoteSignature, type ParseNoteOptions } from './signed-note.js';
 
 /**
  * Options of `verifyCheckpoint`. Pass `alg` when the stream's algorithm is
@@ -102,6 +102,25 @@ export function signCheckpoint(
   options: SignCheckpointOptions = {},
 ): string {
   return signNote(formatCheckpoint(checkpoint), signers, options);
+}
+
+/**
+ * The checkpoint a note carries — origin, size, root, time — with its
+ * signatures left unjudged, or undefined when the note or its checkpoint
+ * text does not parse. For reading stored copies (the columns beside a
+ * note, an archive's cut) and routing notes by stream; whether the
+ * checkpoint can be trusted is `verifyCheckpoint`'s to say.
+ *
+ * @example
+ * checkpointOfNote(row.note)?.size // 1000
+ */
+export function checkpointOfNote(noteText: string | Uint8Array): Checkpoint | undefined {
+  try {
+    return parseCheckpoint(parseNote(noteText, { allowUnsigned: true }).text);
+  } catch (error) {
+    if (error instanceof NoteFormatError) return undefined;
+    throw error;
+  }
 }
 
 /**

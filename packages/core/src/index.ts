@@ -73,7 +73,7 @@ export type {
 } from './signed-note.js';
 export { formatCheckpoint, parseCheckpoint, DEFAULT_MAX_CHECKPOINT_BYTES } from './checkpoint-text.js';
 export type { Checkpoint, CheckpointInput, ParseCheckpointOptions } from './checkpoint-text.js';
-export { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
+export { checkpointOfNote, signCheckpoint, verifyCheckpoint } from './checkpoint.js';
 export type {
   CheckpointStatus,
   CheckpointVerification,

@@ -1,7 +1,7 @@
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { formatCheckpoint, parseCheckpoint, type CheckpointInput } from '../src/checkpoint-text.js';
-import { signCheckpoint, verifyCheckpoint } from '../src/checkpoint.js';
+import { checkpointOfNote, signCheckpoint, verifyCheckpoint } from '../src/checkpoint.js';
 import { NoteFormatError } from '../src/errors.js';
 import { Keyring } from '../src/keyring.js';
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '../src/note-keys.js';
@@ -334,3 +334,13 @@ function nextB64(c: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   return alphabet[(alphabet.indexOf(c) + 1) % 64]!;
 }
+
+describe('checkpointOfNote', () => {
+  it('reads the checkpoint of a note signed by any key, or unsigned, and nothing of a note that does not parse', () => {
+    const signed = checkpointOfNote(signCheckpoint(CP, [parseSignerKey(generateNoteKey('anyone').signerKey)]));
+    expect(signed).toMatchObject({ origin: CP.origin, size: CP.size, timeUnixNano: CP.timeUnixNano });
+    expect(checkpointOfNote(signNote(formatCheckpoint(CP), [], { allowUnsigned: true }))?.size).toBe(CP.size);
+    expect(checkpointOfNote('not a note')).toBeUndefined();
+    expect(checkpointOfNote('origin\nnot-a-size\nAAAA\n\n')).toBeUndefined();
+  });
+});

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { Keyring, verifyCheckpoint, Verifier, type CompactRangeState, type Finding, type HashAlgorithm, type VerificationReport } from '@otel-audit/core';
+import { checkpointOfNote, Verifier, type CompactRangeState, type Finding, type HashAlgorithm, type Keyring, type VerificationReport } from '@otel-audit/core';
 
 /** An archive's description (without its data). */
 export interface ArchiveInfo {
@@ -45,8 +45,6 @@ export interface ArchiveInfo {
 export interface AuditArchive extends ArchiveInfo {
   data: Buffer;
 }
-
-const NO_KEYS = Keyring.from([]);
 
 function finding(stream: string, code: Finding['code'], message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: 'error', stream, message, ...extra };
@@ -86,7 +84,7 @@ export function verifyArchive(archive: AuditArchive, keyring?: Keyring): Verific
   const v = new Verifier(keyring ? { keyring } : {});
   v.addCheckpoint(archive.checkpoint);
   // The note's stream and size, whoever signed it (its signature is the verifier's to judge).
-  const cp = verifyCheckpoint(archive.checkpoint, NO_KEYS).checkpoint;
+  const cp = checkpointOfNote(archive.checkpoint);
   if (cp !== undefined && cp.origin !== archive.stream) {
     extra.push(finding(archive.stream, 'hash_mismatch', `the archive's checkpoint is of stream ${JSON.stringify(cp.origin.slice(0, 80))}, not of the archive's stream: it vouches for none of its records`,
       { expected: archive.stream, actual: cp.origin }));

@@ -13,7 +13,7 @@ import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
-  AuditError, canonicalize, HASH_ALGORITHMS, Keyring, leafHash, verifyCheckpoint,
+  AuditError, canonicalize, checkpointOfNote, HASH_ALGORITHMS, leafHash,
   type AuditRecord, type HashAlgorithm, type SealedCheckpoint, type SealedRecord,
 } from '@otel-audit/core';
 import type { SqliteAuditStore } from './sqlite-audit-store.js';
@@ -39,7 +39,6 @@ export interface SqliteLogRecordExporterOptions {
   closeStoreOnShutdown?: boolean;
 }
 
-const NO_KEYS = new Keyring();
 
 /** A LogRecord that claims to be an audit record but cannot be stored as one. */
 class InvalidAuditLogRecord extends AuditError {
@@ -50,7 +49,7 @@ class InvalidAuditLogRecord extends AuditError {
 }
 
 function toCheckpoint(note: string): SealedCheckpoint {
-  const cp = verifyCheckpoint(note, NO_KEYS).checkpoint;
+  const cp = checkpointOfNote(note);
   if (cp === undefined) throw new InvalidAuditLogRecord('an audit.checkpoint LogRecord does not carry a checkpoint note');
   return { stream: cp.origin, size: cp.size, rootHash: cp.rootHash.toString('hex'), timeUnixNano: cp.timeUnixNano, note };
 }

@@ -9,14 +9,13 @@
  */
 import { gunzipSync } from 'node:zlib';
 import {
-  HASH_ALGORITHMS, Keyring, inclusionProof, merkleRoot, recordHash, verifyCheckpoint, verifyInclusion,
+  checkpointOfNote, HASH_ALGORITHMS, Keyring, inclusionProof, merkleRoot, recordHash, verifyCheckpoint, verifyInclusion,
   type AuditRecord, type CheckpointStatus, type HashAlgorithm,
 } from '@otel-audit/core';
 import type { AuditBundle, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { CliError } from '../errors.js';
 
 const HEX = /^[0-9a-f]+$/;
-const NO_KEYS = new Keyring();
 
 /**
  * `format` of a proof document.
@@ -125,7 +124,7 @@ export async function buildProof(store: SqliteAuditStore, stream: string, seq: n
   if (note === undefined) {
     throw new CliError('AUDIT_CLI_INPUT', `no checkpoint of stream ${JSON.stringify(stream)} covers seq ${seq} yet`, 'wait for the next checkpoint (processors.chain.checkpoint) or shut the service down cleanly, which writes one');
   }
-  const cp = verifyCheckpoint(note, NO_KEYS).checkpoint;
+  const cp = checkpointOfNote(note);
   if (cp === undefined) throw new CliError('AUDIT_CLI_INPUT', `the stored checkpoint of ${JSON.stringify(stream)} does not parse`, 'run `otel-audit verify` on the database', 1);
   const { leaves, archived } = leavesOf(store, stream, cp.size);
   const missing = leaves.findIndex((l) => l === undefined);

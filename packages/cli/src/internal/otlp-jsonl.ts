@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
-import { Keyring, Verifier, verifyCheckpoint, type StreamReport, type VerificationReport } from '@otel-audit/core';
+import { checkpointOfNote, Keyring, Verifier, type StreamReport, type VerificationReport } from '@otel-audit/core';
 import { ATTR_RECORD_HASH, EVENT_CHECKPOINT } from '@otel-audit/exporter-sqlite';
 
 /** OTLP JSON AnyValue (the parts we read). */
@@ -39,7 +39,6 @@ export interface JsonLinesStats {
 
 const EVENT_NAME_ATTR = 'event.name';
 const MAX_BAD_LINES_LISTED = 100;
-const NO_KEYS = new Keyring();
 
 function attr(record: OtlpLogRecord, key: string): string | undefined {
   if (!Array.isArray(record.attributes)) return undefined;
@@ -126,7 +125,7 @@ function placement(text: string): Omit<RecordEntry, 'text' | 'hash'> | undefined
 /** The origin of a checkpoint note, or undefined when `text` is not one. */
 function checkpointOrigin(text: string): string | undefined {
   if (!/^[^\n]+\n\d+\n/.test(text)) return undefined;
-  return verifyCheckpoint(text, NO_KEYS).checkpoint?.origin;
+  return checkpointOfNote(text)?.origin;
 }
 
 /**
