@@ -19,8 +19,9 @@ const MAX_CANONICAL_DEPTH = 1000;
  * escape or number form other than the canonical one), every object's
  * members are in UTF-16 code unit order, and no `\ud` escape occurs (a
  * literal backslash before "ud" in a string also makes it false). ~1.6x
- * faster than canonicalizing: 117k vs 71k records/s for the bench/fixtures
- * events, text path alone (.scratch/verifier-fixes/text-cost.ts).
+ * faster than canonicalizing (117k vs 71k records/s for the bench fixtures'
+ * events, text check alone); `npm run bench -- core-verify-text` measures
+ * the verifier's whole text path against JSON.parse + SHA-256 per record.
  *
  * @example
  * isCanonicalText('{"a":1,"b":[2]}', { a: 1, b: [2] }) // true
