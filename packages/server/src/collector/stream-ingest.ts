@@ -25,11 +25,12 @@
  * and checkpoints waiting in memory are capped (all checkpoints are stored
  * regardless, so `otel-audit verify` still checks every one).
  */
-import { CompactRange, genesisPrev, Keyring, verifyCheckpoint, type HashAlgorithm, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
+import { CompactRange, genesisPrev, Keyring, type HashAlgorithm, type SealedCheckpoint, type SealedRecord } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type Database from 'better-sqlite3';
 import type { CollectorFinding, CollectorFindings } from './collector-findings.js';
-import { advanceLive, liveRootAt, liveStream, type LiveStream } from './live-stream.js';
+import { CheckpointWatch } from './checkpoint-watch.js';
+import { advanceLive, liveStream, type LiveStream } from './live-stream.js';
 import { gapsOfIdleStreams, gapsOfLiveStreams } from './gap-watch.js';
 import { DEFAULT_MAX_PARKED, ParkedCandidates } from './parked-candidates.js';
 import { PendingRecords } from './pending-records.js';
@@ -78,14 +79,11 @@ type Valid = CheckedRecord;
 export class StreamIngest {
   readonly #store: SqliteAuditStore;
   readonly #findings: CollectorFindings;
-  readonly #keyring: Keyring;
   readonly #gapGraceMillis: number;
   readonly #memory: IngestLimits;
   /** Verification state per stream, least recently used first. */
   readonly #live = new Map<string, LiveStream>();
-  /** Checkpoints of streams not seen yet. */
-  readonly #early = new Map<string, SealedCheckpoint[]>();
-  #pendingRootFindings: CollectorFinding[] = [];
+  readonly #checkpoints: CheckpointWatch;
   /** Record id → hash of the records the running request stores (ids are unique across streams). */
   readonly #inRequest = new Map<string, string>();
   readonly #pending: PendingRecords;
@@ -97,7 +95,6 @@ export class StreamIngest {
   constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestLimits = DEFAULT_INGEST_LIMITS) {
     this.#store = store;
     this.#findings = findings;
-    this.#keyring = keyring;
     this.#gapGraceMillis = gapGraceMillis;
     this.#memory = memory;
     const db = store.database;
@@ -105,6 +102,7 @@ export class StreamIngest {
     this.#candidates = new ParkedCandidates(this.#pending, (id) => this.#knownHash(id), memory.maxParkedRecords);
     this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
+    this.#checkpoints = new CheckpointWatch(keyring, memory, (stream, alg, size) => this.#rootFromStore(stream, alg, size));
   }
 
   /** Records waiting for a predecessor. */
@@ -132,7 +130,7 @@ export class StreamIngest {
         const turnedAway: Valid[] = [];
         for (const item of items) {
           if (item.kind === 'checkpoint') {
-            this.#checkpoint(item.note, checkpoints, findings);
+            this.#checkpoints.receive(item.note, checkpoints, findings, (stream) => this.#liveOf(stream, undefined));
             res.accepted++;
           } else this.#record(item, runs, res, refuse, findings, turnedAway);
         }
@@ -143,7 +141,7 @@ export class StreamIngest {
     } catch (e) {
       // Nothing of the request was committed; the state in memory is read again from the store.
       this.#live.clear();
-      this.#pendingRootFindings = [];
+      this.#checkpoints.rollBack();
       if (e instanceof RecordConflictError) {
         // The store disagrees with what the collector knew (another writer on the file): a retry
         // is checked against the store as it is now, record by record.
@@ -239,54 +237,7 @@ export class StreamIngest {
     advanceLive(live, sealed.hash);
     live.gapSince = undefined;
     live.gapReported = undefined;
-    if (live.waiting.length > 0) this.#settle(live, stream);
-  }
-
-  #checkpoint(note: string, checkpoints: SealedCheckpoint[], findings: CollectorFinding[]): void {
-    const result = verifyCheckpoint(note, this.#keyring);
-    const cp = result.checkpoint;
-    if (cp === undefined) {
-      findings.push({ code: 'malformed', stream: '(unknown)', message: `an audit.checkpoint record is not a checkpoint: ${result.message}` });
-      return;
-    }
-    const bad = result.status === 'bad_signature' || result.status === 'unknown_key' || result.status === 'key_out_of_window'
-      ? result.status : result.status === 'unsigned' && this.#keyring.size > 0 ? 'bad_signature' : undefined;
-    if (bad !== undefined) findings.push({ code: bad, stream: cp.origin, message: `checkpoint of ${cp.origin} at size ${cp.size}: ${result.message}` });
-    const sealed: SealedCheckpoint = { stream: cp.origin, size: cp.size, rootHash: cp.rootHash.toString('hex'), timeUnixNano: cp.timeUnixNano, note };
-    checkpoints.push(sealed);
-    // Stored as evidence, but a checkpoint no trusted key signed is not kept in memory to compare
-    // roots with: it proves nothing, and anyone could send any number of them.
-    if (bad !== undefined) return;
-    const live = this.#liveOf(cp.origin, undefined);
-    if (live === undefined) {
-      // Nothing of the stream yet: its algorithm is unknown until a record comes.
-      let early = this.#early.get(cp.origin);
-      if (early === undefined) {
-        // Beyond the cap the oldest stream's waiting checkpoints are given up (they are stored all the same).
-        if (this.#early.size >= this.#memory.maxEarlyStreams) this.#early.delete(this.#early.keys().next().value!);
-        this.#early.set(cp.origin, (early = []));
-      }
-      capPush(early, sealed, this.#memory.maxWaitingCheckpoints);
-      return;
-    }
-    if (cp.size > live.range.size) {
-      capPush(live.waiting, sealed, this.#memory.maxWaitingCheckpoints);
-      return;
-    }
-    this.#compare(cp.origin, sealed, liveRootAt(live, cp.size) ?? this.#rootFromStore(cp.origin, live.alg, cp.size), findings);
-  }
-
-  #settle(live: LiveStream, stream: string): void {
-    const still: SealedCheckpoint[] = [];
-    for (const cp of live.waiting) {
-      if (cp.size === live.range.size) this.#compare(stream, cp, live.range.rootHex(), this.#pendingRootFindings);
-      else if (cp.size > live.range.size) still.push(cp);
-    }
-    live.waiting = still;
-  }
-
-  #compare(stream: string, cp: SealedCheckpoint, root: string, findings: CollectorFinding[]): void {
-    if (root !== cp.rootHash) findings.push({ code: 'root_mismatch', stream, message: `checkpoint of ${stream} at size ${cp.size} has root ${cp.rootHash}, the stored records give ${root}` });
+    this.#checkpoints.settle(live, stream);
   }
 
   #rootFromStore(stream: string, alg: HashAlgorithm, size: number): string {
@@ -304,8 +255,7 @@ export class StreamIngest {
   }
 
   #checkGaps(findings: CollectorFinding[]): void {
-    findings.push(...this.#pendingRootFindings, ...gapsOfLiveStreams(this.#live, this.#pending, this.#gapGraceMillis, Date.now()));
-    this.#pendingRootFindings = [];
+    findings.push(...this.#checkpoints.takeRootFindings(), ...gapsOfLiveStreams(this.#live, this.#pending, this.#gapGraceMillis, Date.now()));
   }
 
   /** Re-check gaps without a request (the collector's timer), also of streams whose state was let go. */
@@ -335,12 +285,11 @@ export class StreamIngest {
     const head = this.#headOf.get(stream) as { hash_alg: HashAlgorithm; prev: string; compact_range: string } | undefined;
     if (head === undefined && alg === undefined) return undefined;
     const range = head ? CompactRange.restore(head.hash_alg, JSON.parse(head.compact_range)) : new CompactRange(alg!);
-    live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#early.get(stream) ?? []);
+    live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#checkpoints.takeEarly(stream));
     // A gap's clock runs from the arrival of the oldest record waiting (not from this reload),
     // or from the collector's start when they waited through a restart: senders retry then.
     const since = this.#pending.oldestArrival(stream);
     if (since !== null) live.gapSince = Math.max(since, this.#startedAt);
-    this.#early.delete(stream);
     this.#live.set(stream, live);
     return live;
   }
@@ -361,8 +310,3 @@ export class StreamIngest {
   }
 }
 
-/** Append `item`, dropping the oldest beyond `max`. */
-function capPush<T>(list: T[], item: T, max: number): void {
-  list.push(item);
-  if (list.length > max) list.splice(0, list.length - max);
-}
