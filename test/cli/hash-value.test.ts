@@ -46,4 +46,13 @@ describe('otel-audit hash-value', () => {
     expect(short.stderr).toContain('shorter than 16 bytes');
     expect(short.stderr).not.toContain('short\n');
   });
+
+  it('does not echo a VALUE that is not JSON under --as json: it is the secret being looked for (exit 2)', async () => {
+    for (const value of ['hunter2-secret{', '{"pin": hunter2-secret}']) {
+      const r = await runCli(['hash-value', value, '--as', 'json', '--key-env', 'K'], { env: { K: HMAC_KEY } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('VALUE is not JSON');
+      expect(r.stderr).not.toContain('hunter2');
+    }
+  });
 });

@@ -61,7 +61,9 @@ export const hashValueCommand: Command = {
         const value: unknown = JSON.parse(raw);
         text = typeof value === 'string' ? value : canonicalize(value);
       } catch (e) {
-        throw new CliError('AUDIT_CLI_USAGE', `VALUE is not JSON: ${(e as Error).message}`, 'quote it for the shell, e.g. \'{"a":1}\', or drop --as json');
+        // JSON.parse's message quotes the input, and VALUE is the secret being looked for: only where it broke is shown.
+        const at = /at position (\d+)/.exec((e as Error).message)?.[1];
+        throw new CliError('AUDIT_CLI_USAGE', `VALUE is not JSON${at === undefined ? '' : ` (it breaks at character ${Number(at) + 1})`}; the value is not shown`, 'quote it for the shell, e.g. \'{"a":1}\', or drop --as json');
       }
     }
     const hashed = `hmac-sha256:${createHmac('sha256', Buffer.from(key, 'utf8')).update(text).digest('hex')}`;
