@@ -63,8 +63,9 @@ function onSignal(signal: HandledSignal): void {
   }
   if (appHandles(signal)) {
     // The app owns shutdown: it may keep serving (and auditing) for a while. The pipeline
-    // stops at beforeExit or at the app's shutdownAudit(); meanwhile commit what is queued.
-    void handle.processor?.forceFlush();
+    // stops at beforeExit or at the app's shutdownAudit(), within the shutdown timeout.
+    // No forceFlush here: a pending one keeps the process alive until the sink commits,
+    // so with the sink down beforeExit would never come and the process never end.
     return;
   }
   stoppingOn = signal;

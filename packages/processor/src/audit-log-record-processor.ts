@@ -29,6 +29,7 @@ import type { AuditLogRecordProcessorOptions } from './audit-log-record-processo
 import { AuditShutdownError } from './errors.js';
 import { DeferredRecords } from './internal/deferred-record.js';
 import { Delivery } from './internal/delivery.js';
+import { KeepAlive } from './internal/keep-alive.js';
 import { eventInputOf } from './internal/log-record-event.js';
 import { ProcessorMetrics } from './internal/metrics.js';
 import { Outbox } from './internal/outbox.js';
@@ -83,6 +84,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   /** LogRecords the processor emits itself (checkpoints, system records). */
   readonly #outbox: Outbox;
   readonly #router: QueueRouter;
+  /** Keeps the process alive while a caller awaits `forceFlush()` (internal/keep-alive.ts). */
+  readonly #keepAlive = new KeepAlive();
 
   constructor(options: AuditLogRecordProcessorOptions) {
     const o = (this.#o = resolveOptions(options));
@@ -145,8 +148,17 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     }
   }
 
-  /** Resolves when every record emitted before the call is committed by every sink. Never rejects. */
-  async forceFlush(): Promise<void> {
+  /**
+   * Resolves when every record emitted before the call is committed by every
+   * sink. Never rejects. While it is pending the process stays alive (its
+   * retries are otherwise on unref'd timers), so a script's last
+   * `await processor.forceFlush()` does not end under a failing sink.
+   */
+  forceFlush(): Promise<void> {
+    return this.#keepAlive.during(() => this.#flush());
+  }
+
+  async #flush(): Promise<void> {
     try {
       if (this.#state === 'starting' || this.#state === 'idle') {
         if (this.#state === 'idle') return;
@@ -295,7 +307,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     }
     if (wasStarting) {
       // Give the head lookup a bounded chance so deferred records are sealed.
-      await Promise.race([this.#started, new Promise((r) => setTimeout(r, this.#o.shutdownTimeoutMillis).unref())]);
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([this.#started, new Promise((r) => (wait = setTimeout(r, this.#o.shutdownTimeoutMillis)))]);
+      clearTimeout(wait);
     }
     const running = this.#state === 'running';
     this.#state = 'stopping';
@@ -315,7 +329,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         () => false,
         (e: unknown) => (this.#o.onError(toError(e)), false),
       ),
-      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.#o.shutdownTimeoutMillis)).unref()),
+      // Ref'd, unlike the pipeline's timers: an awaited shutdown (a script's last await,
+      // the register hook's beforeExit) must get its retries and its answer, within the timeout.
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.#o.shutdownTimeoutMillis))),
     ]);
     clearTimeout(timer);
     this.#state = 'stopped';

@@ -176,7 +176,11 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
     if (this.#shutdown !== undefined || !this.#db.db.open) return;
     this.#shipper.kick();
     while (this.#db.depth().depth > 0 && !this.#shipper.backingOff) {
-      await Promise.race([this.#shipper.idle(), new Promise((r) => setTimeout(r, 50).unref())]);
+      // Ref'd, unlike the shipper's timers: it lives only while a caller awaits, and without
+      // it a script's last `await forceFlush()` ended (exit 13) as soon as the shipper backed off.
+      let poll: NodeJS.Timeout | undefined;
+      await Promise.race([this.#shipper.idle(), new Promise((r) => (poll = setTimeout(r, 50)))]);
+      clearTimeout(poll);
       if (!this.#db.db.open) return;
       this.#shipper.kick();
     }
