@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditChain } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { main } from '@otel-audit/cli';
-import { chainStore, event, runCli, seal, startBin, tempDir, until, writeKeys, type RunningBin } from './helpers.js';
+import { chainStore, event, runCli, seal, startBin, tamper, tempDir, until, writeKeys, type RunningBin } from './helpers.js';
 
 describe('otel-audit query', () => {
   it('filters by actor, type and outcome; --json holds the records and the next cursor, which pages on', async () => {
@@ -46,6 +46,23 @@ describe('otel-audit query', () => {
     const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.record.seq)).toEqual([7, 8, 9]);
     expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('shows a forged seq as stored (TEXT, REAL, an integer past 2^53) in the table and --json, not NaN or a rounded number', async () => {
+    const { db } = chainStore(5);
+    for (const [i, seq] of ["'x'", '2.5', '9007199254740993'].entries()) {
+      tamper(db, `INSERT INTO audit_logs SELECT NULL, stream, ${seq}, '01890000-0000-7000-8000-00000000000${i}', hash_alg, time_unix_nano + ${i + 1}, timestamp, event_type, event_action,
+        event_result, severity, 'mallory', actor_type, actor_ip, actor_user_agent, target_type, target_id, target_name, request_id, session_id, api_endpoint, http_method,
+        trace_id, span_id, details, error_message, old_values, new_values, redacted, checksum, previous_checksum, enc_key_id FROM audit_logs WHERE seq = 4`);
+    }
+    const table = await runCli(['query', '--db', db, '--actor', 'mallory']);
+    expect(table.code).toBe(0);
+    const seqs = table.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[2]);
+    expect(seqs).toEqual(['9007199254740993', '2.5', 'x']);
+    const json = await runCli(['query', '--db', db, '--actor', 'mallory', '--json']);
+    expect(JSON.parse(json.stdout).records.map((r: { record: { seq: unknown } }) => r.record.seq)).toEqual(['9007199254740993', 2.5, 'x']);
+    const ndjson = await runCli(['query', '--db', db, '--actor', 'mallory', '--ndjson']);
+    expect(ndjson.stdout).toContain('"seq":"9007199254740993"');
   });
 
   it('a bad date or cursor exits 2 naming the option; a missing database exits 2 and is not created', async () => {

@@ -49,4 +49,5 @@ export const FIX_OF_CODE: Readonly<Record<string, string>> = Object.freeze({
   AUDIT_RETENTION_REFUSED: 'run `otel-audit verify` on the database: retention refuses records that no longer verify',
   AUDIT_STORE_CHAIN_CONFLICT: 'a service is writing the same stream: run retention --apply while it is stopped',
   AUDIT_BUNDLE_MALFORMED: 'pass a bundle written by `otel-audit export --format bundle`',
+  AUDIT_EXPORT_REFUSED: 'run `otel-audit verify` on the database: it reports the rows named above; export a range that starts after them, or the whole stream',
 });

@@ -7,12 +7,15 @@
  * and the stored checksums up to the first checkpoint that covers the range,
  * which the bundle then carries too (version 2). So an auditor can verify it
  * with the public key alone, without the database, and a record of the range
- * rewritten with a fresh checksum does not pass. The same layout, as NDJSON,
+ * rewritten with a fresh checksum does not pass. A range whose start the
+ * stored rows before it cannot give (a seq stored twice or no integer, a
+ * record missing: see `startAt`) is refused with `BundleExportError`, as
+ * such rows are no record a bundle could carry. The same layout, as NDJSON,
  * is what retention archives hold (archive.ts).
  */
 import { Verifier, type CompactRangeState, type HashAlgorithm, type Keyring, type VerificationReport } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
-import { BundleFormatError } from './errors.js';
+import { BundleExportError, BundleFormatError } from './errors.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './internal/row-mapping.js';
 import type { RowCipher } from './internal/row-cipher.js';
 import { listStreams } from './internal/store-verify.js';
@@ -91,6 +94,10 @@ export async function* exportBundle(reader: Database.Database, cipher: RowCipher
     // Ranges and what follows them first: the version depends on whether any stream carries an end.
     const ranges = names.map((stream): [string, StreamRange, End | undefined] => {
       const range = resolveRange(reader, stream, bounds);
+      // Rows before the range that break its start are no record a bundle can carry as such: refused, as verify reports them.
+      if (range.obstacle !== undefined) {
+        throw new BundleExportError(stream, `stream "${stream}": a bundle of the range asked has no verifiable start, because the rows before it are not one record per seq: ${range.obstacle}`);
+      }
       const last = lastSeqIn.get(stream, range.lo, range.hi) as number | bigint | null;
       return [stream, range, last === null || last === undefined ? undefined : endAfter(reader, stream, Number(last))];
     });

@@ -134,3 +134,23 @@ export class BundleFormatError extends AuditError {
     this.name = 'BundleFormatError';
   }
 }
+
+/**
+ * A bundle export refused (`AUDIT_EXPORT_REFUSED`): the stored rows before a
+ * stream's range do not give it a verifiable start (a seq stored twice or
+ * no integer, a record missing), so the bundle would vouch for records it
+ * cannot tie to the stream's history. `otel-audit verify` reports the rows.
+ *
+ * @example
+ * await collect(store.export({ format: 'bundle', fromSeq: 10 })).catch((e) => { if (e instanceof BundleExportError) console.error(e.stream, e.message) });
+ */
+export class BundleExportError extends AuditError {
+  /** The stream whose range has no verifiable start. */
+  readonly stream: string;
+
+  constructor(stream: string, message: string) {
+    super('AUDIT_EXPORT_REFUSED', message);
+    this.name = 'BundleExportError';
+    this.stream = stream;
+  }
+}

@@ -41,4 +41,5 @@ export {
   EncryptionKeyError,
   RetentionError,
   BundleFormatError,
+  BundleExportError,
 } from './errors.js';

@@ -1,9 +1,14 @@
 import { AuditChain, canonicalize, leafHash } from '@otel-audit/core';
 import { describe, expect, it } from 'vitest';
-import { BundleFormatError, verifyBundle, type AuditBundle } from '../src/index.js';
-import { codes, collectText, keyring, sealBatch, storesPerTest } from './helpers.js';
+import { BundleExportError, BundleFormatError, verifyBundle, type AuditBundle } from '../src/index.js';
+import { attacker, codes, collectText, keyring, sealBatch, storesPerTest } from './helpers.js';
 
 const setup = storesPerTest();
+
+const FORGED = '01890000-0000-7000-8000-0000000000dd';
+/** The columns of a row after stream, seq and event_id, copied as they are. */
+const COPY = `hash_alg, time_unix_nano, timestamp, event_type, 'delete', event_result, severity, actor_id, actor_type, actor_ip, actor_user_agent, target_type, target_id,
+  target_name, request_id, session_id, api_endpoint, http_method, trace_id, span_id, details, error_message, old_values, new_values, redacted, checksum, previous_checksum, enc_key_id`;
 
 describe('bundles', () => {
   async function bundleOf(s: ReturnType<typeof setup>, options: Record<string, unknown> = {}): Promise<AuditBundle> {
@@ -71,6 +76,24 @@ describe('bundles', () => {
     expect(edit((b) => { b.streams[0]!.records.splice(25); })).toContain('truncated@25');
     expect(edit((b) => { b.streams[0]!.start = { seq: 0, prev: '0'.repeat(64), compactRange: { size: 0, hashes: [] } }; })).toContain('chain_break@0');
     expect(edit((b) => { b.streams[0]!.checkpoints[1] = b.streams[0]!.checkpoints[1]!.replace('\n20\n', '\n21\n'); })).toContain('bad_signature@21');
+  });
+
+  it('refuses a range whose start the rows before it break (a REAL seq, a seq stored twice, deleted records) with BundleExportError naming the row; the whole stream still exports', async () => {
+    const forgeries: [sql: string, named: RegExp][] = [
+      [`INSERT INTO audit_logs SELECT NULL, stream, 2.5, '${FORGED}', ${COPY} FROM audit_logs WHERE seq = 2`, /row with seq 2\.5 \(id "01890000-0000-7000-8000-0000000000dd"\) has a seq that is no integer/],
+      [`INSERT INTO audit_logs SELECT NULL, stream, seq, '${FORGED}', ${COPY} FROM audit_logs WHERE seq = 3`, /seq 3 is stored in more than one row \(the second has id "01890000-0000-7000-8000-0000000000dd"\)/],
+      ['DELETE FROM audit_logs WHERE seq IN (4, 5)', /records seq 4\.\.5 are missing/],
+    ];
+    for (const [sql, named] of forgeries) {
+      const s = setup(30);
+      const db = attacker(s.file);
+      db.exec('DROP INDEX audit_logs_stream_seq');
+      db.exec(sql);
+      db.close();
+      await expect(bundleOf(s, { fromSeq: 10 })).rejects.toThrow(BundleExportError);
+      await expect(bundleOf(s, { fromSeq: 10 })).rejects.toMatchObject({ code: 'AUDIT_EXPORT_REFUSED', stream: 'svc/1', message: expect.stringMatching(named) });
+      expect(verifyBundle(await bundleOf(s), keyring).ok).toBe(false);
+    }
   });
 
   it('refuses what is not a bundle with BundleFormatError', () => {

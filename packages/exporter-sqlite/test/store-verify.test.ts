@@ -303,6 +303,39 @@ describe('SqliteAuditStore.verify', () => {
     await expect(s.store.verify({ since: 'yesterday' })).rejects.toThrow(/^options.since/);
   });
 
+  it('a ranged run reports the rows before its range that break its start (a REAL seq, a seq stored twice, deleted records) as a whole-store run does, instead of throwing', async () => {
+    const forgeries: [what: string, sql: (db: ReturnType<typeof attacker>) => void, expected: string[]][] = [
+      ['a REAL seq', (db) => forgeRow(db, 29, { seq: '2.5', event_id: FORGED_ID, actor_id: "'mallory'" }), ['malformed@undefined']],
+      ['a seq stored twice', (db) => { db.exec('DROP INDEX audit_logs_stream_seq'); forgeRow(db, 3, { event_id: FORGED_ID, actor_id: "'mallory'" }); }, ['duplicate@3']],
+      ['deleted records', (db) => db.exec('DELETE FROM audit_logs WHERE seq IN (4, 5)'), ['seq_gap@4']],
+    ];
+    for (const [what, forge, expected] of forgeries) {
+      const s = setup(30);
+      const db = attacker(s.file);
+      forge(db);
+      db.close();
+      const since = new Date(Number(BigInt(s.batch.records[10]!.record.time) / 1_000_000n));
+      for (const range of [{ fromSeq: 10 }, { fromSeq: 10, toSeq: 19 }, { since }]) {
+        const report = await s.store.verify({ keyring, ...range });
+        expect(report.ok, what).toBe(false);
+        expect(codes(report), what).toEqual(expected);
+      }
+      if (what === 'a REAL seq') expect((await s.store.verify({ keyring, fromSeq: 10 })).streams[0]!.findings[0]).toMatchObject({ id: FORGED_ID.slice(1, -1), actual: '2.5' });
+    }
+  });
+
+  it('a ranged run past deleted newest rows reports them as a seq_gap; a fromSeq beyond the end stays a RangeError', async () => {
+    const s = setup(30);
+    expect((await s.store.verify({ keyring, fromSeq: 30 })).ok).toBe(true);
+    await expect(s.store.verify({ keyring, fromSeq: 31 })).rejects.toThrow(/^options.fromSeq 31 lies beyond the end of stream "svc\/1" \(its last seq is 29\)$/);
+    const db = attacker(s.file);
+    db.exec('DELETE FROM audit_logs WHERE seq >= 20');
+    db.close();
+    const report = await s.store.verify({ keyring, fromSeq: 25 });
+    expect(report.ok).toBe(false);
+    expect(report.streams[0]!.findings).toEqual([expect.objectContaining({ code: 'seq_gap', seq: 20, lastSeq: 29 })]);
+  });
+
   it('a record of a range rewritten with a fresh checksum is caught: the next record does not link to it and the checkpoint covering the range disagrees', async () => {
     const s = setup(40);
     const intact = await s.store.verify({ keyring, fromSeq: 10, toSeq: 17 });

@@ -60,7 +60,8 @@ export function queryRecords(db: Database.Database, cache: Map<string, Database.
   const sql = `SELECT ${SELECT_LIST} FROM audit_logs${where.terms.length ? ` WHERE ${where.terms.join(' AND ')}` : ''} ORDER BY time_unix_nano ${dir}, log_id ${dir} LIMIT ? OFFSET ?`;
   let stmt = cache.get(sql);
   if (stmt === undefined) {
-    stmt = db.prepare(sql).raw();
+    // Integers as BigInts: a forged seq past 2^53 is shown as stored, not rounded (rowToRecord).
+    stmt = db.prepare(sql).raw().safeIntegers();
     if (cache.size >= 256) cache.clear();
     cache.set(sql, stmt);
   }

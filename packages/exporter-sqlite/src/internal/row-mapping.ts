@@ -167,6 +167,21 @@ function num(v: unknown): number {
   return typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : Number.NaN;
 }
 
+/**
+ * The `seq` column as stored, for a record a person or a verifier will
+ * read: an integer of the safe range as a number; what no record holds (an
+ * integer past 2^53 read as a BigInt, TEXT, a BLOB) as its exact text, so a
+ * forged seq shows as written (`9007199254740993`, `x`) rather than as a
+ * rounded number or NaN, and hashes as what it is. A REAL stays a number
+ * (2.5).
+ */
+function seqOf(v: unknown): unknown {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return `x'${Buffer.from(v).toString('hex')}'`;
+  return v === null || v === undefined ? null : text(v);
+}
+
 /** Parse a JSON column; its raw text if it is not JSON (so the hash fails). */
 function parsed(v: unknown): unknown {
   const s = text(v);
@@ -229,7 +244,7 @@ export function rowToRecord(row: RawRow, cipher: RowCipher | undefined, opened =
   if (row[27] !== null) r.redacted = parsed(row[27]);
   const request = sub(row, REQUEST);
   if (request) r.request = request;
-  r.seq = num(row[1]);
+  r.seq = seqOf(row[1]);
   r.severity = text(row[9]);
   r.stream = text(row[0]);
   const target = sub(row, TARGET);

@@ -123,8 +123,18 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
         verifier.addCheckpoint(row.note);
         for (const f of checkpointColumnFindings(row)) addExtra(f.stream, f);
       }
-      const { lo, hi, start } = resolveRange(db, stream, { fromSeq, toSeq, since, until });
+      // Rows before a range that break its start (a seq stored twice or no
+      // integer, a record missing) move the read back to them: they are
+      // reported below as in a whole-store run.
+      const { lo, hi, start, missing } = resolveRange(db, stream, { fromSeq, toSeq, since, until });
       if (start !== undefined) verifier.startStream(stream, start);
+      if (missing !== undefined) {
+        // No row follows: the verifier sees none to report the gap by.
+        addExtra(stream, {
+          code: 'seq_gap', severity: 'error', stream, seq: missing.seq, lastSeq: missing.lastSeq,
+          message: `${missing.seq === missing.lastSeq ? `record seq ${missing.seq} is` : `records seq ${missing.seq}..${missing.lastSeq} are`} missing (the stream's head or checkpoints say they were written), so the range has no verifiable start`,
+        });
+      }
       // Rows the read below cannot reach: a seq that is no integer of the
       // safe range (a TEXT seq sorts above every integer) in any run; in a
       // whole-store run also one below where the stream's read starts, a

@@ -35,13 +35,37 @@ export function purgedStart(db: Database.Database, stream: string): Start | unde
 }
 
 /**
+ * Where a start was built and, when it is not at the seq asked, why: the
+ * rows before that seq are not one record per seq.
+ */
+export interface StartAt {
+  /** The seq the start is at: the one asked, or the last one below it that the stored rows reach cleanly. */
+  seq: number;
+  /** Undefined at seq 0. */
+  start: Start | undefined;
+  /**
+   * Why the start is below the seq asked, for people: the row that breaks
+   * the run of stored checksums (a seq stored twice, a seq that is no
+   * integer) or the seqs missing.
+   */
+  obstacle?: string;
+  /** Set when no row follows the start: the seqs missing from it to the stream's end (its head or checkpoints). */
+  missing?: { seq: number; lastSeq: number };
+}
+
+/**
  * The start at `seq` (the compact range over [0, seq) and the hash of record
  * seq-1), built from the nearest archive at or before it and the stored
- * checksums after that. Undefined for seq 0; throws RangeError if a record
- * needed is missing or its checksum is not a hash.
+ * checksums after that. Rows an attacker wrote into that run (a second row
+ * at a seq, a REAL seq, a missing record) leave no verifiable start at
+ * `seq`: the start is then the last one below it that the rows reach
+ * cleanly, so that the caller reads the offending rows too and reports them
+ * as a whole-store run does (verify) or refuses (bundle export) — never a
+ * throw on hostile data. Throws RangeError only when `seq` lies beyond the
+ * stream's end (its head, its checkpoints and its rows).
  */
-export function startAt(db: Database.Database, stream: string, seq: number, alg: HashAlgorithm): Start | undefined {
-  if (seq <= 0) return undefined;
+export function startAt(db: Database.Database, stream: string, seq: number, alg: HashAlgorithm): StartAt {
+  if (seq <= 0) return { seq: 0, start: undefined };
   const a = db.prepare(
     'SELECT hash_alg, last_seq, last_checksum, compact_range FROM audit_log_archives WHERE stream = ? AND last_seq < ? ORDER BY last_seq DESC LIMIT 1',
   ).get(stream, seq) as ArchiveEdge | undefined;
@@ -49,15 +73,39 @@ export function startAt(db: Database.Database, stream: string, seq: number, alg:
   const range = base ? CompactRange.restore(base.alg, base.compactRange) : new CompactRange(alg);
   let prev = base?.prev;
   let next = range.size;
-  const rows = db.prepare('SELECT seq, checksum FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ? ORDER BY seq');
-  for (const row of rows.iterate(stream, next, seq) as Iterable<{ seq: number; checksum: string }>) {
-    if (Number(row.seq) !== next) throw new RangeError(`fromSeq: stream "${stream}" has no record at seq ${next}, so no verifiable start at seq ${seq} can be built`);
+  const built = (): StartAt => ({ seq: next, start: prev === undefined ? undefined : { seq: next, alg: range.algorithm, prev, compactRange: range.state() } });
+  // In the order verify reads them, so both take the same row of a seq stored twice.
+  const rows = db.prepare('SELECT seq, checksum, event_id FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ? ORDER BY seq, log_id');
+  for (const row of rows.iterate(stream, next, seq) as Iterable<{ seq: number; checksum: string; event_id: unknown }>) {
+    const at = Number(row.seq);
+    if (at !== next) {
+      const id = JSON.stringify(String(row.event_id).slice(0, 64));
+      const what = `the row with seq ${at} (id ${id}) has a seq that is no integer`;
+      // A row at or below the last seq taken (a repeat, a REAL between): the start goes back before that seq, so the reader meets both rows.
+      if (at < next) return { ...startAt(db, stream, next - 1, alg), obstacle: at === next - 1 ? `seq ${at} is stored in more than one row (the second has id ${id})` : what };
+      return { ...built(), obstacle: Number.isInteger(at) ? gap(next, at - 1) : what };
+    }
     range.appendHex(row.checksum);
     prev = row.checksum;
     next++;
   }
-  if (next !== seq || prev === undefined) throw new RangeError(`fromSeq: stream "${stream}" has no record at seq ${next}, so no verifiable start at seq ${seq} can be built`);
-  return { seq, alg: range.algorithm, prev, compactRange: range.state() };
+  if (next === seq) return built();
+  // No row from `next` to `seq`: a gap before the first row at or after `seq`, a deleted tail, or a seq past the end.
+  const after = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= 9007199254740991').pluck().get(stream, seq) as number | null;
+  if (after === null) {
+    const end = Math.max(next, ...[
+      db.prepare('SELECT size FROM audit_stream_heads WHERE stream = ?').pluck().get(stream),
+      db.prepare('SELECT max(size) FROM audit_checkpoints WHERE stream = ?').pluck().get(stream),
+    ].map((v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : 0)));
+    if (seq > end) throw new RangeError(`options.fromSeq ${seq} lies beyond the end of stream "${stream}" (${end === 0 ? 'it has no records' : `its last seq is ${end - 1}`})`);
+    // Its head or checkpoints say the records from `next` were written: deleted, with none after them.
+    return { ...built(), obstacle: gap(next, seq - 1), missing: { seq: next, lastSeq: end - 1 } };
+  }
+  return { ...built(), obstacle: gap(next, seq - 1) };
+}
+
+function gap(first: number, last: number): string {
+  return first === last ? `record seq ${first} is missing` : `records seq ${first}..${last} are missing`;
 }
 
 /** Most stored checksums read after a range to reach the checkpoint that covers it. */
@@ -104,6 +152,10 @@ export interface StreamRange {
   lo: number;
   hi: number;
   start: Start | undefined;
+  /** Set when `lo` lies below the range asked because the rows before it break the start (see {@link StartAt}). */
+  obstacle?: string;
+  /** The seqs missing from `lo` on when no row follows it (the core verifier sees no record to report them by). */
+  missing?: { seq: number; lastSeq: number };
 }
 
 /** Seq/time bounds shared by verify and bundle export. */
@@ -114,28 +166,34 @@ export interface RangeBounds {
   until: bigint | undefined;
 }
 
+/** Only a row whose seq is an integer of the safe range bounds a time range (a forged REAL, TEXT or huge seq is no record's). */
+const RECORD_SEQ = "typeof(seq) = 'integer' AND seq BETWEEN 0 AND 9007199254740991";
+
 /**
  * Resolve the bounds for `stream`: time bounds become the first seq at or
  * after `since` and the last before `until`; the start is the purged cut or
- * the compact range at `lo`. `lo > hi` means nothing to read.
+ * the compact range at `lo` — below it, with `obstacle` set, when the rows
+ * before `lo` do not allow one there. `lo > hi` means nothing to read.
  */
 export function resolveRange(db: Database.Database, stream: string, b: RangeBounds): StreamRange {
   let lo = b.fromSeq ?? 0;
   let hi = b.toSeq ?? Number.MAX_SAFE_INTEGER;
   if (b.since !== undefined) {
-    const v = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano >= ?').pluck().get(stream, b.since);
+    const v = db.prepare(`SELECT min(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano >= ? AND ${RECORD_SEQ}`).pluck().get(stream, b.since);
     if (v === null || v === undefined) return { lo: Number.MAX_SAFE_INTEGER, hi: -1, start: undefined }; // nothing at or after `since`: an empty range
     lo = Math.max(lo, Number(v));
   }
   if (b.until !== undefined) {
-    const v = db.prepare('SELECT max(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano < ?').pluck().get(stream, b.until);
+    const v = db.prepare(`SELECT max(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano < ? AND ${RECORD_SEQ}`).pluck().get(stream, b.until);
     hi = Math.min(hi, v === null || v === undefined ? -1 : Number(v));
   }
   const purged = purgedStart(db, stream);
   if (purged !== undefined && lo <= purged.seq) return { lo: purged.seq, hi, start: purged };
   if (lo > 0 && lo <= hi) {
     const alg = (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
-    return { lo, hi, start: startAt(db, stream, lo, alg) };
+    const at = startAt(db, stream, lo, alg);
+    const missing = at.missing && { seq: at.missing.seq, lastSeq: Math.min(at.missing.lastSeq, hi) };
+    return { lo: at.seq, hi, start: at.start, ...(at.obstacle !== undefined ? { obstacle: at.obstacle } : {}), ...(missing ? { missing } : {}) };
   }
   return { lo, hi, start: undefined };
 }
