@@ -140,6 +140,10 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   const env = options.env ?? (config !== undefined && !('service' in config) ? config.env : undefined) ?? process.env;
   const cfg: AuditConfig = config !== undefined && 'service' in config ? config : loadConfig(config ?? {});
   if (cfg.enabled === false) {
+    // Said once, where the service's operators look: a compliance reviewer must not find out from an empty store.
+    const byEnv = env['AUDIT_LOG_ENABLED'];
+    const cause = byEnv !== undefined && byEnv.trim() !== '' ? `AUDIT_LOG_ENABLED=${byEnv}` : `enabled: false${cfg.source !== undefined ? ` in ${cfg.source}` : ''}`;
+    printerOf(options)(`otel-audit: auditing is DISABLED by ${cause}: no audit record is written until it is enabled again`);
     const audit = createDisabledAuditLogger();
     setCurrentAudit(audit);
     health = () => true;

@@ -238,7 +238,9 @@ describe('startAudit', () => {
 
   it('enabled: false starts nothing and audit calls resolve at once', async () => {
     const { dir } = setup('enabled: false\n');
-    running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    const warnings: string[] = [];
+    running = await startAudit({ path: join(dir, 'otel-config.yaml'), env: {} }, { onWarning: (m) => warnings.push(m) });
+    expect(warnings).toEqual([`otel-audit: auditing is DISABLED by enabled: false in ${join(dir, 'otel-config.yaml')}: no audit record is written until it is enabled again`]);
     expect(running.enabled).toBe(false);
     expect(running.processor).toBeUndefined();
     expect(await audit.log({ type: 'auth', action: 'login' })).toMatchObject({ stream: 'disabled', seq: -1 });
@@ -247,9 +249,12 @@ describe('startAudit', () => {
 
   it('AUDIT_LOG_ENABLED=false does the same from the environment', async () => {
     const { dir } = setup();
-    running = await startAudit({ path: join(dir, 'otel-config.yaml'), env: { AUDIT_LOG_ENABLED: 'false' } });
+    const warnings: string[] = [];
+    running = await startAudit({ path: join(dir, 'otel-config.yaml'), env: { AUDIT_LOG_ENABLED: 'no' } }, { onWarning: (m) => warnings.push(m) });
     expect(running.enabled).toBe(false);
     expect(existsSync(join(dir, 'audit.db'))).toBe(false);
+    // Never silently: the operators are told once.
+    expect(warnings).toEqual(['otel-audit: auditing is DISABLED by AUDIT_LOG_ENABLED=no: no audit record is written until it is enabled again']);
   });
 
   it('a broken configuration is refused before anything is opened', async () => {
