@@ -51,6 +51,8 @@ export interface OtlpSinkContext {
   key?: string;
   /** Told about dead-lettered records. Default: `system/integrity_failure` audit records through the global logger (the first at once, then a summary a minute at most). */
   onDeadLetter?: (info: DeadLetterInfo) => void;
+  /** Told what shutdown left in the outbox for the next start. Default: `diag.warn`. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -180,6 +182,7 @@ export function createOtlpSink(config: OtlpHttpExporterConfig, context: OtlpSink
     exporter: createOtlpLogExporter(config),
     exportTimeoutMillis: (durationMillis(config.timeout, 10_000) ?? 10_000) + 5_000,
     onDeadLetter: context.onDeadLetter ?? deadLetterAuditor(path),
+    ...(context.onWarning !== undefined ? { onWarning: context.onWarning } : {}),
     ...(retryInitial !== undefined ? { initialBackoffMillis: retryInitial } : {}),
     ...(retryMax !== undefined ? { maxBackoffMillis: retryMax } : {}),
     ...(maxAge !== undefined ? { maxAgeMillis: maxAge } : {}),

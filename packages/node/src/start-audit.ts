@@ -159,7 +159,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   const api = usedOf<ApiReceiverConfig>(pipeline, 'receivers', 'api')?.config;
   const resource = defaultResource().merge(resourceFromAttributes({ ...(cfg.resource ?? {}), [ATTR_AUDIT_INTEGRITY_ALGORITHM]: chain?.algorithm ?? 'sha256' }));
 
-  const { sinks, store } = buildSinks(cfg, pipeline, secrets, resource);
+  const { sinks, store } = buildSinks(cfg, pipeline, secrets, resource, printerOf(options));
   const register = options.registerGlobal !== false && globalOwner === undefined;
   const owner = {};
   let loggerProvider: LoggerProvider | undefined;

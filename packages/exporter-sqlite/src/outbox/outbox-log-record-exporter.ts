@@ -46,6 +46,11 @@ export interface OutboxLogRecordExporterOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Called when records were moved to the dead-letter table (turn it into an audit record). */
   onDeadLetter?: (info: DeadLetterInfo) => void;
+  /**
+   * Told, in a line for people, what shutdown left in the outbox for the
+   * next start (the receiver did not take it in time). Default: `diag.warn`.
+   */
+  onWarning?: (message: string) => void;
   /** Metrics go here. Default: the global MeterProvider. */
   meterProvider?: MeterProvider;
 }
@@ -71,6 +76,7 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
   readonly #resourceIds = new WeakMap<object, number>();
   readonly #insertAll: Database.Transaction<(logs: ReadableLogRecord[]) => void>;
   readonly #shutdownTimeoutMillis: number;
+  readonly #onWarning: (message: string) => void;
   #shutdown: Promise<void> | undefined;
   #unobserve: () => void = () => undefined;
 
@@ -85,6 +91,7 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
       exportTimeoutMillis: positive(options.exportTimeoutMillis, 30_000, 'exportTimeoutMillis'),
     };
     this.#shutdownTimeoutMillis = positive(options.shutdownTimeoutMillis, 5_000, 'shutdownTimeoutMillis');
+    this.#onWarning = options.onWarning ?? ((m) => diag.warn(m));
     this.#db = new OutboxDb(options.path, options.synchronous);
     this.#inner = inner;
     const meter = (options.meterProvider ?? metrics).getMeter('@otel-audit/exporter-sqlite');
@@ -227,10 +234,24 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
       // the outbox (committed, not deleted) and are sent after the next start.
       await bounded(this.#shipper.stop());
       this.#unobserve();
+      this.#reportLeft();
       this.#db.close();
       await bounded(this.#inner.shutdown().catch((e: unknown) => diag.error('otel-audit outbox: inner exporter shutdown failed', e)));
       clearTimeout(timer);
     }
+  }
+
+  /** Records shutdown leaves behind are not lost, but a person should know they wait. */
+  #reportLeft(): void {
+    let left: number;
+    try {
+      left = this.#db.depth().depth;
+    } catch {
+      return; // the file is gone or broken: what it holds is not known here
+    }
+    if (left === 0) return;
+    this.#onWarning(`otel-audit outbox ${this.#db.path}: ${left} record(s) the receiver has not taken yet stay in the outbox;`
+      + ' they are sent after the next start (`otel-audit status` shows them and the last error)');
   }
 
   #resourceIdOf(resource: ReadableLogRecord['resource']): number {

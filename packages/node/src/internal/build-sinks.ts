@@ -49,7 +49,7 @@ export interface BuiltSinks {
  * @example
  * const { sinks, store } = buildSinks(config, pipeline, secrets, resource);
  */
-export function buildSinks(config: AuditConfig, pipeline: ResolvedPipeline, secrets: ResolvedSecrets, resource: Resource): BuiltSinks {
+export function buildSinks(config: AuditConfig, pipeline: ResolvedPipeline, secrets: ResolvedSecrets, resource: Resource, onWarning?: (message: string) => void): BuiltSinks {
   const sinks: AuditSink[] = [];
   let store: SqliteAuditStore | undefined;
   try {
@@ -64,7 +64,7 @@ export function buildSinks(config: AuditConfig, pipeline: ResolvedPipeline, secr
         store ??= opened;
         sinks.push(opened);
       } else if (c.type === 'otlphttp') {
-        sinks.push(createOtlpSink(c.config as OtlpHttpExporterConfig, { resource, config, key: c.key }));
+        sinks.push(createOtlpSink(c.config as OtlpHttpExporterConfig, { resource, config, key: c.key, ...(onWarning !== undefined ? { onWarning } : {}) }));
       }
     }
   } catch (e) {
