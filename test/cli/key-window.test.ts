@@ -23,6 +23,20 @@ import { chainStore, KEYS, MINUTE, runBin, runCli, startBin, T0, tempDir, until,
 const CHECKPOINT_TIMES = [T0 + 9n * MINUTE, T0 + 19n * MINUTE, T0 + 29n * MINUTE];
 const iso = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
 
+/** An otel-config.yaml in `dir` whose chain signs with `KEYS` and whose store trusts `./trusted.vkey`. */
+function writeServeConfig(dir: string): void {
+  fs.writeFileSync(path.join(dir, 'otel-config.yaml'), [
+    'processors:',
+    '  chain: { signer_key_file: ./audit.key }',
+    'exporters:',
+    '  sqlite: { path: ./audit.db, verifier_keys_file: ./trusted.vkey }',
+    'service:',
+    '  pipelines:',
+    '    audit: { processors: [chain], exporters: [sqlite] }',
+    '',
+  ].join('\n'));
+}
+
 interface Finding { code: string; size?: number; seq?: number; lastSeq?: number }
 function findingsOf(stdout: string): Finding[] {
   const report = JSON.parse(stdout) as { streams: { findings: Finding[] }[] };
@@ -121,6 +135,17 @@ describe('otel-audit verify with key validity windows', () => {
     expect(second.stderr).toMatch(/--key value 2: not_after=\(a value that is not shown\) is not a time[\s\S]*fix: write the window after the key as not_before=TIME and\/or not_after=TIME/);
   });
 
+  it('the key_out_of_window finding gives the checkpoint time and the key\'s window as RFC 3339 UTC dates, the time also in exact nanoseconds', async () => {
+    const { db } = chainStore(30);
+    const run = await runCli(['verify', db, '--key', `${KEYS.verifierKey} not_after=${CHECKPOINT_TIMES[1]}`]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain(`the checkpoint time 2023-11-14T22:42:20Z (${CHECKPOINT_TIMES[2]} ns) is outside the key's validity window (not_after=2023-11-14T22:32:20Z)`);
+    // A bound one nanosecond after the checkpoint: both still told apart.
+    const json = await runCli(['verify', db, '--key', `${KEYS.verifierKey} not_before=${CHECKPOINT_TIMES[0]! + 1n}`, '--json']);
+    const finding = (JSON.parse(json.stdout) as { streams: { findings: { code: string; message: string }[] }[] }).streams[0]!.findings[0]!;
+    expect(finding.message).toMatch(/the checkpoint time 2023-11-14T22:22:20Z \(1700000540000000000 ns\) is outside the key's validity window \(not_before=2023-11-14T22:22:20\.000000001Z\)$/);
+  });
+
   it('verify --help documents the window', async () => {
     const help = await runCli(['verify', '--help']);
     expect(help.stdout).toMatch(/not_before=TIME/);
@@ -166,6 +191,59 @@ describe('key validity windows of verify-proof, serve and collect', () => {
     } finally {
       controller.abort();
       expect(await done).toBe(0);
+    }
+  });
+
+  it('serve --config: the keys of exporters.sqlite.verifier_keys_file count in their windows, as they do in a --key file', async () => {
+    const { dir } = chainStore(30);
+    writeKeys(dir);
+    fs.writeFileSync(path.join(dir, 'trusted.vkey'), `# the service's key, retired after the second checkpoint\n${KEYS.verifierKey} not_after=${iso(CHECKPOINT_TIMES[1]!)}\n`);
+    writeServeConfig(dir);
+    const token = 'key-window-token-0123456789abcdef';
+    let out = '';
+    const controller = new AbortController();
+    const done = main(['serve', '--config', 'otel-config.yaml', '--port', '0', '--token-env', 'TOKEN', '--json'], {
+      stdout: { write: (s: string) => { out += s; return true; } },
+      stderr: { write: (s: string) => { out += s; return true; } },
+      env: { TOKEN: token }, cwd: dir, signal: controller.signal,
+    });
+    try {
+      await until(() => /http:\/\/127\.0\.0\.1:\d+/.test(out) || /fix:/.test(out), `serve listening (${out})`);
+      // The chain signer's key is the file's key: only its window there counts.
+      expect(JSON.parse(out.split('\n')[0]!).verifierKeys).toBe(1);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+      const res = await fetch(`${url}/api/audit/integrity?stream=svc%2F1`, { headers: { authorization: `Bearer ${token}` } });
+      const body = await res.json() as { intact: boolean; report: { streams: { findings: { code: string; size?: number }[] }[] } };
+      expect(body.intact).toBe(false);
+      expect(body.report.streams[0]!.findings.map((f) => [f.code, f.size])).toEqual([['key_out_of_window', 30], ['unsigned_tail', undefined]]);
+    } finally {
+      controller.abort();
+      expect(await done).toBe(0);
+    }
+  });
+
+  it('a bad key file line is refused in the same words by verify --key and serve --config (verifier_keys_file): the file, the line, the problem and the fix; a signer key unshown', async () => {
+    const { dir, db } = chainStore(10);
+    writeKeys(dir);
+    writeServeConfig(dir);
+    const file = path.join(dir, 'trusted.vkey');
+    const secret = KEYS.signerKey.split('+').slice(4).join('+');
+    const cases: [string, string][] = [
+      [`${KEYS.verifierKey} not_after=2026-02-30T00:00:00Z`, ': not_after="2026-02-30T00:00:00Z" is not a time between 1970 and 2262'],
+      [`${KEYS.verifierKey} not_before=2026-01-01T00:00:00Z not_before=2026-01-02T00:00:00Z`, ': not_before is given twice'],
+      [`${KEYS.verifierKey} # ${KEYS.signerKey}`, ' holds a signer (private) key; it is not shown'],
+    ];
+    for (const [line, problem] of cases) {
+      fs.writeFileSync(file, `# trusted keys\n${line}\n`);
+      const verify = await runCli(['verify', db, '--key', file]);
+      const serve = await runCli(['serve', '--config', path.join(dir, 'otel-config.yaml'), '--port', '0', '--token-env', 'TOKEN'], { env: { TOKEN: 'key-window-token-0123456789abcdef' } });
+      expect([verify.code, serve.code], line).toEqual([2, 2]);
+      expect(verify.stderr).toContain(`key file ${file} line 2${problem}`);
+      expect(serve.stderr).toMatch(/exporters\.sqlite\.verifier_keys_file \(line 4\): line 2 of "\.\/trusted\.vkey"/);
+      expect(serve.stderr).toContain(`line 2 of "./trusted.vkey"${problem}`);
+      const fix = /\n {2}fix: (.*)\n/.exec(verify.stderr)![1]!;
+      expect(serve.stderr).toContain(fix);
+      for (const run of [verify, serve]) expect(run.stderr).not.toContain(secret);
     }
   });
 

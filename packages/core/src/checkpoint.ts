@@ -17,6 +17,7 @@ import { NoteFormatError } from './errors.js';
 import { Keyring } from './keyring.js';
 import { noteKeyId, type NoteSigner } from './note-keys.js';
 import { openNote, parseNote, signNote, type NoteSignature, type ParseNoteOptions } from './signed-note.js';
+import { formatKeyTime, formatKeyWindow } from './verifier-key-lines.js';
 
 /**
  * Options of `verifyCheckpoint`. Pass `alg` when the stream's algorithm is
@@ -183,12 +184,19 @@ export function verifyCheckpoint(
   }
   const outOfWindow = ids('out_of_window');
   if (outOfWindow.length > 0) {
+    // The time and the windows as dates, in the words of a key line, so the reader can tell
+    // which bound was crossed; the exact nanoseconds too, as the checkpoint text has them.
+    const windows = outOfWindow.map((id) => {
+      const { name, keyHash } = results.find((r) => r.keyId === id)!;
+      const text = (keyring.get(name, keyHash)?.windows ?? []).map(formatKeyWindow).join(' or ');
+      return outOfWindow.length > 1 ? `${id}: ${text}` : text;
+    });
     return report(
       'key_out_of_window',
       checkpoint,
       outOfWindow,
       results,
-      `${where}: signature of ${outOfWindow.join(', ')} verifies but the checkpoint time ${time} is outside the key's validity window`,
+      `${where}: signature of ${outOfWindow.join(', ')} verifies but the checkpoint time ${formatKeyTime(time)} (${time} ns) is outside the key's validity window (${windows.join('; ')})`,
     );
   }
   const unknown = ids('unknown');

@@ -70,3 +70,28 @@ export class NoteFormatError extends AuditError {
     this.line = line;
   }
 }
+
+/**
+ * A verifier key line that cannot be trusted (`name+hash+base64`, optionally
+ * followed by `not_before=TIME` / `not_after=TIME`; DESIGN §4.3). The
+ * message names the place (file and line, option, ...) and what is wrong,
+ * never a signer key's text; `fix` says what to write instead. `line` is
+ * 1-based within the file, 0 for a single line given on its own.
+ *
+ * @example
+ * const { errors } = parseVerifierKeyLines(text, (n) => `key file audit.vkey line ${n}`);
+ * for (const e of errors) console.error(`${e.message}; fix: ${e.fix}`);
+ */
+export class VerifierKeyLineError extends AuditError {
+  /** 1-based line number of the bad line, 0 for a line given on its own. */
+  readonly line: number;
+  /** What to write instead. */
+  readonly fix: string;
+
+  constructor(line: number, message: string, fix: string) {
+    super('AUDIT_KEY_INVALID', message);
+    this.name = 'VerifierKeyLineError';
+    this.line = line;
+    this.fix = fix;
+  }
+}

@@ -3,7 +3,7 @@
  * canonical encoding, hashing, Merkle log and proofs, signed checkpoints and
  * the verifier (DESIGN §2, §4). No I/O, no OpenTelemetry.
  */
-export { AuditError, RecordValidationError, NoteFormatError } from './errors.js';
+export { AuditError, RecordValidationError, NoteFormatError, VerifierKeyLineError } from './errors.js';
 export type { AuditErrorCode } from './errors.js';
 
 export {
@@ -83,6 +83,16 @@ export type {
 } from './checkpoint.js';
 export { Keyring } from './keyring.js';
 export type { KeyringEntry, KeyringEntryInput, KeyValidityWindow } from './keyring.js';
+export {
+  parseVerifierKeyLine,
+  parseVerifierKeyLines,
+  parseKeyValidityWindow,
+  parseKeyTime,
+  formatKeyTime,
+  formatKeyWindow,
+  KEY_WINDOW_FIX,
+} from './verifier-key-lines.js';
+export type { VerifierKeyEntry, VerifierKeyLines } from './verifier-key-lines.js';
 
 export { AuditChain } from './audit-chain.js';
 export type { AuditChainOptions, ChainHead, SealedRecord } from './audit-chain.js';

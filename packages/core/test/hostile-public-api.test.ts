@@ -10,7 +10,7 @@ import { AuditChain } from '../src/audit-chain.js';
 import { canonicalize } from '../src/canonical.js';
 import { parseCheckpoint } from '../src/checkpoint-text.js';
 import { verifyCheckpoint } from '../src/checkpoint.js';
-import { AuditError, NoteFormatError, RecordValidationError } from '../src/errors.js';
+import { AuditError, NoteFormatError, RecordValidationError, VerifierKeyLineError } from '../src/errors.js';
 import { Keyring } from '../src/keyring.js';
 import { CompactRange } from '../src/merkle-tree.js';
 import { normalizeEvent } from '../src/normalize-record.js';
@@ -18,6 +18,7 @@ import { generateNoteKey, parseSignerKey, parseVerifierKey } from '../src/note-k
 import { createRecordId } from '../src/record-id.js';
 import { openNote, parseNote } from '../src/signed-note.js';
 import { Verifier } from '../src/verifier.js';
+import { parseVerifierKeyLine, parseVerifierKeyLines } from '../src/verifier-key-lines.js';
 import { HOSTILE_VALUES } from './hostile-inputs.js';
 
 const keys = generateNoteKey('hostile-test');
@@ -100,6 +101,8 @@ describe('hostile texts against the note, checkpoint and key parsers', () => {
     expect(result.ok).toBe(false);
     refusedWith(() => parseVerifierKey(text), AuditError);
     refusedWith(() => parseSignerKey(text), AuditError);
+    refusedWith(() => parseVerifierKeyLine(text), VerifierKeyLineError);
+    expect(parseVerifierKeyLines(text).errors.every((e) => e instanceof VerifierKeyLineError)).toBe(true);
     const v = new Verifier({ keyring });
     v.addCheckpoint(text);
     expect(v.finish().ok).toBe(false);

@@ -43,8 +43,9 @@ export const serveCommand: Command = {
   summary: 'serve the query API and dashboard over a store (until Ctrl-C)',
   longRunning: true,
   details: [
-    'With --config, the store path, endpoint, tokens (extensions.audit_server) and the',
-    'chain signer key come from otel-config.yaml; options given here take precedence.',
+    'With --config, the store path, endpoint, tokens (extensions.audit_server), the chain',
+    'signer key and the verifier keys of exporters.sqlite.verifier_keys_file (with their',
+    'windows, as in a --key file) come from otel-config.yaml; options given here take precedence.',
     '--token-env VAR adds an admin token read from $VAR (use it for a quick local session;',
     `at least ${MIN_TOKEN_LENGTH} characters, e.g. export VAR=$(openssl rand -hex 32)).`,
     'Every API call is recorded in the server\'s own access stream in the same database, so',
@@ -93,14 +94,16 @@ export const serveCommand: Command = {
     // As with the config's chain key, the verifier key of the key that signs the access stream is
     // trusted — always, unless --key names that key too: then the window given there is the one that
     // counts (the keyring trusts a key in the union of its windows, so an unbounded copy would void it).
+    // The config's keys (its verifier_keys_file, with windows) give way to --key's the same way.
     const given = readVerifierKeys(ctx, (ctx.options['key'] as string[] | undefined) ?? []);
     const givenKeys = new Set(given.map((e) => e.key));
-    const implied = [...new Set([
+    const ownKey = fileSignerKey === undefined ? undefined : parseSignerKey(fileSignerKey).verifierKey;
+    const implied = [
       ...fromConfig.verifierKeys,
-      ...(fileSignerKey === undefined ? [] : [parseSignerKey(fileSignerKey).verifierKey]),
-    ])].filter((k) => !givenKeys.has(k));
+      ...(ownKey !== undefined && !fromConfig.verifierKeys.some((e) => e.key === ownKey) ? [{ key: ownKey }] : []),
+    ].filter((e) => !givenKeys.has(e.key));
     const verifierKeys = [...implied, ...given];
-    const keyCount = implied.length + givenKeys.size;
+    const keyCount = new Set(verifierKeys.map((e) => e.key)).size;
     const { store, close } = openStore(ctx, db);
     try {
       let server: ReturnType<typeof createAuditServer>;

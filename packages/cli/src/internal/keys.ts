@@ -2,19 +2,20 @@
  * Verifier keys given on the command line (DESIGN §4.3): each `--key` is a
  * file holding one or more verifier keys (one a line, `#` comments) or the
  * key text itself. A key may be followed by its validity window,
- * `not_before=TIME` and/or `not_after=TIME` (key-window.ts), in the file or
- * in the `--key` text; a checkpoint whose time lies outside it fails with
+ * `not_before=TIME` and/or `not_after=TIME`, in the file or in the `--key`
+ * text, read by core's key-line reader as the server and otel-config.yaml's
+ * `verifier_keys_file` read them; a checkpoint whose time lies outside it fails with
  * `key_out_of_window`. A signer (private) key is refused without echoing
  * it, so a mistaken `--key audit.key` never prints the secret. A signer key
  * is read from a file only (`--signer-key`), never from the command line,
  * and never echoed either.
  */
 import * as fs from 'node:fs';
-import { Keyring, parseSignerKey, parseVerifierKey, type KeyValidityWindow } from '@otel-audit/core';
+import { Keyring, parseSignerKey, parseVerifierKeyLine, parseVerifierKeyLines, type VerifierKeyEntry } from '@otel-audit/core';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from './inputs.js';
-import { parseKeyWindow } from './key-window.js';
+import { asCliError } from './key-window.js';
 import { refuseSecretAsFileName } from './secret-names.js';
 
 const PRIVATE_PREFIX = 'PRIVATE+KEY+';
@@ -27,30 +28,29 @@ const PRIVATE_PREFIX = 'PRIVATE+KEY+';
  * @example
  * const entry: VerifierKeyEntry = { key: 'audit+1a2b3c4d+AQ...', notAfter: 1767225600000000000n };
  */
-export type VerifierKeyEntry = { readonly key: string } & KeyValidityWindow;
+export type { VerifierKeyEntry };
 
-/** The key lines of a file with their line numbers: blank lines, `#` lines and trailing ` # ...` comments dropped. */
-function keyLines(text: string): { words: string[]; line: number }[] {
-  return text.split(/\r?\n/).flatMap((l, i) => {
-    const words = l.trim().split(/\s+/);
-    const comment = words.findIndex((w) => w.startsWith('#'));
-    if (comment >= 0) words.length = comment;
-    return words.length === 0 || words[0] === '' ? [] : [{ words, line: i + 1 }];
-  });
-}
-
-/** One key line: the key, checked, and its window. Never echoes the line. */
-function entryOf(words: readonly string[], where: string): VerifierKeyEntry {
-  if (words.some((w) => w.includes(PRIVATE_PREFIX))) {
-    throw new CliError('AUDIT_CLI_KEY', `${where} holds a signer (private) key`, 'pass the verifier key (.vkey), never the signer key; keep the .key file secret');
-  }
-  let key: string;
+/**
+ * The verifier keys of the key file `file` (absolute), each with its
+ * window: core's key-line reader, whose errors name the file and line.
+ * Throws {@link CliError} (exit 2) for an unreadable file, for the first bad
+ * line, and for a file without keys unless `emptyOk` (a config's
+ * `verifier_keys_file` may list none, as the service accepts).
+ *
+ * @example
+ * const entries = readVerifierKeyFile('/etc/otel-audit/trusted.vkey');
+ */
+export function readVerifierKeyFile(file: string, options: { emptyOk?: boolean } = {}): VerifierKeyEntry[] {
+  let text: string;
   try {
-    key = parseVerifierKey(words[0]!).verifierKey;
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CliError('AUDIT_CLI_KEY', `${where} is not a valid verifier key: ${(e as Error).message}`, 'pass the .vkey file written by `otel-audit keygen` (name+hash+base64), optionally followed by not_before=TIME / not_after=TIME');
+    throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'give this user read access to the .vkey file');
   }
-  return { key, ...parseKeyWindow(words.slice(1), where) };
+  const { keys, errors } = parseVerifierKeyLines(text, (n) => `key file ${file} line ${n}`);
+  if (errors.length > 0) throw asCliError(errors[0]);
+  if (keys.length === 0 && options.emptyOk !== true) throw new CliError('AUDIT_CLI_KEY', `key file ${file} holds no key`, 'pass the .vkey file written by `otel-audit keygen`');
+  return [...keys];
 }
 
 /**
@@ -69,26 +69,22 @@ export function readVerifierKeys(ctx: Pick<CommandContext, 'cwd'>, values: reado
     const exists = fs.existsSync(file);
     if (exists && !fs.statSync(file).isFile()) throw new CliError('AUDIT_CLI_KEY', `--key ${file} is not a file`, 'pass the .vkey file itself');
     if (exists) {
-      let lines: { words: string[]; line: number }[];
-      try {
-        lines = keyLines(fs.readFileSync(file, 'utf8'));
-      } catch (e) {
-        throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'give this user read access to the .vkey file');
-      }
-      if (lines.length === 0) throw new CliError('AUDIT_CLI_KEY', `key file ${file} holds no key`, 'pass the .vkey file written by `otel-audit keygen`');
-      for (const { words, line } of lines) out.push(entryOf(words, `key file ${file} line ${line}`));
+      out.push(...readVerifierKeyFile(file));
       return;
     }
     const words = value.trim().split(/\s+/);
     const where = values.length > 1 ? `--key value ${i + 1}` : '--key value';
-    if (value.includes(PRIVATE_PREFIX)) entryOf(words, where); // refuses it, unechoed
-    if (!words[0]!.includes('+')) {
+    if (!value.includes(PRIVATE_PREFIX) && !words[0]!.includes('+')) {
       if (words.length > 1 && fs.existsSync(resolvePath(ctx, words[0]!))) {
         throw new CliError('AUDIT_CLI_KEY', `${where}: a window cannot follow a key file name`, 'write the window on the key\'s line inside the file (name+hash+base64 not_after=TIME), or pass the key text itself followed by the window');
       }
       throw new CliError('AUDIT_CLI_KEY', `cannot read key file ${file} (ENOENT)`, 'pass the .vkey file written by `otel-audit keygen` or the key text name+hash+base64');
     }
-    out.push(entryOf(words, where));
+    try {
+      out.push(parseVerifierKeyLine(value, where));
+    } catch (e) {
+      throw asCliError(e);
+    }
   });
   return out;
 }

@@ -1,17 +1,20 @@
 /**
  * What `otel-audit serve` takes from otel-config.yaml (DESIGN §7, the
  * `extensions.audit_server` component): the endpoint, the token digests,
- * the store path of `exporters.sqlite`, and the chain's signer key (its
- * verifier key trusts the service's checkpoints; the key itself signs the
- * server's access stream). Loaded with @otel-audit/node's `loadConfig`, so
- * the file is validated exactly as the service validates it.
+ * the store path of `exporters.sqlite`, the verifier keys of its
+ * `verifier_keys_file` with their validity windows (the key lines `--key`
+ * reads), and the chain's signer key (its verifier key trusts the service's
+ * checkpoints; the key itself signs the server's access stream). Loaded
+ * with @otel-audit/node's `loadConfig`, so the file is validated exactly as
+ * the service validates it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseSignerKey } from '@otel-audit/core';
+import { parseSignerKey, type VerifierKeyEntry } from '@otel-audit/core';
 import { ConfigError, formatProblem, loadConfig, type AuditConfig, type ChainProcessorConfig, type SqliteExporterConfig } from '@otel-audit/node';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
+import { readVerifierKeyFile } from './keys.js';
 
 /**
  * A server token entry as the config holds it: a SHA-256 digest, never the token.
@@ -32,7 +35,12 @@ export interface ServeConfig {
   host?: string;
   port?: number;
   tokens: TokenEntry[];
-  verifierKeys: string[];
+  /**
+   * The keys of `exporters.sqlite.verifier_keys_file`, each in its window,
+   * and the chain signer's verifier key, always valid unless that file
+   * lists it too (then its window there counts).
+   */
+  verifierKeys: VerifierKeyEntry[];
   signerKey?: string;
 }
 
@@ -91,19 +99,21 @@ export function readServeConfig(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: 
   const server = component<{ endpoint?: string; tokens?: TokenEntry[] }>(config.extensions as Record<string, unknown> | undefined, 'audit_server');
   const sqlite = component<SqliteExporterConfig>(config.exporters as Record<string, unknown> | undefined, 'sqlite');
   const signerKey = signerKeyOf(config, ctx.env);
-  let verifierKeys: string[] = [];
+  let own: string | undefined;
   if (signerKey !== undefined) {
     try {
-      verifierKeys = [parseSignerKey(signerKey).verifierKey];
+      own = parseSignerKey(signerKey).verifierKey;
     } catch {
-      verifierKeys = [];
+      own = undefined;
     }
   }
+  const listed = sqlite?.verifier_keys_file === undefined ? [] : readVerifierKeyFile(path.resolve(config.baseDir ?? ctx.cwd, sqlite.verifier_keys_file), { emptyOk: true });
+  const verifierKeys = [...(own !== undefined && !listed.some((e) => e.key === own) ? [{ key: own }] : []), ...listed];
   return {
     ...(sqlite?.path !== undefined ? { db: path.resolve(config.baseDir ?? ctx.cwd, sqlite.path) } : {}),
     ...parseEndpoint(server?.endpoint),
     tokens: [...(server?.tokens ?? [])],
     verifierKeys,
-    ...(verifierKeys.length > 0 && signerKey !== undefined ? { signerKey } : {}),
+    ...(own !== undefined && signerKey !== undefined ? { signerKey } : {}),
   };
 }

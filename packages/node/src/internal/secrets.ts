@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
-import { isValidKeyName, parseSignerKey, parseVerifierKey } from '@otel-audit/core';
+import { isValidKeyName, parseSignerKey, parseVerifierKeyLines, type VerifierKeyEntry } from '@otel-audit/core';
 import { encryptionFromEnv, type EncryptionKey } from '@otel-audit/exporter-sqlite';
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
@@ -32,8 +32,8 @@ export interface ResolvedSecrets {
   webhookSecrets: Map<number, string>;
   /** Per `sqlite` exporter key (`sqlite`, `sqlite/backup`), for those with encryption on. */
   encryption: Map<string, EncryptionKey>;
-  /** Per `sqlite` exporter key, the verifier keys of its `verifier_keys_file` (public, but named like the keys above). */
-  verifierKeys: Map<string, string[]>;
+  /** Per `sqlite` exporter key, the verifier keys of its `verifier_keys_file` with their windows (public, but named like the keys above). */
+  verifierKeys: Map<string, VerifierKeyEntry[]>;
 }
 
 interface SecretSpec {
@@ -128,12 +128,17 @@ function signerKeyFix(file: string | undefined): string {
 }
 
 /**
- * The verifier keys of a `.vkey` file (one a line, blank lines and `#`
- * comments allowed), checked; a problem names the file and line, and a
- * signer key found there is not shown.
+ * The verifier keys of a `.vkey` file, each with its validity window
+ * (`name+hash+base64 not_before=TIME not_after=TIME`), read by core's
+ * key-line reader as the CLI's `--key` reads them: one problem per bad line,
+ * naming the file and line; a signer key found there is not shown.
  */
-function verifierKeysOf(config: AuditConfig, path: string, file: string | undefined, problems: ConfigProblem[]): string[] | undefined {
+function verifierKeysOf(config: AuditConfig, path: string, file: string | undefined, problems: ConfigProblem[]): VerifierKeyEntry[] | undefined {
   if (file === undefined) return undefined;
+  if (file.includes('PRIVATE+KEY+')) {
+    problems.push({ path, value: HIDDEN, message: 'holds a signer key itself, not a file name (the key is not shown)', fix: 'list the verifier keys (.vkey) to trust in a file, one a line, and name that file here; keep the signer key secret' });
+    return undefined;
+  }
   const full = resolvePath(config, file);
   let text: string;
   try {
@@ -143,21 +148,9 @@ function verifierKeysOf(config: AuditConfig, path: string, file: string | undefi
     problems.push({ path, value: file, message: code === 'ENOENT' ? `file "${file}" does not exist${full !== file ? ` (looked at ${full})` : ''}` : `file "${file}" cannot be read (${code ?? 'error'})`, fix: 'list the verifier keys (.vkey) to trust, one a line, or fix the path' });
     return undefined;
   }
-  const keys: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    if (line.includes('PRIVATE+KEY+')) {
-      problems.push({ path, value: HIDDEN, message: `line ${i + 1} of "${file}" holds a signer (private) key; it is not shown`, fix: 'list verifier keys (.vkey) only, and keep the signer key secret' });
-      return;
-    }
-    try {
-      keys.push(parseVerifierKey(line).verifierKey);
-    } catch (e) {
-      problems.push({ path, value: file, message: `line ${i + 1} of "${file}" is not a verifier key: ${(e as Error).message}`, fix: 'write one name+hash+base64 key a line, as `otel-audit keygen` writes them in NAME.vkey (a validity window is for `otel-audit verify`)' });
-    }
-  });
-  return keys;
+  const { keys, errors } = parseVerifierKeyLines(text, (n) => `line ${n} of "${file}"`);
+  for (const e of errors) problems.push({ path, value: file, message: e.message, fix: e.fix });
+  return [...keys];
 }
 
 /**

@@ -2,11 +2,12 @@
  * The integrity check at start (`exporters.sqlite.verify_on_start`,
  * `AUDIT_LOG_INTEGRITY_CHECKS`; DESIGN §4.4, §7, §9): the store is verified
  * against the signer's own verifier key and those of `verifier_keys_file`
- * (earlier signer keys, other writers of the store), and the result is written as a
- * `system/verify` record — a failure raises the built-in `audit_integrity`
- * alert. The pipeline starts either way; the finding is in the log.
+ * (earlier signer keys, other writers of the store), each in its window,
+ * and the result is written as a `system/verify` record — a failure raises
+ * the built-in `audit_integrity` alert. The pipeline starts either way; the
+ * finding is in the log.
  */
-import { Keyring, parseSignerKey } from '@otel-audit/core';
+import { Keyring, parseSignerKey, type VerifierKeyEntry } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type { AuditLogger } from '@otel-audit/instrumentation';
 
@@ -14,10 +15,13 @@ import type { AuditLogger } from '@otel-audit/instrumentation';
  * Verify `store` and record the outcome through `audit`.
  *
  * @example
- * await verifyOnStart(store, signerKey, [previousVerifierKey], audit);
+ * await verifyOnStart(store, signerKey, [{ key: previousVerifierKey, notAfter: rotatedAtNanos }], audit);
  */
-export async function verifyOnStart(store: SqliteAuditStore, signerKey: string | undefined, verifierKeys: readonly string[], audit: AuditLogger): Promise<void> {
-  const trusted = [...new Set([...(signerKey !== undefined ? [parseSignerKey(signerKey).verifierKey] : []), ...verifierKeys])];
+export async function verifyOnStart(store: SqliteAuditStore, signerKey: string | undefined, verifierKeys: readonly VerifierKeyEntry[], audit: AuditLogger): Promise<void> {
+  // The signer's own key counts always, unless the file lists it: then its window there is the
+  // one that counts (the keyring trusts a key in the union of its windows).
+  const own = signerKey !== undefined ? parseSignerKey(signerKey).verifierKey : undefined;
+  const trusted = [...(own !== undefined && !verifierKeys.some((e) => e.key === own) ? [own] : []), ...verifierKeys];
   const keyring = trusted.length > 0 ? Keyring.from(trusted) : undefined;
   const report = await store.verify(keyring !== undefined ? { keyring } : {});
   const findings: Record<string, number> = {};

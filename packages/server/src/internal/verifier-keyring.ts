@@ -1,20 +1,24 @@
 /**
  * The `verifierKeys` option of the server and the collector as a keyring
- * (DESIGN §4.3, "Keyring"): each entry a verifier key, or a key with its
- * validity window, so a checkpoint signed outside the window is reported
- * `key_out_of_window` — by the integrity and checkpoint routes as by the
- * collector — instead of trusted forever. Built at creation: a bad entry
- * throws there, named by its index, never by its text.
+ * (DESIGN §4.3, "Keyring"): each entry a verifier key line — the key,
+ * optionally followed by `not_before=TIME` / `not_after=TIME`, read by
+ * core's key-line reader as the CLI's `--key` and otel-config.yaml's
+ * `verifier_keys_file` are — or a key with its validity window as bigints,
+ * so a checkpoint signed outside the window is reported `key_out_of_window`
+ * — by the integrity and checkpoint routes as by the collector — instead of
+ * trusted forever. Built at creation: a bad entry throws there, named by
+ * its index, never by its text.
  */
-import { AuditError, Keyring, type KeyValidityWindow } from '@otel-audit/core';
+import { AuditError, Keyring, parseVerifierKeyLine, type KeyValidityWindow } from '@otel-audit/core';
 
 /**
- * A trusted verifier key (`name+hash+base64`), alone (valid at every time)
- * or with the window of checkpoint times in which its signatures count
- * (Unix nanoseconds, both ends inclusive).
+ * A trusted verifier key line (`name+hash+base64`, valid at every time
+ * unless followed by `not_before=TIME` / `not_after=TIME`), or a key with
+ * the window of checkpoint times in which its signatures count (Unix
+ * nanoseconds, both ends inclusive).
  *
  * @example
- * const keys: VerifierKeyInput[] = [newKey, { key: oldKey, notAfter: 1767225599999999999n }];
+ * const keys: VerifierKeyInput[] = [`${newKey} not_before=2026-01-01T00:00:00Z`, { key: oldKey, notAfter: 1767225599999999999n }];
  */
 export type VerifierKeyInput = string | ({ readonly key: string } & KeyValidityWindow);
 
@@ -29,7 +33,8 @@ function prefixed(e: unknown, where: string): unknown {
  * The keyring of `keys` (the option named `option`); the same key given
  * with several windows is trusted in their union. Throws `TypeError` for an
  * entry of the wrong shape, `RangeError` for a window that ends before it
- * begins, `AuditError` `AUDIT_KEY_INVALID` for a malformed key.
+ * begins, `AuditError` `AUDIT_KEY_INVALID` for a malformed key line (a
+ * signer key among them, unshown).
  *
  * @example
  * const keyring = verifierKeyringOf(options.verifierKeys ?? [], 'options.verifierKeys');
@@ -41,11 +46,13 @@ export function verifierKeyringOf(keys: unknown, option: string): Keyring {
     const where = `${option}[${i}]`;
     const isWindowed = entry !== null && typeof entry === 'object' && typeof (entry as { key?: unknown }).key === 'string';
     if (typeof entry !== 'string' && !isWindowed) {
-      throw new TypeError(`${where} must be a verifier key string (name+hash+base64) or { key, notBefore?, notAfter? } with bigint Unix nanoseconds`);
+      throw new TypeError(`${where} must be a verifier key string (name+hash+base64, optionally followed by not_before=TIME not_after=TIME) or { key, notBefore?, notAfter? } with bigint Unix nanoseconds`);
     }
     try {
-      if (typeof entry === 'string') keyring.add(entry);
-      else {
+      if (typeof entry === 'string') {
+        const { key, ...window } = parseVerifierKeyLine(entry);
+        keyring.add(key, window);
+      } else {
         const { key, notBefore, notAfter } = entry as { key: string } & KeyValidityWindow;
         keyring.add(key, { notBefore, notAfter });
       }

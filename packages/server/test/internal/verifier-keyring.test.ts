@@ -45,6 +45,26 @@ describe('createAuditServer verifierKeys with windows', () => {
     expect(ok.intact).toBe(true);
   });
 
+  it('a string entry is a key line as `--key` reads it: its not_before=/not_after= window counts; a signer key in it is refused unshown', async () => {
+    const retired = await fixture(10, { verifierKeys: [`${keys.verifierKey} not_after=2001-01-01T00:00:00Z   # retired`] });
+    const out = await (await call(retired, '/api/audit/integrity?stream=svc%2F1', AUDITOR_TOKEN)).json();
+    expect(out.intact).toBe(false);
+    expect(out.report.streams[0].findings.map((f: { code: string }) => f.code)).toContain('key_out_of_window');
+    expect(out.report.streams[0].findings[0].message).toMatch(/outside the key's validity window \(not_after=2001-01-01T00:00:00Z\)$/);
+
+    const current = await fixture(10, { verifierKeys: [`${keys.verifierKey} not_before=2001-01-01T00:00:00Z`] });
+    expect((await (await call(current, '/api/audit/integrity?stream=svc%2F1', AUDITOR_TOKEN)).json()).intact).toBe(true);
+
+    const store = new SqliteAuditStore(path.join(tempDir(), 'audit.db'));
+    try {
+      const create = (entry: string) => () => createAuditServer({ store, tokens: TOKENS, verifierKeys: [keys.verifierKey, entry] });
+      expect(create(`${keys.verifierKey} not_after=${keys.signerKey}`)).toThrow(/^options\.verifierKeys\[1\]: the key line holds a signer \(private\) key; it is not shown$/);
+      expect(create(`${keys.verifierKey} not_after=2026-02-30T00:00:00Z`)).toThrow('options.verifierKeys[1]: the key line: not_after="2026-02-30T00:00:00Z" is not a time between 1970 and 2262');
+    } finally {
+      store.close();
+    }
+  });
+
   it('refuses a bad entry at creation, naming its index, never its key text', () => {
     const store = new SqliteAuditStore(path.join(tempDir(), 'audit.db'));
     try {
