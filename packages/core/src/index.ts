@@ -107,3 +107,4 @@ export type { AuditReceipt, ReceiptCallbacks } from './audit-receipt.js';
 export type { RedactionHook } from './normalize-record.js';
 
 export { redactUrl, redactSecrets } from './redact-url.js';
+export { maskedError } from './masked-error.js';

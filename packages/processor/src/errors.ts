@@ -4,7 +4,7 @@
  * error handler — never as exceptions thrown from `onEmit`, `forceFlush` or
  * `shutdown`. Misuse of the constructor throws `TypeError`/`RangeError`.
  */
-import { AuditError, redactSecrets } from '@otel-audit/core';
+import { AuditError, maskedError, redactSecrets } from '@otel-audit/core';
 
 /**
  * The record was not admitted: the queue was full under the `drop` policy.
@@ -28,7 +28,7 @@ export class AuditQueueFullError extends AuditError {
  * A sink rejected a batch. Reported to the global error handler on the first
  * failure of a streak; the batch is retried with backoff. The cause's
  * message is quoted with secrets masked (a forwarding sink's error may echo
- * its URL or a header).
+ * its URL or a header), and `cause` is a masked copy (core's maskedError).
  *
  * @example
  * setGlobalErrorHandler((e) => { if (e instanceof AuditSinkError) page(e.sink); });
@@ -40,7 +40,7 @@ export class AuditSinkError extends AuditError {
   readonly attempts: number;
 
   constructor(sink: string, attempts: number, cause: unknown) {
-    super('AUDIT_SINK_FAILED', `audit sink "${sink}" failed (attempt ${attempts}): ${redactSecrets(cause instanceof Error ? cause.message : String(cause))}; retrying with backoff`, { cause });
+    super('AUDIT_SINK_FAILED', `audit sink "${sink}" failed (attempt ${attempts}): ${redactSecrets(cause instanceof Error ? cause.message : String(cause))}; retrying with backoff`, { cause: maskedError(cause) });
     this.name = 'AuditSinkError';
     this.sink = sink;
     this.attempts = attempts;

@@ -19,7 +19,7 @@
 import { context, diag } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { redactSecrets } from '@otel-audit/core';
+import { maskedError, redactSecrets } from '@otel-audit/core';
 import { classifyExportError, type ExportFailure } from './export-failure.js';
 import { decodeLog, decodeResource } from './log-record-codec.js';
 import type { OutboxDb, OutboxRow } from './outbox-db.js';
@@ -85,7 +85,7 @@ export class OutboxShipper {
 
   /** The loop stopped on something unexpected: report it, wait, and let the next run try again. */
   async #failed(e: unknown): Promise<void> {
-    const error = new Error(`otel-audit outbox ${this.#db.path}: shipping failed and will be retried: ${redactSecrets(e instanceof Error ? e.message : String(e))}`, { cause: e });
+    const error = new Error(`otel-audit outbox ${this.#db.path}: shipping failed and will be retried: ${redactSecrets(e instanceof Error ? e.message : String(e))}`, { cause: maskedError(e) });
     try {
       globalErrorHandler(error);
     } catch {

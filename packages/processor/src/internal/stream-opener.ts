@@ -7,7 +7,7 @@
  * read which key signed the last stored checkpoint (internal/key-change.ts).
  * Everything asynchronous the processor needs before it can seal a record.
  */
-import { AuditChain, createRecordId, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions } from '@otel-audit/core';
+import { AuditChain, createRecordId, maskedError, redactSecrets, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions } from '@otel-audit/core';
 import type { AuditProcessorWarning } from '../audit-log-record-processor-options.js';
 import { storedCheckpointKeyIds } from './key-change.js';
 import type { Spill } from './spill.js';
@@ -50,7 +50,7 @@ async function readHead(o: OpenStreamOptions): Promise<{ head: ChainHead | undef
     try {
       return { head: await o.primary.head(o.stream) };
     } catch (e) {
-      if (attempt === 1) o.onError(new Error(`otel-audit: could not read the head of stream "${o.stream}" from the primary sink; retrying (records wait, sealed in order once it answers): ${toError(e).message}`, { cause: e }));
+      if (attempt === 1) o.onError(new Error(`otel-audit: could not read the head of stream "${o.stream}" from the primary sink; retrying (records wait, sealed in order once it answers): ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
       if (!o.stillStarting()) return undefined;
       await new Promise((r) => setTimeout(r, Math.min(30_000, 100 * 2 ** Math.min(attempt, 9))).unref());
       if (!o.stillStarting()) return undefined;
@@ -65,7 +65,7 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
   try {
     recovery = await recoverSpill(spill.path, o.stream, head, o.primary);
   } catch (e) {
-    o.onError(new Error(`otel-audit: could not read the spill file ${spill.path} left by an earlier process: ${toError(e).message}`, { cause: e }));
+    o.onError(new Error(`otel-audit: could not read the spill file ${spill.path} left by an earlier process: ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
   }
   if (recovery?.kind === 'replay') {
     spill.adopt(recovery.lines, recovery.bytes);
@@ -98,7 +98,7 @@ export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | u
     chain = new AuditChain({ stream, head: resumed ? head : undefined, alg: resumed ? undefined : o.alg, limits: o.limits });
   } catch (e) {
     // A stored head that cannot be resumed: start a new stream that names it.
-    o.onError(new Error(`otel-audit: the stored head of stream "${stream}" cannot be resumed (${toError(e).message}); starting a new stream`, { cause: e }));
+    o.onError(new Error(`otel-audit: the stored head of stream "${stream}" cannot be resumed (${redactSecrets(toError(e).message)}); starting a new stream`, { cause: maskedError(e) }));
     previous = stream;
     resumed = false;
     stream = `${stream}/${createRecordId()}`;
@@ -109,7 +109,7 @@ export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | u
     try {
       storedKeyIds = await storedCheckpointKeyIds(o.primary, stream);
     } catch (e) {
-      o.onError(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}" to compare signer keys: ${toError(e).message}`, { cause: e }));
+      o.onError(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}" to compare signer keys: ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
     }
     if (!o.stillStarting()) return undefined;
   }
