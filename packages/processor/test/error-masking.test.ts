@@ -15,15 +15,19 @@ import { KEYS, until } from './helpers.js';
 const SECRET_URL = 'https://alice:pw-0123456789@collector.example:4318/v1/logs?api_key=k-0123456789';
 
 class Failing extends InMemoryAuditSink {
-  constructor(private appends: number, private heads: number) {
+  #appendFailures: number;
+  #headFailures: number;
+  constructor(appendFailures: number, headFailures: number) {
     super();
+    this.#appendFailures = appendFailures;
+    this.#headFailures = headFailures;
   }
   override async append(batch: AuditBatch): Promise<void> {
-    if (this.appends-- > 0) throw Object.assign(new Error(`POST ${SECRET_URL} failed: 401`), { code: 'E401', config: { headers: { Authorization: 'Bearer hdr-0123456789' } } });
+    if (this.#appendFailures-- > 0) throw Object.assign(new Error(`POST ${SECRET_URL} failed: 401`), { code: 'E401', config: { headers: { Authorization: 'Bearer hdr-0123456789' } } });
     return super.append(batch);
   }
   override async head(stream: string): Promise<ChainHead | undefined> {
-    if (this.heads-- > 0) throw new Error('cannot connect postgres://audit:db-0123456789@db/x');
+    if (this.#headFailures-- > 0) throw new Error('cannot connect postgres://audit:db-0123456789@db/x');
     return super.head(stream);
   }
 }
