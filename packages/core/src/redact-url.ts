@@ -9,8 +9,10 @@
  * stored state, records and logs only as `redactSecrets(text)`.
  * Text that is not a URL is masked too, more broadly rather than less.
  * The same masking keeps credentials out of audit records (DESIGN §4.5 as
- * docs/format.md extends it): PEM private keys, well-known token prefixes
- * and JWTs are masked wherever they appear (internal/credential-forms.ts).
+ * docs/format.md extends it): PEM private keys, well-known token prefixes,
+ * keys of a published shape (AWS, npm, Google, SendGrid, Hugging Face,
+ * OpenAI, Anthropic), Slack webhook URLs and JWTs are masked wherever they
+ * appear, also after a percent-escape (internal/credential-forms.ts).
  */
 import { maskPrivateKeys, maskTokens } from './internal/credential-forms.js';
 import { mayHoldSecret } from './internal/may-hold-secret.js';
@@ -186,7 +188,8 @@ function maskValue(text: string, at: number, context: 'query' | 'path' | 'json' 
  * scheme: `Bearer ***`, `token ***`), a standalone `Bearer xyz` or encoded
  * `Basic abc==` credential masked (scheme in any case), the body of a PEM
  * private key, a token with a well-known prefix (`ghp_***`, `sk_live_***`,
- * `sess_***`) and a JWT masked. Everything else stays as written, so text
+ * `sess_***`) or of a published shape (`AKIA***`, `sk-proj-***`), the path
+ * of a Slack webhook URL and a JWT masked. Everything else stays as written, so text
  * without secrets comes back unchanged, and masking masked text changes
  * nothing. Mask before truncating: a cut secret is not recognised.
  *

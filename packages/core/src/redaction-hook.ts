@@ -31,7 +31,9 @@ export interface RedactionHook {
    * `bearer`, `token`, `key`, `auth`, or a known token prefix; any case)
    * are passed. A changed value is listed in `redacted` like a replaced one;
    * a renamed member under its new name (` (2)`, ` (3)`, ... appended when two
-   * names of one object would collide).
+   * names of one object would collide). With `maskText` present, core also
+   * masks credential forms (token prefixes, JWTs, PEM private keys) in
+   * `actor.id` and `target.id` itself, without calling it.
    */
   maskText?(value: string): string;
 }

@@ -94,7 +94,10 @@ describe('redactSecrets', () => {
     ['prefixed tokens anywhere, in a URL path too', 'pushed ghp_Zq8a1B2c3D4e5F6 to https://h/x/glpat-Zq8a1b2c3d4 via xoxb-1234-Zq8abc', 'pushed ghp_*** to https://h/x/glpat-*** via xoxb-***'],
     ['a session id with its prefix', 'resumed sess_Zq8a1b2c3d4', 'resumed sess_***'],
     ['a JWT without a scheme', 'id_token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJaCjEyMyJ9.Zq8sig', 'id_token ***'],
-    ['a PEM private key', 'tls: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEZq8\n-----END EC PRIVATE KEY-----', 'tls: -----BEGIN EC PRIVATE KEY-----\n***\n-----END EC PRIVATE KEY-----'],
+    ['a PEM private key', 'tls: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEZq8\n-----END EC PRIVATE KEY-----', 'tls: -----BEGIN EC PRIVATE KEY-----\n***\n-----END EC PRIVATE KEY-----'],    ['keys of a published shape under innocent names', 'aws AKIAZQ8ABCDEFGHIJKLM, npm npm_Zq8aB2cD3eZq8aB2cD3eZq8aB2cD3eZq8aB2, google AIzaZq8aB2cD3eZq8aB2cD3eZq8aB2cD3eZq8aB', 'aws AKIA***, npm npm_***, google AIza***'],
+    ['AI provider keys', 'model sk-proj-Zq8aB2cD3e_Zq8aB2cD3e-Zq8 and sk-ant-api03-Zq8aB2cD3eZq8aB2cD3e', 'model sk-proj-*** and sk-ant-***'],
+    ['a Slack webhook URL, its secret in the path', 'POST https://hooks.slack.com/services/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: 404', 'POST https://hooks.slack.com/services/***: 404'],
+    ['a token in URL-encoded JSON, after %20 and after a -', '/cb?state=%7B%22t%22%3A%22ghp_Zq8a1B2c3D4e5F6%22%7D&q=foo%20ghp_Zq8b1B2c3D4e5F6 key-ghp_Zq8c1B2c3D4e5F6', '/cb?state=%7B%22t%22%3A%22ghp_***%22%7D&q=foo%20ghp_*** key-ghp_***'],
   ];
   it.each(masked)('masks %s', (_name, input, expected) => {
     expect(redactSecrets(input)).toBe(expected);
@@ -136,6 +139,7 @@ describe('redactSecrets', () => {
     for (const hostile of [
       'a'.repeat(1_000_000), 'token='.repeat(200_000), `${'a:'.repeat(300_000)}@h`, '&a'.repeat(300_000), `x ${'"token":"'.repeat(100_000)}`, `key${'= '.repeat(300_000)}v`, ' Bearer'.repeat(150_000), `${'http://'.repeat(100_000)}`,
       ';token=x'.repeat(100_000), '%3Ftoken%3D'.repeat(80_000), `%26${'a'.repeat(500_000)}`, ' sess_'.repeat(150_000), ` sess_${'a'.repeat(500_000)}`, ' eyJaaaaaaaa.'.repeat(70_000), '-----BEGIN RSA PRIVATE KEY-----'.repeat(30_000),
+      '%20'.repeat(300_000), 'AKIA'.repeat(250_000), `sk-proj-${'a'.repeat(1_000_000)}!`, 'hooks.slack.com/services/'.repeat(40_000), `${'-'.repeat(500_000)}ghp_`,
     ]) {
       const start = performance.now();
       redactSecrets(hostile);

@@ -11,7 +11,9 @@
  * `priv-key`). Words that would also mask ordinary data (`auth` in
  * `author`, `session`, `signature`) are left out; they apply only inside
  * `details`/`old`/`new` and producer attributes, never to the record's own
- * members such as `request.session_id`.
+ * members such as `request.session_id`. A name beyond ASCII is also
+ * matched NFKC-normalised and without invisible characters
+ * (`ｐａｓｓｗｏｒｄ`, `pass\u00adword`).
  */
 export const DEFAULT_REDACTION_PATTERNS: readonly string[] = Object.freeze([
   'password', 'passwd', 'pwd', 'passphrase', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'credential', 'cookie', 'private_key', 'priv_key', 'credit_card', 'ssn',

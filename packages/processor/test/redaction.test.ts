@@ -143,8 +143,66 @@ describe('redaction (DESIGN §4.5)', () => {
     expect(verifySink(sink).ok).toBe(true);
   });
 
+  it('matches names as they read: full-width, soft-hyphenated and zero-width spellings are redacted under the name given, in the record and in attributes', async () => {
+    const sink = new InMemoryAuditSink();
+    const exporter = new InMemoryLogRecordExporter();
+    const processor = new AuditLogRecordProcessor({ stream: 'r/fold', sinks: [sink], signerKey: KEYS.signerKey, flushIntervalMillis: 10 });
+    const provider = new LoggerProvider({ processors: [processor, new SimpleLogRecordProcessor({ exporter })] });
+    providers.push(provider);
+    await processor.ready();
+    const fullWidth = '\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44';
+    const body = { type: 'auth', action: 'login', details: { [fullWidth]: SECRET, 'pass\u00adword': SECRET, user: { 'api\u200bkey': SECRET, 'to\u2060ken': SECRET }, 'Grüße': 'hallo' } };
+    const receipt = requestReceipt(body);
+    provider.getLogger('otel-audit').emit({ body, attributes: { [`x-${fullWidth}`]: SECRET } });
+    await receipt;
+    await processor.forceFlush();
+    const r = sink.records.at(-1)!;
+    expect(r.record.details).toEqual({ [fullWidth]: REDACTION_MASK, 'pass\u00adword': REDACTION_MASK, user: { 'api\u200bkey': REDACTION_MASK, 'to\u2060ken': REDACTION_MASK }, 'Grüße': 'hallo' });
+    expect(r.record.redacted).toEqual([`/details/pass\u00adword`, '/details/user/api\u200bkey', '/details/user/to\u2060ken', `/details/${fullWidth}`]);
+    expect(exporter.getFinishedLogRecords().at(-1)!.attributes[`x-${fullWidth}`]).toBe(REDACTION_MASK);
+    expect(JSON.stringify({ records: sink.records, attributes: exporter.getFinishedLogRecords().map((l) => l.attributes) })).not.toContain(SECRET);
+    expect(verifySink(sink).ok).toBe(true);
+  });
+
+  it('masks credential forms in actor.id and target.id and lists them; other ids and request.session_id stay exact', async () => {
+    const sink = new InMemoryAuditSink();
+    const processor = new AuditLogRecordProcessor({ stream: 'r/ids', sinks: [sink], signerKey: KEYS.signerKey, flushIntervalMillis: 10 });
+    const provider = new LoggerProvider({ processors: [processor] });
+    providers.push(provider);
+    await processor.ready();
+    const jwt = 'eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJaCjEyMyJ9.Zq8sig';
+    for (const body of [
+      { type: 'api', action: 'call', actor: { id: 'ghp_Zq8a1B2c3D4e5F6g7H8' }, target: { type: 'jwt', id: jwt }, request: { session_id: 'sess-42' } },
+      { type: 'api', action: 'call', actor: { id: 'user=alice' }, target: { type: 'user', id: 42 } },
+    ]) {
+      const receipt = requestReceipt(body);
+      provider.getLogger('otel-audit').emit({ body });
+      await receipt;
+    }
+    const [masked, plain] = sink.records.slice(-2).map((r) => r.record);
+    expect(masked!.actor).toEqual({ id: 'ghp_***' });
+    expect(masked!.target).toEqual({ type: 'jwt', id: '***' });
+    expect(masked!.request).toEqual({ session_id: 'sess-42' });
+    expect(masked!.redacted).toEqual(['/actor/id', '/target/id']);
+    expect(plain!.actor).toEqual({ id: 'user=alice' });
+    expect(plain!.target).toEqual({ type: 'user', id: '42' });
+    expect(plain!.redacted).toBeUndefined();
+    expect(JSON.stringify(sink.records)).not.toContain('Zq8');
+    expect(verifySink(sink).ok).toBe(true);
+  });
+
   it('refuses bad configuration with the option named', () => {
-    expect(() => new Redactor({ mode: 'rot13' as never })).toThrow(/options.redaction.mode/);
+    expect(() => new Redactor({ mode: 'rot13' as never })).toThrow('options.redaction.mode must be "mask" or "hmac"; got "rot13"');
+    // A key put in the mode by mistake is not echoed.
+    let message = '';
+    try {
+      new Redactor({ mode: HMAC_KEY as never, hmacKey: HMAC_KEY });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/^options.redaction.mode must be "mask" or "hmac"; got a string of 32 characters/);
+    expect(message).not.toContain(HMAC_KEY);
+    expect(() => new Redactor({ mode: 42 as never })).toThrow(/got number$/);
     expect(() => new Redactor({ mode: 'hmac', hmacKey: 'short' })).toThrow(/at least 16 bytes/);
     expect(() => new Redactor({ patterns: [42 as never] })).toThrow(/patterns\[0\]/);
     expect(() => new Redactor({ pointers: ['details/x'] })).toThrow(/pointers\[0\]/);

@@ -13,17 +13,18 @@
  * (callgrind); the old check (four `indexOf`, three triggers) cost 7,700.
  * Superset property: test/internal/may-hold-secret.test.ts.
  */
-import { TOKEN_PREFIX } from './credential-forms.js';
+import { SHAPED_PREFIX, TOKEN_PREFIX } from './credential-forms.js';
 
 /** The same words `SECRET_NAME` (redact-url.ts) looks for, without its exceptions: a superset. */
 const SECRET_WORD = /token|key|secret|passw|pwd|sig|auth|credential|session/i;
 /** A token prefix starting exactly at `lastIndex`. */
-const PREFIX_AT = new RegExp(`(?:${TOKEN_PREFIX})`, 'iy');
+const PREFIX_AT = new RegExp(`(?:${TOKEN_PREFIX}|${SHAPED_PREFIX})`, 'iy');
 
 // What a character asks for: 1 decide (`=` `%` `@`), 2 `/` (a URL if
 // doubled), 3 `:` (a pair if the name before it is secret), 4 `_` `-` (a
-// token prefix before it, a PEM line), 5 `.` (the end of a JWT header),
-// 6 a blank (after `Bearer`/`Basic`).
+// token prefix before it, a PEM line), 5 `.` (the end of a JWT header,
+// `SG.`, `hooks.`), 6 a blank (after `Bearer`/`Basic`), 7 `A` (`AKIA`,
+// `ASIA`, `AIza`: key prefixes without a separator).
 const KIND = new Uint8Array(128);
 for (const c of '=%@') KIND[c.charCodeAt(0)] = 1;
 KIND[0x2f] = 2;
@@ -32,6 +33,7 @@ KIND[0x5f] = 4;
 KIND[0x2d] = 4;
 KIND[0x2e] = 5;
 for (const c of ' \t\v\f') KIND[c.charCodeAt(0)] = 6;
+KIND[0x41] = 7;
 
 /** White space other than a line break beyond ASCII, as `[^\S\r\n]` reads it. */
 function isWideBlank(c: number): boolean {
@@ -75,16 +77,24 @@ function tokenAt(text: string, at: number): boolean {
   let start = at;
   while (start > 0 && at - start <= 6 && isLetter(text.charCodeAt(start - 1))) start--;
   const first = text.charCodeAt(start) | 0x20;
-  if (start === at || at - start > 6 || (first !== 0x73 && first !== 0x67 && first !== 0x72 && first !== 0x78)) return false; // s g r x
+  if (start === at || at - start > 6 || (first !== 0x73 && first !== 0x67 && first !== 0x72 && first !== 0x78 && first !== 0x6e && first !== 0x68)) return false; // s g r x n h
   PREFIX_AT.lastIndex = start;
   return PREFIX_AT.test(text);
 }
 
-/** A JWT header (`eyJ` and 8 or more `[\w-]`) ending at the `.` at `at`. */
+/** A JWT header (`eyJ` and 8 or more `[\w-]`) ending at the `.` at `at`, or `SG` or `hooks` before it (a SendGrid key, a Slack webhook). */
 function jwtHeaderBefore(text: string, at: number): boolean {
+  if ((text.charCodeAt(at - 1) === 0x47 && text.charCodeAt(at - 2) === 0x53) || endsWithWord(text, at, 'hooks')) return true;
   let start = at;
   while (start > 0 && isNameChar(text.charCodeAt(start - 1), false)) start--;
   return at - start >= 11 && endsWithWord(text, start + 3, 'eyj');
+}
+
+/** `AKIA`, `ASIA` or `AIza` starting at the `A` at `at`, in the case they are issued in. */
+function keyIdAt(text: string, at: number): boolean {
+  const next = text.charCodeAt(at + 1);
+  if (next === 0x4b || next === 0x53) return text.charCodeAt(at + 2) === 0x49 && text.charCodeAt(at + 3) === 0x41; // KIA, SIA
+  return next === 0x49 && text.charCodeAt(at + 2) === 0x7a && text.charCodeAt(at + 3) === 0x61; // Iza
 }
 
 /**
@@ -123,6 +133,9 @@ export function mayHoldSecret(text: string): boolean {
         break;
       case 5:
         if (jwtHeaderBefore(text, i)) return true;
+        break;
+      case 7:
+        if (keyIdAt(text, i)) return true;
         break;
       default: {
         const last = text.charCodeAt(i - 1) | 0x20;

@@ -4,7 +4,10 @@
  * applied to every string of `details`/`old`/`new`, to `error`, to the
  * free-text members `actor.user_agent`, `target.name`, `request.endpoint`,
  * and to the member names of `details`/`old`/`new` — to each one that
- * could hold a credential. Every change is listed in `redacted`.
+ * could hold a credential. The ids `actor.id` and `target.id` get only the
+ * credential forms masked (a token prefix, a JWT, a PEM private key:
+ * internal/credential-forms.ts), not `name=value` text, so an id that is no
+ * credential stays exact for queries. Every change is listed in `redacted`.
  *
  * Measured with callgrind, instructions per `AuditChain.append` of
  * bench/fixtures.ts's `realisticEvent` with the processor's hook: 98.7k
@@ -13,6 +16,7 @@
  * unchanged. Every free-text value new in each record: 111.2k → 122.4k.
  */
 import { pointerOf } from '../canonical.js';
+import { maskCredentialForms } from './credential-forms.js';
 import { mayHoldSecret } from './may-hold-secret.js';
 import type { Walk } from './normalize-walk.js';
 
@@ -74,6 +78,20 @@ function masked(value: string, kind: Kind, walk: Walk): string {
 export function maskedText(value: string, walk: Walk, agent = false): string {
   const out = masked(value, agent ? 2 : 0, walk);
   if (out !== value) (walk.redacted ??= []).push(pointerOf(walk.path));
+  return out;
+}
+
+/**
+ * `id` (`actor.id`, `target.id`) with its credential forms masked when the
+ * hook masks text, listed in `redacted` at the walk's path when it changed.
+ * An unverified JWT's subject or a caller's id can be a token; a credential
+ * is no key to query by. Core masks, not the hook's `maskText`, whose
+ * `name=value` masking would change ids that hold no credential.
+ */
+export function maskedId(id: string, walk: Walk): string {
+  if (walk.redact?.maskText === undefined || walk.maskOff > 0 || !mayHoldSecret(id)) return id;
+  const out = maskCredentialForms(id);
+  if (out !== id) (walk.redacted ??= []).push(pointerOf(walk.path));
   return out;
 }
 

@@ -3,7 +3,7 @@
  * known string members only, read by the normalisation walk and built in
  * canonical (RFC 8785) order; absent when every member is.
  */
-import { maskedText } from './normalize-mask.js';
+import { maskedId, maskedText } from './normalize-mask.js';
 import { fail, hex, plainObject, text, textOrId, type Walk } from './normalize-walk.js';
 
 // Member names in RFC 8785 order: objects are built in this order so that
@@ -26,15 +26,16 @@ function onlyMembers(obj: Record<string, unknown>, keys: readonly string[], allo
 }
 
 /** One string member of actor/target/request, or undefined when absent. */
-function field(obj: Record<string, unknown>, key: string, walk: Walk, kind: 0 | 1 | 2 | 3 | 16 | 8): string | undefined {
+function field(obj: Record<string, unknown>, key: string, walk: Walk, kind: 0 | 1 | 2 | 3 | 4 | 16 | 8): string | undefined {
   const v = obj[key];
   if (v === null || v === undefined) return undefined;
   walk.path.push(key);
-  // kind: 0 text, 1 text or safe integer (ids), 2 free text (masked like a
-  // string of details: a name or an endpoint can quote a credential), 3
-  // free text that repeats across records (a user agent), 16/8 hex of
-  // that many bytes.
-  const s = kind === 0 ? text(v, walk) : kind === 1 ? textOrId(v, walk) : kind <= 3 ? maskedText(text(v, walk), walk, kind === 3) : hex(v, kind, walk);
+  // kind: 0 text, 1 text or safe integer (request.id), 2 free text (masked
+  // like a string of details: a name or an endpoint can quote a
+  // credential), 3 free text that repeats across records (a user agent), 4
+  // an id of actor/target (text or safe integer, credential forms masked),
+  // 16/8 hex of that many bytes.
+  const s = kind === 0 ? text(v, walk) : kind === 1 ? textOrId(v, walk) : kind <= 3 ? maskedText(text(v, walk), walk, kind === 3) : kind === 4 ? maskedId(textOrId(v, walk), walk) : hex(v, kind, walk);
   walk.path.pop();
   return s;
 }
@@ -48,7 +49,7 @@ export function actorOf(input: unknown, walk: Walk): Record<string, string> | un
   walk.path.push('actor');
   const obj = plainObject(input, walk);
   onlyMembers(obj, ACTOR_KEYS, ACTOR_SET, walk);
-  const id = field(obj, 'id', walk, 1);
+  const id = field(obj, 'id', walk, 4);
   const ip = field(obj, 'ip', walk, 0);
   const type = field(obj, 'type', walk, 0);
   const ua = field(obj, 'user_agent', walk, 3);
@@ -67,7 +68,7 @@ export function targetOf(input: unknown, walk: Walk): Record<string, string> | u
   walk.path.push('target');
   const obj = plainObject(input, walk);
   onlyMembers(obj, TARGET_KEYS, TARGET_SET, walk);
-  const id = field(obj, 'id', walk, 1);
+  const id = field(obj, 'id', walk, 4);
   const name = field(obj, 'name', walk, 2);
   const type = field(obj, 'type', walk, 0);
   walk.path.pop();

@@ -15,6 +15,8 @@ describe('mayHoldSecret', () => {
     'api_key: x', 'x-api-key: x', 'password=x', 'p%61ssword=x', '/cb%3Ftoken%3Dx', 'https://u:p@h', '//u:p@h', 'u:p@h',
     'ghp_a1b2c3d4e5', 'gho_a1b2c3d4e5', 'GITHUB_PAT_a1b2c3d4', 'glpat-a1b2c3d4', 'sk_live_a1b2c3d4', 'rk_test_a1b2c3d4', 'xoxb-a1b2c3d4', 'sess_a1b2c3d4',
     'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', '-----BEGIN RSA PRIVATE KEY-----', 'x -----BEGIN PRIVATE KEY-----abc',
+    'AKIAIOSFODNN7EXAMPLE', 'ASIAIOSFODNN7EXAMPLE', `AIza${'a'.repeat(35)}`, `npm_${'a1'.repeat(18)}`, `hf_${'a'.repeat(34)}`, `SG.${'a'.repeat(22)}.${'b'.repeat(43)}`,
+    `sk-${'a1'.repeat(24)}`, `sk-proj-${'a1'.repeat(10)}`, `sk-ant-${'a1'.repeat(10)}`, 'xapp-1-A0123-1234-abc1', 'hooks.slack.com/services/T0/B0/a1b2c3d4',
   ])('says yes for %j', (text) => {
     expect(mayHoldSecret(text)).toBe(true);
   });
@@ -45,6 +47,8 @@ describe('mayHoldSecret', () => {
       ':', '=', '%3D', '%3f', '%61', '"', "'", ' ', '\t', '\u00a0', '\n', '//', '/', '@', '.', '_', '-', ';', '&', '?', '#',
       'Bearer', 'BASIC', 'basic', 'ghp_', 'sess_', 'sk_live_', 'xoxb-', 'glpat-', 'github_pat_', 'eyJ', 'eyJhbGciOi', 'a1b2c3d4e5', 'abc', 'YWJjOmRlZg==', '12345678',
       '-----BEGIN ', 'RSA ', 'PRIVATE KEY-----', '-----END ', 'http:', 'u:p', 'x',
+      'AKIA', 'ASIA', 'AIza', 'IOSFODNN7EXAMPLE', 'npm_', 'hf_', 'SG.', 'sk-', 'sk-proj-', 'sk-ant-', 'xapp-', 'hooks.slack.com/services/', '%22', '%20',
+      'abcdefghijklmnopq', 'a1b2c3d4e5f6g7h8i9j0k', 'A1B2C3D4E5F6G7H8',
     ];
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 })), { maxLength: 12 }), (parts) => {

@@ -3,8 +3,9 @@
  * with the real redactSecrets as `maskText`: every credential form reaches
  * it from a string of details/old/new and from `error`, member names are
  * masked (distinct when they collide, values kept, pointers under the new
- * name), the free-text members of actor/target/request are masked while
- * ids keep their form, and every change is listed in `redacted`.
+ * name), the free-text members of actor/target/request are masked, the ids
+ * of actor/target have only credential forms masked, and every change is
+ * listed in `redacted`.
  */
 import { describe, expect, it } from 'vitest';
 import { AuditChain } from '../../src/audit-chain.js';
@@ -117,15 +118,35 @@ describe('actor, target and request', () => {
     expect(e.redacted).toEqual(['/actor/user_agent', '/request/endpoint', '/target/name']);
   });
 
-  it('masks a %3F-encoded query in an endpoint, and keeps ids, enums and hex as given', () => {
+  it('masks a %3F-encoded query in an endpoint, and keeps ids without credential forms, enums and hex as given', () => {
     const e = normalizeEvent(event({
       actor: { id: 'token=a1b2c3', ip: '203.0.113.9' },
-      target: { id: 'sess_a1b2c3d4e5', type: 'session' },
+      target: { id: 'https://example.com/a?b=1', type: 'session' },
       request: { endpoint: '/oauth/cb%3Faccess_token%3DZq8t%26state%3Dx', session_id: 'sess_a1b2c3d4e5', id: 'Bearer a1' },
     }), { redact: hook });
     expect(e.request).toEqual({ endpoint: '/oauth/cb%3Faccess_token%3D***%26state%3Dx', session_id: 'sess_a1b2c3d4e5', id: 'Bearer a1' });
     expect(e.actor).toEqual({ id: 'token=a1b2c3', ip: '203.0.113.9' });
-    expect(e.target).toEqual({ id: 'sess_a1b2c3d4e5', type: 'session' });
+    expect(e.target).toEqual({ id: 'https://example.com/a?b=1', type: 'session' });
     expect(e.redacted).toEqual(['/request/endpoint']);
+  });
+
+  it('masks credential forms in actor.id and target.id, only those, and lists them; request.session_id keeps its form', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJaCjEyMyJ9.Zq8sig';
+    const pem = '-----BEGIN EC PRIVATE KEY-----\nMHcZq8\n-----END EC PRIVATE KEY-----';
+    const masked = (actorId: string, targetId: string) =>
+      normalizeEvent(event({ actor: { id: actorId, type: 'user' }, target: { id: targetId, type: 'key' }, request: { session_id: 'sess_Zq8a1b2c3d4' } }), { redact: hook });
+    let e = masked('ghp_Zq8a1B2c3D4e5F6', 'AKIAZQ8ABCDEFGHIJKLM');
+    expect(e.actor).toEqual({ id: 'ghp_***', type: 'user' });
+    expect(e.target).toEqual({ id: 'AKIA***', type: 'key' });
+    expect(e.request).toEqual({ session_id: 'sess_Zq8a1b2c3d4' });
+    expect(e.redacted).toEqual(['/actor/id', '/target/id']);
+    e = masked(jwt, pem);
+    expect(e.actor!.id).toBe('***');
+    expect(e.target!.id).toBe('-----BEGIN EC PRIVATE KEY-----\n***\n-----END EC PRIVATE KEY-----');
+    expect(e.redacted).toEqual(['/actor/id', '/target/id']);
+    // Not credential forms: kept exact, not listed; no masking without a text-masking hook.
+    e = masked('password=Zq8', 'alice@example.com');
+    expect([e.actor!.id, e.target!.id, e.redacted]).toEqual(['password=Zq8', 'alice@example.com', undefined]);
+    expect(normalizeEvent(event({ actor: { id: 'ghp_Zq8a1B2c3D4e5F6' } }), { redact: { ...hook, maskText: undefined } }).actor).toEqual({ id: 'ghp_Zq8a1B2c3D4e5F6' });
   });
 });

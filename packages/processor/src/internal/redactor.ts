@@ -14,6 +14,31 @@ import { DEFAULT_REDACTION_PATTERNS, REDACTION_MASK, type RedactionOptions } fro
 
 const POINTER_ROOTS = new Set(['details', 'old', 'new', 'actor', 'target', 'request', 'error']);
 const MIN_HMAC_KEY_BYTES = 16;
+/** Beyond ASCII: a name that may need folding before it is matched. */
+const NON_ASCII = /[^\u0000-\u007f]/;
+/** Characters that show nothing: a soft hyphen, zero-width spaces and joiners, variation selectors. */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+/** A mode value short and plain enough to quote in an error: never a key (at least 16 bytes) put there by mistake. */
+const QUOTABLE_MODE = /^[A-Za-z][\w-]{0,11}$/;
+
+/**
+ * `name` as the name patterns see it: compatibility forms folded (NFKC:
+ * full-width `ｐａｓｓｗｏｒｄ`, ligatures, superscripts) and invisible
+ * characters removed (`pass\u00adword`, `pass\u200bword`), so a name that
+ * reads as `password` matches like one. ASCII names, nearly all, are
+ * returned as they are. Letters of another script that look alike
+ * (Cyrillic `а` in `pаssword`) are not folded: that needs Unicode's
+ * confusables table.
+ */
+function foldName(name: string): string {
+  return NON_ASCII.test(name) ? name.replace(INVISIBLE, '').normalize('NFKC').replace(INVISIBLE, '') : name;
+}
+
+/** The mode as an error may show it: quoted if it is a short identifier, else only its type and length. */
+function describeMode(mode: unknown): string {
+  if (typeof mode !== 'string') return typeof mode;
+  return QUOTABLE_MODE.test(mode) ? JSON.stringify(mode) : `a string of ${mode.length} characters (not shown: it may be a secret)`;
+}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -45,7 +70,7 @@ export class Redactor {
   constructor(options: RedactionOptions | undefined) {
     if (options !== undefined && (typeof options !== 'object' || options === null)) throw new TypeError('options.redaction must be an object');
     const mode = options?.mode ?? 'mask';
-    if (mode !== 'mask' && mode !== 'hmac') throw new RangeError(`options.redaction.mode must be "mask" or "hmac"; got ${JSON.stringify(mode)}`);
+    if (mode !== 'mask' && mode !== 'hmac') throw new RangeError(`options.redaction.mode must be "mask" or "hmac"; got ${describeMode(mode)}`);
     const strings: string[] = options?.defaultPatterns === false ? [] : [...DEFAULT_REDACTION_PATTERNS];
     this.#regexps = [];
     const patterns = options?.patterns ?? [];
@@ -85,8 +110,18 @@ export class Redactor {
     };
   }
 
-  /** Whether a member or attribute called `name` is redacted. */
+  /**
+   * Whether a member or attribute called `name` is redacted: a pattern
+   * matches the name as given or as folded (see foldName). The member keeps
+   * its name; only the match reads the folded one.
+   */
   matchName(name: string): boolean {
+    if (this.#matches(name)) return true;
+    const folded = foldName(name);
+    return folded !== name && this.#matches(folded);
+  }
+
+  #matches(name: string): boolean {
     if (this.#nameRegex !== undefined && this.#nameRegex.test(name)) return true;
     for (let i = 0; i < this.#regexps.length; i++) if (this.#regexps[i]!.test(name)) return true;
     return false;
