@@ -4,9 +4,9 @@
  * the seed ports over (`event_type` → `type`, `actor_id` → `actor.id`,
  * `old_values` → `old`, …). `toEventInput` folds the aliases into the §4.1
  * shape; a member given both ways with different values is refused, never
- * silently resolved one way.
+ * silently resolved one way (the error quotes both, credentials masked).
  */
-import { setOwnMember, type AuditEventInput } from '@otel-audit/core';
+import { redactSecrets, setOwnMember, type AuditEventInput } from '@otel-audit/core';
 
 /** Who acted (§4.1 `actor`). */
 export interface AuditActorInput {
@@ -157,7 +157,7 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
       const v = src[alias];
       if (!given(v)) continue;
       const mine = (src as Record<string, unknown>)[member];
-      if (given(mine) && mine !== v) throw new RangeError(`event.${alias} (${show(v)}) disagrees with event.${member} (${show(mine)}): give one of them`);
+      if (given(mine) && mine !== v) throw new RangeError(`event.${alias} (${show(v, member)}) disagrees with event.${member} (${show(mine, member)}): give one of them`);
       out[member] = v;
     }
     for (const [alias, sub, member] of SUB_ALIASES) {
@@ -165,7 +165,7 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
       if (!given(v)) continue;
       const obj = (subs[sub] ??= {});
       const mine = (src as Record<string, Record<string, unknown> | undefined>)[sub]?.[member];
-      if (given(mine) && mine !== v) throw new RangeError(`event.${alias} (${show(v)}) disagrees with event.${sub}.${member} (${show(mine)}): give one of them`);
+      if (given(mine) && mine !== v) throw new RangeError(`event.${alias} (${show(v, member)}) disagrees with event.${sub}.${member} (${show(mine, member)}): give one of them`);
       obj[member] = v;
     }
   };
@@ -183,6 +183,14 @@ function stripUndefined(o: Record<string, unknown>): Record<string, unknown> {
   return r;
 }
 
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : typeof v === 'object' ? 'an object' : String(v);
+/**
+ * A value as an error message quotes it: credentials masked (core's
+ * `redactSecrets`, before the cut, which would hide one from it), cut at 40
+ * characters; a session id, a credential by nature, not quoted at all.
+ */
+function show(v: unknown, member: string): string {
+  if (member === 'session_id') return typeof v === 'string' ? `a session id of ${v.length} characters` : typeof v;
+  if (typeof v !== 'string') return typeof v === 'object' ? 'an object' : String(v);
+  const t = redactSecrets(v);
+  return JSON.stringify(t.length > 40 ? t.slice(0, 40) + '…' : t);
 }

@@ -13,7 +13,7 @@
  */
 import { context as otelContext, diag, trace, type Context } from '@opentelemetry/api';
 import { logs, type Logger, type LoggerProvider } from '@opentelemetry/api-logs';
-import { AuditError, createRecordId, isReceiptTaken, normalizeEvent, requestReceipt, whenAuditCapacity, type AuditEvent, type AuditReceipt, type NormalizeOptions } from '@otel-audit/core';
+import { AuditError, RecordValidationError, createRecordId, isReceiptTaken, normalizeEvent, redactSecrets, requestReceipt, whenAuditCapacity, type AuditEvent, type AuditReceipt, type NormalizeOptions } from '@otel-audit/core';
 import { toEventInput, type AuditActorInput, type AuditEventFields, type AuditTargetInput } from './audit-event.js';
 import { AuditPipelineMissingError, AuditReceiptTimeoutError } from './errors.js';
 import { diffChange } from './internal/change-diff.js';
@@ -151,9 +151,17 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
       const input = toEventInput(event, defaults, createRecordId, nowNanosText);
       return normalizeEvent(input, limits);
     } catch (e) {
-      // A hostile getter or proxy throws its own error: report it as what it is, a bad argument.
+      // Validation here runs before the processor's redaction: what the error quotes (a member
+      // name, a bad value) is masked as the processor would mask it, and the original (with its
+      // stack, which repeats the message) is not kept as the cause.
+      if (e instanceof RecordValidationError) {
+        const prefix = `${e.pointer === '' ? '(record)' : e.pointer}: `;
+        const reason = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+        throw new RecordValidationError(redactSecrets(e.pointer), redactSecrets(reason), e.code);
+      }
       if (e instanceof TypeError || e instanceof RangeError || e instanceof AuditError) throw e;
-      throw new TypeError(`event could not be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      // A hostile getter or proxy throws its own error: report it as what it is, a bad argument.
+      throw new TypeError(`event could not be read: ${redactSecrets(e instanceof Error ? e.message : String(e))}`);
     }
   };
 

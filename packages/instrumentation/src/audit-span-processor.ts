@@ -4,7 +4,9 @@
  * the span started: `metadata` (who, what, when, where, outcome) or
  * `request` (plus the body a framework adapter parsed, size-capped; the
  * processor redacts it). The record is emitted on the `otel-audit` logger in
- * the span's context, so it carries the span's trace and span ids. Nothing
+ * the span's context, so it carries the span's trace and span ids. The value
+ * of a secret-named path parameter (`/reset/:token`) is masked in
+ * `request.endpoint` (so in `url.path`) and listed in `redacted`. Nothing
  * here throws into the application: a failure is reported to the
  * OpenTelemetry global error handler.
  */
@@ -12,13 +14,14 @@ import { ROOT_CONTEXT, SpanKind, trace, type Context } from '@opentelemetry/api'
 import { logs, type Logger, type LoggerProvider } from '@opentelemetry/api-logs';
 import { globalErrorHandler } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createRecordId, normalizeEvent, setOwnMember } from '@otel-audit/core';
+import { RecordValidationError, createRecordId, normalizeEvent, redactSecrets, setOwnMember } from '@otel-audit/core';
 import { actionForMethod, targetOf } from './http-audit-policy.js';
 import { createActorResolver, type JwtVerifier } from './internal/actor-resolver.js';
 import { createClientIpResolver } from './internal/client-ip.js';
 import { httpOutcome } from './internal/http-outcome.js';
 import { assignOwnMembers } from './internal/own-member.js';
 import { linkChildSpan, takeSpanState, type FrameworkView, type RequestAuditState } from './internal/request-state.js';
+import { maskPathSegments, secretParamValues } from './internal/secret-param.js';
 import { SEVERITY_NUMBERS, hrTimeToNanosText } from './internal/severity.js';
 import { cleanText, header } from './internal/text.js';
 import { ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, AUDIT_EVENT_PREFIX, AUDIT_SCOPE_NAME } from './semconv.js';
@@ -116,12 +119,20 @@ export class AuditSpanProcessor implements SpanProcessor {
     const ip = this.#resolveIp(state.peer, req.headers);
     const route = cleanText(fw?.route, 512) ?? cleanText(span.attributes[ATTR_HTTP_ROUTE], 512);
     const params: Record<string, string> = { ...match.params };
+    const secrets = secretParamValues(match.params);
     if (typeof fw?.params === 'object' && fw.params !== null) {
-      for (const [k, v] of Object.entries(fw.params as Record<string, unknown>)) {
+      const fwParams = Object.entries(fw.params as Record<string, unknown>);
+      // The raw values (not cut at 256): a framework route may name a secret the policy's pattern does not.
+      secrets.push(...secretParamValues(Object.fromEntries(fwParams)));
+      for (const [k, v] of fwParams) {
         const t = cleanText(v, 256);
         if (t !== undefined && !Object.hasOwn(params, k)) setOwnMember(params, k, t);
       }
     }
+    const endpoint = maskPathSegments(match.path, secrets);
+    const redacted: string[] = [];
+    if (endpoint !== match.path) redacted.push('/request/endpoint');
+    if (actor.masked === true) redacted.push('/actor/id');
     const ruleTarget = targetOf(match, params);
     const target = state.target ?? (ruleTarget === undefined ? undefined : { ...ruleTarget, id: cleanText(ruleTarget.id, 256) });
 
@@ -169,11 +180,12 @@ export class AuditSpanProcessor implements SpanProcessor {
       request: {
         id: state.requestId,
         session_id: state.sessionId,
-        endpoint: cleanText(match.path, 2048),
+        endpoint: cleanText(endpoint, 2048),
         method,
       },
       details,
       error,
+      ...(redacted.length > 0 ? { redacted } : {}),
     };
     if (level === 'request' && fw?.body !== undefined) this.#attachBody(event, details, fw.body);
     const sc = span.spanContext();
@@ -212,7 +224,24 @@ export class AuditSpanProcessor implements SpanProcessor {
       normalizeEvent(event as never);
     } catch (e) {
       delete details.body;
-      details.body_omitted = `invalid: ${cleanText((e as Error).message, 256)}`;
+      details.body_omitted = `invalid: ${invalidBodyReason(e)}`;
     }
   }
+}
+
+const BODY_POINTER = '/details/body';
+
+/**
+ * Why core refused a body, without the client's member names: a name core
+ * refuses (a lone surrogate) is stored nowhere else, and may be anything the
+ * client sent. Below `/details/body` the pointer keeps its depth and array
+ * indices, each name becoming `*`; the rest is masked like any text.
+ */
+function invalidBodyReason(e: unknown): string {
+  if (!(e instanceof RecordValidationError)) return cleanText(redactSecrets(e instanceof Error ? e.message : String(e)), 256) ?? 'unknown';
+  const prefix = `${e.pointer === '' ? '(record)' : e.pointer}: `;
+  const reason = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  const inBody = e.pointer === BODY_POINTER || e.pointer.startsWith(`${BODY_POINTER}/`);
+  const where = inBody ? BODY_POINTER + e.pointer.slice(BODY_POINTER.length).replace(/\/(?!\d+(?:\/|$))[^/]*/g, '/*') : e.pointer;
+  return cleanText(`${redactSecrets(where)}: ${redactSecrets(reason)}`, 256) ?? 'unknown';
 }

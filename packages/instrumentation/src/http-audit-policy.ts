@@ -4,10 +4,13 @@
  * optional methods, a level (`none`, `metadata`, `request`) and what the
  * record says (`type`, `action`, `target`). A catch-all rule (`/**`, every
  * method) is required, so no route falls through unseen; rules after it are
- * unreachable and refused. Patterns are compiled once, at load.
+ * unreachable and refused. Patterns are compiled once, at load. A parameter
+ * whose name looks secret (`:token`, internal/secret-param.ts) is never a
+ * target id; the processor masks its value in the recorded path.
  */
 import { AuditPolicyError } from './errors.js';
 import { compilePathPattern, matchPath, normalizeRequestPath, type PathPattern } from './internal/path-pattern.js';
+import { isSecretParamName } from './internal/secret-param.js';
 
 /** How much of a request is recorded. */
 export type HttpAuditLevel = 'none' | 'metadata' | 'request';
@@ -15,7 +18,11 @@ export type HttpAuditLevel = 'none' | 'metadata' | 'request';
 /** The target of a rule: its type, and which path parameter is its id. */
 export interface HttpAuditRuleTarget {
   type: string;
-  /** Path parameter holding the id. Default: `id` if the pattern has it, else its last parameter. */
+  /**
+   * Path parameter holding the id. Default: `id` if the pattern has it, else its last parameter
+   * whose name does not look secret. A secret-looking name (`:token`, `:resetCode`, `:sessionId`;
+   * `:keyId` is an id) is refused here: its value is masked in the record, never a target id.
+   */
   idParam?: string;
   name?: string;
 }
@@ -192,16 +199,26 @@ function compileRule(rule: HttpAuditRule, key: string, caseSensitive: boolean): 
     if (idParam !== undefined && !pattern.params.includes(idParam)) {
       throw new AuditPolicyError(`${key}.target.idParam`, `names ":${idParam}", which the path "${rule.match.path}" does not have (it has ${pattern.params.map((p) => ':' + p).join(', ') || 'no parameters'})`);
     }
+    // Refused rather than masked: a target id of "***" would read as an id while identifying nothing.
+    if (idParam !== undefined && isSecretParamName(idParam)) {
+      throw new AuditPolicyError(
+        `${key}.target.idParam`,
+        `names ":${idParam}", whose name looks like a credential (token, key, secret, password, signature, session, code, …): its value is masked in the record and cannot be the target id; give the id its own parameter (":id", ":tokenId") or omit idParam`,
+      );
+    }
   }
   return { rule, pattern, methods };
 }
 
-/** The target type and id of a match, from the rule's target and the captured parameters. */
+/**
+ * The target type and id of a match, from the rule's target and the captured
+ * parameters; a parameter whose name looks secret is never the id.
+ */
 export function targetOf(match: HttpAuditMatch, params: Readonly<Record<string, string>> = match.params): { type: string; id?: string; name?: string } | undefined {
   const t = match.rule.target;
   if (t === undefined) return undefined;
   const type = typeof t === 'string' ? t : t.type;
-  const names = Object.keys(params);
+  const names = Object.keys(params).filter((n) => !isSecretParamName(n));
   const idParam = (typeof t === 'object' ? t.idParam : undefined) ?? (names.includes('id') ? 'id' : names[names.length - 1]);
   const id = idParam === undefined ? undefined : params[idParam];
   return { type, ...(id !== undefined ? { id } : {}), ...(typeof t === 'object' && t.name !== undefined ? { name: t.name } : {}) };

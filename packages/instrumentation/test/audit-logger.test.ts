@@ -112,6 +112,22 @@ describe('createAuditLogger', () => {
     await expect(audit.log({ type: 'auth', action: 'x', actor: { id: 'a' }, actor_id: 'b' })).rejects.toThrow(/actor_id/);
   });
 
+  it('errors thrown to the caller never quote a credential: alias conflicts, bad member names and values', async () => {
+    const gh = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+    const messages = async (event: Parameters<AuditLogger['log']>[0]) => audit.log(event).then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}\n${e.stack ?? ''}`);
+    const sess = await messages({ type: 'auth', action: 'x', session_id: 'opaque-session-value-1', request: { session_id: 'other' } });
+    expect(sess).toMatch(/^RangeError: event\.session_id \(a session id of 22 characters\) disagrees with event\.request\.session_id/);
+    expect(sess).not.toContain('opaque-session-value-1');
+    const err = await messages({ type: 'auth', action: 'x', error_message: 'login failed password=hunter2', error: 'other' });
+    expect(err).toMatch(/^RangeError: event\.error_message \("login failed password=\*\*\*"\) disagrees with event\.error \("other"\)/);
+    const name = await messages({ type: 'api', action: 'x', details: { [gh]: 2n ** 64n } });
+    expect(name).toMatch(/^RecordValidationError: \/details\/ghp_\*\*\*: BigInt outside the safe-integer range/);
+    const time = await messages({ type: 'api', action: 'x', time: gh });
+    expect(time).toMatch(/^RecordValidationError: \/time: .*got "ghp_\*\*\*"/);
+    await expect(audit.log({ type: 'api', action: 'x', time: gh })).rejects.toMatchObject({ pointer: '/time', code: 'AUDIT_RECORD_INVALID' });
+    for (const m of [sess, err, name, time]) expect(m).not.toMatch(/hunter2|ghp_0123/);
+  });
+
   it('merges defaults under each event', async () => {
     const a = createAuditLogger({ loggerProvider: provider, defaults: { actor: { type: 'service', id: 'billing' }, details: { env: 'test' } } });
     const r = await a.log({ type: 'system', action: 'job', actor: { ip: '10.0.0.1' } });

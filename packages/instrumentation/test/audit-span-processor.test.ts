@@ -20,6 +20,7 @@ const POLICY = {
     { match: { path: '/auth/login', methods: ['POST'] }, level: 'metadata' as const, type: 'auth', action: 'login' },
     { match: { path: '/admin/tools/:id' }, level: 'request' as const, type: 'admin', target: 'tool' },
     { match: { path: '/admin/**' }, level: 'metadata' as const, type: 'admin' },
+    { match: { path: '/reset/:token' }, level: 'metadata' as const, type: 'auth', action: 'reset', target: 'reset' },
     { match: { path: '/**', methods: ['GET', 'HEAD'] }, level: 'none' as const },
     { match: { path: '/**' }, level: 'metadata' as const },
   ],
@@ -135,6 +136,18 @@ describe('node:http + AuditSpanProcessor', () => {
     expect(r).toMatchObject({ type: 'admin', action: 'delete', target: { type: 'tool', id: 'hammer-7' } });
   });
 
+  it('a token in the path (/reset/:token) is masked in request.endpoint and listed in redacted, never the target id', async () => {
+    const id = rid('reset');
+    const token = 'rst0a1b2c3d4e5f6g7h8';
+    const { res } = await get(`/reset/${token}`, { headers: { 'x-request-id': id } });
+    expect(res.status).toBe(200);
+    const r = await pipe.recordOf(id);
+    expect(r).toMatchObject({ type: 'auth', action: 'reset', target: { type: 'reset' }, request: { endpoint: '/reset/***' } });
+    expect(r.target).not.toHaveProperty('id');
+    expect(r.redacted).toContain('/request/endpoint');
+    expect(JSON.stringify(r)).not.toContain(token);
+  });
+
   it('login success and failure', async () => {
     const ok = rid('login-ok');
     const bad = rid('login-bad');
@@ -190,6 +203,16 @@ describe('node:http + AuditSpanProcessor', () => {
     expect(rj.actor).toMatchObject({ id: 'user-42', type: 'user' });
     expect(rj.details).toMatchObject({ actor_source: 'jwt_unverified' });
     expect(JSON.stringify(rj)).not.toContain(token.split('.')[1]!);
+
+    // The client writes an unverified sub: a credential in it is masked, and the record says so.
+    const c = rid('jwt-cred');
+    await get('/admin/jwt', { headers: { 'x-request-id': c, authorization: `Bearer ${jwt({ sub: 'ghp_0123456789abcdefghijABCDEFGHIJ012345' })}` } });
+    const d = rid('jwt-pair');
+    await get('/admin/jwt', { headers: { 'x-request-id': d, authorization: `Bearer ${jwt({ sub: 'alice password=hunter2hunter2' })}` } });
+    const [rc, rd] = [await pipe.recordOf(c), await pipe.recordOf(d)];
+    expect([rc.actor?.id, rd.actor?.id]).toEqual(['ghp_***', 'alice password=***']);
+    expect(rc.details).toMatchObject({ actor_source: 'jwt_unverified' });
+    expect([rc.redacted, rd.redacted]).toEqual([['/actor/id'], ['/actor/id']]);
 
     const b = rid('key');
     const apiKey = 'sk_live_abcdefghijklmnop';

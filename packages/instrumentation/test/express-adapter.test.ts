@@ -64,6 +64,8 @@ beforeAll(async () => {
     setAuditContext(req, { details: req.body as Record<string, unknown> });
     res.status(403).json({ error: 'forbidden' });
   });
+  // A route parameter the policy's pattern (/api/**) does not name.
+  app.get('/api/invites/:inviteCode/accept', (_req, res) => void res.json({ ok: true }));
   app.get('/public', (_req, res) => void res.send('hello'));
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
@@ -129,6 +131,25 @@ describe('Express adapter', () => {
     expect(rb.details).toMatchObject({ body_omitted: expect.stringMatching(/^larger than 2000/) });
     expect(await pipe.recordOf(bad)).toMatchObject({ outcome: 'failure', details: { status_code: 400 } });
     expect(await pipe.recordOf(huge)).toMatchObject({ outcome: 'failure', details: { status_code: 413 } });
+  });
+
+  it('a body refused for a bad member name says why and where, without quoting the client’s member names', async () => {
+    const id = rid('ex-badname');
+    const name = 'acct-9f2Kq7Lw';
+    expect((await call('DELETE', '/api/tools/t4', { 'x-request-id': id }, `{"list": [{"${name}\\ud800": 1}]}`)).res.status).toBe(204);
+    const r = await pipe.recordOf(id);
+    expect(r.details).not.toHaveProperty('body');
+    expect(r.details).toMatchObject({ body_omitted: 'invalid: /details/body/*/0/*: member name contains a lone UTF-16 surrogate' });
+    expect(JSON.stringify(r)).not.toContain(name);
+  });
+
+  it('a secret-named route parameter of the framework (/invites/:inviteCode) is masked in request.endpoint', async () => {
+    const id = rid('ex-invite');
+    expect((await call('GET', '/api/invites/inv-7Qx9ZpL2/accept', { 'x-request-id': id })).res.status).toBe(200);
+    const r = await pipe.recordOf(id);
+    expect(r).toMatchObject({ type: 'api', request: { endpoint: '/api/invites/***/accept' }, details: { route: '/api/invites/:inviteCode/accept' } });
+    expect(r.redacted).toEqual(['/request/endpoint']);
+    expect(JSON.stringify(r)).not.toContain('inv-7Qx9ZpL2');
   });
 
   it('an app that throws: Express answers 500 as usual, the record says error without the message', async () => {

@@ -86,6 +86,21 @@ describe('HttpAuditPolicy', () => {
     expect(() => createHttpAuditPolicy({ rules: 'x' as never })).toThrow(AuditPolicyError);
   });
 
+  it('refuses a secret-named parameter as the target id at load, naming the key, the parameter and the fix', () => {
+    const catchAll: HttpAuditRule = { match: { path: '/**' }, level: 'none' };
+    const e = (() => {
+      try {
+        createHttpAuditPolicy({ rules: [{ match: { path: '/reset/:resetToken' }, level: 'metadata', target: { type: 'reset', idParam: 'resetToken' } }, catchAll] });
+      } catch (err) {
+        return err as AuditPolicyError;
+      }
+    })();
+    expect(e).toBeInstanceOf(AuditPolicyError);
+    expect(e!.message).toMatch(/^rules\[0\]\.target\.idParam: names ":resetToken", whose name looks like a credential .* cannot be the target id; give the id its own parameter/);
+    // The id of a credential is an id.
+    expect(() => createHttpAuditPolicy({ rules: [{ match: { path: '/keys/:keyId' }, level: 'metadata', target: { type: 'api_key', idParam: 'keyId' } }, catchAll] })).not.toThrow();
+  });
+
   it('* matches one segment, ** zero or more', () => {
     const p = createHttpAuditPolicy({ rules: [{ match: { path: '/a/*/c' }, level: 'metadata' }, { match: { path: '/b/**/z' }, level: 'request' }, { match: { path: '/**' }, level: 'none' }] });
     expect(p.match('GET', '/a/b/c').index).toBe(0);

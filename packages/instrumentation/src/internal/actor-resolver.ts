@@ -4,10 +4,12 @@
  * the `sub` of a JWT in `Authorization: Bearer` (marked unverified unless a
  * verify function accepted the token), the fingerprint of an API key (a keyed
  * HMAC — never the key or a prefix of it), else `anonymous`. No credential
- * ever leaves this file: only the subject, or the HMAC, does.
+ * ever leaves this file: only the subject (with any credential written in
+ * it masked), or the HMAC, does.
  */
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { redactSecrets } from '@otel-audit/core';
 import type { AppActor } from './request-state.js';
 import { cleanText, header } from './text.js';
 
@@ -27,15 +29,31 @@ export interface ResolvedActor {
   id?: string;
   type: string;
   source: 'app' | 'framework' | 'jwt' | 'jwt_unverified' | 'api_key' | 'anonymous';
+  /** The id is a JWT `sub` with a credential inside it masked (listed in `redacted` as `/actor/id`). */
+  masked?: true;
 }
 
 const BEARER = /^Bearer[ \t]+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)$/i;
 const MAX_TOKEN = 16_384;
 
-function subjectOf(claims: unknown): string | undefined {
+/** Longest `sub` recorded, in UTF-16 units; an unverified one is whatever the client wrote. */
+const MAX_SUBJECT = 256;
+
+/**
+ * The `sub` claim as an actor: masked with core's `redactSecrets` (a client
+ * can put `ghp_…` or `password=…` in an unverified token, an issuer anything
+ * in a verified one) before it is cut to {@link MAX_SUBJECT}, since a cut
+ * credential is no longer recognised.
+ */
+function subjectOf(claims: unknown, source: 'jwt' | 'jwt_unverified'): ResolvedActor | undefined {
   if (typeof claims !== 'object' || claims === null) return undefined;
   const sub = (claims as { sub?: unknown }).sub;
-  return typeof sub === 'string' ? cleanText(sub, 256) : typeof sub === 'number' && Number.isSafeInteger(sub) ? String(sub) : undefined;
+  if (typeof sub === 'number' && Number.isSafeInteger(sub)) return { id: String(sub), type: 'user', source };
+  if (typeof sub !== 'string' || sub.length > MAX_TOKEN) return undefined;
+  const masked = redactSecrets(sub);
+  const id = cleanText(masked, MAX_SUBJECT);
+  if (id === undefined) return undefined;
+  return { id, type: 'user', source, ...(masked !== sub ? { masked: true as const } : {}) };
 }
 
 /** The actor of a framework's user object (`req.user`): its `id`, `sub`, `username` or `email`. */
@@ -83,8 +101,8 @@ export function createActorResolver(options: ActorResolverOptions = {}): (req: I
           } catch {
             claims = undefined;
           }
-          const sub = subjectOf(claims);
-          if (sub !== undefined) return { id: sub, type: 'user', source: 'jwt' };
+          const actor = subjectOf(claims, 'jwt');
+          if (actor !== undefined) return actor;
         } else {
           let claims: unknown;
           try {
@@ -92,8 +110,8 @@ export function createActorResolver(options: ActorResolverOptions = {}): (req: I
           } catch {
             claims = undefined;
           }
-          const sub = subjectOf(claims);
-          if (sub !== undefined) return { id: sub, type: 'user', source: 'jwt_unverified' };
+          const actor = subjectOf(claims, 'jwt_unverified');
+          if (actor !== undefined) return actor;
         }
       }
     }

@@ -27,6 +27,15 @@ describe('actor resolver', () => {
     expect(throwing(req({ authorization: `Bearer ${token}` }), undefined, undefined).source).toBe('anonymous');
   });
 
+  it('masks a credential written in a verified sub too, before cutting a long one to 256', () => {
+    const token = jwt({ sub: 'x' });
+    const issuer = createActorResolver({ verifyJwt: () => ({ sub: 'svc token=s3cr3tvalue' }) });
+    expect(issuer(req({ authorization: `Bearer ${token}` }), undefined, undefined)).toEqual({ id: 'svc token=***', type: 'user', source: 'jwt', masked: true });
+    // Cut first, the token would be a stub the masking no longer recognises.
+    const long = resolve(req({ authorization: `Bearer ${jwt({ sub: 'a'.repeat(240) + ' ghp_0123456789abcdefghijABCDEFGHIJ012345' })}` }), undefined, undefined);
+    expect(long).toEqual({ id: 'a'.repeat(240) + ' ghp_***', type: 'user', source: 'jwt_unverified', masked: true });
+  });
+
   it('fingerprints API keys with a keyed HMAC: stable, key-dependent, never the key or its prefix', () => {
     const key = 'sk_live_0123456789abcdef';
     const a = resolve(req({ 'x-api-key': key }), undefined, undefined).id!;
