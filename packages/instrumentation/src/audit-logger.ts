@@ -27,7 +27,12 @@ export interface AuditLoggerOptions {
   loggerProvider?: LoggerProvider;
   /** Members merged under every event (the event wins; `actor`/`target`/`request` merge member by member). */
   defaults?: AuditEventFields;
-  /** How long `log()` waits for the receipt before rejecting with `AuditReceiptTimeoutError`. Default 60,000; 0 waits forever. */
+  /**
+   * How long `log()` waits for the receipt before rejecting with
+   * `AuditReceiptTimeoutError`; meanwhile the wait keeps the process alive
+   * (a script's last `await audit.log()` outlasts a sink's retries). Default
+   * 60,000; 0 waits forever, without keeping the process alive.
+   */
   receiptTimeoutMillis?: number;
   /** Limits for the early validation (same meaning as the processor's `limits`). */
   limits?: Omit<NormalizeOptions, 'redact'>;
@@ -193,8 +198,10 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
   const withTimeout = (p: Promise<AuditReceipt>, id: string): Promise<AuditReceipt> => {
     if (timeout === 0) return p;
     return new Promise<AuditReceipt>((resolve, reject) => {
+      // Ref'd, unlike the pipeline's timers: while a record waits for a retry of a failing sink,
+      // this is what keeps a script's last `await audit.log()` from ending under it (exit 13,
+      // the record never written) — for at most `timeout`, after which the caller is told.
       const timer = setTimeout(() => reject(new AuditReceiptTimeoutError(id, timeout)), timeout);
-      timer.unref();
       p.then(
         (r) => {
           clearTimeout(timer);
