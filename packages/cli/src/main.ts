@@ -9,7 +9,7 @@ import type { Command, CommandContext, Writer } from './command.js';
 import { EXIT_USAGE } from './command.js';
 import { commands as registry } from './commands/index.js';
 import { CliError, FIX_OF_CODE } from './errors.js';
-import { parseArgs } from './internal/argv.js';
+import { orList, parseArgs, suggest } from './internal/argv.js';
 import { commandHelp, toolHelp } from './internal/help.js';
 import { createProgress } from './internal/progress.js';
 import { escapeControl } from './internal/table.js';
@@ -56,7 +56,9 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
   }
   const command = commands.find((c) => c.name === verb);
   if (command === undefined) {
-    stderr.write(`otel-audit: unknown command ${JSON.stringify(verb)}\n  fix: run \`otel-audit --help\` for the list of commands\n`);
+    const near = suggest(verb, commands.map((c) => c.name));
+    const fix = near.length > 0 ? `did you mean ${orList(near.map((n) => `\`otel-audit ${n}\``))}? (run \`otel-audit --help\` for the list of commands)` : 'run `otel-audit --help` for the list of commands';
+    stderr.write(`otel-audit: unknown command ${safeLines(JSON.stringify(verb))}\n  fix: ${fix}\n`);
     return EXIT_USAGE;
   }
   let stopOnSignal: (() => void) | undefined;

@@ -44,6 +44,8 @@ function positiveInteger(value: unknown, option: string, example: string): numbe
 
 /** Shortest `--token-env` token accepted. */
 const MIN_TOKEN_LENGTH = 16;
+/** The services may already send a token: a new one would lock them out, unless they are given it too. */
+const SENDER_TOKEN_SOURCE = 'the token the services already send (Authorization: Bearer <token> in their exporters.otlphttp.headers), or, for a first setup, a new one, e.g. `openssl rand -hex 32`, set in those headers too';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -97,7 +99,7 @@ export const collectCommand: Command = {
     const tokenEnv = ctx.options['token-env'];
     if (typeof tokenEnv === 'string') {
       // A token pasted in place of the variable's name is not echoed.
-      const token = secretFromEnv(ctx, '--token-env', tokenEnv, 'AUDIT_COLLECT_TOKEN', 'a long random token');
+      const token = secretFromEnv(ctx, '--token-env', tokenEnv, 'AUDIT_COLLECT_TOKEN', 'the sender token', { existing: SENDER_TOKEN_SOURCE });
       if (token.length < MIN_TOKEN_LENGTH) {
         throw new CliError('AUDIT_CLI_KEY', `environment variable ${tokenEnv} holds a token of ${token.length} characters; a sender token needs at least ${MIN_TOKEN_LENGTH}`, `export ${tokenEnv} with a long random token, e.g. \`export ${tokenEnv}=$(openssl rand -hex 32)\``);
       }

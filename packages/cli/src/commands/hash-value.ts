@@ -16,6 +16,8 @@ import { secretFilePath, secretFromEnv } from '../internal/secret-names.js';
 import { toJson } from '../internal/table.js';
 
 const MIN_KEY_BYTES = 16;
+/** Where the key is: a new one would hash to values found nowhere in the store. */
+const REDACTION_KEY_SOURCE = 'it is the key processors.redact already uses (the file its hmac_key_file names — pass that file with --key-file instead — or the variable its hmac_key_env names); a newly generated key cannot reproduce the stored hmac-sha256: values';
 
 /**
  * The `hash-value` verb.
@@ -49,7 +51,7 @@ export const hashValueCommand: Command = {
     if (typeof file === 'string') {
       key = fs.readFileSync(secretFilePath(ctx, '--key-file', file, 'HMAC key file'), 'utf8').trim();
     } else {
-      key = secretFromEnv(ctx, '--key-env', String(envName), 'AUDIT_HMAC_KEY', 'the redaction key');
+      key = secretFromEnv(ctx, '--key-env', String(envName), 'AUDIT_HMAC_KEY', 'the redaction key', { existing: REDACTION_KEY_SOURCE });
     }
     if (Buffer.byteLength(key) < MIN_KEY_BYTES) {
       throw new CliError('AUDIT_CLI_KEY', `the HMAC key is shorter than ${MIN_KEY_BYTES} bytes, so it cannot be a redaction key`, 'pass the key configured in processors.redact');

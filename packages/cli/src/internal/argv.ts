@@ -2,7 +2,8 @@
  * The argv parser of the `otel-audit` command (DESIGN §7): parses a verb's
  * arguments against its declared {@link OptionSpec}s, so every verb gets the
  * same `--opt value`, `--opt=value`, `-a value`, `--no-flag`, `--` handling,
- * and the same messages for unknown options, missing values and wrong types.
+ * and the same messages for unknown options (with the ones they are close
+ * to), missing values and wrong types.
  */
 import type { Command, OptionSpec, OptionValues } from '../command.js';
 import { CliError } from '../errors.js';
@@ -21,6 +22,28 @@ export interface ParsedArgs {
 
 function usageError(command: Command, message: string): CliError {
   return new CliError('AUDIT_CLI_USAGE', message, `run \`otel-audit ${command.name} --help\` for the options`);
+}
+
+/**
+ * `unknown option --kye`, with the options it is close to. `--db` given to
+ * a verb that takes the database as its argument (verify: `DB, BUNDLE or
+ * FILE.jsonl`) is told so, with the command to run.
+ */
+function unknownOption(command: Command, token: string, value: string | undefined): CliError {
+  const help = `run \`otel-audit ${command.name} --help\` for the options`;
+  const positional = command.positionals?.[0];
+  if (token === '--db' && positional !== undefined && /\bDB\b/.test(positional.description) && !command.options.some((o) => o.name === 'db')) {
+    const file = value !== undefined && value !== '' && !value.startsWith('-') ? shellWord(value) : 'audit.db';
+    return new CliError('AUDIT_CLI_USAGE', `unknown option --db: ${command.name} takes the database as an argument, not as --db`, `pass the file as the argument: \`otel-audit ${command.name} ${file}\` (see \`otel-audit ${command.name} --help\`)`);
+  }
+  const near = token.startsWith('--') ? suggest(token.slice(2), command.options.map((o) => o.name)) : [];
+  const fix = near.length > 0 ? `did you mean ${orList(near.map((n) => `--${n}`))}? (${help})` : help;
+  return new CliError('AUDIT_CLI_USAGE', `unknown option ${token}`, fix);
+}
+
+/** `value` as one shell word: quoted unless it is plain path characters. */
+function shellWord(value: string): string {
+  return /^[\w./:@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function findSpec(command: Command, token: string): OptionSpec | undefined {
@@ -48,15 +71,49 @@ function coerce(command: Command, spec: OptionSpec, raw: string): string | numbe
   return raw;
 }
 
-/** Edit distance (insert, delete, substitute) between two short strings. */
+/** Edit distance (insert, delete, substitute, swap two neighbours) between two short strings. */
 function distance(a: string, b: string): number {
+  let before: number[] = [];
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) next[j] = Math.min(next[j]!, before[j - 2]! + 1);
+    }
+    before = row;
     row = next;
   }
   return row[b.length]!;
+}
+
+/**
+ * The words of `candidates` the user likely meant by `word`: the nearest
+ * within two edits (fewer than `word` has letters), else those it begins
+ * (`ver` → verify, verify-proof) or that it extends (`verifyy`), as the
+ * config loader suggests keys.
+ *
+ * @example
+ * suggest('verfy', ['keygen', 'verify', 'verify-proof']) // ['verify']
+ */
+export function suggest(word: string, candidates: readonly string[]): string[] {
+  const w = word.toLowerCase();
+  if (w.length > 64) return [];
+  const scored = candidates.map((c) => ({ c, d: distance(w, c.toLowerCase()) }));
+  const best = Math.min(...scored.map((x) => x.d));
+  if (best <= Math.min(2, w.length - 1)) return scored.filter((x) => x.d === best).map((x) => x.c);
+  if (w.length < 2) return [];
+  return candidates.filter((c) => c.toLowerCase().startsWith(w) || (c.length >= 3 && w.startsWith(c.toLowerCase())));
+}
+
+/**
+ * `a`, `a or b`, `a, b or c`.
+ *
+ * @example
+ * orList(['--since', '--stream']) // '--since or --stream'
+ */
+export function orList(words: readonly string[]): string {
+  return words.length <= 1 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]!}`;
 }
 
 function commonPrefix(a: string, b: string): number {
@@ -106,7 +163,7 @@ export function parseArgs(command: Command, args: readonly string[]): ParsedArgs
       const base = command.options.find((o) => o.name === token.slice(5) && o.type === 'boolean');
       if (base !== undefined) { spec = base; negated = true; }
     }
-    if (spec === undefined) throw usageError(command, `unknown option ${token}`);
+    if (spec === undefined) throw unknownOption(command, token, inline ?? args[i + 1]);
     if (spec.type === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') {
         throw usageError(command, `--${spec.name} takes no value, got ${JSON.stringify(inline)}`);

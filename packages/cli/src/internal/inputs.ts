@@ -57,6 +57,59 @@ export function assertReadableFile(file: string, what: string): void {
   if (!stat.isFile()) throw new CliError('AUDIT_CLI_INPUT', `${file} is not a regular file`, `pass the ${what} itself`);
 }
 
+/** What the first bytes of a file show: its kind, or why it is none. */
+interface Sniffed { readonly kind?: InputKind; readonly size: number; readonly binary: boolean }
+
+function sniff(file: string, what: string): Sniffed {
+  assertReadableFile(file, what);
+  const fd = fs.openSync(file, 'r');
+  const head = Buffer.alloc(4096);
+  let n: number;
+  let size: number;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+    size = fs.fstatSync(fd).size;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const start = head.subarray(0, n);
+  const binary = start.includes(0);
+  if (start.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return { kind: 'sqlite', size, binary };
+  const text = start.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (BUNDLE_HEAD.test(text)) return { kind: 'bundle', size, binary };
+  if (text.startsWith('{')) return { kind: text.includes('"resourceLogs"') || !text.includes('"format"') ? 'jsonl' : 'bundle', size, binary };
+  return { size, binary };
+}
+
+/**
+ * What to do about a store SQLite cannot read: it is evidence, and the
+ * records have other copies (docs/operations.md §2 verifies exports and
+ * the Collector's output, §5 forwards records and checkpoints).
+ */
+const DAMAGED_FIX = 'keep the file as evidence and verify another copy of the records — a backup of the store, an export bundle '
+  + '(`otel-audit export --format bundle`), or what was forwarded to the collector (its store or the Collector file exporter output, '
+  + 'signed checkpoints included) — with `otel-audit verify FILE --key VKEY`; see docs/operations.md §2 (Verifying) and §5 (Forwarding)';
+
+/** SQLite's codes for a file that is no longer a well-formed database. */
+const DAMAGED = /^SQLITE_(CORRUPT|NOTADB)/;
+
+function damagedError(file: string, detail: string): CliError {
+  return new CliError('AUDIT_CLI_INPUT', `${file} is damaged: it ${detail} — a crash, a bad copy or tampering changed it, so its records cannot be read`, DAMAGED_FIX);
+}
+
+/**
+ * Why a file of no known kind is refused: empty, or, when its size is whole
+ * pages and it holds binary data, a database whose header was overwritten.
+ */
+function unknownKind(file: string, sniffed: Sniffed, expected: string, fix: string): CliError {
+  if (sniffed.size === 0) return new CliError('AUDIT_CLI_INPUT', `${file} is empty, not ${expected}`, fix);
+  if (sniffed.binary && sniffed.size % 512 === 0) {
+    return new CliError('AUDIT_CLI_INPUT', `${file} is not ${expected}: it has the size of a SQLite database (${sniffed.size} bytes, whole pages) but not its header; `
+      + 'if it was an otel-audit store, it is damaged — a crash, a bad copy or tampering changed it', `${DAMAGED_FIX}; if it never was a store, ${fix}`);
+  }
+  return new CliError('AUDIT_CLI_INPUT', `${file} is not ${expected}`, fix);
+}
+
 /**
  * Detects the kind of `file` from its first bytes: the SQLite header, a JSON
  * object whose `format` is the bundle's, or JSON lines. `what` names the
@@ -66,25 +119,22 @@ export function assertReadableFile(file: string, what: string): void {
  * detectInput('/tmp/audit.db') // 'sqlite'
  */
 export function detectInput(file: string, what = 'database, bundle or JSON-lines file'): InputKind {
-  assertReadableFile(file, what);
-  const fd = fs.openSync(file, 'r');
-  const head = Buffer.alloc(4096);
-  let n: number;
-  try {
-    n = fs.readSync(fd, head, 0, head.length, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  const start = head.subarray(0, n);
-  if (start.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return 'sqlite';
-  const text = start.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (BUNDLE_HEAD.test(text)) return 'bundle';
-  if (text.startsWith('{')) return text.includes('"resourceLogs"') || !text.includes('"format"') ? 'jsonl' : 'bundle';
-  throw new CliError(
-    'AUDIT_CLI_INPUT',
-    `${file} is not an audit database, an export bundle or OTLP JSON lines`,
-    'pass the SQLite file of exporters.sqlite, a bundle from `otel-audit export --format bundle`, or the Collector file exporter output',
-  );
+  const sniffed = sniff(file, what);
+  if (sniffed.kind !== undefined) return sniffed.kind;
+  throw unknownKind(file, sniffed, 'an audit database, an export bundle or OTLP JSON lines',
+    'pass the SQLite file of exporters.sqlite, a bundle from `otel-audit export --format bundle`, or the Collector file exporter output');
+}
+
+/** What `--db` takes, for verbs that read only a store. */
+const STORE_FIX = 'pass the SQLite file of exporters.sqlite (its `path` in otel-config.yaml) as --db FILE';
+
+/** Refuses (exit 2) a `--db` file that is not a SQLite store, saying what it is instead. */
+function assertStoreFile(file: string): void {
+  const sniffed = sniff(file, 'database file');
+  if (sniffed.kind === 'sqlite') return;
+  if (sniffed.kind === undefined) throw unknownKind(file, sniffed, 'an otel-audit SQLite store', STORE_FIX);
+  const is = sniffed.kind === 'bundle' ? 'an export bundle' : 'OTLP JSON lines';
+  throw new CliError('AUDIT_CLI_INPUT', `${file} is ${is}, not an otel-audit SQLite store`, `${STORE_FIX}; \`otel-audit verify ${file}\` checks the ${sniffed.kind === 'bundle' ? 'bundle' : 'JSON lines'} itself`);
 }
 
 /**
@@ -138,7 +188,26 @@ export function storeOptionsOf(ctx: Pick<CommandContext, 'env'>): SqliteAuditSto
   return encryption === undefined ? {} : { encryption };
 }
 
-function storeOpenError(e: unknown, readOnly: boolean): CliError {
+/** The SQLite code of `e` or of its cause (the store wraps SQLite's error), e.g. `SQLITE_CORRUPT`. */
+function sqliteCode(e: unknown): string | undefined {
+  for (const code of [(e as { code?: unknown })?.code, (e as { cause?: { code?: unknown } })?.cause?.code]) {
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
+  }
+  return undefined;
+}
+
+/** The message of SQLite's own error (`database disk image is malformed`), without the store's wrapping. */
+function sqliteMessage(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause;
+  return cause instanceof Error && typeof (cause as { code?: unknown }).code === 'string' ? cause.message : (e as Error).message;
+}
+
+/**
+ * `file` passed the SQLite header check, so SQLITE_CORRUPT/NOTADB means a
+ * store that was damaged, not a file of another kind.
+ */
+function storeOpenError(e: unknown, readOnly: boolean, file: string): CliError {
+  if (DAMAGED.test(sqliteCode(e) ?? '')) return damagedError(file, `starts as a SQLite database, but SQLite cannot read it (${sqliteMessage(e)})`);
   const fix = e instanceof EncryptionKeyError
     ? 'set AUDIT_LOG_ENCRYPTION_KEY to the key the store was written with'
     : readOnly
@@ -183,16 +252,14 @@ function temporaryCopy(file: string, ctx: Interruptible): { copy: string; remove
  */
 export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'> & Interruptible, file: string, options: OpenStoreOptions = {}): OpenedStore {
   const resolved = resolvePath(ctx, file);
-  if (detectInput(resolved, 'database file') !== 'sqlite') {
-    throw new CliError('AUDIT_CLI_INPUT', `${resolved} is not a SQLite database`, 'pass the database file of exporters.sqlite (--db FILE)');
-  }
+  assertStoreFile(resolved);
   const storeOptions = storeOptionsOf(ctx);
   const readOnly = options.readOnly === true;
   try {
     const store = new SqliteAuditStore(resolved, { ...storeOptions, readOnly });
     return { store, close: () => store.close(), copied: false };
   } catch (e) {
-    if (!readOnly || e instanceof EncryptionKeyError || !cannotOpenInPlace(e)) throw storeOpenError(e, readOnly);
+    if (!readOnly || e instanceof EncryptionKeyError || !cannotOpenInPlace(e)) throw storeOpenError(e, readOnly, resolved);
   }
   // The copy is ours: opened by the writer, which can replay a WAL or
   // roll back a hot journal the read-only connection could not.
@@ -202,7 +269,7 @@ export function openStore(ctx: Pick<CommandContext, 'cwd' | 'env'> & Interruptib
     return { store, close: () => { store.close(); remove(); }, copied: true };
   } catch (e) {
     remove();
-    const error = storeOpenError(e, readOnly);
+    const error = storeOpenError(e, readOnly, resolved);
     throw new CliError('AUDIT_CLI_INPUT', error.message.split(copy).join(resolved), error.fix);
   }
 }
@@ -230,6 +297,10 @@ export async function withStore<T>(ctx: Pick<CommandContext, 'cwd' | 'env'> & In
   const { store, close } = openStore(ctx, file, options);
   try {
     return await body(store);
+  } catch (e) {
+    // A page past the ones read at open may be the damaged one.
+    if (DAMAGED.test(sqliteCode(e) ?? '')) throw damagedError(resolvePath(ctx, file), `opens as a SQLite database, but SQLite cannot read all of it (${sqliteMessage(e)})`);
+    throw e;
   } finally {
     close();
   }

@@ -43,16 +43,34 @@ function hidden(value: string): string {
 }
 
 /**
+ * Where the secret behind a `--...-env` option comes from, for the fix when
+ * it is missing. `{ create: true }`: the user makes it now (serve's admin
+ * token), so the fix suggests generating one. `{ existing }`: it already
+ * exists elsewhere (hash-value's redaction key, a verifier or encryption
+ * key), and `existing` says where to find it — a freshly generated one could
+ * never match what the old one made.
+ *
+ * @example
+ * const source: SecretSource = { existing: 'it is the key processors.redact already uses (hmac_key_file or hmac_key_env)' };
+ */
+export type SecretSource = { readonly create: true } | { readonly existing: string };
+
+/**
  * The trimmed value of the environment variable `name`, given as `option`
  * (`--token-env`). Throws a {@link CliError} (exit 2) when it is unset or
  * empty; `name` is echoed only when it is a variable name that does not
- * look like a secret. `example` is a variable name to suggest.
+ * look like a secret. `example` is a variable name to suggest; `source`
+ * (default: made now) decides whether the fix suggests generating the
+ * secret or says where the existing one is.
  *
  * @example
  * const token = secretFromEnv(ctx, '--token-env', 'AUDIT_TOKEN', 'AUDIT_TOKEN', 'the admin token');
+ * const key = secretFromEnv(ctx, '--key-env', 'K', 'AUDIT_HMAC_KEY', 'the redaction key', { existing: 'it is the key of processors.redact' });
  */
-export function secretFromEnv(ctx: Pick<CommandContext, 'env'>, option: string, name: string, example: string, what: string): string {
-  const usage = `put ${what} in an environment variable and pass its name, e.g. \`export ${example}=$(openssl rand -hex 32)\` then \`${option} ${example}\``;
+export function secretFromEnv(ctx: Pick<CommandContext, 'env'>, option: string, name: string, example: string, what: string, source: SecretSource = { create: true }): string {
+  const usage = 'existing' in source
+    ? `put ${what} in an environment variable and pass its name (\`export ${example}=...\` then \`${option} ${example}\`); ${source.existing}`
+    : `put ${what} in an environment variable and pass its name, e.g. \`export ${example}=$(openssl rand -hex 32)\` then \`${option} ${example}\``;
   if (!ENV_NAME.test(name)) {
     const why = looksLikeSecret(name) ? hidden(name) : `it is not shown, as it may be the secret itself (${name.length} characters)`;
     throw new CliError('AUDIT_CLI_KEY', `${option} takes the name of an environment variable (letters, digits and _, not starting with a digit); ${why}`, usage);
@@ -60,7 +78,10 @@ export function secretFromEnv(ctx: Pick<CommandContext, 'env'>, option: string, 
   const value = ctx.env[name]?.trim();
   if (value !== undefined && value !== '') return value;
   if (looksLikeSecret(name)) throw new CliError('AUDIT_CLI_KEY', `${option} takes the name of an environment variable, and no variable of that name is set; ${hidden(name)}`, usage);
-  throw new CliError('AUDIT_CLI_KEY', `environment variable ${name} is not set (${option})`, `export ${name} with ${what}, e.g. \`export ${name}=$(openssl rand -hex 32)\``);
+  const fix = 'existing' in source
+    ? `export ${name} with ${what}: ${source.existing}`
+    : `export ${name} with ${what}, e.g. \`export ${name}=$(openssl rand -hex 32)\``;
+  throw new CliError('AUDIT_CLI_KEY', `environment variable ${name} is not set (${option})`, fix);
 }
 
 /**
