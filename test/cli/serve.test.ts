@@ -156,6 +156,26 @@ describe('otel-audit serve', () => {
     expect((await runCli(['verify', unsigned.db, '--key', keys.vkey, '--unsigned-ok', stream])).code).toBe(0);
   });
 
+  it('without --signer-key, serve\'s own stream is reported as written without a signer key — by verify and by the integrity route — never as deleted checkpoints', async () => {
+    const { dir, db } = chainStore(10);
+    const { vkey } = writeKeys(dir);
+    const u = await startServe(['serve', '--db', db, '--port', '0', '--token-env', 'AUDIT_TOKEN', '--key', vkey, '--json'], { AUDIT_TOKEN: TOKEN });
+    const stream = JSON.parse(u.output().split('\n')[0]!).accessStream as string;
+    expect(u.output()).toContain('the dashboard\'s integrity panel (/api/audit/integrity) reports it not verified, written without a signer key');
+    expect(u.output()).toContain('start serve with --signer-key FILE (`otel-audit keygen --name NAME` writes one)');
+    const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
+    expect((await fetch(`${u.url}/api/audit/logs?limit=2`, auth)).status).toBe(200);
+    const integrity = await (await fetch(`${u.url}/api/audit/integrity`, auth)).json() as { intact: boolean; notVerified?: string[] };
+    expect(integrity.intact).toBe(false);
+    expect(integrity.notVerified).toEqual([`stream ${JSON.stringify(stream)}: written without a signer key (unsigned by configuration): nothing vouches for its records; start otel-audit serve with --signer-key`]);
+    u.stop();
+    expect(await u.done).toBe(0);
+    const run = await runCli(['verify', db, '--key', vkey]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`not verified: stream ${JSON.stringify(stream)}: written without a signer key (its start records say so): nothing vouches for its 3 records; start serve with --signer-key`);
+    expect(run.stdout).not.toContain('were they deleted?');
+  });
+
   it('the real bin serves until SIGTERM and then exits 0', async () => {
     const { db } = chainStore(3);
     const child = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', '0', '--token-env', 'AUDIT_TOKEN'], { env: { ...process.env, AUDIT_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -152,6 +152,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   const problems: ConfigProblem[] = [];
   const { pipeline, secrets } = checkSemantics(cfg, env, problems);
   if (problems.length > 0) throw new ConfigError(problems, cfg.source);
+  for (const warning of secrets.warnings) printerOf(options)(warning);
 
   const chain = usedOf<ChainProcessorConfig>(pipeline, 'processors', 'chain')?.config;
   const redact = usedOf<RedactProcessorConfig>(pipeline, 'processors', 'redact')?.config;

@@ -21,7 +21,7 @@ const keys = generateNoteKey('node-test');
 
 function setup(extra = ''): { dir: string; text: string } {
   const dir = mkdtempSync(join(tmpdir(), 'otel-audit-start-'));
-  writeFileSync(join(dir, 'signer.key'), `${keys.signerKey}\n`);
+  writeFileSync(join(dir, 'signer.key'), `${keys.signerKey}\n`, { mode: 0o600 });
   const text = `
 resource: { service.name: start-test }
 receivers:

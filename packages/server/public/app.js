@@ -112,11 +112,12 @@ async function loadIntegrity() {
   }
   const edited = disagreeing.length > 0 ? ` · ${disagreeing.length} checkpoint row(s) disagree with their signed note` : '';
   try {
-    const { report, verifiedAt } = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
+    const { report, verifiedAt, notVerified } = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
     badge.className = `badge ${report.ok && edited === '' ? 'badge-ok' : 'badge-bad'}`;
     const verdict = !report.ok ? `${report.errors} problem(s) found` : edited === '' ? `intact (${report.records} records)` : `records verify (${report.records})`;
     badge.textContent = text(`integrity: ${verdict}${edited} · ${checkpointText}`);
-    badge.title = text([`verified at ${verifiedAt}`, ...disagreeing.map((c) => `${c.stream}: ${c.problem}`)].join('\n'));
+    // Why a stream is not verified (e.g. the server's own stream, written without a signer key).
+    badge.title = text([`verified at ${verifiedAt}`, ...disagreeing.map((c) => `${c.stream}: ${c.problem}`), ...(notVerified ?? []).map((r) => `not verified: ${r}`)].join('\n'));
   } catch (e) {
     badge.className = `badge ${edited === '' ? 'badge-unknown' : 'badge-bad'}`;
     badge.textContent = text(`integrity: not checked${edited} · ${checkpointText}`);

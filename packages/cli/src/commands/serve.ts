@@ -129,7 +129,9 @@ export const serveCommand: Command = {
       else ctx.stdout.write(`otel-audit serving ${db}\n  dashboard and API: ${url}\n  ${tokens.length} token(s); ${keyCount} verifier key(s); access records go to stream ${JSON.stringify(server.stream)}${server.signed ? ', signed' : ''}. Ctrl-C to stop.\n`);
       if (!server.signed) {
         ctx.stderr.write(`otel-audit serve: warning: access records go to the unsigned stream ${server.stream} (no --signer-key); `
-          + `\`otel-audit verify ${db} --key ...\` reports it NOT VERIFIED unless given --unsigned-ok ${server.stream}\n`);
+          + `the dashboard's integrity panel (/api/audit/integrity) reports it not verified, written without a signer key, and `
+          + `\`otel-audit verify ${db} --key ...\` reports it NOT VERIFIED unless given --unsigned-ok ${server.stream}; `
+          + 'to sign it, start serve with --signer-key FILE (`otel-audit keygen --name NAME` writes one)\n');
       }
       await waitForAbort(ctx.signal);
       await server.close();

@@ -14,6 +14,7 @@ import { BundleFormatError, verifyBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { detectInput, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
+import { keyHints, NO_FACTS, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { formatReport } from '../internal/report-text.js';
@@ -63,9 +64,11 @@ function assertNotOtherJson(file: string, stats: JsonLinesStats): void {
  * must be covered whole by a checkpoint verified with them (the store
  * reaches the one covering it through the stored checksums after it): a
  * checkpoint before the range, checked against the stored checksums, shows
- * nothing about the records in it.
+ * nothing about the records in it. A stream without checkpoints whose
+ * records say it was written without a signer key is said to be so, not
+ * suspected of deleted checkpoints.
  */
-function notVerified(report: VerificationReport, keys: number, filtered: boolean, ranged: boolean, unsignedOk: readonly string[]): string[] {
+function notVerified(report: VerificationReport, keys: number, filtered: boolean, ranged: boolean, unsignedOk: readonly string[], facts: StreamKeyFacts): string[] {
   if (!report.ok) return [];
   if (report.records === 0) {
     return [`the input holds no audit records${filtered ? ' in the selected streams and time range' : ''}, so nothing was verified`];
@@ -84,13 +87,20 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
           + `; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`;
       });
   }
-  return unvouched
-    .map((s) => `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_}: ${s.checkpoints.seen === 0
+  return unvouched.map((s) => {
+    const name = JSON.stringify(escapeControl(s.stream));
+    const writer = s.checkpoints.seen === 0 ? facts.unsigned.get(s.stream) : undefined;
+    if (writer !== undefined) {
+      return `stream ${name}: written without a signer key (its start records say so): nothing vouches for its ${s.records} records; `
+        + `${writer === 'server' ? 'start serve with --signer-key' : 'configure processors.chain.signer_key_file'} to sign it from now on, or pass --unsigned-ok ${name} if it is unsigned by design`;
+    }
+    return `stream ${name}: no checkpoint verified ${with_}: ${s.checkpoints.seen === 0
       ? 'it holds no checkpoint (were they deleted?)'
-      : `none of its ${s.checkpoints.seen} checkpoints covers the records verified`}, so nothing shows its ${s.records} records were not rewritten; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`);
+      : `none of its ${s.checkpoints.seen} checkpoints covers the records verified`}, so nothing shows its ${s.records} records were not rewritten; if the stream is unsigned by design, pass --unsigned-ok ${name}`;
+  });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<VerificationReport> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<{ report: VerificationReport; facts: StreamKeyFacts }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
     assertKnownStreams(file, streams, store.streams().map((s) => s.stream));
@@ -98,8 +108,9 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
     ctx.progress.start('verifying', total);
     const since = ctx.options['since'] as string | undefined;
     const until = ctx.options['until'] as string | undefined;
+    let report: VerificationReport;
     try {
-      return await store.verify({
+      report = await store.verify({
         keyring,
         ...(streams ? { streams } : {}),
         ...(since !== undefined ? { since } : {}),
@@ -113,6 +124,7 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
     } finally {
       ctx.progress.done();
     }
+    return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)) };
   });
 }
 
@@ -165,8 +177,9 @@ export const verifyCommand: Command = {
     }
     let report: VerificationReport;
     let stats: JsonLinesStats | undefined;
+    let facts = NO_FACTS;
     if (kind === 'sqlite') {
-      report = await verifyStoreFile(ctx, file, keyring);
+      ({ report, facts } = await verifyStoreFile(ctx, file, keyring));
     } else if (kind === 'bundle') {
       try {
         report = verifyBundle(fs.readFileSync(file, 'utf8'), keyring);
@@ -192,16 +205,18 @@ export const verifyCommand: Command = {
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
     const ranged = ctx.options['since'] !== undefined || ctx.options['until'] !== undefined;
-    const unverified = notVerified(report, keyring.size, filtered, ranged, stringList(ctx.options['unsigned-ok']) ?? []);
+    const unverified = notVerified(report, keyring.size, filtered, ranged, stringList(ctx.options['unsigned-ok']) ?? [], facts);
     const intact = report.ok && unverified.length === 0;
+    const hints = keyHints(report, keyring, facts);
     if (ctx.json) {
-      ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
+      ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
       if (stats && stats.duplicatesDropped > 0) ctx.stdout.write(`${stats.duplicatesDropped} re-delivered record(s) de-duplicated by id\n`);
       if (keyring.size === 0 && report.streams.some((s) => s.findings.some((f) => f.code === 'unknown_key'))) {
         ctx.stdout.write('hint: the checkpoints are signed; pass --key with the verifier key (.vkey) to trust them\n');
       }
+      for (const line of hints) ctx.stdout.write(`${line}\n`);
     }
     return intact ? EXIT_OK : EXIT_PROBLEMS;
   },

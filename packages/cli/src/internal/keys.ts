@@ -8,7 +8,8 @@
  * `key_out_of_window`. A signer (private) key is refused without echoing
  * it, so a mistaken `--key audit.key` never prints the secret. A signer key
  * is read from a file only (`--signer-key`), never from the command line,
- * and never echoed either.
+ * and never echoed either; an empty one is named as empty, and one that
+ * group or others may read gets a warning (POSIX only) naming `chmod 600`.
  */
 import * as fs from 'node:fs';
 import { Keyring, parseSignerKey, parseVerifierKeyLine, parseVerifierKeyLines, type VerifierKeyEntry } from '@otel-audit/core';
@@ -106,14 +107,36 @@ export function keyringOf(ctx: Pick<CommandContext, 'cwd'>, values: readonly str
 }
 
 /**
+ * The warning for a signer key file `file` (absolute) that group or others
+ * may read — anyone who can read it can sign checkpoints — or undefined
+ * when only its owner may, or on Windows, where the mode bits say nothing.
+ *
+ * @example
+ * const warning = looseSignerKeyWarning('/etc/otel-audit/audit.key', '--signer-key file');
+ */
+export function looseSignerKeyWarning(file: string, what: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  let mode: number;
+  try {
+    mode = fs.statSync(file).mode;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `warning: ${what} ${file} is open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): `
+    + `whoever reads it can sign checkpoints; fix: chmod 600 ${file}`;
+}
+
+/**
  * The signer key in the file `value` names (`otel-audit keygen`'s NAME.key),
- * checked. Throws {@link CliError} (exit 2) for an unreadable file or one
- * that holds no valid signer key; the message never includes the key.
+ * checked. Throws {@link CliError} (exit 2) for an unreadable or empty file
+ * or one that holds no valid signer key; the message never includes the
+ * key. Warns on `ctx.stderr` when group or others may read the file.
  *
  * @example
  * const signerKey = readSignerKeyFile(ctx, 'collector.key', '--signer-key');
  */
-export function readSignerKeyFile(ctx: Pick<CommandContext, 'cwd'>, value: string, option: string): string {
+export function readSignerKeyFile(ctx: Pick<CommandContext, 'cwd' | 'stderr'>, value: string, option: string): string {
   refuseSecretAsFileName(ctx, option, value, 'signer key file');
   const file = resolvePath(ctx, value);
   let text: string;
@@ -122,13 +145,18 @@ export function readSignerKeyFile(ctx: Pick<CommandContext, 'cwd'>, value: strin
   } catch (e) {
     throw new CliError('AUDIT_CLI_KEY', `cannot read ${option} file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'pass the NAME.key file written by `otel-audit keygen`, readable by this user');
   }
+  if (text === '') {
+    throw new CliError('AUDIT_CLI_KEY', `${option} file ${file} is empty`, 'write a key pair with `otel-audit keygen --name NAME` and pass its NAME.key');
+  }
   if (!text.startsWith(PRIVATE_PREFIX)) {
     throw new CliError('AUDIT_CLI_KEY', `${option} file ${file} holds no signer key (it should start with PRIVATE+KEY+)`, 'pass the NAME.key file of `otel-audit keygen`, not the .vkey');
   }
   try {
     parseSignerKey(text);
   } catch (e) {
-    throw new CliError('AUDIT_CLI_KEY', `${option} file ${file} holds no valid signer key: ${(e as Error).message}`, 'generate one with `otel-audit keygen NAME`');
+    throw new CliError('AUDIT_CLI_KEY', `${option} file ${file} holds no valid signer key: ${(e as Error).message}`, 'generate one with `otel-audit keygen --name NAME`');
   }
+  const warning = looseSignerKeyWarning(file, `${option} file`);
+  if (warning !== undefined) ctx.stderr.write(`otel-audit: ${warning}\n`);
   return text;
 }

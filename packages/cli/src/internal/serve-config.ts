@@ -14,7 +14,7 @@ import { parseSignerKey, type VerifierKeyEntry } from '@otel-audit/core';
 import { ConfigError, formatProblem, loadConfig, type AuditConfig, type ChainProcessorConfig, type SqliteExporterConfig } from '@otel-audit/node';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { readVerifierKeyFile } from './keys.js';
+import { looseSignerKeyWarning, readVerifierKeyFile } from './keys.js';
 
 /**
  * A server token entry as the config holds it: a SHA-256 digest, never the token.
@@ -57,11 +57,15 @@ function parseEndpoint(endpoint: string | undefined): { host?: string; port?: nu
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
 }
 
-function signerKeyOf(config: AuditConfig, env: NodeJS.ProcessEnv): string | undefined {
+function signerKeyOf(config: AuditConfig, ctx: Pick<CommandContext, 'env' | 'stderr'>): string | undefined {
+  const env = ctx.env;
   const chain = component<ChainProcessorConfig>(config.processors as Record<string, unknown> | undefined, 'chain');
   if (chain?.signer_key_file !== undefined) {
     const file = path.resolve(config.baseDir ?? process.cwd(), chain.signer_key_file);
-    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : undefined;
+    if (!fs.existsSync(file)) return undefined;
+    const warning = looseSignerKeyWarning(file, 'processors.chain.signer_key_file');
+    if (warning !== undefined) ctx.stderr.write(`otel-audit: ${warning}\n`);
+    return fs.readFileSync(file, 'utf8').trim();
   }
   if (chain?.signer_key_env !== undefined) return env[chain.signer_key_env]?.trim() || undefined;
   return undefined;
@@ -94,11 +98,11 @@ export function readConfigFile(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: s
  * @example
  * const { tokens, db } = readServeConfig(ctx, 'otel-config.yaml');
  */
-export function readServeConfig(ctx: Pick<CommandContext, 'cwd' | 'env'>, file: string): ServeConfig {
+export function readServeConfig(ctx: Pick<CommandContext, 'cwd' | 'env' | 'stderr'>, file: string): ServeConfig {
   const config = readConfigFile(ctx, file);
   const server = component<{ endpoint?: string; tokens?: TokenEntry[] }>(config.extensions as Record<string, unknown> | undefined, 'audit_server');
   const sqlite = component<SqliteExporterConfig>(config.exporters as Record<string, unknown> | undefined, 'sqlite');
-  const signerKey = signerKeyOf(config, ctx.env);
+  const signerKey = signerKeyOf(config, ctx);
   let own: string | undefined;
   if (signerKey !== undefined) {
     try {

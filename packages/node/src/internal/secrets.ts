@@ -34,6 +34,8 @@ export interface ResolvedSecrets {
   encryption: Map<string, EncryptionKey>;
   /** Per `sqlite` exporter key, the verifier keys of its `verifier_keys_file` with their windows (public, but named like the keys above). */
   verifierKeys: Map<string, VerifierKeyEntry[]>;
+  /** What is usable but unsafe, one line each (a signer key file group or others may read). */
+  warnings: string[];
 }
 
 interface SecretSpec {
@@ -114,6 +116,25 @@ function bad(secret: Secret, message: string, fix: string): ConfigProblem {
 const MIN_KEY_BYTES = 16;
 
 /**
+ * The warning for a key file group or others may read (`mode & 0o077`):
+ * whoever reads a signer key can sign checkpoints. POSIX only: on Windows
+ * the mode bits say nothing about who may read the file.
+ */
+function looseFileWarning(config: AuditConfig, path: string, file: string): string | undefined {
+  if (process.platform === 'win32') return undefined;
+  const full = resolvePath(config, file);
+  let mode: number;
+  try {
+    mode = statSync(full).mode;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `otel-audit: warning: ${path} "${file}" is open to group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}): `
+    + `whoever reads it can sign checkpoints; fix: chmod 600 ${full}`;
+}
+
+/**
  * How to create the signer key file the config names: `otel-audit keygen`
  * writes `DIR/NAME.key`, so for `./keys/audit.key` that is `--name audit
  * --out ./keys`, run where relative paths resolve (the config's directory).
@@ -160,7 +181,7 @@ function verifierKeysOf(config: AuditConfig, path: string, file: string | undefi
  * const secrets = resolveSecrets(config, pipeline, process.env, problems);
  */
 export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): ResolvedSecrets {
-  const out: ResolvedSecrets = { webhookSecrets: new Map(), encryption: new Map(), verifierKeys: new Map() };
+  const out: ResolvedSecrets = { webhookSecrets: new Map(), encryption: new Map(), verifierKeys: new Map(), warnings: [] };
   const at = (section: string, c: UsedComponent) => `${section}.${c.key}`;
   const longEnough = (secret: Secret | undefined): string | undefined => {
     if (secret !== undefined && Buffer.byteLength(secret.value) < MIN_KEY_BYTES) {
@@ -174,10 +195,14 @@ export function resolveSecrets(config: AuditConfig, pipeline: ResolvedPipeline, 
   if (chain) {
     const path = at('processors', chain);
     const secret = read(config, env, { file: chain.config.signer_key_file, env: chain.config.signer_key_env, path, name: 'signer_key', fix: signerKeyFix(chain.config.signer_key_file) }, problems);
-    if (secret !== undefined) {
+    if (secret !== undefined && secret.value === '') {
+      problems.push({ path: secret.path, value: chain.config.signer_key_file, message: `file "${chain.config.signer_key_file}" is empty`, fix: signerKeyFix(chain.config.signer_key_file) });
+    } else if (secret !== undefined) {
       try {
         parseSignerKey(secret.value); // its messages never contain key material
         out.signerKey = secret.value;
+        const loose = chain.config.signer_key_file === undefined ? undefined : looseFileWarning(config, secret.path, chain.config.signer_key_file);
+        if (loose !== undefined) out.warnings.push(loose);
       } catch (e) {
         const verifier = secret.value.startsWith('PRIVATE+KEY+') ? '' : ' (a verifier key .vkey is not a signer key)';
         problems.push({ ...bad(secret, `does not hold a valid signer key${verifier}: ${(e as Error).message}`, 'point it at the NAME.key file (PRIVATE+KEY+...) written by `otel-audit keygen --name NAME --out DIR`'), value: chain.config.signer_key_file ?? chain.config.signer_key_env });

@@ -128,6 +128,6 @@ export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, prob
   }
   const pipeline = resolvePipeline(config, problems);
   checkSharedFiles(config, pipeline, problems);
-  const secrets = options.secrets === false ? { webhookSecrets: new Map(), encryption: new Map(), verifierKeys: new Map() } : resolveSecrets(config, pipeline, env, problems);
+  const secrets = options.secrets === false ? { webhookSecrets: new Map(), encryption: new Map(), verifierKeys: new Map(), warnings: [] } : resolveSecrets(config, pipeline, env, problems);
   return { pipeline, secrets };
 }

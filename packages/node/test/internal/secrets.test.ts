@@ -4,9 +4,11 @@
  * --key` reads a key file — a key may carry its validity window, which the
  * integrity check at start (`verify_on_start`) honours, and a bad line is a
  * config problem naming the file, the line, what is wrong and the fix,
- * never showing a signer key.
+ * never showing a signer key. `processors.chain.signer_key_file`: an
+ * empty file is named as empty, with the keygen command that writes one; a
+ * file group or others may read gets one warning naming `chmod 600`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -90,5 +92,41 @@ describe('verifier_keys_file', () => {
       expect((error as ConfigError).problems.map((p) => [p.path, p.message, p.fix])).toEqual([['exporters.sqlite.verifier_keys_file', message, expect.stringMatching(fix)]]);
       expect((error as Error).message).not.toContain(earlier.signerKey.split('+').slice(4).join('+'));
     }
+  });
+});
+
+describe('signer_key_file', () => {
+  it('an empty file is a problem saying so, with the command that writes one, not "is this a public verifier key?"', () => {
+    const { dir, config } = setup('');
+    writeFileSync(join(dir, 'signer.key'), '\n');
+    let error: unknown;
+    try {
+      loadConfig({ path: config });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => [p.path, p.message, p.fix])).toEqual([
+      ['processors.chain.signer_key_file', 'file "./signer.key" is empty', expect.stringContaining('otel-audit keygen --name signer --out .')],
+    ]);
+    expect((error as Error).message).not.toContain('public verifier key');
+  });
+
+  it.runIf(process.platform !== 'win32')('a file open to group or others starts with one warning naming it and chmod 600; a 0600 one with none', async () => {
+    const { dir, config } = setup(current.signerKey);
+    chmodSync(join(dir, 'signer.key'), 0o644);
+    const warnings: string[] = [];
+    let running = await startAudit({ path: config }, { onWarning: (m) => warnings.push(m) });
+    await running.shutdown();
+    expect(warnings.filter((w) => w.includes('chmod'))).toEqual([
+      `otel-audit: warning: processors.chain.signer_key_file "./signer.key" is open to group or others (mode 0644): whoever reads it can sign checkpoints; fix: chmod 600 ${join(dir, 'signer.key')}`,
+    ]);
+    expect(warnings.join('\n')).not.toContain(current.signerKey.split('+').slice(4).join('+'));
+
+    chmodSync(join(dir, 'signer.key'), 0o600);
+    warnings.length = 0;
+    running = await startAudit({ path: config }, { onWarning: (m) => warnings.push(m) });
+    await running.shutdown();
+    expect(warnings.filter((w) => w.includes('chmod'))).toEqual([]);
   });
 });

@@ -19,9 +19,14 @@
  * stream, `<stream>/<record id>`, whose first record, `system/stream_started`,
  * names the previous stream and why it was left — so records it did not
  * write are never covered by its signature. Without a key nothing can tell
- * its records from others, and it resumes the stored head as it is.
+ * its records from others, and it resumes the stored head as it is; its
+ * first record each run, `system/stream_started` (a new stream) or
+ * `system/pipeline_started`, says so as the processor's do — no
+ * `checkpoint_key` — so a verifier can tell a stream written without a key
+ * from one whose checkpoints were deleted. With a key the start record
+ * names it in `checkpoint_key`.
  */
-import { AuditChain, createRecordId, Keyring, parseSignerKey, verifyCheckpoint, type AuditEventInput, type ChainHead, type NoteSigner, type SealedCheckpoint } from '@otel-audit/core';
+import { AuditChain, createRecordId, Keyring, noteKeyId, parseSignerKey, verifyCheckpoint, type AuditEventInput, type ChainHead, type NoteSigner, type SealedCheckpoint } from '@otel-audit/core';
 import { RecordConflictError, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { HttpError } from '../errors.js';
 
@@ -49,6 +54,14 @@ export interface AccessLogOptions {
   signerKey?: string;
   checkpointEvery: number;
   checkpointIntervalMillis: number;
+}
+
+/** A system record opening a run of the server's stream; its time is the next access record's. */
+function startRecord(action: 'stream_started' | 'pipeline_started', details: Record<string, unknown>): AuditEventInput {
+  return {
+    id: createRecordId(), time: '0', type: 'system', action, outcome: 'success', severity: 'warning',
+    actor: { id: 'otel-audit-server', type: 'system' }, details,
+  };
 }
 
 /** Appends access records to the server's stream. */
@@ -122,6 +135,9 @@ export class AccessLog {
   /** The chain to write: the stored head when it is this server's (see file comment), else a new stream. */
   async #open(): Promise<AuditChain> {
     const head = await this.#store.head(this.#stream);
+    if (this.#keyring === undefined) this.#pendingStart = startRecord(head === undefined ? 'stream_started' : 'pipeline_started', {
+      checkpoint_key: null, reason: 'the server runs without a signer key: no signed checkpoint covers its access records',
+    });
     if (head === undefined || this.#keyring === undefined) return new AuditChain({ stream: this.#stream, ...(head === undefined ? {} : { head }) });
     const why = await this.#notOurs(head);
     return why === undefined ? new AuditChain({ stream: this.#stream, head }) : this.#fork(why);
@@ -141,11 +157,10 @@ export class AccessLog {
     const previous = this.#stream;
     const stream = `${previous.slice(0, 200)}/${createRecordId()}`;
     this.#stream = stream;
-    this.#pendingStart = {
-      id: createRecordId(), time: '0', type: 'system', action: 'stream_started', outcome: 'success', severity: 'warning',
-      actor: { id: 'otel-audit-server', type: 'system' },
-      details: { previous_stream: previous, reason: `the server left stream ${previous}: ${why}` },
-    };
+    const signer = this.#signers[0]!;
+    this.#pendingStart = startRecord('stream_started', {
+      checkpoint_key: noteKeyId(signer.name, signer.keyHash), previous_stream: previous, reason: `the server left stream ${previous}: ${why}`,
+    });
     return new AuditChain({ stream });
   }
 

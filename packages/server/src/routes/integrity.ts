@@ -30,16 +30,41 @@ function countRange(state: ServerState, p: { stream?: string; since?: string; un
 }
 
 /**
+ * Who wrote `stream` without a signer key, when its start records
+ * (`system/stream_started`, `system/pipeline_started`) say so — no
+ * `checkpoint_key`, as the processor and the server's access log write
+ * them: `server` (this server's access stream) or `service`; undefined
+ * when they name a key or there are none.
+ */
+function unsignedWriter(state: ServerState, stream: string): 'server' | 'service' | undefined {
+  for (const action of ['stream_started', 'pipeline_started']) {
+    const { records } = state.store.query({ stream, eventType: 'system', eventAction: action, order: 'oldest', limit: 1000 });
+    const keyless = records.find((r) => typeof (r.record.details as Record<string, unknown> | undefined)?.['checkpoint_key'] !== 'string');
+    if (keyless !== undefined) return keyless.record.actor?.id === 'otel-audit-server' ? 'server' : 'service';
+  }
+  return undefined;
+}
+
+/**
  * The verdict beside the report, as `otel-audit verify` gives it: `intact`
  * only when no error was found AND something was verified — records in the
  * range, and with trusted keys a verified signed checkpoint over each
- * stream (over the whole range, for a range). `notVerified` says why not.
+ * stream (over the whole range, for a range). `notVerified` says why not;
+ * a stream without checkpoints whose records say it was written without a
+ * signer key is named as such (unsigned by configuration, not verified),
+ * never as one whose checkpoints went missing.
  */
-function verdictOf(report: VerificationReport, keys: boolean, ranged: boolean): { intact: boolean; notVerified?: string[] } {
+function verdictOf(state: ServerState, report: VerificationReport, keys: boolean, ranged: boolean): { intact: boolean; notVerified?: string[] } {
   const reasons: string[] = [];
   if (report.records === 0) reasons.push('the selected stream and range hold no audit records, so nothing was verified');
   else if (keys) {
     for (const s of unvouchedStreams(report, { ranged })) {
+      const writer = s.checkpoints.seen === 0 ? unsignedWriter(state, s.stream) : undefined;
+      if (writer !== undefined) {
+        reasons.push(`stream ${JSON.stringify(s.stream)}: written without a signer key (unsigned by configuration): nothing vouches for its records; `
+          + (writer === 'server' ? 'start otel-audit serve with --signer-key' : 'configure processors.chain.signer_key_file for its service'));
+        continue;
+      }
       reasons.push(ranged
         ? `stream ${JSON.stringify(s.stream)}: no verified signed checkpoint covers its records up to seq ${s.lastSeq!} yet`
         : `stream ${JSON.stringify(s.stream)}: no checkpoint verified with the trusted keys`);
@@ -96,13 +121,13 @@ export const integrityRoute: Route = {
         const report = await state.store.verify({
           ...options, progressEveryRecords: 10_000, onProgress: (p) => ctx.res.write(`${toJson({ progress: { records: p.records, of: records } })}\n`),
         });
-        const verdict = verdictOf(report, state.keyring !== undefined, ranged);
+        const verdict = verdictOf(state, report, state.keyring !== undefined, ranged);
         await ctx.audit('verify', verdict.intact ? 'success' : 'failure', { query: params, ...summary(report), intact: verdict.intact });
         ctx.res.end(`${toJson({ report, ...verdict, verifierKeys: state.keyring !== undefined })}\n`);
         return;
       }
       const report = await state.store.verify(options);
-      const verdict = verdictOf(report, state.keyring !== undefined, ranged);
+      const verdict = verdictOf(state, report, state.keyring !== undefined, ranged);
       await ctx.audit('verify', verdict.intact ? 'success' : 'failure', { query: params, ...summary(report), intact: verdict.intact });
       sendJson(ctx.res, 200, { report, ...verdict, verifierKeys: state.keyring !== undefined, verifiedAt: new Date().toISOString() });
     } finally {
