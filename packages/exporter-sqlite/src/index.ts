@@ -4,7 +4,9 @@
  * proofs, and a LogRecordExporter for users who wire their own pipeline.
  */
 export { SqliteAuditStore } from './sqlite-audit-store.js';
-export type { SqliteAuditStoreOptions, StoredStream } from './sqlite-audit-store.js';
+export type { StoredStream } from './sqlite-audit-store.js';
+export type { SqliteAuditStoreOptions } from './internal/open-writer.js';
+export type { StreamReadOptions } from './internal/read-stream.js';
 export type { AppendResult } from './internal/appender.js';
 export type { EncryptionKey } from './internal/row-cipher.js';
 export type { VerifyStoreOptions, VerifyProgress } from './internal/store-verify.js';

@@ -19,44 +19,16 @@ import { Appender, readHead, type AppendResult } from './internal/appender.js';
 import { listArchives, readArchive } from './internal/archive-store.js';
 import type { ExportOptions } from './internal/export-records.js';
 import { startExport } from './internal/export-stream.js';
-import { openWriter } from './internal/open-writer.js';
+import { openWriter, type SqliteAuditStoreOptions } from './internal/open-writer.js';
 import { purgedRanges, type PurgedRange, type PurgedRangeFilter } from './internal/purged-ranges.js';
-import { queryRecords, type AuditQuery, type AuditQueryPage } from './internal/query-records.js';
-import type { EncryptionKey, RowCipher } from './internal/row-cipher.js';
+import { queryRecords, type AuditQuery, type AuditQueryPage, type StoredRecord } from './internal/query-records.js';
+import { readStream, type StreamReadOptions } from './internal/read-stream.js';
+import type { RowCipher } from './internal/row-cipher.js';
 import { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS } from './env-config.js';
 import { archiveStreams, purgeStreams, type ArchiveOptions, type PurgeOptions, type PurgeResult } from './internal/retention.js';
 import { storeStats, type AuditStats, type StatsOptions } from './internal/store-stats.js';
 import { daysAgo, toNanos } from './internal/time-input.js';
 import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
-
-/** Options of {@link SqliteAuditStore}. */
-export interface SqliteAuditStoreOptions {
-  /** `NORMAL` (default: a commit survives a process crash) or `FULL` (also a power loss). */
-  synchronous?: 'NORMAL' | 'FULL';
-  /**
-   * How long a statement waits for a lock held by another connection.
-   * Default: 5,000 ms to open and for reads, 250 ms for writes — a write
-   * runs on the event loop, so a long wait would freeze the service; a busy
-   * write fails with SQLITE_BUSY and the processor retries it with backoff.
-   */
-  busyTimeoutMillis?: number;
-  /**
-   * Encryption at rest of details, old/new values and the user agent
-   * (AES-256-GCM). `previousKeys` open rows sealed before a key rotation.
-   */
-  encryption?: EncryptionKey & { previousKeys?: readonly EncryptionKey[] };
-  /**
-   * Open an existing store without writing to it: a read-only connection,
-   * no switch to WAL, no migration, no checkpoint of the WAL on close (its
-   * records are read where they are). `append`, `archive` and `purge`
-   * throw a `StoreWriteError`. The file must exist and hold the current
-   * schema. Default false.
-   *
-   * @example
-   * const evidence = new SqliteAuditStore('evidence.db', { readOnly: true });
-   */
-  readOnly?: boolean;
-}
 
 /** A stream stored in the database. */
 export interface StoredStream {
@@ -240,6 +212,21 @@ export class SqliteAuditStore implements AuditSink {
   query(query: AuditQuery = {}): AuditQueryPage {
     this.#assertOpen();
     return queryRecords(this.#db, this.#queries, this.#cipher, query);
+  }
+
+  /**
+   * The records of `stream` with seq from `options.fromSeq` (default 0) to
+   * `options.toSeq` (inclusive), oldest first, at most `options.limit`
+   * (default 100, up to 10,000), read through the (stream, seq) index: the
+   * cost is that of the records returned, however long the stream. Builds
+   * no verification start, unlike a bundle export of the range.
+   *
+   * @example
+   * const next = store.readStream('api/1', { fromSeq: seen, limit: 500 }); // [{ record, checksum, timestamp }, ...]
+   */
+  readStream(stream: string, options: StreamReadOptions = {}): StoredRecord[] {
+    this.#assertOpen();
+    return readStream(this.#db, this.#queries, this.#cipher, stream, options);
   }
 
   /**

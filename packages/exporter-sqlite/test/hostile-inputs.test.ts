@@ -65,7 +65,7 @@ async function acceptableAsync(run: () => Promise<unknown> | AsyncIterable<strin
 }
 
 describe.each(HOSTILE)('hostile input %s', (_name, make) => {
-  it('is data or a clear refusal for query, stats, verify, export, bundles, archives, purged ranges and the exporter', async () => {
+  it('is data or a clear refusal for query, stats, verify, export, stream reads, bundles, archives, purged ranges and the exporter', async () => {
     for (const key of ['stream', 'eventType', 'actorId', 'targetId', 'requestId', 'text', 'since', 'until', 'limit', 'offset', 'cursor', 'order']) {
       acceptable(() => store.query({ [key]: make() } as never));
     }
@@ -80,6 +80,9 @@ describe.each(HOSTILE)('hostile input %s', (_name, make) => {
     await acceptableAsync(() => store.export({ format: make() } as never));
     await acceptableAsync(() => store.export({ format: 'csv', actorId: make() } as never));
     await acceptableAsync(() => store.export({ format: 'bundle', toSeq: make() } as never));
+    acceptable(() => store.readStream(make() as never));
+    for (const key of ['fromSeq', 'toSeq', 'limit']) acceptable(() => store.readStream('svc/1', { [key]: make() } as never));
+    acceptable(() => store.readStream('svc/1', make() as never));
     acceptable(() => store.archive({ olderThan: make() } as never));
     acceptable(() => store.readArchive(make() as never));
     acceptable(() => store.archives(make() as never));

@@ -1,6 +1,6 @@
 /**
- * Opening the connection of the store (DESIGN §6): argument checks, WAL,
- * `synchronous` NORMAL or FULL, the busy timeout, migrations, and the
+ * The store's options and opening its connection (DESIGN §6): argument
+ * checks, WAL, `synchronous` NORMAL or FULL, the busy timeout, migrations, and the
  * encryption key check (key-check.ts) — with every failure turned into a `StoreOpenError`
  * (or `EncryptionKeyError`) that names the file, and the connection closed.
  * A read-only open writes nothing: no journal-mode switch, no migration, no
@@ -17,11 +17,32 @@ import { createPrivateFile } from './private-file.js';
 import { migrate, refuseForeign, SCHEMA_VERSION } from './schema.js';
 import { describe } from './describe.js';
 
-/** The options the writer needs (a subset of SqliteAuditStoreOptions). */
-export interface WriterOptions {
+/** Options of {@link SqliteAuditStore}. */
+export interface SqliteAuditStoreOptions {
+  /** `NORMAL` (default: a commit survives a process crash) or `FULL` (also a power loss). */
   synchronous?: 'NORMAL' | 'FULL';
+  /**
+   * How long a statement waits for a lock held by another connection.
+   * Default: 5,000 ms to open and for reads, 250 ms for writes — a write
+   * runs on the event loop, so a long wait would freeze the service; a busy
+   * write fails with SQLITE_BUSY and the processor retries it with backoff.
+   */
   busyTimeoutMillis?: number;
+  /**
+   * Encryption at rest of details, old/new values and the user agent
+   * (AES-256-GCM). `previousKeys` open rows sealed before a key rotation.
+   */
   encryption?: EncryptionKey & { previousKeys?: readonly EncryptionKey[] };
+  /**
+   * Open an existing store without writing to it: a read-only connection,
+   * no switch to WAL, no migration, no checkpoint of the WAL on close (its
+   * records are read where they are). `append`, `archive` and `purge`
+   * throw a `StoreWriteError`. The file must exist and hold the current
+   * schema. Default false.
+   *
+   * @example
+   * const evidence = new SqliteAuditStore('evidence.db', { readOnly: true });
+   */
   readOnly?: boolean;
 }
 
@@ -35,7 +56,7 @@ export interface OpenedWriter {
 /** How long a write waits for another connection's lock by default (opening waits 5 s). */
 export const DEFAULT_WRITE_BUSY_MILLIS = 250;
 
-export function openWriter(path: string, options: WriterOptions): OpenedWriter {
+export function openWriter(path: string, options: SqliteAuditStoreOptions): OpenedWriter {
   if (typeof path !== 'string' || path === '') throw new TypeError('path must be the path of a database file');
   if (path === ':memory:' || path.startsWith('file:')) throw new RangeError('path must be a file path (verify and export read through a second connection)');
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');

@@ -3,8 +3,12 @@
  * "to the dashboard's live stream"): one poller per server reads the
  * store's stream heads every `pollIntervalMillis` while at least one client
  * listens, and fetches the records appended since the last poll — by any
- * process, since it reads the shared SQLite file — as a seq-ranged bundle
- * export (decrypted, with checksums). Each record goes to every client as
+ * process, since it reads the shared SQLite file — with the store's
+ * `readStream` (decrypted, with checksums and timestamps, at most
+ * `maxRecordsPerPoll` per stream): an index range read whose cost is the
+ * new records alone. Not a bundle export, which first builds a verifiable
+ * start by reading every checksum before the range — on a long stream, a
+ * second of blocked event loop at every poll. Each record goes to every client as
  * a server-sent event `record`, or `alert` when its type is `alert`;
  * comment-line heartbeats keep proxies from closing idle connections. A
  * client that does not keep up — more than `maxBufferedBytes` waiting in
@@ -12,7 +16,7 @@
  * (it reconnects and reloads, as after any disconnect).
  */
 import type { ServerResponse } from 'node:http';
-import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import type { SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite';
 import { toJson } from './http.js';
 import { withholdSealed, type ApiRecord } from './withhold.js';
 
@@ -81,11 +85,7 @@ export class LiveHub {
         const known = sizes.get(stream) ?? 0;
         if (size <= known) continue;
         const toSeq = Math.min(size, known + max) - 1;
-        let text = '';
-        for await (const chunk of this.#store.export({ format: 'bundle', streams: [stream], fromSeq: known, toSeq })) text += chunk;
-        const bundle = JSON.parse(text) as { streams: { records: ApiRecord[] }[] };
-        if (this.#sizes !== sizes) break;
-        for (const item of bundle.streams[0]?.records ?? []) this.#broadcast(item);
+        for (const item of this.#store.readStream(stream, { fromSeq: known, toSeq, limit: max })) this.#broadcast(item);
         sizes.set(stream, toSeq + 1);
       }
     } catch {
@@ -95,12 +95,12 @@ export class LiveHub {
     }
   }
 
-  #broadcast(item: ApiRecord): void {
+  #broadcast(item: StoredRecord): void {
     const event = item.record.type === 'alert' ? 'alert' : 'record';
     const plain = `event: ${event}\ndata: ${toJson(item)}\n\n`;
     let hidden: string | undefined;
     for (const c of this.clients) {
-      if (c.withhold) hidden ??= `event: ${event}\ndata: ${toJson(withholdSealed(item))}\n\n`;
+      if (c.withhold) hidden ??= `event: ${event}\ndata: ${toJson(withholdSealed(item as unknown as ApiRecord))}\n\n`;
       this.#send(c, c.withhold ? hidden! : plain);
       c.sent++;
     }
