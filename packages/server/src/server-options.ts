@@ -37,7 +37,7 @@ export interface AuditServerOptions {
   maxConcurrentRequests?: number;
   /** Exports streamed at once, default 2. */
   maxConcurrentExports?: number;
-  /** Live event streams open at once, default 16. */
+  /** Live event streams open at once, default 16; one token may hold at most half of them (at least one). */
   maxStreamClients?: number;
   /** Records one integrity request may verify, default 1,000,000 (422 beyond). */
   maxIntegrityRecords?: number;

@@ -100,6 +100,25 @@ describe('GET /api/audit/stream', () => {
     expect(second.status).toBe(429);
     ac.abort();
   });
+
+  it('lets one token hold at most half of the stream slots, so another token still gets one (429 names the token)', async () => {
+    const fx = await fixture(2, { maxStreamClients: 4 });
+    const open = async (token: string, signal?: AbortSignal) => {
+      const { ticket } = await (await call(fx, '/api/audit/stream-ticket', token, { method: 'POST' })).json();
+      return call(fx, `/api/audit/stream?ticket=${encodeURIComponent(ticket)}`, undefined, signal ? { signal } : {});
+    };
+    const ac = new AbortController();
+    try {
+      expect((await open(ADMIN_TOKEN, ac.signal)).status).toBe(200);
+      expect((await open(ADMIN_TOKEN, ac.signal)).status).toBe(200);
+      const third = await open(ADMIN_TOKEN);
+      expect(third.status).toBe(429);
+      expect((await third.json()).error.message).toMatch(/token "alice" holds 2 live stream\(s\) already/);
+      expect((await open(AUDITOR_TOKEN, ac.signal)).status).toBe(200);
+    } finally {
+      ac.abort();
+    }
+  });
 });
 
 describe('live stream backpressure', () => {

@@ -23,6 +23,8 @@ import { withholdSealed, type ApiRecord } from './withhold.js';
 /** One connected client. */
 export interface LiveClient {
   res: ServerResponse;
+  /** The name of the token that opened it (a token may hold only so many). */
+  principal: string;
   /** Withhold sealed members (auditor on an encrypted store). */
   withhold: boolean;
   /** Records sent so far. */

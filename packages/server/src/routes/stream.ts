@@ -4,7 +4,8 @@
  * with the bearer token, returns a short-lived single-use ticket; the
  * browser's `EventSource` then opens `GET /api/audit/stream?ticket=...` —
  * so no raw token is ever put in a URL. At most `maxStreamClients` streams
- * are open at once (429 beyond). Issuing a ticket, opening and closing a
+ * are open at once, and at most half of them (at least one) by one token,
+ * so one token cannot hold every slot (429 beyond). Issuing a ticket, opening and closing a
  * stream are access records; the heartbeats are not.
  */
 import { HttpError } from '../errors.js';
@@ -36,10 +37,14 @@ export const streamRoute: Route = {
   async handle(ctx) {
     const { state, req, res } = ctx;
     if (state.live.clients.size >= state.limits.maxStreamClients) throw new HttpError('AUDIT_HTTP_BUSY', `${state.limits.maxStreamClients} live streams are open already; close one or retry later`);
+    const perToken = Math.max(1, Math.floor(state.limits.maxStreamClients / 2));
+    let held = 0;
+    for (const c of state.live.clients) if (c.principal === ctx.principal.name) held++;
+    if (held >= perToken) throw new HttpError('AUDIT_HTTP_BUSY', `token "${ctx.principal.name}" holds ${held} live stream(s) already, as many as one token may (half of maxStreamClients ${state.limits.maxStreamClients}); close one (another dashboard tab) or retry later`);
     await ctx.audit('subscribe', 'success', { phase: 'opened' });
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.write('retry: 3000\n: connected\n\n');
-    const client: LiveClient = { res, withhold: state.encrypted && ctx.principal.role !== 'admin', sent: 0 };
+    const client: LiveClient = { res, principal: ctx.principal.name, withhold: state.encrypted && ctx.principal.role !== 'admin', sent: 0 };
     state.live.add(client);
     let closed = false;
     const done = (): void => {

@@ -25,7 +25,7 @@ async function connect(hub: LiveHub): Promise<{ events: () => { event: string; d
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' });
     res.write(': connected\n\n');
-    hub.add({ res, withhold: false, sent: 0 });
+    hub.add({ res, principal: 'test', withhold: false, sent: 0 });
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
