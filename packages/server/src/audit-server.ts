@@ -2,11 +2,13 @@
  * The otel-audit query API and dashboard server (issue 7; DESIGN §1
  * `otel-audit serve`, §5 "reads ... are themselves audit records"): a
  * node:http request handler that users mount in their own server or start
- * with `listen` (127.0.0.1 by default). It authenticates every /api/audit
- * route with bearer tokens (or a stream ticket for the event stream),
- * checks the role, validates the parameters, enforces the limits, records
- * the access in the server's own audit stream, and sets the security
- * headers on every response.
+ * with `listen` (127.0.0.1 by default). It refuses a foreign Host on
+ * loopback (DNS rebinding, internal/host-check.ts), authenticates every
+ * /api/audit route with bearer tokens (or a stream ticket for the event
+ * stream), checks the role, validates the parameters, enforces the limits,
+ * records the access — and every refusal a principal is answered — in the
+ * server's own audit stream, and sets the security headers on every
+ * response.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,11 +16,13 @@ import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { authenticate, requireRole, StreamTickets, TokenTable, type Principal } from './auth.js';
 import { HttpError } from './errors.js';
 import { AccessLog } from './internal/access-log.js';
-import type { Route, ServerState } from './internal/context.js';
+import type { RequestContext, Route, ServerState } from './internal/context.js';
+import { assertHost } from './internal/host-check.js';
 import { sendError, sendJson, setSecurityHeaders } from './internal/http.js';
 import { LiveHub } from './internal/live-hub.js';
 import { parseParams } from './internal/params.js';
 import { RefusalLog } from './internal/refusal-log.js';
+import { refusalDetails } from './internal/route-refusal.js';
 import { isStaticPath, serveStatic } from './internal/static-files.js';
 import { resolveOptions, type AuditServerOptions } from './server-options.js';
 import { checkpointsRoute } from './routes/checkpoints.js';
@@ -87,6 +91,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
   const dispatch = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     res.setHeader('X-Request-Id', requestId);
+    assertHost(req, o.allowedHosts);
     if ((req.url ?? '').length > MAX_URL) throw new HttpError('AUDIT_HTTP_URI_TOO_LONG', `the request URL is longer than ${MAX_URL} characters; narrow the query`);
     const url = new URL(req.url ?? '/', 'http://audit.invalid');
     const method = req.method ?? 'GET';
@@ -123,6 +128,26 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
       }
       throw e;
     }
+    const who = principal;
+    const audit: RequestContext['audit'] = (action, outcome, details, severity) => state.access.record({
+      action, outcome, actor: who.name, role: who.role, route: route.path, method, requestId, details, ...(severity === undefined ? {} : { severity }),
+      ...(req.socket.remoteAddress === undefined ? {} : { ip: req.socket.remoteAddress }),
+      ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'].slice(0, 512) } : {}),
+    });
+    try {
+      await answer(req, res, url, route, who, requestId, audit);
+    } catch (e) {
+      // A refusal decided by the route (e.g. a decrypted export asked for by an auditor) is recorded like one at the door.
+      if (e instanceof HttpError && e.code === 'AUDIT_HTTP_FORBIDDEN') refusals.refuse({ req, route: url.pathname, requestId, status: 403, principal: who });
+      // Any other refusal tells a principal something about the log: sealed before it is sent (route-refusal.ts).
+      const details = refusalDetails(e, res, url);
+      if (details !== undefined) await audit('request', 'failure', details, 'warning');
+      throw e;
+    }
+  };
+
+  /** Validate the query, then let `route` answer within the limits. */
+  const answer = async (req: IncomingMessage, res: ServerResponse, url: URL, route: Route, principal: Principal, requestId: string, audit: RequestContext['audit']): Promise<void> => {
     // URLSearchParams turns a broken %-escape into U+FFFD silently: a query that is not what was sent.
     const query = url.search.slice(1);
     for (const part of query === '' ? [] : query.split('&')) {
@@ -136,21 +161,9 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
     if (route !== streamRoute && state.busy.requests >= o.limits.maxConcurrentRequests) {
       throw new HttpError('AUDIT_HTTP_BUSY', `${o.limits.maxConcurrentRequests} requests are in progress; retry shortly`);
     }
-    const who = principal;
     state.busy.requests += route === streamRoute ? 0 : 1;
     try {
-      await route.handle({
-        req, res, url, principal: who, requestId, state,
-        audit: (action, outcome, details) => state.access.record({
-          action, outcome, actor: who.name, role: who.role, route: route.path, method, requestId, details,
-          ...(req.socket.remoteAddress === undefined ? {} : { ip: req.socket.remoteAddress }),
-          ...(typeof req.headers['user-agent'] === 'string' ? { userAgent: req.headers['user-agent'].slice(0, 512) } : {}),
-        }),
-      }, params);
-    } catch (e) {
-      // A refusal decided by the route (e.g. a decrypted export asked for by an auditor) is recorded like one at the door.
-      if (e instanceof HttpError && e.code === 'AUDIT_HTTP_FORBIDDEN') refusals.refuse({ req, route: url.pathname, requestId, status: 403, principal: who });
-      throw e;
+      await route.handle({ req, res, url, principal, requestId, state, audit }, params);
     } finally {
       state.busy.requests -= route === streamRoute ? 0 : 1;
     }

@@ -9,6 +9,7 @@ import type { Keyring } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type { AuditTokenConfig } from './auth.js';
 import type { ServerLimits } from './internal/context.js';
+import { allowedHostSet } from './internal/host-check.js';
 import { verifierKeyringOf, type VerifierKeyInput } from './internal/verifier-keyring.js';
 
 /**
@@ -59,6 +60,15 @@ export interface AuditServerOptions {
    * and the window's summary counts the rest; default 60,000 ms.
    */
   refusalWindowMillis?: number;
+  /**
+   * Host names (or IP addresses, no port) the server answers to besides
+   * `localhost`, `127.x.x.x` and `[::1]`, e.g. `['audit.example.com']` behind
+   * a proxy that passes the client's Host on. Without it, a request that
+   * arrives on a loopback address with another Host is refused (421: DNS
+   * rebinding), and one that arrives on another address is not checked; with
+   * it, every request's Host must be a loopback name or one of these.
+   */
+  allowedHosts?: readonly string[];
   /** Called with every unexpected error (answered as a bare 500). Default: one line on stderr. */
   onError?: (error: unknown) => void;
   /** Checkpoint the access stream every N records, default 100. */
@@ -83,6 +93,8 @@ export interface ResolvedServerOptions {
   checkpointEvery: number;
   checkpointIntervalMillis: number;
   refusalWindowMillis: number;
+  /** `allowedHosts` normalised (lowercase, no brackets); undefined when not given. */
+  allowedHosts: ReadonlySet<string> | undefined;
   onError: (error: unknown) => void;
 }
 
@@ -119,6 +131,7 @@ export function resolveOptions(options: AuditServerOptions): ResolvedServerOptio
     checkpointEvery: positive(options, 'checkpointEvery', 100),
     checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 60_000),
     refusalWindowMillis: positive(options, 'refusalWindowMillis', 60_000),
+    allowedHosts: allowedHostSet(options.allowedHosts),
     onError: options.onError ?? ((e) => process.stderr.write(`otel-audit server: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)),
   };
 }

@@ -74,6 +74,28 @@ describe('GET /api/audit/integrity', () => {
     expect(lines.at(-1).report).toMatchObject({ ok: true, records: 10 });
   });
 
+  it('counts the records read to build the start of a range deep in a stream against the limit, from the nearest archive on', async () => {
+    // 20 records signed at size 20, then 10 fresh ones signed at 30.
+    const fx = await fixture(20, { maxIntegrityRecords: 20 });
+    const fresh = new Date(Date.now() - 30_000).toISOString();
+    appendEvents(fx.store, fx.chain, Array.from({ length: 10 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() + i), type: 'crud', action: 'fresh' })));
+    // One record, but its start is built from the hashes of the 25 before it.
+    const deep = await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=25&to_seq=25', AUDITOR_TOKEN);
+    expect(deep.status).toBe(422);
+    expect((await deep.json()).error.message).toMatch(
+      /holds 1 records, but it starts deep in stream "svc\/1": at seq 25, with 25 records before it back to seq 0, .* 26 records in all, more than 20 per request; verify it offline with otel-audit verify .*, or raise the server's maxIntegrityRecords/);
+    // A time range starts where its first record is: the same walk.
+    expect((await call(fx, `/api/audit/integrity?since=${fresh}`, AUDITOR_TOKEN)).status).toBe(422);
+    const shallow = await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=10&to_seq=12', AUDITOR_TOKEN);
+    expect(shallow.status).toBe(200);
+    expect((await shallow.json()).report.records).toBe(3);
+    // Records 0..19 archived: the start is built from the archive's end, 5 records before seq 25.
+    expect(fx.store.archive({ olderThan: fresh, streams: ['svc/1'] })).toMatchObject([{ lastSeq: 19 }]);
+    const archived = await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=25&to_seq=25', AUDITOR_TOKEN);
+    expect(archived.status).toBe(200);
+    expect((await archived.json()).report).toMatchObject({ ok: true, records: 1 });
+  });
+
   it('runs one verification at a time (429 for a second) and keeps serving other requests meanwhile', async () => {
     const fx = await fixture(20);
     const chain = fx.chain;

@@ -125,10 +125,15 @@ describe('bad input', () => {
     expect(res.status).toBe(414);
   });
 
-  it('does not audit refused queries but audits every read with who, route, filters and count', async () => {
+  it('audits a refused query as a failed request with its status and reason, and every read with who, route, filters and count', async () => {
     const before = accessRecords(fx.store).length;
-    await call(fx, '/api/audit/logs?limit=100000', AUDITOR_TOKEN);
-    expect(accessRecords(fx.store).length).toBe(before);
+    // The record is committed before the answer: it is there when the 400 arrives.
+    const res = await call(fx, '/api/audit/logs?limit=100000', AUDITOR_TOKEN);
+    expect(res.status).toBe(400);
+    expect(accessRecords(fx.store).slice(before)).toMatchObject([{
+      type: 'access', action: 'request', outcome: 'failure', severity: 'warning', actor: { id: 'bob', type: 'api_key' }, request: { endpoint: '/api/audit/logs', method: 'GET' },
+      details: { role: 'auditor', status: 400, code: 'AUDIT_HTTP_BAD_REQUEST', reason: expect.stringMatching(/limit must be an integer in 1\.\.1000/), query: 'limit=100000' },
+    }]);
     await logs('type=auth&limit=3', AUDITOR_TOKEN);
     const last = accessRecords(fx.store).at(-1)!;
     expect(last).toMatchObject({

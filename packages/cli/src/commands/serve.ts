@@ -57,7 +57,10 @@ export const serveCommand: Command = {
     '`--unsigned-ok <stream>` (serve prints the name).',
     'A --key may carry a validity window (not_before=TIME not_after=TIME after the key, see',
     '`otel-audit verify --help`); integrity reports fail checkpoints signed outside it.',
-    'Listens on 127.0.0.1 unless --host says otherwise.',
+    'Listens on 127.0.0.1 unless --host says otherwise. A request reaching it on loopback',
+    'must name a loopback Host (localhost, 127.0.0.1, [::1]), else it is refused with 421',
+    '(DNS rebinding); behind a proxy that passes its own Host on, or under another name,',
+    'list that name with --allowed-host NAME (then every request\'s Host is checked).',
   ].join('\n'),
   options: [
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the SQLite audit database (default: exporters.sqlite.path of --config)' },
@@ -66,6 +69,7 @@ export const serveCommand: Command = {
     { name: 'config', alias: 'c', type: 'string', valueName: 'FILE', description: 'otel-config.yaml to read the server settings from' },
     { name: 'token-env', type: 'string', valueName: 'VAR', description: 'environment variable holding an admin token' },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key for integrity reports: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
+    { name: 'allowed-host', type: 'string[]', valueName: 'NAME', description: 'a Host name the server answers to besides localhost, 127.0.0.1 and [::1] (repeatable; no port)' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the server\'s access stream' },
     JSON_OPTION,
   ],
@@ -111,10 +115,14 @@ export const serveCommand: Command = {
         server = createAuditServer({
           store, tokens, verifierKeys,
           ...(signerKey !== undefined ? { signerKey } : {}),
+          ...(ctx.options['allowed-host'] !== undefined ? { allowedHosts: ctx.options['allowed-host'] as string[] } : {}),
           onError: (e) => ctx.stderr.write(`otel-audit serve: ${e instanceof Error ? e.message : String(e)}\n`),
         });
       } catch (e) {
-        throw new CliError('AUDIT_CLI_USAGE', (e as Error).message, 'check the tokens of extensions.audit_server (name, role admin|auditor, sha256 of the token)');
+        const message = (e as Error).message;
+        throw new CliError('AUDIT_CLI_USAGE', message, message.startsWith('options.allowedHosts')
+          ? 'give --allowed-host a host name or IP address without a port, e.g. --allowed-host audit.example.com'
+          : 'check the tokens of extensions.audit_server (name, role admin|auditor, sha256 of the token)');
       }
       let url: string;
       try {

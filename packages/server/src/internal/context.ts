@@ -47,7 +47,7 @@ export interface RequestContext {
   requestId: string;
   state: ServerState;
   /** Commit an access record for this request (route, who, from where). */
-  audit(action: string, outcome: 'success' | 'failure' | 'error' | 'unknown', details: Record<string, unknown>): Promise<void>;
+  audit(action: string, outcome: 'success' | 'failure' | 'error' | 'unknown', details: Record<string, unknown>, severity?: 'info' | 'warning'): Promise<void>;
 }
 
 /** A route of the API, declared as data. */

@@ -5,14 +5,18 @@
  * the event loop between slices of rows, so other requests are served
  * meanwhile; one verification runs at a time (429 otherwise) and a range
  * holding more than `maxIntegrityRecords` records is refused (422) with a
- * message naming a smaller range. `progress=true` streams NDJSON progress
- * lines and then the report as the last line.
+ * message naming a smaller range — counting, for a range that starts past a
+ * stream's first record, the records before it whose hashes build its start
+ * (internal/start-walk.ts), as that work blocks the event loop.
+ * `progress=true` streams NDJSON progress lines and then the report as the
+ * last line.
  */
 import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { HttpError } from '../errors.js';
 import type { Route, ServerState } from '../internal/context.js';
 import { sendJson, toJson } from '../internal/http.js';
 import { millis } from '../internal/params.js';
+import { startWalk } from '../internal/start-walk.js';
 
 /** Records a verification of these bounds would read, counted on the indexes. */
 function countRange(state: ServerState, p: { stream?: string; since?: string; until?: string; fromSeq?: number; toSeq?: number }): number {
@@ -102,9 +106,21 @@ export const integrityRoute: Route = {
       }
     }
     const records = countRange(state, range);
-    if (records > state.limits.maxIntegrityRecords) {
-      throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, more than ${state.limits.maxIntegrityRecords} verified per request; `
+    const max = state.limits.maxIntegrityRecords;
+    if (records > max) {
+      throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, more than ${max} verified per request; `
         + 'give a smaller range (since/until, or stream with from_seq/to_seq), or run otel-audit verify on the database file');
+    }
+    // A range deep in a stream costs the hashing of every record before it, back to seq 0 or an archive: counted too.
+    const walk = startWalk(state, range.stream === undefined ? state.store.streams().map((s) => s.stream) : [range.stream], {
+      ...(range.fromSeq === undefined ? {} : { fromSeq: range.fromSeq }), ...(range.toSeq === undefined ? {} : { toSeq: range.toSeq }),
+      ...(range.since === undefined ? {} : { since: BigInt(millis(range.since)) * 1_000_000n }), ...(range.until === undefined ? {} : { until: BigInt(millis(range.until)) * 1_000_000n }),
+    });
+    if (records + walk.rows > max && walk.longest !== undefined) {
+      const { stream, seq, from, rows } = walk.longest;
+      throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, but it starts deep in stream ${JSON.stringify(stream)}: at seq ${seq}, `
+        + `with ${rows} records before it back to ${from === 0 ? 'seq 0' : `the end of an archive (seq ${from - 1})`}, whose stored hashes are all read to build the range's start — `
+        + `${records + walk.rows} records in all, more than ${max} per request; verify it offline with otel-audit verify on the database file, or raise the server's maxIntegrityRecords`);
     }
     if (state.busy.integrity > 0) throw new HttpError('AUDIT_HTTP_BUSY', 'a verification is already running; retry when it has finished');
     state.busy.integrity++;
