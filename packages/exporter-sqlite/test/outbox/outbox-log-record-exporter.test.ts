@@ -290,29 +290,19 @@ describe('OutboxLogRecordExporter', () => {
     expect(() => readOutboxStatus(`${tmp.dir}/missing.db`)).toThrow(/no outbox/);
   });
 
-  it('settles shutdown within its timeout while the receiver is down, even as a process\'s last await; the records stay in the outbox', async () => {
+  it.each([
+    ['shutdown within its timeout', 'shutdown', 5],
+    ['forceFlush once the shipper backs off', 'flush', 3],
+  ])('settles %s while the receiver is down, even as a process\'s last await; the records stay in the outbox', async (_, mode, records) => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
     const down = await receiver();
     await down.close();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, '..', 'fixtures', 'outbox-shutdown-child.ts'), tmp.file, down.url], { encoding: 'utf8', timeout: 20_000 });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, '..', 'fixtures', 'outbox-last-await-child.ts'), String(mode), tmp.file, down.url], { encoding: 'utf8', timeout: 20_000 });
     expect(child.stderr).toBe('');
-    expect(child.status).toBe(0); // 13: the top-level await never settled
+    expect(child.status).toBe(0); // 13: Node ended the process under the unsettled await
     const ms = Number(/^settled (\d+)$/m.exec(child.stdout)?.[1]);
     expect(ms).toBeLessThan(2_000);
-    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 5, deadLetters: 0 });
-  });
-
-  it('settles forceFlush once the shipper backs off while the receiver is down, even as a process\'s last await; the records stay in the outbox', async () => {
-    const tmp = tempDb();
-    cleanups.push(tmp.cleanup);
-    const down = await receiver();
-    await down.close();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, '..', 'fixtures', 'outbox-flush-child.ts'), tmp.file, down.url], { encoding: 'utf8', timeout: 20_000 });
-    expect(child.stderr).toBe('');
-    expect(child.status).toBe(0); // 13: Node ended the process under the unsettled forceFlush
-    const ms = Number(/^settled (\d+)$/m.exec(child.stdout)?.[1]);
-    expect(ms).toBeLessThan(2_000);
-    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 3, deadLetters: 0 });
+    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: records, deadLetters: 0 });
   });
 });
