@@ -13,6 +13,7 @@ import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { BundleFormatError, verifyBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
+import { fileDamage } from '../internal/file-check.js';
 import { detectInput, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
 import { keyHints, NO_FACTS, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
 import { keyringOf } from '../internal/keys.js';
@@ -100,7 +101,7 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<{ report: VerificationReport; facts: StreamKeyFacts }> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[] }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
     assertKnownStreams(file, streams, store.streams().map((s) => s.stream));
@@ -124,7 +125,9 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
     } finally {
       ctx.progress.done();
     }
-    return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)) };
+    // The file around the records, on a whole-store run (it reads the whole file whatever the range).
+    const damage = since === undefined && until === undefined ? fileDamage(store) : [];
+    return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)), damage };
   });
 }
 
@@ -144,6 +147,9 @@ export const verifyCommand: Command = {
     'Without --key, signed checkpoints cannot be trusted and are reported as unknown_key.',
     '--since/--until verify a time range of a database only. A database is only read:',
     'verify never changes the file or its -wal.',
+    '',
+    'A whole database is also checked by SQLite (PRAGMA integrity_check): an index that no longer',
+    'matches its table makes queries miss rows, so the store is not called intact (exit 1).',
     '',
     'With --key, every stream needs a checkpoint verified with it (--unsigned-ok names the',
     'streams unsigned by design); a --since/--until range is checked by its records only.',
@@ -178,8 +184,9 @@ export const verifyCommand: Command = {
     let report: VerificationReport;
     let stats: JsonLinesStats | undefined;
     let facts = NO_FACTS;
+    let damage: string[] = [];
     if (kind === 'sqlite') {
-      ({ report, facts } = await verifyStoreFile(ctx, file, keyring));
+      ({ report, facts, damage } = await verifyStoreFile(ctx, file, keyring));
     } else if (kind === 'bundle') {
       try {
         report = verifyBundle(fs.readFileSync(file, 'utf8'), keyring);
@@ -205,7 +212,7 @@ export const verifyCommand: Command = {
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
     const ranged = ctx.options['since'] !== undefined || ctx.options['until'] !== undefined;
-    const unverified = notVerified(report, keyring.size, filtered, ranged, stringList(ctx.options['unsigned-ok']) ?? [], facts);
+    const unverified = [...damage, ...notVerified(report, keyring.size, filtered, ranged, stringList(ctx.options['unsigned-ok']) ?? [], facts)];
     const intact = report.ok && unverified.length === 0;
     const hints = keyHints(report, keyring, facts);
     if (ctx.json) {
