@@ -7,6 +7,7 @@ export { SqliteAuditStore } from './sqlite-audit-store.js';
 export type { StoredStream } from './sqlite-audit-store.js';
 export type { SqliteAuditStoreOptions } from './internal/open-writer.js';
 export type { StreamReadOptions } from './internal/read-stream.js';
+export type { RangeStartCost, RangeStartCostOptions, RangeStartWalk } from './internal/stream-start.js';
 export type { AppendResult } from './internal/appender.js';
 export type { EncryptionKey } from './internal/row-cipher.js';
 export type { VerifyStoreOptions, VerifyProgress } from './internal/store-verify.js';

@@ -27,6 +27,7 @@ import type { RowCipher } from './internal/row-cipher.js';
 import { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS } from './env-config.js';
 import { archiveStreams, purgeStreams, type ArchiveOptions, type PurgeOptions, type PurgeResult } from './internal/retention.js';
 import { storeStats, type AuditStats, type StatsOptions } from './internal/store-stats.js';
+import { rangeStartCost, type RangeStartCost, type RangeStartCostOptions } from './internal/stream-start.js';
 import { daysAgo, toNanos } from './internal/time-input.js';
 import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
 
@@ -227,6 +228,23 @@ export class SqliteAuditStore implements AuditSink {
   readStream(stream: string, options: StreamReadOptions = {}): StoredRecord[] {
     this.#assertOpen();
     return readStream(this.#db, this.#queries, this.#cipher, stream, options);
+  }
+
+  /**
+   * What a verify or bundle export of `options` reads, synchronously, to
+   * build each stream's range start before its first record: the stored
+   * checksums from the nearest archive below the range (or seq 0) up to it
+   * — none when the range starts at seq 0 or at a purge's cut. Counted on
+   * the indexes, reading no checksum. Verify's or a bundle export's options
+   * may be passed as they are; throws TypeError/RangeError for bad bounds.
+   *
+   * @example
+   * const { rows, longest } = store.rangeStartCost({ streams: ['api/1'], fromSeq: 2_000_000 });
+   * if (rows > 100_000) console.warn(`${longest!.stream}: ${longest!.rows} hashes read before seq ${longest!.seq}`);
+   */
+  rangeStartCost(options: RangeStartCostOptions | VerifyStoreOptions | BundleExportOptions = {}): RangeStartCost {
+    this.#assertOpen();
+    return rangeStartCost(this.#db, options, () => listStreams(this.#db));
   }
 
   /**

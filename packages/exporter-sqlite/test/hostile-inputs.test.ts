@@ -65,7 +65,7 @@ async function acceptableAsync(run: () => Promise<unknown> | AsyncIterable<strin
 }
 
 describe.each(HOSTILE)('hostile input %s', (_name, make) => {
-  it('is data or a clear refusal for query, stats, verify, export, stream reads, bundles, archives, purged ranges and the exporter', async () => {
+  it('is data or a clear refusal for query, stats, verify, export, stream reads, bundles, archives, purged ranges, range start costs and the exporter', async () => {
     for (const key of ['stream', 'eventType', 'actorId', 'targetId', 'requestId', 'text', 'since', 'until', 'limit', 'offset', 'cursor', 'order']) {
       acceptable(() => store.query({ [key]: make() } as never));
     }
@@ -88,6 +88,8 @@ describe.each(HOSTILE)('hostile input %s', (_name, make) => {
     acceptable(() => store.archives(make() as never));
     for (const key of ['stream', 'streams', 'since', 'until', 'fromSeq', 'toSeq']) acceptable(() => store.purgedRanges({ [key]: make() } as never));
     acceptable(() => store.purgedRanges(make() as never));
+    for (const key of ['streams', 'since', 'until', 'fromSeq', 'toSeq']) acceptable(() => store.rangeStartCost({ [key]: make() } as never));
+    acceptable(() => store.rangeStartCost(make() as never));
     acceptable(() => verifyBundle(make() as never, keyring));
     acceptable(() => verifyBundle({ format: 'otel-audit-bundle', version: 1, streams: [{ stream: 's', alg: 'sha256', start: make(), checkpoints: [], records: [make()] }] } as never, keyring));
     acceptable(() => verifyArchive(make() as never, keyring));

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { AuditChain } from '@otel-audit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordConflictError, SCHEMA_VERSION, SqliteAuditStore, StoreOpenError, StoreWriteError } from '../src/index.js';
-import { collectText, fullEvent, keyring, sealBatch, storeWith, tempDb } from './helpers.js';
+import { collectText, fullEvent, keyring, MINUTE, sealBatch, signer, storeWith, T0, tempDb } from './helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => { while (cleanups.length) cleanups.pop()!(); });
@@ -313,5 +313,26 @@ describe('SqliteAuditStore readOnly', () => {
     expect(other.query().records[0]!.record.details).toMatchObject({ note: 'a "quoted" value' });
     other.close();
     expect(digest(s.file)).toBe(before);
+  });
+});
+
+describe('SqliteAuditStore rangeStartCost', () => {
+  it('counts the stored hashes a ranged verify or bundle reads to build its start: from seq 0, from the nearest archive, none at a purge\'s cut', async () => {
+    const { store } = fresh();
+    store.appendSync(sealBatch(new AuditChain({ stream: 'svc/1' }), 100)); // one a minute from T0, signed every 10
+    // One record deep in the stream: its start hashes the 70 before it.
+    expect(store.rangeStartCost({ streams: ['svc/1'], fromSeq: 70, toSeq: 70 })).toEqual({ rows: 70, longest: { stream: 'svc/1', seq: 70, from: 0, rows: 70 } });
+    // A time range starts at its first record; a seq past the end costs the rows there are; a range from seq 0 costs nothing.
+    expect(store.rangeStartCost({ since: T0 + 50n * MINUTE })).toMatchObject({ rows: 50, longest: { seq: 50 } });
+    expect(store.rangeStartCost({ streams: ['svc/1'], fromSeq: 5_000 })).toMatchObject({ rows: 100, longest: { seq: 5_000, from: 0 } });
+    expect(store.rangeStartCost({ toSeq: 70 })).toEqual({ rows: 0, longest: undefined });
+    // Records 0..39 archived: the start is built from the archive's end.
+    expect(store.archive({ olderThan: T0 + 45n * MINUTE })).toMatchObject([{ lastSeq: 39 }]);
+    expect(store.rangeStartCost({ fromSeq: 70 })).toMatchObject({ rows: 30, longest: { seq: 70, from: 40 } });
+    // Purged: a range reaching into the purged prefix starts at the cut, which the archive holds.
+    await store.purge({ olderThan: T0 + 45n * MINUTE, signers: [signer], nowUnixNano: T0 + 200n * MINUTE });
+    expect(store.rangeStartCost({ format: 'bundle', streams: ['svc/1'], fromSeq: 20 })).toEqual({ rows: 0, longest: undefined });
+    expect(() => store.rangeStartCost({ fromSeq: -1 })).toThrow(/^options\.fromSeq must be a non-negative integer/);
+    expect(() => store.rangeStartCost({ from: 1 } as never)).toThrow(/^options\.from is not a bound of a range/);
   });
 });

@@ -12,7 +12,7 @@ import { AuditChain, createRecordId } from '@otel-audit/core';
 import { verifyBundle } from '@otel-audit/exporter-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WITHHELD } from '../src/index.js';
-import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendBulky, appendEvents, call, keyring, stalledClient, startFixture, until, type Fixture } from './helpers.js';
+import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendBulky, appendEvents, call, fixturesPerTest, keyring, stalledClient, startFixture, until, type Fixture } from './helpers.js';
 
 /** RFC 4180 rows of `text`. */
 function parseCsv(text: string): string[][] {
@@ -117,6 +117,35 @@ describe('export', () => {
     expect(access.records).toBeGreaterThan(5);
     // close() wrote a signed checkpoint over the whole access stream.
     expect(access.checkpoints.lastVerifiedSize).toBe(access.records);
+  });
+});
+
+describe('bundle of a range deep in a stream', () => {
+  const fixture = fixturesPerTest();
+
+  it('is refused (422, recorded) when building its start reads more than maxIntegrityRecords stored hashes, counted from the nearest archive on', async () => {
+    // 20 records signed at size 20, then 10 fresh ones signed at 30.
+    const fx = await fixture(20, { maxIntegrityRecords: 15 });
+    const fresh = new Date(Date.now() - 30_000).toISOString();
+    appendEvents(fx.store, fx.chain, Array.from({ length: 10 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() + i), type: 'crud', action: 'fresh' })));
+    const before = accessRecords(fx.store).length;
+    // One record, but its start is built from the hashes of the 25 before it.
+    const deep = await call(fx, '/api/audit/export?format=bundle&stream=svc%2F1&from_seq=25&to_seq=25', AUDITOR_TOKEN);
+    expect(deep.status).toBe(422);
+    const reason = /starts deep in stream "svc\/1": at seq 25, with 25 records before it back to seq 0, .* more than 15 per request; export it offline with otel-audit export --format bundle on the database file, or raise the server's maxIntegrityRecords/;
+    expect((await deep.json()).error.message).toMatch(reason);
+    // Refused before the export began: a refusal on record, no export.
+    expect(accessRecords(fx.store).slice(before)).toMatchObject([{ action: 'request', outcome: 'failure', details: { status: 422, reason: expect.stringMatching(reason) } }]);
+    // A time range starts where its first record is: the same walk, over every stream.
+    expect((await call(fx, `/api/audit/export?format=bundle&since=${fresh}`, AUDITOR_TOKEN)).status).toBe(422);
+    const shallow = await call(fx, '/api/audit/export?format=bundle&stream=svc%2F1&from_seq=10&to_seq=12', AUDITOR_TOKEN);
+    expect(shallow.status).toBe(200);
+    expect(verifyBundle(await shallow.text(), keyring)).toMatchObject({ ok: true, records: 3 });
+    // Records 0..19 archived: the start is built from the archive's end, 5 records before seq 25.
+    expect(fx.store.archive({ olderThan: fresh, streams: ['svc/1'] })).toMatchObject([{ lastSeq: 19 }]);
+    const archived = await call(fx, '/api/audit/export?format=bundle&stream=svc%2F1&from_seq=25&to_seq=25', AUDITOR_TOKEN);
+    expect(archived.status).toBe(200);
+    expect(verifyBundle(await archived.text(), keyring)).toMatchObject({ ok: true, records: 1 });
   });
 });
 

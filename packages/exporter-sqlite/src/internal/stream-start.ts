@@ -4,10 +4,14 @@
  * purged archive (its Merkle compact range and last hash, which the signed
  * checkpoint at the cut vouches for); for a seq range or a bundle, at any
  * seq, by extending the nearest archived compact range with the stored
- * checksums of the records in between.
+ * checksums of the records in between — synchronously, so what that walk
+ * costs is counted beforehand by the same bounds and archive choice
+ * (`rangeStartCost`), for a caller that must not block on it.
  */
 import { CompactRange, type HashAlgorithm, type StreamEnd, type StreamStart } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
+import { describe } from './describe.js';
+import { toNanos, type TimeInput } from './time-input.js';
 
 /** A start plus the seq of the first record after it. */
 export interface Start extends StreamStart {
@@ -32,6 +36,13 @@ export function purgedStart(db: Database.Database, stream: string): Start | unde
      JOIN audit_log_archives a ON a.archive_id = p.archive_id WHERE p.stream = ? ORDER BY a.last_seq DESC LIMIT 1`,
   ).get(stream) as ArchiveEdge | undefined;
   return a && fromArchive(a);
+}
+
+/** The nearest archive of `stream` that ends below `seq`: where a start at `seq` is built from. */
+function archiveBelow(db: Database.Database, stream: string, seq: number): ArchiveEdge | undefined {
+  return db.prepare(
+    'SELECT hash_alg, last_seq, last_checksum, compact_range FROM audit_log_archives WHERE stream = ? AND last_seq < ? ORDER BY last_seq DESC LIMIT 1',
+  ).get(stream, seq) as ArchiveEdge | undefined;
 }
 
 /**
@@ -66,9 +77,7 @@ export interface StartAt {
  */
 export function startAt(db: Database.Database, stream: string, seq: number, alg: HashAlgorithm): StartAt {
   if (seq <= 0) return { seq: 0, start: undefined };
-  const a = db.prepare(
-    'SELECT hash_alg, last_seq, last_checksum, compact_range FROM audit_log_archives WHERE stream = ? AND last_seq < ? ORDER BY last_seq DESC LIMIT 1',
-  ).get(stream, seq) as ArchiveEdge | undefined;
+  const a = archiveBelow(db, stream, seq);
   const base = a ? fromArchive(a) : undefined;
   const range = base ? CompactRange.restore(base.alg, base.compactRange) : new CompactRange(alg);
   let prev = base?.prev;
@@ -169,6 +178,22 @@ export interface RangeBounds {
 /** Only a row whose seq is an integer of the safe range bounds a time range (a forged REAL, TEXT or huge seq is no record's). */
 const RECORD_SEQ = "typeof(seq) = 'integer' AND seq BETWEEN 0 AND 9007199254740991";
 
+/** The seqs `b` selects in `stream` (`lo > hi`: none) and the cut of its last purge. */
+function rangeSeqs(db: Database.Database, stream: string, b: RangeBounds): { lo: number; hi: number; purged: Start | undefined } {
+  let lo = b.fromSeq ?? 0;
+  let hi = b.toSeq ?? Number.MAX_SAFE_INTEGER;
+  if (b.since !== undefined) {
+    const v = db.prepare(`SELECT min(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano >= ? AND ${RECORD_SEQ}`).pluck().get(stream, b.since);
+    if (v === null || v === undefined) return { lo: Number.MAX_SAFE_INTEGER, hi: -1, purged: undefined }; // nothing at or after `since`: an empty range
+    lo = Math.max(lo, Number(v));
+  }
+  if (b.until !== undefined) {
+    const v = db.prepare(`SELECT max(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano < ? AND ${RECORD_SEQ}`).pluck().get(stream, b.until);
+    hi = Math.min(hi, v === null || v === undefined ? -1 : Number(v));
+  }
+  return { lo, hi, purged: purgedStart(db, stream) };
+}
+
 /**
  * Resolve the bounds for `stream`: time bounds become the first seq at or
  * after `since` and the last before `until`; the start is the purged cut or
@@ -176,18 +201,7 @@ const RECORD_SEQ = "typeof(seq) = 'integer' AND seq BETWEEN 0 AND 90071992547409
  * before `lo` do not allow one there. `lo > hi` means nothing to read.
  */
 export function resolveRange(db: Database.Database, stream: string, b: RangeBounds): StreamRange {
-  let lo = b.fromSeq ?? 0;
-  let hi = b.toSeq ?? Number.MAX_SAFE_INTEGER;
-  if (b.since !== undefined) {
-    const v = db.prepare(`SELECT min(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano >= ? AND ${RECORD_SEQ}`).pluck().get(stream, b.since);
-    if (v === null || v === undefined) return { lo: Number.MAX_SAFE_INTEGER, hi: -1, start: undefined }; // nothing at or after `since`: an empty range
-    lo = Math.max(lo, Number(v));
-  }
-  if (b.until !== undefined) {
-    const v = db.prepare(`SELECT max(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano < ? AND ${RECORD_SEQ}`).pluck().get(stream, b.until);
-    hi = Math.min(hi, v === null || v === undefined ? -1 : Number(v));
-  }
-  const purged = purgedStart(db, stream);
+  const { lo, hi, purged } = rangeSeqs(db, stream, b);
   if (purged !== undefined && lo <= purged.seq) return { lo: purged.seq, hi, start: purged };
   if (lo > 0 && lo <= hi) {
     const alg = (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
@@ -196,4 +210,83 @@ export function resolveRange(db: Database.Database, stream: string, b: RangeBoun
     return { lo: at.seq, hi, start: at.start, ...(at.obstacle !== undefined ? { obstacle: at.obstacle } : {}), ...(missing ? { missing } : {}) };
   }
   return { lo, hi, start: undefined };
+}
+
+/** The walk {@link startAt} makes to build a stream's range start: the stored checksums it hashes. */
+export interface RangeStartWalk {
+  stream: string;
+  /** The seq the range starts at. */
+  seq: number;
+  /** The seq the walk starts from: 0, or the one after the nearest archive below `seq`. */
+  from: number;
+  /**
+   * Stored checksums read: from `from` up to the last stored row below
+   * `seq` (`seq - from` when none is missing); 0 when the range starts at
+   * seq 0 or at or below a purge's cut, or is empty.
+   */
+  rows: number;
+}
+
+/**
+ * The walk `resolveRange` would make for `stream` and `b`, counted on the
+ * indexes (the same bounds, purge cut and archive), reading no checksum.
+ * An upper bound: rows that break the run stop {@link startAt} earlier.
+ */
+export function startWalk(db: Database.Database, stream: string, b: RangeBounds): RangeStartWalk {
+  const { lo, hi, purged } = rangeSeqs(db, stream, b);
+  if (purged !== undefined && lo <= purged.seq) return { stream, seq: purged.seq, from: purged.seq, rows: 0 };
+  if (lo <= 0 || lo > hi) return { stream, seq: lo, from: lo, rows: 0 };
+  const a = archiveBelow(db, stream, lo);
+  const from = a === undefined ? 0 : Number(a.last_seq) + 1;
+  // Only stored rows are read: a seq past the stream's end costs the rows up to its end, not the seq.
+  const last = db.prepare('SELECT max(seq) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ?').pluck().get(stream, from, lo);
+  const to = last === null || last === undefined ? from : Math.min(lo, Math.floor(Number(last)) + 1);
+  return { stream, seq: lo, from, rows: to - from };
+}
+
+/** Bounds of `SqliteAuditStore.rangeStartCost`: those of a verify or a bundle export, which may be passed as they are. */
+export interface RangeStartCostOptions {
+  /** Default: every stream. */
+  streams?: readonly string[];
+  fromSeq?: number;
+  /** Inclusive. */
+  toSeq?: number;
+  since?: TimeInput;
+  until?: TimeInput;
+}
+
+/** What building the starts of a range costs: the stored checksums read, all streams, and the longest walk (undefined when none reads any). */
+export interface RangeStartCost {
+  rows: number;
+  longest: RangeStartWalk | undefined;
+}
+
+const COST_BOUNDS = ['streams', 'fromSeq', 'toSeq', 'since', 'until'];
+/** The other options of verify and of a bundle export: accepted, not read. */
+const NOT_BOUNDS = ['format', 'keyring', 'onProgress', 'progressEveryRecords'];
+
+/**
+ * {@link startWalk} of each stream `o` selects (`allStreams()` when it
+ * names none: the store's list, kept where verify keeps it), summed.
+ * Throws TypeError/RangeError for a bad bound or an unknown member, naming it.
+ */
+export function rangeStartCost(db: Database.Database, o: RangeStartCostOptions, allStreams: () => readonly string[]): RangeStartCost {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`options must be an object; got ${describe(o)}`);
+  for (const key of Object.keys(o)) {
+    if (!COST_BOUNDS.includes(key) && !NOT_BOUNDS.includes(key)) throw new RangeError(`options.${key} is not a bound of a range (${COST_BOUNDS.join(', ')})`);
+  }
+  if (o.streams !== undefined && (!Array.isArray(o.streams) || o.streams.some((x) => typeof x !== 'string'))) throw new TypeError('options.streams must be an array of stream ids');
+  for (const k of ['fromSeq', 'toSeq'] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new RangeError(`options.${k} must be a non-negative integer; got ${describe(v)}`);
+  }
+  const bounds: RangeBounds = { fromSeq: o.fromSeq, toSeq: o.toSeq, since: toNanos(o.since, 'options.since'), until: toNanos(o.until, 'options.until') };
+  const cost: RangeStartCost = { rows: 0, longest: undefined };
+  if (bounds.fromSeq === undefined && bounds.since === undefined) return cost; // every range starts at its stream's first stored record
+  for (const stream of o.streams ?? allStreams()) {
+    const walk = startWalk(db, stream, bounds);
+    cost.rows += walk.rows;
+    if (walk.rows > 0 && (cost.longest === undefined || walk.rows > cost.longest.rows)) cost.longest = walk;
+  }
+  return cost;
 }

@@ -13,10 +13,14 @@
  * and bundle, which carry decrypted values, need the admin role. The
  * `Audit-Purged` header lists the runs of records the export's stream,
  * time or seq range reaches but that retention purged from the log (they
- * are only in the store's archives): the body's shape stays as it was.
+ * are only in the store's archives): the body's shape stays as it was. A
+ * bundle of a range that starts past a stream's first record is refused
+ * (422) when building its start — hashing the stored checksums before it,
+ * back to seq 0 or an archive, synchronously — would read more than
+ * `maxIntegrityRecords` rows, as the integrity route counts them.
  */
 import { callerInput, HttpError } from '../errors.js';
-import type { Route } from '../internal/context.js';
+import type { Route, ServerState } from '../internal/context.js';
 import { toJson } from '../internal/http.js';
 import { purgedHeaders } from '../internal/purged-header.js';
 import { ResponseSink, type ChunkRewrite } from '../internal/response-sink.js';
@@ -41,6 +45,21 @@ function exportOptions(params: Params): Record<string, unknown> {
     ...(params.until === undefined ? {} : { until: params.until }), ...(params.from_seq === undefined ? {} : { fromSeq: params.from_seq }),
     ...(params.to_seq === undefined ? {} : { toSeq: params.to_seq }),
   };
+}
+
+/**
+ * A bundle's start is built before its first byte, on the event loop: a
+ * range deep in a long stream would block the server as long as verifying
+ * the stream up to it. Refused beyond `maxIntegrityRecords` rows.
+ */
+function refuseDeepStart(state: ServerState, options: Record<string, unknown>): void {
+  const { rows, longest } = callerInput(() => state.store.rangeStartCost(options));
+  const max = state.limits.maxIntegrityRecords;
+  if (rows <= max || longest === undefined) return;
+  const { stream, seq, from } = longest;
+  throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this bundle starts deep in stream ${JSON.stringify(stream)}: at seq ${seq}, with ${longest.rows} records before it back to `
+    + `${from === 0 ? 'seq 0' : `the end of an archive (seq ${from - 1})`}, whose stored hashes are all read to build the bundle's start — ${rows} in all, more than ${max} per request; `
+    + 'export it offline with otel-audit export --format bundle on the database file, or raise the server\'s maxIntegrityRecords');
 }
 
 /** NDJSON chunks re-emitted as `format` with the sealed members withheld. */
@@ -87,6 +106,7 @@ export const exportRoute: Route = {
       throw new HttpError('AUDIT_HTTP_FORBIDDEN', `the store is encrypted at rest: a ${format} export carries decrypted values and needs the admin role; auditors export json or ndjson, with the sealed members withheld`);
     }
     const options = exportOptions(params);
+    if (format === 'bundle') refuseDeepStart(state, options);
     if (state.busy.exports >= state.limits.maxConcurrentExports) throw new HttpError('AUDIT_HTTP_BUSY', `${state.limits.maxConcurrentExports} exports are already running; retry later`);
     state.busy.exports++;
     try {

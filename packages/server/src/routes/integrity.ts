@@ -7,16 +7,15 @@
  * holding more than `maxIntegrityRecords` records is refused (422) with a
  * message naming a smaller range — counting, for a range that starts past a
  * stream's first record, the records before it whose hashes build its start
- * (internal/start-walk.ts), as that work blocks the event loop.
+ * (the store's `rangeStartCost`), as that work blocks the event loop.
  * `progress=true` streams NDJSON progress lines and then the report as the
  * last line.
  */
 import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
-import { HttpError } from '../errors.js';
+import { callerInput, HttpError } from '../errors.js';
 import type { Route, ServerState } from '../internal/context.js';
 import { sendJson, toJson } from '../internal/http.js';
 import { millis } from '../internal/params.js';
-import { startWalk } from '../internal/start-walk.js';
 
 /** Records a verification of these bounds would read, counted on the indexes. */
 function countRange(state: ServerState, p: { stream?: string; since?: string; until?: string; fromSeq?: number; toSeq?: number }): number {
@@ -112,10 +111,11 @@ export const integrityRoute: Route = {
         + 'give a smaller range (since/until, or stream with from_seq/to_seq), or run otel-audit verify on the database file');
     }
     // A range deep in a stream costs the hashing of every record before it, back to seq 0 or an archive: counted too.
-    const walk = startWalk(state, range.stream === undefined ? state.store.streams().map((s) => s.stream) : [range.stream], {
+    const walk = callerInput(() => state.store.rangeStartCost({
+      ...(range.stream === undefined ? {} : { streams: [range.stream] }),
       ...(range.fromSeq === undefined ? {} : { fromSeq: range.fromSeq }), ...(range.toSeq === undefined ? {} : { toSeq: range.toSeq }),
-      ...(range.since === undefined ? {} : { since: BigInt(millis(range.since)) * 1_000_000n }), ...(range.until === undefined ? {} : { until: BigInt(millis(range.until)) * 1_000_000n }),
-    });
+      ...(range.since === undefined ? {} : { since: range.since }), ...(range.until === undefined ? {} : { until: range.until }),
+    }));
     if (records + walk.rows > max && walk.longest !== undefined) {
       const { stream, seq, from, rows } = walk.longest;
       throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, but it starts deep in stream ${JSON.stringify(stream)}: at seq ${seq}, `
