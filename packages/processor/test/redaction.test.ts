@@ -116,6 +116,60 @@ describe('redaction (DESIGN §4.5)', () => {
     for (const name of ['author', 'authority', 'signature', 'session', 'session_id', 'sessionId', 'username', 'keyboard']) expect(r.matchName(name), name).toBe(false);
   });
 
+  it('matches the default words as names read, and keeps each answer while names come and go from its cache', () => {
+    const r = new Redactor(undefined);
+    for (const name of ['\uff50\uff49\uff4e', 'p\u00adin', 'mfa\u200b_code']) expect(r.matchName(name), name).toBe(true);
+    for (let i = 0; i < 3000; i++) {
+      expect(r.matchName(`pin_${i}`)).toBe(true);
+      expect(r.matchName(`spinner_${i}`)).toBe(false);
+    }
+    expect([r.matchName('pin'), r.matchName('pin'), r.matchName('topic'), r.matchName('topic')]).toEqual([true, true, false, false]);
+  });
+
+  it('short secret names (pass, pw, pin, otp, cvv, mfa_code) are redacted as whole words in the record and in attributes; passport, compass, spinner, topic are not; defaultPatterns: false keeps them', async () => {
+    const emit = async (redaction: RedactionOptions | undefined, stream: string) => {
+      const sink = new InMemoryAuditSink();
+      const exporter = new InMemoryLogRecordExporter();
+      const processor = new AuditLogRecordProcessor({ stream, sinks: [sink], signerKey: KEYS.signerKey, flushIntervalMillis: 10, ...(redaction ? { redaction } : {}) });
+      const provider = new LoggerProvider({ processors: [processor, new SimpleLogRecordProcessor({ exporter })] });
+      providers.push(provider);
+      await processor.ready();
+      const body = {
+        type: 'auth', action: 'login',
+        details: {
+          body: { user: 'bob', pass: 'Zq8-pass', pw: 'Zq8-pw', pin: '4821', otp: '918273', mfa_code: '554433', cvv: '123', '2FACode': '771', newPin2: '0000', backup_codes: ['Zq8-a', 'Zq8-b'] },
+          passport: 'X1', compass: 'N', shipping: 'fast', spinner: true, topic: 'billing', status_code: 401,
+        },
+      };
+      const receipt = requestReceipt(body);
+      provider.getLogger('otel-audit').emit({ body, attributes: { 'user.pin': 'Zq8-attr', 'app.topic': 'billing' } });
+      await receipt;
+      await processor.forceFlush();
+      return { sink, stored: sink.records.at(-1)!, attributes: exporter.getFinishedLogRecords().at(-1)!.attributes };
+    };
+    const { sink, stored, attributes } = await emit(undefined, 'r/words');
+    expect(stored.record.details).toEqual({
+      body: {
+        user: 'bob', pass: REDACTION_MASK, pw: REDACTION_MASK, pin: REDACTION_MASK, otp: REDACTION_MASK, mfa_code: REDACTION_MASK, cvv: REDACTION_MASK,
+        '2FACode': REDACTION_MASK, newPin2: REDACTION_MASK, backup_codes: REDACTION_MASK,
+      },
+      passport: 'X1', compass: 'N', shipping: 'fast', spinner: true, topic: 'billing', status_code: 401,
+    });
+    expect(stored.record.redacted).toEqual([
+      '/details/body/2FACode', '/details/body/backup_codes', '/details/body/cvv', '/details/body/mfa_code', '/details/body/newPin2',
+      '/details/body/otp', '/details/body/pass', '/details/body/pin', '/details/body/pw',
+    ]);
+    for (const secret of ['Zq8', '4821', '918273', '554433', '"123"', '"771"', '"0000"']) expect(stored.canonical, secret).not.toContain(secret);
+    expect(attributes['user.pin']).toBe(REDACTION_MASK);
+    expect(attributes['app.topic']).toBe('billing');
+    expect(verifySink(sink).ok).toBe(true);
+    // The switch that turns the default patterns off turns the words off too.
+    const off = await emit({ defaultPatterns: false }, 'r/words-off');
+    expect((off.stored.record.details as { body: Record<string, unknown> }).body).toMatchObject({ pass: 'Zq8-pass', pin: '4821', mfa_code: '554433' });
+    expect(off.stored.record.redacted).toBeUndefined();
+    expect(off.attributes['user.pin']).toBe('Zq8-attr');
+  });
+
   it('masks credentials written in member names and in actor/target/request text, never matches those members by name, and the record verifies', async () => {
     const sink = new InMemoryAuditSink();
     // Patterns that would match the record's own members if they applied to them.
