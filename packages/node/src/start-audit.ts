@@ -22,7 +22,7 @@ import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORIT
 import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit, untilStopped } from './audit.js';
 import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
-import { buildAlerts, buildSinks } from './internal/build-sinks.js';
+import { buildAlerts, buildSinks, stopAlertDelivery } from './internal/build-sinks.js';
 import { errorPrinter } from './internal/error-output.js';
 import { startHttpTracing, type HttpTracing } from './internal/http-tracing.js';
 import { defaultStreamId } from './internal/stream-id.js';
@@ -30,6 +30,7 @@ import { chainOptions, durationMillis, limitsOf } from './internal/options-mappi
 import { usedOf } from './internal/pipeline.js';
 import { resolvePath } from './internal/secrets.js';
 import { checkSemantics } from './internal/semantic-check.js';
+import { switchOffWarnings } from './internal/switch-offs.js';
 import { verifyOnStart } from './internal/verify-on-start.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
 
@@ -94,6 +95,9 @@ function warningHandler(options: StartAuditOptions, source: string | undefined, 
   };
 }
 
+/** The processor's default `shutdownTimeoutMillis` (processor/internal/resolved-options.ts; not exported there). */
+const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 30_000;
+
 let globalOwner: object | undefined;
 let latest: AuditHandle | undefined;
 
@@ -153,6 +157,8 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   const { pipeline, secrets } = checkSemantics(cfg, env, problems);
   if (problems.length > 0) throw new ConfigError(problems, cfg.source);
   for (const warning of secrets.warnings) printerOf(options)(warning);
+  // What the config switches off is said once, like `enabled: false` above.
+  for (const warning of switchOffWarnings(cfg, pipeline, env)) printerOf(options)(warning);
 
   const chain = usedOf<ChainProcessorConfig>(pipeline, 'processors', 'chain')?.config;
   const redact = usedOf<RedactProcessorConfig>(pipeline, 'processors', 'redact')?.config;
@@ -171,7 +177,8 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     (stopping ??= (async () => {
       tracing?.stop();
       await tracing?.tracerProvider.shutdown().catch(() => undefined);
-      await alerts?.dispatcher?.flush().catch(() => undefined);
+      // Bounded: a webhook retrying must not hold back the final checkpoint past the shutdown timeout.
+      if (alerts?.dispatcher !== undefined) await stopAlertDelivery(alerts.dispatcher, chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, printerOf(options)).catch(() => undefined);
       alerts?.stopMetrics();
       if (loggerProvider !== undefined) await loggerProvider.shutdown().catch(() => undefined);
       else for (const s of sinks) await s.shutdown?.().catch(() => undefined);

@@ -193,8 +193,48 @@ describe('loadConfig never echoes a secret', () => {
     refusedWithout(text, {}, 'extensions.audit_server.endpoint', '"***@0.0.0.0:4319" is not in the expected form', 'Zq8secret');
   });
 
+  const hexKey = 'a3f9c2e1b4d7a3f9c2e1b4d7a3f9c2e1b4d7a3f9c2e1b4d7a3f9c2e1b4d7beef';
+  it.each([
+    ['processors.redact.hmac_key_file', `redact: { mode: hmac, hmac_key_file: ${hexKey} }\n  chain: {}`, 'redact, chain'],
+    ['processors.alerts.notifiers[0].secret_file', `alerts: { notifiers: [ { type: webhook, url: "https://hooks.example/a", secret_file: ${hexKey} } ] }\n  chain: {}`, 'alerts, chain'],
+    ['processors.redact.hmac_key_env', `redact: { mode: hmac, hmac_key_env: ${hexKey} }\n  chain: {}`, 'redact, chain'],
+  ])('%s: a hex key pasted where its file or variable name belongs is refused without showing it', (path, section, processors) => {
+    refusedWithout(`${base}${pipeline(processors)}processors:\n  ${section}\n`, {}, path, 'looks like a key itself', hexKey);
+  });
+
+  it('exporters.sqlite.encryption.key_file: a base64 key pasted as the file name is refused without showing it, with the fix; an ordinary file name is still shown', () => {
+    const key = 'YTNmOWMyZTFiNGQ3YTNmOWMyZTFiNGQ3YTNmOWMyZTE=';
+    const text = `receivers:\n  api: {}\nexporters:\n  sqlite: { path: ./audit.db, encryption: { enabled: true, key_file: "${key}" } }\n${pipeline('chain')}processors:\n  chain: {}\n`;
+    refusedWithout(text, {}, 'exporters.sqlite.encryption.key_file', 'this looks like the secret itself: put it in a file', key);
+    // A missing file with an ordinary name is still named, with where it was looked for.
+    const error = refusal({ text: `${base}${pipeline('redact, chain')}processors:\n  redact: { mode: hmac, hmac_key_file: ./keys/hmac.key }\n  chain: {}\n`, env: {}, cwd: dir });
+    expect(error.message).toContain(`file "./keys/hmac.key" does not exist (looked at ${join(dir, 'keys', 'hmac.key')})`);
+  });
+
   it('a secret pasted where a *_env or *_file setting wants a name is refused without showing it', () => {
     refusedWithout(`${base}${pipeline('chain')}processors:\n  chain: { signer_key_env: "${signer}" }\n`, {}, 'processors.chain.signer_key_env', 'is not an environment variable name', signer);
     refusedWithout(`${base}${pipeline('chain')}processors:\n  chain: { signer_key_file: "${signer}" }\n`, {}, 'processors.chain.signer_key_file', 'a signer key itself', signer);
+  });
+});
+
+describe('processors.chain.stream', () => {
+  const text = 'processors:\n  chain: { stream: "${env:S}" }\nexporters:\n  sqlite: { path: ./audit.db }\nservice:\n  pipelines:\n    audit: { processors: [chain], exporters: [sqlite] }\n';
+  const env = { S: 'evil\n999\nAAAA' };
+
+  it('a stream id with a newline (from a variable) is refused at load, naming the key and the fix', () => {
+    const error = refusal({ text, env, cwd: mkdtempSync(join(tmpdir(), 'otel-audit-stream-')) });
+    expect(error.problems.map((p) => p.path)).toEqual(['processors.chain.stream']);
+    expect(error.message).toContain('processors.chain.stream (line 2): must be one line without control characters or surrounding spaces (it is the checkpoint origin) — write the stream id on one line');
+  });
+
+  it('startAudit refuses it too, instead of never settling', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise((r) => (timer = setTimeout(() => r('startAudit did not settle within 10 s'), 10_000)));
+    const started = startAudit({ text, env, cwd: mkdtempSync(join(tmpdir(), 'otel-audit-stream-')) }, { registerGlobal: false, onWarning: () => undefined });
+    try {
+      await expect(Promise.race([started, hung])).rejects.toThrow(/processors\.chain\.stream .*must be one line/);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 });

@@ -120,3 +120,42 @@ export function buildAlerts(
   const stopMetrics = registerAlertMetrics({ engine, ...withDispatcher });
   return { onSealed: createAlertHook({ engine, ...withDispatcher }) as AuditLogRecordProcessorOptions['onSealed'], dispatcher, stopMetrics };
 }
+
+/** True when `promise` settles within `millis`; the timer never holds the process open. */
+async function settlesWithin(promise: Promise<unknown>, millis: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), Math.max(0, millis));
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Let pending alert notifications finish within `budgetMillis` (the
+ * pipeline's shutdown timeout), so that a webhook retrying after a long
+ * `Retry-After` cannot hold back the final checkpoint: half of it to
+ * deliver, then the notifiers stop retrying — each delivery given up is
+ * sealed as a `system/alert_notify_failed` record while the pipeline still
+ * runs — and the rest for that. A notification given up is said on `print`:
+ * it is no audit record lost, the alert record is in the chain.
+ *
+ * @example
+ * await stopAlertDelivery(alerts.dispatcher, 30_000, (line) => process.stderr.write(`${line}\n`));
+ */
+export async function stopAlertDelivery(dispatcher: AlertDispatcher, budgetMillis: number, print: (line: string) => void): Promise<void> {
+  const started = Date.now();
+  if (await settlesWithin(dispatcher.flush(), budgetMillis / 2)) return;
+  const waiting = dispatcher.pending;
+  const stopped = await settlesWithin(dispatcher.shutdown(), budgetMillis - (Date.now() - started));
+  const stuck = stopped ? 0 : dispatcher.pending;
+  const n = (k: number) => `${k} alert notification${k === 1 ? '' : 's'}`;
+  print(`otel-audit: ${n(waiting)} not delivered within the shutdown timeout (${budgetMillis} ms, processors.chain.delivery.shutdown_timeout) given up`
+    + `${stuck > 0 ? ` (${stuck} still waiting for the receiver's answer, with no alert_notify_failed record)` : ', recorded as system/alert_notify_failed'}; `
+    + 'the alerts themselves are in the audit chain (type alert); fix: check the webhook receiver, or raise delivery.shutdown_timeout');
+}
+

@@ -57,6 +57,21 @@ interface Secret {
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HEX_KEY = /^[0-9a-fA-F]{32,}$/;
+const BASE64_KEY = /^[A-Za-z0-9+/_-]{22,}={0,2}$/;
+
+/**
+ * True when a value written where a file or variable name belongs looks like
+ * key material itself: 32+ hex digits (16+ bytes), padded base64, or 22+
+ * base64 characters mixing upper case, lower case and digits — no directory,
+ * no extension. Names such as `./keys/hmac.key` or `AUDIT_HMAC_KEY_2` do not.
+ */
+function looksLikeSecret(value: string): boolean {
+  if (HEX_KEY.test(value)) return true;
+  if (!BASE64_KEY.test(value)) return false;
+  if (value.endsWith('=')) return true;
+  return !value.includes('/') && /[a-z]/.test(value) && /[A-Z]/.test(value) && /\d/.test(value);
+}
 
 /**
  * A path in the config resolved against the config file's directory.
@@ -76,6 +91,11 @@ function read(config: AuditConfig, env: NodeJS.ProcessEnv, spec: SecretSpec, pro
       problems.push({ path, value: HIDDEN, message: 'holds a signer key itself, not a file name (the key is not shown)', fix: `save the key in a file readable only by this service and name that file here, or use ${spec.name}_env` });
       return undefined;
     }
+    if (!existsSync(full) && looksLikeSecret(spec.file)) {
+      // The secret itself, pasted where its file's name belongs: neither the message nor the value shows it.
+      problems.push({ path, value: HIDDEN, message: 'is not the name of an existing file and looks like a key itself (long hex or base64, no directory, no extension); it is not shown', fix: `this looks like the secret itself: put it in a file readable only by this service and name the file here (e.g. ${spec.name}_file: ./keys/${spec.name}), or use ${spec.name}_env` });
+      return undefined;
+    }
     if (!existsSync(full)) {
       problems.push({ path, value: spec.file, message: `file "${spec.file}" does not exist${full !== spec.file ? ` (looked at ${full})` : ''}`, fix: spec.fix });
       return undefined;
@@ -93,9 +113,11 @@ function read(config: AuditConfig, env: NodeJS.ProcessEnv, spec: SecretSpec, pro
   }
   if (spec.env !== undefined) {
     const path = `${spec.path}.${spec.name}_env`;
-    if (!ENV_NAME.test(spec.env)) {
+    const named = ENV_NAME.test(spec.env);
+    if (!named || (looksLikeSecret(spec.env) && env[spec.env] === undefined)) {
       // Most likely the secret itself, pasted where its variable's name belongs.
-      problems.push({ path, value: HIDDEN, message: 'is not an environment variable name (letters, digits and _); it is not shown, as it may be the secret itself', fix: `put the secret in an environment variable and write its name here (e.g. ${spec.name}_env: ${spec.name.toUpperCase()}), or use ${spec.name}_file` });
+      const what = named ? 'is not a set environment variable and looks like a key itself (long hex or base64)' : 'is not an environment variable name (letters, digits and _)';
+      problems.push({ path, value: HIDDEN, message: `${what}; it is not shown, as it may be the secret itself`, fix: `put the secret in an environment variable and write its name here (e.g. ${spec.name}_env: ${spec.name.toUpperCase()}), or use ${spec.name}_file` });
       return undefined;
     }
     const v = env[spec.env]?.trim();

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { redactUrl } from '@otel-audit/core';
+import { AuditChain, RecordValidationError, redactUrl } from '@otel-audit/core';
 import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumentation';
 import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/processor';
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
@@ -57,6 +57,26 @@ function checkAlerts(key: string, alerts: AlertsProcessorConfig, problems: Confi
     // A webhook URL often carries its token: the problem does not show it.
     if (n.type === 'webhook' && !URL.canParse(n.url)) problems.push({ path: `${path}.notifiers[${i}].url`, value: HIDDEN, message: 'is not a URL (not shown: it may hold a token)', fix: 'write https://host/path' });
   });
+}
+
+/**
+ * `stream` is the checkpoint origin, one line of the signed note: checked by
+ * core's own rule (an `AuditChain` validates its stream as `normalizeRecord`
+ * does), here, so that a bad id — a `${env:...}` value with a newline — is
+ * refused with its key before anything starts.
+ */
+function checkStream(key: string, chain: ChainProcessorConfig, problems: ConfigProblem[]): void {
+  if (typeof chain.stream !== 'string' || chain.stream === '') return;
+  try {
+    void new AuditChain({ stream: chain.stream });
+  } catch (e) {
+    if (!(e instanceof RecordValidationError)) throw e;
+    problems.push({
+      path: `processors.${key}.stream`, value: chain.stream,
+      message: e.message.replace(/^\/stream: /, ''),
+      fix: 'write the stream id on one line without leading or trailing spaces, e.g. billing-api/pod-7 (check the variable a ${env:...} reference reads)',
+    });
+  }
 }
 
 function checkSqlite(config: AuditConfig, key: string, sqlite: SqliteExporterConfig, problems: ConfigProblem[]): void {
@@ -117,6 +137,7 @@ export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, prob
   for (const [key, c] of Object.entries(config.receivers ?? {})) if (typeOf(key) === 'http') checkPolicy(key, c as HttpReceiverConfig, problems);
   for (const [key, c] of Object.entries(config.processors ?? {})) {
     if (typeOf(key) === 'alerts') checkAlerts(key, c as AlertsProcessorConfig, problems);
+    if (typeOf(key) === 'chain' && c !== null && typeof c === 'object') checkStream(key, c as ChainProcessorConfig, problems);
     const cp = typeOf(key) === 'chain' ? (c as ChainProcessorConfig | null)?.checkpoint : undefined;
     if (cp?.interval !== undefined && cp.every_seconds !== undefined) {
       problems.push({ path: `processors.${key}.checkpoint.every_seconds`, value: cp.every_seconds, message: `says the same as interval (${cp.interval}), which is also set`, fix: 'keep one of interval and every_seconds' });

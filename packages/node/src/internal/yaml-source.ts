@@ -13,6 +13,8 @@ import { HIDDEN, isSecretPath } from './secret-paths.js';
 
 const REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\$|\$\{([^}]*)\}/g;
 const WHOLE = /^\$\{env:[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+/** The yaml library's guard against alias bombs: the most values one alias may expand to. */
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * A parsed document: its value and where each path is.
@@ -91,7 +93,17 @@ export function readYaml(text: string, env: NodeJS.ProcessEnv, problems: ConfigP
     }
     return undefined;
   };
-  return { value: doc.toJS({ maxAliasCount: 100 }), lineOf };
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), lineOf };
+  } catch (e) {
+    // Aliases of aliases (a "billion laughs" document) expand exponentially: refused, as one problem.
+    problems.push({
+      path: '(file)', value: undefined,
+      message: `YAML aliases (*name) expand to too many values (${e instanceof Error ? e.message : String(e)}); the file is refused to keep startup bounded`,
+      fix: `write the values out, or use fewer aliases that repeat other aliases (at most ${MAX_ALIAS_COUNT} values per alias)`,
+    });
+    return { value: undefined, lineOf };
+  }
 }
 
 function substituteDocument(doc: Document, env: NodeJS.ProcessEnv, problems: ConfigProblem[], lines: LineCounter): void {
