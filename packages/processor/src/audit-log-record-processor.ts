@@ -79,6 +79,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   #checkpointTimer: NodeJS.Timeout | undefined;
   #started: Promise<void> | undefined;
   #readyResolve!: () => void;
+  #readyReject!: (e: Error) => void;
   readonly #ready: Promise<void>;
   #shutdown: Promise<void> | undefined;
   /** LogRecords the processor emits itself (checkpoints, system records). */
@@ -111,7 +112,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
         ? new Spill(o.spillPath ?? join(tmpdir(), `otel-audit-${process.pid}-${createRecordId()}.spill`), (item) => this.#delivery.push(item), () => o.maxQueueSize - this.#delivery.depth, (e) => o.onError(e))
         : undefined;
     this.#router = new QueueRouter(this.#delivery, this.#spill, this.#bound, o, () => this.#sealDrops());
-    this.#ready = new Promise<void>((resolve) => (this.#readyResolve = resolve));
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#readyResolve = resolve;
+      this.#readyReject = reject;
+    });
+    // Rejected only for whoever awaits ready(); a processor nobody asks is not an unhandled rejection.
+    this.#ready.catch(() => undefined);
     if (o.stream !== undefined) this.#begin(o.stream);
   }
 
@@ -120,7 +126,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     return this.#stream;
   }
 
-  /** Resolves when the stream head is known and records are sealed in `onEmit`. */
+  /**
+   * Resolves when the stream head is known and records are sealed in
+   * `onEmit`; rejects when the stream cannot be opened at all (an id core
+   * refuses), with the error also given to `onError` — instead of never
+   * settling.
+   */
   ready(): Promise<void> {
     return this.#ready;
   }
@@ -260,7 +271,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   #begin(stream: string): void {
     this.#state = 'starting';
     this.#stream = stream;
-    this.#started = this.#start(stream).catch((e: unknown) => this.#o.onError(toError(e)));
+    this.#started = this.#start(stream).catch((e: unknown) => {
+      this.#o.onError(toError(e));
+      this.#readyReject(toError(e));
+    });
   }
 
   async #start(stream: string): Promise<void> {

@@ -254,6 +254,11 @@ describe('AuditLogRecordProcessor: streams and lifecycle', () => {
     expect(report.streams[0]!.checkpoints.lastVerifiedSize).toBe(sink.records.length);
   });
 
+  it('refuses a stream id core would refuse at construction (it used to leave ready() unsettled for ever)', () => {
+    expect(() => new AuditLogRecordProcessor({ stream: 'evil\n999', sinks: [new InMemoryAuditSink()] })).toThrow(/options.stream "evil\\n999" is not a valid stream id: .*one line/);
+    expect(() => new AuditLogRecordProcessor({ stream: ' padded', sinks: [new InMemoryAuditSink()] })).toThrow(RangeError);
+  });
+
   it('starts a new stream with stream_started naming the previous one; default stream id is service.name/instance', async () => {
     const sink = new InMemoryAuditSink();
     const processor = new AuditLogRecordProcessor({ sinks: [sink], previousStream: 'billing/0', flushIntervalMillis: 10 });
