@@ -9,7 +9,7 @@ export { InMemoryAuditSink } from './in-memory-audit-sink.js';
 export type { CheckpointSource } from './internal/key-change.js';
 export { LogRecordExporterSink } from './log-record-exporter-sink.js';
 export type { LogRecordExporterSinkOptions } from './log-record-exporter-sink.js';
-export { DEFAULT_REDACTION_PATTERNS, REDACTION_MASK } from './redaction.js';
+export { DEFAULT_REDACTION_PATTERNS, DEFAULT_REDACTION_WORDS, DEFAULT_REDACTION_WORD_PAIRS, REDACTION_MASK } from './redaction.js';
 export type { RedactionOptions, RedactionMode } from './redaction.js';
 export { AuditQueueFullError, AuditSinkError, AuditRecordRejectedError, AuditShutdownError } from './errors.js';
 export {
