@@ -65,7 +65,7 @@ describe('otel-audit collect --token-env', () => {
     const token = 'collect-token-Zq8-0123456789abcdef';
     const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--key', vkey, '--token-env', 'COLLECT_TOKEN'], { env: { COLLECT_TOKEN: token } });
     await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
-    expect(collect.stdout()).toContain('senders need the token');
+    expect(collect.stdout()).toContain('senders need a token (1)');
     const endpoint = /logs: (\S+)\/v1\/logs/.exec(collect.stdout())![1]!;
     const dead: number[] = [];
     const stranger = startService({ endpoint, outboxPath: path.join(dir, 'stranger.db'), stream: 'stranger', onDeadLetter: (d) => dead.push(d.status ?? 0) });
@@ -77,7 +77,9 @@ describe('otel-audit collect --token-env', () => {
     for (let i = 0; i < 5; i++) svc.emit();
     await svc.shutdown();
     const stopped = await collect.stop();
+    // The stranger's refusal is reported, but says nothing about the stored records: exit 0.
     expect(stopped.code, stopped.stderr + stopped.stdout).toBe(0);
+    expect(stopped.stdout).toMatch(/finding request_refused \(unknown\): a request from \S+ was refused with 401/);
     expect(stopped.stdout + stopped.stderr).not.toContain(token);
     const raw = new Database(db, { readonly: true });
     try {
@@ -90,6 +92,53 @@ describe('otel-audit collect --token-env', () => {
     const short = runBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', 'COLLECT_TOKEN'], { env: { COLLECT_TOKEN: 'short' } });
     expect(short.code).toBe(2);
     expect(short.stderr).toContain('COLLECT_TOKEN holds a token of 5 characters; a sender token needs at least 16');
+  });
+});
+
+describe('otel-audit collect --token-env VAR=PREFIX', () => {
+  it('stores a service\'s records under its token\'s prefixes, refuses them elsewhere with a finding naming the variable; warns by name about a token bound to nothing', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'central.db');
+    const billing = 'billing-token-Zq8-0123456789abcdef';
+    const other = 'other-token-Zq8-0123456789abcdefgh';
+    const env = { BILLING_TOKEN: billing, OTHER_TOKEN: other };
+    const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', 'BILLING_TOKEN=billing-api/', '--token-env', 'OTHER_TOKEN'], { env });
+    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    expect(collect.stderr()).toContain('warning: the token in OTHER_TOKEN may write any stream');
+    expect(collect.stderr()).toContain('--token-env OTHER_TOKEN=<service.name>/');
+    expect(collect.stderr()).not.toContain('BILLING_TOKEN');
+    const endpoint = /logs: (\S+)\/v1\/logs/.exec(collect.stdout())![1]!;
+    const dead: number[] = [];
+    const squatter = startService({ endpoint, outboxPath: path.join(dir, 'squat.db'), stream: 'orders-api/1', headers: { authorization: `Bearer ${billing}` }, onDeadLetter: () => dead.push(1) });
+    squatter.emit();
+    await until(() => dead.length > 0, 'the records of orders-api/1 refused');
+    await squatter.shutdown();
+    const svc = startService({ endpoint, outboxPath: path.join(dir, 'svc.db'), stream: 'billing-api/1', headers: { authorization: `Bearer ${billing}` } });
+    for (let i = 0; i < 5; i++) svc.emit();
+    await svc.shutdown();
+    const stopped = await collect.stop();
+    expect(stopped.code, stopped.stderr + stopped.stdout).toBe(1);
+    expect(stopped.stdout).toContain('finding stream_not_allowed orders-api/1: sender token BILLING_TOKEN may not write stream orders-api/1 (it may write streams starting with billing-api/)');
+    expect(stopped.stdout + stopped.stderr).not.toContain(billing);
+    expect(stopped.stdout + stopped.stderr).not.toContain(other);
+    const raw = new Database(db, { readonly: true });
+    try {
+      const n = (stream: string) => raw.prepare('SELECT count(*) FROM audit_logs WHERE stream = ?').pluck().get(stream) as number;
+      expect(n('orders-api/1')).toBe(0);
+      expect(n('billing-api/1')).toBeGreaterThan(5);
+    } finally {
+      raw.close();
+    }
+    const noPrefix = runBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', 'BILLING_TOKEN=,'], { env });
+    expect(noPrefix.code).toBe(2);
+    expect(noPrefix.stderr).toContain('each stream prefix must be non-empty');
+    const padded = 'dG9rZW4tdGhhdC1lbmRzLWluLXBhZA==';
+    const pasted = runBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', padded], { env });
+    expect(pasted.code).toBe(2);
+    expect(pasted.stderr).not.toContain(padded.slice(0, 12));
+    const same = runBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', 'BILLING_TOKEN=billing-api/', '--token-env', 'AGAIN'], { env: { ...env, AGAIN: billing } });
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('environment variables BILLING_TOKEN and AGAIN hold the same token');
   });
 });
 
@@ -108,7 +157,10 @@ describe('otel-audit collect limits', () => {
     expect(((await big.json()) as { message: string }).message).toContain('--max-body-mib');
     expect((await post(1024)).status).toBe(400); // under the limit: read, then refused as not OTLP JSON
     const stopped = await collect.stop();
+    // Each refused request is reported, but says nothing about the stored records: exit 0.
     expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toMatch(/finding request_refused \(unknown\): a request from \S+ was refused with 413 .*--max-body-mib/);
+    expect(stopped.stdout).toMatch(/finding request_refused \(unknown\): a request from \S+ was refused with 400/);
 
     const bad = runBin(['collect', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'never.db'), '--max-records', '0']);
     expect(bad.code).toBe(2);

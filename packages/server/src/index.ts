@@ -14,4 +14,4 @@ export { CONTENT_SECURITY_POLICY } from './internal/http.js';
 export { WITHHELD } from './internal/withhold.js';
 export { PURGED_HEADER, PURGED_OMITTED_HEADER } from './internal/purged-header.js';
 export { startCollector } from './collector/index.js';
-export type { CollectorOptions, RunningCollector } from './collector/index.js';
+export type { CollectorOptions, RunningCollector, SenderTokenInput } from './collector/index.js';

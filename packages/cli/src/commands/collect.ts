@@ -5,11 +5,13 @@
  * `--db`, printing each finding as it is raised (control characters
  * escaped: a finding quotes what a client sent), until interrupted. The
  * store is encrypted at rest as every other verb reads it, from
- * `AUDIT_LOG_ENCRYPTION(_KEY)`.
+ * `AUDIT_LOG_ENCRYPTION(_KEY)`. Each `--token-env VAR=PREFIX[,PREFIX]` is a
+ * sender token bound to the streams it may write; one without prefixes may
+ * write any stream, and is warned about by name at start.
  */
 import { once } from 'node:events';
 import { EncryptionKeyError, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { hashToken, startCollector, type RunningCollector } from '@otel-audit/server';
+import { hashToken, startCollector, type RunningCollector, type SenderTokenInput } from '@otel-audit/server';
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath, storeOptionsOf } from '../internal/inputs.js';
@@ -47,6 +49,33 @@ const MIN_TOKEN_LENGTH = 16;
 /** The services may already send a token: a new one would lock them out, unless they are given it too. */
 const SENDER_TOKEN_SOURCE = 'the token the services already send (Authorization: Bearer <token> in their exporters.otlphttp.headers), or, for a first setup, a new one, e.g. `openssl rand -hex 32`, set in those headers too';
 
+/**
+ * One `--token-env` value, `VAR` or `VAR=PREFIX[,PREFIX]`: the token in
+ * $VAR, named VAR in findings, bound to those stream-id prefixes. A value
+ * the variable's name is not read from (a token pasted in its place, a
+ * base64 one ending in `=`) is refused without being echoed.
+ */
+function senderTokenOf(ctx: Pick<CommandContext, 'env'>, value: string): SenderTokenInput & { name: string } {
+  const eq = value.indexOf('=');
+  const name = eq < 0 ? value : value.slice(0, eq);
+  const rest = eq < 0 ? undefined : value.slice(eq + 1);
+  if (rest !== undefined && /^=*$/.test(rest)) {
+    throw new CliError('AUDIT_CLI_USAGE', `--token-env takes VAR or VAR=PREFIX[,PREFIX]; the value given (${value.length} characters) names no stream prefix after its =, and is not shown, as it may be a token itself`, 'pass the name of the variable holding the token, followed by the streams it may write, e.g. --token-env BILLING_TOKEN=billing-api/');
+  }
+  // A token pasted in place of the variable's name is not echoed.
+  const token = secretFromEnv(ctx, '--token-env', name, 'AUDIT_COLLECT_TOKEN', 'the sender token', { existing: SENDER_TOKEN_SOURCE });
+  if (token.length < MIN_TOKEN_LENGTH) {
+    throw new CliError('AUDIT_CLI_KEY', `environment variable ${name} holds a token of ${token.length} characters; a sender token needs at least ${MIN_TOKEN_LENGTH}`, `export ${name} with a long random token, e.g. \`export ${name}=$(openssl rand -hex 32)\``);
+  }
+  if (rest === undefined) return { digest: hashToken(token), name };
+  const streams = rest.split(',').map((p) => p.trim());
+  // eslint-disable-next-line no-control-regex
+  if (streams.some((p) => p === '' || /[\u0000-\u001f\u007f\s]/.test(p))) {
+    throw new CliError('AUDIT_CLI_USAGE', `--token-env ${name}=${escapeControl(rest)}: each stream prefix must be non-empty, without spaces`, `list the prefixes with commas, e.g. --token-env ${name}=billing-api/,billing-worker/`);
+  }
+  return { digest: hashToken(token), name, streams };
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
@@ -70,8 +99,13 @@ export const collectCommand: Command = {
     'A --key may carry a validity window (not_before=TIME not_after=TIME after the key, see',
     '`otel-audit verify --help`): a checkpoint signed outside it is a key_out_of_window finding.',
     '--token-env VAR requires senders to present the token in $VAR (Authorization: Bearer <token>,',
-    'set in the services\' exporters.otlphttp.headers); others get 401. Without it, any client',
-    'that reaches the port can append records: keep it on loopback, or give a token.',
+    'set in the services\' exporters.otlphttp.headers); others get 401 (a request_refused finding,',
+    'at most one a minute with a count). Repeat it, one token per service, and bind each to the',
+    'streams it may write: --token-env BILLING_TOKEN=billing-api/ (stream-id prefixes, comma-',
+    'separated; a service\'s streams are service.name/instance). Its records of other streams are',
+    'refused, each stream once a stream_not_allowed finding naming BILLING_TOKEN. A token without',
+    'prefixes may write, and so take first, any service\'s stream: collect warns about it. Without',
+    '--token-env, any client that reaches the port can append records: keep it on loopback.',
     'Check the store afterwards with `otel-audit verify DB` (the --db file, as an argument).',
     'AUDIT_LOG_ENCRYPTION=true with AUDIT_LOG_ENCRYPTION_KEY encrypts the store at rest.',
   ].join('\n'),
@@ -80,7 +114,7 @@ export const collectCommand: Command = {
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the collector\'s finding records' },
-    { name: 'token-env', type: 'string', valueName: 'VAR', description: 'environment variable holding the token senders must present (Authorization: Bearer)' },
+    { name: 'token-env', type: 'string[]', valueName: 'VAR[=PREFIX,...]', description: 'environment variable holding a token senders must present (Authorization: Bearer), and the stream-id prefixes it may write (repeatable)' },
     { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
     { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
     { name: 'max-parked', type: 'number', valueName: 'N', default: 10_000, description: 'most records waiting for a missing predecessor, all streams together (further ones are refused)' },
@@ -95,15 +129,13 @@ export const collectCommand: Command = {
     const keyCount = new Set(verifierKeys.map((e) => e.key)).size;
     const signerKeyFile = ctx.options['signer-key'] as string | undefined;
     const signerKey = signerKeyFile === undefined ? undefined : readSignerKeyFile(ctx, signerKeyFile, '--signer-key');
-    const senderTokens: string[] = [];
-    const tokenEnv = ctx.options['token-env'];
-    if (typeof tokenEnv === 'string') {
-      // A token pasted in place of the variable's name is not echoed.
-      const token = secretFromEnv(ctx, '--token-env', tokenEnv, 'AUDIT_COLLECT_TOKEN', 'the sender token', { existing: SENDER_TOKEN_SOURCE });
-      if (token.length < MIN_TOKEN_LENGTH) {
-        throw new CliError('AUDIT_CLI_KEY', `environment variable ${tokenEnv} holds a token of ${token.length} characters; a sender token needs at least ${MIN_TOKEN_LENGTH}`, `export ${tokenEnv} with a long random token, e.g. \`export ${tokenEnv}=$(openssl rand -hex 32)\``);
-      }
-      senderTokens.push(hashToken(token));
+    const senderTokens: (SenderTokenInput & { name: string })[] = [];
+    for (const value of (ctx.options['token-env'] as string[] | undefined) ?? []) {
+      const t = senderTokenOf(ctx, value);
+      const twin = senderTokens.find((o) => o.name === t.name || o.digest === t.digest);
+      if (twin?.name === t.name) throw new CliError('AUDIT_CLI_USAGE', `--token-env ${t.name} is given twice`, `give it once, with all its stream prefixes: --token-env ${t.name}=PREFIX,PREFIX`);
+      if (twin !== undefined) throw new CliError('AUDIT_CLI_KEY', `environment variables ${twin.name} and ${t.name} hold the same token`, 'give each service a token of its own, so findings tell them apart and each can be bound to its streams');
+      senderTokens.push(t);
     }
     const { store, close } = openStoreForWriting(ctx, String(ctx.options['db']));
     try {
@@ -114,8 +146,11 @@ export const collectCommand: Command = {
         const code = (e as NodeJS.ErrnoException).code;
         throw new CliError('AUDIT_CLI_INPUT', `cannot listen on ${host}:${port} (${code ?? (e as Error).message})`, code === 'EADDRINUSE' ? 'pick another --listen port, or stop what is using it' : 'check --listen');
       }
-      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: keyCount, senderToken: senderTokens.length > 0 })}\n`);
-      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${keyCount} verifier key(s); ${senderTokens.length > 0 ? 'senders need the token' : 'no sender token'}. Ctrl-C to stop.\n`);
+      if (ctx.json) ctx.stdout.write(`${JSON.stringify({ url: collector.url, endpoint: `${collector.url}/v1/logs`, db: store.path, verifierKeys: keyCount, senderToken: senderTokens.length > 0, senderTokens: senderTokens.map((t) => ({ name: t.name, streams: t.streams ?? null })) })}\n`);
+      else ctx.stdout.write(`otel-audit collecting into ${store.path}\n  OTLP/HTTP logs: ${collector.url}/v1/logs\n  ${keyCount} verifier key(s); ${senderTokens.length > 0 ? `senders need a token (${senderTokens.length})` : 'no sender token'}. Ctrl-C to stop.\n`);
+      for (const t of senderTokens.filter((o) => o.streams === undefined)) {
+        ctx.stderr.write(`otel-audit collect: warning: the token in ${t.name} may write any stream, so its holder can take another service's stream id first; bind it to its service's streams: --token-env ${t.name}=<service.name>/\n`);
+      }
       if (senderTokens.length === 0 && !isLoopback(host)) {
         ctx.stderr.write(`otel-audit collect: warning: listening on ${host} without --token-env: any client that reaches it can append audit records\n`);
       }
@@ -132,8 +167,10 @@ export const collectCommand: Command = {
       clearInterval(timer);
       await collector.close();
       show();
+      // Refused requests (a wrong token, a malformed body) are reported, but say nothing about the stored records.
+      const integrity = collector.findings().filter((f) => f.code !== 'request_refused').length;
       ctx.stderr.write(`otel-audit collect: stopped; ${shown} finding(s)\n`);
-      return shown > 0 ? 1 : 0;
+      return integrity > 0 ? 1 : 0;
     } finally {
       close();
     }

@@ -38,15 +38,18 @@ export class CheckpointWatch {
   /**
    * A checkpoint of the running request: verified, added to `checkpoints`
    * (to be stored) and compared or kept waiting; `liveOf(stream)` is the
-   * stream's state, undefined when no record of it is known.
+   * stream's state, undefined when no record of it is known. A checkpoint
+   * of a stream `mayWrite` refuses is neither stored nor checked: its
+   * stream is returned, for the caller to refuse it (else undefined).
    */
-  receive(note: string, checkpoints: SealedCheckpoint[], findings: CollectorFinding[], liveOf: (stream: string) => LiveStream | undefined): void {
+  receive(note: string, checkpoints: SealedCheckpoint[], findings: CollectorFinding[], liveOf: (stream: string) => LiveStream | undefined, mayWrite?: (stream: string) => boolean): string | undefined {
     const result = verifyCheckpoint(note, this.#keyring);
     const cp = result.checkpoint;
     if (cp === undefined) {
       findings.push({ code: 'malformed', stream: '(unknown)', message: `an audit.checkpoint record is not a checkpoint: ${result.message}` });
-      return;
+      return undefined;
     }
+    if (mayWrite !== undefined && !mayWrite(cp.origin)) return cp.origin;
     const bad = result.status === 'bad_signature' || result.status === 'unknown_key' || result.status === 'key_out_of_window'
       ? result.status : result.status === 'unsigned' && this.#keyring.size > 0 ? 'bad_signature' : undefined;
     if (bad !== undefined) findings.push({ code: bad, stream: cp.origin, message: `checkpoint of ${cp.origin} at size ${cp.size}: ${result.message}` });
@@ -54,7 +57,7 @@ export class CheckpointWatch {
     checkpoints.push(sealed);
     // Stored as evidence, but a checkpoint no trusted key signed is not kept in memory to compare
     // roots with: it proves nothing, and anyone could send any number of them.
-    if (bad !== undefined) return;
+    if (bad !== undefined) return undefined;
     const live = liveOf(cp.origin);
     if (live === undefined) {
       // Nothing of the stream yet: its algorithm is unknown until a record comes.
@@ -65,13 +68,14 @@ export class CheckpointWatch {
         this.#early.set(cp.origin, (early = []));
       }
       capPush(early, sealed, this.#limits.maxWaitingCheckpoints);
-      return;
+      return undefined;
     }
     if (cp.size > live.range.size) {
       capPush(live.waiting, sealed, this.#limits.maxWaitingCheckpoints);
-      return;
+      return undefined;
     }
     compare(cp.origin, sealed, liveRootAt(live, cp.size) ?? this.#rootFromStore(cp.origin, live.alg, cp.size), findings);
+    return undefined;
   }
 
   /** The checkpoints that waited for `stream` before any record of it came (handed over once). */

@@ -17,10 +17,13 @@ import type Database from 'better-sqlite3';
 /**
  * One finding as the collector reports it: a verification finding code, or
  * one of the collector's own (`parked_limit`: records were refused because
- * the records waiting for their predecessors reached `maxParkedRecords`).
+ * the records waiting for their predecessors reached `maxParkedRecords`;
+ * `stream_not_allowed`: a sender's token is not bound to the stream it
+ * wrote to; `request_refused`: whole requests were refused, 400, 401, 413
+ * or 415, counted per minute, see request-refusals.ts).
  */
 export interface CollectorFinding {
-  code: FindingCode | 'id_conflict' | 'parked_limit';
+  code: FindingCode | 'id_conflict' | 'parked_limit' | 'stream_not_allowed' | 'request_refused';
   stream: string;
   seq?: number;
   id?: string;

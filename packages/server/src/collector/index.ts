@@ -4,3 +4,4 @@
  */
 export { startCollector } from './start-collector.js';
 export type { CollectorOptions, RunningCollector } from './start-collector.js';
+export type { SenderTokenInput } from './sender-tokens.js';

@@ -13,7 +13,11 @@
  * record count over the limits, 415 for another content type, 503 with
  * `Retry-After` when the store cannot be written. A failure's body is a
  * `google.rpc.Status` carrying the explanation, in the request's encoding
- * (JSON when that is neither of the two).
+ * (JSON when that is neither of the two). With sender tokens, a token bound
+ * to stream-id prefixes may write only those streams: its records and
+ * checkpoints of another are refused on their own (`stream_not_allowed`,
+ * naming the token). Refused requests (400, 401, 413, 415) are findings
+ * too, at most one per status a minute (see {@link RequestRefusals}).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
@@ -23,11 +27,12 @@ import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { statusOf } from '../errors.js';
 import { verifierKeyringOf, type VerifierKeyInput } from '../internal/verifier-keyring.js';
 import { CollectorFindings, type CollectorFinding } from './collector-findings.js';
-import { SenderTokens } from './sender-tokens.js';
+import { RequestRefusals } from './request-refusals.js';
+import { SenderTokens, type Sender, type SenderTokenInput } from './sender-tokens.js';
 import { decodeJsonLogs } from './otlp-json-logs.js';
 import { DEFAULT_OTLP_LIMITS, decodeProtobufLogs, OtlpDecodeError, OtlpLimitError, type OtlpLimits, type OtlpLog } from './otlp-logs-request.js';
 import { encodeLogsResponse } from './otlp-logs-response.js';
-import { refuse } from './refuse-request.js';
+import { refuse as refuseRequest } from './refuse-request.js';
 import { DEFAULT_INGEST_LIMITS, StreamIngest, type IncomingItem, type IngestResult } from './stream-ingest.js';
 
 /**
@@ -74,12 +79,17 @@ export interface CollectorOptions {
   maxParkedRecords?: number;
   /**
    * Who may send: SHA-256 hex digests (`hashToken(token)`) of the bearer
-   * tokens accepted in `Authorization: Bearer <token>`. When given, any
-   * other request is refused with 401 before its body is read; without,
-   * every client that reaches the port can append to any stream (keep it on
-   * loopback or behind a proxy that authenticates).
+   * tokens accepted in `Authorization: Bearer <token>`, or `{ digest, name,
+   * streams }` to name a token in findings and bind it to stream-id
+   * prefixes (`['billing-api/']`): its records and checkpoints of other
+   * streams are refused (`stream_not_allowed`). A token without `streams`
+   * may write any stream — and so take another service's stream id before
+   * that service sends. When given, any other request is refused with 401
+   * before its body is read; without, every client that reaches the port
+   * can append to any stream (keep it on loopback or behind a proxy that
+   * authenticates).
    */
-  senderTokens?: readonly string[];
+  senderTokens?: readonly (string | SenderTokenInput)[];
   /** Stream id of the collector's own finding records. Default `otel-audit-collector/<hostname>`. */
   stream?: string;
   /**
@@ -225,7 +235,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   const stream = options.stream ?? `otel-audit-collector/${hostname()}`;
   const findings = new CollectorFindings(store, stream, await store.head(stream), signers);
   const ingest = new StreamIngest(store, findings, keyring, options.gapGraceMillis ?? 10_000, memory);
+  const refusals = new RequestRefusals((found) => findings.raiseAll(found));
   const timer = setInterval(() => {
+    refusals.tick();
     try {
       ingest.tick();
     } catch {
@@ -233,12 +245,17 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     }
   }, Math.max(250, Math.min(5_000, Math.floor((options.gapGraceMillis ?? 10_000) / 2))));
   timer.unref();
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, message: string, headers?: Record<string, string>): void => {
+    refusals.refused(status, message, req.socket.remoteAddress);
+    refuseRequest(req, res, status, message, headers);
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/v1/logs') return refuse(req, res, 404, 'only POST /v1/logs is served');
     if (req.method !== 'POST') return refuse(req, res, 405, 'only POST /v1/logs is served', { allow: 'POST' });
-    if (senders !== undefined && !senders.accepts(req.headers.authorization)) {
+    const sender: Sender | undefined = senders?.senderOf(req.headers.authorization);
+    if (senders !== undefined && sender === undefined) {
       return refuse(req, res, 401, 'a sender token is required: send Authorization: Bearer <token> (exporters.otlphttp.headers)', { 'www-authenticate': 'Bearer' });
     }
     const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -254,7 +271,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     }
     let result: IngestResult;
     try {
-      result = ingest.ingest(itemsOf(logs));
+      result = ingest.ingest(itemsOf(logs), sender);
     } catch (e) {
       return refuse(req, res, 503, `the audit store cannot be written now: ${(e as Error).message}`, { 'retry-after': '5' });
     }
@@ -289,6 +306,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       closing ??= new Promise<void>((resolve) => {
         clearInterval(timer);
         server.close(() => {
+          // What was counted but not reported yet is reported before the store closes.
+          refusals.tick(Date.now(), true);
           if (options.store === undefined) store.close();
           resolve();
         });

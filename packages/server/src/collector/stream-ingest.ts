@@ -35,6 +35,7 @@ import { gapsOfIdleStreams, gapsOfLiveStreams } from './gap-watch.js';
 import { DEFAULT_MAX_PARKED, ParkedCandidates } from './parked-candidates.js';
 import { PendingRecords } from './pending-records.js';
 import { checkIncomingRecord, type CheckedRecord } from './incoming-record.js';
+import type { Sender } from './sender-tokens.js';
 
 /** A record or checkpoint taken from an OTLP log, in request order. */
 export type IncomingItem =
@@ -76,6 +77,15 @@ type Refuse = (f: CollectorFinding | string, conflict?: boolean) => void;
 /** A valid, self-consistent incoming record with its body and hash. */
 type Valid = CheckedRecord;
 
+/**
+ * A record or checkpoint of a stream its sender's token is not bound to:
+ * one finding per token and stream (no seq or id, so the findings'
+ * once-only rule keeps it to one), naming the token, never its value.
+ */
+function notAllowed(sender: Sender, stream: string): CollectorFinding {
+  return { code: 'stream_not_allowed', stream, message: `sender token ${sender.name} may not write stream ${stream} (it may write streams starting with ${sender.streams?.join(', ')}): its records and checkpoints of that stream are refused` };
+}
+
 export class StreamIngest {
   readonly #store: SqliteAuditStore;
   readonly #findings: CollectorFindings;
@@ -110,8 +120,12 @@ export class StreamIngest {
     return this.#pending.count();
   }
 
-  /** Verify and store one request's items. Throws only when the store cannot be written (→ 503). */
-  ingest(items: readonly IncomingItem[]): IngestResult {
+  /**
+   * Verify and store one request's items; those of a stream `sender` may
+   * not write are refused on their own. Throws only when the store cannot
+   * be written (→ 503).
+   */
+  ingest(items: readonly IncomingItem[], sender?: Sender): IngestResult {
     const res: IngestResult = { stored: 0, pending: 0, duplicates: 0, accepted: 0, rejected: 0, conflicts: 0, messages: [] };
     const runs = new Map<string, SealedRecord[]>();
     const checkpoints: SealedCheckpoint[] = [];
@@ -130,9 +144,10 @@ export class StreamIngest {
         const turnedAway: Valid[] = [];
         for (const item of items) {
           if (item.kind === 'checkpoint') {
-            this.#checkpoints.receive(item.note, checkpoints, findings, (stream) => this.#liveOf(stream, undefined));
-            res.accepted++;
-          } else this.#record(item, runs, res, refuse, findings, turnedAway);
+            const stream = this.#checkpoints.receive(item.note, checkpoints, findings, (s) => this.#liveOf(s, undefined), sender?.mayWrite);
+            if (stream === undefined) res.accepted++;
+            else refuse(notAllowed(sender!, stream));
+          } else this.#record(item, runs, res, refuse, findings, turnedAway, sender);
         }
         // Records a cap turned away are looked at again: the request may have brought their predecessors after them.
         for (const r of turnedAway) this.#place(r, runs, res, refuse, findings, undefined);
@@ -156,9 +171,10 @@ export class StreamIngest {
     return res;
   }
 
-  #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: Refuse, findings: CollectorFinding[], turnedAway: Valid[]): void {
+  #record(item: Extract<IncomingItem, { kind: 'record' }>, runs: Map<string, SealedRecord[]>, res: IngestResult, refuse: Refuse, findings: CollectorFinding[], turnedAway: Valid[], sender: Sender | undefined): void {
     const checked = checkIncomingRecord(item.body, item.claimedHash);
     if ('code' in checked) refuse(checked);
+    else if (sender !== undefined && !sender.mayWrite(checked.record.stream)) refuse(notAllowed(sender, checked.record.stream));
     else this.#place(checked, runs, res, refuse, findings, turnedAway);
   }
 
