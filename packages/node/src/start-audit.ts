@@ -18,7 +18,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { createAuditLogger, type AuditLogger } from '@otel-audit/instrumentation';
-import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM, type AuditProcessorWarning } from '@otel-audit/processor';
+import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, type AuditProcessorWarning } from '@otel-audit/processor';
 import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit, untilStopped } from './audit.js';
 import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
 import { ConfigError, type ConfigProblem } from './errors.js';
@@ -94,9 +94,6 @@ function warningHandler(options: StartAuditOptions, source: string | undefined, 
       + `${hasChain ? '' : " (and list chain in the pipeline's processors)"}; give verifiers the .vkey`);
   };
 }
-
-/** The processor's default `shutdownTimeoutMillis` (processor/internal/resolved-options.ts; not exported there). */
-const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 30_000;
 
 let globalOwner: object | undefined;
 let latest: AuditHandle | undefined;

@@ -81,3 +81,4 @@ export { ConsoleNotifier, formatAlertLine } from './alerts/console-notifier.js';
 export type { ConsoleNotifierOptions } from './alerts/console-notifier.js';
 export { CallbackNotifier } from './alerts/callback-notifier.js';
 export { AlertConfigError, AlertNotifyError } from './alerts/errors.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS } from './internal/resolved-options.js';

@@ -72,6 +72,9 @@ function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
 const DIAG_WARNING = (w: AuditProcessorWarning): void => diag.warn(w.message);
 
 /** The checkpoint signer of `signerKey` (none: unsigned checkpoints, and a warning once through `warn`). */
+/** How long `shutdown()` waits for the sinks by default. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 30_000;
+
 export function signerOf(signerKey: unknown, name = 'options.signerKey', warn: (w: AuditProcessorWarning) => void = DIAG_WARNING): { signers: NoteSigner[]; keyId: string | undefined } {
   if (signerKey === undefined) {
     warn({ code: 'unsigned_checkpoints', message: 'otel-audit: no checkpoint signer key configured (options.signerKey); checkpoints are written unsigned and verification will report the stream as unsigned' });
@@ -111,7 +114,7 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
   const maxQueueSize = positiveInt(options.maxQueueSize, 10_000, 'maxQueueSize');
   const checkpointEvery = positiveInt(options.checkpointEveryRecords, 1000, 'checkpointEveryRecords');
   const checkpointIntervalMillis = positiveInt(options.checkpointIntervalMillis, 10_000, 'checkpointIntervalMillis');
-  const shutdownTimeoutMillis = positiveInt(options.shutdownTimeoutMillis, 30_000, 'shutdownTimeoutMillis');
+  const shutdownTimeoutMillis = positiveInt(options.shutdownTimeoutMillis, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, 'shutdownTimeoutMillis');
   const { signers, keyId } = signerOf(options.signerKey, 'options.signerKey', onWarning);
   return {
     sinks: [...options.sinks],
