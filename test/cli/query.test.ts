@@ -63,6 +63,12 @@ describe('otel-audit query', () => {
     expect(JSON.parse(json.stdout).records.map((r: { record: { seq: unknown } }) => r.record.seq)).toEqual(['9007199254740993', 2.5, 'x']);
     const ndjson = await runCli(['query', '--db', db, '--actor', 'mallory', '--ndjson']);
     expect(ndjson.stdout).toContain('"seq":"9007199254740993"');
+    for (const format of ['ndjson', 'csv']) {
+      const exported = await runCli(['export', '--db', db, '--format', format, '--actor', 'mallory']);
+      expect(exported.code, exported.stderr).toBe(0);
+      expect(exported.stdout).toContain('9007199254740993');
+      expect(exported.stdout).not.toContain('9007199254740992');
+    }
   });
 
   it('a bad date or cursor exits 2 naming the option; a missing database exits 2 and is not created', async () => {

@@ -45,7 +45,8 @@ export function prepareExport(options: ExportOptions, encrypted: boolean): Prepa
 /** Chunks of the export. */
 export async function* exportRecords(reader: Database.Database, cipher: RowCipher | undefined, prepared: PreparedExport, counter: { records: number }): AsyncGenerator<string> {
   const { format, sql, params } = prepared;
-  const stmt = reader.prepare(sql).raw();
+  // Integers as BigInts: a forged seq past 2^53 is exported as stored, not rounded (rowToRecord).
+  const stmt = reader.prepare(sql).raw().safeIntegers();
   reader.exec('BEGIN');
   try {
     let buf = format === 'json' ? '[' : format === 'csv' ? CSV_HEADER : '';
