@@ -120,7 +120,10 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
         onProgress: (p) => ctx.progress.update(p.records, total),
       });
     } catch (e) {
-      if (e instanceof RangeError || e instanceof TypeError) throw new CliError('AUDIT_CLI_USAGE', e.message, 'give --since/--until as ISO-8601, e.g. 2026-01-31T12:00:00Z');
+      if (e instanceof RangeError || e instanceof TypeError) {
+        const aboutTime = /\b(since|until)\b/.test(e.message);
+        throw new CliError('AUDIT_CLI_USAGE', e.message, aboutTime ? 'give --since/--until as ISO-8601, e.g. 2026-01-31T12:00:00Z' : 'check the option the message names (otel-audit verify --help lists them)');
+      }
       throw e;
     } finally {
       ctx.progress.done();
