@@ -21,10 +21,11 @@ const MASK = '***';
 
 /**
  * Parameter names whose values are secrets: api_key, access_token,
- * X-Amz-Signature, sig, password, client_secret, Authorization, ... — but not
- * tokenizer, keyboard, keyword, author, authority or authentication.
+ * X-Amz-Signature, sig, password, client_secret, Authorization, ..., and the
+ * short names pass, pw, pin, otp, totp, hotp, cvv, cvc as whole names — but
+ * not tokenizer, keyboard, keyword, author, authority or authentication.
  */
-const SECRET_NAME = /token(?!i[sz])|key(?!board|word)|secret|passw|pwd|signature|^sig$|auth(?!or(?!i[sz]ation)|entic)|credential|session/i;
+const SECRET_NAME = /token(?!i[sz])|key(?!board|word)|secret|passw|pwd|signature|^sig$|auth(?!or(?!i[sz]ation)|entic)|credential|session|^(?:pass|pw|pin|otp|totp|hotp|cvv|cvc)$/i;
 
 /**
  * `?` `#` `&` `;` then `name=value`: one query (or fragment) parameter; a

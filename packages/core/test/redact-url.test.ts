@@ -97,6 +97,7 @@ describe('redactSecrets', () => {
     ['a PEM private key', 'tls: -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEZq8\n-----END EC PRIVATE KEY-----', 'tls: -----BEGIN EC PRIVATE KEY-----\n***\n-----END EC PRIVATE KEY-----'],    ['keys of a published shape under innocent names', 'aws AKIAZQ8ABCDEFGHIJKLM, npm npm_Zq8aB2cD3eZq8aB2cD3eZq8aB2cD3eZq8aB2, google AIzaZq8aB2cD3eZq8aB2cD3eZq8aB2cD3eZq8aB', 'aws AKIA***, npm npm_***, google AIza***'],
     ['AI provider keys', 'model sk-proj-Zq8aB2cD3e_Zq8aB2cD3e-Zq8 and sk-ant-api03-Zq8aB2cD3eZq8aB2cD3e', 'model sk-proj-*** and sk-ant-***'],
     ['a Slack webhook URL, its secret in the path', 'POST https://hooks.slack.com/services/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: 404', 'POST https://hooks.slack.com/services/***: 404'],
+    ['short secret names as whole names (pass, pin, otp, cvv) in text, JSON and a query', 'login pass=Hunter2x {"pin": "4821", "otp":"918273"} /v?cvv=123&x=1', 'login pass=*** {"pin": "***", "otp":"***"} /v?cvv=***&x=1'],
     ['a token in URL-encoded JSON, after %20 and after a -', '/cb?state=%7B%22t%22%3A%22ghp_Zq8a1B2c3D4e5F6%22%7D&q=foo%20ghp_Zq8b1B2c3D4e5F6 key-ghp_Zq8c1B2c3D4e5F6', '/cb?state=%7B%22t%22%3A%22ghp_***%22%7D&q=foo%20ghp_*** key-ghp_***'],
   ];
   it.each(masked)('masks %s', (_name, input, expected) => {
@@ -110,7 +111,7 @@ describe('redactSecrets', () => {
       'http://collector:4318/v1/logs?tenant=acme', 'https://auth.example.com:443/token/v1/logs', 'HTTP 400: field "body" is required, got {"code":3,"message":"bad"}',
       'alice@example.com wrote mailto:alice@example.com', 'Basic auth failed', 'WWW-Authenticate: Bearer realm="audit", error="invalid_token"',
       'exporter did not answer within 30000 ms', 'undecodable outbox row 5: Unexpected token } in JSON at position 3', 'at file:///srv/app.js:10:5', 'Grüße, 世界 ✓',
-      '{"password":""}', 'token=', 'a=1&b=2',
+      '{"password":""}', 'token=', 'a=1&b=2', 'shipping=5 compass=north passport=no spinner=1 pins=2 bypass=x',
     ]) {
       expect(redactSecrets(s), s).toBe(s);
     }

@@ -16,7 +16,7 @@
 import { SHAPED_PREFIX, TOKEN_PREFIX } from './credential-forms.js';
 
 /** The same words `SECRET_NAME` (redact-url.ts) looks for, without its exceptions: a superset. */
-const SECRET_WORD = /token|key|secret|passw|pwd|sig|auth|credential|session/i;
+const SECRET_WORD = /token|key|secret|pass|pwd|sig|auth|credential|session|pin|otp|cvv|cvc/i;
 /** A token prefix starting exactly at `lastIndex`. */
 const PREFIX_AT = new RegExp(`(?:${TOKEN_PREFIX}|${SHAPED_PREFIX})`, 'iy');
 
