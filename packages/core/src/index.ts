@@ -30,7 +30,7 @@ export type {
   AuditSeverity,
   JsonValue,
 } from './record.js';
-export { normalizeRecord, normalizeEvent } from './normalize-record.js';
+export { normalizeRecord, normalizeEvent, streamIdProblem } from './normalize-record.js';
 export { setOwnMember } from './own-member.js';
 export type { AuditRecordInput, AuditEventInput, NormalizeOptions } from './normalize-record.js';
 export { createRecordId, isRecordId } from './record-id.js';

@@ -294,6 +294,19 @@ export function sealChainedEvent(
   }
 }
 
+/**
+ * Why `stream` cannot be a stream id — it is the checkpoint origin, one line
+ * of the signed note — or undefined when it can (length and type are the
+ * record's text rules, checked apart).
+ *
+ * @example
+ * streamIdProblem('billing-api/pod-7') // undefined
+ * streamIdProblem('evil\n999')         // 'must be one line without control characters ...'
+ */
+export function streamIdProblem(stream: string): string | undefined {
+  return CONTROL.test(stream) || stream.trim() !== stream ? 'must be one line without control characters or surrounding spaces (it is the checkpoint origin)' : undefined;
+}
+
 function buildRecord(obj: Record<string, unknown>, chainInput: Record<string, unknown>, walk: Walk): AuditRecord {
   if (chainInput.v !== undefined && chainInput.v !== FORMAT_VERSION) failAt('/v', `format version ${String(chainInput.v)} is not supported; this library writes and reads version ${FORMAT_VERSION}`);
   const alg = chainInput.alg;
@@ -301,7 +314,8 @@ function buildRecord(obj: Record<string, unknown>, chainInput: Record<string, un
     failAt('/alg', `must be one of ${HASH_ALGORITHMS.join(', ')}; got ${typeof alg === 'string' ? `"${truncate(alg)}"` : describe(alg)}`);
   }
   const stream = textMember(chainInput, 'stream', walk);
-  if (CONTROL.test(stream) || stream.trim() !== stream) failAt('/stream', 'must be one line without control characters or surrounding spaces (it is the checkpoint origin)');
+  const problem = streamIdProblem(stream);
+  if (problem !== undefined) failAt('/stream', problem);
   let seq = chainInput.seq;
   if (typeof seq === 'bigint' && seq >= 0n && seq <= MAX_SAFE) seq = Number(seq);
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) failAt('/seq', `must be a non-negative safe integer; got ${String(seq)}`);

@@ -29,7 +29,7 @@ import type { AuditLogRecordProcessorOptions } from './audit-log-record-processo
 import { AuditShutdownError } from './errors.js';
 import { DeferredRecords } from './internal/deferred-record.js';
 import { Delivery } from './internal/delivery.js';
-import { KeepAlive } from './internal/keep-alive.js';
+import { keepingAlive } from './internal/keep-alive.js';
 import { eventInputOf } from './internal/log-record-event.js';
 import { ProcessorMetrics } from './internal/metrics.js';
 import { Outbox } from './internal/outbox.js';
@@ -85,8 +85,6 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   /** LogRecords the processor emits itself (checkpoints, system records). */
   readonly #outbox: Outbox;
   readonly #router: QueueRouter;
-  /** Keeps the process alive while a caller awaits `forceFlush()` (internal/keep-alive.ts). */
-  readonly #keepAlive = new KeepAlive();
 
   constructor(options: AuditLogRecordProcessorOptions) {
     const o = (this.#o = resolveOptions(options));
@@ -166,7 +164,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
    * `await processor.forceFlush()` does not end under a failing sink.
    */
   forceFlush(): Promise<void> {
-    return this.#keepAlive.during(() => this.#flush());
+    return keepingAlive(() => this.#flush());
   }
 
   async #flush(): Promise<void> {

@@ -12,12 +12,21 @@
  * group or others may read gets a warning (POSIX only) naming `chmod 600`.
  */
 import * as fs from 'node:fs';
-import { Keyring, parseSignerKey, parseVerifierKeyLine, parseVerifierKeyLines, type VerifierKeyEntry } from '@otel-audit/core';
+import { Keyring, parseSignerKey, parseVerifierKeyLine, parseVerifierKeyLines, VerifierKeyLineError, type VerifierKeyEntry } from '@otel-audit/core';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from './inputs.js';
-import { asCliError } from './key-window.js';
 import { refuseSecretAsFileName } from './secret-names.js';
+
+/**
+ * A key-line error of core as the CLI's {@link CliError} (exit 2), message and fix unchanged.
+ *
+ * @example
+ * try { parseVerifierKeyLine(text, '--key value') } catch (e) { throw asCliError(e) }
+ */
+export function asCliError(e: unknown): unknown {
+  return e instanceof VerifierKeyLineError ? new CliError('AUDIT_CLI_KEY', e.message, e.fix) : e;
+}
 
 const PRIVATE_PREFIX = 'PRIVATE+KEY+';
 

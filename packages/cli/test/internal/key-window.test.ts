@@ -1,12 +1,24 @@
 /**
- * The window words after a verifier key (src/internal/key-window.ts): the
- * times they accept (Unix nanoseconds, RFC 3339 with seconds and an offset,
+ * The window words after a verifier key, as the CLI reads them (core's
+ * key-line reader, its errors turned into the CLI's by keys.ts): the times
+ * they accept (Unix nanoseconds, RFC 3339 with seconds and an offset,
  * 1970..2262) and the refusals, each naming the line and never echoing a
  * value that could be a key.
  */
+import { parseKeyTime, parseKeyValidityWindow, type KeyValidityWindow } from '@otel-audit/core';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../../src/errors.js';
-import { parseKeyWindow, parseWindowTime } from '../../src/internal/key-window.js';
+import { asCliError } from '../../src/internal/keys.js';
+
+const parseWindowTime = parseKeyTime;
+
+function parseKeyWindow(words: readonly string[], where: string): KeyValidityWindow {
+  try {
+    return parseKeyValidityWindow(words, where);
+  } catch (e) {
+    throw asCliError(e);
+  }
+}
 
 describe('parseWindowTime', () => {
   it('reads Unix nanoseconds and RFC 3339 date-times to the nanosecond, offsets applied', () => {

@@ -44,6 +44,22 @@ const ID_WORDS = new Set(['id', 'ids', 'uuid', 'guid', 'name', 'type', 'kind', '
  * isSecretParamName('apiKeyId') // false
  */
 export function isSecretParamName(name: string): boolean {
+  // Asked for every parameter of every request (the endpoint mask and the default target id):
+  // a route has few parameter names, so each is judged once.
+  let secret = judged.get(name);
+  if (secret === undefined) {
+    secret = judge(name);
+    if (judged.size >= MAX_JUDGED) judged.clear();
+    judged.set(name, secret);
+  }
+  return secret;
+}
+
+/** Parameter names already judged (bounded: a framework may pass names the client chose). */
+const judged = new Map<string, boolean>();
+const MAX_JUDGED = 512;
+
+function judge(name: string): boolean {
   const words = (name.match(WORD) ?? []).map((w) => w.toLowerCase());
   if (words.length === 0) return false;
   if (words.some((w) => w.includes('session') || w === 'sid' || w === 'jsessionid')) return true;

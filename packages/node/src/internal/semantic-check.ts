@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AuditChain, RecordValidationError, redactUrl } from '@otel-audit/core';
+import { redactUrl, streamIdProblem } from '@otel-audit/core';
 import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumentation';
 import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/processor';
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
@@ -61,22 +61,18 @@ function checkAlerts(key: string, alerts: AlertsProcessorConfig, problems: Confi
 
 /**
  * `stream` is the checkpoint origin, one line of the signed note: checked by
- * core's own rule (an `AuditChain` validates its stream as `normalizeRecord`
- * does), here, so that a bad id — a `${env:...}` value with a newline — is
- * refused with its key before anything starts.
+ * core's own rule (`streamIdProblem`), here, so that a bad id — a
+ * `${env:...}` value with a newline — is refused with its key before
+ * anything starts.
  */
 function checkStream(key: string, chain: ChainProcessorConfig, problems: ConfigProblem[]): void {
   if (typeof chain.stream !== 'string' || chain.stream === '') return;
-  try {
-    void new AuditChain({ stream: chain.stream });
-  } catch (e) {
-    if (!(e instanceof RecordValidationError)) throw e;
-    problems.push({
-      path: `processors.${key}.stream`, value: chain.stream,
-      message: e.message.replace(/^\/stream: /, ''),
-      fix: 'write the stream id on one line without leading or trailing spaces, e.g. billing-api/pod-7 (check the variable a ${env:...} reference reads)',
-    });
-  }
+  const problem = streamIdProblem(chain.stream);
+  if (problem === undefined) return;
+  problems.push({
+    path: `processors.${key}.stream`, value: chain.stream, message: problem,
+    fix: 'write the stream id on one line without leading or trailing spaces, e.g. billing-api/pod-7 (check the variable a ${env:...} reference reads)',
+  });
 }
 
 function checkSqlite(config: AuditConfig, key: string, sqlite: SqliteExporterConfig, problems: ConfigProblem[]): void {

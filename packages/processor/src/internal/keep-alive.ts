@@ -6,10 +6,10 @@
  * interval, the head lookup's backoff) is all that is left while a script
  * awaits `forceFlush()` or `shutdown()`, Node would end the process under the
  * await (exit 0 from a CommonJS main, 13 from an ESM top-level await) and the
- * queued records would never be written, without a word. So while at least
- * one such await is pending, one ref'd timer is held; it is cleared when the
- * last one settles. Receipts are not held here: their producer bounds its
- * wait with a timeout of its own (`audit.log()`'s receiptTimeoutMillis, a
+ * queued records would never be written, without a word. So a pending
+ * `forceFlush()` holds a ref'd timer until it settles (shutdown's own
+ * timeouts are ref'd for the same reason). Receipts are not held here:
+ * their producer bounds its wait with a timeout of its own (`audit.log()`'s receiptTimeoutMillis, a
  * ref'd timer), after which the process may end — a hold kept by the
  * processor would outlive a producer that gave up, and with a sink that
  * never recovers keep the host alive for ever.
@@ -19,31 +19,18 @@
 const IDLE_PERIOD_MILLIS = 2 ** 31 - 1;
 const noop = (): void => undefined;
 
-/** A count of pending awaits and the ref'd timer held while it is above zero. */
-export class KeepAlive {
-  #count = 0;
-  #handle: NodeJS.Timeout | undefined;
-
-  hold(): void {
-    if (this.#count++ === 0) this.#handle = setInterval(noop, IDLE_PERIOD_MILLIS);
-  }
-
-  release(): void {
-    if (this.#count === 0) return;
-    if (--this.#count === 0) {
-      clearInterval(this.#handle);
-      this.#handle = undefined;
-    }
-  }
-
-  /** What `p()` returns, with the process kept alive until it settles. */
-  async during<T>(p: () => Promise<T>): Promise<T> {
-    this.hold();
-    try {
-      return await p();
-    } finally {
-      this.release();
-    }
+/**
+ * What `work()` returns, with the process kept alive by a ref'd timer of
+ * its own until it settles.
+ *
+ * @example
+ * forceFlush(): Promise<void> { return keepingAlive(() => this.#flush()); }
+ */
+export async function keepingAlive<T>(work: () => Promise<T>): Promise<T> {
+  const hold = setInterval(noop, IDLE_PERIOD_MILLIS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(hold);
   }
 }
-
