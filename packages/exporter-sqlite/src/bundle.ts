@@ -19,6 +19,7 @@ import { BundleExportError, BundleFormatError } from './errors.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './internal/row-mapping.js';
 import type { RowCipher } from './internal/row-cipher.js';
 import { listStreams } from './internal/store-verify.js';
+import { notesByOrigin } from './internal/witness-notes.js';
 import { endAfter, resolveRange, type End, type RangeBounds, type StreamRange } from './internal/stream-start.js';
 import { toNanos, type TimeInput } from './internal/time-input.js';
 import { describe } from './internal/describe.js';
@@ -131,16 +132,29 @@ export async function* exportBundle(reader: Database.Database, cipher: RowCipher
 
 const CHUNK_CHARS = 64 * 1024;
 
+/** Options of {@link verifyBundle}. */
+export interface VerifyBundleOptions {
+  /**
+   * Checkpoint notes kept apart from the bundle (a witness's saved copy),
+   * checked as if the bundle carried them: one covering more records than
+   * the bundle reaches is `truncated`. A stream they name that the bundle
+   * lacks is verified as empty.
+   */
+  checkpoints?: readonly string[];
+}
+
 /**
  * Verify a bundle on its own: every stream from its declared start, against
- * its checkpoints and `keyring`. Tampering is reported; only a container
- * that is not a bundle at all throws `BundleFormatError`.
+ * its checkpoints (and `options.checkpoints`) and `keyring`. Tampering is
+ * reported; only a container that is not a bundle at all throws
+ * `BundleFormatError`.
  *
  * @example
  * const report = verifyBundle(fs.readFileSync('export.json', 'utf8'), Keyring.from([verifierKey]));
  * if (!report.ok) console.error(report.streams.flatMap((s) => s.findings));
  */
-export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?: Keyring): VerificationReport {
+export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?: Keyring, options: VerifyBundleOptions = {}): VerificationReport {
+  const witness = notesByOrigin(options.checkpoints);
   let doc: unknown = bundle;
   if (typeof bundle === 'string' || bundle instanceof Uint8Array) {
     try {
@@ -158,7 +172,12 @@ export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?
     if (typeof s !== 'object' || s === null || typeof s.stream !== 'string' || !Array.isArray(s.records) || !Array.isArray(s.checkpoints)) {
       throw new BundleFormatError(`bundle.streams[${i}] must be { stream, alg, start, checkpoints: [], records: [] }`);
     }
-    for (const note of s.checkpoints) v.addCheckpoint(typeof note === 'string' ? note : JSON.stringify(note));
+    const carried = s.checkpoints.map((note) => (typeof note === 'string' ? note : JSON.stringify(note)));
+    for (const note of carried) v.addCheckpoint(note);
+    // Kept apart: copies of the bundle's own notes are not counted twice.
+    const own = new Set(carried);
+    for (const note of witness.get(s.stream) ?? []) if (!own.has(note)) v.addCheckpoint(note);
+    witness.delete(s.stream);
     if (s.start !== null && s.start !== undefined) {
       try {
         v.startStream(s.stream, { alg: s.alg, prev: s.start.prev, compactRange: s.start.compactRange });
@@ -180,5 +199,7 @@ export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?
       }
     }
   }
+  // Streams the bundle lacks, and notes that name none.
+  for (const notes of witness.values()) for (const note of notes) v.addCheckpoint(note);
   return v.finish();
 }

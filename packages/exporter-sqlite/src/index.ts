@@ -15,7 +15,7 @@ export type { AuditQuery, AuditQueryPage, StoredRecord } from './internal/query-
 export type { RecordFilter } from './internal/record-filter.js';
 export type { ExportOptions, RecordExportFormat } from './internal/export-records.js';
 export { verifyBundle, BUNDLE_FORMAT } from './bundle.js';
-export type { AuditBundle, BundleStream, BundleExportOptions } from './bundle.js';
+export type { AuditBundle, BundleStream, BundleExportOptions, VerifyBundleOptions } from './bundle.js';
 export { CONFIG_CHANGE_ACTIONS } from './internal/store-stats.js';
 export type { AuditStats, StatsBucket, StatsOptions } from './internal/store-stats.js';
 export { verifyArchive } from './archive.js';

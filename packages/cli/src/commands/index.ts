@@ -14,6 +14,7 @@ import { archivesCommand } from './archives.js';
 import { hashValueCommand } from './hash-value.js';
 import { proofCommand } from './proof.js';
 import { verifyProofCommand } from './verify-proof.js';
+import { checkpointsCommand } from './checkpoints.js';
 import { serveCommand } from './serve.js';
 import { collectCommand } from './collect.js';
 import { statusCommand } from './status.js';
@@ -35,6 +36,7 @@ export const commands: readonly Command[] = [
   hashValueCommand,
   proofCommand,
   verifyProofCommand,
+  checkpointsCommand,
   serveCommand,
   collectCommand,
   statusCommand,

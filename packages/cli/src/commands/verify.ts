@@ -9,13 +9,14 @@
  * records or the checkpoints would pass as intact.
  */
 import * as fs from 'node:fs';
-import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
+import { checkpointOfNote, unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { BundleFormatError, verifyBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { fileDamage } from '../internal/file-check.js';
 import { detectInput, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
 import { keyHints, NO_FACTS, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
+import { readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { formatReport } from '../internal/report-text.js';
@@ -101,10 +102,10 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[] }> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: readonly string[]): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[] }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
-    assertKnownStreams(file, streams, store.streams().map((s) => s.stream));
+    assertKnownStreams(file, streams, [...store.streams().map((s) => s.stream), ...originsOf(kept)]);
     const total = store.streams().filter((s) => streams === undefined || streams.includes(s.stream)).reduce((n, s) => n + s.size, 0);
     ctx.progress.start('verifying', total);
     const since = ctx.options['since'] as string | undefined;
@@ -116,6 +117,7 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
         ...(streams ? { streams } : {}),
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),
+        ...(kept.length > 0 ? { checkpoints: kept } : {}),
         progressEveryRecords: 5_000,
         onProgress: (p) => ctx.progress.update(p.records, total),
       });
@@ -157,6 +159,11 @@ export const verifyCommand: Command = {
     'With --key, every stream needs a checkpoint verified with it (--unsigned-ok names the',
     'streams unsigned by design); a --since/--until range is checked by its records only.',
     '',
+    '--checkpoints FILE checks the input also against checkpoints kept elsewhere: a file printed by',
+    '`otel-audit checkpoints`, or a store, bundle or JSON lines holding them (the collector\'s copy).',
+    'Newest records deleted together with their checkpoints are then `truncated`, a rewritten',
+    'history `root_mismatch`, and a stream the input lacks is reported with no records.',
+    '',
     'A key may carry a validity window: the words not_before=TIME and/or not_after=TIME (both',
     'inclusive; TIME in Unix nanoseconds or RFC 3339, e.g. 2026-01-01T00:00:00Z) after the key,',
     'in the --key text (--key "NAME+HASH+KEY not_after=...") or on the key\'s line of a .vkey',
@@ -174,6 +181,7 @@ export const verifyCommand: Command = {
     { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
     { name: 'since', type: 'string', valueName: 'TIME', description: 'database only: records at or after this ISO-8601 time' },
     { name: 'until', type: 'string', valueName: 'TIME', description: 'database only: records before this ISO-8601 time' },
+    { name: 'checkpoints', type: 'string[]', valueName: 'FILE', description: 'checkpoints kept apart (from `otel-audit checkpoints`, or the collector\'s store or file): the input must reach each of them' },
     { name: 'unsigned-ok', type: 'string[]', valueName: 'STREAM', description: 'with --key: a stream unsigned by design (e.g. the collector\'s findings); it may lack a verified checkpoint' },
     JSON_OPTION,
   ],
@@ -181,6 +189,9 @@ export const verifyCommand: Command = {
     const file = resolvePath(ctx, ctx.positionals[0] as string);
     const keyring = keyringOf(ctx, ctx.options['key'] as string[] | undefined);
     const kind = detectInput(file);
+    const kept: KeptCheckpoints[] = [];
+    for (const f of stringList(ctx.options['checkpoints']) ?? []) kept.push(await readCheckpoints(ctx, f));
+    const keptNotes = kept.flatMap((k) => k.notes);
     if (kind !== 'sqlite' && (ctx.options['since'] !== undefined || ctx.options['until'] !== undefined)) {
       throw new CliError('AUDIT_CLI_USAGE', `--since/--until apply to a database, and ${file} is ${kind === 'bundle' ? 'an export bundle' : 'OTLP JSON lines'}`, 'verify the whole file, or export a bundle of the range with `otel-audit export --format bundle --since ...`');
     }
@@ -189,10 +200,10 @@ export const verifyCommand: Command = {
     let facts = NO_FACTS;
     let damage: string[] = [];
     if (kind === 'sqlite') {
-      ({ report, facts, damage } = await verifyStoreFile(ctx, file, keyring));
+      ({ report, facts, damage } = await verifyStoreFile(ctx, file, keyring, keptNotes));
     } else if (kind === 'bundle') {
       try {
-        report = verifyBundle(fs.readFileSync(file, 'utf8'), keyring);
+        report = verifyBundle(fs.readFileSync(file, 'utf8'), keyring, { checkpoints: keptNotes });
       } catch (e) {
         if (e instanceof BundleFormatError) throw new CliError('AUDIT_CLI_INPUT', `${file}: ${e.message}`, 'pass a bundle written by `otel-audit export --format bundle`');
         throw e;
@@ -206,12 +217,12 @@ export const verifyCommand: Command = {
       let seen: string[];
       ctx.progress.start('reading', size);
       try {
-        ({ report, stats, streams: seen } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size)));
+        ({ report, stats, streams: seen } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size), keptNotes));
       } finally {
         ctx.progress.done();
       }
       assertNotOtherJson(file, stats);
-      assertKnownStreams(file, streams, seen);
+      assertKnownStreams(file, streams, [...seen, ...originsOf(keptNotes)]);
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
     const ranged = ctx.options['since'] !== undefined || ctx.options['until'] !== undefined;
@@ -219,9 +230,11 @@ export const verifyCommand: Command = {
     const intact = report.ok && unverified.length === 0;
     const hints = keyHints(report, keyring, facts);
     if (ctx.json) {
-      ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
+      const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length })) } : {};
+      ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
+      for (const k of kept) ctx.stdout.write(`checked also against ${k.notes.length} checkpoint(s) kept apart in ${k.file}\n`);
       if (stats && stats.duplicatesDropped > 0) ctx.stdout.write(`${stats.duplicatesDropped} re-delivered record(s) de-duplicated by id\n`);
       if (keyring.size === 0 && report.streams.some((s) => s.findings.some((f) => f.code === 'unknown_key'))) {
         ctx.stdout.write('hint: the checkpoints are signed; pass --key with the verifier key (.vkey) to trust them\n');
@@ -231,6 +244,14 @@ export const verifyCommand: Command = {
     return intact ? EXIT_OK : EXIT_PROBLEMS;
   },
 };
+
+/** The streams `notes` are checkpoints of. */
+function originsOf(notes: readonly string[]): string[] {
+  return notes.flatMap((n) => {
+    const origin = checkpointOfNote(n)?.origin;
+    return origin === undefined ? [] : [origin];
+  });
+}
 
 function onlyStreams(report: VerificationReport, streams: readonly string[]): VerificationReport {
   const kept = report.streams.filter((s) => streams.includes(s.stream));

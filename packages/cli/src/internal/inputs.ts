@@ -125,6 +125,18 @@ export function detectInput(file: string, what = 'database, bundle or JSON-lines
     'pass the SQLite file of exporters.sqlite, a bundle from `otel-audit export --format bundle`, or the Collector file exporter output');
 }
 
+/**
+ * The kind of `file` as {@link detectInput} tells it, or undefined for a
+ * readable file of none of them (text, say); refuses (exit 2) an unreadable
+ * path.
+ *
+ * @example
+ * inputKindOf('/tmp/saved-checkpoints.txt', 'checkpoints file') // undefined
+ */
+export function inputKindOf(file: string, what: string): InputKind | undefined {
+  return sniff(file, what).kind;
+}
+
 /** What `--db` takes, for verbs that read only a store. */
 const STORE_FIX = 'pass the SQLite file of exporters.sqlite (its `path` in otel-config.yaml) as --db FILE';
 

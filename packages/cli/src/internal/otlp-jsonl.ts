@@ -128,11 +128,26 @@ function checkpointOrigin(text: string): string | undefined {
   return checkpointOfNote(text)?.origin;
 }
 
+/** What {@link readJsonLines} found in a file. */
+interface JsonLinesContent {
+  /** Audit records of the streams kept, each text once per id. */
+  entries: RecordEntry[];
+  /** Checkpoint notes of the streams kept, each text once. */
+  notes: Set<string>;
+  stats: JsonLinesStats;
+  /** Lines found bad, listed in `stats.badLines` up to a cap. */
+  badCount: number;
+  /** Every stream the file holds records or checkpoints of, kept or not, sorted. */
+  streams: string[];
+}
+
 /**
- * Reads `file` and verifies the audit records and checkpoints in it.
- * `streams` keeps only those streams; `onBytes` hears how far the file was
- * read. Never throws on tampered content. `streams` of the answer lists
- * every stream the file holds records or checkpoints of, kept or not.
+ * Reads `file` and verifies the audit records and checkpoints in it, beside
+ * `checkpoints` kept apart (a witness's saved notes: a tail cut off with its
+ * checkpoints is `truncated` against them). `streams` keeps only those
+ * streams; `onBytes` hears how far the file was read. Never throws on
+ * tampered content. `streams` of the answer lists every stream the file
+ * holds records or checkpoints of, kept or not.
  *
  * @example
  * const { report, stats } = await verifyJsonLines('/var/log/otel/audit.jsonl', keyring);
@@ -142,7 +157,30 @@ export async function verifyJsonLines(
   keyring: Keyring,
   streams?: readonly string[],
   onBytes?: (bytesRead: number) => void,
+  checkpoints: readonly string[] = [],
 ): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
+  const read = await readJsonLines(file, streams, onBytes);
+  const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
+  for (const note of checkpoints) {
+    const origin = checkpointOfNote(note)?.origin;
+    if (keep === undefined || (origin !== undefined && keep.has(origin))) read.notes.add(note);
+  }
+  const verifier = new Verifier({ keyring });
+  for (const note of read.notes) verifier.addCheckpoint(note);
+  for (const e of read.entries) verifier.addRecord(e.text, e.hash);
+  const report = verifier.finish();
+  if (read.badCount > 0) addInputFindings(report, read.stats, read.badCount);
+  return { report, stats: read.stats, streams: read.streams };
+}
+
+/**
+ * The audit records (de-duplicated by id, in stream and seq order) and
+ * checkpoint notes of `file`, of `streams` only when given.
+ *
+ * @example
+ * const { notes } = await readJsonLines('/var/log/otel/audit.jsonl'); // the checkpoints the Collector received
+ */
+export async function readJsonLines(file: string, streams?: readonly string[], onBytes?: (bytesRead: number) => void): Promise<JsonLinesContent> {
   const stats: JsonLinesStats = { lines: 0, requests: 0, logRecords: 0, duplicatesDropped: 0, badLines: [] };
   const byId = new Map<string, RecordEntry[]>();
   /** Texts of the ids met more than once (an exact re-delivery is dropped, other texts kept). */
@@ -220,13 +258,8 @@ export async function verifyJsonLines(
       }
     }
   }
-  const verifier = new Verifier({ keyring });
-  for (const note of notes) verifier.addCheckpoint(note);
   const entries = [...byId.values()].flat().sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq));
-  for (const e of entries) verifier.addRecord(e.text, e.hash);
-  const report = verifier.finish();
-  if (badCount > 0) addInputFindings(report, stats, badCount);
-  return { report, stats, streams: [...seen].sort() };
+  return { entries, notes, stats, badCount, streams: [...seen].sort() };
 }
 
 /** Lines that could not be read are errors of a pseudo-stream `(input)`. */

@@ -16,6 +16,7 @@
 import { checkpointOfNote, Verifier, type Finding, type Keyring, type StreamReport, type VerificationReport } from '@otel-audit/core';
 import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { purgedArchiveFindings } from './purged-archives-check.js';
+import { notesByOrigin } from './witness-notes.js';
 import type Database from 'better-sqlite3';
 import { C_KEY, isoFromDecimalNanos, RECORD_COLUMNS, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
@@ -49,6 +50,14 @@ export interface VerifyStoreOptions {
   onProgress?: (progress: VerifyProgress) => void;
   /** Default 10,000. */
   progressEveryRecords?: number;
+  /**
+   * Checkpoint notes kept apart from the store (saved by `otel-audit
+   * checkpoints`, or the collector's copy), checked as if stored: one
+   * covering more records than the store holds is `truncated`, one whose
+   * root differs `root_mismatch` — so a tail deleted with its checkpoints
+   * shows. A stream they name that the store lacks is verified as empty.
+   */
+  checkpoints?: readonly string[];
 }
 
 const SLICE = 5_000;
@@ -92,6 +101,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
   if (options.streams !== undefined && (!Array.isArray(options.streams) || options.streams.some((s) => typeof s !== 'string'))) {
     throw new TypeError('options.streams must be an array of stream ids');
   }
+  const witness = notesByOrigin(options.checkpoints);
   const ranged = fromSeq !== undefined || toSeq !== undefined || since !== undefined || until !== undefined;
   // Rows come in seq order, so the reorder window only has to catch a repeated seq or id nearby; a
   // small one keeps its entries young (they die before the GC promotes them: ~5% of verify time).
@@ -107,7 +117,10 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
 
   db.exec('BEGIN');
   try {
-    const streams = options.streams ?? listStreams(db);
+    const witnessed = [...witness.keys()].filter((s): s is string => s !== undefined);
+    const streams = options.streams ?? (witnessed.length === 0 ? listStreams(db) : [...new Set([...listStreams(db), ...witnessed])]);
+    // A note that names no stream is the verifier's to report (malformed).
+    for (const note of witness.get(undefined) ?? []) verifier.addCheckpoint(note);
     const notes = db.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? ORDER BY size');
     const rows = db.prepare(`SELECT ${SELECT_LIST}, typeof(time_unix_nano) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
     const nextSeq = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq > ?').pluck();
@@ -119,10 +132,15 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
     for (const stream of streams) {
       // A purged prefix lives on only in its archives: verify them too (whole-store runs).
       if (!ranged) for (const f of purgedArchiveFindings(db, cipher, stream, options.keyring)) addExtra(stream, f);
+      const kept = witness.get(stream);
+      const storedNotes = new Set<string>();
       for (const row of notes.iterate(stream) as Iterable<CheckpointRow>) {
         verifier.addCheckpoint(row.note);
+        if (kept !== undefined) storedNotes.add(row.note);
         for (const f of checkpointColumnFindings(row)) addExtra(f.stream, f);
       }
+      // Kept apart: the copies of stored notes are not counted twice.
+      for (const note of kept ?? []) if (!storedNotes.has(note)) verifier.addCheckpoint(note);
       // Rows before a range that break its start (a seq stored twice or no
       // integer, a record missing) move the read back to them: they are
       // reported below as in a whole-store run.

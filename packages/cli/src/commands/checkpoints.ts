@@ -1,0 +1,67 @@
+/**
+ * `otel-audit checkpoints` (DESIGN §4.3, §4.4): prints the newest signed
+ * checkpoint of each stream (or every one, `--all`) of a store, an export
+ * bundle or OTLP JSON lines, as the signed notes they are — to be kept
+ * where whoever can write the store cannot reach them. `verify
+ * --checkpoints FILE` later checks the store against them, so a tail
+ * deleted together with its checkpoints is `truncated` instead of passing.
+ */
+import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command } from '../command.js';
+import { CliError } from '../errors.js';
+import { newestPerStream, readCheckpoints, type NoteCheckpoint } from '../internal/kept-checkpoints.js';
+import { escapeControl, toJson } from '../internal/table.js';
+import { checkpointOfNote } from '@otel-audit/core';
+
+/**
+ * The `checkpoints` verb.
+ *
+ * @example
+ * await main(['checkpoints', 'audit.db']); // prints the newest signed note of each stream
+ */
+export const checkpointsCommand: Command = {
+  name: 'checkpoints',
+  summary: 'print the newest signed checkpoint of each stream, to keep apart for verify --checkpoints',
+  details: [
+    'Whoever can write the store can delete its newest records together with the checkpoints',
+    'covering them, and what is left still verifies. A checkpoint kept elsewhere (another host,',
+    'the auditors\' mailbox, a ticket) shows that cut later:',
+    '',
+    '  otel-audit checkpoints audit.db > kept/audit-checkpoints-2026-11-29.txt',
+    '  otel-audit verify audit.db --key audit.vkey --checkpoints kept/audit-checkpoints-2026-11-29.txt',
+    '',
+    'INPUT is a store, an export bundle or OTLP JSON lines. The output is the signed notes,',
+    'a blank line between them; --json gives stream, size, time and note of each.',
+    'Exit 1 when the input holds no checkpoint (of the streams asked).',
+  ].join('\n'),
+  positionals: [{ name: 'input', description: 'DB, BUNDLE or FILE.jsonl', required: true }],
+  options: [
+    { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
+    { name: 'all', type: 'boolean', description: 'every checkpoint, not only the newest of each stream' },
+    JSON_OPTION,
+  ],
+  async run(ctx) {
+    const { file, notes } = await readCheckpoints(ctx, ctx.positionals[0] as string);
+    const streams = ctx.options['stream'] as readonly string[] | undefined;
+    const read = ctx.options['all'] === true
+      ? notes.flatMap((note): NoteCheckpoint[] => {
+        const checkpoint = checkpointOfNote(note);
+        return checkpoint === undefined ? [] : [{ note, checkpoint }];
+      })
+      : newestPerStream(notes);
+    const chosen = streams === undefined || streams.length === 0 ? read : read.filter((n) => streams.includes(n.checkpoint.origin));
+    if (streams !== undefined) {
+      const missing = streams.filter((s) => !chosen.some((n) => n.checkpoint.origin === s));
+      if (missing.length > 0) {
+        throw new CliError('AUDIT_CLI_USAGE', `${file} holds no checkpoint of stream ${missing.map((s) => JSON.stringify(escapeControl(s))).join(', ')}`,
+          'leave --stream out to see the streams it holds checkpoints of');
+      }
+    }
+    if (ctx.json) {
+      ctx.stdout.write(toJson(chosen.map(({ note, checkpoint: c }) => ({ stream: c.origin, size: c.size, time: c.timeUnixNano.toString(), note }))));
+    } else {
+      ctx.stdout.write(chosen.map((n) => n.note).join('\n'));
+      if (chosen.length === 0) ctx.stderr.write(`${file} holds no checkpoint\n`);
+    }
+    return chosen.length > 0 ? EXIT_OK : EXIT_PROBLEMS;
+  },
+};
