@@ -90,6 +90,24 @@ describe('otel-audit verify --checkpoints: checkpoints kept apart', () => {
     expect((await runCli(['verify', bundle, '--key', vkey, '--checkpoints', kept])).code).toBe(0);
   });
 
+  it('of a collector\'s store, which holds other services\' streams too, only the input\'s streams count, unless --stream names one', async () => {
+    const host = chainStore(30, { stream: 'svc/1' });
+    const { vkey } = writeKeys(host.dir);
+    const collectorDir = tempDir();
+    fs.copyFileSync(host.db, path.join(collectorDir, 'audit.db')); // the collector received svc/1 as it was
+    const collector = chainStore(20, { stream: 'other/9', dir: collectorDir }).db;
+    cutTail(host.db, 'svc/1', 20);
+    const run = await runCli(['verify', host.db, '--key', vkey, '--checkpoints', collector]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/truncated .*covers 30 records but only 20 are present/);
+    expect(run.stdout).not.toContain('other/9');
+    expect(run.stdout).toContain('checked also against 3 checkpoint(s) kept apart in');
+    expect(run.stdout).toContain('(2 of other streams left aside; name a stream with --stream to require it)');
+    const json = JSON.parse((await runCli(['verify', host.db, '--key', vkey, '--checkpoints', collector, '--stream', 'other/9', '--json'])).stdout);
+    expect(json.keptCheckpoints).toEqual([expect.objectContaining({ kind: 'sqlite', checkpoints: 5, used: 2 })]);
+    expect(json.streams).toEqual([expect.objectContaining({ stream: 'other/9', records: 0, findings: expect.arrayContaining([expect.objectContaining({ code: 'truncated', expected: '20' })]) })]);
+  });
+
   it('copies of the stored checkpoints are not counted twice, and an intact store stays intact', async () => {
     const { dir, db } = chainStore(30);
     const { vkey } = writeKeys(dir);

@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { checkpointOfNote, unvouchedStreams, type VerificationReport } from '@otel-audit/core';
-import { BundleFormatError, verifyBundle } from '@otel-audit/exporter-sqlite';
+import { BundleFormatError, verifyBundle, type AuditBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { fileDamage } from '../internal/file-check.js';
@@ -102,10 +102,12 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: readonly string[]): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[] }> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[] }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
-    assertKnownStreams(file, streams, [...store.streams().map((s) => s.stream), ...originsOf(kept)]);
+    const held = store.streams().map((s) => s.stream);
+    assertKnownStreams(file, streams, [...held, ...kept.origins]);
+    const keptNotes = kept.use(held, streams);
     const total = store.streams().filter((s) => streams === undefined || streams.includes(s.stream)).reduce((n, s) => n + s.size, 0);
     ctx.progress.start('verifying', total);
     const since = ctx.options['since'] as string | undefined;
@@ -117,7 +119,7 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
         ...(streams ? { streams } : {}),
         ...(since !== undefined ? { since } : {}),
         ...(until !== undefined ? { until } : {}),
-        ...(kept.length > 0 ? { checkpoints: kept } : {}),
+        ...(keptNotes.length > 0 ? { checkpoints: keptNotes } : {}),
         progressEveryRecords: 5_000,
         onProgress: (p) => ctx.progress.update(p.records, total),
       });
@@ -162,7 +164,9 @@ export const verifyCommand: Command = {
     '--checkpoints FILE checks the input also against checkpoints kept elsewhere: a file printed by',
     '`otel-audit checkpoints`, or a store, bundle or JSON lines holding them (the collector\'s copy).',
     'Newest records deleted together with their checkpoints are then `truncated`, a rewritten',
-    'history `root_mismatch`, and a stream the input lacks is reported with no records.',
+    'history `root_mismatch`, and a stream the input lacks is reported with no records. Of a',
+    'store, bundle or JSON lines only the checkpoints of streams the input holds count (a',
+    'collector\'s store holds other services\' too); --stream names the streams that count.',
     '',
     'A key may carry a validity window: the words not_before=TIME and/or not_after=TIME (both',
     'inclusive; TIME in Unix nanoseconds or RFC 3339, e.g. 2026-01-01T00:00:00Z) after the key,',
@@ -191,7 +195,7 @@ export const verifyCommand: Command = {
     const kind = detectInput(file);
     const kept: KeptCheckpoints[] = [];
     for (const f of stringList(ctx.options['checkpoints']) ?? []) kept.push(await readCheckpoints(ctx, f));
-    const keptNotes = kept.flatMap((k) => k.notes);
+    const keptUse = new KeptUse(kept);
     if (kind !== 'sqlite' && (ctx.options['since'] !== undefined || ctx.options['until'] !== undefined)) {
       throw new CliError('AUDIT_CLI_USAGE', `--since/--until apply to a database, and ${file} is ${kind === 'bundle' ? 'an export bundle' : 'OTLP JSON lines'}`, 'verify the whole file, or export a bundle of the range with `otel-audit export --format bundle --since ...`');
     }
@@ -200,10 +204,13 @@ export const verifyCommand: Command = {
     let facts = NO_FACTS;
     let damage: string[] = [];
     if (kind === 'sqlite') {
-      ({ report, facts, damage } = await verifyStoreFile(ctx, file, keyring, keptNotes));
+      ({ report, facts, damage } = await verifyStoreFile(ctx, file, keyring, keptUse));
     } else if (kind === 'bundle') {
       try {
-        report = verifyBundle(fs.readFileSync(file, 'utf8'), keyring, { checkpoints: keptNotes });
+        const doc = parseBundle(fs.readFileSync(file, 'utf8'));
+        const list = (doc as { streams?: unknown } | null)?.streams;
+        const held = Array.isArray(list) ? list.map((s) => (s as { stream?: unknown } | null)?.stream).filter((s): s is string => typeof s === 'string') : [];
+        report = verifyBundle(doc as AuditBundle, keyring, { checkpoints: keptUse.use(held, stringList(ctx.options['stream'])) });
       } catch (e) {
         if (e instanceof BundleFormatError) throw new CliError('AUDIT_CLI_INPUT', `${file}: ${e.message}`, 'pass a bundle written by `otel-audit export --format bundle`');
         throw e;
@@ -217,12 +224,12 @@ export const verifyCommand: Command = {
       let seen: string[];
       ctx.progress.start('reading', size);
       try {
-        ({ report, stats, streams: seen } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size), keptNotes));
+        ({ report, stats, streams: seen } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size), (held) => keptUse.use(held, streams)));
       } finally {
         ctx.progress.done();
       }
       assertNotOtherJson(file, stats);
-      assertKnownStreams(file, streams, [...seen, ...originsOf(keptNotes)]);
+      assertKnownStreams(file, streams, [...seen, ...keptUse.origins]);
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
     const ranged = ctx.options['since'] !== undefined || ctx.options['until'] !== undefined;
@@ -230,11 +237,14 @@ export const verifyCommand: Command = {
     const intact = report.ok && unverified.length === 0;
     const hints = keyHints(report, keyring, facts);
     if (ctx.json) {
-      const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length })) } : {};
+      const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k, i) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length, used: keptUse.used[i] })) } : {};
       ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
-      for (const k of kept) ctx.stdout.write(`checked also against ${k.notes.length} checkpoint(s) kept apart in ${k.file}\n`);
+      for (const [i, k] of kept.entries()) {
+        const used = keptUse.used[i]!;
+        ctx.stdout.write(`checked also against ${used} checkpoint(s) kept apart in ${k.file}${used < k.notes.length ? ` (${k.notes.length - used} of other streams left aside; name a stream with --stream to require it)` : ''}\n`);
+      }
       if (stats && stats.duplicatesDropped > 0) ctx.stdout.write(`${stats.duplicatesDropped} re-delivered record(s) de-duplicated by id\n`);
       if (keyring.size === 0 && report.streams.some((s) => s.findings.some((f) => f.code === 'unknown_key'))) {
         ctx.stdout.write('hint: the checkpoints are signed; pass --key with the verifier key (.vkey) to trust them\n');
@@ -245,12 +255,50 @@ export const verifyCommand: Command = {
   },
 };
 
-/** The streams `notes` are checkpoints of. */
-function originsOf(notes: readonly string[]): string[] {
-  return notes.flatMap((n) => {
-    const origin = checkpointOfNote(n)?.origin;
-    return origin === undefined ? [] : [origin];
-  });
+/**
+ * Which kept checkpoints apply to the input: with `--stream`, those of the
+ * streams named; else every one of a notes file (the operator kept them for
+ * this log: a stream the input lacks was deleted), and of a store, bundle
+ * or JSON lines — the collector's copy holds other services' streams too —
+ * those of the streams the input holds. `used` counts them per source once
+ * known.
+ */
+class KeptUse {
+  readonly used: number[];
+  /** Every stream the kept checkpoints name. */
+  readonly origins: string[];
+  readonly #kept: readonly KeptCheckpoints[];
+  readonly #originOf = new Map<string, string | undefined>();
+
+  constructor(kept: readonly KeptCheckpoints[]) {
+    this.#kept = kept;
+    this.used = kept.map(() => 0);
+    for (const k of kept) for (const n of k.notes) this.#originOf.set(n, checkpointOfNote(n)?.origin);
+    this.origins = [...new Set([...this.#originOf.values()].filter((o): o is string => o !== undefined))];
+  }
+
+  use(held: readonly string[], asked: readonly string[] | undefined): string[] {
+    const scope = asked !== undefined && asked.length > 0 ? new Set(asked) : undefined;
+    const inInput = new Set(held);
+    return this.#kept.flatMap((k, i) => {
+      const notes = k.notes.filter((n) => {
+        const origin = this.#originOf.get(n);
+        if (origin === undefined) return false;
+        return scope !== undefined ? scope.has(origin) : k.kind === 'notes' || inInput.has(origin);
+      });
+      this.used[i] = notes.length;
+      return notes;
+    });
+  }
+}
+
+/** A bundle's JSON, refused as verifyBundle refuses text that is not JSON. */
+function parseBundle(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new BundleFormatError(`bundle is not JSON: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 function onlyStreams(report: VerificationReport, streams: readonly string[]): VerificationReport {

@@ -143,8 +143,8 @@ interface JsonLinesContent {
 
 /**
  * Reads `file` and verifies the audit records and checkpoints in it, beside
- * `checkpoints` kept apart (a witness's saved notes: a tail cut off with its
- * checkpoints is `truncated` against them). `streams` keeps only those
+ * the `checkpoints` kept apart that apply to the streams it holds (a tail
+ * cut off with its checkpoints is `truncated` against them). `streams` keeps only those
  * streams; `onBytes` hears how far the file was read. Never throws on
  * tampered content. `streams` of the answer lists every stream the file
  * holds records or checkpoints of, kept or not.
@@ -157,11 +157,11 @@ export async function verifyJsonLines(
   keyring: Keyring,
   streams?: readonly string[],
   onBytes?: (bytesRead: number) => void,
-  checkpoints: readonly string[] = [],
+  checkpoints: (held: readonly string[]) => readonly string[] = () => [],
 ): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
   const read = await readJsonLines(file, streams, onBytes);
   const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
-  for (const note of checkpoints) {
+  for (const note of checkpoints(read.streams)) {
     const origin = checkpointOfNote(note)?.origin;
     if (keep === undefined || (origin !== undefined && keep.has(origin))) read.notes.add(note);
   }
