@@ -9,14 +9,14 @@
  * records or the checkpoints would pass as intact.
  */
 import * as fs from 'node:fs';
-import { checkpointOfNote, unvouchedStreams, type VerificationReport } from '@otel-audit/core';
+import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { BundleFormatError, verifyBundle, type AuditBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { fileDamage } from '../internal/file-check.js';
 import { detectInput, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
 import { keyHints, NO_FACTS, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
-import { readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
+import { KeptUse, readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { formatReport } from '../internal/report-text.js';
@@ -254,43 +254,6 @@ export const verifyCommand: Command = {
     return intact ? EXIT_OK : EXIT_PROBLEMS;
   },
 };
-
-/**
- * Which kept checkpoints apply to the input: with `--stream`, those of the
- * streams named; else every one of a notes file (the operator kept them for
- * this log: a stream the input lacks was deleted), and of a store, bundle
- * or JSON lines — the collector's copy holds other services' streams too —
- * those of the streams the input holds. `used` counts them per source once
- * known.
- */
-class KeptUse {
-  readonly used: number[];
-  /** Every stream the kept checkpoints name. */
-  readonly origins: string[];
-  readonly #kept: readonly KeptCheckpoints[];
-  readonly #originOf = new Map<string, string | undefined>();
-
-  constructor(kept: readonly KeptCheckpoints[]) {
-    this.#kept = kept;
-    this.used = kept.map(() => 0);
-    for (const k of kept) for (const n of k.notes) this.#originOf.set(n, checkpointOfNote(n)?.origin);
-    this.origins = [...new Set([...this.#originOf.values()].filter((o): o is string => o !== undefined))];
-  }
-
-  use(held: readonly string[], asked: readonly string[] | undefined): string[] {
-    const scope = asked !== undefined && asked.length > 0 ? new Set(asked) : undefined;
-    const inInput = new Set(held);
-    return this.#kept.flatMap((k, i) => {
-      const notes = k.notes.filter((n) => {
-        const origin = this.#originOf.get(n);
-        if (origin === undefined) return false;
-        return scope !== undefined ? scope.has(origin) : k.kind === 'notes' || inInput.has(origin);
-      });
-      this.used[i] = notes.length;
-      return notes;
-    });
-  }
-}
 
 /** A bundle's JSON, refused as verifyBundle refuses text that is not JSON. */
 function parseBundle(text: string): unknown {

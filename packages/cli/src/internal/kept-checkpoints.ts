@@ -132,3 +132,44 @@ export function newestPerStream(notes: readonly string[]): NoteCheckpoint[] {
   }
   return [...newest.values()].sort((a, b) => (a.checkpoint.origin < b.checkpoint.origin ? -1 : a.checkpoint.origin > b.checkpoint.origin ? 1 : 0));
 }
+
+/**
+ * Which kept checkpoints apply to the input: with `--stream`, those of the
+ * streams named; else every one of a notes file (the operator kept them for
+ * this log: a stream the input lacks was deleted), and of a store, bundle
+ * or JSON lines — the collector's copy holds other services' streams too —
+ * those of the streams the input holds. `used` counts them per source once
+ * known.
+ *
+ * @example
+ * const use = new KeptUse([await readCheckpoints(ctx, 'kept.txt')]);
+ * store.verify({ checkpoints: use.use(heldStreams, undefined) });
+ */
+export class KeptUse {
+  readonly used: number[];
+  /** Every stream the kept checkpoints name. */
+  readonly origins: string[];
+  readonly #kept: readonly KeptCheckpoints[];
+  readonly #originOf = new Map<string, string | undefined>();
+
+  constructor(kept: readonly KeptCheckpoints[]) {
+    this.#kept = kept;
+    this.used = kept.map(() => 0);
+    for (const k of kept) for (const n of k.notes) this.#originOf.set(n, checkpointOfNote(n)?.origin);
+    this.origins = [...new Set([...this.#originOf.values()].filter((o): o is string => o !== undefined))];
+  }
+
+  use(held: readonly string[], asked: readonly string[] | undefined): string[] {
+    const scope = asked !== undefined && asked.length > 0 ? new Set(asked) : undefined;
+    const inInput = new Set(held);
+    return this.#kept.flatMap((k, i) => {
+      const notes = k.notes.filter((n) => {
+        const origin = this.#originOf.get(n);
+        if (origin === undefined) return false;
+        return scope !== undefined ? scope.has(origin) : k.kind === 'notes' || inInput.has(origin);
+      });
+      this.used[i] = notes.length;
+      return notes;
+    });
+  }
+}
