@@ -17,6 +17,7 @@ import { checkpointOfNote, Verifier, type Finding, type Keyring, type StreamRepo
 import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { purgedArchiveFindings } from './purged-archives-check.js';
 import { notesByOrigin } from './witness-notes.js';
+import { jsonColumnFindings } from './json-column-check.js';
 import type Database from 'better-sqlite3';
 import { C_KEY, isoFromDecimalNanos, RECORD_COLUMNS, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
@@ -223,6 +224,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
           const checksum = lastChecksum;
           if (canonical === undefined || !verifier.tryAddCanonical(canonical, checksum, { stream: String(raw[0]), seq, id, prev: String(raw[29]), alg: String(raw[3]) })) {
             verifier.addRecord(rowToRecord(raw, cipher, true).record, checksum);
+            for (const f of jsonColumnFindings(raw, stream, seq, id)) addExtra(stream, f);
           }
           const time = String(raw[4]);
           const timestamp = String(raw[5]);
