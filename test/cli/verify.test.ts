@@ -366,11 +366,35 @@ describe('otel-audit verify exits non-zero when nothing was verified', () => {
     expect(open.stdout).toContain('end the range earlier with --until');
   });
 
-  it('without --key, an unsigned store stays intact with warnings (exit 0) and is told to pass --key', () => {
+  it('without --key nothing is vouched for: an unsigned store is NOT VERIFIED (exit 1) unless --unsigned-ok names its streams', () => {
     const { db } = chainStore(12, { every: 1_000 });
     const run = runBin(['verify', db]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^INTACT \(with warnings\): 12 records/m);
-    expect(run.stdout).toContain('pass --key with the verifier key');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^NOT VERIFIED: 12 records/m);
+    expect(run.stdout).toContain('no --key given: without the signer\'s verifier key no checkpoint can be trusted, so nothing shows that the records of stream "svc/1" were not rewritten');
+    expect(run.stdout).toContain('pass --key VKEY');
+    for (const named of ['svc/1', 'svc/*', '*']) {
+      const ok = runBin(['verify', db, '--unsigned-ok', named]);
+      expect(ok.code, named).toBe(0);
+      expect(ok.stdout).toMatch(/^INTACT \(with warnings\): 12 records/m);
+    }
+    expect(runBin(['verify', db, '--unsigned-ok', 'other/*']).code).toBe(1);
+  });
+
+  it('stripping the signatures never improves the verdict: without --key both are exit 1, with it the stripped copy is bad_signature (clean-room review W1)', async () => {
+    const { dir, db } = chainStore(20);
+    const { vkey } = writeKeys(dir);
+    const stripped = path.join(dir, 'stripped.db');
+    fs.copyFileSync(db, stripped);
+    // The attacker keeps each note's text and drops its signature lines.
+    tamper(stripped, "UPDATE audit_checkpoints SET note = substr(note, 1, instr(note, char(10) || char(10)) + 1)");
+    const keyless = [await runCli(['verify', db]), await runCli(['verify', stripped])];
+    expect(keyless.map((r) => r.code)).toEqual([1, 1]);
+    expect(keyless[0]!.stdout).toMatch(/unknown_key/);
+    expect(keyless[1]!.stdout).toMatch(/^NOT VERIFIED/m);
+    expect((await runCli(['verify', db, '--key', vkey])).code).toBe(0);
+    const keyed = await runCli(['verify', stripped, '--key', vkey]);
+    expect(keyed.code).toBe(1);
+    expect(keyed.stdout).toMatch(/bad_signature/);
   });
 });

@@ -68,16 +68,26 @@ function assertNotOtherJson(file: string, stats: JsonLinesStats): void {
  * checkpoint before the range, checked against the stored checksums, shows
  * nothing about the records in it. A stream without checkpoints whose
  * records say it was written without a signer key is said to be so, not
- * suspected of deleted checkpoints.
+ * suspected of deleted checkpoints. Without keys nothing is vouched for:
+ * an input stripped of its signatures, or rewritten and hashed again,
+ * would read the same, so it must not fare better than the signed original
+ * (whose checkpoints are `unknown_key` without keys) — only streams named
+ * unsigned by design pass.
  */
 function notVerified(report: VerificationReport, keys: number, filtered: boolean, ranged: boolean, unsignedOk: readonly string[], facts: StreamKeyFacts): string[] {
   if (!report.ok) return [];
   if (report.records === 0) {
     return [`the input holds no audit records${filtered ? ' in the selected streams and time range' : ''}, so nothing was verified`];
   }
-  if (keys === 0) return [];
+  const unvouched = unvouchedStreams(report, { ranged }).filter((s) => !namedUnsigned(unsignedOk, s.stream));
+  if (keys === 0) {
+    if (unvouched.length === 0) return [];
+    const names = unvouched.slice(0, 3).map((s) => JSON.stringify(escapeControl(s.stream))).join(', ') + (unvouched.length > 3 ? `, and ${unvouched.length - 3} more` : '');
+    return [`no --key given: without the signer's verifier key no checkpoint can be trusted, so nothing shows that the records of ${unvouched.length === 1 ? 'stream' : `${unvouched.length} streams`} ${names} `
+      + 'were not rewritten (an input stripped of its signatures, or rewritten and hashed again, reads the same); pass --key VKEY (the .vkey written beside the signer key), '
+      + 'or --unsigned-ok STREAM for a stream unsigned by design (\'*\' for all: then only the records\' consistency is checked)'];
+  }
   const with_ = `with the given key${keys === 1 ? '' : 's'}`;
-  const unvouched = unvouchedStreams(report, { ranged }).filter((s) => !unsignedOk.includes(s.stream));
   if (ranged) {
     return unvouched
       .map((s) => {
@@ -158,8 +168,11 @@ export const verifyCommand: Command = {
     'A whole database is also checked by SQLite (PRAGMA integrity_check): an index that no longer',
     'matches its table makes queries miss rows, so the store is not called intact (exit 1).',
     '',
-    'With --key, every stream needs a checkpoint verified with it (--unsigned-ok names the',
-    'streams unsigned by design); a --since/--until range is checked by its records only.',
+    'Every stream needs a checkpoint verified with a --key (--unsigned-ok names the streams',
+    'unsigned by design; a value ending in * names streams by prefix, \'*\' all of them); a',
+    '--since/--until range is checked by its records only. Without --key nothing is vouched for',
+    '(a copy stripped of its signatures would read the same): NOT VERIFIED, exit 1, unless',
+    '--unsigned-ok names every stream, which then checks only that the records are consistent.',
     '',
     '--checkpoints FILE checks the input also against checkpoints kept elsewhere: a file printed by',
     '`otel-audit checkpoints`, or a store, bundle or JSON lines holding them (the collector\'s copy).',
@@ -175,7 +188,7 @@ export const verifyCommand: Command = {
     'give a retired key not_after=<retirement time>, the key after it not_before=<that time>.',
     '',
     'Exit codes: 0 intact (warnings such as unsigned_tail allowed), 1 problems found or',
-    'nothing verified (no records; or --key given and a stream has no checkpoint verified with it),',
+    'nothing verified (no records; or a stream has no checkpoint verified with a --key),',
     '2 could not run (unreadable path, not a database, bad key, unknown --stream).',
     'With --json, "ok" is the verifier\'s (no error found) and "intact" the verdict (exit 0).',
   ].join('\n'),
@@ -186,7 +199,7 @@ export const verifyCommand: Command = {
     { name: 'since', type: 'string', valueName: 'TIME', description: 'database only: records at or after this ISO-8601 time' },
     { name: 'until', type: 'string', valueName: 'TIME', description: 'database only: records before this ISO-8601 time' },
     { name: 'checkpoints', type: 'string[]', valueName: 'FILE', description: 'checkpoints kept apart (from `otel-audit checkpoints`, or the collector\'s store or file): the input must reach each of them' },
-    { name: 'unsigned-ok', type: 'string[]', valueName: 'STREAM', description: 'with --key: a stream unsigned by design (e.g. the collector\'s findings); it may lack a verified checkpoint' },
+    { name: 'unsigned-ok', type: 'string[]', valueName: 'STREAM', description: 'a stream unsigned by design (e.g. the collector\'s findings; PREFIX* for streams by prefix, \'*\' all): it may lack a verified checkpoint' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -262,6 +275,11 @@ function parseBundle(text: string): unknown {
   } catch (e) {
     throw new BundleFormatError(`bundle is not JSON: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Whether `--unsigned-ok` names `stream`: its id, or a prefix ending in `*` (`billing-api/*`; `*` for every stream). */
+function namedUnsigned(patterns: readonly string[], stream: string): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? stream.startsWith(p.slice(0, -1)) : p === stream));
 }
 
 function onlyStreams(report: VerificationReport, streams: readonly string[]): VerificationReport {
