@@ -51,6 +51,16 @@ describe('GET /api/audit/integrity', () => {
     expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'verify', outcome: 'failure', details: { intact: false } });
   });
 
+  it('without verifier keys nothing is intact: a copy stripped of its signatures must not pass where the signed store fails', async () => {
+    const fx = await fixture(30, { verifierKeys: [] });
+    const signed = await (await call(fx, '/api/audit/integrity?stream=svc%2F1', AUDITOR_TOKEN)).json();
+    expect(signed.intact).toBe(false);
+    tamper(fx.store, "UPDATE audit_checkpoints SET note = substr(note, 1, instr(note, char(10) || char(10)) + 1) WHERE stream = 'svc/1'");
+    const stripped = await (await call(fx, '/api/audit/integrity?stream=svc%2F1', AUDITOR_TOKEN)).json();
+    expect(stripped.report.ok).toBe(true);
+    expect(stripped).toMatchObject({ intact: false, notVerified: [expect.stringContaining('the server has no verifier key')] });
+  });
+
   it('reports tampering with the seq and code', async () => {
     const fx = await fixture(30);
     const db = fx.store.database;

@@ -51,8 +51,8 @@ function unsignedWriter(state: ServerState, stream: string): 'server' | 'service
 /**
  * The verdict beside the report, as `otel-audit verify` gives it: `intact`
  * only when no error was found AND something was verified — records in the
- * range, and with trusted keys a verified signed checkpoint over each
- * stream (over the whole range, for a range). `notVerified` says why not;
+ * range, and a checkpoint verified with a trusted key over each stream
+ * (over the whole range, for a range); without keys, never. `notVerified` says why not;
  * a stream without checkpoints whose records say it was written without a
  * signer key is named as such (unsigned by configuration, not verified),
  * never as one whose checkpoints went missing.
@@ -60,7 +60,10 @@ function unsignedWriter(state: ServerState, stream: string): 'server' | 'service
 function verdictOf(state: ServerState, report: VerificationReport, keys: boolean, ranged: boolean): { intact: boolean; notVerified?: string[] } {
   const reasons: string[] = [];
   if (report.records === 0) reasons.push('the selected stream and range hold no audit records, so nothing was verified');
-  else if (keys) {
+  else if (!keys) {
+    // A copy stripped of its signatures would read the same as the signed original (whose checkpoints are then unknown_key).
+    reasons.push('the server has no verifier key (serve --key, or keys in createAuditServer): no checkpoint can be trusted, so nothing shows these records were not rewritten');
+  } else {
     for (const s of unvouchedStreams(report, { ranged })) {
       const writer = s.checkpoints.seen === 0 ? unsignedWriter(state, s.stream) : undefined;
       if (writer !== undefined) {
