@@ -227,6 +227,7 @@ export class Verifier {
       return;
     }
     const alg = r.alg;
+    let otherAlg = false;
     // `state.alg` is unset before a stream's first record: a record without
     // `alg` must not slip through as "the same algorithm".
     if (alg !== state.alg || alg === undefined) {
@@ -235,12 +236,16 @@ export class Verifier {
         return;
       }
       if (state.alg !== undefined) {
+        // The record is still placed, hashed with the stream's algorithm:
+        // it is there (no seq_gap), and the chain and the tree around it
+        // are checked as usual.
         addFinding(state, { code: 'hash_mismatch', ...where(), expected: state.alg, actual: alg, message: `record uses ${alg} but the stream uses ${state.alg}` });
-        return;
+        otherAlg = true;
+      } else {
+        state.alg = alg as HashAlgorithm;
+        state.report.alg = alg;
+        settleEmptyTreeCheckpoints(state);
       }
-      state.alg = alg as HashAlgorithm;
-      state.report.alg = alg;
-      settleEmptyTreeCheckpoints(state);
     }
     const claimed = typeof claimedHash === 'string' ? claimedHash.toLowerCase() : undefined;
     let hashHex: string | undefined;
@@ -289,7 +294,7 @@ export class Verifier {
         });
       }
     }
-    acceptEntry(state, { seq, id, prev: r.prev, hashHex, claimed });
+    acceptEntry(state, otherAlg ? { seq, id, prev: r.prev, hashHex, claimed, mismatchReported: true } : { seq, id, prev: r.prev, hashHex, claimed });
   }
 
   /**

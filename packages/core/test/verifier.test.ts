@@ -87,6 +87,19 @@ describe('Verifier', () => {
     expect(f.id).toBe(b.records[7]!.record.id);
   });
 
+  it('classifies a record whose alg was changed as hash_mismatch there, placed all the same (no seq_gap: it is present)', () => {
+    const b = build(30);
+    const input = rows(b);
+    input[7]!.record.alg = 'sha512';
+    const report = verify(b.checkpoints, input);
+    expect(codes(report)).toEqual(['hash_mismatch@7', 'root_mismatch@9', 'root_mismatch@19', 'root_mismatch@29', 'unsigned_tail@0']);
+    expect(report.streams[0]!.findings[0]).toMatchObject({ expected: 'sha256', actual: 'sha512', message: 'record uses sha512 but the stream uses sha256' });
+    expect(report.streams[0]).toMatchObject({ alg: 'sha256', records: 30, firstSeq: 0, lastSeq: 29 });
+    // With a checksum recomputed for the changed record, the next record no longer links to it.
+    input[7]!.checksum = rehash(input[7]!.record);
+    expect(codes(verify(b.checkpoints, input))).toEqual(['hash_mismatch@7', 'chain_break@8', 'root_mismatch@9', 'root_mismatch@19', 'root_mismatch@29', 'unsigned_tail@0']);
+  });
+
   it('classifies a record rewritten with a fresh hash as chain_break and root_mismatch', () => {
     const b = build(30);
     const input = rows(b);

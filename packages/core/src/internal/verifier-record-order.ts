@@ -109,7 +109,7 @@ function processEntry(state: StreamState, entry: Entry): void {
   report.lastSeq = entry.seq;
   state.next = entry.seq + 1;
 
-  if (entry.claimed !== undefined && entry.claimed !== entry.hashHex) {
+  if (entry.claimed !== undefined && entry.claimed !== entry.hashHex && entry.mismatchReported !== true) {
     addFinding(state, { code: 'hash_mismatch', seq: entry.seq, id: entry.id, expected: entry.claimed, actual: entry.hashHex, message: `record seq ${entry.seq} does not hash to its stored hash (a member was changed)` });
   }
   if (state.expectedPrev !== undefined && entry.prev !== state.expectedPrev) {

@@ -19,6 +19,8 @@ export interface Entry {
   hashHex: string;
   /** The hash stored beside the record, if any. */
   claimed: string | undefined;
+  /** A hash_mismatch was reported already when the record came in (its `alg` is not the stream's): not again for the hashes. */
+  mismatchReported?: true;
 }
 
 /** A checkpoint whose size the stream's tree has not reached yet. */
