@@ -2,8 +2,9 @@
  * Generates the language-neutral test vectors of DESIGN §4 into
  * `test/vectors/` (STYLE.md, "Tests"): one JSON file per case, in five
  * folders — `canonical/` (RFC 8785), `record-hash/` (§4.1–4.2),
- * `merkle/` (RFC 9162 §2.1 trees and proofs), `checkpoint/` (§4.3) and
- * `streams/` (§4.4, negatives named by their mutation) — plus a README that
+ * `merkle/` (RFC 9162 §2.1 trees and proofs), `checkpoint/` (§4.3),
+ * `streams/` (§4.4, negatives named by their mutation) and `redaction/`
+ * (§4.5 `hmac` values, scripts/vectors-redaction.ts) — plus a README that
  * tells implementers of other-language verifiers what each file holds.
  *
  * Deterministic: fixed ids, times and a fixed, obviously labelled test key
@@ -53,6 +54,7 @@ import {
 } from '@otel-audit/core';
 import { CT_INPUTS, CT_ROOTS, refMth, refPath, refSubproof } from '../packages/core/test/support/rfc9162-reference.js';
 import { keyringOf, type KeyringEntryJson } from '../test/support/keyring-json.js';
+import { redactionCases } from './vectors-redaction.js';
 
 // An independent RFC 8785 implementation for differential checks. The package
 // is CommonJS whose types declare an ES default export; the default import is
@@ -62,7 +64,7 @@ const erdtman = canonicalizeModule as unknown as (value: unknown) => string | un
 // ---------------------------------------------------------------------------
 // Output
 
-const FOLDERS = ['canonical', 'record-hash', 'merkle', 'checkpoint', 'streams'] as const;
+const FOLDERS = ['canonical', 'record-hash', 'merkle', 'checkpoint', 'streams', 'redaction'] as const;
 type Folder = (typeof FOLDERS)[number];
 
 /** Relative path → file content, filled by the generators, written at the end. */
@@ -1023,6 +1025,7 @@ produces, and checks every case against \`@otel-audit/core\`.
 | \`merkle/\` | ${count('merkle')} | RFC 9162 §2.1 roots, inclusion and consistency proofs |
 | \`checkpoint/\` | ${count('checkpoint')} | signed checkpoints (C2SP tlog-checkpoint + signed-note) |
 | \`streams/\` | ${count('streams')} | whole streams and what a verifier must report |
+| \`redaction/\` | ${count('redaction')} | \`hmac\` redaction: key, value → the \`hmac-sha256:\` text that replaces it |
 
 Conventions: hashes, leaves and roots are lowercase hex; Unix nanoseconds
 (record \`time\`, checkpoint \`time\`, key windows) are decimal strings,
@@ -1175,6 +1178,21 @@ named by their mutation (\`flip-bit-in-details\`, \`edit-actor-and-rehash\`,
 \`key-out-of-window\`, \`forged-checkpoint\`, \`forged-empty-tree-checkpoint\`, …) or by
 what they show (\`key-rotation\`, \`reordered-rows\`, \`redelivered-duplicates\`,
 \`empty-tree-checkpoint\`: all ok).
+
+## redaction/
+
+\`\`\`
+{ "description": string,
+  "key": string,              // the key text; its UTF-8 bytes are the HMAC key
+  "value": any JSON value,    // the value a matching member held
+  "message": string,          // what is HMAC'd: the string itself, else the RFC 8785 text of the value
+  "messageUtf8Hex": string,   // the same, as the hex of its UTF-8 bytes
+  "expected": string }        // "hmac-sha256:" + lowercase hex of HMAC-SHA256(key, message)
+\`\`\`
+
+What \`hmac\` redaction writes in place of a value (DESIGN §4.5;
+docs/format.md §2.2), and what \`otel-audit hash-value --as json\` prints
+for the value's JSON text. The key is a public test key.
 `;
 }
 
@@ -1186,6 +1204,7 @@ generateRecordHash();
 generateMerkle();
 generateCheckpoints();
 generateStreams();
+for (const [name, value] of redactionCases()) put('redaction', name, value);
 files.set('README.md', readme());
 writeAll(out);
 const counts = FOLDERS.map((f) => `${f} ${[...files.keys()].filter((k) => k.startsWith(`${f}/`)).length}`).join(', ');

@@ -1,11 +1,13 @@
 /**
  * Runs the language-neutral test vectors of test/vectors/ (DESIGN §4; see
- * test/vectors/README.md) against @otel-audit/core, one test per file, and
+ * test/vectors/README.md) against @otel-audit/core — the redaction vectors
+ * against the processor and `otel-audit hash-value` — one test per file, and
  * checks that the checked-in vectors are byte for byte what
  * scripts/generate-vectors.ts produces, so they can never drift from the code.
  * Imports the package by its public name: run `tsc -b` first (`npm test` does).
  */
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,11 +32,15 @@ import {
   type AuditRecordInput,
   type HashAlgorithm,
 } from '@otel-audit/core';
+import { main } from '@otel-audit/cli';
+import { AuditLogRecordProcessor, InMemoryAuditSink } from '@otel-audit/processor';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { keyringOf, type KeyringEntryJson } from './support/keyring-json.js';
+import type { RedactionCase } from '../scripts/vectors-redaction.js';
 
 const REPO = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const VECTORS = path.join(REPO, 'test', 'vectors');
-const FOLDERS = ['canonical', 'record-hash', 'merkle', 'checkpoint', 'streams'];
+const FOLDERS = ['canonical', 'record-hash', 'merkle', 'checkpoint', 'streams', 'redaction'];
 
 /** Every `*.json` case of a folder, by file name, parsed. */
 function cases<T>(folder: string): [name: string, value: T][] {
@@ -46,7 +52,7 @@ function cases<T>(folder: string): [name: string, value: T][] {
 }
 
 /** Declares one test per case, and a test that fails when the folder has none. */
-function walk<T>(folder: string, run: (c: T, name: string) => void): void {
+function walk<T>(folder: string, run: (c: T, name: string) => void | Promise<void>): void {
   describe(folder, () => {
     const list = cases<T>(folder);
     it('has cases', () => {
@@ -230,6 +236,28 @@ describe('test vectors', () => {
     );
     expect(findings).toEqual(c.expected.findings);
     expect(report.ok).toBe(c.expected.ok);
+  });
+
+  walk<RedactionCase>('redaction', async (c) => {
+    // The bytes, independently of the project.
+    expect(c.message).toBe(typeof c.value === 'string' ? c.value : canonicalize(c.value as never));
+    expect(Buffer.from(c.message, 'utf8').toString('hex')).toBe(c.messageUtf8Hex);
+    expect(c.expected).toBe(`hmac-sha256:${createHmac('sha256', Buffer.from(c.key, 'utf8')).update(bytes(c.messageUtf8Hex)).digest('hex')}`);
+    // What the processor writes in place of a member whose name matches.
+    const sink = new InMemoryAuditSink();
+    const processor = new AuditLogRecordProcessor({ sinks: [sink], stream: 'vectors/redaction', redaction: { mode: 'hmac', hmacKey: c.key } });
+    const provider = new LoggerProvider({ processors: [processor] });
+    provider.getLogger('otel-audit').emit({ body: { type: 'crud', action: 'update', details: { secret: c.value } } as never });
+    await processor.forceFlush();
+    await provider.shutdown();
+    const record = sink.records.map((r) => r.record).find((r) => r.type === 'crud')!;
+    expect(record.details).toEqual({ secret: c.expected });
+    expect(record.redacted).toEqual(['/details/secret']);
+    // What an investigator gets from the command for the value's JSON text.
+    let out = '';
+    const code = await main(['hash-value', JSON.stringify(c.value), '--key-env', 'VECTOR_KEY', '--as', 'json'], { env: { VECTOR_KEY: c.key }, stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true } });
+    expect(code).toBe(0);
+    expect(out).toBe(`${c.expected}\n`);
   });
 
   it('streams include a sha256 and a sha3-256 stream', () => {
