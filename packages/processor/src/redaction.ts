@@ -16,7 +16,7 @@
  * (`ｐａｓｓｗｏｒｄ`, `pass\u00adword`).
  */
 export const DEFAULT_REDACTION_PATTERNS: readonly string[] = Object.freeze([
-  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'credential', 'cookie', 'private_key', 'priv_key', 'credit_card', 'ssn',
+  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'token', 'api_key', 'apikey', 'authorization', 'credential', 'cookie', 'private_key', 'priv_key', 'credit_card', 'card_num', 'ssn',
 ]);
 
 /**

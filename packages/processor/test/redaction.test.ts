@@ -110,9 +110,10 @@ describe('redaction (DESIGN §4.5)', () => {
     expect([g.matchName('key'), g.matchName('key'), g.matchName('key')]).toEqual([true, true, true]); // no lastIndex state
   });
 
-  it('the added default names (pwd, passphrase, credential(s), privKey) are redacted; author, authority, signature and session names are not', () => {
+  it('the added default names (pwd, passphrase, credential(s), privKey, card numbers) are redacted; author, authority, signature and session names are not', () => {
     const r = new Redactor(undefined);
-    for (const name of ['pwd', 'db_pwd', 'Passphrase', 'ssh_passphrase', 'credentials', 'awsCredential', 'privKey', 'priv_key', 'private-key']) expect(r.matchName(name), name).toBe(true);
+    for (const name of ['pwd', 'db_pwd', 'Passphrase', 'ssh_passphrase', 'credentials', 'awsCredential', 'privKey', 'priv_key', 'private-key', 'card_number', 'cardNumber', 'card-num', 'payment_card_number']) expect(r.matchName(name), name).toBe(true);
+    for (const name of ['card_type', 'card_holder', 'cardLast4']) expect(r.matchName(name), name).toBe(false);
     for (const name of ['author', 'authority', 'signature', 'session', 'session_id', 'sessionId', 'username', 'keyboard']) expect(r.matchName(name), name).toBe(false);
   });
 

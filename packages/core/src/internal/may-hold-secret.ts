@@ -64,6 +64,8 @@ function secretNameBefore(text: string, at: number): boolean {
   if (end > 0 && (text.charCodeAt(end - 1) === 0x22 || text.charCodeAt(end - 1) === 0x27)) end--;
   let start = end;
   while (start > 0 && isNameChar(text.charCodeAt(start - 1), true)) start--;
+  // `pw`, the one secret name of two letters (SECRET_NAME takes it whole).
+  if (end - start === 2) return (text.charCodeAt(start) | 0x20) === 0x70 && (text.charCodeAt(start + 1) | 0x20) === 0x77;
   return end - start >= 3 && SECRET_WORD.test(text.slice(start, end));
 }
 

@@ -17,6 +17,7 @@ describe('mayHoldSecret', () => {
     'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln', '-----BEGIN RSA PRIVATE KEY-----', 'x -----BEGIN PRIVATE KEY-----abc',
     'AKIAIOSFODNN7EXAMPLE', 'ASIAIOSFODNN7EXAMPLE', `AIza${'a'.repeat(35)}`, `npm_${'a1'.repeat(18)}`, `hf_${'a'.repeat(34)}`, `SG.${'a'.repeat(22)}.${'b'.repeat(43)}`,
     `sk-${'a1'.repeat(24)}`, `sk-proj-${'a1'.repeat(10)}`, `sk-ant-${'a1'.repeat(10)}`, 'xapp-1-A0123-1234-abc1', 'hooks.slack.com/services/T0/B0/a1b2c3d4',
+    'pw: hunter2', 'PW : x', '{"pw": "x1"}', "{'pw':'x'}", 'pin: 4821', 'pass: x', 'otp: 123456', 'cvv: 123',
   ])('says yes for %j', (text) => {
     expect(mayHoldSecret(text)).toBe(true);
   });
@@ -44,6 +45,7 @@ describe('mayHoldSecret', () => {
     );
     const pieces = [
       'password', 'Passwd', 'token', 'TOKEN', 'key', 'secret', 'sig', 'signature', 'auth', 'author', 'session', 'pwd', 'credential', 'authorization', 'x-api-',
+      'pw', 'PW', 'pass', 'pin', 'otp', 'totp', 'hotp', 'cvv', 'cvc',
       ':', '=', '%3D', '%3f', '%61', '"', "'", ' ', '\t', '\u00a0', '\n', '//', '/', '@', '.', '_', '-', ';', '&', '?', '#',
       'Bearer', 'BASIC', 'basic', 'ghp_', 'sess_', 'sk_live_', 'xoxb-', 'glpat-', 'github_pat_', 'eyJ', 'eyJhbGciOi', 'a1b2c3d4e5', 'abc', 'YWJjOmRlZg==', '12345678',
       '-----BEGIN ', 'RSA ', 'PRIVATE KEY-----', '-----END ', 'http:', 'u:p', 'x',

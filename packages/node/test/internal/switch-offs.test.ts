@@ -47,7 +47,7 @@ describe('a partial switch-off is said once at start', () => {
     const { lines, file } = await warningsOf({ redact: '{ mode: mask, default_patterns: false }' });
     expect(lines).toEqual([expect.stringMatching(/^otel-audit: warning: the default redaction patterns are OFF by processors\.redact\.default_patterns: false in /)]);
     expect(lines[0]).toContain(file);
-    expect(lines[0]).toContain('password, passwd, pwd, passphrase, secret, token or the other 9 default patterns, or the default words (pass, pin, otp, cvv, ...), are stored as written (no patterns or pointers are listed: nothing is redacted)');
+    expect(lines[0]).toContain('password, passwd, pwd, passphrase, secret, token or the other 10 default patterns, or the default words (pass, pin, otp, cvv, ...), are stored as written (no patterns or pointers are listed: nothing is redacted)');
   });
 
   it('an HTTP policy whose every rule is level: none says that no request is audited; an allow-list ending in level: none says nothing', async () => {
