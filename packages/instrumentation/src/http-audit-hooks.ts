@@ -4,7 +4,11 @@
  * request's level (written on the span, so the always-record sampler can see
  * it) and the request id is taken from `X-Request-ID` (or the configured
  * header) or generated; the span is linked to the request's audit state for
- * `AuditSpanProcessor`; the request id is echoed on the response.
+ * `AuditSpanProcessor`; the request id is echoed on the response. The
+ * span's `url.path` and `url.query` get the credentials the audit record
+ * would not hold masked (a secret-named path parameter of the policy's
+ * rule, a secret-named query parameter), so traces do not carry them
+ * either.
  * `createHttpAuditInstrumentation` returns an `HttpInstrumentation` with these
  * hooks composed with the caller's own (`httpAuditInstrumentationConfig`, its
  * configuration, for one that exists).
@@ -12,11 +16,12 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { HttpInstrumentation, type HttpInstrumentationConfig } from '@opentelemetry/instrumentation-http';
-import { createRecordId } from '@otel-audit/core';
+import { createRecordId, redactUrl } from '@otel-audit/core';
 import { HttpAuditPolicy, createHttpAuditPolicy, type HttpAuditPolicyOptions } from './http-audit-policy.js';
 import { ensureState, linkSpan, requestDone, stateOf } from './internal/request-state.js';
+import { maskPathSegments, secretParamValues } from './internal/secret-param.js';
 import { header } from './internal/text.js';
-import { ATTR_OTEL_AUDIT_LEVEL, DEFAULT_REQUEST_ID_HEADER } from './semconv.js';
+import { ATTR_OTEL_AUDIT_LEVEL, ATTR_URL_PATH, ATTR_URL_QUERY, DEFAULT_REQUEST_ID_HEADER } from './semconv.js';
 
 /** Options of {@link createHttpAuditHooks}. */
 export interface HttpAuditHooksOptions {
@@ -31,6 +36,27 @@ export type HttpAuditHooks = Required<Pick<HttpInstrumentationConfig, 'startInco
 
 // Printable ASCII without spaces, bounded: anything else is replaced by a generated id.
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/**
+ * Span attributes that replace the instrumentation's `url.path` and
+ * `url.query` (hook attributes are applied last) where they would carry a
+ * credential: the segments holding a secret-named parameter's value, the
+ * values of secret-named query parameters (core's `redactUrl`, which also
+ * covers the instrumentation's own list: `sig`, `Signature`,
+ * `AWSAccessKeyId`). None when there is nothing to mask.
+ */
+function maskedUrlAttributes(url: string, params: Readonly<Record<string, string>>): Attributes {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const out: Attributes = {};
+  const maskedPath = maskPathSegments(path, secretParamValues(params));
+  if (maskedPath !== path) out[ATTR_URL_PATH] = maskedPath;
+  if (q !== -1) {
+    const masked = redactUrl(`?${url.slice(q + 1)}`);
+    if (masked !== `?${url.slice(q + 1)}`) out[ATTR_URL_QUERY] = masked.slice(1);
+  }
+  return out;
+}
 
 function toPolicy(policy: HttpAuditPolicy | HttpAuditPolicyOptions | undefined): HttpAuditPolicy {
   return policy instanceof HttpAuditPolicy ? policy : createHttpAuditPolicy(policy);
@@ -56,7 +82,7 @@ export function createHttpAuditHooks(policy?: HttpAuditPolicy | HttpAuditPolicyO
       const given = header(req.headers[name]);
       state.requestId = given !== undefined && REQUEST_ID.test(given) ? given : createRecordId();
       state.peer = req.socket?.remoteAddress;
-      return { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level };
+      return { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level, ...maskedUrlAttributes(req.url ?? '/', state.match.params) };
     },
     requestHook(span: Span, req: IncomingMessage | import('node:http').ClientRequest): void {
       if (!(req instanceof IncomingMessage)) return;

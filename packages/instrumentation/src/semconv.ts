@@ -22,6 +22,7 @@ export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
 export const ATTR_HTTP_ROUTE = 'http.route';
 export const ATTR_URL_PATH = 'url.path';
+export const ATTR_URL_QUERY = 'url.query';
 export const ATTR_NETWORK_PEER_ADDRESS = 'network.peer.address';
 
 /** Default request-id header (lowercase, as Node exposes incoming headers). */

@@ -148,6 +148,25 @@ describe('node:http + AuditSpanProcessor', () => {
     expect(JSON.stringify(r)).not.toContain(token);
   });
 
+  it('the server span carries no credential either: url.path masked like the record, secret-named query parameters masked in url.query', async () => {
+    const id = rid('reset-span');
+    const token = 'rst9z8y7x6w5v4u3t2s1';
+    const apiKey = 'q9w8e7r6t5y4u3i2';
+    const { res } = await get(`/reset/${token}?api_key=${apiKey}&sig=abc&lang=en`, { headers: { 'x-request-id': id } });
+    expect(res.status).toBe(200);
+    await pipe.recordOf(id);
+    expect(pipe.spans.getFinishedSpans().map((s) => s.attributes)).toContainEqual(expect.objectContaining({ 'url.path': '/reset/***', 'url.query': 'api_key=***&sig=***&lang=en' }));
+    for (const s of pipe.spans.getFinishedSpans()) {
+      expect(JSON.stringify(s.attributes)).not.toContain(token);
+      expect(JSON.stringify(s.attributes)).not.toContain(apiKey);
+    }
+    // A path without credentials keeps the instrumentation's own attributes.
+    const plain = rid('plain-span');
+    await get('/admin/tools/hammer-9?lang=en', { headers: { 'x-request-id': plain } });
+    await pipe.recordOf(plain);
+    expect(pipe.spans.getFinishedSpans().map((s) => s.attributes)).toContainEqual(expect.objectContaining({ 'url.path': '/admin/tools/hammer-9', 'url.query': 'lang=en' }));
+  });
+
   it('login success and failure', async () => {
     const ok = rid('login-ok');
     const bad = rid('login-bad');
