@@ -43,17 +43,18 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
  * credential: the segments holding a secret-named parameter's value, the
  * values of secret-named query parameters (core's `redactUrl`, which also
  * covers the instrumentation's own list: `sig`, `Signature`,
- * `AWSAccessKeyId`). None when there is nothing to mask.
+ * `AWSAccessKeyId`). Undefined when there is nothing to mask.
  */
-function maskedUrlAttributes(url: string, params: Readonly<Record<string, string>>): Attributes {
+function maskedUrlAttributes(url: string, params: Readonly<Record<string, string>>): Attributes | undefined {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
-  const out: Attributes = {};
+  let out: Attributes | undefined;
   const maskedPath = maskPathSegments(path, secretParamValues(params));
-  if (maskedPath !== path) out[ATTR_URL_PATH] = maskedPath;
+  if (maskedPath !== path) (out ??= {})[ATTR_URL_PATH] = maskedPath;
   if (q !== -1) {
-    const masked = redactUrl(`?${url.slice(q + 1)}`);
-    if (masked !== `?${url.slice(q + 1)}`) out[ATTR_URL_QUERY] = masked.slice(1);
+    const query = url.slice(q);
+    const masked = redactUrl(query);
+    if (masked !== query) (out ??= {})[ATTR_URL_QUERY] = masked.slice(1);
   }
   return out;
 }
@@ -82,7 +83,8 @@ export function createHttpAuditHooks(policy?: HttpAuditPolicy | HttpAuditPolicyO
       const given = header(req.headers[name]);
       state.requestId = given !== undefined && REQUEST_ID.test(given) ? given : createRecordId();
       state.peer = req.socket?.remoteAddress;
-      return { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level, ...maskedUrlAttributes(req.url ?? '/', state.match.params) };
+      const masked = maskedUrlAttributes(req.url ?? '/', state.match.params);
+      return masked === undefined ? { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level } : { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level, ...masked };
     },
     requestHook(span: Span, req: IncomingMessage | import('node:http').ClientRequest): void {
       if (!(req instanceof IncomingMessage)) return;
