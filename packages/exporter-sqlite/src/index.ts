@@ -19,6 +19,7 @@ export type { AuditBundle, BundleStream, BundleExportOptions, VerifyBundleOption
 export { CONFIG_CHANGE_ACTIONS } from './internal/store-stats.js';
 export type { AuditStats, StatsBucket, StatsOptions } from './internal/store-stats.js';
 export { verifyArchive } from './archive.js';
+export { storeFileDamage } from './file-check.js';
 export { checkpointColumnMismatches } from './checkpoint-columns.js';
 export type { CheckpointColumnMismatch, CheckpointRowColumns } from './checkpoint-columns.js';
 export type { ArchiveInfo, AuditArchive } from './archive.js';

@@ -10,10 +10,9 @@
  */
 import * as fs from 'node:fs';
 import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
-import { BundleFormatError, verifyBundle, type AuditBundle } from '@otel-audit/exporter-sqlite';
+import { BundleFormatError, storeFileDamage, verifyBundle, type AuditBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { fileDamage } from '../internal/file-check.js';
 import { detectInput, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
 import { keyHints, NO_FACTS, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
 import { KeptUse, readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
@@ -143,7 +142,7 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
       ctx.progress.done();
     }
     // The file around the records, on a whole-store run (it reads the whole file whatever the range).
-    const damage = since === undefined && until === undefined ? fileDamage(store) : [];
+    const damage = since === undefined && until === undefined ? storeFileDamage(store) : [];
     return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)), damage };
   });
 }

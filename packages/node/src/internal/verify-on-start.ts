@@ -3,12 +3,14 @@
  * `AUDIT_LOG_INTEGRITY_CHECKS`; DESIGN §4.4, §7, §9): the store is verified
  * against the signer's own verifier key and those of `verifier_keys_file`
  * (earlier signer keys, other writers of the store), each in its window,
- * and the result is written as a `system/verify` record — a failure raises
- * the built-in `audit_integrity` alert. The pipeline starts either way; the
+ * and the file is checked by SQLite (an index that no longer matches its
+ * table makes queries miss rows, while every record verifies); the result
+ * is written as a `system/verify` record — a failure raises the built-in
+ * `audit_integrity` alert. The pipeline starts either way; the
  * finding is in the log.
  */
 import { Keyring, parseSignerKey, type VerifierKeyEntry } from '@otel-audit/core';
-import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { storeFileDamage, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type { AuditLogger } from '@otel-audit/instrumentation';
 
 /**
@@ -24,15 +26,17 @@ export async function verifyOnStart(store: SqliteAuditStore, signerKey: string |
   const trusted = [...(own !== undefined && !verifierKeys.some((e) => e.key === own) ? [own] : []), ...verifierKeys];
   const keyring = trusted.length > 0 ? Keyring.from(trusted) : undefined;
   const report = await store.verify(keyring !== undefined ? { keyring } : {});
+  const damage = storeFileDamage(store);
   const findings: Record<string, number> = {};
   for (const s of report.streams) for (const f of s.findings) findings[f.code] = (findings[f.code] ?? 0) + 1;
+  const ok = report.ok && damage.length === 0;
   audit.logNowait({
     type: 'system',
     action: 'verify',
-    outcome: report.ok ? 'success' : 'failure',
-    severity: report.ok ? 'info' : 'critical',
+    outcome: ok ? 'success' : 'failure',
+    severity: ok ? 'info' : 'critical',
     actor: { id: 'otel-audit', type: 'system' },
     target: { type: 'audit_log', id: store.path },
-    details: { records: report.records, errors: report.errors, warnings: report.warnings, streams: report.streams.length, findings },
+    details: { records: report.records, errors: report.errors, warnings: report.warnings, streams: report.streams.length, findings, ...(damage.length > 0 ? { file_damage: damage[0]!.slice(0, 1000) } : {}) },
   });
 }
