@@ -78,7 +78,7 @@ describe('otel-audit retention', () => {
     const text = await runCli(['retention', '--db', db, '--dry-run']);
     expect(text.stdout).toContain('1 archive(s) would be created');
     expect(text.stdout).toContain('30 record(s) would be purged');
-    expect(text.stdout).toContain('Dry run: nothing was changed');
+    expect(text.stdout).toContain('Dry run: nothing was changed. Run again with --apply.');
 
     const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json']);
     expect(apply.code).toBe(0);
@@ -88,6 +88,16 @@ describe('otel-audit retention', () => {
     const verify = await runCli(['verify', db, '--key', vkey, '--json']);
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout).warnings).toBe(0);
+  });
+
+  it('--dry-run with nothing to archive or purge says so and does not suggest --apply', async () => {
+    const { db } = chainStore(10);
+    const run = await runCli(['retention', '--db', db, '--dry-run', '--archive-after-days', '100000', '--retention-days', '100000']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('No records would be archived.');
+    expect(run.stdout).toContain('No records would be purged.');
+    expect(run.stdout).toContain('Dry run: there is nothing to archive or purge; nothing was changed.');
+    expect(run.stdout).not.toContain('--apply');
   });
 
   it('recent records are kept; --dry-run and --apply are exclusive', async () => {

@@ -76,6 +76,20 @@ describe('otel-audit proof / verify-proof', () => {
     expect(bad.stderr).toContain('not a proof document');
   });
 
+  it('refuses (exit 1, nothing on stdout, no --out file) a record edited in place after sealing, which verify-proof would reject', async () => {
+    const { dir, db } = chainStore(30);
+    // Seq 5 is a failure (event(5)); its checksum and the Merkle root stay as sealed.
+    tamper(db, "UPDATE audit_logs SET event_result = 'success' WHERE seq = 5");
+    const edited = await runCli(['proof', '--db', db, '--seq', '5']);
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toBe('');
+    expect(edited.stderr).toContain('the stored record "svc/1" seq 5 no longer hashes to its checksum (it was edited after sealing)');
+    expect(edited.stderr).toContain('run `otel-audit verify`');
+    const out = path.join(dir, 'edited.json');
+    expect((await runCli(['proof', '--db', db, '--seq', '5', '--out', out])).code).toBe(1);
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('records purged by retention still get a valid proof from their archive', async () => {
     const { dir, db } = chainStore(30);
     const { key, vkey } = writeKeys(dir);

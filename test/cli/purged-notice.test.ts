@@ -30,7 +30,8 @@ const recent = () => new Date(Date.now() - 3_600_000).toISOString();
 function expectNotice(stderr: string, db: string, verb: 'query' | 'export'): void {
   expect(stderr).toContain('notice: 30 record(s) of stream "svc/1", seq 0..29 (2023-11-14T22:13:20.000Z to 2023-11-14T22:42:20.000Z), were purged by retention on ');
   expect(stderr).toContain(`and are not in this ${verb}'s output.`);
-  expect(stderr).toContain(`\n  They are kept only in this store's archive(s) 1; print one, verified: otel-audit archives --db ${JSON.stringify(db)} --read 1\n`);
+  expect(stderr).toContain(`\n  They are kept only in this store's archive(s) 1; print one, verified: otel-audit archives --db ${JSON.stringify(db)} --read 1 --key VKEY\n`);
+  expect(stderr).toContain('without it, --unverified checks the chain alone');
 }
 
 describe('otel-audit query after a purge', () => {
@@ -70,6 +71,21 @@ describe('otel-audit query after a purge', () => {
     const early = await runCli(['query', '--db', db, '--since', OLD, '--until', '2023-11-14T23:00:00Z']);
     expect(early.stderr).toContain('notice: 50 record(s) of stream "svc/1", seq 0..49 (2023-11-14T22:13:20.000Z to 2023-11-14T23:02:20.000Z), were purged by retention on ');
     expect(early.stderr).toContain("archive(s) 1, 2, 3, 4, 5; ");
+  });
+
+  it('suggests an archives command that runs: with the verifier key as VKEY, or --unverified, it prints the purged records (exit 0)', async () => {
+    const { dir, db } = await purgedStore();
+    const { vkey } = writeKeys(dir);
+    const { stderr } = await runCli(['query', '--db', db, '--since', OLD]);
+    const suggested = /otel-audit archives --db ("[^"]+") --read (\d+) --key VKEY\n/.exec(stderr);
+    expect(suggested, stderr).not.toBeNull();
+    const argv = ['archives', '--db', JSON.parse(suggested![1]!) as string, '--read', suggested![2]!];
+    const read = await runCli([...argv, '--key', vkey, '--ndjson']);
+    expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout.trim().split('\n').map((l) => JSON.parse(l).record.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    const unverified = await runCli([...argv, '--unverified', '--ndjson']);
+    expect(unverified.code, unverified.stderr).toBe(0);
+    expect(unverified.stdout.trim().split('\n')).toHaveLength(30);
   });
 
   it('prints no notice over live records only', async () => {

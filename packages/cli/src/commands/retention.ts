@@ -179,7 +179,11 @@ export const retentionCommand: Command = {
       ctx.stdout.write(`\nStream ${JSON.stringify(stream)} was not archived: its checkpoints carry no signature, so an archive could not be checked against a key once its records are purged. `
         + 'Configure a signer key for it, or pass --allow-unsigned to archive it anyway.\n');
     }
-    if (dry) ctx.stdout.write('\nDry run: nothing was changed. Run again with --apply.\n');
+    if (dry) {
+      // An empty plan: --apply would do nothing either, so suggesting it would send the user on a useless run.
+      const empty = result.archived.length === 0 && result.purged.length === 0;
+      ctx.stdout.write(empty ? '\nDry run: there is nothing to archive or purge; nothing was changed.\n' : '\nDry run: nothing was changed. Run again with --apply.\n');
+    }
     return 0;
   },
 };

@@ -105,10 +105,29 @@ function leavesOf(store: SqliteAuditStore, stream: string, size: number): { leav
 }
 
 /**
+ * Refuses (exit 1) a record that no longer hashes to its stored checksum: a
+ * column edited after sealing leaves the checksums, hence the Merkle root,
+ * intact, so only rehashing the record as stored catches it — and a proof
+ * carrying it would fail `verify-proof`.
+ */
+function assertRecordHashes(stream: string, seq: number, record: AuditRecord, checksum: string): void {
+  let computed: string;
+  try {
+    computed = recordHash(record);
+  } catch (e) {
+    computed = `nothing (it cannot be hashed: ${(e as Error).message})`;
+  }
+  if (computed !== checksum) {
+    throw new CliError('AUDIT_CLI_INPUT', `the stored record ${JSON.stringify(stream)} seq ${seq} no longer hashes to its checksum (it was edited after sealing): expected ${checksum}, got ${computed}; no proof printed`, 'the log was altered: run `otel-audit verify` on the database to see every changed record', 1);
+  }
+}
+
+/**
  * Builds the proof of `stream`/`seq` against the newest stored checkpoint
  * covering it. Throws {@link CliError}: exit 2 when there is no such record
  * or checkpoint, exit 1 when the stored records no longer match the
- * checkpoint (tampering: run `otel-audit verify`).
+ * checkpoint or the record no longer hashes to its stored checksum
+ * (tampering: run `otel-audit verify`).
  *
  * @example
  * const doc = await buildProof(store, 'api/1', 42);
@@ -133,8 +152,9 @@ export async function buildProof(store: SqliteAuditStore, stream: string, seq: n
   }
   const record = archived.get(seq) ?? (await recordAt(store, stream, seq));
   if (record === undefined) throw new CliError('AUDIT_CLI_INPUT', `stream ${JSON.stringify(stream)} has no record at seq ${seq}`, 'check --seq and --stream (otel-audit query shows both)');
-  const alg = record.alg;
   const full = leaves as Buffer[];
+  assertRecordHashes(stream, seq, record, full[seq]!.toString('hex'));
+  const alg = record.alg;
   const root = merkleRoot(alg, full, cp.size);
   if (!root.equals(cp.rootHash)) {
     throw new CliError('AUDIT_CLI_INPUT', `the stored records of ${JSON.stringify(stream)} do not hash to the root of the checkpoint at size ${cp.size}`, 'the log was altered: run `otel-audit verify` to find where', 1);

@@ -3,7 +3,8 @@
  * that retention purged (DESIGN §6): the store's `purgedRanges` told as
  * text — the stream, the purged seq and time range, when it was purged, and
  * where the records are now: the archive ids and the `otel-audit archives
- * --read` command that prints them, verified. On stderr, so
+ * --read ID --key VKEY` command that prints them, verified (`archives`
+ * refuses `--read` without a key or `--unverified`). On stderr, so
  * the records on stdout (a table, JSON, CSV, a bundle) keep their shape.
  */
 import type { PurgedRange } from '@otel-audit/exporter-sqlite';
@@ -40,7 +41,8 @@ export function writePurgedNotice(stderr: Writer, purged: readonly PurgedRange[]
       `notice: ${run.records} record(s) of stream ${stream}, seq ${run.firstSeq}..${run.lastSeq} (${isoOf(run.firstTimeUnixNano)} to ${isoOf(run.lastTimeUnixNano)}), `
       + `were purged by retention ${purgedOn(run)} and are not in this ${verb}'s output.\n`
       + `  They are kept only in this store's archive(s) ${idsOf(run.archiveIds)}; print one, verified: `
-      + `otel-audit archives --db ${JSON.stringify(escapeControl(db))} --read ${run.archiveIds[0]}\n`,
+      + `otel-audit archives --db ${JSON.stringify(escapeControl(db))} --read ${run.archiveIds[0]} --key VKEY\n`
+      + '  (VKEY: the verifier key the checkpoints were signed with; without it, --unverified checks the chain alone)\n',
     );
   }
 }
