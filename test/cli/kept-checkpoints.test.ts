@@ -37,7 +37,7 @@ describe('otel-audit verify --checkpoints: checkpoints kept apart', () => {
 
     const run = await runCli(['verify', db, '--key', vkey, '--checkpoints', kept]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/truncated .*a signed checkpoint covers 30 records but only 20 are present/);
+    expect(run.stdout).toMatch(/truncated .*a checkpoint signed by a trusted key covers 30 records but only 20 are present.*checkpoint kept in/);
     expect(run.stdout).toContain(`checked also against 1 checkpoint(s) kept apart in ${kept}`);
     const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--checkpoints', kept, '--json'])).stdout);
     expect(json).toMatchObject({ intact: false, keptCheckpoints: [{ file: kept, kind: 'notes', checkpoints: 1 }] });
@@ -122,11 +122,13 @@ describe('otel-audit checkpoints', () => {
   it('prints the newest signed note of each stream, every one with --all, and JSON with --json', async () => {
     const { dir, db } = chainStore(30);
     const newest = await runCli(['checkpoints', db]);
-    expect(newest.stdout).toMatch(/^svc\/1\n30\n[A-Za-z0-9+/]+=*\ntime \d+\n\n— cli\.example\/audit [A-Za-z0-9+/]+=*\n$/);
+    // A comment line says where and when; then the note as signed.
+    expect(newest.stdout).toMatch(/^# otel-audit checkpoints of .*audit\.db, read \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d{3}Z: keep apart; check with otel-audit verify DB --key VKEY --checkpoints THIS_FILE\nsvc\/1\n30\n[A-Za-z0-9+/]+=*\ntime \d+\n\n— cli\.example\/audit [A-Za-z0-9+/]+=*\n$/);
+    const note = newest.stdout.slice(newest.stdout.indexOf('\n') + 1);
     const all = (await runCli(['checkpoints', db, '--all'])).stdout;
     expect(all.match(/^svc\/1\n(\d+)$/gm)).toEqual(['svc/1\n10', 'svc/1\n20', 'svc/1\n30']);
     const json = JSON.parse((await runCli(['checkpoints', db, '--json'])).stdout);
-    expect(json).toEqual([{ stream: 'svc/1', size: 30, time: expect.stringMatching(/^\d+$/), note: newest.stdout }]);
+    expect(json).toEqual([{ stream: 'svc/1', size: 30, time: expect.stringMatching(/^\d+$/), timeIso: expect.stringMatching(/^\d{4}-/), note }]);
     // What it printed reads back, CRLF line ends too.
     fs.writeFileSync(path.join(dir, 'crlf.txt'), all.replace(/\n/g, '\r\n'));
     const back = JSON.parse((await runCli(['checkpoints', path.join(dir, 'crlf.txt'), '--all', '--json'])).stdout);
@@ -138,14 +140,20 @@ describe('otel-audit checkpoints', () => {
     const { db } = chainStore(30, { dir });
     const unknown = await runCli(['checkpoints', db, '--stream', 'nope/1']);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/holds no checkpoint of stream "nope\/1"/);
+    expect(unknown.stderr).toMatch(/holds no checkpoint of stream "nope\/1"; it holds checkpoints of "svc\/1"/);
     const good = (await runCli(['checkpoints', db])).stdout;
     const broken = path.join(dir, 'broken.txt');
     fs.writeFileSync(broken, `${good}\nsvc/1\nthirty\nroot\n\n— k abc\n`);
     const run = await runCli(['verify', db, '--checkpoints', broken]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/broken\.txt: the note starting at line 8 is not a checkpoint/);
+    expect(run.stderr).toMatch(/broken\.txt: the note starting at line 9 is not a checkpoint/);
     expect(run.stderr).toMatch(/otel-audit checkpoints/);
+    // The kept file given as the input: told to pass it with --checkpoints.
+    const kept = path.join(dir, 'kept.txt');
+    fs.writeFileSync(kept, good);
+    const swapped = await runCli(['verify', kept]);
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toMatch(/kept\.txt is a file of checkpoint notes .*, not a log to verify\n  fix: verify the store, bundle or JSON lines and pass this file with --checkpoints/);
     const empty = path.join(dir, 'empty.txt');
     fs.writeFileSync(empty, '\n\n');
     expect((await runCli(['verify', db, '--checkpoints', empty])).stderr).toMatch(/holds no checkpoint note/);

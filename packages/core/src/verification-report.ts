@@ -42,6 +42,12 @@ export interface Finding {
   expected?: string;
   /** What was found. */
   actual?: string;
+  /**
+   * For checkpoint findings: where the checkpoint came from, when the caller
+   * said (`Verifier.addCheckpoint(note, { source })`), e.g. a file of
+   * checkpoints kept apart from the log verified.
+   */
+  source?: string;
   /** One sentence for people. */
   message: string;
 }

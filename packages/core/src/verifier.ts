@@ -170,22 +170,26 @@ export class Verifier {
   /**
    * Add a checkpoint note (signed or unsigned). Checkpoints may come before,
    * among or after the records they cover; after is recognised within the
-   * reorder window.
+   * reorder window. `options.source` says where the note came from (a file
+   * of checkpoints kept apart from the log): its findings carry it.
    *
    * @example
    * v.addCheckpoint(row.note);
+   * v.addCheckpoint(keptNote, { source: '/mnt/witness/audit-checkpoints.txt' });
    */
-  addCheckpoint(noteText: string): void {
+  addCheckpoint(noteText: string, options: { source?: string } = {}): void {
     this.#assertOpen();
     if (typeof noteText !== 'string') throw new TypeError(`noteText must be a string; got ${typeof noteText}`);
+    const source = options?.source;
+    if (source !== undefined && typeof source !== 'string') throw new TypeError(`options.source must be a string; got ${typeof source}`);
     const result = verifyCheckpoint(noteText, this.#keyring);
     const cp = result.checkpoint;
     if (cp === undefined) {
       const origin = noteText.slice(0, Math.max(0, noteText.indexOf('\n'))) || '(unknown)';
-      addFinding(this.#state(origin.slice(0, 256)), { code: 'malformed', message: result.message });
+      addFinding(this.#state(origin.slice(0, 256)), { code: 'malformed', ...(source === undefined ? {} : { source }), message: result.message });
       return;
     }
-    addCheckpointTo(this.#state(cp.origin), cp, result, this.#keyring.size > 0);
+    addCheckpointTo(this.#state(cp.origin), cp, result, this.#keyring.size > 0, source);
   }
 
   /**

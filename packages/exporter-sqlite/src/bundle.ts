@@ -19,7 +19,7 @@ import { BundleExportError, BundleFormatError } from './errors.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './internal/row-mapping.js';
 import type { RowCipher } from './internal/row-cipher.js';
 import { listStreams } from './internal/store-verify.js';
-import { notesByOrigin } from './internal/witness-notes.js';
+import { notesByOrigin, sourceOf, type KeptCheckpoint } from './internal/witness-notes.js';
 import { endAfter, resolveRange, type End, type RangeBounds, type StreamRange } from './internal/stream-start.js';
 import { toNanos, type TimeInput } from './internal/time-input.js';
 import { describe } from './internal/describe.js';
@@ -138,9 +138,10 @@ export interface VerifyBundleOptions {
    * Checkpoint notes kept apart from the bundle (a witness's saved copy),
    * checked as if the bundle carried them: one covering more records than
    * the bundle reaches is `truncated`. A stream they name that the bundle
-   * lacks is verified as empty.
+   * lacks is verified as empty. A `source` (the file they came from) is
+   * named in their findings.
    */
-  checkpoints?: readonly string[];
+  checkpoints?: readonly (string | KeptCheckpoint)[];
 }
 
 /**
@@ -176,7 +177,7 @@ export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?
     for (const note of carried) v.addCheckpoint(note);
     // Kept apart: copies of the bundle's own notes are not counted twice.
     const own = new Set(carried);
-    for (const note of witness.get(s.stream) ?? []) if (!own.has(note)) v.addCheckpoint(note);
+    for (const k of witness.get(s.stream) ?? []) if (!own.has(k.note)) v.addCheckpoint(k.note, sourceOf(k));
     witness.delete(s.stream);
     if (s.start !== null && s.start !== undefined) {
       try {
@@ -200,6 +201,6 @@ export function verifyBundle(bundle: string | Uint8Array | AuditBundle, keyring?
     }
   }
   // Streams the bundle lacks, and notes that name none.
-  for (const notes of witness.values()) for (const note of notes) v.addCheckpoint(note);
+  for (const kept of witness.values()) for (const k of kept) v.addCheckpoint(k.note, sourceOf(k));
   return v.finish();
 }

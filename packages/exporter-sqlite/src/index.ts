@@ -11,6 +11,7 @@ export type { RangeStartCost, RangeStartCostOptions, RangeStartWalk } from './in
 export type { AppendResult } from './internal/appender.js';
 export type { EncryptionKey } from './internal/row-cipher.js';
 export type { VerifyStoreOptions, VerifyProgress } from './internal/store-verify.js';
+export type { KeptCheckpoint } from './internal/witness-notes.js';
 export type { AuditQuery, AuditQueryPage, StoredRecord } from './internal/query-records.js';
 export type { RecordFilter } from './internal/record-filter.js';
 export type { ExportOptions, RecordExportFormat } from './internal/export-records.js';

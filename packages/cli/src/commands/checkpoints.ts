@@ -12,6 +12,12 @@ import { newestPerStream, readCheckpoints, type NoteCheckpoint } from '../intern
 import { escapeControl, toJson } from '../internal/table.js';
 import { checkpointOfNote } from '@otel-audit/core';
 
+/** Unix nanoseconds as RFC 3339 (whole microseconds and below dropped to milliseconds), or undefined beyond Date's range. */
+function isoOfNanos(nanos: bigint): string | undefined {
+  const ms = Number(nanos / 1_000_000n);
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
+}
+
 /**
  * The `checkpoints` verb.
  *
@@ -30,7 +36,8 @@ export const checkpointsCommand: Command = {
     '  otel-audit verify audit.db --key audit.vkey --checkpoints kept/audit-checkpoints-2026-11-29.txt',
     '',
     'INPUT is a store, an export bundle or OTLP JSON lines. The output is the signed notes,',
-    'a blank line between them; --json gives stream, size, time and note of each.',
+    'a blank line between them, after a `#` line saying where and when they were read;',
+    '--json gives stream, size, time (and RFC 3339) and note of each.',
     'Exit 1 when the input holds no checkpoint (of the streams asked).',
   ].join('\n'),
   positionals: [{ name: 'input', description: 'DB, BUNDLE or FILE.jsonl', required: true }],
@@ -52,15 +59,19 @@ export const checkpointsCommand: Command = {
     if (streams !== undefined) {
       const missing = streams.filter((s) => !chosen.some((n) => n.checkpoint.origin === s));
       if (missing.length > 0) {
-        throw new CliError('AUDIT_CLI_USAGE', `${file} holds no checkpoint of stream ${missing.map((s) => JSON.stringify(escapeControl(s))).join(', ')}`,
-          'leave --stream out to see the streams it holds checkpoints of');
+        const held = [...new Set(read.map((n) => n.checkpoint.origin))];
+        throw new CliError('AUDIT_CLI_USAGE', `${file} holds no checkpoint of stream ${missing.map((s) => JSON.stringify(escapeControl(s))).join(', ')}`
+          + (held.length === 0 ? '' : `; it holds checkpoints of ${held.slice(0, 20).map((s) => JSON.stringify(escapeControl(s))).join(', ')}${held.length > 20 ? `, and ${held.length - 20} more` : ''}`),
+          'pass --stream with one of the streams listed, or leave it out');
       }
     }
     if (ctx.json) {
-      ctx.stdout.write(toJson(chosen.map(({ note, checkpoint: c }) => ({ stream: c.origin, size: c.size, time: c.timeUnixNano.toString(), note }))));
+      ctx.stdout.write(toJson(chosen.map(({ note, checkpoint: c }) => ({ stream: c.origin, size: c.size, time: c.timeUnixNano.toString(), timeIso: isoOfNanos(c.timeUnixNano), note }))));
+    } else if (chosen.length === 0) {
+      ctx.stderr.write(`${file} holds no checkpoint: nothing to keep. If its streams were signed, their checkpoints are gone (deleted?): run \`otel-audit verify\` on it\n`);
     } else {
+      ctx.stdout.write(`# otel-audit checkpoints of ${escapeControl(file)}, read ${new Date().toISOString()}: keep apart; check with otel-audit verify DB --key VKEY --checkpoints THIS_FILE\n`);
       ctx.stdout.write(chosen.map((n) => n.note).join('\n'));
-      if (chosen.length === 0) ctx.stderr.write(`${file} holds no checkpoint\n`);
     }
     return chosen.length > 0 ? EXIT_OK : EXIT_PROBLEMS;
   },

@@ -13,9 +13,9 @@ import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
 import { BundleFormatError, storeFileDamage, verifyBundle, type AuditBundle } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import { detectInput, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
-import { keyHints, NO_FACTS, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
-import { KeptUse, readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
+import { detectInput, inputKindOf, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
+import { keyHints, NO_FACTS, recordKeyFacts, storeKeyFacts, type StreamKeyFacts } from '../internal/key-hint.js';
+import { isNotesFile, KeptUse, readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { formatReport } from '../internal/report-text.js';
@@ -78,13 +78,21 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   if (report.records === 0) {
     return [`the input holds no audit records${filtered ? ' in the selected streams and time range' : ''}, so nothing was verified`];
   }
-  const unvouched = unvouchedStreams(report, { ranged }).filter((s) => !namedUnsigned(unsignedOk, s.stream));
+  // A stream whose start records name a checkpoint key was signed: "unsigned by design" does not apply to it.
+  const unvouched = unvouchedStreams(report, { ranged }).filter((s) => !namedUnsigned(unsignedOk, s.stream) || facts.signed.has(s.stream));
+  const signedBy = (stream: string): string => {
+    const key = facts.signed.get(stream);
+    return key === undefined ? '' : `its start record names checkpoint key ${escapeControl(key)}, so it was signed (--unsigned-ok does not apply to it); `;
+  };
   if (keys === 0) {
     if (unvouched.length === 0) return [];
     const names = unvouched.slice(0, 3).map((s) => JSON.stringify(escapeControl(s.stream))).join(', ') + (unvouched.length > 3 ? `, and ${unvouched.length - 3} more` : '');
+    const signers = [...new Set(unvouched.map((s) => facts.signed.get(s.stream)).filter((k): k is string => k !== undefined))];
     return [`no --key given: without the signer's verifier key no checkpoint can be trusted, so nothing shows that the records of ${unvouched.length === 1 ? 'stream' : `${unvouched.length} streams`} ${names} `
-      + 'were not rewritten (an input stripped of its signatures, or rewritten and hashed again, reads the same); pass --key VKEY (the .vkey written beside the signer key), '
-      + 'or --unsigned-ok STREAM for a stream unsigned by design (\'*\' for all: then only the records\' consistency is checked)'];
+      + 'were not rewritten (an input stripped of its signatures, or rewritten and hashed again, reads the same); '
+      + (signers.length > 0
+        ? `${signers.length === 1 ? 'its start record names' : 'their start records name'} checkpoint key ${signers.map(escapeControl).join(', ')}: pass --key with ${signers.length === 1 ? 'its' : 'their'} .vkey (written beside the signer key)`
+        : 'pass --key VKEY (the .vkey written beside the signer key), or --unsigned-ok STREAM for a stream unsigned by design (\'*\' for all: then only the records\' consistency is checked)')];
   }
   const with_ = `with the given key${keys === 1 ? '' : 's'}`;
   if (ranged) {
@@ -95,7 +103,7 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
         const open = covered > first ? `records seq ${covered}..${s.lastSeq!} of the range` : `its records seq ${first}..${s.lastSeq!} in the range`;
         return `stream ${JSON.stringify(escapeControl(s.stream))}: no checkpoint verified ${with_} covers ${open} yet, so nothing shows they were not rewritten; `
           + 'end the range earlier with --until, or verify again after the next checkpoint (every 10 s or 1000 records by default)'
-          + `; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`;
+          + (facts.signed.has(s.stream) ? '' : `; if the stream is unsigned by design, pass --unsigned-ok ${JSON.stringify(escapeControl(s.stream))}`);
       });
   }
   return unvouched.map((s) => {
@@ -105,9 +113,10 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
       return `stream ${name}: written without a signer key (its start records say so): nothing vouches for its ${s.records} records; `
         + `${writer === 'server' ? 'start serve with --signer-key' : 'configure processors.chain.signer_key_file'} to sign it from now on, or pass --unsigned-ok ${name} if it is unsigned by design`;
     }
-    return `stream ${name}: no checkpoint verified ${with_}: ${s.checkpoints.seen === 0
+    return `stream ${name}: no checkpoint verified ${with_}: ${signedBy(s.stream)}${s.checkpoints.seen === 0
       ? 'it holds no checkpoint (were they deleted?)'
-      : `none of its ${s.checkpoints.seen} checkpoints covers the records verified`}, so nothing shows its ${s.records} records were not rewritten; if the stream is unsigned by design, pass --unsigned-ok ${name}`;
+      : `none of its ${s.checkpoints.seen} checkpoints covers the records verified`}, so nothing shows its ${s.records} records were not rewritten`
+      + (facts.signed.has(s.stream) ? '' : `; if the stream is unsigned by design, pass --unsigned-ok ${name}`);
   });
 }
 
@@ -204,6 +213,10 @@ export const verifyCommand: Command = {
   async run(ctx) {
     const file = resolvePath(ctx, ctx.positionals[0] as string);
     const keyring = keyringOf(ctx, ctx.options['key'] as string[] | undefined);
+    if (inputKindOf(file, 'database, bundle or JSON-lines file') === undefined && isNotesFile(file)) {
+      throw new CliError('AUDIT_CLI_USAGE', `${file} is a file of checkpoint notes (as \`otel-audit checkpoints\` writes), not a log to verify`,
+        `verify the store, bundle or JSON lines and pass this file with --checkpoints: otel-audit verify DB --key VKEY --checkpoints ${file}`);
+    }
     const kind = detectInput(file);
     const kept: KeptCheckpoints[] = [];
     for (const f of stringList(ctx.options['checkpoints']) ?? []) kept.push(await readCheckpoints(ctx, f));
@@ -223,6 +236,7 @@ export const verifyCommand: Command = {
         const list = (doc as { streams?: unknown } | null)?.streams;
         const held = Array.isArray(list) ? list.map((s) => (s as { stream?: unknown } | null)?.stream).filter((s): s is string => typeof s === 'string') : [];
         report = verifyBundle(doc as AuditBundle, keyring, { checkpoints: keptUse.use(held, stringList(ctx.options['stream'])) });
+        facts = recordKeyFacts(Array.isArray(list) ? list.flatMap((s) => { const rs = (s as { records?: unknown } | null)?.records; return Array.isArray(rs) ? rs.map((r) => (r as { record?: unknown } | null)?.record) : []; }) : []);
       } catch (e) {
         if (e instanceof BundleFormatError) throw new CliError('AUDIT_CLI_INPUT', `${file}: ${e.message}`, 'pass a bundle written by `otel-audit export --format bundle`');
         throw e;
@@ -245,12 +259,19 @@ export const verifyCommand: Command = {
     }
     const filtered = ['stream', 'since', 'until'].some((o) => ctx.options[o] !== undefined);
     const ranged = ctx.options['since'] !== undefined || ctx.options['until'] !== undefined;
+    const signedUnchecked = keyring.size === 0 && report.streams.some((s) => s.findings.some((f) => f.code === 'unknown_key'));
+    if (keyring.size === 0) report = keylessView(report);
     const unverified = [...damage, ...notVerified(report, keyring.size, filtered, ranged, stringList(ctx.options['unsigned-ok']) ?? [], facts)];
     const intact = report.ok && unverified.length === 0;
-    const hints = keyHints(report, keyring, facts);
+    const hints = [
+      ...(signedUnchecked ? ['hint: the checkpoints are signed; pass --key with the verifier key (.vkey) to trust them'] : []),
+      ...(keyring.size === 0 && kept.length > 0 ? ['hint: the checkpoints kept apart (--checkpoints) are trusted only with --key too'] : []),
+      ...keyHints(report, keyring, facts),
+    ];
     if (ctx.json) {
       const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k, i) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length, used: keptUse.used[i] })) } : {};
-      ctx.stdout.write(toJson({ input: file, kind, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...report, ...(stats ? { inputStats: stats } : {}) }));
+      const verdict = !report.ok ? 'PROBLEMS_FOUND' : intact ? 'INTACT' : 'NOT_VERIFIED';
+      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
       for (const [i, k] of kept.entries()) {
@@ -258,9 +279,6 @@ export const verifyCommand: Command = {
         ctx.stdout.write(`checked also against ${used} checkpoint(s) kept apart in ${k.file}${used < k.notes.length ? ` (${k.notes.length - used} of other streams left aside; name a stream with --stream to require it)` : ''}\n`);
       }
       if (stats && stats.duplicatesDropped > 0) ctx.stdout.write(`${stats.duplicatesDropped} re-delivered record(s) de-duplicated by id\n`);
-      if (keyring.size === 0 && report.streams.some((s) => s.findings.some((f) => f.code === 'unknown_key'))) {
-        ctx.stdout.write('hint: the checkpoints are signed; pass --key with the verifier key (.vkey) to trust them\n');
-      }
       for (const line of hints) ctx.stdout.write(`${line}\n`);
     }
     return intact ? EXIT_OK : EXIT_PROBLEMS;
@@ -279,6 +297,31 @@ function parseBundle(text: string): unknown {
 /** Whether `--unsigned-ok` names `stream`: its id, or a prefix ending in `*` (`billing-api/*`; `*` for every stream). */
 function namedUnsigned(patterns: readonly string[], stream: string): boolean {
   return patterns.some((p) => (p.endsWith('*') ? stream.startsWith(p.slice(0, -1)) : p === stream));
+}
+
+/**
+ * The report as verify gives it without keys: a checkpoint signed by a key
+ * not given was not checked, which is no error of the input — else a copy
+ * stripped of its signatures (NOT VERIFIED) would read better than the
+ * signed original (PROBLEMS FOUND). `unknown_key` becomes a warning; the
+ * verdict is NOT VERIFIED either way (nothing vouched for the records).
+ */
+function keylessView(report: VerificationReport): VerificationReport {
+  let moved = 0;
+  const streams = report.streams.map((s) => {
+    const n = s.findings.filter((f) => f.code === 'unknown_key').length;
+    if (n === 0) return s;
+    moved += n;
+    return {
+      ...s,
+      errors: s.errors - n,
+      warnings: s.warnings + n,
+      findings: s.findings.map((f) => (f.code === 'unknown_key' ? { ...f, severity: 'warning' as const, message: `${f.message} (not checked: no --key given)` } : f)),
+    };
+  });
+  if (moved === 0) return report;
+  const errors = report.errors - moved;
+  return { ...report, streams, errors, warnings: report.warnings + moved, ok: errors === 0 };
 }
 
 function onlyStreams(report: VerificationReport, streams: readonly string[]): VerificationReport {

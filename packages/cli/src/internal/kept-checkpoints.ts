@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import { checkpointOfNote, type Checkpoint } from '@otel-audit/core';
+import type { KeptCheckpoint } from '@otel-audit/exporter-sqlite';
 import type { CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { inputKindOf, resolvePath, withStore, type InputKind } from './inputs.js';
@@ -28,8 +29,8 @@ const NOTES_FIX = 'pass a file printed by `otel-audit checkpoints` (signed check
 /**
  * The checkpoint notes of a text of notes one after another (what
  * `otel-audit checkpoints` prints): each note's text lines, a blank line,
- * its signature lines; blank lines between notes are allowed, CRLF line
- * ends are read as LF. Refuses (exit 2) a note that is no checkpoint, or a
+ * its signature lines; blank lines and `#` comment lines between notes are
+ * allowed, CRLF line ends are read as LF. Refuses (exit 2) a note that is no checkpoint, or a
  * text with none, naming the line.
  *
  * @example
@@ -40,7 +41,7 @@ export function splitNotes(text: string, file: string): string[] {
   const notes: string[] = [];
   let i = 0;
   while (i < lines.length) {
-    if (lines[i] === '') {
+    if (lines[i] === '' || lines[i]!.startsWith('#')) {
       i++;
       continue;
     }
@@ -61,6 +62,23 @@ export function splitNotes(text: string, file: string): string[] {
   }
   if (notes.length === 0) throw new CliError('AUDIT_CLI_INPUT', `${file} holds no checkpoint note`, NOTES_FIX);
   return notes;
+}
+
+/**
+ * Whether `file` (readable, of no other input kind) holds checkpoint notes
+ * as {@link splitNotes} reads them; read at most 1 MiB of it.
+ *
+ * @example
+ * isNotesFile('kept/audit-checkpoints.txt') // true
+ */
+export function isNotesFile(file: string): boolean {
+  if (fs.statSync(file).size > 1 << 20) return false;
+  try {
+    splitNotes(fs.readFileSync(file, 'utf8'), file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Checkpoints read from one file, and what the file was. */
@@ -159,7 +177,8 @@ export class KeptUse {
     this.origins = [...new Set([...this.#originOf.values()].filter((o): o is string => o !== undefined))];
   }
 
-  use(held: readonly string[], asked: readonly string[] | undefined): string[] {
+  /** The notes that apply, each with its file as `source` (their findings name it). */
+  use(held: readonly string[], asked: readonly string[] | undefined): KeptCheckpoint[] {
     const scope = asked !== undefined && asked.length > 0 ? new Set(asked) : undefined;
     const inInput = new Set(held);
     return this.#kept.flatMap((k, i) => {
@@ -169,7 +188,7 @@ export class KeptUse {
         return scope !== undefined ? scope.has(origin) : k.kind === 'notes' || inInput.has(origin);
       });
       this.used[i] = notes.length;
-      return notes;
+      return notes.map((note) => ({ note, source: k.file }));
     });
   }
 }

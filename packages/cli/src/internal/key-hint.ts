@@ -34,10 +34,12 @@ export interface StreamKeyFacts {
    * each with its writer: `serve`'s access stream, or a service's pipeline.
    */
   readonly unsigned: ReadonlyMap<string, 'server' | 'service'>;
+  /** Streams whose start records name a checkpoint key: they were signed, with that key id. */
+  readonly signed: ReadonlyMap<string, string>;
 }
 
-/** What is known of a bundle or JSON lines: nothing beyond the report. */
-export const NO_FACTS: StreamKeyFacts = { keyChanges: new Map(), unsigned: new Map() };
+/** What is known of JSON lines: nothing beyond the report. */
+export const NO_FACTS: StreamKeyFacts = { keyChanges: new Map(), unsigned: new Map(), signed: new Map() };
 
 /** Records of `stream` of system action `action`, oldest first (at most 1000: enough for the hint). */
 function systemRecords(store: SqliteAuditStore, stream: string, action: string): { seq: number; actor: unknown; details: Record<string, unknown> }[] {
@@ -58,27 +60,56 @@ const isKeyId = (v: unknown): v is string => typeof v === 'string' && v.length >
  * const facts = storeKeyFacts(store, report.streams.map((s) => s.stream));
  */
 export function storeKeyFacts(store: SqliteAuditStore, streams: readonly string[]): StreamKeyFacts {
+  return keyFactsOf(streams, (stream, action) => systemRecords(store, stream, action));
+}
+
+/**
+ * The key facts of the streams of bundle records (whole records, as a
+ * bundle carries them): the same reading as {@link storeKeyFacts}.
+ *
+ * @example
+ * const facts = recordKeyFacts(bundle.streams.flatMap((s) => s.records.map((r) => r.record)));
+ */
+export function recordKeyFacts(records: Iterable<unknown>): StreamKeyFacts {
+  const byStream = new Map<string, Map<string, { seq: number; actor: unknown; details: Record<string, unknown> }[]>>();
+  for (const value of records) {
+    const r = value as { stream?: unknown; seq?: unknown; type?: unknown; action?: unknown; actor?: { id?: unknown }; details?: unknown } | null;
+    if (r?.type !== 'system' || typeof r.stream !== 'string' || typeof r.action !== 'string' || typeof r.seq !== 'number') continue;
+    let actions = byStream.get(r.stream);
+    if (actions === undefined) byStream.set(r.stream, (actions = new Map()));
+    const list = actions.get(r.action) ?? [];
+    list.push({ seq: r.seq, actor: r.actor?.id, details: typeof r.details === 'object' && r.details !== null ? r.details as Record<string, unknown> : {} });
+    actions.set(r.action, list);
+  }
+  return keyFactsOf([...byStream.keys()], (stream, action) => (byStream.get(stream)?.get(action) ?? []).sort((a, b) => a.seq - b.seq));
+}
+
+function keyFactsOf(streams: readonly string[], recordsOf: (stream: string, action: string) => { seq: number; actor: unknown; details: Record<string, unknown> }[]): StreamKeyFacts {
   const keyChanges = new Map<string, KeyChange[]>();
   const unsigned = new Map<string, 'server' | 'service'>();
+  const signed = new Map<string, string>();
   for (const stream of streams) {
-    const changes = systemRecords(store, stream, 'key_changed').map((r) => ({
+    const changes = recordsOf(stream, 'key_changed').map((r) => ({
       seq: r.seq,
       oldKeyIds: Array.isArray(r.details['old_key_ids']) ? (r.details['old_key_ids'] as unknown[]).filter(isKeyId) : [],
       newKeyId: isKeyId(r.details['new_key_id']) ? r.details['new_key_id'] : undefined,
     }));
     if (changes.length > 0) keyChanges.set(stream, changes);
-    const starts = [...systemRecords(store, stream, 'stream_started'), ...systemRecords(store, stream, 'pipeline_started')];
+    const starts = [...recordsOf(stream, 'stream_started'), ...recordsOf(stream, 'pipeline_started')];
     const keyless = starts.find((r) => !isKeyId(r.details['checkpoint_key']));
     if (keyless !== undefined) unsigned.set(stream, keyless.actor === SERVER_ACTOR ? 'server' : 'service');
+    const keyed = starts.find((r) => isKeyId(r.details['checkpoint_key']));
+    if (keyed !== undefined) signed.set(stream, keyed.details['checkpoint_key'] as string);
   }
-  return { keyChanges, unsigned };
+  return { keyChanges, unsigned, signed };
 }
 
 /** Key ids an `unknown_key` finding names ("... signed only by a+1, b+2"). */
 function signersOf(s: StreamReport): string[] {
   const ids = new Set<string>();
   for (const f of s.findings) {
-    if (f.code !== 'unknown_key') continue;
+    // A checkpoint kept apart (--checkpoints) says nothing about the input's own signer.
+    if (f.code !== 'unknown_key' || f.source !== undefined) continue;
     const named = /signed only by (.+)$/.exec(f.message)?.[1];
     for (const id of named?.split(', ') ?? []) ids.add(id);
   }

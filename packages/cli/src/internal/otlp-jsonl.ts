@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { checkpointOfNote, Keyring, Verifier, type StreamReport, type VerificationReport } from '@otel-audit/core';
-import { ATTR_RECORD_HASH, EVENT_CHECKPOINT } from '@otel-audit/exporter-sqlite';
+import { ATTR_RECORD_HASH, EVENT_CHECKPOINT, type KeptCheckpoint } from '@otel-audit/exporter-sqlite';
 
 /** OTLP JSON AnyValue (the parts we read). */
 interface AnyValue { stringValue?: string }
@@ -157,16 +157,18 @@ export async function verifyJsonLines(
   keyring: Keyring,
   streams?: readonly string[],
   onBytes?: (bytesRead: number) => void,
-  checkpoints: (held: readonly string[]) => readonly string[] = () => [],
+  checkpoints: (held: readonly string[]) => readonly KeptCheckpoint[] = () => [],
 ): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
   const read = await readJsonLines(file, streams, onBytes);
   const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
-  for (const note of checkpoints(read.streams)) {
-    const origin = checkpointOfNote(note)?.origin;
-    if (keep === undefined || (origin !== undefined && keep.has(origin))) read.notes.add(note);
-  }
   const verifier = new Verifier({ keyring });
   for (const note of read.notes) verifier.addCheckpoint(note);
+  for (const k of checkpoints(read.streams)) {
+    const origin = checkpointOfNote(k.note)?.origin;
+    // Copies of the file's own checkpoints are not counted twice.
+    if (read.notes.has(k.note) || (keep !== undefined && (origin === undefined || !keep.has(origin)))) continue;
+    verifier.addCheckpoint(k.note, k.source === undefined ? {} : { source: k.source });
+  }
   for (const e of read.entries) verifier.addRecord(e.text, e.hash);
   const report = verifier.finish();
   if (read.badCount > 0) addInputFindings(report, read.stats, read.badCount);

@@ -57,6 +57,7 @@ function evidence(f: Finding): string {
   const parts: string[] = [f.message];
   if (f.expected !== undefined) parts.push(`expected ${f.expected}`);
   if (f.actual !== undefined) parts.push(`actual ${f.actual}`);
+  if (f.source !== undefined) parts.push(`checkpoint kept in ${f.source}`);
   if (f.id !== undefined) parts.push(`id ${f.id}`);
   return parts.join('; ');
 }
@@ -100,9 +101,9 @@ export function formatReport(report: VerificationReport, source: string, context
   }
   const verdict = !report.ok ? 'PROBLEMS FOUND' : context.notVerified.length > 0 ? 'NOT VERIFIED' : report.warnings > 0 ? 'INTACT (with warnings)' : 'INTACT';
   const verified = report.streams.reduce((n, s) => n + s.checkpoints.verified, 0);
-  out.push(`${verdict}: ${report.records} records in ${report.streams.length} stream${report.streams.length === 1 ? '' : 's'}, ${verified} signed checkpoint${verified === 1 ? '' : 's'} verified, ${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`);
+  out.push(`${verdict}: ${report.records} record${report.records === 1 ? '' : 's'} in ${report.streams.length} stream${report.streams.length === 1 ? '' : 's'}, ${verified} signed checkpoint${verified === 1 ? '' : 's'} verified, ${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'}`);
   for (const reason of context.notVerified) out.push(`not verified: ${reason}`);
-  if (report.ok && verified === 0 && report.records > 0 && context.keys === 0) {
+  if (report.ok && verified === 0 && report.records > 0 && context.keys === 0 && context.notVerified.length === 0) {
     out.push('note: no checkpoint was verified with a trusted key, so nothing is signed; pass --key with the verifier key');
   }
   return `${out.join('\n')}\n`;

@@ -15,7 +15,7 @@ import type { Checkpoint } from '../checkpoint-text.js';
 import type { CheckpointVerification } from '../checkpoint.js';
 import { digestLength, emptyHash, HASH_ALGORITHMS } from '../hash.js';
 import type { CompactRange } from '../merkle-tree.js';
-import { addFinding, omitFinding, type Entry, type StreamState } from './verifier-stream-state.js';
+import { addFinding, omitFinding, type Entry, type PendingCheckpoint, type StreamState } from './verifier-stream-state.js';
 
 const SNAPSHOT_EVERY = 256;
 
@@ -33,18 +33,19 @@ export const ROOT_MISMATCHES_LISTED = 100;
  * signature is the finding; a checkpoint that counts is compared now if the
  * tree has reached its size, held until it does otherwise (a size-0 one,
  * until the stream's algorithm is known). `keysGiven`: the verifier has
- * trusted keys.
+ * trusted keys. `source`, if given, is copied into the checkpoint's findings.
  *
  * @example
  * addCheckpointTo(state, cp, result, keyring.size > 0);
  */
-export function addCheckpointTo(state: StreamState, cp: Checkpoint, result: CheckpointVerification, keysGiven: boolean): void {
+export function addCheckpointTo(state: StreamState, cp: Checkpoint, result: CheckpointVerification, keysGiven: boolean, source?: string): void {
   state.report.checkpoints.seen++;
+  const from = source === undefined ? {} : { source };
   switch (result.status) {
     case 'bad_signature':
     case 'unknown_key':
     case 'key_out_of_window':
-      addFinding(state, { code: result.status, size: cp.size, message: result.message });
+      addFinding(state, { code: result.status, size: cp.size, ...from, message: result.message });
       return;
     default:
       break;
@@ -56,19 +57,19 @@ export function addCheckpointTo(state: StreamState, cp: Checkpoint, result: Chec
     // signature from a trusted key fails). Without keys (a deployment
     // that never configured one) unsigned checkpoints only leave the
     // stream an unsigned tail.
-    addFinding(state, { code: 'bad_signature', size: cp.size, message: `checkpoint of ${JSON.stringify(cp.origin)} at size ${cp.size} carries no signature, but trusted keys were given` });
+    addFinding(state, { code: 'bad_signature', size: cp.size, ...from, message: `checkpoint of ${JSON.stringify(cp.origin)} at size ${cp.size} carries no signature, but trusted keys were given` });
     return;
   }
-  const signed = result.status === 'valid';
+  const w: PendingCheckpoint = { checkpoint: cp, signed: result.status === 'valid', ...from };
   if (cp.size > state.maxCheckpointSize) state.maxCheckpointSize = cp.size;
   const tree = state.tree;
   if ((tree !== undefined && cp.size <= tree.size) || (cp.size === 0 && state.alg !== undefined)) {
-    checkPastRoot(state, cp, signed);
+    checkPastRoot(state, w);
     return;
   }
   const list = state.waiting.get(cp.size);
-  if (list) list.push({ checkpoint: cp, signed });
-  else state.waiting.set(cp.size, [{ checkpoint: cp, signed }]);
+  if (list) list.push(w);
+  else state.waiting.set(cp.size, [w]);
 }
 
 /**
@@ -94,7 +95,7 @@ export function appendToTree(state: StreamState, entry: Entry): void {
   if (due) {
     state.waiting.delete(tree.size);
     const root = tree.root();
-    for (const w of due) compareRoot(state, w.checkpoint, w.signed, root);
+    for (const w of due) compareRoot(state, w, root);
   }
 }
 
@@ -110,7 +111,7 @@ export function settleEmptyTreeCheckpoints(state: StreamState): void {
   const list = state.waiting.get(0);
   if (list === undefined || state.alg === undefined) return;
   state.waiting.delete(0);
-  for (const w of list) checkPastRoot(state, w.checkpoint, w.signed);
+  for (const w of list) checkPastRoot(state, w);
 }
 
 /**
@@ -124,7 +125,7 @@ export function settleCheckpointsAtOrBelow(state: StreamState): void {
   for (const [size, list] of [...state.waiting]) {
     if (size > state.tree!.size) continue;
     state.waiting.delete(size);
-    for (const w of list) checkPastRoot(state, w.checkpoint, w.signed);
+    for (const w of list) checkPastRoot(state, w);
   }
 }
 
@@ -168,8 +169,8 @@ export function closeCheckpoints(state: StreamState, partial: boolean): void {
     // Still waiting: no record named the stream's algorithm.
     state.waiting.delete(0);
     for (const w of empty) {
-      if (state.alg !== undefined) compareRoot(state, w.checkpoint, w.signed, emptyHash(state.alg));
-      else compareEmptyRootAnyAlgorithm(state, w.checkpoint, w.signed);
+      if (state.alg !== undefined) compareRoot(state, w, emptyHash(state.alg));
+      else compareEmptyRootAnyAlgorithm(state, w);
     }
   }
   for (const [size, list] of state.waiting) {
@@ -179,8 +180,8 @@ export function closeCheckpoints(state: StreamState, partial: boolean): void {
     }
     for (const w of list) {
       addFinding(state, {
-        code: 'truncated', size, seq: end, expected: String(size), actual: String(end),
-        message: `a ${w.signed ? 'signed' : 'unsigned'} checkpoint covers ${size} records but only ${end} are present (the newest records were removed)`,
+        code: 'truncated', size, seq: end, expected: String(size), actual: String(end), ...(w.source === undefined ? {} : { source: w.source }),
+        message: `a ${w.signed ? 'checkpoint signed by a trusted key' : 'checkpoint without signatures'} covers ${size} records but only ${end} are present (the newest records were removed)`,
       });
     }
   }
@@ -214,14 +215,15 @@ function dropWaitingUpTo(state: StreamState, size: number): void {
  * snapshot and recent hashes. At size 0 the root is `H("")`, known without
  * any record — even below an archived start or after a gap.
  */
-function checkPastRoot(state: StreamState, cp: Checkpoint, signed: boolean): void {
+function checkPastRoot(state: StreamState, w: PendingCheckpoint): void {
+  const cp = w.checkpoint;
   if (cp.size === 0) {
-    compareRoot(state, cp, signed, emptyHash(state.alg!));
+    compareRoot(state, w, emptyHash(state.alg!));
     return;
   }
   const tree = state.tree!;
   if (cp.size === tree.size && !state.treeBroken) {
-    compareRoot(state, cp, signed, tree.root());
+    compareRoot(state, w, tree.root());
     return;
   }
   if (state.treeBroken || cp.size < state.startSize) {
@@ -246,7 +248,7 @@ function checkPastRoot(state: StreamState, cp: Checkpoint, signed: boolean): voi
       }
       replay.appendHex(e.hashHex);
     }
-    compareRoot(state, cp, signed, replay.root());
+    compareRoot(state, w, replay.root());
     return;
   }
   state.report.checkpoints.unchecked++;
@@ -257,24 +259,26 @@ function checkPastRoot(state: StreamState, cp: Checkpoint, signed: boolean): voi
  * must be `H("")` under an algorithm of its length (sha256 and sha3-256
  * roots look alike, so either will do).
  */
-function compareEmptyRootAnyAlgorithm(state: StreamState, cp: Checkpoint, signed: boolean): void {
+function compareEmptyRootAnyAlgorithm(state: StreamState, w: PendingCheckpoint): void {
+  const cp = w.checkpoint;
   for (const alg of HASH_ALGORITHMS) {
     if (digestLength(alg) === cp.rootHash.length && cp.rootHash.equals(emptyHash(alg))) {
-      matched(state, cp, signed);
+      matched(state, w);
       return;
     }
   }
-  mismatch(state, cp, signed, undefined);
+  mismatch(state, w, undefined);
 }
 
-function compareRoot(state: StreamState, cp: Checkpoint, signed: boolean, root: Buffer): void {
+function compareRoot(state: StreamState, w: PendingCheckpoint, root: Buffer): void {
   // Buffer.equals is false for a root of the wrong length for the algorithm.
-  if (cp.rootHash.equals(root)) matched(state, cp, signed);
-  else mismatch(state, cp, signed, root);
+  if (w.checkpoint.rootHash.equals(root)) matched(state, w);
+  else mismatch(state, w, root);
 }
 
-function matched(state: StreamState, cp: Checkpoint, signed: boolean): void {
-  if (!signed) return;
+function matched(state: StreamState, w: PendingCheckpoint): void {
+  const cp = w.checkpoint;
+  if (!w.signed) return;
   // A size-0 checkpoint counts as verified but vouches for no record:
   // lastVerifiedSize stays where it is (unvouchedStreams goes by it).
   state.report.checkpoints.verified++;
@@ -289,7 +293,8 @@ function matched(state: StreamState, cp: Checkpoint, signed: boolean): void {
  * — another note at a size already listed adds nothing — and only the first
  * ROOT_MISMATCHES_LISTED sizes are listed; the rest are counted.
  */
-function mismatch(state: StreamState, cp: Checkpoint, signed: boolean, root: Buffer | undefined): void {
+function mismatch(state: StreamState, w: PendingCheckpoint, root: Buffer | undefined): void {
+  const cp = w.checkpoint;
   state.report.checkpoints.mismatched++;
   if (state.mismatchedSizes.has(cp.size)) return;
   if (state.mismatchedSizes.size >= ROOT_MISMATCHES_LISTED) {
@@ -298,10 +303,10 @@ function mismatch(state: StreamState, cp: Checkpoint, signed: boolean, root: Buf
     return;
   }
   state.mismatchedSizes.add(cp.size);
-  const kind = signed ? 'signed' : 'unsigned';
+  const kind = w.signed ? 'signed' : 'unsigned';
   const listed = addFinding(state, {
     code: 'root_mismatch', size: cp.size, ...(cp.size > 0 ? { seq: cp.size - 1 } : {}),
-    expected: cp.rootHash.toString('hex'), ...(root !== undefined ? { actual: root.toString('hex') } : {}),
+    expected: cp.rootHash.toString('hex'), ...(root !== undefined ? { actual: root.toString('hex') } : {}), ...(w.source === undefined ? {} : { source: w.source }),
     message: cp.size === 0
       ? `the ${kind} checkpoint at size 0 does not carry the empty tree's root H("") (a forged checkpoint)`
       : `the records 0..${cp.size - 1} do not produce the root of the ${kind} checkpoint at size ${cp.size} (history rewritten)`,

@@ -27,6 +27,8 @@ export interface Entry {
 export interface PendingCheckpoint {
   checkpoint: Checkpoint;
   signed: boolean;
+  /** Where the checkpoint came from, if the caller said; copied into its findings. */
+  source?: string;
 }
 
 /** A finding as the checks report it; `addFinding` adds its severity and stream. */

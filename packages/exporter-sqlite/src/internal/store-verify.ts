@@ -16,7 +16,7 @@
 import { checkpointOfNote, Verifier, type Finding, type Keyring, type StreamReport, type VerificationReport } from '@otel-audit/core';
 import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { purgedArchiveFindings } from './purged-archives-check.js';
-import { notesByOrigin } from './witness-notes.js';
+import { notesByOrigin, sourceOf, type KeptCheckpoint } from './witness-notes.js';
 import { jsonColumnFindings } from './json-column-check.js';
 import type Database from 'better-sqlite3';
 import { C_KEY, isoFromDecimalNanos, RECORD_COLUMNS, rowToCanonical, rowToRecord, SELECT_LIST, timestampMatches, type RawRow } from './row-mapping.js';
@@ -57,8 +57,9 @@ export interface VerifyStoreOptions {
    * covering more records than the store holds is `truncated`, one whose
    * root differs `root_mismatch` — so a tail deleted with its checkpoints
    * shows. A stream they name that the store lacks is verified as empty.
+   * A `source` (the file they came from) is named in their findings.
    */
-  checkpoints?: readonly string[];
+  checkpoints?: readonly (string | KeptCheckpoint)[];
 }
 
 const SLICE = 5_000;
@@ -121,7 +122,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
     const witnessed = [...witness.keys()].filter((s): s is string => s !== undefined);
     const streams = options.streams ?? (witnessed.length === 0 ? listStreams(db) : [...new Set([...listStreams(db), ...witnessed])]);
     // A note that names no stream is the verifier's to report (malformed).
-    for (const note of witness.get(undefined) ?? []) verifier.addCheckpoint(note);
+    for (const k of witness.get(undefined) ?? []) verifier.addCheckpoint(k.note, sourceOf(k));
     const notes = db.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? ORDER BY size');
     const rows = db.prepare(`SELECT ${SELECT_LIST}, typeof(time_unix_nano) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ? ORDER BY seq, log_id`).raw();
     const nextSeq = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq > ?').pluck();
@@ -141,7 +142,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
         for (const f of checkpointColumnFindings(row)) addExtra(f.stream, f);
       }
       // Kept apart: the copies of stored notes are not counted twice.
-      for (const note of kept ?? []) if (!storedNotes.has(note)) verifier.addCheckpoint(note);
+      for (const k of kept ?? []) if (!storedNotes.has(k.note)) verifier.addCheckpoint(k.note, sourceOf(k));
       // Rows before a range that break its start (a seq stored twice or no
       // integer, a record missing) move the read back to them: they are
       // reported below as in a whole-store run.
