@@ -128,3 +128,16 @@ describe('otel-audit export after a purge', () => {
     expect(after.stderr).not.toContain('notice:');
   });
 });
+
+describe('otel-audit verify after a purge', () => {
+  it('says which records retention purged and that their archives were verified with the stream, in --json too', async () => {
+    const { dir, db } = await purgedStore();
+    const { vkey } = writeKeys(dir);
+    const run = await runCli(['verify', db, '--key', vkey]);
+    expect(run.stdout).toMatch(/^purged: 30 records of stream "svc\/1", seq 0\.\.29 \(2023-11-14T.*\), were purged by retention on .*; they live on in archive\(s\) 1, which were verified with the stream/m);
+    const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout);
+    expect(json.purged).toMatchObject([{ stream: 'svc/1', firstSeq: 0, lastSeq: 29, archiveIds: [1] }]);
+    // A range run does not read the archives, and says nothing of them.
+    expect((await runCli(['verify', db, '--key', vkey, '--since', recent()])).stdout).not.toMatch(/^purged:/m);
+  });
+});

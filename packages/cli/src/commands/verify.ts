@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import { unvouchedStreams, type VerificationReport } from '@otel-audit/core';
-import { BundleFormatError, storeFileDamage, verifyBundle, type AuditBundle } from '@otel-audit/exporter-sqlite';
+import { BundleFormatError, storeFileDamage, verifyBundle, type AuditBundle, type PurgedRange } from '@otel-audit/exporter-sqlite';
 import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { detectInput, inputKindOf, resolvePath, withStore, type InputKind } from '../internal/inputs.js';
@@ -18,6 +18,7 @@ import { keyHints, NO_FACTS, recordKeyFacts, storeKeyFacts, type StreamKeyFacts 
 import { isNotesFile, KeptUse, readCheckpoints, type KeptCheckpoints } from '../internal/kept-checkpoints.js';
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
+import { purgedVerifyLines } from '../internal/purged-notice.js';
 import { formatReport } from '../internal/report-text.js';
 import { escapeControl, toJson } from '../internal/table.js';
 
@@ -120,7 +121,7 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[] }> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[]; purged: PurgedRange[] }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
     const held = store.streams().map((s) => s.stream);
@@ -151,8 +152,11 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
       ctx.progress.done();
     }
     // The file around the records, on a whole-store run (it reads the whole file whatever the range).
-    const damage = since === undefined && until === undefined ? storeFileDamage(store) : [];
-    return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)), damage };
+    const whole = since === undefined && until === undefined;
+    const damage = whole ? storeFileDamage(store) : [];
+    // Purged records are verified through their archives in a whole-store run only.
+    const purged = whole ? store.purgedRanges(streams ? { streams } : {}) : [];
+    return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)), damage, purged };
   });
 }
 
@@ -228,8 +232,9 @@ export const verifyCommand: Command = {
     let stats: JsonLinesStats | undefined;
     let facts = NO_FACTS;
     let damage: string[] = [];
+    let purged: PurgedRange[] = [];
     if (kind === 'sqlite') {
-      ({ report, facts, damage } = await verifyStoreFile(ctx, file, keyring, keptUse));
+      ({ report, facts, damage, purged } = await verifyStoreFile(ctx, file, keyring, keptUse));
     } else if (kind === 'bundle') {
       try {
         const doc = parseBundle(fs.readFileSync(file, 'utf8'));
@@ -271,9 +276,10 @@ export const verifyCommand: Command = {
     if (ctx.json) {
       const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k, i) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length, used: keptUse.used[i] })) } : {};
       const verdict = !report.ok ? 'PROBLEMS_FOUND' : intact ? 'INTACT' : 'NOT_VERIFIED';
-      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...report, ...(stats ? { inputStats: stats } : {}) }));
+      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...(purged.length > 0 ? { purged } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
+      for (const line of purgedVerifyLines(purged)) ctx.stdout.write(`${line}\n`);
       for (const [i, k] of kept.entries()) {
         const used = keptUse.used[i]!;
         ctx.stdout.write(`checked also against ${used} checkpoint(s) kept apart in ${k.file}${used < k.notes.length ? ` (${k.notes.length - used} of other streams left aside; name a stream with --stream to require it)` : ''}\n`);

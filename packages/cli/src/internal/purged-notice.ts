@@ -28,6 +28,21 @@ function purgedOn(run: PurgedRange): string {
 }
 
 /**
+ * What `verify` says under its report of a whole store about records that
+ * retention purged: the stream's report starts after them, and they were
+ * verified through their archives (a changed or missing archive is a
+ * finding above). One line per purged run.
+ *
+ * @example
+ * for (const line of purgedVerifyLines(store.purgedRanges({ streams }))) ctx.stdout.write(`${line}\n`);
+ */
+export function purgedVerifyLines(purged: readonly PurgedRange[]): string[] {
+  return purged.map((run) => `purged: ${run.records} record${run.records === 1 ? '' : 's'} of stream ${JSON.stringify(escapeControl(run.stream))}, seq ${run.firstSeq}..${run.lastSeq} `
+    + `(${isoOf(run.firstTimeUnixNano)} to ${isoOf(run.lastTimeUnixNano)}), were purged by retention ${purgedOn(run)}; they live on in archive(s) ${idsOf(run.archiveIds)}, `
+    + 'which were verified with the stream (a changed or missing archive is a finding above)');
+}
+
+/**
  * Writes one notice per purged run to `stderr` (nothing when `purged` is
  * empty). `db` is the database as the user named it, for the commands shown.
  *
