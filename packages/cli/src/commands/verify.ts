@@ -19,6 +19,7 @@ import { isNotesFile, KeptUse, readCheckpoints, type KeptCheckpoints } from '../
 import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { purgedVerifyLines } from '../internal/purged-notice.js';
+import { lossLines, recordLosses, storeLosses, type RecordedLoss } from '../internal/recorded-losses.js';
 import { formatReport } from '../internal/report-text.js';
 import { escapeControl, toJson } from '../internal/table.js';
 
@@ -121,7 +122,7 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[]; purged: PurgedRange[] }> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[]; purged: PurgedRange[]; losses: RecordedLoss[] }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
     const held = store.streams().map((s) => s.stream);
@@ -156,7 +157,8 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
     const damage = whole ? storeFileDamage(store) : [];
     // Purged records are verified through their archives in a whole-store run only.
     const purged = whole ? store.purgedRanges(streams ? { streams } : {}) : [];
-    return { report, facts: storeKeyFacts(store, report.streams.map((s) => s.stream)), damage, purged };
+    const verified = report.streams.map((s) => s.stream);
+    return { report, facts: storeKeyFacts(store, verified), damage, purged, losses: storeLosses(store, verified) };
   });
 }
 
@@ -233,15 +235,18 @@ export const verifyCommand: Command = {
     let facts = NO_FACTS;
     let damage: string[] = [];
     let purged: PurgedRange[] = [];
+    let losses: RecordedLoss[] = [];
     if (kind === 'sqlite') {
-      ({ report, facts, damage, purged } = await verifyStoreFile(ctx, file, keyring, keptUse));
+      ({ report, facts, damage, purged, losses } = await verifyStoreFile(ctx, file, keyring, keptUse));
     } else if (kind === 'bundle') {
       try {
         const doc = parseBundle(fs.readFileSync(file, 'utf8'));
         const list = (doc as { streams?: unknown } | null)?.streams;
         const held = Array.isArray(list) ? list.map((s) => (s as { stream?: unknown } | null)?.stream).filter((s): s is string => typeof s === 'string') : [];
         report = verifyBundle(doc as AuditBundle, keyring, { checkpoints: keptUse.use(held, stringList(ctx.options['stream'])) });
-        facts = recordKeyFacts(Array.isArray(list) ? list.flatMap((s) => { const rs = (s as { records?: unknown } | null)?.records; return Array.isArray(rs) ? rs.map((r) => (r as { record?: unknown } | null)?.record) : []; }) : []);
+        const records = Array.isArray(list) ? list.flatMap((s) => { const rs = (s as { records?: unknown } | null)?.records; return Array.isArray(rs) ? rs.map((r) => (r as { record?: unknown } | null)?.record) : []; }) : [];
+        facts = recordKeyFacts(records);
+        losses = recordLosses(records);
       } catch (e) {
         if (e instanceof BundleFormatError) throw new CliError('AUDIT_CLI_INPUT', `${file}: ${e.message}`, 'pass a bundle written by `otel-audit export --format bundle`');
         throw e;
@@ -276,10 +281,11 @@ export const verifyCommand: Command = {
     if (ctx.json) {
       const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k, i) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length, used: keptUse.used[i] })) } : {};
       const verdict = !report.ok ? 'PROBLEMS_FOUND' : intact ? 'INTACT' : 'NOT_VERIFIED';
-      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...(purged.length > 0 ? { purged } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
+      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...(purged.length > 0 ? { purged } : {}), ...(losses.length > 0 ? { recordedLosses: losses } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
       for (const line of purgedVerifyLines(purged)) ctx.stdout.write(`${line}\n`);
+      for (const line of lossLines(losses)) ctx.stdout.write(`${line}\n`);
       for (const [i, k] of kept.entries()) {
         const used = keptUse.used[i]!;
         ctx.stdout.write(`checked also against ${used} checkpoint(s) kept apart in ${k.file}${used < k.notes.length ? ` (${k.notes.length - used} of other streams left aside; name a stream with --stream to require it)` : ''}\n`);

@@ -1,0 +1,93 @@
+/**
+ * Losses the chain itself records (DESIGN §5: "every dropped record leaves
+ * a `system/records_dropped` record in the chain with the count, so the loss
+ * itself is audited and shows in verification"): `otel-audit verify` lists
+ * them under its report. The chain is intact all the same — the records
+ * were dropped before they were sealed, or not delivered to one sink — so
+ * the verdict does not change; an auditor still has to see what is missing.
+ */
+import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { escapeControl } from './table.js';
+
+/** One system record that says records were lost or not delivered. */
+export interface RecordedLoss {
+  stream: string;
+  seq: number;
+  action: string;
+  /** How many records it says, when it says. */
+  count?: number;
+  /** What it says happened, for people. */
+  what: string;
+}
+
+const LOSS_ACTIONS = ['records_dropped', 'spill_not_replayed', 'integrity_failure'] as const;
+
+/** Losses listed at most; the rest are counted. */
+const LISTED = 10;
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+}
+
+function lossOf(stream: string, seq: number, action: string, details: Record<string, unknown>): RecordedLoss {
+  if (action === 'records_dropped') {
+    const count = num(details['count']);
+    const what = details['reason'] === 'sink_failing'
+      ? `records not delivered to sink ${JSON.stringify(escapeControl(String(details['sink'] ?? '?')))} (they are in the chain; that sink lacks them)`
+      : 'records dropped before they were sealed (queue full)';
+    return { stream, seq, action, ...(count !== undefined ? { count } : {}), what };
+  }
+  if (action === 'spill_not_replayed') {
+    const count = num(details['records']);
+    return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: 'records of a spill file that could not be replayed (kept aside as evidence)' };
+  }
+  const count = num(details['dead_letters']);
+  return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: 'records refused by the OTLP receiver (dead-lettered in the outbox; not at the receiver)' };
+}
+
+/**
+ * The loss records of `streams` in a store, in stream and seq order.
+ *
+ * @example
+ * const losses = storeLosses(store, report.streams.map((s) => s.stream));
+ */
+export function storeLosses(store: SqliteAuditStore, streams: readonly string[]): RecordedLoss[] {
+  const out: RecordedLoss[] = [];
+  for (const stream of streams) {
+    for (const action of LOSS_ACTIONS) {
+      for (const r of store.query({ stream, eventType: 'system', eventAction: action, order: 'oldest', limit: 1000 }).records) {
+        out.push(lossOf(stream, r.record.seq, action, (r.record.details ?? {}) as Record<string, unknown>));
+      }
+    }
+  }
+  return out.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq));
+}
+
+/**
+ * The loss records among whole records (a bundle's).
+ *
+ * @example
+ * recordLosses(bundle.streams.flatMap((s) => s.records.map((r) => r.record)))
+ */
+export function recordLosses(records: Iterable<unknown>): RecordedLoss[] {
+  const out: RecordedLoss[] = [];
+  for (const value of records) {
+    const r = value as { stream?: unknown; seq?: unknown; type?: unknown; action?: unknown; details?: unknown } | null;
+    if (r?.type !== 'system' || typeof r.stream !== 'string' || typeof r.seq !== 'number' || !(LOSS_ACTIONS as readonly unknown[]).includes(r.action)) continue;
+    out.push(lossOf(r.stream, r.seq, r.action as string, typeof r.details === 'object' && r.details !== null ? r.details as Record<string, unknown> : {}));
+  }
+  return out.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq));
+}
+
+/**
+ * Lines for people: one per loss record (the first ten), then how many more.
+ *
+ * @example
+ * for (const line of lossLines(losses)) ctx.stdout.write(`${line}\n`);
+ */
+export function lossLines(losses: readonly RecordedLoss[]): string[] {
+  const lines = losses.slice(0, LISTED).map((l) => `recorded loss: stream ${JSON.stringify(escapeControl(l.stream))} seq ${l.seq} (${l.action}): `
+    + `${l.count === undefined ? 'some' : l.count} ${l.what}`);
+  if (losses.length > LISTED) lines.push(`recorded loss: and ${losses.length - LISTED} more loss record(s) (--json lists them all)`);
+  return lines;
+}

@@ -1,0 +1,49 @@
+/**
+ * Losses the chain records show in verification (DESIGN §5, red team
+ * helper 75 F7): a `system/records_dropped`, `spill_not_replayed` or
+ * `integrity_failure` record leaves the chain intact — the records were
+ * never sealed, or not delivered to one sink — yet an auditor must see what
+ * is missing. verify lists them under the report, for a store and a bundle.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chainStore, event, runCli, writeKeys } from './helpers.js';
+
+const LOSSES: Record<number, Record<string, unknown>> = {
+  4: { action: 'records_dropped', details: { count: 4951, reason: 'queue_full', max_queue_size: 50 } },
+  6: { action: 'records_dropped', details: { count: 3, first_seq: 1, last_seq: 3, sink: 'otlp', reason: 'sink_failing' } },
+  8: { action: 'integrity_failure', details: { dead_letters: 14, batches: 2 } },
+  9: { action: 'spill_not_replayed', details: { records: 22, file: '/tmp/x.spill.bad', reason: 'cut' } },
+};
+
+describe('otel-audit verify: losses the chain records', () => {
+  it('lists each loss record under an INTACT report, with its count, and in --json; a bundle too', async () => {
+    const { dir, db } = chainStore(20, { make: (i) => (LOSSES[i] ? { ...event(i), type: 'system', outcome: 'failure', ...LOSSES[i] } : event(i)) });
+    const { vkey } = writeKeys(dir);
+    const run = await runCli(['verify', db, '--key', vkey]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^INTACT: 20 records/m);
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('recorded loss:'))).toEqual([
+      'recorded loss: stream "svc/1" seq 4 (records_dropped): 4951 records dropped before they were sealed (queue full)',
+      'recorded loss: stream "svc/1" seq 6 (records_dropped): 3 records not delivered to sink "otlp" (they are in the chain; that sink lacks them)',
+      'recorded loss: stream "svc/1" seq 8 (integrity_failure): 14 records refused by the OTLP receiver (dead-lettered in the outbox; not at the receiver)',
+      'recorded loss: stream "svc/1" seq 9 (spill_not_replayed): 22 records of a spill file that could not be replayed (kept aside as evidence)',
+    ]);
+    const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout);
+    expect(json.recordedLosses).toHaveLength(4);
+    expect(json.recordedLosses[0]).toMatchObject({ stream: 'svc/1', seq: 4, action: 'records_dropped', count: 4951 });
+
+    const bundle = path.join(dir, 'b.json');
+    expect((await runCli(['export', '--db', db, '--format', 'bundle', '--out', bundle])).code).toBe(0);
+    const fromBundle = await runCli(['verify', bundle, '--key', vkey]);
+    expect(fromBundle.stdout.split('\n').filter((l) => l.startsWith('recorded loss:'))).toHaveLength(4);
+  });
+
+  it('says nothing when the chain records no loss', async () => {
+    const { dir, db } = chainStore(20);
+    const { vkey } = writeKeys(dir);
+    const run = await runCli(['verify', db, '--key', vkey]);
+    expect(run.stdout).not.toContain('recorded loss');
+    expect(JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout)).not.toHaveProperty('recordedLosses');
+  });
+});
