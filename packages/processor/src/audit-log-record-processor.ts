@@ -310,6 +310,26 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
 
   // ---- shutdown --------------------------------------------------------------
 
+  /**
+   * Shutdown before the stream head was known: the held records were never
+   * sealed, so they cannot go to a sink — nor to the spill file, which holds
+   * sealed lines only (its recovery checks them against the stored chain).
+   * They are lost: say so, with the count, like a shutdown that could not
+   * commit sealed records (DESIGN §5 "never a silent drop").
+   */
+  #abandonHeld(): void {
+    const held = this.#deferred.take();
+    const reason = new AuditShutdownError('the audit processor shut down before the stream head was known');
+    for (const d of held) d.receipt?.reject(reason);
+    // Drops past the hold limit can only be sealed into a chain, and there is none.
+    const dropped = this.#bound.takeDrops()?.count ?? 0;
+    if (held.length + dropped === 0) return;
+    const spill = this.#spill !== undefined ? ' nor to the spill file, which holds sealed records only' : '';
+    this.#o.onError(new AuditShutdownError(`otel-audit: shutdown after ${this.#o.shutdownTimeoutMillis} ms before the head of stream "${this.#stream}" could be read from the primary sink: `
+      + `${held.length} held record(s) were never sealed${dropped > 0 ? ` and ${dropped} more were dropped past the hold limit of ${this.#bound.deferLimit}` : ''}; `
+      + `they are LOST (not written to any sink${spill}; their receipts were rejected)`));
+  }
+
   async #doShutdown(): Promise<void> {
     const wasStarting = this.#state === 'starting';
     if (this.#state === 'idle') {
@@ -332,7 +352,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       this.#sealer!.sealSystem(ACTION_PIPELINE_STOPPED, 'success', 'info', { pid: process.pid, last_seq: this.#sealer!.chain.size });
       this.#sealer!.checkpoint();
     } else {
-      for (const d of this.#deferred.take()) d.receipt?.reject(new AuditShutdownError('the audit processor shut down before the stream head was known'));
+      this.#abandonHeld();
     }
     this.#outbox.flush();
     let timer: NodeJS.Timeout | undefined;

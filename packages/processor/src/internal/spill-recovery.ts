@@ -9,12 +9,18 @@
  * file (replays it, in order, before anything new) and resumes its own stream
  * after the last spilled record, so the chain continues exactly where the
  * dead process left it. A file that cannot be replayed is renamed aside as
- * evidence and the loss is recorded in the chain by the caller.
+ * evidence and the loss is recorded in the chain by the caller — with the
+ * number of records, or of lines when the file does not parse completely.
+ * A file ending in a partial line (a write cut short, or a cut file) is
+ * replayed up to its last complete line; the cut bytes are moved to a side
+ * file, and the caller records how many there were.
  */
 import { createReadStream } from 'node:fs';
-import { rename, stat, truncate } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { open, rename, stat, truncate } from 'node:fs/promises';
 import { CompactRange, genesisPrev, type AuditSink, type ChainHead, type HashAlgorithm } from '@otel-audit/core';
+
+const NEWLINE = 0x0a;
+const FILE_MODE = 0o600;
 
 /** What one record line of the file says about its place in a stream. */
 interface SpilledRecord {
@@ -24,45 +30,91 @@ interface SpilledRecord {
   alg: HashAlgorithm;
 }
 
-/** The outcome of {@link recoverSpill}. */
+/**
+ * The outcome of {@link recoverSpill}. `truncatedBytes`: the file ended in a
+ * partial line (a write cut short, or a file cut); those bytes were moved to
+ * `truncatedTo` and are not replayed. `countOf`: what `records` counts —
+ * `lines` when the file could not be parsed completely (every line that is
+ * not a checkpoint, unreadable ones and a partial last line included: the
+ * best estimate of the records it held), `unknown` when it could not be read.
+ */
 export type SpillRecovery =
-  | { kind: 'replay'; lines: number; bytes: number; records: number; head: ChainHead | undefined }
-  | { kind: 'unreplayable'; records: number; movedTo: string; reason: string };
+  | { kind: 'replay'; lines: number; bytes: number; records: number; head: ChainHead | undefined; truncatedBytes: number; truncatedTo: string | undefined }
+  | { kind: 'unreplayable'; records: number; countOf: 'records' | 'lines' | 'unknown'; movedTo: string; reason: string };
 
-/** Parse the file: complete lines only (a crash may leave half a line at the end). */
-async function scan(path: string): Promise<{ byStream: Map<string, SpilledRecord[]>; lines: number; bytes: number; records: number }> {
-  const byStream = new Map<string, SpilledRecord[]>();
-  let lines = 0;
-  let bytes = 0;
-  let records = 0;
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const reader = createInterface({ input, crlfDelay: Infinity });
-  let pendingLine: string | undefined;
-  for await (const line of reader) {
-    // readline also yields an unterminated last line: hold each line until the next one proves it complete.
-    if (pendingLine !== undefined) {
-      ({ lines, bytes, records } = take(pendingLine, byStream, lines, bytes, records));
-    }
-    pendingLine = line;
-  }
-  if (pendingLine !== undefined) {
-    const size = (await stat(path)).size;
-    // The last line counts only if the file ends with its newline.
-    if (bytes + Buffer.byteLength(pendingLine, 'utf8') + 1 <= size) ({ lines, bytes, records } = take(pendingLine, byStream, lines, bytes, records));
-  }
-  return { byStream, lines, bytes, records };
+/** The file's complete lines, parsed as far as they parse, and the partial last line's length. */
+interface Scan {
+  byStream: Map<string, SpilledRecord[]>;
+  lines: number;
+  bytes: number;
+  records: number;
+  /** Complete lines that do not parse (counted, not taken). */
+  badLines: number;
+  firstBad: string | undefined;
+  /** Bytes after the last newline. */
+  tail: number;
 }
 
-function take(line: string, byStream: Map<string, SpilledRecord[]>, lines: number, bytes: number, records: number) {
-  const parsed = JSON.parse(line) as { c?: string; h?: string };
-  if (parsed.c !== undefined && parsed.h !== undefined) {
-    const r = JSON.parse(parsed.c) as { stream: string; seq: number; prev: string; alg: HashAlgorithm };
-    let list = byStream.get(r.stream);
-    if (list === undefined) byStream.set(r.stream, (list = []));
-    list.push({ seq: r.seq, prev: r.prev, hash: parsed.h, alg: r.alg });
-    records++;
+/**
+ * Split the file on newline bytes (not decoded text, so `bytes` is exact
+ * whatever the file holds) and parse every complete line; a line that does
+ * not parse is counted and the scan goes on, so a damaged file still says
+ * how many lines it held.
+ */
+async function scan(path: string): Promise<Scan> {
+  const s: Scan = { byStream: new Map(), lines: 0, bytes: 0, records: 0, badLines: 0, firstBad: undefined, tail: 0 };
+  let carry: Buffer[] = [];
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    let pos = 0;
+    for (let end = chunk.indexOf(NEWLINE, pos); end >= 0; end = chunk.indexOf(NEWLINE, pos)) {
+      const part = chunk.subarray(pos, end);
+      take(carry.length > 0 ? Buffer.concat([...carry, part]) : part, s);
+      carry = [];
+      pos = end + 1;
+    }
+    if (pos < chunk.length) carry.push(chunk.subarray(pos));
   }
-  return { lines: lines + 1, bytes: bytes + Buffer.byteLength(line, 'utf8') + 1, records };
+  s.tail = carry.reduce((n, b) => n + b.length, 0);
+  return s;
+}
+
+function take(line: Buffer, s: Scan): void {
+  s.lines++;
+  s.bytes += line.length + 1;
+  try {
+    const parsed = JSON.parse(line.toString('utf8')) as { c?: string; h?: string; k?: unknown };
+    if (parsed.c !== undefined && parsed.h !== undefined) {
+      const r = JSON.parse(parsed.c) as { stream: string; seq: number; prev: string; alg: HashAlgorithm };
+      let list = s.byStream.get(r.stream);
+      if (list === undefined) s.byStream.set(r.stream, (list = []));
+      list.push({ seq: r.seq, prev: r.prev, hash: parsed.h, alg: r.alg });
+      s.records++;
+    } else if (parsed.k === undefined) throw new Error('neither a record nor a checkpoint');
+  } catch (e) {
+    s.badLines++;
+    s.firstBad ??= `line ${s.lines}: ${(e as Error).message.slice(0, 200)}`;
+  }
+}
+
+/** Move the bytes from `from` to the end of the file into a side file, then cut the file there. */
+async function cutTail(path: string, from: number, length: number): Promise<string> {
+  const to = `${path}.truncated-${Date.now()}`;
+  const src = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const { bytesRead } = await src.read(buf, 0, length, from);
+    const dst = await open(to, 'wx', FILE_MODE);
+    try {
+      await dst.writeFile(buf.subarray(0, bytesRead));
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+  // Appends continue on a line boundary.
+  await truncate(path, from);
+  return to;
 }
 
 /**
@@ -71,7 +123,7 @@ function take(line: string, byStream: Map<string, SpilledRecord[]>, lines: numbe
  * writes (already read by the caller). Returns undefined when there is no
  * file (or an empty one); otherwise either how to replay it (and the head to
  * resume the own stream from) or, when it cannot be replayed, where it was
- * moved.
+ * moved. A partial last line is kept in a side file, not replayed.
  */
 export async function recoverSpill(path: string, ownStream: string, ownHead: ChainHead | undefined, primary: AuditSink): Promise<SpillRecovery | undefined> {
   try {
@@ -79,24 +131,32 @@ export async function recoverSpill(path: string, ownStream: string, ownHead: Cha
   } catch {
     return undefined;
   }
-  let scanned: Awaited<ReturnType<typeof scan>> | undefined;
+  let scanned: Scan | undefined;
   let head: ChainHead | undefined = ownHead;
+  let reason: string | undefined;
   try {
     scanned = await scan(path);
-    for (const [stream, list] of scanned.byStream) {
-      const stored = stream === ownStream ? ownHead : await primary.head(stream);
-      const extended = extend(stream, stored, list);
-      if (stream === ownStream) head = extended;
+    if (scanned.badLines > 0) reason = `${scanned.badLines} of its ${scanned.lines} line(s) cannot be parsed (${scanned.firstBad})`;
+    else {
+      for (const [stream, list] of scanned.byStream) {
+        const stored = stream === ownStream ? ownHead : await primary.head(stream);
+        const extended = extend(stream, stored, list);
+        if (stream === ownStream) head = extended;
+      }
     }
   } catch (e) {
+    reason = (e as Error).message;
+  }
+  if (reason !== undefined || scanned === undefined) {
     const movedTo = `${path}.unreplayable-${Date.now()}`;
     await rename(path, movedTo);
-    return { kind: 'unreplayable', records: scanned?.records ?? 0, movedTo, reason: (e as Error).message };
+    if (scanned === undefined) return { kind: 'unreplayable', records: 0, countOf: 'unknown', movedTo, reason: reason ?? 'unreadable' };
+    if (scanned.badLines === 0) return { kind: 'unreplayable', records: scanned.records, countOf: 'records', movedTo, reason: reason! };
+    const lines = scanned.records + scanned.badLines + (scanned.tail > 0 ? 1 : 0);
+    return { kind: 'unreplayable', records: lines, countOf: 'lines', movedTo, reason: reason! };
   }
-  // Cut a half-written last line so appends continue on a line boundary.
-  if ((await stat(path)).size !== scanned.bytes) await truncate(path, scanned.bytes);
-  if (scanned.lines === 0) return undefined;
-  return { kind: 'replay', lines: scanned.lines, bytes: scanned.bytes, records: scanned.records, head };
+  const truncatedTo = scanned.tail > 0 ? await cutTail(path, scanned.bytes, scanned.tail) : undefined;
+  return { kind: 'replay', lines: scanned.lines, bytes: scanned.bytes, records: scanned.records, head, truncatedBytes: scanned.tail, truncatedTo };
 }
 
 /** The stored head advanced over the spilled records after it; throws on a gap or a fork. */

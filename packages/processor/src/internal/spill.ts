@@ -304,7 +304,8 @@ export class Spill {
     if (this.#closing !== undefined) await this.#closing;
     await this.#fh?.close();
     this.#fh = undefined;
-    if (left.inFile + left.unwritten === 0 && !lost) await rm(this.path, { force: true });
+    // Only a file this process wrote or adopted: one left by an earlier process that was never adopted (the stream head was not read) is that process's evidence.
+    if (this.#hasFile && left.inFile + left.unwritten === 0 && !lost) await rm(this.path, { force: true });
     return left;
   }
 }

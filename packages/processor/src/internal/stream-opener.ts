@@ -68,11 +68,18 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
     o.onError(new Error(`otel-audit: could not read the spill file ${spill.path} left by an earlier process: ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
   }
   if (recovery?.kind === 'replay') {
+    if (recovery.truncatedTo !== undefined) {
+      o.onError(new Error(`otel-audit: the spill file ${spill.path} left by an earlier process ends in a partial line (${recovery.truncatedBytes} byte(s): a write cut short by a crash, or a cut file); `
+        + `the record(s) in those bytes are not replayed (moved to ${recovery.truncatedTo}); the ${recovery.records} complete record(s) before them are`));
+    }
     spill.adopt(recovery.lines, recovery.bytes);
     return { head: recovery.head, recovery };
   }
   if (recovery?.kind === 'unreplayable') {
-    o.onError(new Error(`otel-audit: ${recovery.records} record(s) in the spill file left by an earlier process cannot be replayed (${recovery.reason}); moved to ${recovery.movedTo}`));
+    const count = recovery.countOf === 'records' ? `${recovery.records} record(s)`
+      : recovery.countOf === 'lines' ? `${recovery.records} line(s) (counted as lines: the file could not be parsed completely, so the exact number of records is unknown)`
+        : 'an unknown number of records (the file could not be read)';
+    o.onError(new Error(`otel-audit: ${count} in the spill file left by an earlier process cannot be replayed (${recovery.reason}); moved to ${recovery.movedTo}`));
   }
   return { head, recovery };
 }

@@ -142,8 +142,16 @@ export class StreamSealer {
     if (opened.resumed) this.sealSystem(ACTION_PIPELINE_STARTED, 'success', 'info', { ...common, resumed_at_seq: chain.size - 1 });
     else this.sealSystem(ACTION_STREAM_STARTED, 'success', 'info', opened.previous !== undefined ? { ...common, previous_stream: opened.previous } : common);
     if (storedKeyIds !== undefined && keyDiffers(storedKeyIds, keyId)) this.sealSystemEvent(keyChangedEvent(storedKeyIds, keyId, 'resumed_with_other_key'));
-    if (recovery?.kind === 'replay') this.sealSystem(ACTION_SPILL_REPLAYED, 'success', 'info', { records: recovery.records, file: spillPath });
-    else if (recovery?.kind === 'unreplayable') this.sealSystem(ACTION_SPILL_NOT_REPLAYED, 'failure', 'error', { records: recovery.records, file: recovery.movedTo, reason: recovery.reason.slice(0, 500) });
+    if (recovery?.kind === 'replay') {
+      // A partial last line: records were cut from the file (kept aside as evidence, not replayed).
+      if (recovery.truncatedTo === undefined) this.sealSystem(ACTION_SPILL_REPLAYED, 'success', 'info', { records: recovery.records, file: spillPath });
+      else this.sealSystem(ACTION_SPILL_REPLAYED, 'failure', 'warning', { records: recovery.records, file: spillPath, truncated_bytes: recovery.truncatedBytes, truncated_to: recovery.truncatedTo });
+    } else if (recovery?.kind === 'unreplayable') {
+      const details: Record<string, unknown> = { records: recovery.records, file: recovery.movedTo, reason: recovery.reason.slice(0, 500) };
+      // `records` is then an estimate: the lines the file held (`unknown`: none could be read).
+      if (recovery.countOf !== 'records') details.count_of = recovery.countOf;
+      this.sealSystem(ACTION_SPILL_NOT_REPLAYED, 'failure', 'error', details);
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,5 +121,54 @@ describe('spill file after a crash', () => {
     expect(sink.records.some((r) => r.record.action === 'call')).toBe(false);
     expect(existsSync(spillPath)).toBe(false);
     expect(readdirSync(dir).some((f) => f.startsWith('gap.spill.unreplayable-'))).toBe(true);
+  });
+
+  /** The spill lines of `n` records sealed into a new stream (what a process that spilled them from the start leaves). */
+  function spilledLines(stream: string, n: number): string[] {
+    const chain = new AuditChain({ stream });
+    return Array.from({ length: n }, (_, i) => {
+      const sealed = chain.append({ id: createRecordId(), time: '1', type: 'api', action: 'call', details: { i } });
+      return JSON.stringify({ c: sealed.canonical, h: sealed.hash }) + '\n';
+    });
+  }
+
+  /** Start a processor on `spillPath` and shut it down; its sink and the errors it reported. */
+  async function restart(stream: string, spillPath: string) {
+    const sink = new InMemoryAuditSink();
+    const errors: string[] = [];
+    const processor = new AuditLogRecordProcessor({ stream, sinks: [sink], overflow: 'spill', spillPath, flushIntervalMillis: 5, onError: (e) => errors.push(e.message) });
+    await processor.ready();
+    await processor.shutdown();
+    return { sink, errors };
+  }
+
+  it('a spill file that fails to parse part-way is counted in lines, and spill_not_replayed says the count is of lines', async () => {
+    const lines = spilledLines('garbled/1', 5);
+    lines[2] = '\0'.repeat(300) + '\n'; // a zero-filled block (a crash on a journaled file system)
+    const spillPath = join(dir, 'garbled.spill');
+    writeFileSync(spillPath, lines.join(''));
+    const { sink, errors } = await restart('garbled/1', spillPath);
+    const lost = sink.records.find((r) => r.record.action === 'spill_not_replayed');
+    expect(lost?.record.details).toMatchObject({ records: 5, count_of: 'lines', reason: expect.stringMatching(/1 of its 5 line\(s\) cannot be parsed \(line 3: /) });
+    expect(errors.find((m) => m.includes('cannot be replayed'))).toMatch(/^otel-audit: 5 line\(s\) \(counted as lines: the file could not be parsed completely/);
+    expect(sink.records.some((r) => r.record.action === 'call')).toBe(false);
+    expect(readdirSync(dir).some((f) => f.startsWith('garbled.spill.unreplayable-'))).toBe(true);
+  });
+
+  it('a spill file cut mid-line replays the complete records, keeps the cut bytes in a side file and records truncated_bytes', async () => {
+    const lines = spilledLines('cut/1', 6);
+    const partial = lines[5]!.slice(0, Math.floor(lines[5]!.length / 2));
+    const spillPath = join(dir, 'cut.spill');
+    writeFileSync(spillPath, lines.slice(0, 5).join('') + partial);
+    const { sink, errors } = await restart('cut/1', spillPath);
+    expect(sink.records.filter((r) => r.record.action === 'call').map((r) => r.record.details)).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));
+    const replayed = sink.records.find((r) => r.record.action === 'spill_replayed');
+    const sideFile = readdirSync(dir).find((f) => f.startsWith('cut.spill.truncated-'));
+    expect(sideFile).toBeDefined();
+    expect(replayed?.record.details).toEqual({ records: 5, file: spillPath, truncated_bytes: Buffer.byteLength(partial), truncated_to: join(dir, sideFile!) });
+    expect(readFileSync(join(dir, sideFile!), 'utf8')).toBe(partial);
+    expect(errors.find((m) => m.includes('partial line'))).toMatch(new RegExp(`ends in a partial line \\(${Buffer.byteLength(partial)} byte\\(s\\).*not replayed \\(moved to .*cut\\.spill\\.truncated-\\d+\\)`));
+    expect(sink.records.map((r) => r.record.seq)).toEqual(sink.records.map((_, i) => i));
+    expect(existsSync(spillPath)).toBe(false);
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * Shutdown before the stream's head could be read (red team helper 75, F1):
+ * the records held for the stream were never sealed, so they cannot be
+ * spilled or delivered — their loss is said, with the counts and why.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { requestReceipt } from '@otel-audit/core';
+import { AuditLogRecordProcessor, InMemoryAuditSink } from '../src/index.js';
+import { KEYS, tick } from './helpers.js';
+
+describe('AuditLogRecordProcessor: shutdown before the stream head is known', () => {
+  /** A primary sink that never answers the stream head (a database locked for the whole run). */
+  class HeadFailingSink extends InMemoryAuditSink {
+    override async head(): Promise<undefined> {
+      throw new Error('database is locked');
+    }
+  }
+
+  /** 5 awaited and 30 fire-and-forget records while the head cannot be read, then shutdown; what onError got. */
+  async function shutdownWhileHeld(options: Partial<ConstructorParameters<typeof AuditLogRecordProcessor>[0]> = {}) {
+    const sink = new HeadFailingSink();
+    const errors: string[] = [];
+    const processor = new AuditLogRecordProcessor({ stream: 'held/1', sinks: [sink], signerKey: KEYS.signerKey, maxQueueSize: 10, shutdownTimeoutMillis: 200, onError: (e) => errors.push(e.message), ...options });
+    const provider = new LoggerProvider({ processors: [processor] });
+    const logger = provider.getLogger('otel-audit');
+    const receipts: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) {
+      const body = { type: 'api', action: 'awaited', details: { i } };
+      receipts.push(requestReceipt(body, { awaited: true }));
+      logger.emit({ body });
+    }
+    for (let i = 0; i < 30; i++) logger.emit({ body: { type: 'api', action: 'async', details: { i } } });
+    await tick(50);
+    await provider.shutdown();
+    const settled = await Promise.allSettled(receipts);
+    return { sink, errors, settled };
+  }
+
+  it('reports the held records and those dropped past the hold limit as LOST, naming the stream and why', async () => {
+    const { sink, errors, settled } = await shutdownWhileHeld();
+    expect(sink.records).toHaveLength(0);
+    expect(settled.every((r) => r.status === 'rejected')).toBe(true);
+    // maxQueueSize 10 under block: 20 are held, the other 15 dropped.
+    const lost = errors.filter((m) => m.includes('LOST'));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(/before the head of stream "held\/1" could be read from the primary sink: 20 held record\(s\) were never sealed and 15 more were dropped past the hold limit of 20; they are LOST/);
+  });
+
+  it('under spill, says the held records are not in the spill file, and leaves a spill file of an earlier process in place', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otel-audit-held-'));
+    try {
+      const spillPath = join(dir, 'audit.spill');
+      const earlier = JSON.stringify({ c: '{"seq":0}', h: 'ab' }) + '\n';
+      writeFileSync(spillPath, earlier);
+      const { errors } = await shutdownWhileHeld({ overflow: 'spill', spillPath });
+      // Under spill nothing is dropped before the hold limit of twice the bound.
+      expect(errors.find((m) => m.includes('LOST'))).toMatch(/20 held record\(s\) were never sealed and 15 more were dropped past the hold limit of 20; they are LOST \(not written to any sink nor to the spill file/);
+      expect(existsSync(spillPath)).toBe(true);
+      expect(readFileSync(spillPath, 'utf8')).toBe(earlier);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
