@@ -14,6 +14,9 @@ const LOSSES: Record<number, Record<string, unknown>> = {
   6: { action: 'records_dropped', details: { count: 3, first_seq: 1, last_seq: 3, sink: 'otlp', reason: 'sink_failing' } },
   8: { action: 'integrity_failure', details: { dead_letters: 14, batches: 2 } },
   9: { action: 'spill_not_replayed', details: { records: 22, file: '/tmp/x.spill.bad', reason: 'cut' } },
+  11: { action: 'spill_not_replayed', details: { records: 292, count_of: 'lines', file: '/tmp/y.spill.bad', reason: 'line 12 is not JSON' } },
+  12: { action: 'spill_replayed', details: { records: 151, truncated_bytes: 256, truncated_to: '/tmp/q.spill.truncated-1' } },
+  13: { action: 'spill_replayed', details: { records: 40 } },
 };
 
 describe('otel-audit verify: losses the chain records', () => {
@@ -28,15 +31,17 @@ describe('otel-audit verify: losses the chain records', () => {
       'recorded loss: stream "svc/1" seq 6 (records_dropped): 3 records not delivered to sink "otlp" (they are in the chain; that sink lacks them)',
       'recorded loss: stream "svc/1" seq 8 (integrity_failure): 14 records refused by the OTLP receiver (dead-lettered in the outbox; not at the receiver)',
       'recorded loss: stream "svc/1" seq 9 (spill_not_replayed): 22 records of a spill file that could not be replayed (kept aside as evidence)',
+      'recorded loss: stream "svc/1" seq 11 (spill_not_replayed): 292 lines (the file could not be parsed, so counted as lines) of a spill file that could not be replayed (kept aside as evidence)',
+      'recorded loss: stream "svc/1" seq 12 (spill_replayed): 256 bytes cut from the end of a spill file: the records in them were not replayed (kept in "/tmp/q.spill.truncated-1")',
     ]);
     const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout);
-    expect(json.recordedLosses).toHaveLength(4);
+    expect(json.recordedLosses).toHaveLength(6);
     expect(json.recordedLosses[0]).toMatchObject({ stream: 'svc/1', seq: 4, action: 'records_dropped', count: 4951 });
 
     const bundle = path.join(dir, 'b.json');
     expect((await runCli(['export', '--db', db, '--format', 'bundle', '--out', bundle])).code).toBe(0);
     const fromBundle = await runCli(['verify', bundle, '--key', vkey]);
-    expect(fromBundle.stdout.split('\n').filter((l) => l.startsWith('recorded loss:'))).toHaveLength(4);
+    expect(fromBundle.stdout.split('\n').filter((l) => l.startsWith('recorded loss:'))).toHaveLength(6);
   });
 
   it('says nothing when the chain records no loss', async () => {

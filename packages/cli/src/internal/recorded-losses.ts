@@ -14,13 +14,13 @@ export interface RecordedLoss {
   stream: string;
   seq: number;
   action: string;
-  /** How many records it says, when it says. */
+  /** How many it says (records, lines or bytes: `what` names the unit), when it says. */
   count?: number;
   /** What it says happened, for people. */
   what: string;
 }
 
-const LOSS_ACTIONS = ['records_dropped', 'spill_not_replayed', 'integrity_failure'] as const;
+const LOSS_ACTIONS = ['records_dropped', 'spill_not_replayed', 'spill_replayed', 'integrity_failure'] as const;
 
 /** Losses listed at most; the rest are counted. */
 const LISTED = 10;
@@ -29,7 +29,8 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
 }
 
-function lossOf(stream: string, seq: number, action: string, details: Record<string, unknown>): RecordedLoss {
+/** The loss a system record says, or undefined when it says none (a spill file replayed whole). */
+function lossOf(stream: string, seq: number, action: string, details: Record<string, unknown>): RecordedLoss | undefined {
   if (action === 'records_dropped') {
     const count = num(details['count']);
     const what = details['reason'] === 'sink_failing'
@@ -38,8 +39,14 @@ function lossOf(stream: string, seq: number, action: string, details: Record<str
     return { stream, seq, action, ...(count !== undefined ? { count } : {}), what };
   }
   if (action === 'spill_not_replayed') {
-    const count = num(details['records']);
-    return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: 'records of a spill file that could not be replayed (kept aside as evidence)' };
+    const count = details['count_of'] === 'unknown' ? undefined : num(details['records']);
+    const unit = details['count_of'] === 'lines' ? 'lines (the file could not be parsed, so counted as lines)' : 'records';
+    return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: `${unit} of a spill file that could not be replayed (kept aside as evidence)` };
+  }
+  if (action === 'spill_replayed') {
+    const bytes = num(details['truncated_bytes']);
+    if (bytes === undefined || bytes === 0) return undefined;
+    return { stream, seq, action, count: bytes, what: `bytes cut from the end of a spill file: the records in them were not replayed (kept in ${JSON.stringify(escapeControl(String(details['truncated_to'] ?? '?')))})` };
   }
   const count = num(details['dead_letters']);
   return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: 'records refused by the OTLP receiver (dead-lettered in the outbox; not at the receiver)' };
@@ -56,7 +63,8 @@ export function storeLosses(store: SqliteAuditStore, streams: readonly string[])
   for (const stream of streams) {
     for (const action of LOSS_ACTIONS) {
       for (const r of store.query({ stream, eventType: 'system', eventAction: action, order: 'oldest', limit: 1000 }).records) {
-        out.push(lossOf(stream, r.record.seq, action, (r.record.details ?? {}) as Record<string, unknown>));
+        const loss = lossOf(stream, r.record.seq, action, (r.record.details ?? {}) as Record<string, unknown>);
+        if (loss !== undefined) out.push(loss);
       }
     }
   }
@@ -74,7 +82,8 @@ export function recordLosses(records: Iterable<unknown>): RecordedLoss[] {
   for (const value of records) {
     const r = value as { stream?: unknown; seq?: unknown; type?: unknown; action?: unknown; details?: unknown } | null;
     if (r?.type !== 'system' || typeof r.stream !== 'string' || typeof r.seq !== 'number' || !(LOSS_ACTIONS as readonly unknown[]).includes(r.action)) continue;
-    out.push(lossOf(r.stream, r.seq, r.action as string, typeof r.details === 'object' && r.details !== null ? r.details as Record<string, unknown> : {}));
+    const loss = lossOf(r.stream, r.seq, r.action as string, typeof r.details === 'object' && r.details !== null ? r.details as Record<string, unknown> : {});
+    if (loss !== undefined) out.push(loss);
   }
   return out.sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.seq - b.seq));
 }
