@@ -30,7 +30,9 @@ export interface AuditLoggerOptions {
   /**
    * How long `log()` waits for the receipt before rejecting with
    * `AuditReceiptTimeoutError`; meanwhile the wait keeps the process alive
-   * (a script's last `await audit.log()` outlasts a sink's retries). Default
+   * (a script's last `await audit.log()` outlasts a sink's retries). The
+   * wait for queue space under overflow `block` counts against it too: a
+   * record still waiting for space when it runs out is not emitted. Default
    * 60,000; 0 waits forever, without keeping the process alive.
    */
   receiptTimeoutMillis?: number;
@@ -195,32 +197,53 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
 
   let warnedMissing = false;
 
-  const withTimeout = (p: Promise<AuditReceipt>, id: string): Promise<AuditReceipt> => {
-    if (timeout === 0) return p;
+  /**
+   * `start()`'s receipt within `timeout`, counted from the call: the wait for queue space
+   * (`capacity`, overflow `block`) and the wait for the receipt share one timer, so a full
+   * queue neither outlasts `receiptTimeoutMillis` nor lets the process end under the caller.
+   * A record whose capacity wait timed out is not emitted any more: the caller was told.
+   */
+  const withTimeout = (capacity: Promise<void> | undefined, start: () => Promise<AuditReceipt>, id: string): Promise<AuditReceipt> => {
+    if (timeout === 0) return capacity === undefined ? start() : capacity.then(start);
     return new Promise<AuditReceipt>((resolve, reject) => {
-      // Ref'd, unlike the pipeline's timers: while a record waits for a retry of a failing sink,
-      // this is what keeps a script's last `await audit.log()` from ending under it (exit 13,
-      // the record never written) — for at most `timeout`, after which the caller is told.
-      const timer = setTimeout(() => reject(new AuditReceiptTimeoutError(id, timeout)), timeout);
-      p.then(
-        (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
+      let timedOut = false;
+      // Ref'd, unlike the pipeline's timers: while a record waits for queue space or for a retry
+      // of a failing sink, this is what keeps a script's last `await audit.log()` from ending
+      // under it (exit 13, the record never written) — for at most `timeout`, after which the
+      // caller is told.
+      const timer = setTimeout(() => {
+        timedOut = true;
+        reject(new AuditReceiptTimeoutError(id, timeout));
+      }, timeout);
+      const settle = (begin: () => Promise<AuditReceipt>): void => {
+        let p: Promise<AuditReceipt>;
+        try {
+          p = begin();
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+        p.then(
+          (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+          (e: unknown) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        );
+      };
+      if (capacity === undefined) settle(start);
+      else capacity.then(() => {
+        if (!timedOut) settle(start);
+      }, (e: unknown) => settle(() => Promise.reject(e)));
     });
   };
 
   const log = async (event: AuditEventFields): Promise<AuditReceipt> => {
     const ctx = otelContext.active();
     const normalized = prepare(event);
-    const wait = whenAuditCapacity();
-    if (wait !== undefined) await wait;
-    return withTimeout(emit(normalized, ctx, true)!, normalized.id);
+    return withTimeout(whenAuditCapacity(), () => emit(normalized, ctx, true)!, normalized.id);
   };
 
   const logNowait = (event: AuditEventFields): string => {

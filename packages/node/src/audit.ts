@@ -52,6 +52,8 @@ export function createDisabledAuditLogger(): AuditLogger {
   return { ...(Object.fromEntries(METHODS.map((m) => [m, receipt])) as unknown as Omit<AuditLogger, 'logNowait'>), logNowait: () => createRecordId() };
 }
 
+const stoppedError = () => new AuditError('AUDIT_PIPELINE_STOPPED', 'otel-audit: the audit pipeline was shut down; the event was not recorded');
+
 /**
  * An audit logger whose calls reject: the pipeline was shut down.
  *
@@ -59,7 +61,16 @@ export function createDisabledAuditLogger(): AuditLogger {
  * setCurrentAudit(createStoppedAuditLogger()); // after shutdown
  */
 export function createStoppedAuditLogger(): AuditLogger {
-  const error = () => new AuditError('AUDIT_PIPELINE_STOPPED', 'otel-audit: the audit pipeline was shut down; the event was not recorded');
+  return createRefusingAuditLogger(stoppedError);
+}
+
+/**
+ * An audit logger whose calls reject with `error()` (and whose `logNowait` throws it).
+ *
+ * @example
+ * setCurrentAudit(createRefusingAuditLogger(() => new AuditError('AUDIT_NO_PIPELINE', 'not in a worker thread')));
+ */
+export function createRefusingAuditLogger(error: () => AuditError): AuditLogger {
   return {
     ...(Object.fromEntries(METHODS.map((m) => [m, () => Promise.reject(error())])) as unknown as Omit<AuditLogger, 'logNowait'>),
     logNowait: () => {
@@ -68,10 +79,15 @@ export function createStoppedAuditLogger(): AuditLogger {
   };
 }
 
+/** Errors meaning "nobody took the record" that, once the pipeline stopped, mean just that. */
+const GONE = new Set(['AUDIT_NO_PIPELINE', 'AUDIT_SHUTDOWN']);
+
 /**
  * `live` until `stopped()` says the pipeline was shut down, then a stopped
  * logger: the handle's own `audit` answers like the exported one after
  * shutdown (AUDIT_PIPELINE_STOPPED), not "no audit processor received it".
+ * So does a call made before the shutdown that was still waiting for queue
+ * space (overflow `block`) when it came: it emits into the stopped provider.
  *
  * @example
  * const handleAudit = untilStopped(live, () => stopping !== undefined);
@@ -79,8 +95,16 @@ export function createStoppedAuditLogger(): AuditLogger {
 export function untilStopped(live: AuditLogger, stopped: () => boolean): AuditLogger {
   let after: AuditLogger | undefined;
   const now = (): AuditLogger => (stopped() ? (after ??= createStoppedAuditLogger()) : live);
+  const call = (m: (typeof METHODS)[number], event: never): Promise<AuditReceipt> => {
+    const logger = now();
+    const p = (logger[m] as (e: never) => Promise<AuditReceipt>)(event);
+    if (logger !== live) return p;
+    return p.catch((e: unknown) => {
+      throw stopped() && GONE.has(String((e as { code?: unknown } | null)?.code)) ? stoppedError() : e;
+    });
+  };
   return Object.freeze({
-    ...(Object.fromEntries(METHODS.map((m) => [m, (event: never) => (now()[m] as (e: never) => Promise<AuditReceipt>)(event)])) as Omit<AuditLogger, 'logNowait'>),
+    ...(Object.fromEntries(METHODS.map((m) => [m, (event: never) => call(m, event)])) as Omit<AuditLogger, 'logNowait'>),
     logNowait: (event: Parameters<AuditLogger['logNowait']>[0]) => now().logNowait(event),
   });
 }

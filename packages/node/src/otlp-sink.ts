@@ -10,10 +10,12 @@
  * partial success (the stock HTTP transport retries by itself and reports
  * a partial success as success). Refused records land in the outbox's
  * dead-letter table and become `system/integrity_failure` audit records (the
- * first at once, then one summary a minute at most), so the loss is itself
- * audited without a feedback loop; their reasons quote the receiver with
+ * first at once, then one summary a minute at most; the summary pending at
+ * shutdown is sealed before the final checkpoint, and what is refused after
+ * that is printed), so the loss is itself audited without a feedback loop; their reasons quote the receiver with
  * secrets masked (`redactSecrets`), since the record cannot be taken back.
  */
+import { diag } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -49,9 +51,13 @@ export interface OtlpSinkContext {
   config?: AuditConfig;
   /** The component key, e.g. `otlphttp/backup`. */
   key?: string;
-  /** Told about dead-lettered records. Default: `system/integrity_failure` audit records through the global logger (the first at once, then a summary a minute at most). */
+  /**
+   * Told about dead-lettered records. Default: `system/integrity_failure` audit records through the global logger
+   * (the first at once, then a summary a minute at most; at shutdown the pending summary is sealed before the final
+   * checkpoint, and dead letters after it are printed through `onWarning` with their count).
+   */
   onDeadLetter?: (info: DeadLetterInfo) => void;
-  /** Told what shutdown left in the outbox for the next start. Default: `diag.warn`. */
+  /** Told what shutdown left in the outbox for the next start, and of dead letters too late for the chain. Default: `diag.warn`. */
   onWarning?: (message: string) => void;
 }
 
@@ -116,15 +122,32 @@ export function createOtlpLogExporter(config: OtlpHttpExporterConfig): LogRecord
   return new OTLPExporterBase<ReadableLogRecord[]>(delegate);
 }
 
+/** The default dead-letter reporting of one OTLP sink. */
+interface DeadLetterAuditor {
+  /** A batch was dead-lettered. */
+  report(info: DeadLetterInfo): void;
+  /**
+   * The pipeline is about to seal its last records: emit the summary still
+   * waiting for its window now, so that it is sealed before the final
+   * checkpoint. Later dead letters can no longer be sealed; they wait for `stop`.
+   */
+  seal(): void;
+  /** The sink stopped: what could not be sealed is printed, with its count. */
+  stop(): void;
+}
+
 /**
  * Dead letters → audit records: the first at once, then at most one summary
  * per window (never one per batch: the record itself travels this path, so
  * a receiver that refuses everything must not be fed a record per refusal).
+ * At shutdown the pending summary is sealed (`seal`, before the final
+ * checkpoint) and what comes after is printed (`stop`) — never left behind.
  */
-function deadLetterAuditor(path: string, windowMillis = 60_000): (info: DeadLetterInfo) => void {
+function deadLetterAuditor(path: string, print: (message: string) => void, windowMillis = 60_000): DeadLetterAuditor {
   type Tally = { records: number; batches: number; statuses: Set<number>; reasons: Set<string> };
   let pending: Tally | undefined;
   let open = false;
+  let sealed = false;
   const tally = (t: Tally | undefined, info: DeadLetterInfo): Tally => {
     const out = t ?? { records: 0, batches: 0, statuses: new Set(), reasons: new Set() };
     out.records += info.records;
@@ -144,6 +167,7 @@ function deadLetterAuditor(path: string, windowMillis = 60_000): (info: DeadLett
     });
   };
   const close = (): void => {
+    if (sealed) return; // the summary waits for stop(): the pipeline no longer seals
     if (pending === undefined) {
       open = false;
       return;
@@ -152,15 +176,80 @@ function deadLetterAuditor(path: string, windowMillis = 60_000): (info: DeadLett
     pending = undefined;
     setTimeout(close, windowMillis).unref();
   };
-  return (info) => {
-    if (open) {
-      pending = tally(pending, info);
-      return;
-    }
-    open = true;
-    emit(tally(undefined, info));
-    setTimeout(close, windowMillis).unref();
+  return {
+    report(info) {
+      if (open || sealed) {
+        pending = tally(pending, info);
+        return;
+      }
+      open = true;
+      emit(tally(undefined, info));
+      setTimeout(close, windowMillis).unref();
+    },
+    seal() {
+      if (sealed) return;
+      sealed = true;
+      if (pending !== undefined) emit(pending);
+      pending = undefined;
+    },
+    stop() {
+      sealed = true;
+      const t = pending;
+      pending = undefined;
+      if (t === undefined) return;
+      const statuses = t.statuses.size > 0 ? ` (HTTP ${[...t.statuses].sort().join(', ')})` : '';
+      print(`otel-audit outbox ${path}: ${t.records} audit record(s) in ${t.batches} batch(es) were refused by the OTLP receiver${statuses} `
+        + `after the audit pipeline sealed its last record, so no system/integrity_failure record in the chain counts them; they are in the outbox dead-letter table `
+        + `(\`otel-audit status\` shows them); reasons: ${[...t.reasons].slice(0, 5).join('; ')}`);
+    },
   };
+}
+
+/** The OTLP sink, with the default dead-letter reporting when no `onDeadLetter` was given. */
+class OtlpAuditSink extends LogRecordExporterSink {
+  readonly #outbox: OutboxLogRecordExporter;
+  readonly #auditor: DeadLetterAuditor | undefined;
+
+  constructor(outbox: OutboxLogRecordExporter, auditor: DeadLetterAuditor | undefined, options: ConstructorParameters<typeof LogRecordExporterSink>[0]) {
+    super(options);
+    this.#outbox = outbox;
+    this.#auditor = auditor;
+  }
+
+  /** Let the outbox answer what it holds (within `budgetMillis`), then emit the pending dead-letter summary. */
+  async sealDeadLetters(budgetMillis: number): Promise<void> {
+    if (this.#auditor === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Ref'd while awaited (cleared right after): a shutdown at beforeExit must not end under it.
+      await Promise.race([this.#outbox.forceFlush().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, Math.max(0, budgetMillis))))]);
+    } finally {
+      clearTimeout(timer);
+      this.#auditor.seal();
+    }
+  }
+
+  override async shutdown(): Promise<void> {
+    try {
+      await super.shutdown();
+    } finally {
+      this.#auditor?.stop();
+    }
+  }
+}
+
+/**
+ * Before the pipeline seals its last record (startAudit's shutdown, before
+ * the processor's): each OTLP sink's pending dead-letter summary becomes a
+ * `system/integrity_failure` record, after its outbox was given up to
+ * `budgetMillis` to hear the receiver's answers. Dead letters that come later
+ * are printed when the sink shuts down.
+ *
+ * @example
+ * await sealDeadLetterSummaries(sinks, 5_000); await loggerProvider.shutdown();
+ */
+export async function sealDeadLetterSummaries(sinks: readonly AuditSink[], budgetMillis: number): Promise<void> {
+  await Promise.all(sinks.map((s) => (s instanceof OtlpAuditSink ? s.sealDeadLetters(budgetMillis) : undefined)));
 }
 
 /**
@@ -177,15 +266,16 @@ export function createOtlpSink(config: OtlpHttpExporterConfig, context: OtlpSink
   const retryInitial = durationMillis(config.outbox?.retry_initial);
   const retryMax = durationMillis(config.outbox?.retry_max);
   const maxAge = durationMillis(config.outbox?.max_age);
+  const auditor = context.onDeadLetter === undefined ? deadLetterAuditor(path, context.onWarning ?? ((m) => diag.warn(m))) : undefined;
   const outbox = new OutboxLogRecordExporter({
     path,
     exporter: createOtlpLogExporter(config),
     exportTimeoutMillis: (durationMillis(config.timeout, 10_000) ?? 10_000) + 5_000,
-    onDeadLetter: context.onDeadLetter ?? deadLetterAuditor(path),
+    onDeadLetter: context.onDeadLetter ?? ((info) => auditor!.report(info)),
     ...(context.onWarning !== undefined ? { onWarning: context.onWarning } : {}),
     ...(retryInitial !== undefined ? { initialBackoffMillis: retryInitial } : {}),
     ...(retryMax !== undefined ? { maxBackoffMillis: retryMax } : {}),
     ...(maxAge !== undefined ? { maxAgeMillis: maxAge } : {}),
   });
-  return new LogRecordExporterSink({ exporter: outbox, name: context.key ?? 'otlphttp', ...(context.resource !== undefined ? { resource: context.resource } : {}) });
+  return new OtlpAuditSink(outbox, auditor, { exporter: outbox, name: context.key ?? 'otlphttp', ...(context.resource !== undefined ? { resource: context.resource } : {}) });
 }

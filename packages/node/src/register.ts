@@ -12,24 +12,46 @@
  * app owns shutdown: the pipeline keeps recording until the event loop
  * drains (`beforeExit`) or the app calls `shutdownAudit()`. Listeners of the
  * `signal-exit` library do not count as the app's.
+ *
+ * In a `worker_threads` Worker (which runs `--import` again) it starts
+ * nothing: a second pipeline there would share the main thread's stream and
+ * SQLite file, and the two would refuse each other's records. It says so
+ * once per process on stderr, and the worker's `audit` calls reject with
+ * `AUDIT_NO_PIPELINE`: records are logged from the main thread.
  */
 import { register } from 'node:module';
+import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
+import { AuditError } from '@otel-audit/core';
+import { createRefusingAuditLogger, setCurrentAudit } from './audit.js';
 import { ConfigError } from './errors.js';
 import { startAudit, type AuditHandle } from './start-audit.js';
 
-// Only node:http/https go through the loader hook: the audit needs nothing else, and every other module loads untouched.
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['http', 'https'] } });
+/** Environment data shared with every worker: one flag (a SharedArrayBuffer, shared, not copied) so the worker notice is said once per process. */
+const WORKER_NOTICE_KEY = '@otel-audit/node.worker-notice';
+const WORKER_MESSAGE = 'otel-audit: auditing is not started in worker threads (the register hook runs in each Worker too, '
+  + 'and a second pipeline there would compete with the main thread\'s for the same stream and store); '
+  + 'log audit records from the main thread, e.g. post the event to it';
 
 let handle: AuditHandle;
-try {
-  handle = await startAudit();
-} catch (e) {
-  if (e instanceof ConfigError) {
-    process.stderr.write(`${e.message}\n`);
-  } else {
-    process.stderr.write(`otel-audit: the audit pipeline could not start: ${e instanceof Error ? e.message : String(e)}\n`);
+if (!isMainThread) {
+  const flag = getEnvironmentData(WORKER_NOTICE_KEY);
+  const first = flag instanceof SharedArrayBuffer ? Atomics.compareExchange(new Int32Array(flag), 0, 0, 1) === 0 : true;
+  if (first) process.stderr.write(`${WORKER_MESSAGE}\n`);
+  setCurrentAudit(createRefusingAuditLogger(() => new AuditError('AUDIT_NO_PIPELINE', `${WORKER_MESSAGE}; the event was not recorded`)));
+} else {
+  setEnvironmentData(WORKER_NOTICE_KEY, new SharedArrayBuffer(4));
+  // Only node:http/https go through the loader hook: the audit needs nothing else, and every other module loads untouched.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['http', 'https'] } });
+  try {
+    handle = await startAudit();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+    } else {
+      process.stderr.write(`otel-audit: the audit pipeline could not start: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+    process.exit(1);
   }
-  process.exit(1);
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -78,7 +100,7 @@ function endBy(signal: HandledSignal): void {
   process.kill(process.pid, signal);
 }
 
-if (handle.enabled) {
+if (isMainThread && handle!.enabled) {
   for (const s of SIGNALS) process.on(s, onSignal);
   process.once('beforeExit', () => void handle.shutdown());
 }

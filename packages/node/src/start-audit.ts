@@ -33,6 +33,7 @@ import { checkSemantics } from './internal/semantic-check.js';
 import { switchOffWarnings } from './internal/switch-offs.js';
 import { verifyOnStart } from './internal/verify-on-start.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
+import { sealDeadLetterSummaries } from './otlp-sink.js';
 
 /**
  * A running (or disabled) pipeline.
@@ -177,6 +178,9 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       // Bounded: a webhook retrying must not hold back the final checkpoint past the shutdown timeout.
       if (alerts?.dispatcher !== undefined) await stopAlertDelivery(alerts.dispatcher, chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, printerOf(options)).catch(() => undefined);
       alerts?.stopMetrics();
+      // While the processor still seals: the OTLP sinks' pending dead-letter summaries go into the
+      // chain before the final checkpoint (what the receiver refuses later is printed by the sink).
+      if (loggerProvider !== undefined) await sealDeadLetterSummaries(sinks, (chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS) / 2).catch(() => undefined);
       if (loggerProvider !== undefined) await loggerProvider.shutdown().catch(() => undefined);
       else for (const s of sinks) await s.shutdown?.().catch(() => undefined);
       setCurrentAudit(createStoppedAuditLogger());

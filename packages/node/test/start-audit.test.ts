@@ -142,6 +142,31 @@ describe('startAudit', () => {
     expect(() => running!.audit.logNowait({ type: 'auth', action: 'login' })).toThrow(/was shut down/);
   });
 
+  it('callers waiting for queue space (overflow block) when the pipeline shuts down are told it stopped (AUDIT_PIPELINE_STOPPED)', async () => {
+    const { dir, path } = setupEdited((t) => t
+      .replace('sqlite: { path: ./audit.db }', 'sqlite: { path: ./audit.db, busy_timeout: 50ms }')
+      .replace('delivery: { batch_size: 10, flush_interval: 20ms }', 'delivery: { batch_size: 10, flush_interval: 20ms, max_queue_size: 2, overflow: block, shutdown_timeout: 300ms }'));
+    const lines: string[] = [];
+    running = await within(startAudit({ path }, { onWarning: (m) => lines.push(m) }), 5_000, 'startAudit');
+    const other = new Database(join(dir, 'audit.db'));
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      for (let i = 0; i < 3; i++) audit.logNowait({ type: 'api', action: 'view', details: { i } });
+      const waiting = [audit.log({ type: 'api', action: 'view', details: { waiting: 1 } }), running.audit.log({ type: 'api', action: 'view', details: { waiting: 2 } })];
+      const outcomes = Promise.allSettled(waiting);
+      await new Promise((r) => setTimeout(r, 100));
+      await within(running.shutdown(), 5_000, 'shutdown');
+      const settled = await within(outcomes, 5_000, 'the waiting calls');
+      for (const s of settled) {
+        expect(s.status).toBe('rejected');
+        expect((s as PromiseRejectedResult).reason).toMatchObject({ code: 'AUDIT_PIPELINE_STOPPED' });
+      }
+    } finally {
+      other.exec('COMMIT');
+      other.close();
+    }
+  });
+
   it('a restart resumes the same stream, and alerts are sealed in the chain', async () => {
     const { dir } = setup();
     const config = loadConfig({ path: join(dir, 'otel-config.yaml') });
