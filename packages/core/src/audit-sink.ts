@@ -56,4 +56,38 @@ export interface AuditSink {
    * (and the primary) up. A store that appends a chain leaves it unset.
    */
   readonly acceptsGaps?: boolean;
+  /**
+   * Claim `stream` for `writer` before its head is read, so that two
+   * writers never resume one stream and race for its next seqs (the store
+   * would refuse one side's records for ever). Resolves `{ ok: true }` when
+   * no other live writer holds it — a holder on this host whose process is
+   * gone is taken over — else `{ ok: false, holder }`, and the processor
+   * opens a new stream that names this one. Optional: a sink without it
+   * makes no claim.
+   */
+  claimStream?(stream: string, writer: StreamWriter): Promise<StreamClaim>;
+  /** Give a claim up (at shutdown, after the last append); a claim `writer` does not hold is left alone. */
+  releaseStream?(stream: string, writer: StreamWriter): Promise<void>;
 }
+
+/**
+ * Who writes a stream: an id of this pipeline (one per processor), its
+ * process id and host name, so a claim left by a crash can be recognised.
+ *
+ * @example
+ * const writer: StreamWriter = { id: createRecordId(), pid: process.pid, host: os.hostname() };
+ */
+export interface StreamWriter {
+  id: string;
+  pid: number;
+  host: string;
+}
+
+/**
+ * The answer to {@link AuditSink.claimStream}: held, or who holds the
+ * stream (since when, ISO-8601).
+ *
+ * @example
+ * const claim: StreamClaim = { ok: false, holder: { id, pid: 4711, host: 'web-1', since: '2026-11-29T21:00:00.000Z' } };
+ */
+export type StreamClaim = { ok: true } | { ok: false; holder: StreamWriter & { since: string } };

@@ -10,7 +10,7 @@
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AuditBatch, AuditSink, ChainHead, SealedCheckpoint, VerificationReport } from '@otel-audit/core';
+import type { AuditBatch, AuditSink, ChainHead, SealedCheckpoint, StreamClaim, StreamWriter, VerificationReport } from '@otel-audit/core';
 import Database from 'better-sqlite3';
 import type { ArchiveInfo, AuditArchive } from './archive.js';
 import type { BundleExportOptions } from './bundle.js';
@@ -25,22 +25,17 @@ import { queryRecords, type AuditQuery, type AuditQueryPage, type StoredRecord }
 import { readStream, type StreamReadOptions } from './internal/read-stream.js';
 import type { RowCipher } from './internal/row-cipher.js';
 import { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS } from './env-config.js';
-import { archiveStreams, purgeStreams, type ArchiveOptions, type PurgeOptions, type PurgeResult } from './internal/retention.js';
+import { archiveStreams, olderThanOf, purgeStreams, type ArchiveOptions, type PurgeOptions, type PurgeResult } from './internal/retention.js';
 import { storeStats, type AuditStats, type StatsOptions } from './internal/store-stats.js';
 import { rangeStartCost, type RangeStartCost, type RangeStartCostOptions } from './internal/stream-start.js';
-import { daysAgo, toNanos } from './internal/time-input.js';
 import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
+import { claimStream, lastCheckpointOf, releaseStream } from './internal/stream-writers.js';
 
 /** A stream stored in the database. */
 export interface StoredStream {
   stream: string;
   /** Records appended so far (the next seq), including purged ones. */
   size: number;
-}
-
-function sqliteCode(e: unknown): string | undefined {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -131,14 +126,7 @@ export class SqliteAuditStore implements AuditSink {
    * store.appendSync({ records: [chain.append(event)], checkpoints: [] });
    */
   appendSync(batch: AuditBatch): AppendResult {
-    const appender = this.#writable();
-    try {
-      return appender.append(batch);
-    } catch (e) {
-      const code = sqliteCode(e);
-      if (code === undefined || !code.startsWith('SQLITE_')) throw e;
-      throw new StoreWriteError(code, `audit store ${this.path}: the batch was not committed (${code}: ${(e as Error).message})`, { cause: e });
-    }
+    return this.#writable().appendOrFail(batch, this.path);
   }
 
   /**
@@ -164,11 +152,25 @@ export class SqliteAuditStore implements AuditSink {
   lastCheckpoint(stream: string): Promise<SealedCheckpoint | undefined> {
     if (typeof stream !== 'string') return Promise.reject(new TypeError('stream must be a string'));
     this.#assertOpen();
-    const row = this.#db
-      .prepare('SELECT size, root_hash, time_unix_nano, note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC, checkpoint_id DESC LIMIT 1')
-      .safeIntegers()
-      .get(stream) as { size: bigint; root_hash: string; time_unix_nano: bigint; note: string } | undefined;
-    return Promise.resolve(row === undefined ? undefined : { stream, size: Number(row.size), rootHash: row.root_hash, timeUnixNano: row.time_unix_nano, note: row.note });
+    return Promise.resolve(lastCheckpointOf(this.#db, stream));
+  }
+
+  /**
+   * `AuditSink.claimStream` (internal/stream-writers.ts): hold `stream` for
+   * `writer`, so no other live process resumes it meanwhile.
+   *
+   * @example
+   * const claim = await store.claimStream('billing/api', { id, pid: process.pid, host: os.hostname() });
+   */
+  async claimStream(stream: string, writer: StreamWriter): Promise<StreamClaim> {
+    this.#writable();
+    return claimStream(this.#db, stream, writer);
+  }
+
+  /** `AuditSink.releaseStream`: give up `writer`'s claim of `stream`. */
+  async releaseStream(stream: string, writer: StreamWriter): Promise<void> {
+    this.#writable();
+    releaseStream(this.#db, stream, writer);
   }
 
   /**
@@ -269,9 +271,7 @@ export class SqliteAuditStore implements AuditSink {
    */
   archive(options: ArchiveOptions = {}): ArchiveInfo[] {
     this.#writable();
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const olderThan = toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(DEFAULT_ARCHIVE_AFTER_DAYS, 'options.olderThan');
-    return archiveStreams(this.#db, this.#cipher, olderThan, options);
+    return archiveStreams(this.#db, this.#cipher, olderThanOf(options, DEFAULT_ARCHIVE_AFTER_DAYS), options);
   }
 
   /**
@@ -284,10 +284,7 @@ export class SqliteAuditStore implements AuditSink {
    * await store.purge({ olderThan: new Date(Date.now() - 90 * 864e5), signers });
    */
   async purge(options: PurgeOptions = {}): Promise<PurgeResult[]> {
-    const appender = this.#writable();
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const olderThan = toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(DEFAULT_RETENTION_DAYS, 'options.olderThan');
-    return purgeStreams(this.#db, appender, olderThan, options, this.#cipher);
+    return purgeStreams(this.#db, this.#writable(), olderThanOf(options, DEFAULT_RETENTION_DAYS), options, this.#cipher);
   }
 
   /**

@@ -117,7 +117,7 @@ export interface AuditLogRecordProcessorOptions {
 
 /** A startup warning of the processor (see `onWarning`). */
 export interface AuditProcessorWarning {
-  code: 'unsigned_checkpoints' | 'stream_algorithm_kept' | 'sink_recovered';
+  code: 'unsigned_checkpoints' | 'stream_algorithm_kept' | 'sink_recovered' | 'stream_in_use';
   /** One sentence, starting with `otel-audit:`. */
   message: string;
 }

@@ -22,8 +22,9 @@ import {
   receiptCallbacksOf,
   type ChainHead,
   type ReceiptCallbacks,
+  type StreamWriter,
 } from '@otel-audit/core';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditLogRecordProcessorOptions } from './audit-log-record-processor-options.js';
 import { AuditShutdownError } from './errors.js';
@@ -73,6 +74,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
 
   #state: State = 'idle';
   #stream: string | undefined;
+  /** This pipeline as it claims its stream in the primary sink (one id per processor). */
+  readonly #writer: StreamWriter = { id: createRecordId(), pid: process.pid, host: hostname() };
+  /** The stream the primary sink holds for this pipeline, given up at shutdown. */
+  #claimed: string | undefined;
   /** Seals into the open stream; undefined until the stream head is known. */
   #sealer: StreamSealer | undefined;
   readonly #deferred: DeferredRecords;
@@ -278,8 +283,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   async #start(stream: string): Promise<void> {
     const o = this.#o;
     const opened = await openStream({
-      primary: o.sinks[0]!, stream, alg: o.alg, limits: o.limits, previousStream: o.previousStream, spill: this.#spill, stillStarting: () => this.#state === 'starting', onWarning: o.onWarning, onError: o.onError,
+      primary: o.sinks[0]!, stream, writer: this.#writer, alg: o.alg, limits: o.limits, previousStream: o.previousStream, spill: this.#spill, stillStarting: () => this.#state === 'starting', onWarning: o.onWarning, onError: o.onError,
     });
+    if (opened?.claimed === true) this.#claimed = opened.stream;
     if (opened === undefined || this.#state !== 'starting') return;
     this.#stream = opened.stream;
     this.#sealer = new StreamSealer(opened.chain, o, this.#keys, this.#metrics, this.#outbox, this.#router.enqueue);
@@ -368,6 +374,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     clearTimeout(timer);
     this.#state = 'stopped';
     this.#bound.relieve();
+    // The stream is free for the next pipeline (a crashed one's claim is taken over on its host anyway).
+    if (this.#claimed !== undefined) await this.#o.sinks[0]!.releaseStream?.(this.#claimed, this.#writer).catch(() => undefined);
     await this.#router.close(timedOut, this.#o.shutdownTimeoutMillis);
     // Skipped after the last record was sealed: said here, not in the chain.
     for (const skip of this.#delivery.takeSkips()) {

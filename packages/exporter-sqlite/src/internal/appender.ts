@@ -9,7 +9,7 @@
  */
 import { CompactRange, genesisPrev, type AuditBatch, type ChainHead, type HashAlgorithm, type SealedCheckpoint } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
-import { RecordConflictError } from '../errors.js';
+import { RecordConflictError, StoreWriteError } from '../errors.js';
 import { recordToRow, RECORD_COLUMNS } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
 
@@ -83,6 +83,21 @@ export class Appender {
     if (!Array.isArray(batch.records)) throw new TypeError('batch.records must be an array of sealed records');
     if (batch.checkpoints !== undefined && !Array.isArray(batch.checkpoints)) throw new TypeError('batch.checkpoints must be an array');
     return this.#tx.immediate(batch);
+  }
+
+  /**
+   * {@link Appender.append}, with SQLite's own errors (locked, full,
+   * read-only, I/O) as a `StoreWriteError` naming the store at `path`:
+   * nothing of the batch was committed.
+   */
+  appendOrFail(batch: AuditBatch, path: string): AppendResult {
+    try {
+      return this.append(batch);
+    } catch (e) {
+      const code = (e as { code?: unknown })?.code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_')) throw e;
+      throw new StoreWriteError(code, `audit store ${path}: the batch was not committed (${code}: ${(e as Error).message})`, { cause: e });
+    }
   }
 
   #working(heads: Map<string, WorkingHead>, stream: string, alg: HashAlgorithm): WorkingHead {

@@ -25,7 +25,7 @@ import { readHead } from './appender.js';
 import { listStreams } from './store-verify.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
-import type { TimeInput } from './time-input.js';
+import { daysAgo, toNanos, type TimeInput } from './time-input.js';
 import { describe } from './describe.js';
 
 /** Options of `SqliteAuditStore.archive`. */
@@ -76,6 +76,18 @@ export interface PurgeResult {
 const EMPTY_KEYRING = new Keyring();
 
 /** Create the archives that `options` call for; returns them. */
+/**
+ * The `olderThan` bound of archive or purge `options`, in Unix nanoseconds:
+ * the option, or `defaultDays` ago.
+ *
+ * @example
+ * olderThanOf({}, 30) // 30 days ago
+ */
+export function olderThanOf(options: { olderThan?: TimeInput }, defaultDays: number): bigint {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  return toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(defaultDays, 'options.olderThan');
+}
+
 export function archiveStreams(db: Database.Database, cipher: RowCipher | undefined, olderThan: bigint, options: ArchiveOptions): ArchiveInfo[] {
   const max = options.maxRecordsPerArchive ?? 100_000;
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`options.maxRecordsPerArchive must be a positive integer; got ${describe(max)}`);

@@ -5,9 +5,14 @@
  * process (internal/spill-recovery.ts), build the chain (resumed, or new —
  * and when a stored head cannot be resumed, a new stream that names it), and
  * read which key signed the last stored checkpoint (internal/key-change.ts).
+ * First of all, claim the stream in the primary sink (core's
+ * `AuditSink.claimStream`): when another live pipeline writes it — replicas
+ * with one fixed stream id, a rolling restart — this one writes a new
+ * stream that names it, instead of resuming it too and racing it for the
+ * next seqs (the store would refuse one side's records for ever).
  * Everything asynchronous the processor needs before it can seal a record.
  */
-import { AuditChain, createRecordId, maskedError, redactSecrets, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions } from '@otel-audit/core';
+import { AuditChain, createRecordId, maskedError, redactSecrets, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions, type StreamClaim, type StreamWriter } from '@otel-audit/core';
 import type { AuditProcessorWarning } from '../audit-log-record-processor-options.js';
 import { storedCheckpointKeyIds } from './key-change.js';
 import type { Spill } from './spill.js';
@@ -24,11 +29,17 @@ export interface OpenedStream {
   recovery: SpillRecovery | undefined;
   /** Key ids that signed the last stored checkpoint (undefined: unknown). */
   storedKeyIds: string[] | undefined;
+  /** Who held the stream asked for, when this is a new stream because another pipeline writes that one. */
+  inUseBy: (StreamWriter & { since: string }) | undefined;
+  /** Whether the primary sink holds a claim of `stream` for this pipeline (to give up at shutdown). */
+  claimed: boolean;
 }
 
 export interface OpenStreamOptions {
   primary: AuditSink;
   stream: string;
+  /** This pipeline, as it claims its stream. */
+  writer: StreamWriter;
   alg: HashAlgorithm;
   limits: NormalizeOptions;
   previousStream: string | undefined;
@@ -84,6 +95,17 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
   return { head, recovery };
 }
 
+/** The primary sink's answer to a claim of `stream`; undefined when it makes no claims or could not answer (the stream is then written unclaimed). */
+async function claim(o: OpenStreamOptions, stream: string): Promise<StreamClaim | undefined> {
+  if (typeof o.primary.claimStream !== 'function') return undefined;
+  try {
+    return await o.primary.claimStream(stream, o.writer);
+  } catch (e) {
+    o.onError(new Error(`otel-audit: could not claim stream "${stream}" in the primary sink (${redactSecrets(toError(e).message)}); writing it unclaimed`, { cause: maskedError(e) }));
+    return undefined;
+  }
+}
+
 /**
  * Open the stream (see file comment). Resolves undefined when the processor
  * stopped starting meanwhile.
@@ -91,7 +113,23 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
  * @example
  * const opened = await openStream({ primary: sinks[0], stream: 'api/1', alg: 'sha256', limits, previousStream: undefined, spill: undefined, stillStarting: () => true });
  */
-export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | undefined> {
+export async function openStream(options: OpenStreamOptions): Promise<OpenedStream | undefined> {
+  let o = options;
+  let answer = await claim(o, o.stream);
+  let inUseBy: OpenedStream['inUseBy'];
+  if (answer?.ok === false) {
+    inUseBy = answer.holder;
+    const next = `${o.stream}/${createRecordId()}`;
+    o.onWarning({
+      code: 'stream_in_use',
+      message: `otel-audit: stream "${o.stream}" is being written by another pipeline (pid ${inUseBy.pid} on ${inUseBy.host}, since ${inUseBy.since}); this one writes the new stream "${next}", whose first record names it — give each process its own stream id (processors.chain.stream)`,
+    });
+    // A spill file at the configured path is the holder's (it is alive): not adopted here.
+    o = { ...o, stream: next, previousStream: o.stream, spill: undefined };
+    answer = await claim(o, next);
+  }
+  const claimed = answer?.ok === true;
+  if (!o.stillStarting()) return undefined;
   const read = await readHead(o);
   if (read === undefined || !o.stillStarting()) return undefined;
   const { head, recovery } = await recover(o, read.head);
@@ -120,5 +158,5 @@ export async function openStream(o: OpenStreamOptions): Promise<OpenedStream | u
     }
     if (!o.stillStarting()) return undefined;
   }
-  return { chain, stream, resumed, previous, recovery, storedKeyIds };
+  return { chain, stream, resumed, previous, recovery, storedKeyIds, inUseBy, claimed: claimed && stream === o.stream };
 }

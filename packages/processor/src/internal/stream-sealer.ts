@@ -140,7 +140,10 @@ export class StreamSealer {
     const common: Record<string, unknown> = { alg: chain.alg, pid: process.pid };
     if (keyId !== undefined) common.checkpoint_key = keyId;
     if (opened.resumed) this.sealSystem(ACTION_PIPELINE_STARTED, 'success', 'info', { ...common, resumed_at_seq: chain.size - 1 });
-    else this.sealSystem(ACTION_STREAM_STARTED, 'success', 'info', opened.previous !== undefined ? { ...common, previous_stream: opened.previous } : common);
+    else {
+      const inUse = opened.inUseBy === undefined ? {} : { previous_stream_in_use_by: { pid: opened.inUseBy.pid, host: opened.inUseBy.host, since: opened.inUseBy.since } };
+      this.sealSystem(ACTION_STREAM_STARTED, 'success', 'info', opened.previous !== undefined ? { ...common, previous_stream: opened.previous, ...inUse } : common);
+    }
     if (storedKeyIds !== undefined && keyDiffers(storedKeyIds, keyId)) this.sealSystemEvent(keyChangedEvent(storedKeyIds, keyId, 'resumed_with_other_key'));
     if (recovery?.kind === 'replay') {
       // A partial last line: records were cut from the file (kept aside as evidence, not replayed).
