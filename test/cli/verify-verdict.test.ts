@@ -51,6 +51,17 @@ describe('otel-audit verify: the verdict', () => {
     expect(JSON.parse((await runCli(['verify', stripped, '--key', vkey, '--json'])).stdout)).toMatchObject({ verdict: 'NOT_VERIFIED', ok: true });
   });
 
+  it('names, per stream, the seq range, the times of its first and last record and the checkpoint that vouches for it, with its key id', async () => {
+    const { db, vkey } = await signedAndStripped();
+    const run = await runCli(['verify', db, '--key', vkey]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^stream "pipeline\/1": seq 0\.\.(\d+), \d{4}-\d\d-\d\dT[\d:.]+Z to \d{4}-\d\d-\d\dT[\d:.]+Z; vouched for up to seq \1 by the checkpoint of \d{4}-[\d\-T:.]+Z signed by cli\.example\/audit\+[0-9a-f]{8}$/m);
+    const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout);
+    expect(json.summaries).toEqual([expect.objectContaining({ stream: 'pipeline/1', firstSeq: 0, vouchedBy: expect.objectContaining({ keys: [expect.stringMatching(/^cli\.example\/audit\+/)] }) })]);
+    const keyless = await runCli(['verify', db]);
+    expect(keyless.stdout).toMatch(/^stream "pipeline\/1": seq 0\.\.\d+, .*; no checkpoint verified with a trusted key$/m);
+  });
+
   it('a checkpoint kept apart that another key signed is named as kept, and gives no hint about the input\'s signer', async () => {
     const { dir, db, vkey } = await signedAndStripped();
     const other = parseSignerKey(generateNoteKey('other.example/audit').signerKey);

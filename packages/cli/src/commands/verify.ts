@@ -20,6 +20,7 @@ import { keyringOf } from '../internal/keys.js';
 import { verifyJsonLines, type JsonLinesStats } from '../internal/otlp-jsonl.js';
 import { purgedVerifyLines } from '../internal/purged-notice.js';
 import { lossLines, recordLosses, storeLosses, type RecordedLoss } from '../internal/recorded-losses.js';
+import { storeSummaries, summaryLines, type StreamSummary } from '../internal/stream-summary.js';
 import { formatReport } from '../internal/report-text.js';
 import { escapeControl, toJson } from '../internal/table.js';
 
@@ -122,7 +123,7 @@ function notVerified(report: VerificationReport, keys: number, filtered: boolean
   });
 }
 
-async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[]; purged: PurgedRange[]; losses: RecordedLoss[] }> {
+async function verifyStoreFile(ctx: CommandContext, file: string, keyring: ReturnType<typeof keyringOf>, kept: KeptUse): Promise<{ report: VerificationReport; facts: StreamKeyFacts; damage: string[]; purged: PurgedRange[]; losses: RecordedLoss[]; summaries: StreamSummary[] }> {
   return withStore(ctx, file, async (store) => {
     const streams = stringList(ctx.options['stream']);
     const held = store.streams().map((s) => s.stream);
@@ -158,7 +159,7 @@ async function verifyStoreFile(ctx: CommandContext, file: string, keyring: Retur
     // Purged records are verified through their archives in a whole-store run only.
     const purged = whole ? store.purgedRanges(streams ? { streams } : {}) : [];
     const verified = report.streams.map((s) => s.stream);
-    return { report, facts: storeKeyFacts(store, verified), damage, purged, losses: storeLosses(store, verified) };
+    return { report, facts: storeKeyFacts(store, verified), damage, purged, losses: storeLosses(store, verified), summaries: storeSummaries(store, report, keyring) };
   });
 }
 
@@ -236,8 +237,9 @@ export const verifyCommand: Command = {
     let damage: string[] = [];
     let purged: PurgedRange[] = [];
     let losses: RecordedLoss[] = [];
+    let summaries: StreamSummary[] = [];
     if (kind === 'sqlite') {
-      ({ report, facts, damage, purged, losses } = await verifyStoreFile(ctx, file, keyring, keptUse));
+      ({ report, facts, damage, purged, losses, summaries } = await verifyStoreFile(ctx, file, keyring, keptUse));
     } else if (kind === 'bundle') {
       try {
         const doc = parseBundle(fs.readFileSync(file, 'utf8'));
@@ -281,9 +283,10 @@ export const verifyCommand: Command = {
     if (ctx.json) {
       const keptJson = kept.length > 0 ? { keptCheckpoints: kept.map((k, i) => ({ file: k.file, kind: k.kind, checkpoints: k.notes.length, used: keptUse.used[i] })) } : {};
       const verdict = !report.ok ? 'PROBLEMS_FOUND' : intact ? 'INTACT' : 'NOT_VERIFIED';
-      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...(purged.length > 0 ? { purged } : {}), ...(losses.length > 0 ? { recordedLosses: losses } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
+      ctx.stdout.write(toJson({ input: file, kind, verdict, intact, ...(unverified.length > 0 ? { notVerified: unverified } : {}), ...(hints.length > 0 ? { hints } : {}), ...keptJson, ...(purged.length > 0 ? { purged } : {}), ...(losses.length > 0 ? { recordedLosses: losses } : {}), ...(summaries.length > 0 ? { summaries } : {}), ...report, ...(stats ? { inputStats: stats } : {}) }));
     } else {
       ctx.stdout.write(formatReport(report, `${file} (${KIND_LABEL[kind]})`, { keys: keyring.size, notVerified: unverified }));
+      for (const line of summaryLines(summaries)) ctx.stdout.write(`${line}\n`);
       for (const line of purgedVerifyLines(purged)) ctx.stdout.write(`${line}\n`);
       for (const line of lossLines(losses)) ctx.stdout.write(`${line}\n`);
       for (const [i, k] of kept.entries()) {
