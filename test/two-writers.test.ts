@@ -25,13 +25,14 @@ afterEach(() => {
 });
 
 /** A pipeline over its own connection to `file`, as a second process would have. */
-function pipeline(file: string) {
+function pipeline(file: string, spillPath?: string) {
   const store = new SqliteAuditStore(file);
   const warnings: AuditProcessorWarning[] = [];
   const errors: string[] = [];
   const processor = new AuditLogRecordProcessor({
     stream: 'api/fixed', sinks: [store], signerKey: keys.signerKey, flushIntervalMillis: 10,
     onWarning: (w) => warnings.push(w), onError: (e) => errors.push(e.message),
+    ...(spillPath !== undefined ? { overflow: 'spill' as const, spillPath } : {}),
   });
   const provider = new LoggerProvider({ processors: [processor] });
   const audit = createAuditLogger({ loggerProvider: provider, receiptTimeoutMillis: 5_000 });
@@ -43,8 +44,10 @@ describe('two pipelines on one stream id and one store', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-two-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'audit.db');
-    const a = pipeline(file);
-    const b = pipeline(file);
+    // The same configuration, its spill file included.
+    const spill = path.join(dir, 'audit.spill');
+    const a = pipeline(file, spill);
+    const b = pipeline(file, spill);
     const log = (p: typeof a, who: string, n: number) => Promise.all(Array.from({ length: n }, (_, i) => p.audit.log({ type: 'crud', action: 'update', actor: { id: who }, details: { i } })));
     const [ra, rb] = await Promise.all([log(a, 'a', 30), log(b, 'b', 30)]);
     const streams = new Set([...ra, ...rb].map((r) => r.stream));
@@ -52,7 +55,8 @@ describe('two pipelines on one stream id and one store', () => {
     expect(streams).toContain('api/fixed');
     await Promise.all([a.provider.shutdown(), b.provider.shutdown()]);
     const inUse = [...a.warnings, ...b.warnings].filter((w) => w.code === 'stream_in_use');
-    expect(inUse).toHaveLength(1);
+    expect(inUse).toHaveLength(2);
+    expect(inUse[1]!.message).toMatch(/the spill file .*audit\.spill belongs to the pipeline that holds stream "api\/fixed"; this one does not spill/);
     expect(inUse[0]!.message).toMatch(/stream "api\/fixed" is being written by another pipeline \(pid \d+ on .*\); this one writes the new stream "api\/fixed\/[0-9a-f-]{36}", whose first record names it/);
     expect([...a.errors, ...b.errors].filter((e) => /LOST|conflict/i.test(e))).toEqual([]);
 

@@ -70,7 +70,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   readonly #keys: SignerState;
   readonly #metrics: ProcessorMetrics;
   readonly #delivery: Delivery;
-  readonly #spill: Spill | undefined;
+  #spill: Spill | undefined;
 
   #state: State = 'idle';
   #stream: string | undefined;
@@ -287,6 +287,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     });
     if (opened?.claimed === true) this.#claimed = opened.stream;
     if (opened === undefined || this.#state !== 'starting') return;
+    if (opened.inUseBy !== undefined && this.#spill !== undefined) {
+      // The configured spill file is the live holder's: two writers would interleave their lines.
+      o.onWarning({ code: 'stream_in_use', message: `otel-audit: the spill file ${this.#spill.path} belongs to the pipeline that holds stream "${opened.previous}"; this one does not spill: records beyond the queue are dropped and counted (system/records_dropped), as under overflow drop` });
+      this.#router.leaveSpill();
+      this.#spill = undefined;
+    }
     this.#stream = opened.stream;
     this.#sealer = new StreamSealer(opened.chain, o, this.#keys, this.#metrics, this.#outbox, this.#router.enqueue);
     this.#state = 'running';

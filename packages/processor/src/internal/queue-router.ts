@@ -24,7 +24,7 @@ import type { Spill } from './spill.js';
 /** Routing of one processor's items (see file comment). */
 export class QueueRouter {
   readonly #delivery: Delivery;
-  readonly #spill: Spill | undefined;
+  #spill: Spill | undefined;
   readonly #bound: QueueBound;
   readonly #max: number;
   readonly #maxBatch: number;
@@ -44,6 +44,15 @@ export class QueueRouter {
     this.#redactor = limits.redactor;
     this.#sealDrops = sealDrops;
     this.#onError = limits.onError;
+  }
+
+  /**
+   * Stop using the spill file (before anything was spilled): it belongs to
+   * another live pipeline of the same configuration. Records beyond the
+   * queue bound are then dropped and counted, as under `drop`.
+   */
+  leaveSpill(): void {
+    this.#spill = undefined;
   }
 
   /** Room in the queue now. */
