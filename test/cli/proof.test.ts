@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateNoteKey } from '@otel-audit/core';
-import { chainStore, runCli, tamper, writeKeys } from './helpers.js';
+import { chainStore, pipelineStore, runCli, tamper, writeKeys } from './helpers.js';
 
 describe('otel-audit proof / verify-proof', () => {
   it('proof → verify-proof is valid with the key; a flipped byte anywhere is invalid (exit 1)', async () => {
@@ -88,6 +88,15 @@ describe('otel-audit proof / verify-proof', () => {
     const out = path.join(dir, 'edited.json');
     expect((await runCli(['proof', '--db', db, '--seq', '5', '--out', out])).code).toBe(1);
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('a signed stream whose checkpoints were all deleted is said to be so (exit 1), not told to wait for the next checkpoint', async () => {
+    const { db } = await pipelineStore({ n: 6 });
+    tamper(db, 'DELETE FROM audit_checkpoints');
+    const run = await runCli(['proof', '--db', db, '--seq', '2']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/stream "pipeline\/1" holds no checkpoint, although its start record names checkpoint key cli\.example\/audit\+[0-9a-f]{8}: its checkpoints were deleted/);
+    expect(run.stderr).not.toMatch(/wait for the next checkpoint/);
   });
 
   it('records purged by retention still get a valid proof from their archive', async () => {

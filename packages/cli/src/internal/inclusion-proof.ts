@@ -14,6 +14,7 @@ import {
 } from '@otel-audit/core';
 import type { AuditBundle, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { CliError } from '../errors.js';
+import { storeKeyFacts } from './key-hint.js';
 
 const HEX = /^[0-9a-f]+$/;
 
@@ -135,12 +136,19 @@ function assertRecordHashes(stream: string, seq: number, record: AuditRecord, ch
 export async function buildProof(store: SqliteAuditStore, stream: string, seq: number): Promise<ProofDocument> {
   const reader = store.openReader();
   let note: string | undefined;
+  let stored: number;
   try {
     note = reader.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? AND size > ? ORDER BY size DESC, checkpoint_id DESC LIMIT 1').pluck().get(stream, seq) as string | undefined;
+    stored = Number(reader.prepare('SELECT count(*) FROM audit_checkpoints WHERE stream = ?').pluck().get(stream));
   } finally {
     reader.close();
   }
   if (note === undefined) {
+    // A stream that was signed (its start record names a key) and holds no checkpoint at all lost them.
+    const key = stored === 0 ? storeKeyFacts(store, [stream]).signed.get(stream) : undefined;
+    if (key !== undefined) {
+      throw new CliError('AUDIT_CLI_INPUT', `stream ${JSON.stringify(stream)} holds no checkpoint, although its start record names checkpoint key ${key}: its checkpoints were deleted`, 'run `otel-audit verify` on the database (with --checkpoints FILE if checkpoints were kept apart)', 1);
+    }
     throw new CliError('AUDIT_CLI_INPUT', `no checkpoint of stream ${JSON.stringify(stream)} covers seq ${seq} yet`, 'wait for the next checkpoint (processors.chain.checkpoint) or shut the service down cleanly, which writes one');
   }
   const cp = checkpointOfNote(note);
