@@ -46,6 +46,11 @@ describe('otel-audit verify: the verdict', () => {
       expect(run.stdout).toMatch(/^NOT VERIFIED/m);
       expect(run.stdout).not.toMatch(/pass --unsigned-ok/);
     }
+    // The Collector's JSON lines say the same through their start record.
+    const { jsonl } = await pipelineStore({ n: 6 });
+    const lines = await runCli(['verify', jsonl, '--unsigned-ok', '*']);
+    expect(lines.code).toBe(1);
+    expect(lines.stdout).toMatch(/its start record names checkpoint key cli\.example\/audit\+[0-9a-f]{8}: pass --key with its \.vkey/);
     const keyed = await runCli(['verify', stripped, '--key', vkey, '--unsigned-ok', 'pipeline/1']);
     expect(keyed.stdout).toMatch(/its start record names checkpoint key cli\.example\/audit\+[0-9a-f]{8}, so it was signed \(--unsigned-ok does not apply to it\); it holds no checkpoint \(were they deleted\?\)/);
     expect(JSON.parse((await runCli(['verify', stripped, '--key', vkey, '--json'])).stdout)).toMatchObject({ verdict: 'NOT_VERIFIED', ok: true });

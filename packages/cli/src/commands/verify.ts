@@ -262,7 +262,7 @@ export const verifyCommand: Command = {
       let seen: string[];
       ctx.progress.start('reading', size);
       try {
-        ({ report, stats, streams: seen } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size), (held) => keptUse.use(held, streams)));
+        ({ report, stats, streams: seen, facts } = await verifyJsonLines(file, keyring, streams, (bytes) => ctx.progress.update(bytes, size), (held) => keptUse.use(held, streams)));
       } finally {
         ctx.progress.done();
       }

@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import { checkpointOfNote, Keyring, Verifier, type StreamReport, type VerificationReport } from '@otel-audit/core';
 import { ATTR_RECORD_HASH, EVENT_CHECKPOINT, type KeptCheckpoint } from '@otel-audit/exporter-sqlite';
+import { recordKeyFacts, type StreamKeyFacts } from './key-hint.js';
 
 /** OTLP JSON AnyValue (the parts we read). */
 interface AnyValue { stringValue?: string }
@@ -158,7 +159,7 @@ export async function verifyJsonLines(
   streams?: readonly string[],
   onBytes?: (bytesRead: number) => void,
   checkpoints: (held: readonly string[]) => readonly KeptCheckpoint[] = () => [],
-): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[] }> {
+): Promise<{ report: VerificationReport; stats: JsonLinesStats; streams: string[]; facts: StreamKeyFacts }> {
   const read = await readJsonLines(file, streams, onBytes);
   const keep = streams !== undefined && streams.length > 0 ? new Set(streams) : undefined;
   const verifier = new Verifier({ keyring });
@@ -172,7 +173,9 @@ export async function verifyJsonLines(
   for (const e of read.entries) verifier.addRecord(e.text, e.hash);
   const report = verifier.finish();
   if (read.badCount > 0) addInputFindings(report, read.stats, read.badCount);
-  return { report, stats: read.stats, streams: read.streams };
+  // What the start and key-change records say about the streams' keys (parsed only for those records).
+  const keyRecords = read.entries.filter((e) => /"action":"(?:stream_started|pipeline_started|key_changed)"/.test(e.text)).map((e) => JSON.parse(e.text) as unknown);
+  return { report, stats: read.stats, streams: read.streams, facts: recordKeyFacts(keyRecords) };
 }
 
 /**

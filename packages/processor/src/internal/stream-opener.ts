@@ -111,7 +111,7 @@ async function claim(o: OpenStreamOptions, stream: string): Promise<StreamClaim 
  * stopped starting meanwhile.
  *
  * @example
- * const opened = await openStream({ primary: sinks[0], stream: 'api/1', alg: 'sha256', limits, previousStream: undefined, spill: undefined, stillStarting: () => true });
+ * const opened = await openStream({ primary: sinks[0], stream: 'api/1', writer, alg: 'sha256', limits, previousStream: undefined, spill: undefined, stillStarting: () => true, onWarning, onError });
  */
 export async function openStream(options: OpenStreamOptions): Promise<OpenedStream | undefined> {
   let o = options;
