@@ -26,6 +26,9 @@ export const queryCommand: Command = {
     '(on stderr for the table, as nextCursor in --json); pass it back with --cursor. When the',
     'stream and time range reach records purged by retention, a notice on stderr names them',
     'and the archives that hold them (purged in --json).',
+    '',
+    'Records are listed as stored, not verified: run `otel-audit verify DB --key VKEY` before',
+    'relying on them.',
   ].join('\n'),
   options: [
     DB_OPTION,
