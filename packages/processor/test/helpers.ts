@@ -2,7 +2,7 @@
  * Test helpers: a provider wired to a processor, a sink that fails on
  * demand, and verification of what a sink holds with core's Verifier.
  */
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
+import { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { Keyring, Verifier, generateNoteKey, type AuditBatch, type ChainHead, type VerificationReport } from '@otel-audit/core';
 import { AuditLogRecordProcessor, InMemoryAuditSink, type AuditLogRecordProcessorOptions } from '../src/index.js';
 
@@ -14,6 +14,20 @@ export function setup(options: Partial<AuditLogRecordProcessorOptions> & { sinks
   const provider = new LoggerProvider({ processors: [processor] });
   const logger = provider.getLogger('otel-audit');
   return { sink, processor, provider, logger };
+}
+
+/**
+ * A processor followed by a SimpleLogRecordProcessor into an in-memory
+ * exporter (what travels downstream), on a provider added to `providers`
+ * for the caller to shut down.
+ */
+export function withDownstream(providers: LoggerProvider[], options: Parameters<typeof setup>[0] = {}) {
+  const sink = new InMemoryAuditSink();
+  const processor = new AuditLogRecordProcessor({ stream: 'test/1', signerKey: KEYS.signerKey, sinks: [sink], flushIntervalMillis: 20, ...options });
+  const exporter = new InMemoryLogRecordExporter();
+  const provider = new LoggerProvider({ processors: [processor, new SimpleLogRecordProcessor({ exporter })] });
+  providers.push(provider);
+  return { sink, processor, exporter, provider, audit: provider.getLogger('otel-audit'), app: provider.getLogger('app') };
 }
 
 /** A sink that fails while `failing` is true (or for the next `failNext` calls). */
