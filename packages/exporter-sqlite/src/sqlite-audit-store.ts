@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import type { ArchiveInfo, AuditArchive } from './archive.js';
 import type { BundleExportOptions } from './bundle.js';
 import { StoreWriteError } from './errors.js';
-import { Appender, readHead, type AppendResult } from './internal/appender.js';
+import { Appender, lastCheckpointOf, readHead, type AppendResult } from './internal/appender.js';
 import { listArchives, readArchive } from './internal/archive-store.js';
 import type { ExportOptions } from './internal/export-records.js';
 import { startExport } from './internal/export-stream.js';
@@ -29,7 +29,7 @@ import { archiveStreams, olderThanOf, purgeStreams, type ArchiveOptions, type Pu
 import { storeStats, type AuditStats, type StatsOptions } from './internal/store-stats.js';
 import { rangeStartCost, type RangeStartCost, type RangeStartCostOptions } from './internal/stream-start.js';
 import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
-import { claimStream, lastCheckpointOf, releaseStream } from './internal/stream-writers.js';
+import { claimStream, releaseStream } from './internal/stream-writers.js';
 
 /** A stream stored in the database. */
 export interface StoredStream {

@@ -119,11 +119,12 @@ export class AuditSpanProcessor implements SpanProcessor {
     const ip = this.#resolveIp(state.peer, req.headers);
     const route = cleanText(fw?.route, 512) ?? cleanText(span.attributes[ATTR_HTTP_ROUTE], 512);
     const params: Record<string, string> = { ...match.params };
-    const secrets = secretParamValues(match.params);
+    let secrets = match.secrets;
     if (typeof fw?.params === 'object' && fw.params !== null) {
       const fwParams = Object.entries(fw.params as Record<string, unknown>);
       // The raw values (not cut at 256): a framework route may name a secret the policy's pattern does not.
-      secrets.push(...secretParamValues(Object.fromEntries(fwParams)));
+      const fwSecrets = secretParamValues(fw.params as Record<string, unknown>);
+      if (fwSecrets.length > 0) secrets = [...secrets, ...fwSecrets];
       for (const [k, v] of fwParams) {
         const t = cleanText(v, 256);
         if (t !== undefined && !Object.hasOwn(params, k)) setOwnMember(params, k, t);

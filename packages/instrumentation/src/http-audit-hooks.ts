@@ -19,7 +19,7 @@ import { HttpInstrumentation, type HttpInstrumentationConfig } from '@openteleme
 import { createRecordId, redactUrl } from '@otel-audit/core';
 import { HttpAuditPolicy, createHttpAuditPolicy, type HttpAuditPolicyOptions } from './http-audit-policy.js';
 import { ensureState, linkSpan, requestDone, stateOf } from './internal/request-state.js';
-import { maskPathSegments, secretParamValues } from './internal/secret-param.js';
+import { maskPathSegments } from './internal/secret-param.js';
 import { header } from './internal/text.js';
 import { ATTR_OTEL_AUDIT_LEVEL, ATTR_URL_PATH, ATTR_URL_QUERY, DEFAULT_REQUEST_ID_HEADER } from './semconv.js';
 
@@ -45,11 +45,11 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
  * covers the instrumentation's own list: `sig`, `Signature`,
  * `AWSAccessKeyId`). Undefined when there is nothing to mask.
  */
-function maskedUrlAttributes(url: string, params: Readonly<Record<string, string>>): Attributes | undefined {
+function maskedUrlAttributes(url: string, secrets: readonly string[]): Attributes | undefined {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   let out: Attributes | undefined;
-  const maskedPath = maskPathSegments(path, secretParamValues(params));
+  const maskedPath = maskPathSegments(path, secrets);
   if (maskedPath !== path) (out ??= {})[ATTR_URL_PATH] = maskedPath;
   if (q !== -1) {
     const query = url.slice(q);
@@ -83,7 +83,7 @@ export function createHttpAuditHooks(policy?: HttpAuditPolicy | HttpAuditPolicyO
       const given = header(req.headers[name]);
       state.requestId = given !== undefined && REQUEST_ID.test(given) ? given : createRecordId();
       state.peer = req.socket?.remoteAddress;
-      const masked = maskedUrlAttributes(req.url ?? '/', state.match.params);
+      const masked = maskedUrlAttributes(req.url ?? '/', state.match.secrets);
       return masked === undefined ? { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level } : { [ATTR_OTEL_AUDIT_LEVEL]: state.match.level, ...masked };
     },
     requestHook(span: Span, req: IncomingMessage | import('node:http').ClientRequest): void {

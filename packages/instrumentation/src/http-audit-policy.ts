@@ -10,7 +10,7 @@
  */
 import { AuditPolicyError } from './errors.js';
 import { compilePathPattern, matchPath, normalizeRequestPath, type PathPattern } from './internal/path-pattern.js';
-import { isSecretParamName } from './internal/secret-param.js';
+import { isSecretParamName, secretParamValues } from './internal/secret-param.js';
 
 /** How much of a request is recorded. */
 export type HttpAuditLevel = 'none' | 'metadata' | 'request';
@@ -57,7 +57,14 @@ export interface HttpAuditMatch {
   readonly path: string;
   /** Path parameters captured by the rule's pattern. */
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * The values of the secret-named ones among `params` (`:token`, `:apiKey`):
+   * what the span's `url.path` and the record's `request.endpoint` mask.
+   */
+  readonly secrets: readonly string[];
 }
+
+const NO_SECRETS: readonly string[] = Object.freeze([]);
 
 /**
  * The default rules, mirroring the seed service: `/auth/**`, `/admin/**`,
@@ -158,11 +165,11 @@ export class HttpAuditPolicy {
       if (c.methods !== undefined && !c.methods.has(m)) continue;
       const params = matchPath(c.pattern, path);
       if (params === undefined) continue;
-      return { index: i, rule: c.rule, level: c.rule.level, path, params };
+      return { index: i, rule: c.rule, level: c.rule.level, path, params, secrets: c.pattern.params.length === 0 ? NO_SECRETS : secretParamValues(params) };
     }
     // Unreachable: the constructor guarantees a catch-all.
     const last = this.#rules[this.#rules.length - 1]!;
-    return { index: this.#rules.length - 1, rule: last.rule, level: last.rule.level, path, params: {} };
+    return { index: this.#rules.length - 1, rule: last.rule, level: last.rule.level, path, params: {}, secrets: NO_SECRETS };
   }
 }
 

@@ -10,13 +10,7 @@ import { EXIT_OK, EXIT_PROBLEMS, JSON_OPTION, type Command } from '../command.js
 import { CliError } from '../errors.js';
 import { newestPerStream, readCheckpoints, type NoteCheckpoint } from '../internal/kept-checkpoints.js';
 import { escapeControl, toJson } from '../internal/table.js';
-import { checkpointOfNote } from '@otel-audit/core';
-
-/** Unix nanoseconds as RFC 3339 (whole microseconds and below dropped to milliseconds), or undefined beyond Date's range. */
-function isoOfNanos(nanos: bigint): string | undefined {
-  const ms = Number(nanos / 1_000_000n);
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
-}
+import { checkpointOfNote, formatKeyTime } from '@otel-audit/core';
 
 /**
  * The `checkpoints` verb.
@@ -66,7 +60,7 @@ export const checkpointsCommand: Command = {
       }
     }
     if (ctx.json) {
-      ctx.stdout.write(toJson(chosen.map(({ note, checkpoint: c }) => ({ stream: c.origin, size: c.size, time: c.timeUnixNano.toString(), timeIso: isoOfNanos(c.timeUnixNano), note }))));
+      ctx.stdout.write(toJson(chosen.map(({ note, checkpoint: c }) => ({ stream: c.origin, size: c.size, time: c.timeUnixNano.toString(), timeIso: formatKeyTime(c.timeUnixNano), note }))));
     } else if (chosen.length === 0) {
       ctx.stderr.write(`${file} holds no checkpoint: nothing to keep. If its streams were signed, their checkpoints are gone (deleted?): run \`otel-audit verify\` on it\n`);
     } else {

@@ -5,7 +5,7 @@
  * key id that signed it. `otel-audit verify` prints these lines under the
  * report of a store (`streams` summaries in `--json`).
  */
-import { verifyCheckpoint, type Keyring, type VerificationReport } from '@otel-audit/core';
+import { formatKeyTime, verifyCheckpoint, type Keyring, type VerificationReport } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { escapeControl } from './table.js';
 
@@ -18,17 +18,12 @@ export interface StreamSummary {
   firstTime: string | undefined;
   lastTime: string | undefined;
   /** The newest checkpoint verified with a trusted key: its size, time (RFC 3339) and signing key ids. */
-  vouchedBy: { size: number; time: string | undefined; keys: readonly string[] } | undefined;
+  vouchedBy: { size: number; time: string; keys: readonly string[] } | undefined;
 }
 
-function isoOfNanos(nanos: bigint | number | string | undefined | null): string | undefined {
-  if (nanos === undefined || nanos === null) return undefined;
-  try {
-    const ms = Number(BigInt(nanos) / 1_000_000n);
-    return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
-  } catch {
-    return undefined;
-  }
+/** A stored decimal time as RFC 3339 (core's formatKeyTime), or undefined when there is none or it is not decimal. */
+function timeOf(decimal: string | undefined): string | undefined {
+  return decimal !== undefined && /^\d{1,20}$/.test(decimal) ? formatKeyTime(BigInt(decimal)) : undefined;
 }
 
 /**
@@ -52,14 +47,14 @@ export function storeSummaries(store: SqliteAuditStore, report: VerificationRepo
       for (const note of notesAt.all(s.stream, size) as string[]) {
         const v = verifyCheckpoint(note, keyring);
         if (v.ok && v.checkpoint !== undefined) {
-          vouchedBy = { size, time: isoOfNanos(v.checkpoint.timeUnixNano), keys: v.keys };
+          vouchedBy = { size, time: formatKeyTime(v.checkpoint.timeUnixNano), keys: v.keys };
           break;
         }
       }
     }
     out.push({
       stream: s.stream, firstSeq: s.firstSeq, lastSeq: s.lastSeq,
-      firstTime: isoOfNanos(timeAt.get(s.stream, s.firstSeq) as string | undefined), lastTime: isoOfNanos(timeAt.get(s.stream, s.lastSeq) as string | undefined),
+      firstTime: timeOf(timeAt.get(s.stream, s.firstSeq) as string | undefined), lastTime: timeOf(timeAt.get(s.stream, s.lastSeq) as string | undefined),
       vouchedBy,
     });
   }
@@ -77,7 +72,7 @@ export function summaryLines(summaries: readonly StreamSummary[]): string[] {
     const times = s.firstTime !== undefined && s.lastTime !== undefined ? `, ${s.firstTime} to ${s.lastTime}` : '';
     const vouched = s.vouchedBy === undefined
       ? 'no checkpoint verified with a trusted key'
-      : `vouched for up to seq ${s.vouchedBy.size - 1} by the checkpoint of ${s.vouchedBy.time ?? '(time out of range)'} signed by ${s.vouchedBy.keys.map(escapeControl).join(', ')}`;
+      : `vouched for up to seq ${s.vouchedBy.size - 1} by the checkpoint of ${s.vouchedBy.time} signed by ${s.vouchedBy.keys.map(escapeControl).join(', ')}`;
     return `stream ${JSON.stringify(escapeControl(s.stream))}: seq ${s.firstSeq}..${s.lastSeq}${times}; ${vouched}`;
   });
 }

@@ -46,6 +46,20 @@ export function readHead(stmt: Database.Statement, stream: string): ChainHead | 
   return { stream, alg: row.hash_alg as HashAlgorithm, size: Number(row.size), prev: row.prev, compactRange: JSON.parse(row.compact_range) };
 }
 
+/**
+ * The newest stored checkpoint of `stream`, or undefined.
+ *
+ * @example
+ * lastCheckpointOf(db, 'billing/api-1')?.size // 1000
+ */
+export function lastCheckpointOf(db: Database.Database, stream: string): SealedCheckpoint | undefined {
+  const row = db
+    .prepare('SELECT size, root_hash, time_unix_nano, note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC, checkpoint_id DESC LIMIT 1')
+    .safeIntegers()
+    .get(stream) as { size: bigint; root_hash: string; time_unix_nano: bigint; note: string } | undefined;
+  return row === undefined ? undefined : { stream, size: Number(row.size), rootHash: row.root_hash, timeUnixNano: row.time_unix_nano, note: row.note };
+}
+
 export class Appender {
   readonly #insert: Database.Statement;
   readonly #byId: Database.Statement;

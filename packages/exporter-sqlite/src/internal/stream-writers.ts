@@ -8,7 +8,7 @@
  * process that is gone (a crash) is taken over when it was made on this
  * host; one made on another host stays until released there.
  */
-import type { SealedCheckpoint, StreamClaim, StreamWriter } from '@otel-audit/core';
+import type { StreamClaim, StreamWriter } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
 
 const KEY = (stream: string): string => `writer:${stream}`;
@@ -74,18 +74,4 @@ export function releaseStream(db: Database.Database, stream: string, writer: Str
     const holder = holderOf(db.prepare('SELECT value FROM audit_meta WHERE key = ?').pluck().get(KEY(stream)) as string | undefined);
     if (holder?.id === writer.id) db.prepare('DELETE FROM audit_meta WHERE key = ?').run(KEY(stream));
   }).immediate();
-}
-
-/**
- * The newest stored checkpoint of `stream`, or undefined.
- *
- * @example
- * lastCheckpointOf(db, 'billing/api-1')?.size // 1000
- */
-export function lastCheckpointOf(db: Database.Database, stream: string): SealedCheckpoint | undefined {
-  const row = db
-    .prepare('SELECT size, root_hash, time_unix_nano, note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC, checkpoint_id DESC LIMIT 1')
-    .safeIntegers()
-    .get(stream) as { size: bigint; root_hash: string; time_unix_nano: bigint; note: string } | undefined;
-  return row === undefined ? undefined : { stream, size: Number(row.size), rootHash: row.root_hash, timeUnixNano: row.time_unix_nano, note: row.note };
 }
