@@ -48,6 +48,12 @@ export interface Finding {
    * checkpoints kept apart from the log verified.
    */
   source?: string;
+  /**
+   * For `bad_signature`, `unknown_key` and `key_out_of_window`: the key ids
+   * (`<name>+<hash>`, from the note's signature lines) behind the finding,
+   * e.g. the keys an `unknown_key` checkpoint is signed by.
+   */
+  keys?: readonly string[];
   /** One sentence for people. */
   message: string;
 }

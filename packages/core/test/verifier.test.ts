@@ -115,7 +115,10 @@ describe('Verifier', () => {
     const tampered = b.checkpoints[0]!.replace('\n10\n', '\n11\n');
     expect(codes(verify([tampered, b.checkpoints[1]!], rows(b)))).toEqual(['bad_signature@11']);
     const other = Keyring.from([generateNoteKey('other').verifierKey]);
-    expect(codes(verify(b.checkpoints, rows(b), { keyring: other }))).toEqual(['unknown_key@10', 'unknown_key@20', 'unsigned_tail@0']);
+    const unknown = verify(b.checkpoints, rows(b), { keyring: other });
+    expect(codes(unknown)).toEqual(['unknown_key@10', 'unknown_key@20', 'unsigned_tail@0']);
+    // The signer is named as data, not only in the message.
+    expect(unknown.streams[0]!.findings[0]!.keys).toEqual([keys.verifierKey.split('+').slice(0, 2).join('+')]);
     const expired = new Keyring();
     expired.add(keys.verifierKey, { notAfter: T0 });
     expect(codes(verify(b.checkpoints, rows(b), { keyring: expired }))).toEqual(['key_out_of_window@10', 'key_out_of_window@20', 'unsigned_tail@0']);

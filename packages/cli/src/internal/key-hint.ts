@@ -104,14 +104,13 @@ function keyFactsOf(streams: readonly string[], recordsOf: (stream: string, acti
   return { keyChanges, unsigned, signed };
 }
 
-/** Key ids an `unknown_key` finding names ("... signed only by a+1, b+2"). */
+/** Key ids an `unknown_key` finding names (its `keys`). */
 function signersOf(s: StreamReport): string[] {
   const ids = new Set<string>();
   for (const f of s.findings) {
     // A checkpoint kept apart (--checkpoints) says nothing about the input's own signer.
     if (f.code !== 'unknown_key' || f.source !== undefined) continue;
-    const named = /signed only by (.+)$/.exec(f.message)?.[1];
-    for (const id of named?.split(', ') ?? []) ids.add(id);
+    for (const id of f.keys ?? []) ids.add(id);
   }
   return [...ids];
 }

@@ -45,7 +45,7 @@ export function addCheckpointTo(state: StreamState, cp: Checkpoint, result: Chec
     case 'bad_signature':
     case 'unknown_key':
     case 'key_out_of_window':
-      addFinding(state, { code: result.status, size: cp.size, ...from, message: result.message });
+      addFinding(state, { code: result.status, size: cp.size, ...from, ...(result.keys.length > 0 ? { keys: result.keys } : {}), message: result.message });
       return;
     default:
       break;
