@@ -22,6 +22,7 @@ import { sendError, sendJson, setSecurityHeaders } from './internal/http.js';
 import { LiveHub } from './internal/live-hub.js';
 import { parseParams } from './internal/params.js';
 import { RefusalLog } from './internal/refusal-log.js';
+import { SearchPool } from './internal/search-pool.js';
 import { refusalDetails } from './internal/route-refusal.js';
 import { isStaticPath, serveStatic } from './internal/static-files.js';
 import { resolveOptions, type AuditServerOptions } from './server-options.js';
@@ -54,7 +55,7 @@ export interface AuditServer {
   handler(req: IncomingMessage, res: ServerResponse): void;
   /** Listen on `host` (default 127.0.0.1) and `port` (default 4319; 0 for any). */
   listen(port?: number, host?: string): Promise<{ url: string }>;
-  /** Stop listening, end live streams, write the final checkpoint of the access stream, close the read connection. Idempotent; leaves the store open. */
+  /** Stop listening, end live streams and search workers, write the final checkpoint of the access stream, close the read connection. Idempotent; leaves the store open. */
   close(): Promise<void>;
 }
 
@@ -83,6 +84,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
     tickets: new StreamTickets(o.ticketTtlMillis),
     live: new LiveHub(store, { pollIntervalMillis: o.pollIntervalMillis, heartbeatIntervalMillis: o.heartbeatIntervalMillis, maxBufferedBytes: o.maxStreamBufferBytes }),
     busy: { requests: 0, exports: 0, integrity: 0, proofs: 0 },
+    search: new SearchPool({ path: store.path, size: o.searchWorkers, maxQueued: o.maxQueuedSearches }),
   };
   const refusals = new RefusalLog(state.access, { maxPerWindow: REFUSALS_PER_WINDOW, windowMillis: o.refusalWindowMillis });
   let server: Server | undefined;
@@ -208,6 +210,7 @@ export function createAuditServer(options: AuditServerOptions): AuditServer {
           s.closeAllConnections();
         });
       }
+      await state.search.close();
       await refusals.close();
       state.access.close();
       reader.close();

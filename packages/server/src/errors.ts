@@ -115,3 +115,20 @@ export function callerInput<T>(call: () => T): T {
     throw e;
   }
 }
+
+/**
+ * {@link callerInput} for a store call that runs elsewhere (a search worker)
+ * and rejects with the error the store threw there: a `TypeError` or
+ * `RangeError` becomes the same 400 `HttpError`.
+ *
+ * @example
+ * const page = await callerInputAsync(() => pool.query({ ...filter, text, limit }));
+ */
+export async function callerInputAsync<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof RangeError) throw new HttpError('AUDIT_HTTP_BAD_REQUEST', e.message, { cause: e });
+    throw e;
+  }
+}

@@ -71,6 +71,14 @@ export interface AuditServerOptions {
   allowedHosts?: readonly string[];
   /** Called with every unexpected error (answered as a bare 500). Default: one line on stderr. */
   onError?: (error: unknown) => void;
+  /**
+   * Worker threads that run free-text searches (`q=` of logs and exports)
+   * off the event loop, each with its own read-only connection; default 1,
+   * started on the first such search.
+   */
+  searchWorkers?: number;
+  /** Free-text searches queued or running at once, default 8 (429 beyond). */
+  maxQueuedSearches?: number;
   /** Checkpoint the access stream every N records, default 100. */
   checkpointEvery?: number;
   /** ...and every N ms when it grew, default 60,000. */
@@ -93,6 +101,8 @@ export interface ResolvedServerOptions {
   checkpointEvery: number;
   checkpointIntervalMillis: number;
   refusalWindowMillis: number;
+  searchWorkers: number;
+  maxQueuedSearches: number;
   /** `allowedHosts` normalised (lowercase, no brackets); undefined when not given. */
   allowedHosts: ReadonlySet<string> | undefined;
   onError: (error: unknown) => void;
@@ -131,6 +141,8 @@ export function resolveOptions(options: AuditServerOptions): ResolvedServerOptio
     checkpointEvery: positive(options, 'checkpointEvery', 100),
     checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 60_000),
     refusalWindowMillis: positive(options, 'refusalWindowMillis', 60_000),
+    searchWorkers: positive(options, 'searchWorkers', 1),
+    maxQueuedSearches: positive(options, 'maxQueuedSearches', 8),
     allowedHosts: allowedHostSet(options.allowedHosts),
     onError: options.onError ?? ((e) => process.stderr.write(`otel-audit server: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)),
   };

@@ -11,6 +11,7 @@ import type { AuditRole, Principal, StreamTickets } from '../auth.js';
 import type { AccessLog } from './access-log.js';
 import type { ParamSpecs, Params } from './params.js';
 import type { LiveHub } from './live-hub.js';
+import type { SearchPool } from './search-pool.js';
 
 /** The limits of one server. */
 export interface ServerLimits {
@@ -34,6 +35,8 @@ export interface ServerState {
   tickets: StreamTickets;
   live: LiveHub;
   busy: { requests: number; exports: number; integrity: number; proofs: number };
+  /** Worker threads for free-text searches (search-pool.ts). */
+  search: SearchPool;
   /** A long-lived read-only connection for checkpoints and proofs. */
   reader: ReturnType<SqliteAuditStore['openReader']>;
 }

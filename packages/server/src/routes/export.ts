@@ -17,7 +17,11 @@
  * bundle of a range that starts past a stream's first record is refused
  * (422) when building its start — hashing the stored checksums before it,
  * back to seq 0 or an archive, synchronously — would read more than
- * `maxIntegrityRecords` rows, as the integrity route counts them.
+ * `maxIntegrityRecords` rows, as the integrity route counts them. An
+ * export with free text (`q`) runs in a search worker
+ * (internal/search-pool.ts): its scan — long between matches — does not
+ * stall the event loop; its chunks come back one at a time, with the
+ * client's backpressure.
  */
 import { callerInput, HttpError } from '../errors.js';
 import type { Route, ServerState } from '../internal/context.js';
@@ -25,6 +29,7 @@ import { toJson } from '../internal/http.js';
 import { purgedHeaders } from '../internal/purged-header.js';
 import { ResponseSink, type ChunkRewrite } from '../internal/response-sink.js';
 import { FILTER_SPECS, toStoreFilter, type Params } from '../internal/params.js';
+import { runsInWorker, type SearchPool } from '../internal/search-pool.js';
 import { withholdSealed, type ApiRecord } from '../internal/withhold.js';
 
 const TYPES = { json: 'application/json', ndjson: 'application/x-ndjson', csv: 'text/csv', bundle: 'application/json' } as const;
@@ -88,6 +93,20 @@ function withholding(format: 'json' | 'ndjson'): ChunkRewrite {
   };
 }
 
+/** `store.exportTo(sink, options)`, run by a search worker. */
+async function exportInWorker(pool: SearchPool, sink: ResponseSink, options: Record<string, unknown>): Promise<{ records: number }> {
+  // Errors reach the callbacks below; the listener keeps a failed write from being an uncaught 'error'.
+  sink.on('error', () => undefined);
+  const write = (chunk: string): Promise<void> => new Promise((resolve, reject) => {
+    sink.write(chunk, (e) => (e ? reject(e) : resolve()));
+  });
+  const result = await pool.export(options, write);
+  await new Promise<void>((resolve, reject) => {
+    sink.end((e?: Error | null) => (e ? reject(e) : resolve()));
+  });
+  return result;
+}
+
 /** The route. */
 export const exportRoute: Route = {
   method: 'GET',
@@ -129,7 +148,10 @@ export const exportRoute: Route = {
       let result: { outcome: 'success'; count: number } | { outcome: 'error' };
       try {
         // A bad filter rejects before the sink is written to: a 400 before anything is recorded.
-        const { records } = await state.store.exportTo(sink, (withhold ? { ...options, format: 'ndjson' } : options) as unknown as Parameters<typeof state.store.exportTo>[1]);
+        const storeOptions = withhold ? { ...options, format: 'ndjson' } : options;
+        const { records } = runsInWorker(options, state.encrypted)
+          ? await exportInWorker(state.search, sink, storeOptions)
+          : await state.store.exportTo(sink, storeOptions as unknown as Parameters<typeof state.store.exportTo>[1]);
         result = { outcome: 'success', count: records };
       } catch (e) {
         if (!(await sink.sent())) throw e instanceof TypeError || e instanceof RangeError ? new HttpError('AUDIT_HTTP_BAD_REQUEST', e.message, { cause: e }) : e;

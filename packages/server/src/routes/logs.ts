@@ -7,12 +7,16 @@
  * stream and time range reach but that retention purged from the log (they
  * are only in the store's archives), so a short page is not read as "nothing
  * happened". The read is an access record listing the filters and the
- * number of records returned.
+ * number of records returned. A free-text search (`q`) runs in a search
+ * worker (internal/search-pool.ts), so its scan does not stall the event
+ * loop; the page is the one the store's `query` returns.
  */
-import { callerInput } from '../errors.js';
+import type { AuditQueryPage } from '@otel-audit/exporter-sqlite';
+import { callerInput, callerInputAsync } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { sendJson } from '../internal/http.js';
 import { FILTER_SPECS, toStoreFilter } from '../internal/params.js';
+import { runsInWorker } from '../internal/search-pool.js';
 import { withholdSealed, type ApiRecord } from '../internal/withhold.js';
 
 /** The route. */
@@ -23,12 +27,15 @@ export const logsRoute: Route = {
   params: { ...FILTER_SPECS, limit: { kind: 'int', min: 1, max: 1000 }, cursor: { kind: 'string', max: 200 }, order: { kind: 'enum', values: ['newest', 'oldest'] } },
   async handle(ctx, params) {
     const filter = toStoreFilter(params);
-    const page = callerInput(() => ctx.state.store.query({
+    const query = {
       ...filter,
       limit: (params.limit as number | undefined) ?? 100,
       order: (params.order as 'newest' | 'oldest' | undefined) ?? 'newest',
       ...(params.cursor === undefined ? {} : { cursor: params.cursor as string }),
-    }));
+    };
+    const page = runsInWorker(filter, ctx.state.encrypted)
+      ? await callerInputAsync(() => ctx.state.search.query<AuditQueryPage>(query))
+      : callerInput(() => ctx.state.store.query(query));
     const withhold = ctx.state.encrypted && ctx.principal.role !== 'admin';
     const records = page.records.map((r) => (withhold ? withholdSealed(r as unknown as ApiRecord) : r));
     // After the query, so a purge committed in between is reported rather than missed.
