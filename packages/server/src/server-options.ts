@@ -81,7 +81,7 @@ export interface AuditServerOptions {
   maxQueuedSearches?: number;
   /** Checkpoint the access stream every N records, default 100. */
   checkpointEvery?: number;
-  /** ...and every N ms when it grew, default 60,000. */
+  /** ...and every N ms when it grew, default 10,000 (as the processor's streams). */
   checkpointIntervalMillis?: number;
 }
 
@@ -139,7 +139,7 @@ export function resolveOptions(options: AuditServerOptions): ResolvedServerOptio
     maxStreamBufferBytes: positive(options, 'maxStreamBufferBytes', 1024 * 1024),
     ticketTtlMillis: positive(options, 'ticketTtlMillis', 60_000),
     checkpointEvery: positive(options, 'checkpointEvery', 100),
-    checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 60_000),
+    checkpointIntervalMillis: positive(options, 'checkpointIntervalMillis', 10_000),
     refusalWindowMillis: positive(options, 'refusalWindowMillis', 60_000),
     searchWorkers: positive(options, 'searchWorkers', 1),
     maxQueuedSearches: positive(options, 'maxQueuedSearches', 8),

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AuditChain, createRecordId } from '@otel-audit/core';
+import { AuditChain, createRecordId, unvouchedStreams } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { describe, expect, it } from 'vitest';
 import { createAuditServer } from '../src/index.js';
@@ -53,7 +53,7 @@ describe('GET /api/audit/stream', () => {
   it('sends records and alerts appended by another process, with heartbeats, and records the subscription', async () => {
     const fx = await fixture(5, { pollIntervalMillis: 50, heartbeatIntervalMillis: 100 });
     const writer = `
-      import { AuditChain, createRecordId } from '@otel-audit/core';
+      import { AuditChain, createRecordId, unvouchedStreams } from '@otel-audit/core';
       import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
       const store = new SqliteAuditStore(process.argv[1]);
       const chain = new AuditChain({ stream: 'other/1' });
@@ -189,6 +189,17 @@ describe('limits, mounting and options', () => {
     const report = await fx.store.verify({ keyring });
     expect(report.ok).toBe(true);
     expect(report.streams.find((s) => s.stream === 'otel-audit-server/test')!.findings.map((f) => f.code)).toEqual(['unsigned_tail']);
+  });
+
+  it('while it runs, its access stream is vouched for by a signed checkpoint from its first record on, so a verification then raises no alarm', async () => {
+    // Defaults: a checkpoint every 100 records or 10 s. A cron verify in between must not find
+    // a signed stream without any checkpoint ("were they deleted?").
+    const fx = await fixture(3);
+    await (await call(fx, '/api/audit/logs', ADMIN_TOKEN)).arrayBuffer();
+    const report = await fx.store.verify({ keyring, streams: ['otel-audit-server/test'] });
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]!.checkpoints.lastVerifiedSize).toBe(accessRecords(fx.store).length);
+    expect(unvouchedStreams(report, { ranged: false })).toEqual([]);
   });
 
   it('never signs access records it did not write: records forged into its stream before it starts, or while it runs, make it go on in a new stream that says why', async () => {

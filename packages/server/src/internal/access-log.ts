@@ -5,8 +5,9 @@
  * the server's stream of the same store — chained with core's `AuditChain`
  * resumed from the stored head, committed synchronously before the answer
  * is sent (fail closed: no record, no data), and — when a signer key is
- * given — covered by signed checkpoints every `checkpointEvery` records,
- * every `checkpointIntervalMillis` when the stream grew, and on close.
+ * given — covered by signed checkpoints: with the records that open a
+ * stream, every `checkpointEvery` records, every `checkpointIntervalMillis`
+ * when the stream grew, and on close.
  * Without a key no checkpoint is written: an unsigned one would be reported
  * as `bad_signature` by every verification run with trusted keys, while an
  * uncovered stream is only an `unsigned_tail` warning.
@@ -172,7 +173,10 @@ export class AccessLog {
     // The stream_started record takes the time of the record it comes with, so the two sort in seq order.
     const records = start === undefined ? [chain.append(input)] : [chain.append({ ...start, time: input.time }), chain.append(input)];
     const checkpoints: SealedCheckpoint[] = [];
-    if (this.#signers.length > 0 && this.#sinceCheckpoint + records.length >= this.#every) checkpoints.push(this.#checkpoint(chain));
+    // The records that open a stream come with a checkpoint: a verification run before the
+    // next interval would otherwise find a signed stream without any, as if it had been deleted.
+    const opens = before.size === 0;
+    if (this.#signers.length > 0 && (opens || this.#sinceCheckpoint + records.length >= this.#every)) checkpoints.push(this.#checkpoint(chain));
     try {
       this.#store.appendSync({ records, checkpoints });
     } catch (e) {
