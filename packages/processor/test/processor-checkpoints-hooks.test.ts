@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoggerProvider, InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { createRecordId } from '@otel-audit/core';
+import { createRecordId, unvouchedStreams } from '@otel-audit/core';
 import { AuditLogRecordProcessor, InMemoryAuditSink } from '../src/index.js';
 import { setup, tick, until, verifySink, withDownstream } from './helpers.js';
 
@@ -21,15 +21,29 @@ describe('AuditLogRecordProcessor: checkpoints, onSealed, its own records', () =
     providers.push(provider);
     await processor.ready();
     logger.emit({ body: { type: 'api', action: 'x' } });
-    await until(() => sink.checkpoints.length >= 1);
+    await until(() => sink.checkpoints.length >= 2);
     await tick(100);
     await processor.forceFlush();
     const n = sink.checkpoints.length;
-    expect(n).toBe(1);
-    expect(sink.checkpoints[0]!.size).toBe(2);
+    // The new stream's first checkpoint covers its stream_started record at once; the timer's covers the record.
+    expect(sink.checkpoints.map((c) => c.size)).toEqual([1, 2]);
     await tick(100);
     await processor.forceFlush();
     expect(sink.checkpoints.length).toBe(n);
+  });
+
+  it('a new stream is vouched for by a signed checkpoint before its first interval ends', async () => {
+    // A verification run (cron) in the first seconds of a new stream must not find
+    // records without any checkpoint, which reads as checkpoints deleted.
+    const { sink, processor, provider, logger } = setup({ checkpointIntervalMillis: 60_000, checkpointEveryRecords: 1_000_000 });
+    providers.push(provider);
+    await processor.ready();
+    logger.emit({ body: { type: 'api', action: 'x' } });
+    await processor.forceFlush();
+    const report = verifySink(sink);
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]!.checkpoints.verified).toBeGreaterThan(0);
+    expect(unvouchedStreams(report, { ranged: false })).toEqual([]);
   });
 
   it('without a signer key, warns once and writes unsigned checkpoints', async () => {

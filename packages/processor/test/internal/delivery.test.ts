@@ -209,16 +209,17 @@ describe('delivery', () => {
     const wait = whenAuditCapacity();
     expect(wait).toBeInstanceOf(Promise);
     for (let i = 12; i < 30; i++) logger.emit({ body: { type: 'api', action: 'call', details: { i } } });
-    expect(await counter(reader, METRIC_RECORDS_DROPPED)).toBe(30 - 19); // 1 system record + 19 admitted = 20 = 2 × maxQueueSize
+    // stream_started, the checkpoint over it and 18 admitted = 20 = 2 × maxQueueSize
+    expect(await counter(reader, METRIC_RECORDS_DROPPED)).toBe(30 - 18);
     release();
     gate = Promise.resolve();
     await wait;
     expect(whenAuditCapacity()).toBeUndefined();
     await processor.forceFlush();
     const calls = sink.records.filter((r) => r.record.action === 'call');
-    expect(calls).toHaveLength(19);
+    expect(calls).toHaveLength(18);
     const gap = sink.records.find((r) => r.record.action === 'records_dropped')!;
-    expect(gap.record.details).toMatchObject({ count: 11 });
+    expect(gap.record.details).toMatchObject({ count: 12 });
     expect(verifySink(sink).streams[0]!.errors).toBe(0);
   });
 
@@ -226,12 +227,13 @@ describe('delivery', () => {
     const sink = new InMemoryAuditSink();
     const { processor, logger } = pipeline([sink], { maxBatchSize: 10, flushIntervalMillis: 200 });
     await processor.ready();
-    for (let i = 0; i < 9; i++) logger.emit({ body: { type: 'api', action: 'call' } });
+    for (let i = 0; i < 8; i++) logger.emit({ body: { type: 'api', action: 'call' } });
     await tick(20);
-    expect(sink.appends).toBe(1); // the first 10: stream_started + 9
+    expect(sink.appends).toBe(1); // the first 10 items: stream_started, the checkpoint over it, and 8 records
+    expect(sink.checkpoints).toHaveLength(1);
     for (let i = 0; i < 3; i++) logger.emit({ body: { type: 'api', action: 'call' } });
     await tick(50);
-    expect(sink.records).toHaveLength(10);
-    await until(() => sink.records.length === 13);
+    expect(sink.records).toHaveLength(9);
+    await until(() => sink.records.length === 12);
   });
 });
