@@ -94,7 +94,7 @@ describe('otel-audit collect / status / verify', () => {
     // The receiver refuses the token: every batch of the first run is dead-lettered.
     const outbox = await deadLetteredRun(tmp.dir, 'svc-refused');
     const dead = readOutboxStatus(outbox).deadLetters;
-    expect(dead).toBe(8); // stream_started, 5 records, pipeline_stopped and the final checkpoint
+    expect(dead).toBe(9); // stream_started, the checkpoint over it, 5 records, pipeline_stopped and the final checkpoint
 
     const err = capture();
     expect(await main(['status', '--outbox', outbox, '--requeue'], { stdout: capture(), stderr: err, cwd: tmp.dir, env: {} })).toBe(0);
