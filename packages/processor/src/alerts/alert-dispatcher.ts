@@ -1,7 +1,8 @@
 /**
  * Runs notifiers off the hot path (DESIGN §9): `dispatch` only schedules
  * and returns; each notifier runs on a later microtask, bounded by a cap on
- * pending deliveries. Failures — a notifier that rejects or throws, an
+ * pending deliveries per notifier (a hung receiver does not starve the
+ * others). Failures — a notifier that rejects or throws, an
  * alert dropped at the cap — go to `onError` as `AlertNotifyError`, which
  * the processor turns into a record; nothing is thrown into the pipeline.
  */
@@ -15,7 +16,11 @@ export interface AlertDispatcherOptions {
   notifiers: readonly AlertNotifier[];
   /** Receives every failure; default `diag.error`. Must not throw (if it does, the throw is swallowed). */
   onError?: (error: AlertNotifyError) => void;
-  /** Most deliveries (alert × notifier) in flight; beyond, new ones are dropped and reported. Default 1000. */
+  /**
+   * Most deliveries in flight per notifier; beyond, that notifier's new ones
+   * are dropped and reported. Default 1000. Per notifier, so that a receiver
+   * that hangs cannot starve the other notifiers.
+   */
   maxPendingDeliveries?: number;
 }
 
@@ -32,6 +37,8 @@ export class AlertDispatcher {
   readonly #onError: (error: AlertNotifyError) => void;
   readonly #max: number;
   readonly #pending = new Set<Promise<void>>();
+  /** Deliveries in flight per notifier (same order as `#notifiers`). */
+  readonly #pendingOf: number[];
   #delivered = 0;
   #failed = 0;
   #dropped = 0;
@@ -46,6 +53,7 @@ export class AlertDispatcher {
     const max = options.maxPendingDeliveries ?? 1000;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`options.maxPendingDeliveries must be a whole number >= 1, got ${max}`);
     this.#notifiers = [...options.notifiers];
+    this.#pendingOf = this.#notifiers.map(() => 0);
     this.#onError = options.onError ?? ((e) => diag.error(e.message));
     this.#max = max;
   }
@@ -68,10 +76,11 @@ export class AlertDispatcher {
    * dispatcher.dispatch(alert);
    */
   dispatch(alert: AlertEvent): void {
-    for (const notifier of this.#notifiers) {
-      if (this.#shutdown !== undefined || this.#pending.size >= this.#max) {
+    for (let i = 0; i < this.#notifiers.length; i++) {
+      const notifier = this.#notifiers[i]!;
+      if (this.#shutdown !== undefined || this.#pendingOf[i]! >= this.#max) {
         this.#dropped++;
-        const why = this.#shutdown !== undefined ? 'the dispatcher is shut down' : `${this.#max} deliveries are already pending`;
+        const why = this.#shutdown !== undefined ? 'the dispatcher is shut down' : `${this.#max} deliveries to it are already pending (raise maxPendingDeliveries, or check the receiver)`;
         this.#report(new AlertNotifyError('AUDIT_ALERT_QUEUE_FULL', notifier.name, alert, 0, `alert ${alert.rule} (${alert.id}) not sent to notifier "${notifier.name}": ${why}`));
         continue;
       }
@@ -92,8 +101,10 @@ export class AlertDispatcher {
         )
         .finally(() => {
           this.#pending.delete(delivery);
+          this.#pendingOf[i]!--;
         });
       this.#pending.add(delivery);
+      this.#pendingOf[i]!++;
     }
   }
 

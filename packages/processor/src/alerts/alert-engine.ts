@@ -1,14 +1,16 @@
 /**
  * The alert rules engine (DESIGN §9): evaluates sealed records in emit
  * order against compiled rules and returns the alerts they raise. The
- * record's own `time` is the clock (never the wall clock), so replaying a
- * stream raises the same alerts and tests need no fake timers. Pure and
- * synchronous — no I/O, no timers — so the processor can call it right
+ * record's own `time` is the clock, so replaying a stream raises the same
+ * alerts and tests need no fake timers; the wall clock only caps it (a
+ * record dated more than `maxClockSkewMillis` ahead of it counts as of that
+ * bound), so that one future-dated record cannot stop time for every rule.
+ * Synchronous — no I/O, no timers — so the processor can call it right
  * after sealing each record; notifiers run elsewhere (`AlertDispatcher`).
  */
 import type { AlertEvent } from './alert-event.js';
 import { AlertDigest } from './internal/alert-digest.js';
-import { ALERT_RECORD_TYPE } from './alert-event.js';
+import { ACTION_ALERT_NOTIFY_FAILED, ALERT_RECORD_TYPE } from './alert-event.js';
 import { compileRules, type AlertRuleConfig, type CompiledAlertRule } from './alert-rule.js';
 import type { AlertableRecord } from './field-path.js';
 import { CountRuleState } from './internal/count-rule-state.js';
@@ -24,6 +26,17 @@ export interface AlertEngineOptions {
   maxGroupsPerRule?: number;
   /** Most record ids listed in one alert (the most recent ones). Default 20. */
   maxRecordIdsPerAlert?: number;
+  /**
+   * How far ahead of the wall clock a record's time may move the engine's
+   * clock, in ms. Default 300,000 (5 minutes). A record dated further ahead
+   * counts as of wall clock + this: without the cap, one record dated in the
+   * year 2200 (a client-supplied timestamp, a broken clock) would move the
+   * clock there for good — every window frozen, every group that alerts
+   * silenced by a cooldown that never ends, every digest never due.
+   */
+  maxClockSkewMillis?: number;
+  /** The wall clock, in Unix ms, read only when a record is dated past the last reading + skew. Default `Date.now`. */
+  clock?: () => number;
 }
 
 /** Counters of one rule. */
@@ -49,6 +62,8 @@ export interface AlertEngineStats {
 export const DEFAULT_MAX_GROUPS_PER_RULE = 10_000;
 /** Default of {@link AlertEngineOptions.maxRecordIdsPerAlert}. */
 export const DEFAULT_MAX_RECORD_IDS_PER_ALERT = 20;
+/** Default of {@link AlertEngineOptions.maxClockSkewMillis}. */
+export const DEFAULT_MAX_CLOCK_SKEW_MILLIS = 300_000;
 
 const NO_ALERTS: readonly AlertEvent[] = Object.freeze([]);
 
@@ -76,7 +91,10 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
  * requests, not records: a record with the same `request.id` as one of the
  * last four records counted in its group (the HTTP-level record of a
  * request whose app already logged it, say) is not counted again for that
- * rule and group; records without a `request.id` count one by one.
+ * rule and group — once, and only the HTTP-level record (with
+ * `details.status_code`) as the twin of an app record or the reverse: the id
+ * is the client's `X-Request-ID`, so attempts that all send one id still
+ * count one by one. Records without a `request.id` count one by one.
  *
  * @example
  * const engine = new AlertEngine({ rules: builtinAlertRules({ failedLogins: 5 }) });
@@ -103,12 +121,23 @@ export class AlertEngine {
   readonly #candidates = new Map<string, Map<string, readonly Candidate[]>>();
   #indexedPairs = 0;
   #now = -Infinity;
+  readonly #skewMicros: number;
+  readonly #clock: () => number;
+  /** Latest time (µs) the clock may reach: wall clock at the last reading + skew. */
+  #limit = -Infinity;
 
   constructor(options: AlertEngineOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     if (!Array.isArray(options.rules)) throw new TypeError('options.rules must be an array of alert rules');
     const maxGroups = positiveInteger(options.maxGroupsPerRule, 'options.maxGroupsPerRule', DEFAULT_MAX_GROUPS_PER_RULE);
     const maxIds = positiveInteger(options.maxRecordIdsPerAlert, 'options.maxRecordIdsPerAlert', DEFAULT_MAX_RECORD_IDS_PER_ALERT);
+    const skew = options.maxClockSkewMillis ?? DEFAULT_MAX_CLOCK_SKEW_MILLIS;
+    if (typeof skew !== 'number' || !Number.isInteger(skew) || skew < 0 || skew > 31_536_000_000) {
+      throw new RangeError(`options.maxClockSkewMillis must be a whole number of milliseconds from 0 to 31536000000 (a year), got ${String(skew)}; the default is ${DEFAULT_MAX_CLOCK_SKEW_MILLIS}`);
+    }
+    if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError(`options.clock must be a function returning Unix milliseconds (e.g. Date.now), got ${typeof options.clock}`);
+    this.#skewMicros = skew * 1000;
+    this.#clock = options.clock ?? Date.now;
     const rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules);
     const names = new Set<string>();
     for (const r of rules) {
@@ -144,9 +173,11 @@ export class AlertEngine {
 
   /**
    * Evaluate one sealed record, in emit order, and return the alerts it
-   * raises (usually none: a shared empty array). Records of type `alert`
-   * are ignored so that alerts never raise alerts. The clock is the largest
-   * record `time` seen so far: a record dated earlier counts as of now.
+   * raises (usually none: a shared empty array). Records of type `alert`,
+   * and `system/alert_notify_failed` records, are ignored so that alerts
+   * (and failures to deliver them) never raise alerts. The clock is the largest
+   * record `time` seen so far: a record dated earlier counts as of now; one
+   * dated past the wall clock + `maxClockSkewMillis` counts as of that.
    *
    * @example
    * const alerts = engine.evaluate(sealed.record); // [] or [{ rule: 'failed_logins', group: { 'actor.id': 'alice' }, count: 5, … }]
@@ -159,7 +190,7 @@ export class AlertEngine {
       now = this.#advance(record.time);
       if (now >= this.#nextDigest) out = this.#dueDigests(now);
     }
-    if (type === ALERT_RECORD_TYPE) return out ?? NO_ALERTS;
+    if (type === ALERT_RECORD_TYPE || (type === 'system' && record.action === ACTION_ALERT_NOTIFY_FAILED)) return out ?? NO_ALERTS;
     const candidates = this.#rulesFor(type, record.action);
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
@@ -216,10 +247,20 @@ export class AlertEngine {
     return out;
   }
 
-  /** Move the clock to the record's time (µs) unless that is earlier; the clock. */
+  /**
+   * Move the clock to the record's time (µs) unless that is earlier, or
+   * later than the wall clock + skew (then to that); the clock.
+   */
   #advance(time: string): number {
-    const t = time.length > 3 ? Number(time.slice(0, -3)) : 0;
-    if (t > this.#now) this.#now = t;
+    let t = time.length > 3 ? Number(time.slice(0, -3)) : 0;
+    if (t > this.#now) {
+      // The wall clock is read only when a record passes the last limit: in order, about once per skew.
+      if (t > this.#limit) {
+        this.#limit = this.#clock() * 1000 + this.#skewMicros;
+        if (t > this.#limit) t = this.#limit;
+      }
+      if (t > this.#now) this.#now = t;
+    }
     return this.#now;
   }
 

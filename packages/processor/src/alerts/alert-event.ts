@@ -40,6 +40,18 @@ export interface AlertEvent {
 export const ALERT_RECORD_TYPE = 'alert';
 
 /**
+ * Action of the `system` record that says a notifier failed to deliver an
+ * alert (see `alertNotifyFailureEvent`). Like `type: alert` records, these
+ * never raise alerts: otherwise a rule on failures (`outcome: failure`)
+ * would alert on the failure to deliver its own alert, whose delivery fails
+ * in turn — a loop that doubles with every failing notifier.
+ *
+ * @example
+ * records.filter((r) => r.type === 'system' && r.action === ACTION_ALERT_NOTIFY_FAILED)
+ */
+export const ACTION_ALERT_NOTIFY_FAILED = 'alert_notify_failed';
+
+/**
  * The audit event for an alert: `type: alert`, `action: <rule>`, the
  * alert's severity and id, actor `otel-audit` (system), target the rule,
  * time of the triggering record, and the descriptor in `details`. The

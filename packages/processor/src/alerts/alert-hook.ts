@@ -9,7 +9,7 @@
 import { createRecordId, type AuditEventInput } from '@otel-audit/core';
 import type { AlertDispatcher } from './alert-dispatcher.js';
 import type { AlertEngine } from './alert-engine.js';
-import { alertRecordEvent } from './alert-event.js';
+import { ACTION_ALERT_NOTIFY_FAILED, alertRecordEvent } from './alert-event.js';
 import type { AlertNotifyError } from './errors.js';
 import type { AlertableRecord } from './field-path.js';
 
@@ -20,8 +20,8 @@ export interface AlertHookOptions {
   dispatcher?: AlertDispatcher;
 }
 
-/** Action of the record that says a notifier failed. */
-export const ACTION_ALERT_NOTIFY_FAILED = 'alert_notify_failed';
+/** Action of the record that says a notifier failed (defined in alert-event.ts, where the engine reads it). */
+export { ACTION_ALERT_NOTIFY_FAILED };
 
 /**
  * The `onSealed` hook of `AuditLogRecordProcessor`: synchronous, no I/O,

@@ -71,6 +71,15 @@ export interface AlertRuleConfig {
   match?: MatchSpec;
   /** Fields whose values form the group; records lacking one are ignored by the rule. */
   group_by?: string | readonly string[];
+  /**
+   * Compare group values as people and networks do, not byte for byte: text
+   * case-, width- and space-insensitively (NFKC, no zero-width characters,
+   * trimmed, lower case), numbers as their text, an IPv4-mapped address as
+   * its IPv4 and an IPv6 address by its /64. Default false; the failed-login,
+   * brute-force and rate-limit built-ins set it, so that `Alice`, `alice ` and
+   * `ａｌｉｃｅ` share one count, as do the addresses of one IPv6 host.
+   */
+  normalize_group?: boolean;
   /** Sliding window, e.g. `5m`; default `5m`. */
   window?: string;
   condition: AlertConditionConfig;
@@ -107,6 +116,8 @@ export interface CompiledAlertRule {
   readonly match: CompiledMatch;
   readonly groupBy: readonly string[];
   readonly groupGetters: readonly FieldGetter[];
+  /** `normalize_group`: group values are normalized before they are compared (absent: false). */
+  readonly normalizeGroup?: boolean;
   /** The window as configured (`5m`) and in milliseconds. */
   readonly window: string;
   readonly windowMillis: number;
@@ -134,7 +145,7 @@ export const MAX_ALERT_RULES = 1000;
 /** Most records in one sequence. */
 export const MAX_SEQUENCE_RECORDS = 64;
 
-const RULE_KEYS = ['name', 'description', 'severity', 'match', 'group_by', 'window', 'condition', 'cooldown', 'digest', 'enabled'];
+const RULE_KEYS = ['name', 'description', 'severity', 'match', 'group_by', 'normalize_group', 'window', 'condition', 'cooldown', 'digest', 'enabled'];
 const NAME = /^[a-z][a-z0-9_.-]{0,63}$/;
 const COUNT_TEXT = /^\s*count\s*(>=|>)\s*(\d{1,9})\s*$/;
 const DISTINCT_TEXT = /^\s*distinct\(\s*([^()\s]+)\s*\)\s*(>=|>)\s*(\d{1,9})\s*$/;
@@ -212,6 +223,7 @@ function compileRule(rule: unknown, path: string): CompiledAlertRule | undefined
   if (groupList.length > MAX_GROUP_BY_FIELDS) throw new AlertConfigError(`${path}.group_by`, groupList, `more than ${MAX_GROUP_BY_FIELDS} fields`, `group by at most ${MAX_GROUP_BY_FIELDS} fields`);
   const groupGetters = groupList.map((f: unknown, i: number) => compileFieldPath(f, `${path}.group_by[${i}]`));
   if (new Set(groupList).size !== groupList.length) throw new AlertConfigError(`${path}.group_by`, groupList, 'a field is listed twice', 'list each field once');
+  if (rule.normalize_group !== undefined && typeof rule.normalize_group !== 'boolean') throw new AlertConfigError(`${path}.normalize_group`, rule.normalize_group, 'not a boolean', 'write true (compare group values case- and width-insensitively, IPv6 by /64) or false');
   const window = rule.window === undefined ? '5m' : rule.window;
   const windowMillis = parseDuration(window, `${path}.window`);
   if (windowMillis === 0) throw new AlertConfigError(`${path}.window`, window, 'an empty window', 'write a positive duration such as "5m"');
@@ -227,6 +239,7 @@ function compileRule(rule: unknown, path: string): CompiledAlertRule | undefined
     match,
     groupBy: Object.freeze([...groupList] as string[]),
     groupGetters: Object.freeze(groupGetters),
+    normalizeGroup: rule.normalize_group === true,
     window: window as string,
     windowMillis,
     cooldownMillis,

@@ -4,7 +4,10 @@
  * success, privilege escalation, data exfiltration, configuration changes,
  * rate-limit bursts, audit integrity, and admin work off hours. They are
  * plain {@link AlertRuleConfig} data — compiled and run like user rules —
- * and switched by plain options; the config layer maps the seed's
+ * and switched by plain options. The rules keyed by an attacker's account
+ * name or address (failed logins, brute force, rate-limit bursts) set
+ * `normalize_group`: `Alice`, `alice ` and `ａｌｉｃｅ` count as one account,
+ * the addresses of one IPv6 /64 as one address. The config layer maps the seed's
  * environment variables onto them (`AUDIT_ALERT_ENABLED` → `enabled`,
  * `AUDIT_ALERT_FAILED_LOGINS` → `failedLogins`,
  * `AUDIT_ALERT_PRIVILEGE_ESCALATION` → `privilegeEscalation`,
@@ -106,8 +109,8 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
   if (logins) {
     const condition = `count >= ${logins.threshold}`;
     rules.push(
-      { name: 'failed_logins', description: `${logins.threshold} or more failed logins for one actor within ${logins.window}`, severity: 'warning', match: failedLogin, group_by: ['actor.id'], window: logins.window, condition, cooldown: logins.cooldown },
-      { name: 'failed_logins_by_ip', description: `${logins.threshold} or more failed logins from one IP address within ${logins.window}`, severity: 'warning', match: failedLogin, group_by: ['actor.ip'], window: logins.window, condition, cooldown: logins.cooldown },
+      { name: 'failed_logins', description: `${logins.threshold} or more failed logins for one actor within ${logins.window}`, severity: 'warning', match: failedLogin, group_by: ['actor.id'], normalize_group: true, window: logins.window, condition, cooldown: logins.cooldown },
+      { name: 'failed_logins_by_ip', description: `${logins.threshold} or more failed logins from one IP address within ${logins.window}`, severity: 'warning', match: failedLogin, group_by: ['actor.ip'], normalize_group: true, window: logins.window, condition, cooldown: logins.cooldown },
     );
   }
 
@@ -119,6 +122,7 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
       severity: 'critical',
       match: { type: 'auth', action: 'login' },
       group_by: ['actor.id'],
+      normalize_group: true,
       window: brute.window,
       condition: { sequence: [{ match: { outcome: 'failure' }, count: brute.threshold }, { match: { outcome: 'success' } }] },
       cooldown: brute.cooldown,
@@ -169,6 +173,7 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
       severity: 'warning',
       match: [{ type: 'security', action: { glob: 'rate_limit*' } }, { 'details.status_code': 429 }],
       group_by: ['actor.ip'],
+      normalize_group: true,
       window: burst.window,
       condition: `count >= ${burst.threshold}`,
       cooldown: burst.cooldown,

@@ -42,7 +42,10 @@ export interface WebhookNotifierOptions {
 export const WEBHOOK_SIGNATURE_HEADER = 'X-Audit-Signature';
 
 /**
- * The signature header value of a body: `sha256=<hex HMAC-SHA256>`.
+ * The signature header value of a body: `sha256=<lowercase hex HMAC-SHA256>`
+ * over the body's exact bytes (a string as UTF-8), keyed with the secret (a
+ * string as UTF-8). No timestamp is signed: receivers refuse replays by the
+ * alert `id` in the body. Verify the raw body before parsing it.
  *
  * @example
  * signWebhookBody('{"rule":"failed_logins"}', secret) // 'sha256=5f1c…'
@@ -207,6 +210,8 @@ export class WebhookNotifier implements AlertNotifier {
   }
 
   #sleep(millis: number): Promise<void> {
+    // Shut down while the attempt was in flight: no wait (a Retry-After can ask for minutes).
+    if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -18,17 +18,24 @@
  * records, about the same target (the same `target.id`, or either has
  * none), is skipped (not counted, no alert, nothing refreshed), so
  * thresholds count requests, not records, while a batch request's records
- * about different targets still count apart. The ids survive the reset
- * after an alert and are forgotten when the group expires. Records without
- * a `request.id` count one by one.
+ * about different targets still count apart. The request id comes from
+ * the client's `X-Request-ID` header, so an attacker can send every attempt
+ * with the same one; they must not all be ignored but the first. So a twin
+ * is from the other side of the request — the HTTP-level record (it has
+ * `details.status_code`) for an app record, an app record for the
+ * HTTP-level one — and a counted record absorbs one twin only. The ids
+ * survive the reset after an alert and are forgotten when the group
+ * expires. Records without a `request.id` count one by one.
  *
  * Times are Unix microseconds as doubles (exact until the year 2255): the
  * record's nanosecond string without its last three digits.
  */
+import { createHash } from 'node:crypto';
 import { createRecordId, type JsonValue } from '@otel-audit/core';
 import type { AlertEvent } from '../alert-event.js';
 import type { CompiledAlertRule } from '../alert-rule.js';
 import type { AlertableRecord, FieldGetter } from '../field-path.js';
+import { normalizeGroupValue } from './normalize-group.js';
 
 /**
  * One group of one rule. Every rule uses this one class, whatever its
@@ -72,12 +79,18 @@ class Group<D> {
   /**
    * Whether one of the last four counted records came from request `id`
    * (non-empty) about the same target: the same `target.id`, or either has
-   * none (the HTTP-level record of a request that changed one tool, say).
+   * none (the HTTP-level record of a request that changed one tool, say);
+   * if so, that counted record is used up (it absorbs one twin only).
    * Records of one request about different targets (a batch) count apart.
    */
-  counted(id: string, target: string): boolean {
-    return (id === this.request0 && sameTarget(target, this.target0)) || (id === this.request1 && sameTarget(target, this.target1))
-      || (id === this.request2 && sameTarget(target, this.target2)) || (id === this.request3 && sameTarget(target, this.target3));
+  absorbTwin(id: string, target: string): boolean {
+    // The twin is absorbed once: its slot is freed, so a third record with the id counts.
+    if (id === this.request0 && sameTarget(target, this.target0)) this.request0 = '';
+    else if (id === this.request1 && sameTarget(target, this.target1)) this.request1 = '';
+    else if (id === this.request2 && sameTarget(target, this.target2)) this.request2 = '';
+    else if (id === this.request3 && sameTarget(target, this.target3)) this.request3 = '';
+    else return false;
+    return true;
   }
 
   /** Note request `id` (non-empty) and target of a record just counted, in place of the oldest. */
@@ -106,11 +119,35 @@ export interface Trigger {
   omitted: number;
 }
 
-/** A field value as a Map key: a string as itself, anything else as its JSON behind a NUL. */
-export const keyOf = (v: unknown): string => (typeof v === 'string' ? v : `\u0000${JSON.stringify(v)}`);
+/**
+ * Longest Map key kept as is (UTF-16 units). A longer one — a group value
+ * or distinct value can be a string of 8 KiB or a `details` object of up to
+ * 1 MiB — is replaced by its SHA-256, so that `maxGroups` groups hold
+ * `maxGroups` small keys whatever the records carry.
+ */
+export const MAX_KEY_CHARS = 256;
 
-function groupKeyFn(getters: readonly FieldGetter[]): (r: AlertableRecord) => string | undefined {
-  if (getters.length === 0) return () => '';
+/** A key of at most {@link MAX_KEY_CHARS}: itself, or `\u0001` + its SHA-256 (base64). */
+function bounded(key: string): string {
+  return key.length <= MAX_KEY_CHARS ? key : `\u0001${createHash('sha256').update(key).digest('base64')}`;
+}
+
+/**
+ * A field value as a Map key: a short string as itself, anything else as
+ * its JSON behind a NUL (hashed when long). A string itself starting with
+ * NUL or `\u0001` takes the JSON form too, so it cannot pose as a number,
+ * an object or a hashed key.
+ *
+ * @example
+ * keyOf('alice') // 'alice'
+ * keyOf(5)       // '\u00005' — and keyOf('\u00005') is '\u0000"\\u00005"'
+ */
+export const keyOf = (v: unknown): string =>
+  typeof v === 'string' && v.length <= MAX_KEY_CHARS && v.charCodeAt(0) > 1 ? v : bounded(`\u0000${JSON.stringify(v)}`);
+
+function groupKeyFn(fields: readonly FieldGetter[], normalize: boolean): (r: AlertableRecord) => string | undefined {
+  if (fields.length === 0) return () => '';
+  const getters = normalize ? fields.map((g): FieldGetter => (r) => normalizeGroupValue(g(r))) : fields;
   if (getters.length === 1) {
     const g = getters[0]!;
     return (r) => {
@@ -127,7 +164,7 @@ function groupKeyFn(getters: readonly FieldGetter[]): (r: AlertableRecord) => st
       // cannot make two different tuples share a key.
       key += (i === 0 ? '' : '\u001f') + JSON.stringify(v);
     }
-    return key;
+    return bounded(key);
   };
 }
 
@@ -138,6 +175,12 @@ function targetIdOf(record: AlertableRecord): string {
   const target = record.target;
   const id = typeof target === 'object' && target !== null ? target.id : undefined;
   return typeof id === 'string' ? id : '';
+}
+
+/** Whether the record is the HTTP-level one of its request (sealed when the server span ends): it has `details.status_code`. */
+function isHttpLevel(record: AlertableRecord): boolean {
+  const details = record.details;
+  return typeof details === 'object' && details !== null && Object.hasOwn(details, 'status_code');
 }
 
 /** The record's `request.id` when it is a string, else `''` (an empty id names no request either). */
@@ -165,7 +208,7 @@ export abstract class RuleState<D = unknown> {
     this.cooldownMicros = rule.cooldownMillis * 1000;
     this.maxIds = maxIds;
     this.#maxGroups = maxGroups;
-    this.#groupKey = groupKeyFn(rule.groupGetters);
+    this.#groupKey = groupKeyFn(rule.groupGetters, rule.normalizeGroup === true);
   }
 
   /** Least and most recently touched groups. */
@@ -179,14 +222,19 @@ export abstract class RuleState<D = unknown> {
   evaluate(record: AlertableRecord, t: number): AlertEvent | undefined {
     const key = this.#groupKey(record);
     if (key === undefined || !this.accepts(record)) return undefined;
-    const request = requestIdOf(record);
-    const target = request === '' ? '' : targetIdOf(record);
+    const id = requestIdOf(record);
+    const target = id === '' ? '' : targetIdOf(record);
+    // The side of the request the record comes from: the HTTP-level record
+    // (`details.status_code`) is the twin of an app record and vice versa —
+    // never of another record from its own side.
+    const http = id !== '' && isHttpLevel(record);
+    const request = id === '' ? '' : (http ? 'H' : 'A') + id;
     let state = this.groups.get(key);
     if (state !== undefined) {
       if (state.expiresAt <= t) {
         this.reset(state.data);
         state.forget();
-      } else if (request !== '' && state.counted(request, target)) {
+      } else if (id !== '' && state.absorbTwin((http ? 'A' : 'H') + id, target)) {
         // Another record of a request this group counted lately (the app's own
         // record, then the HTTP-level one): one request counts once.
         return undefined;
