@@ -20,7 +20,7 @@ export type OptionType = 'string' | 'boolean' | 'number' | 'string[]';
  *
  * @example
  * const key: OptionSpec = { name: 'key', type: 'string[]', alias: 'k',
- *   description: 'verifier key file or text (repeatable)', valueName: 'VKEY' };
+ *   description: 'verifier key file or text', valueName: 'VKEY' }; // help adds "(repeatable)"
  */
 export interface OptionSpec {
   /** Long name without dashes: `db` for `--db`. */

@@ -51,3 +51,29 @@ export const FIX_OF_CODE: Readonly<Record<string, string>> = Object.freeze({
   AUDIT_BUNDLE_MALFORMED: 'pass a bundle written by `otel-audit export --format bundle`',
   AUDIT_EXPORT_REFUSED: 'run `otel-audit verify` on the database: it reports the rows named above; export a range that starts after them, or the whole stream',
 });
+
+/** The variables' names only: whether a current encryption key is configured, never its value. */
+function keyGiven(env: Readonly<Record<string, string | undefined>>): boolean {
+  const on = (env['AUDIT_LOG_ENCRYPTION'] ?? '').trim().toLowerCase();
+  return (on === 'true' || on === '1') && (env['AUDIT_LOG_ENCRYPTION_KEY'] ?? '').trim() !== '';
+}
+
+/**
+ * The fix to print for an error of another package that reaches `main`
+ * unwrapped: {@link FIX_OF_CODE}, except for data sealed with a key id none
+ * of the configured keys has while a key is configured (after a rotation:
+ * the store's earlier key is missing, not the current one).
+ *
+ * @example
+ * fixOfError({ code: 'AUDIT_STORE_KEY_INVALID', keyId: 'k1', message: '... not among the configured keys ...' }, env)
+ */
+export function fixOfError(error: unknown, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const e = error as { code?: unknown; keyId?: unknown; message?: unknown } | null | undefined;
+  if (typeof e?.code !== 'string') return undefined;
+  if (e.code === 'AUDIT_STORE_KEY_INVALID' && typeof e.keyId === 'string' && typeof e.message === 'string'
+    && e.message.includes('not among the configured keys') && keyGiven(env)) {
+    return `set AUDIT_LOG_ENCRYPTION_PREVIOUS_KEYS to the earlier key the store's data was sealed with, as ${JSON.stringify(e.keyId)}:KEY `
+      + '(KEY: its 64 hex digits or base64; several keys comma-separated), keeping AUDIT_LOG_ENCRYPTION_KEY the current key';
+  }
+  return FIX_OF_CODE[e.code];
+}

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Command, CommandContext, Writer } from './command.js';
 import { EXIT_USAGE } from './command.js';
 import { commands as registry } from './commands/index.js';
-import { CliError, FIX_OF_CODE } from './errors.js';
+import { CliError, fixOfError } from './errors.js';
 import { orList, parseArgs, suggest } from './internal/argv.js';
 import { commandHelp, toolHelp } from './internal/help.js';
 import { createProgress } from './internal/progress.js';
@@ -85,7 +85,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     };
     return await command.run(ctx);
   } catch (error) {
-    return reportError(command, stderr, error, (io.env ?? process.env)['OTEL_AUDIT_DEBUG'] === '1');
+    return reportError(command, stderr, error, io.env ?? process.env);
   } finally {
     stopOnSignal?.();
   }
@@ -141,7 +141,8 @@ function safeLines(text: string): string {
   return text.split('\n').map(escapeControl).join('\n');
 }
 
-function reportError(command: Command, stderr: Writer, error: unknown, debug: boolean): number {
+function reportError(command: Command, stderr: Writer, error: unknown, env: NodeJS.ProcessEnv): number {
+  const debug = env['OTEL_AUDIT_DEBUG'] === '1';
   if (error instanceof CliError) {
     stderr.write(`otel-audit ${command.name}: ${safeLines(error.message)}\n  fix: ${safeLines(error.fix)}\n`);
     return error.exitCode;
@@ -149,9 +150,10 @@ function reportError(command: Command, stderr: Writer, error: unknown, debug: bo
   const message = safeLines(error instanceof Error ? error.message : String(error));
   const code = typeof (error as { code?: unknown })?.code === 'string' ? ` [${(error as { code: string }).code}]` : '';
   stderr.write(`otel-audit ${command.name}: ${message}${code}\n`);
-  const known = typeof (error as { code?: unknown })?.code === 'string' ? FIX_OF_CODE[(error as { code: string }).code] : undefined;
+  const known = fixOfError(error, env);
   if (debug && error instanceof Error && error.stack !== undefined) stderr.write(`${error.stack}\n`);
-  stderr.write(`  fix: ${known ?? 'check the inputs named above; set OTEL_AUDIT_DEBUG=1 for the stack trace'}\n`);
+  // A fix may quote the store (a key id): escaped as the message is.
+  stderr.write(`  fix: ${known !== undefined ? safeLines(known) : 'check the inputs named above; set OTEL_AUDIT_DEBUG=1 for the stack trace'}\n`);
   return EXIT_USAGE;
 }
 

@@ -114,7 +114,7 @@ export const collectCommand: Command = {
     { name: 'db', type: 'string', valueName: 'FILE', description: 'the central SQLite store (created when missing)', required: true },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key of the services\' checkpoints: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the collector\'s finding records' },
-    { name: 'token-env', type: 'string[]', valueName: 'VAR[=PREFIX,...]', description: 'environment variable holding a token senders must present (Authorization: Bearer), and the stream-id prefixes it may write (repeatable)' },
+    { name: 'token-env', type: 'string[]', valueName: 'VAR[=PREFIX,...]', description: 'environment variable holding a token senders must present (Authorization: Bearer), and the stream-id prefixes it may write' },
     { name: 'max-body-mib', type: 'number', valueName: 'MIB', default: 8, description: 'largest request body, also after gunzip (413 beyond)' },
     { name: 'max-records', type: 'number', valueName: 'N', default: 10_000, description: 'most log records in one request (413 beyond)' },
     { name: 'max-parked', type: 'number', valueName: 'N', default: 10_000, description: 'most records waiting for a missing predecessor, all streams together (further ones are refused)' },
@@ -154,7 +154,10 @@ export const collectCommand: Command = {
       if (senderTokens.length === 0 && !isLoopback(host)) {
         ctx.stderr.write(`otel-audit collect: warning: listening on ${host} without --token-env: any client that reaches it can append audit records\n`);
       }
-      let shown = 0;
+      // The store keeps the findings of earlier runs: this run prints and counts only its own.
+      const earlier = collector.findings().length;
+      if (earlier > 0) ctx.stderr.write(`otel-audit collect: ${earlier} finding(s) from earlier runs are in the store (not repeated here)\n`);
+      let shown = earlier;
       const show = (): void => {
         const all = collector.findings();
         for (const f of all.slice(shown)) {
@@ -168,8 +171,9 @@ export const collectCommand: Command = {
       await collector.close();
       show();
       // Refused requests (a wrong token, a malformed body) are reported, but say nothing about the stored records.
-      const integrity = collector.findings().filter((f) => f.code !== 'request_refused').length;
-      ctx.stderr.write(`otel-audit collect: stopped; ${shown} finding(s)\n`);
+      const found = collector.findings().slice(earlier);
+      const integrity = found.filter((f) => f.code !== 'request_refused').length;
+      ctx.stderr.write(`otel-audit collect: stopped; ${found.length} finding(s)\n`);
       return integrity > 0 ? 1 : 0;
     } finally {
       close();

@@ -14,8 +14,8 @@ import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../co
 import { CliError } from '../errors.js';
 import { storeCall, storeCallAsync } from '../internal/filters.js';
 import { withStore } from '../internal/inputs.js';
+import { readSignerKeyFile } from '../internal/keys.js';
 import { createPrivateFile } from '../internal/private-file.js';
-import { secretFilePath } from '../internal/secret-names.js';
 import { createTempDir } from '../internal/temp-dir.js';
 import { renderTable, toJson } from '../internal/table.js';
 
@@ -34,12 +34,8 @@ function days(ctx: CommandContext, name: string, fallback: number): number {
 function signersOf(ctx: CommandContext): NoteSigner[] {
   const file = ctx.options['signer-key'];
   if (typeof file !== 'string') return [];
-  try {
-    return [parseSignerKey(fs.readFileSync(secretFilePath(ctx, '--signer-key', file, 'signer key file'), 'utf8').trim())];
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError('AUDIT_CLI_KEY', `--signer-key ${file} is not a signer key: ${(e as Error).message}`, 'pass the NAME.key file written by `otel-audit keygen`');
-  }
+  // Read and checked as collect's and serve's: an empty file, a .vkey or a bad key each named, with the fix.
+  return [parseSignerKey(readSignerKeyFile(ctx, file, '--signer-key'))];
 }
 
 interface Outcome {

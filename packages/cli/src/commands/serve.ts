@@ -69,7 +69,7 @@ export const serveCommand: Command = {
     { name: 'config', alias: 'c', type: 'string', valueName: 'FILE', description: 'otel-config.yaml to read the server settings from' },
     { name: 'token-env', type: 'string', valueName: 'VAR', description: 'environment variable holding an admin token' },
     { name: 'key', alias: 'k', type: 'string[]', valueName: 'VKEY', description: 'trusted verifier key for integrity reports: a .vkey file or the key text, optionally followed by its window not_before=TIME not_after=TIME' },
-    { name: 'allowed-host', type: 'string[]', valueName: 'NAME', description: 'a Host name the server answers to besides localhost, 127.0.0.1 and [::1] (repeatable; no port)' },
+    { name: 'allowed-host', type: 'string[]', valueName: 'NAME', description: 'a Host name the server answers to besides localhost, 127.0.0.1 and [::1], without a port' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'signer key (otel-audit keygen NAME.key) for the checkpoints of the server\'s access stream' },
     JSON_OPTION,
   ],

@@ -7,7 +7,8 @@
  * `--outbox FILE` names the file; `--config` finds it (every
  * `exporters.otlphttp[/name]` the pipeline uses) the way the service does,
  * without reading the key files and secrets the config names (status uses
- * none; a note says the signer key was not checked). Exit 1 when
+ * none; a note says the signer key was not checked), nor the `${env:VAR}`
+ * it has no use for (a header token: a note names it). Exit 1 when
  * records were dead-lettered.
  */
 import * as path from 'node:path';
@@ -16,7 +17,7 @@ import type { AuditConfig, ChainProcessorConfig, OtlpHttpExporterConfig } from '
 import { JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { resolvePath } from '../internal/inputs.js';
-import { readConfigFile } from '../internal/serve-config.js';
+import { readStatusConfig } from '../internal/status-config.js';
 import { escapeControl } from '../internal/table.js';
 
 /** The default outbox file of `createOtlpSink`, relative to the config's directory. */
@@ -39,8 +40,8 @@ function uncheckedSignerKey(config: AuditConfig): string | undefined {
  * The outbox files of the otlphttp exporters the config's pipeline uses (one
  * defined but unused has none), and the signer key setting left unchecked.
  */
-function outboxesOf(ctx: CommandContext, file: string): { files: string[]; unchecked: string | undefined } {
-  const config = readConfigFile(ctx, file, { secrets: false });
+function outboxesOf(ctx: CommandContext, file: string): { files: string[]; unchecked: string | undefined; notes: string[] } {
+  const { config, notes } = readStatusConfig(ctx, file);
   const base = config.baseDir ?? ctx.cwd;
   const used = new Set(Object.values(config.service?.pipelines ?? {}).flatMap((p) => p?.exporters ?? []));
   const out: string[] = [];
@@ -54,7 +55,7 @@ function outboxesOf(ctx: CommandContext, file: string): { files: string[]; unche
     throw new CliError('AUDIT_CLI_USAGE', `${file} defines exporters.${unused.join(', exporters.')} but its pipeline does not use ${unused.length === 1 ? 'it' : 'them'}: nothing is forwarded, so there is no outbox`, `add ${unused[0]} to service.pipelines.audit.exporters, or pass --outbox FILE`);
   }
   if (out.length === 0) throw new CliError('AUDIT_CLI_USAGE', `${file} has no exporters.otlphttp: nothing is forwarded, so there is no outbox`, 'pass --outbox FILE, or configure exporters.otlphttp');
-  return { files: out, unchecked: uncheckedSignerKey(config) };
+  return { files: out, unchecked: uncheckedSignerKey(config), notes };
 }
 
 function age(ms: number): string {
@@ -98,7 +99,7 @@ export const statusCommand: Command = {
     const outbox = ctx.options['outbox'] as string | undefined;
     const config = ctx.options['config'] as string | undefined;
     if (outbox === undefined && config === undefined) throw new CliError('AUDIT_CLI_USAGE', 'status needs --outbox FILE or --config FILE', 'otel-audit status --outbox ./otel-audit-outbox.db');
-    const { files, unchecked } = outbox !== undefined ? { files: [resolvePath(ctx, outbox)], unchecked: undefined } : outboxesOf(ctx, config!);
+    const { files, unchecked, notes } = outbox !== undefined ? { files: [resolvePath(ctx, outbox)], unchecked: undefined, notes: [] } : outboxesOf(ctx, config!);
     if (ctx.options['requeue'] === true) {
       for (const f of files) {
         let moved: number;
@@ -119,6 +120,7 @@ export const statusCommand: Command = {
     });
     if (ctx.json) ctx.stdout.write(`${JSON.stringify(outbox !== undefined ? statuses[0] : statuses)}\n`);
     else for (const s of statuses) ctx.stdout.write(text(s));
+    if (!ctx.json) for (const note of notes) ctx.stderr.write(`${note}\n`);
     if (unchecked !== undefined && !ctx.json) ctx.stderr.write(`note: ${unchecked} was not checked: status reads no keys (the service checks it when it starts)\n`);
     return statuses.some((s) => s.deadLetters > 0) ? 1 : 0;
   },

@@ -14,7 +14,8 @@ function optionLabel(spec: OptionSpec): string {
 function optionText(spec: OptionSpec): string {
   const notes: string[] = [];
   if (spec.required === true) notes.push('required');
-  if (spec.type === 'string[]') notes.push('repeatable');
+  // Said once, even when the description says it already.
+  if (spec.type === 'string[]' && !/\brepeatable\b/.test(spec.description)) notes.push('repeatable');
   if (spec.choices !== undefined) notes.push(spec.choices.join('|'));
   if (spec.default !== undefined && spec.type !== 'boolean') notes.push(`default ${String(spec.default)}`);
   return notes.length > 0 ? `${spec.description} (${notes.join('; ')})` : spec.description;

@@ -29,7 +29,11 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
 }
 
-/** The loss a system record says, or undefined when it says none (a spill file replayed whole). */
+/**
+ * The loss a system record says, or undefined when it says none (a spill
+ * file replayed whole; an `integrity_failure` that is a collector finding,
+ * not an outbox's dead-letter summary).
+ */
 function lossOf(stream: string, seq: number, action: string, details: Record<string, unknown>): RecordedLoss | undefined {
   if (action === 'records_dropped') {
     const count = num(details['count']);
@@ -48,6 +52,9 @@ function lossOf(stream: string, seq: number, action: string, details: Record<str
     if (bytes === undefined || bytes === 0) return undefined;
     return { stream, seq, action, count: bytes, what: `bytes cut from the end of a spill file: the records in them were not replayed (kept in ${JSON.stringify(escapeControl(String(details['truncated_to'] ?? '?')))})` };
   }
+  // integrity_failure is also what the collector writes for each of its findings ({ code: 'request_refused' }, …):
+  // those report a problem, not lost records. Only the outbox's dead-letter summary says records were lost.
+  if (!('dead_letters' in details)) return undefined;
   const count = num(details['dead_letters']);
   return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: 'records refused by the OTLP receiver (dead-lettered in the outbox; not at the receiver)' };
 }
