@@ -6,7 +6,9 @@
  * with the `otel-audit` command; the forwarding configuration ships to a
  * stand-in collector that appends each OTLP/HTTP JSON request as one line —
  * what the Collector's file exporter writes — and `otel-audit verify` checks
- * that file, intact and then with one record edited.
+ * that file, intact and then with one record edited. The own-sdk example
+ * (otel-audit wired by hand into a NodeSDK) makes its own signing key, and
+ * its HTTP and explicit records are checked and verified the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -105,6 +107,67 @@ describe('examples/express-explicit', () => {
     expect(records).toContainEqual(expect.objectContaining({ type: 'access', action: 'update', outcome: 'failure', details: expect.objectContaining({ decision: 'deny', policy: 'documents.write requires role editor' }) }));
     expect(records).toContainEqual(expect.objectContaining({ type: 'crud', action: 'update', old: { classification: 'internal' }, new: { classification: 'public' } }));
     expect(dump.stdout).not.toContain('carol-demo-password');
+  });
+});
+
+describe('examples/own-sdk', () => {
+  it('audits through a hand-wired NodeSDK: HTTP records of audited routes, explicit login and change records, none for health; they verify', async () => {
+    const dir = tempDir();
+    const app = await startApp(['--import', './instrumentation.mjs', 'app.mjs'], path.join(REPO, 'examples/own-sdk'), {
+      OWN_SDK_OUTPUT: dir, OTEL_AUDIT_SIGNER_KEY_FILE: undefined, OTEL_AUDIT_STREAM: undefined, OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    });
+    // First run without a key: the example made one in its output directory, the signer owner-only.
+    const db = path.join(dir, 'audit.db');
+    const verifier = path.join(dir, 'own-sdk.example.vkey');
+    expect(fs.statSync(path.join(dir, 'own-sdk.example.key')).mode & 0o077).toBe(0);
+    expect(app.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    expect((await call(`${app.url}/healthz`, 'GET')).status).toBe(200);
+    expect((await call(`${app.url}/auth/login`, 'POST', { username: 'alice', password: 'not-her-password' })).status).toBe(401);
+    const alice = await call(`${app.url}/auth/login`, 'POST', { username: 'alice', password: 'alice-demo-password' });
+    expect(alice.status).toBe(200);
+    const token = String(alice.json!['token']);
+    // A client asking not to be sampled (`traceparent` flags 00) is audited all the same (AlwaysRecordSampler).
+    const unsampled = await fetch(`${app.url}/api/reports`, { headers: { authorization: `Bearer ${token}`, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' } });
+    expect(unsampled.status).toBe(200);
+    await unsampled.text();
+    const put = await call(`${app.url}/admin/settings/retention_days`, 'PUT', { value: 90 }, token);
+    expect(put.status).toBe(200);
+    expect(put.json!['audit']).toMatchObject({ seq: expect.any(Number) });
+    expect(await stop(app.child), app.stderr()).toBe(0);
+
+    const verified = await cli(['verify', db, '--key', verifier]);
+    expect(verified.code, verified.stdout).toBe(0);
+    expect(verified.stdout).toMatch(/INTACT/);
+    expect(verified.stdout).toMatch(/own-sdk\/local\s+sha256/);
+    const dump = await cli(['query', '--db', db, '--order', 'oldest', '--ndjson']);
+    const records = dump.stdout.trim().split('\n').map((l) => JSON.parse(l) as { record: Record<string, unknown> }).map((r) => r.record);
+    // The explicit API: both login outcomes with the actor, the change with old/new.
+    expect(records).toContainEqual(expect.objectContaining({ type: 'auth', action: 'login', outcome: 'failure', actor: expect.objectContaining({ id: 'alice' }), details: { reason: 'bad password' } }));
+    expect(records).toContainEqual(expect.objectContaining({ type: 'auth', action: 'login', outcome: 'success', actor: expect.objectContaining({ id: 'alice' }), details: { reason: 'password' } }));
+    expect(records).toContainEqual(expect.objectContaining({
+      type: 'crud', action: 'update', actor: expect.objectContaining({ id: 'alice' }), target: { type: 'setting', id: 'retention_days' }, old: { value: 30 }, new: { value: 90 },
+    }));
+    // The HTTP policy: one record per audited request (all of them, though the SDK samples 10% of traces), none for /healthz.
+    const http = records.filter((r) => (r['request'] as { endpoint?: string } | undefined)?.endpoint !== undefined);
+    const endpoints = http.map((r) => `${(r['request'] as { method: string }).method} ${(r['request'] as { endpoint: string }).endpoint} ${String(r['outcome'])}`);
+    expect(endpoints.sort()).toEqual(['GET /api/reports success', 'POST /auth/login failure', 'POST /auth/login success', 'PUT /admin/settings/retention_days success']);
+    expect(http).toContainEqual(expect.objectContaining({ type: 'api', action: 'view', actor: expect.objectContaining({ id: 'alice' }), details: expect.objectContaining({ route: '/api/reports', status_code: 200 }) }));
+    expect(http).toContainEqual(expect.objectContaining({ type: 'admin', action: 'update', target: { type: 'setting', id: 'retention_days' }, details: expect.objectContaining({ route: '/admin/settings/:name' }) }));
+    expect(http).toContainEqual(expect.objectContaining({ type: 'auth', action: 'login', outcome: 'success', actor: expect.objectContaining({ id: 'alice' }) }));
+    expect(dump.stdout).not.toContain('healthz');
+    // The explicit record and the HTTP record of one request share its request id.
+    const change = records.find((r) => r['type'] === 'crud')!;
+    const adminHttp = http.find((r) => r['type'] === 'admin')!;
+    expect((change['request'] as { id: string }).id).toBe((adminHttp['request'] as { id: string }).id);
+    // The final checkpoint came after the pipeline_stopped record, so every record is signed for.
+    expect(records.at(-1)).toMatchObject({ type: 'system', action: 'pipeline_stopped' });
+    // No password anywhere in the database files.
+    for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('audit.db'))) {
+      const bytes = fs.readFileSync(path.join(dir, f));
+      expect(bytes.includes('alice-demo-password'), f).toBe(false);
+      expect(bytes.includes('not-her-password'), f).toBe(false);
+    }
   });
 });
 
