@@ -50,6 +50,26 @@ describe('AuditLogRecordProcessor: shutdown before the stream head is known', ()
     expect(lost[0]).toMatch(/before the head of stream "held\/1" could be read from the primary sink: 20 held record\(s\) were never sealed and 15 more were dropped past the hold limit of 20; they are LOST/);
   });
 
+  it('without an onError, the loss is still said: a process warning on stderr, not only the silent default error handler', async () => {
+    const warnings: Error[] = [];
+    const listener = (w: Error) => warnings.push(w);
+    process.on('warning', listener);
+    try {
+      const sink = new HeadFailingSink();
+      const processor = new AuditLogRecordProcessor({ stream: 'held/2', sinks: [sink], signerKey: KEYS.signerKey, shutdownTimeoutMillis: 100 });
+      const provider = new LoggerProvider({ processors: [processor] });
+      for (let i = 0; i < 3; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'async', details: { i } } });
+      await provider.shutdown();
+      await tick(10); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', listener);
+    }
+    const lost = warnings.filter((w) => w.message.includes('LOST'));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.message).toMatch(/stream "held\/2" .*3 held record\(s\) were never sealed; they are LOST/);
+    expect((lost[0] as Error & { code?: string }).code).toBe('AUDIT_SHUTDOWN');
+  });
+
   it('under spill, says the held records are not in the spill file, and leaves a spill file of an earlier process in place', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'otel-audit-held-'));
     try {

@@ -22,6 +22,7 @@ import {
 } from '@otel-audit/core';
 import type { AuditLogRecordProcessorOptions, AuditProcessorWarning, OverflowPolicy } from '../audit-log-record-processor-options.js';
 import { AUDIT_SCOPE_NAME } from '../semconv.js';
+import { AuditShutdownError } from '../errors.js';
 import { Redactor } from './redactor.js';
 
 /** The options after validation, with every default applied. */
@@ -69,12 +70,23 @@ function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
   });
 }
 
+/**
+ * Errors without an `onError`: the OpenTelemetry global error handler, silent
+ * unless one is set. What shutdown could not deliver (records LOST, or kept
+ * in the spill file for the next start) is also a process warning on stderr,
+ * since it can be said nowhere else: no chain is left to seal it into.
+ */
+function defaultOnError(e: Error): void {
+  globalErrorHandler(e);
+  if (e instanceof AuditShutdownError) process.emitWarning(e.message, { code: e.code });
+}
+
 const DIAG_WARNING = (w: AuditProcessorWarning): void => diag.warn(w.message);
 
-/** The checkpoint signer of `signerKey` (none: unsigned checkpoints, and a warning once through `warn`). */
 /** How long `shutdown()` waits for the sinks by default. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 30_000;
 
+/** The checkpoint signer of `signerKey` (none: unsigned checkpoints, and a warning once through `warn`). */
 export function signerOf(signerKey: unknown, name = 'options.signerKey', warn: (w: AuditProcessorWarning) => void = DIAG_WARNING): { signers: NoteSigner[]; keyId: string | undefined } {
   if (signerKey === undefined) {
     warn({ code: 'unsigned_checkpoints', message: 'otel-audit: no checkpoint signer key configured (options.signerKey); checkpoints are written unsigned and verification will report the stream as unsigned' });
@@ -106,7 +118,7 @@ export function resolveOptions(options: AuditLogRecordProcessorOptions): Resolve
   if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError('options.onWarning must be a function ({ code, message }) => void');
   const onWarning = options.onWarning ?? DIAG_WARNING;
   if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError('options.onError must be a function (error) => void');
-  const onError = options.onError ?? ((e: Error) => globalErrorHandler(e));
+  const onError = options.onError ?? defaultOnError;
   if (options.stream !== undefined && (typeof options.stream !== 'string' || options.stream === '')) throw new TypeError('options.stream must be a non-empty string');
   const streamProblem = options.stream === undefined ? undefined : streamIdProblem(options.stream);
   if (streamProblem !== undefined) throw new RangeError(`options.stream ${JSON.stringify(options.stream!.slice(0, 200))} is not a valid stream id: it ${streamProblem}`);
