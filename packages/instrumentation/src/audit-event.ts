@@ -6,7 +6,7 @@
  * shape; a member given both ways with different values is refused, never
  * silently resolved one way (the error quotes both, credentials masked).
  */
-import { redactSecrets, setOwnMember, type AuditEventInput } from '@otel-audit/core';
+import { RecordValidationError, redactSecrets, setOwnMember, type AuditEventInput } from '@otel-audit/core';
 
 /** Who acted (§4.1 `actor`). */
 export interface AuditActorInput {
@@ -125,8 +125,10 @@ function given(v: unknown): boolean {
  * top level and for `actor`/`target`/`request`; nested values stay the
  * caller's until core normalises them.
  *
- * @throws TypeError when `event` is not an object; RangeError when a member
- * is given under both names with different values.
+ * @throws TypeError when `event` is not an object; RecordValidationError
+ * (code `AUDIT_RECORD_INVALID`, pointer of the canonical member, e.g. `/type`
+ * or `/actor/id`) when a member is given under both names with different
+ * values — like any other invalid event.
  */
 export function toEventInput(event: AuditEventFields, defaults: AuditEventFields | undefined, newId: () => string, now: () => string): AuditEventInput {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
@@ -157,7 +159,7 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
       const v = src[alias];
       if (!given(v)) continue;
       const mine = (src as Record<string, unknown>)[member];
-      if (given(mine) && mine !== v) throw new RangeError(`event.${alias} (${show(v, member)}) disagrees with event.${member} (${show(mine, member)}): give one of them`);
+      if (given(mine) && mine !== v) throw new RecordValidationError(`/${member}`, `event.${alias} (${show(v, member)}) disagrees with event.${member} (${show(mine, member)}): give one of them`);
       out[member] = v;
     }
     for (const [alias, sub, member] of SUB_ALIASES) {
@@ -165,7 +167,7 @@ export function toEventInput(event: AuditEventFields, defaults: AuditEventFields
       if (!given(v)) continue;
       const obj = (subs[sub] ??= {});
       const mine = (src as Record<string, Record<string, unknown> | undefined>)[sub]?.[member];
-      if (given(mine) && mine !== v) throw new RangeError(`event.${alias} (${show(v, member)}) disagrees with event.${sub}.${member} (${show(mine, member)}): give one of them`);
+      if (given(mine) && mine !== v) throw new RecordValidationError(`/${sub}/${member}`, `event.${alias} (${show(v, member)}) disagrees with event.${sub}.${member} (${show(mine, member)}): give one of them`);
       obj[member] = v;
     }
   };

@@ -4,10 +4,16 @@
  * guard decides with the level the HTTP hooks stored on the request (or, if
  * the instrumentation did not run, by matching the policy itself); routes at
  * level `none` are never refused. The refusal itself is recorded (outcome
- * `error`, `details.refused`) when the pipeline accepts it.
+ * `error`, `details.refused`) when the pipeline accepts it. When the refusal
+ * is because no audit pipeline was ever started in the process (the health
+ * function — @otel-audit/node's `auditHealthy` — says so through
+ * `setAuditPipelineMissing`), the guard prints that once, with the fix, on
+ * the OpenTelemetry diag logger and on stderr: otherwise the app would answer
+ * 503 on every audited route with nothing saying why.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpAuditPolicy, createHttpAuditPolicy, type HttpAuditLevel, type HttpAuditPolicyOptions } from './http-audit-policy.js';
+import { clearPipelineMissing, warnIfPipelineMissing } from './internal/pipeline-missing.js';
 import { ensureState } from './internal/request-state.js';
 
 /** Options of {@link createAuditGuard}. */
@@ -54,12 +60,16 @@ export function createAuditGuard(options: AuditGuardOptions): AuditGuard {
     const level: HttpAuditLevel = (state.match ??= policy.match(req.method ?? 'GET', req.url ?? '/')).level;
     if (level === 'none') return false;
     let ok: boolean;
+    clearPipelineMissing();
     try {
       ok = health() === true;
     } catch {
       ok = false;
     }
-    if (!ok) state.refused = true;
+    if (!ok) {
+      state.refused = true;
+      warnIfPipelineMissing();
+    }
     return !ok;
   };
   const refuse = (res: ServerResponse): void => {

@@ -5,9 +5,15 @@
  * `request` level) — read lazily when the server span ends, so it may be
  * mounted first, before routers and body parsers. With `health` it is also
  * the `fail_closed` guard. Express is not imported: any Express 4/5 app works.
+ *
+ * Express catches what a handler throws, so the HTTP instrumentation never
+ * sees the exception: mount {@link auditExpressErrors} after the routes
+ * (before the app's own error handlers) and a 5xx record says
+ * `error: 'HTTP 500 (TypeError)'` instead of `'HTTP 500'`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAuditGuard, type AuditGuardOptions } from './audit-guard.js';
+import { recordRequestException } from './internal/record-exception.js';
 import { ensureState } from './internal/request-state.js';
 
 /** Options of {@link auditExpress}. */
@@ -26,12 +32,15 @@ export interface ExpressLikeRequest extends IncomingMessage {
 }
 
 /**
- * The Express middleware. Mount it first: `app.use(auditExpress())`.
+ * The Express middleware. Mount it first: `app.use(auditExpress())`; and
+ * {@link auditExpressErrors} after the routes, so a thrown error's type is recorded.
  *
  * @example
  * const app = express();
  * app.use(auditExpress({ health: () => auditHealthy() }));
  * app.use(express.json({ limit: '100kb' }));
+ * app.use(router);
+ * app.use(auditExpressErrors());
  */
 export function auditExpress(options: AuditExpressOptions = {}): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -52,5 +61,30 @@ export function auditExpress(options: AuditExpressOptions = {}): (req: IncomingM
     };
     if (guard !== undefined && guard(req, res)) return;
     next();
+  };
+}
+
+/**
+ * The Express error middleware of the audit: records the type of the error
+ * a handler threw (or passed to `next(err)`) on the request's server span —
+ * never its message, which may hold a secret — so the record says
+ * `error: 'HTTP 500 (TypeError)'`, then passes the error on unchanged: the
+ * response is what the app's error handlers (or Express's default) make of
+ * it. Mount it after the routes and before the app's own error handlers.
+ *
+ * @example
+ * app.use(auditExpress({ health: auditHealthy }));
+ * app.get('/items/:id', getItem);
+ * app.use(auditExpressErrors());
+ * app.use((err, req, res, next) => res.status(500).json({ error: 'internal' }));
+ */
+export function auditExpressErrors(): (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+  // Four parameters: Express calls it only for errors.
+  return (err, req, _res, next) => {
+    try {
+      recordRequestException(req, err);
+    } finally {
+      next(err);
+    }
   };
 }

@@ -5,10 +5,14 @@
  * the server span ends — and, with `health`, answers 503 on audited routes
  * while the audit pipeline is unhealthy (`fail_closed`). Added with
  * `addHook` on the instance given, so it is not encapsulated in a plugin
- * scope. Fastify is not imported.
+ * scope. It also adds an `onError` hook that records the type of an error a
+ * handler threw on the request's server span (never its message), so a 5xx
+ * record says `error: 'HTTP 500 (TypeError)'`; Fastify's answer is unchanged.
+ * Fastify is not imported.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createAuditGuard, FAIL_CLOSED_BODY, type AuditGuardOptions } from './audit-guard.js';
+import { recordRequestException } from './internal/record-exception.js';
 import { ensureState } from './internal/request-state.js';
 
 /** The parts of a Fastify request the adapter reads. */
@@ -62,5 +66,14 @@ export function registerFastifyAudit(fastify: FastifyLikeInstance, options: Fast
       return;
     }
     done();
+  });
+  // Fastify catches what a handler throws, so instrumentation-http never sees it.
+  const addHook = fastify.addHook as unknown as (name: 'onError', hook: (request: FastifyLikeRequest, reply: FastifyLikeReply, error: unknown, done: () => void) => void) => unknown;
+  addHook.call(fastify, 'onError', (request, _reply, error, done) => {
+    try {
+      recordRequestException(request.raw, error);
+    } finally {
+      done();
+    }
   });
 }

@@ -4,8 +4,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAIL_CLOSED_BODY, createAuditGuard } from '../src/index.js';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FAIL_CLOSED_BODY, createAuditGuard, setAuditPipelineMissing } from '../src/index.js';
 
 let server: Server;
 let base: string;
@@ -46,6 +47,35 @@ describe('createAuditGuard', () => {
     expect((await fetch(base + '/api/y', { method: 'POST' })).status).toBe(503);
     healthy = true;
     expect((await fetch(base + '/admin/x')).status).toBe(200);
+  });
+
+  it('an unhealthy sink refuses without a word; "no pipeline was ever started" is said once, on diag and on stderr', async () => {
+    const errors: string[] = [];
+    const logger = { error: (m: string) => errors.push(m), warn: () => {}, info: () => {}, debug: () => {}, verbose: () => {} } as DiagLogger;
+    diag.setLogger(logger, DiagLogLevel.ERROR);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let missing = false;
+    const guard = createAuditGuard({
+      health: () => {
+        setAuditPipelineMissing(missing ? 'otel-audit: no audit pipeline was started in this process (test)' : undefined);
+        return false;
+      },
+    });
+    const own = createServer((req, res) => void (guard(req, res) || res.end('served')));
+    await new Promise<void>((r) => own.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(own.address() as AddressInfo).port}/admin/x`;
+    try {
+      expect((await fetch(url)).status).toBe(503); // a started pipeline whose sink fails: nothing said
+      expect(errors).toEqual([]);
+      missing = true;
+      for (let i = 0; i < 3; i++) expect((await fetch(url)).status).toBe(503);
+      expect(errors).toEqual(['otel-audit: no audit pipeline was started in this process (test)']);
+      expect(stderr.mock.calls.map((c) => String(c[0]))).toEqual(['otel-audit: no audit pipeline was started in this process (test)\n']);
+    } finally {
+      stderr.mockRestore();
+      diag.disable();
+      await new Promise<void>((r) => own.close(() => r()));
+    }
   });
 
   it('refuses misuse', () => {

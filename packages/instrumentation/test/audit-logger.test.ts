@@ -108,18 +108,30 @@ describe('createAuditLogger', () => {
   });
 
   it('refuses a member given under both names with different values', async () => {
-    await expect(audit.log({ type: 'auth', event_type: 'crud', action: 'x' })).rejects.toThrow(RangeError);
+    await expect(audit.log({ type: 'auth', event_type: 'crud', action: 'x' })).rejects.toThrow(RecordValidationError);
     await expect(audit.log({ type: 'auth', action: 'x', actor: { id: 'a' }, actor_id: 'b' })).rejects.toThrow(/actor_id/);
+  });
+
+  it('an alias conflict rejects like any invalid event: RecordValidationError, code AUDIT_RECORD_INVALID, the pointer of the canonical member; logNowait throws it', async () => {
+    const before = sink.records.length;
+    const err = await audit.log({ event_type: 'auth', type: 'other', action: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RecordValidationError);
+    expect(err).toMatchObject({ code: 'AUDIT_RECORD_INVALID', pointer: '/type' });
+    expect((err as Error).message).toBe('/type: event.event_type ("auth") disagrees with event.type ("other"): give one of them');
+    await expect(audit.log({ type: 'auth', action: 'x', actor: { id: 'a' }, actor_id: 'b' })).rejects.toMatchObject({ code: 'AUDIT_RECORD_INVALID', pointer: '/actor/id' });
+    expect(() => audit.logNowait({ event_type: 'auth', type: 'other', action: 'x' })).toThrow(RecordValidationError);
+    await provider.forceFlush();
+    expect(sink.records.length).toBe(before);
   });
 
   it('errors thrown to the caller never quote a credential: alias conflicts, bad member names and values', async () => {
     const gh = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
     const messages = async (event: Parameters<AuditLogger['log']>[0]) => audit.log(event).then(() => 'resolved', (e: Error) => `${e.name}: ${e.message}\n${e.stack ?? ''}`);
     const sess = await messages({ type: 'auth', action: 'x', session_id: 'opaque-session-value-1', request: { session_id: 'other' } });
-    expect(sess).toMatch(/^RangeError: event\.session_id \(a session id of 22 characters\) disagrees with event\.request\.session_id/);
+    expect(sess).toMatch(/^RecordValidationError: \/request\/session_id: event\.session_id \(a session id of 22 characters\) disagrees with event\.request\.session_id/);
     expect(sess).not.toContain('opaque-session-value-1');
     const err = await messages({ type: 'auth', action: 'x', error_message: 'login failed password=hunter2', error: 'other' });
-    expect(err).toMatch(/^RangeError: event\.error_message \("login failed password=\*\*\*"\) disagrees with event\.error \("other"\)/);
+    expect(err).toMatch(/^RecordValidationError: \/error: event\.error_message \("login failed password=\*\*\*"\) disagrees with event\.error \("other"\)/);
     const name = await messages({ type: 'api', action: 'x', details: { [gh]: 2n ** 64n } });
     expect(name).toMatch(/^RecordValidationError: \/details\/ghp_\*\*\*: BigInt outside the safe-integer range/);
     const time = await messages({ type: 'api', action: 'x', time: gh });

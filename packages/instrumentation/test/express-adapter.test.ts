@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditExpress, createAuditLogger, setAuditContext } from '../src/index.js';
+import { auditExpress, auditExpressErrors, createAuditLogger, setAuditContext } from '../src/index.js';
 import { rid, setupPipeline, type Pipeline } from './helpers.js';
 
 let pipe: Pipeline;
@@ -67,6 +67,15 @@ beforeAll(async () => {
   // A route parameter the policy's pattern (/api/**) does not name.
   app.get('/api/invites/:inviteCode/accept', (_req, res) => void res.json({ ok: true }));
   app.get('/public', (_req, res) => void res.send('hello'));
+  app.get('/api/typed-boom', (req) => {
+    throw new TypeError(`cannot read the row of ${req.query.conn ?? 'postgres://app:hunter2@db/app'}`);
+  });
+  // Errors passed on to an error handler of the app's own, after the audit's.
+  const failing = express.Router();
+  failing.get('/api/handled-boom', (_req, _res, next) => next(new RangeError('limit password=hunter2')));
+  app.use(failing);
+  app.use(auditExpressErrors());
+  app.use('/api/handled-boom', (err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(502).json({ failed: err.name }));
   server = app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -158,8 +167,25 @@ describe('Express adapter', () => {
     expect(res.status).toBe(500);
     expect(text).toContain('<title>Error</title>'); // Express's own default error page
     const r = await pipe.recordOf(id);
-    expect(r).toMatchObject({ type: 'api', action: 'create', outcome: 'error', severity: 'error', error: 'HTTP 500' });
+    expect(r).toMatchObject({ type: 'api', action: 'create', outcome: 'error', severity: 'error', error: 'HTTP 500 (Error)' });
     expect(JSON.stringify(r)).not.toContain('hunter2');
+  });
+
+  it('with auditExpressErrors mounted, the record names the exception type (never its message), and the response is what Express or the app makes of it', async () => {
+    const id = rid('ex-typed');
+    const { res, text } = await call('GET', '/api/typed-boom', { 'x-request-id': id });
+    expect(res.status).toBe(500);
+    expect(text).toContain('<title>Error</title>'); // still Express's default error page
+    const r = await pipe.recordOf(id);
+    expect(r).toMatchObject({ outcome: 'error', error: 'HTTP 500 (TypeError)' });
+    expect(JSON.stringify(r)).not.toMatch(/hunter2|postgres|cannot read/);
+    const handled = rid('ex-handled');
+    const h = await call('GET', '/api/handled-boom', { 'x-request-id': handled });
+    expect(h.res.status).toBe(502);
+    expect(JSON.parse(h.text)).toEqual({ failed: 'RangeError' }); // the app's own error handler got the error unchanged
+    const rh = await pipe.recordOf(handled);
+    expect(rh).toMatchObject({ outcome: 'error', error: 'HTTP 502 (RangeError)' });
+    expect(JSON.stringify(rh)).not.toContain('hunter2');
   });
 
   it('setAuditContext sets target, session and details', async () => {

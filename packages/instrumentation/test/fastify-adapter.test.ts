@@ -34,6 +34,9 @@ beforeAll(async () => {
   app.get('/admin/boom', async () => {
     throw new Error('secret detail');
   });
+  app.get('/admin/typed-boom', async () => {
+    throw new TypeError('cannot connect to postgres://app:hunter2@db/app');
+  });
   app.get('/open', async () => 'open');
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   expect((app.server.address() as AddressInfo).port).toBeGreaterThan(0);
@@ -76,8 +79,18 @@ describe('Fastify adapter', () => {
     expect(await pipe.recordOf(d)).toMatchObject({ outcome: 'failure', details: { decision: 'deny', reason: 'forbidden' } });
     expect(await pipe.recordOf(l)).toMatchObject({ type: 'security', action: 'rate_limit', outcome: 'failure' });
     const rb = await pipe.recordOf(b);
-    expect(rb).toMatchObject({ outcome: 'error', error: 'HTTP 500' });
+    expect(rb).toMatchObject({ outcome: 'error', error: 'HTTP 500 (Error)' });
     expect(JSON.stringify(rb)).not.toContain('secret detail');
+  });
+
+  it('a thrown TypeError: the record names the type, never the message; Fastify answers as it would anyway', async () => {
+    const id = rid('fy-typed');
+    const { res, text } = await call('GET', '/admin/typed-boom', { 'x-request-id': id });
+    expect(res.status).toBe(500);
+    expect(JSON.parse(text)).toMatchObject({ statusCode: 500, error: 'Internal Server Error', message: 'cannot connect to postgres://app:hunter2@db/app' });
+    const r = await pipe.recordOf(id);
+    expect(r).toMatchObject({ outcome: 'error', error: 'HTTP 500 (TypeError)' });
+    expect(JSON.stringify(r)).not.toMatch(/hunter2|postgres|cannot connect/);
   });
 
   it('huge and malformed bodies: Fastify’s 413/400, audited without the body', async () => {

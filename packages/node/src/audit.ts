@@ -8,6 +8,7 @@
  */
 import { AuditError, createRecordId, type AuditReceipt } from '@otel-audit/core';
 import { createAuditLogger, type AuditLogger } from '@otel-audit/instrumentation';
+import { inWorkerUnderRegisterHook, sayWorkerNotice, workerRefusal } from './internal/worker-notice.js';
 
 const METHODS = ['log', 'login', 'logout', 'authorize', 'change', 'access', 'security', 'rateLimited'] as const;
 
@@ -27,6 +28,11 @@ export const audit: AuditLogger = Object.freeze({
 });
 
 function current(): AuditLogger {
+  if (target === undefined && inWorkerUnderRegisterHook()) {
+    // A Worker the register hook did not run in (`eval: true`): refused like in any other worker, and said so.
+    sayWorkerNotice();
+    target = createRefusingAuditLogger(workerRefusal);
+  }
   return target ?? (fallback ??= createAuditLogger());
 }
 

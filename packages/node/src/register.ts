@@ -17,29 +17,23 @@
  * nothing: a second pipeline there would share the main thread's stream and
  * SQLite file, and the two would refuse each other's records. It says so
  * once per process on stderr, and the worker's `audit` calls reject with
- * `AUDIT_NO_PIPELINE`: records are logged from the main thread.
+ * `AUDIT_NO_PIPELINE`: records are logged from the main thread. A Worker
+ * started with `eval: true` does not run `--import`; there the `audit`
+ * object says the same on first use (internal/worker-notice.ts).
  */
 import { register } from 'node:module';
-import { getEnvironmentData, isMainThread, setEnvironmentData } from 'node:worker_threads';
-import { AuditError } from '@otel-audit/core';
+import { isMainThread } from 'node:worker_threads';
 import { createRefusingAuditLogger, setCurrentAudit } from './audit.js';
 import { ConfigError } from './errors.js';
+import { markRegisterHook, sayWorkerNotice, workerRefusal } from './internal/worker-notice.js';
 import { startAudit, type AuditHandle } from './start-audit.js';
-
-/** Environment data shared with every worker: one flag (a SharedArrayBuffer, shared, not copied) so the worker notice is said once per process. */
-const WORKER_NOTICE_KEY = '@otel-audit/node.worker-notice';
-const WORKER_MESSAGE = 'otel-audit: auditing is not started in worker threads (the register hook runs in each Worker too, '
-  + 'and a second pipeline there would compete with the main thread\'s for the same stream and store); '
-  + 'log audit records from the main thread, e.g. post the event to it';
 
 let handle: AuditHandle;
 if (!isMainThread) {
-  const flag = getEnvironmentData(WORKER_NOTICE_KEY);
-  const first = flag instanceof SharedArrayBuffer ? Atomics.compareExchange(new Int32Array(flag), 0, 0, 1) === 0 : true;
-  if (first) process.stderr.write(`${WORKER_MESSAGE}\n`);
-  setCurrentAudit(createRefusingAuditLogger(() => new AuditError('AUDIT_NO_PIPELINE', `${WORKER_MESSAGE}; the event was not recorded`)));
+  sayWorkerNotice();
+  setCurrentAudit(createRefusingAuditLogger(workerRefusal));
 } else {
-  setEnvironmentData(WORKER_NOTICE_KEY, new SharedArrayBuffer(4));
+  markRegisterHook();
   // Only node:http/https go through the loader hook: the audit needs nothing else, and every other module loads untouched.
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['http', 'https'] } });
   try {

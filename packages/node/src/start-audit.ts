@@ -17,7 +17,7 @@ import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { createAuditLogger, type AuditLogger } from '@otel-audit/instrumentation';
+import { createAuditLogger, setAuditPipelineMissing, type AuditLogger } from '@otel-audit/instrumentation';
 import { AUDIT_SCOPE_NAME, AuditLogRecordProcessor, ATTR_AUDIT_INTEGRITY_ALGORITHM, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, type AuditProcessorWarning } from '@otel-audit/processor';
 import { createDisabledAuditLogger, createStoppedAuditLogger, setCurrentAudit, untilStopped } from './audit.js';
 import type { AlertsProcessorConfig, ApiReceiverConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, RedactProcessorConfig } from './config-types.js';
@@ -32,6 +32,7 @@ import { resolvePath } from './internal/secrets.js';
 import { checkSemantics } from './internal/semantic-check.js';
 import { switchOffWarnings } from './internal/switch-offs.js';
 import { verifyOnStart } from './internal/verify-on-start.js';
+import { inWorkerUnderRegisterHook, sayWorkerNotice } from './internal/worker-notice.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
 import { sealDeadLetterSummaries } from './otlp-sink.js';
 
@@ -118,17 +119,31 @@ export function shutdownAudit(): Promise<void> {
  * primary sink fails. The `health` of the fail-closed guards: an app started
  * with `--import @otel-audit/node/register` answers 503 on audited routes
  * while its audit store is unusable. The first request after the store
- * fails still passes: health changes when an append fails.
+ * fails still passes: health changes when an append fails. When no
+ * pipeline was ever started in the process (the app was started without
+ * the register hook), the guard that refuses a request because of it says
+ * so once on stderr, with the fix.
  *
  * @example
  * app.use(auditExpress({ health: auditHealthy }));
  */
 export function auditHealthy(): boolean {
-  return health();
+  const ok = health();
+  if (!ok && !started) {
+    // In a worker of a process whose main thread runs the register hook, the worker notice is the explanation.
+    if (inWorkerUnderRegisterHook()) sayWorkerNotice();
+    else setAuditPipelineMissing(NO_PIPELINE_MESSAGE);
+  }
+  return ok;
 }
 
 /** The health of the pipeline started last (see {@link auditHealthy}). */
 let health: () => boolean = () => false;
+/** Whether a pipeline (enabled or not) was ever started in this thread. */
+let started = false;
+
+const NO_PIPELINE_MESSAGE = 'otel-audit: no audit pipeline was started in this process, so audited routes answer 503 (fail_closed): '
+  + 'start the app with `node --import @otel-audit/node/register app.js`, or call startAudit() before serving';
 
 /**
  * Build and start the pipeline. Accepts a loaded config or `loadConfig` options.
@@ -149,6 +164,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     const audit = createDisabledAuditLogger();
     setCurrentAudit(audit);
     health = () => true;
+    started = true;
     return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve() };
   }
   const problems: ConfigProblem[] = [];
@@ -242,6 +258,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   }
   latest = { audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown };
   health = () => stopping === undefined && !processor.primarySinkFailing;
+  started = true;
   return latest;
 }
 

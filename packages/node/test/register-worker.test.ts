@@ -9,7 +9,7 @@
  * in the one stream, which verifies intact.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
@@ -25,9 +25,9 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-function run(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(env: Record<string, string>, app = 'app.mjs'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', '@otel-audit/node/register', 'app.mjs'], { cwd: APP_DIR, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', '@otel-audit/node/register', app], { cwd: APP_DIR, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -71,5 +71,26 @@ service:
     } finally {
       store.close();
     }
+  });
+
+  it('an eval worker (where Node does not run --import) says the same once on stderr, and its audit.log() rejects with AUDIT_NO_PIPELINE', async () => {
+    const sub = join(dir, 'eval');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'otel-config.yaml'), `
+resource: { service.name: worker-test }
+receivers: { api: {} }
+processors:
+  chain: { stream: worker-test/eval, delivery: { batch_size: 10, flush_interval: 20ms } }
+exporters:
+  sqlite: { path: ./audit.db }
+service:
+  pipelines:
+    audit: { receivers: [api], processors: [chain], exporters: [sqlite] }
+`);
+    const r = await run({ OTEL_AUDIT_CONFIG: join(sub, 'otel-config.yaml') }, 'eval-app.mjs');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/^main ok seq=\d+$/gm)).toHaveLength(1);
+    expect(r.stdout.match(/^eval worker refused AUDIT_NO_PIPELINE$/gm)).toHaveLength(2);
+    expect(r.stderr.match(/^otel-audit: auditing is not started in worker threads .*log audit records from the main thread, e\.g\. post the event to it$/gm)).toHaveLength(1);
   });
 });

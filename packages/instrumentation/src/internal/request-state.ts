@@ -40,6 +40,8 @@ export interface RequestAuditState {
   refused: boolean;
   /** `traceId/spanId` of its server span, while the request is open. */
   spanKey?: string | undefined;
+  /** Its server span (where a framework adapter records the exception of a failed request). */
+  serverSpan?: object | undefined;
   readonly req: IncomingMessage;
 }
 
@@ -74,6 +76,7 @@ type SpanIds = { spanContext(): { traceId: string; spanId: string }; parentSpanC
 
 export function linkSpan(span: object, state: RequestAuditState): void {
   spanStates.set(span, state);
+  state.serverSpan = span;
   const ids = (span as Partial<SpanIds>).spanContext?.();
   if (ids === undefined) return;
   if (openRequests.size >= MAX_OPEN_REQUESTS) openRequests.delete(openRequests.keys().next().value!);

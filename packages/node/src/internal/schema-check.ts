@@ -154,6 +154,14 @@ function plainProblemOf(e: ErrorObject, lineOf: (p: (string | number)[]) => numb
   }
 }
 
+/** A problem inside a map that is one of several forms: the fix also says what the forms are (`target: Target type, or { type, id_param, name }`). */
+function unionContext(problem: ConfigProblem | undefined, union: ErrorObject | undefined): ConfigProblem | undefined {
+  const description = (union?.parentSchema as { description?: unknown } | undefined)?.description;
+  if (problem === undefined || union === undefined || typeof description !== 'string') return problem;
+  const name = yamlPath(union.instancePath).replace(/^.*\./, '').replace(/\[\d+\]$/, '');
+  return { ...problem, fix: `${problem.fix}; ${name} is: ${description.replace(/\.$/, '')}` };
+}
+
 /**
  * Check `doc` against the schema; returns the problems (empty when valid).
  *
@@ -164,13 +172,28 @@ export function checkSchema(doc: unknown, lineOf: (path: (string | number)[]) =>
   const v = validate();
   if (v(doc)) return [];
   const errors = v.errors ?? [];
-  // A oneOf/anyOf failure explains itself; the errors of its branches would only confuse.
-  const unions = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath);
+  const isUnion = (e: ErrorObject) => e.keyword === 'oneOf' || e.keyword === 'anyOf';
+  const under = (e: ErrorObject, u: ErrorObject) => e.instancePath === u.instancePath || e.instancePath.startsWith(`${u.instancePath}/`);
+  // A oneOf/anyOf failure explains itself; the errors of its branches would only confuse —
+  // except for a map given where a map is one of the forms: then its branch's findings (an
+  // unknown key with the likely spelling, a missing key) are the explanation.
+  const unions = errors.filter(isUnion);
+  const mapBranchErrors = new Map<ErrorObject, ErrorObject[]>();
+  for (const u of unions) {
+    if (typeof u.data !== 'object' || u.data === null || Array.isArray(u.data)) continue;
+    // The branches of other types fail on `type` at the union's own path; what else fails is the map branch's.
+    const inner = errors.filter((e) => !isUnion(e) && e.keyword !== 'if' && under(e, u) && !(e.keyword === 'type' && e.instancePath === u.instancePath));
+    if (inner.length > 0) mapBranchErrors.set(u, inner);
+  }
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && unions.some((u) => e.instancePath === u || e.instancePath.startsWith(`${u}/`))) continue;
-    const p = problemOf(e, lineOf);
+    const inUnion = unions.filter((u) => under(e, u));
+    if (!isUnion(e) && inUnion.length > 0 && !inUnion.every((u) => mapBranchErrors.get(u)?.includes(e))) continue;
+    if (isUnion(e) && mapBranchErrors.has(e)) continue;
+    // A union's own problem already says its forms; one found in its map branch is told them too.
+    const innermost = isUnion(e) ? undefined : inUnion.reduce<ErrorObject | undefined>((a, u) => (a === undefined || u.instancePath.length > a.instancePath.length ? u : a), undefined);
+    const p = unionContext(problemOf(e, lineOf), innermost);
     if (p === undefined) continue;
     const id = `${p.path}\u0000${p.message}`;
     if (seen.has(id)) continue;
