@@ -5,22 +5,10 @@
  * outbox path) must still be set.
  */
 import * as fs from 'node:fs';
-import { createServer } from 'node:http';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startService } from '../forwarding/support.js';
+import { shipOnce } from '../forwarding/support.js';
 import { runCli, tempDir } from './helpers.js';
-
-async function outboxAt(outboxPath: string): Promise<void> {
-  const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  try {
-    const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath });
-    await svc.shutdown();
-  } finally {
-    await new Promise<void>((r) => receiver.close(() => r()));
-  }
-}
 
 function configFile(dir: string, outbox: string): void {
   fs.writeFileSync(path.join(dir, 'otel-config.yaml'), [
@@ -40,7 +28,7 @@ function configFile(dir: string, outbox: string): void {
 describe('otel-audit status --config with an unset variable', () => {
   it('shows the outbox when the header token variable is unset, with a note naming it (exit 0); an unset outbox path is still refused', async () => {
     const dir = tempDir();
-    await outboxAt(path.join(dir, 'outbox.db'));
+    await shipOnce(path.join(dir, 'outbox.db'));
     configFile(dir, './outbox.db');
     const run = await runCli(['status', '--config', 'otel-config.yaml'], { cwd: dir, env: {} });
     expect(run.code, run.stderr).toBe(0);

@@ -12,22 +12,10 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { startAudit } from '@otel-audit/node';
-import { startService, until } from '../forwarding/support.js';
+import { shipOnce, startService, until } from '../forwarding/support.js';
 import { runCli, tempDir } from './helpers.js';
 
 const SECRETS = /Zq8pass|Zq8query|Zq8header/;
-
-/** Run a service whose outbox at `outboxPath` ships to a receiver that accepts everything, then stop both. */
-async function shipOnce(outboxPath: string): Promise<void> {
-  const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
-  try {
-    const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath });
-    await svc.shutdown();
-  } finally {
-    await new Promise<void>((r) => receiver.close(() => r()));
-  }
-}
 
 function configFile(dir: string, endpoint: string): void {
   fs.writeFileSync(path.join(dir, 'otel-config.yaml'), [

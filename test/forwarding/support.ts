@@ -5,6 +5,7 @@
  * outbox over the stock OTLP exporter machinery) — and the central
  * `collect` receiver over a real SQLite store, all on loopback.
  */
+import { createServer } from 'node:http';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -67,6 +68,18 @@ export function startService(options: ServiceOptions) {
 }
 
 /** The central receiver on 127.0.0.1 (port 0 = any). */
+/** Run a service whose outbox at `outboxPath` ships to a loopback receiver that accepts everything, then stop both. */
+export async function shipOnce(outboxPath: string): Promise<void> {
+  const receiver = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200).end()); });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  try {
+    const svc = startService({ endpoint: `http://127.0.0.1:${(receiver.address() as { port: number }).port}`, outboxPath });
+    await svc.shutdown();
+  } finally {
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }
+}
+
 export function collector(dbPath: string, options: Partial<CollectorOptions> = {}): Promise<RunningCollector> {
   return startCollector({ port: 0, dbPath, verifierKeys: [KEYS.verifierKey], ...options });
 }

@@ -6,30 +6,14 @@
  * nothing (the AuditPipelineMissingError that names the fix is never
  * reached: the guard answers before any handler runs).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runNode } from './support/run-node.js';
 
 const APP_DIR = join(import.meta.dirname, 'fixtures', 'no-hook-app');
 const BODY = '{"error":"audit_unavailable","message":"the audit log is unavailable; retry later"}';
 
-function run(framework: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AUDIT_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS') env[k] = v;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['app.mjs', framework], { cwd: APP_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(kill);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (framework: string) => runNode(['app.mjs', framework], APP_DIR);
 
 describe('fail_closed without an audit pipeline (no --import @otel-audit/node/register)', () => {
   it.each(['express', 'fastify'])('%s: audited routes answer 503, and stderr says once that no pipeline was started and how to start one', async (framework) => {
