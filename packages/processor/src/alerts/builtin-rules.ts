@@ -130,8 +130,9 @@ export function builtinAlertRules(options: BuiltinAlertOptions = {}): AlertRuleC
   }
 
   if (on(options.privilegeEscalation, 'privilegeEscalation')) {
-    const notSelf = { not: { equals_field: 'target.id' } };
-    const self = { equals_field: 'target.id' };
+    // Ids compared without case: `Alice` granting rights to `alice` is still the actor itself.
+    const notSelf = { not: { equals_field: 'target.id', ignore_case: true } };
+    const self = { equals_field: 'target.id', ignore_case: true };
     const changes: MatchConfig[] = [
       { action: GRANT_ACTIONS },
       { 'target.type': RIGHTS_TARGETS, action: ['create', 'update', 'delete', 'grant', 'assign'] },

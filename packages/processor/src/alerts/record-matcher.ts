@@ -30,11 +30,12 @@ export interface MatchOperators {
   regex?: string | readonly string[];
   /** `true`: the field is present; `false`: it is absent. */
   exists?: boolean;
+  /** Greater than: a number, or a string of decimal text (`"50000"`); other values never compare. */
   gt?: number;
   gte?: number;
   lt?: number;
   lte?: number;
-  /** Equal to another field of the same record (e.g. `target.id` for an actor acting on itself). */
+  /** Equal to another field of the same record (e.g. `target.id` for an actor acting on itself); with `ignore_case`, strings without case. */
   equals_field?: string;
   /** The field is a Unix-nanosecond time (`time`) outside the given hours. */
   outside_hours?: OutsideHoursConfig;

@@ -141,3 +141,23 @@ describe('Built-in login and rate-limit rules against spellings of one account o
     expect((bad as AlertConfigError).path).toBe('rules[0].normalize_group');
   });
 });
+
+describe('Built-in privilege and export rules against how apps spell ids and counts', () => {
+  it('privilege_self_escalation sees an actor granting rights to itself under another case of its id', () => {
+    const engine = new AlertEngine({ rules: builtinAlertRules() });
+    const raised = engine.evaluate(rec({ type: 'admin', action: 'grant', actor: { id: 'Alice', type: 'user' }, target: { type: 'user', id: 'alice' }, details: { role: 'admin' } }, 0));
+    expect(raised.map((a) => a.rule)).toEqual(['privilege_self_escalation']);
+    const other = engine.evaluate(rec({ type: 'admin', action: 'grant', actor: { id: 'Alice', type: 'user' }, target: { type: 'user', id: 'bob' }, details: { role: 'admin' } }, 1));
+    expect(other.map((a) => a.rule)).toEqual(['privilege_escalation']);
+  });
+
+  it('data_exfiltration_bulk_export compares a count written as decimal text, and nothing else that is not a number', () => {
+    const engine = new AlertEngine({ rules: builtinAlertRules() });
+    const exportOf = (count: unknown, at: number) => rec({ type: 'data', action: 'export', actor: { id: 'carol', type: 'user' }, details: { record_count: count } as never }, at);
+    expect(engine.evaluate(exportOf('50000', 0)).map((a) => a.rule)).toEqual(['data_exfiltration_bulk_export']);
+    expect(engine.evaluate(exportOf(50_000, 120)).map((a) => a.rule)).toEqual(['data_exfiltration_bulk_export']);
+    for (const [i, count] of ['5e4', ' 50000', '50000 records', '', true, null].entries()) {
+      expect(engine.evaluate(exportOf(count, 240 + i * 120)), JSON.stringify(count)).toEqual([]);
+    }
+  });
+});

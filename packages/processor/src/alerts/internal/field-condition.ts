@@ -25,6 +25,15 @@ export type Predicate = (value: unknown, record: AlertableRecord) => boolean;
 const OPERATORS = ['equals', 'in', 'glob', 'regex', 'exists', 'gt', 'gte', 'lt', 'lte', 'equals_field', 'outside_hours', 'ignore_case', 'not'];
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
 const BACKREFERENCE = /\\[1-9]|\\k</;
+/** Decimal text of a number, as an app may write a count it took from a query string (`"50000"`). */
+const DECIMAL = /^-?\d{1,15}(?:\.\d{1,15})?$/;
+
+/** A field value as a number for gt/gte/lt/lte: a number, or a string of decimal text; else NaN (no comparison holds). */
+function numberOf(v: unknown): number {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && DECIMAL.test(v) ? Number(v) : Number.NaN;
+}
+
 const isScalar = (v: unknown): v is MatchScalar => v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -144,16 +153,22 @@ export function compileCondition(condition: unknown, path: string): Predicate {
         if (typeof arg !== 'number' || !Number.isFinite(arg)) throw new AlertConfigError(at, arg, 'not a finite number', `write a number, e.g. ${op}: 1000`);
         const n = arg;
         preds.push(
-          op === 'gt' ? (v) => typeof v === 'number' && v > n
-            : op === 'gte' ? (v) => typeof v === 'number' && v >= n
-              : op === 'lt' ? (v) => typeof v === 'number' && v < n
-                : (v) => typeof v === 'number' && v <= n,
+          op === 'gt' ? (v) => numberOf(v) > n
+            : op === 'gte' ? (v) => numberOf(v) >= n
+              : op === 'lt' ? (v) => numberOf(v) < n
+                : (v) => numberOf(v) <= n,
         );
         break;
       }
       case 'equals_field': {
         const other = compileFieldPath(arg, at);
-        preds.push((v, r) => v !== undefined && v === other(r));
+        preds.push(ignoreCase === true
+          ? (v, r) => {
+            if (v === undefined) return false;
+            const w = other(r);
+            return v === w || (typeof v === 'string' && typeof w === 'string' && v.toLowerCase() === w.toLowerCase());
+          }
+          : (v, r) => v !== undefined && v === other(r));
         break;
       }
       case 'outside_hours':
