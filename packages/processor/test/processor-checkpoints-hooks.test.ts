@@ -46,6 +46,25 @@ describe('AuditLogRecordProcessor: checkpoints, onSealed, its own records', () =
     expect(unvouchedStreams(report, { ranged: false })).toEqual([]);
   });
 
+  it('without a signer key and without onWarning, says so on stderr too (a process warning, once per process)', async () => {
+    delete (globalThis as Record<symbol, unknown>)[Symbol.for('@otel-audit/processor.unsigned-warning-said')];
+    const warnings: (Error & { code?: string })[] = [];
+    const listener = (w: Error) => warnings.push(w);
+    process.on('warning', listener);
+    try {
+      for (const stream of ['u/2', 'u/3']) {
+        const processor = new AuditLogRecordProcessor({ sinks: [new InMemoryAuditSink()], stream });
+        await new LoggerProvider({ processors: [processor] }).shutdown();
+      }
+      await tick(10); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', listener);
+    }
+    const unsigned = warnings.filter((w) => w.code === 'OTEL_AUDIT_UNSIGNED_CHECKPOINTS');
+    expect(unsigned).toHaveLength(1);
+    expect(unsigned[0]!.message).toMatch(/no checkpoint signer key configured/);
+  });
+
   it('without a signer key, warns once and writes unsigned checkpoints', async () => {
     const { diag, DiagLogLevel } = await import('@opentelemetry/api');
     const warnings: string[] = [];

@@ -81,7 +81,21 @@ function defaultOnError(e: Error): void {
   if (e instanceof AuditShutdownError) process.emitWarning(e.message, { code: e.code });
 }
 
-const DIAG_WARNING = (w: AuditProcessorWarning): void => diag.warn(w.message);
+const UNSIGNED_SAID = Symbol.for('@otel-audit/processor.unsigned-warning-said');
+
+/**
+ * Warnings without an `onWarning`: the diag logger, silent unless one is set.
+ * Checkpoints written unsigned (no signer key) protect nothing against an
+ * editor of the store, so that is also a process warning on stderr, once
+ * per process.
+ */
+function DIAG_WARNING(w: AuditProcessorWarning): void {
+  diag.warn(w.message);
+  const slots = globalThis as { [UNSIGNED_SAID]?: boolean };
+  if (w.code !== 'unsigned_checkpoints' || slots[UNSIGNED_SAID] === true) return;
+  slots[UNSIGNED_SAID] = true;
+  process.emitWarning(w.message, { code: 'OTEL_AUDIT_UNSIGNED_CHECKPOINTS' });
+}
 
 /** How long `shutdown()` waits for the sinks by default. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 30_000;
