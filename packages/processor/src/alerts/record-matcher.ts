@@ -5,9 +5,12 @@
  * shorthand for `equals`, a list for `in`; a map holds operators.
  *
  * Regular expressions are guarded cheaply against catastrophic
- * backtracking: a pattern is at most {@link MAX_REGEX_LENGTH} characters,
- * nested quantifiers such as `(a+)+` and back-references are refused, and
- * only the first {@link MAX_MATCHED_CHARS} characters of a value are tested.
+ * backtracking: a pattern is at most {@link MAX_REGEX_LENGTH} characters;
+ * nested quantifiers such as `(a+)+`, repeated groups of alternatives such
+ * as `(a|aa)+`, two repeated atoms in a row such as `[a-z]+[a-z0-9]*`
+ * (seconds on 2,048 characters), and back-references are refused; and only
+ * the first {@link MAX_MATCHED_CHARS} characters of a value are tested. A
+ * single repeat such as `\w*=` costs milliseconds on that many.
  */
 import { AlertConfigError } from './errors.js';
 import { compileFieldPath, type AlertableRecord, type FieldGetter } from './field-path.js';

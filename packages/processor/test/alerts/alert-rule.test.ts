@@ -82,6 +82,14 @@ describe('compileRules validation', () => {
       expect(e.path).toBe('processors.alerts.rules[0].match.details.q.regex');
       expect(e.message).toMatch(/backtrack/);
     }
+    // Polynomial and exponential ones that the nested-quantifier check misses (alerts red team):
+    // '\w*\w*\w*=' did not finish in 60 s on a 1,501-character user agent; '[a-z]+[a-z0-9]*!' takes 3 s on 2,048.
+    for (const pattern of ['^(a|aa)+$', '(?:x|xy)*z', '\\w*\\w*\\w*=', '.+.+!', '[a-z]+[a-z0-9]*', '\\w+\\s*\\w+']) {
+      const e = configError([{ ...base, match: { 'actor.user_agent': { regex: pattern } } }]);
+      expect(e.message, pattern).toMatch(/backtrack/);
+    }
+    // Usual patterns stay accepted.
+    expect(compileRules([{ ...base, match: { 'request.endpoint': { regex: ['^/admin/.*', '.*export.*csv.*', 'curl|wget', '(GET|POST) /login', '[a-z]+-[0-9]+', '\\d+\\.\\d+', '^Bearer \\S+$'] } } }])).toHaveLength(1);
     const long = configError([{ ...base, match: { 'details.q': { regex: 'a'.repeat(257) } } }]);
     expect(long.message).toMatch(/longer than 256/);
     expect(configError([{ ...base, match: { 'details.q': { regex: '(' } } }]).message).toMatch(/not a valid regular expression/);

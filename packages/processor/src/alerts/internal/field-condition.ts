@@ -25,6 +25,16 @@ export type Predicate = (value: unknown, record: AlertableRecord) => boolean;
 const OPERATORS = ['equals', 'in', 'glob', 'regex', 'exists', 'gt', 'gte', 'lt', 'lte', 'equals_field', 'outside_hours', 'ignore_case', 'not'];
 const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
 const BACKREFERENCE = /\\[1-9]|\\k</;
+/** A repeated group with alternatives, e.g. `(a|aa)+`: exponential when the alternatives overlap. */
+const QUANTIFIED_ALTERNATION = /\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+/** One repeated character, class or escape: `\w*`, `.+`, `[a-z]{2,}`. */
+const REPEATED_ATOM = String.raw`(?:\\[wWdDsS]|\.|\[(?:[^\]\\]|\\.)*\])(?:[+*]|\{\d+,\d*\})\??`;
+/**
+ * Two repeated atoms in a row, e.g. `[a-z]+[a-z0-9]*` or `\w*\w*`: a failing
+ * unanchored match tries every split at every start, cubic in the value's
+ * length (3 s on 2,048 characters).
+ */
+const ADJACENT_REPEATS = new RegExp(`${REPEATED_ATOM}${REPEATED_ATOM}`);
 /** Decimal text of a number, as an app may write a count it took from a query string (`"50000"`). */
 const DECIMAL = /^-?\d{1,15}(?:\.\d{1,15})?$/;
 
@@ -83,6 +93,12 @@ function compileRegex(source: string, flags: string, path: string): RegExp {
   }
   if (NESTED_QUANTIFIER.test(source) || BACKREFERENCE.test(source)) {
     throw new AlertConfigError(path, source, 'nested quantifiers or back-references can backtrack catastrophically', 'rewrite without a quantified group that itself contains a quantifier (e.g. "(a+)+" → "a+")');
+  }
+  if (QUANTIFIED_ALTERNATION.test(source)) {
+    throw new AlertConfigError(path, source, 'a repeated group of alternatives can backtrack catastrophically on a value an attacker chooses', 'repeat each alternative on its own, or match one occurrence (e.g. "(a|aa)+" → "a+")');
+  }
+  if (ADJACENT_REPEATS.test(source)) {
+    throw new AlertConfigError(path, source, 'two repeated characters or classes in a row can backtrack for seconds on a long value an attacker chooses', 'merge them into one, or put a literal between them (e.g. "[a-z]+[a-z0-9]*" → "[a-z][a-z0-9]*", "\\d+\\d*" → "\\d+")');
   }
   try {
     return new RegExp(source, flags);
