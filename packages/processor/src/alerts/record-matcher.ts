@@ -4,13 +4,14 @@
  * into predicates so that evaluating a record compiles nothing. A value is
  * shorthand for `equals`, a list for `in`; a map holds operators.
  *
- * Regular expressions are guarded cheaply against catastrophic
- * backtracking: a pattern is at most {@link MAX_REGEX_LENGTH} characters;
- * nested quantifiers such as `(a+)+`, repeated groups of alternatives such
- * as `(a|aa)+`, two repeated atoms in a row such as `[a-z]+[a-z0-9]*`
- * (seconds on 2,048 characters), and back-references are refused; and only
- * the first {@link MAX_MATCHED_CHARS} characters of a value are tested. A
- * single repeat such as `\w*=` costs milliseconds on that many.
+ * Regular expressions and globs run on RE2 (the re2js port), in time
+ * linear in the value's length whatever the pattern: the values are an
+ * attacker's to choose, and with JavaScript's backtracking engine patterns
+ * as ordinary as `[a-z]+[a-z0-9]*!` took seconds, `(a|aa)+$` minutes, on one
+ * record. The syntax is JavaScript's without back-references and lookaround
+ * (refused at load, with the fix). A pattern is at most
+ * {@link MAX_REGEX_LENGTH} characters, and the first
+ * {@link MAX_MATCHED_CHARS} characters of a value are tested.
  */
 import { AlertConfigError } from './errors.js';
 import { compileFieldPath, type AlertableRecord, type FieldGetter } from './field-path.js';
@@ -29,7 +30,7 @@ export interface MatchOperators {
   in?: readonly MatchScalar[];
   /** `*` any characters, `?` one character; one pattern or a list (any). */
   glob?: string | readonly string[];
-  /** JavaScript regular expression(s), unanchored unless written with `^`/`$`; a list matches any. */
+  /** Regular expression(s) in RE2 syntax (JavaScript's without back-references and lookaround), unanchored unless written with `^`/`$`; a list matches any. */
   regex?: string | readonly string[];
   /** `true`: the field is present; `false`: it is absent. */
   exists?: boolean;
