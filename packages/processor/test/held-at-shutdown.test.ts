@@ -60,12 +60,15 @@ describe('AuditLogRecordProcessor: shutdown before the stream head is known', ()
       const provider = new LoggerProvider({ processors: [processor] });
       for (let i = 0; i < 3; i++) provider.getLogger('otel-audit').emit({ body: { type: 'api', action: 'async', details: { i } } });
       await provider.shutdown();
+      for (let i = 0; i < 3; i++) processor.onEmit({ instrumentationScope: { name: 'otel-audit' }, body: { type: 'api', action: 'late', details: { i } }, attributes: {}, hrTime: [0, 0] } as never);
       await tick(10); // warnings are emitted on the next tick
     } finally {
       process.off('warning', listener);
     }
     const lost = warnings.filter((w) => w.message.includes('LOST'));
     expect(lost).toHaveLength(1);
+    // Records emitted after shutdown are not written either: said once, not once per record.
+    expect(warnings.filter((w) => w.message.includes('emitted after the audit processor was shut down'))).toHaveLength(1);
     expect(lost[0]!.message).toMatch(/stream "held\/2" .*3 held record\(s\) were never sealed; they are LOST/);
     expect((lost[0] as Error & { code?: string }).code).toBe('AUDIT_SHUTDOWN');
   });

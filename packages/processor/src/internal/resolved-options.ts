@@ -70,15 +70,21 @@ function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
   });
 }
 
+/** Shutdown messages already said as process warnings (each text once: "emitted after shutdown" comes per record). */
+const SAID = new Set<string>();
+
 /**
  * Errors without an `onError`: the OpenTelemetry global error handler, silent
- * unless one is set. What shutdown could not deliver (records LOST, or kept
- * in the spill file for the next start) is also a process warning on stderr,
- * since it can be said nowhere else: no chain is left to seal it into.
+ * unless one is set. What shutdown could not deliver (records LOST, kept in
+ * the spill file for the next start, or emitted after it) is also a process
+ * warning on stderr, each text once, since it can be said nowhere else: no
+ * chain is left to seal it into.
  */
 function defaultOnError(e: Error): void {
   globalErrorHandler(e);
-  if (e instanceof AuditShutdownError) process.emitWarning(e.message, { code: e.code });
+  if (!(e instanceof AuditShutdownError) || SAID.has(e.message) || SAID.size >= 100) return;
+  SAID.add(e.message);
+  process.emitWarning(e.message, { code: e.code });
 }
 
 const UNSIGNED_SAID = Symbol.for('@otel-audit/processor.unsigned-warning-said');
