@@ -7,6 +7,7 @@
  * same HTTP errors. Searches beyond the queue bound are refused (429) and
  * recorded; a crashed worker fails its jobs and is replaced.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -189,6 +190,28 @@ describe('errors of a search', () => {
       expect(pool.queued).toBe(0);
     } finally {
       await pool.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the worker does not run the app\'s --import preloads (the register hook would start, and say workers are not audited)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-worker-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'preload.mjs'), 'globalThis.PRELOADED = true;\n');
+      fs.writeFileSync(path.join(dir, 'worker.mjs'), [
+        "import { parentPort } from 'node:worker_threads';",
+        "parentPort.on('message', (job) => parentPort.postMessage({ id: job.id, kind: 'done', result: { preloaded: globalThis.PRELOADED === true } }));",
+      ].join('\n'));
+      const pool = pathToFileURL(path.join(import.meta.dirname, '..', 'dist', 'internal', 'search-pool.js')).href;
+      fs.writeFileSync(path.join(dir, 'run.mjs'), [
+        `import { SearchPool } from ${JSON.stringify(pool)};`,
+        "const p = new SearchPool({ path: 'unused.db', workerUrl: new URL('./worker.mjs', import.meta.url) });",
+        'const r = await p.query({ text: "x" }); await p.close();',
+        'console.log(JSON.stringify({ main: globalThis.PRELOADED === true, worker: r.preloaded }));',
+      ].join('\n'));
+      const out = execFileSync(process.execPath, ['--import', './preload.mjs', 'run.mjs'], { cwd: dir, encoding: 'utf8' });
+      expect(JSON.parse(out)).toEqual({ main: true, worker: false });
+    } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -157,7 +157,8 @@ export class SearchPool {
     if (!existsSync(fileURLToPath(url))) {
       throw new Error(`the search worker ${fileURLToPath(url)} does not exist; build @otel-audit/server (npx tsc -b packages/server) so free-text searches can run off the event loop`);
     }
-    const worker = new Worker(url, { workerData: { path: this.#path } });
+    // No execArgv: the app's --import preloads (the register hook, say) have no business in a search worker.
+    const worker = new Worker(url, { workerData: { path: this.#path }, execArgv: [] });
     worker.unref();
     this.#workers.push(worker);
     worker.on('message', (m: SearchReply) => this.#onReply(worker, m));
