@@ -17,6 +17,10 @@ const LOSSES: Record<number, Record<string, unknown>> = {
   11: { action: 'spill_not_replayed', details: { records: 292, count_of: 'lines', file: '/tmp/y.spill.bad', reason: 'line 12 is not JSON' } },
   12: { action: 'spill_replayed', details: { records: 151, truncated_bytes: 256, truncated_to: '/tmp/q.spill.truncated-1' } },
   13: { action: 'spill_replayed', details: { records: 40 } },
+  // The collector's findings: records it refused or found missing are a loss; a refused request or checkpoint is not.
+  15: { action: 'integrity_failure', details: { code: 'seq_gap', seq: 41 } },
+  16: { action: 'integrity_failure', details: { code: 'request_refused' } },
+  17: { action: 'integrity_failure', details: { code: 'root_mismatch', seq: 9 } },
 };
 
 describe('otel-audit verify: losses the chain records', () => {
@@ -33,15 +37,16 @@ describe('otel-audit verify: losses the chain records', () => {
       'recorded loss: stream "svc/1" seq 9 (spill_not_replayed): 22 records of a spill file that could not be replayed (kept aside as evidence)',
       'recorded loss: stream "svc/1" seq 11 (spill_not_replayed): 292 lines (the file could not be parsed, so counted as lines) of a spill file that could not be replayed (kept aside as evidence)',
       'recorded loss: stream "svc/1" seq 12 (spill_replayed): 256 bytes cut from the end of a spill file: the records in them were not replayed (kept in "/tmp/q.spill.truncated-1")',
+      'recorded loss: stream "svc/1" seq 15 (integrity_failure): some records the collector refused or found missing (its finding "seq_gap", at seq 41 of the stream the record names)',
     ]);
     const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout);
-    expect(json.recordedLosses).toHaveLength(6);
+    expect(json.recordedLosses).toHaveLength(7);
     expect(json.recordedLosses[0]).toMatchObject({ stream: 'svc/1', seq: 4, action: 'records_dropped', count: 4951 });
 
     const bundle = path.join(dir, 'b.json');
     expect((await runCli(['export', '--db', db, '--format', 'bundle', '--out', bundle])).code).toBe(0);
     const fromBundle = await runCli(['verify', bundle, '--key', vkey]);
-    expect(fromBundle.stdout.split('\n').filter((l) => l.startsWith('recorded loss:'))).toHaveLength(6);
+    expect(fromBundle.stdout.split('\n').filter((l) => l.startsWith('recorded loss:'))).toHaveLength(7);
   });
 
   it('says nothing when the chain records no loss', async () => {

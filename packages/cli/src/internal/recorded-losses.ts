@@ -22,6 +22,9 @@ export interface RecordedLoss {
 
 const LOSS_ACTIONS = ['records_dropped', 'spill_not_replayed', 'spill_replayed', 'integrity_failure'] as const;
 
+/** Codes of the collector's findings that mean records were refused or are missing (its `integrity_failure` records). */
+const COLLECTOR_RECORD_CODES = new Set(['seq_gap', 'parked_limit', 'duplicate', 'chain_break', 'hash_mismatch', 'malformed', 'stream_not_allowed']);
+
 /** Losses listed at most; the rest are counted. */
 const LISTED = 10;
 
@@ -31,8 +34,8 @@ function num(v: unknown): number | undefined {
 
 /**
  * The loss a system record says, or undefined when it says none (a spill
- * file replayed whole; an `integrity_failure` that is a collector finding,
- * not an outbox's dead-letter summary).
+ * file replayed whole; a collector finding about a refused request or a
+ * checkpoint).
  */
 function lossOf(stream: string, seq: number, action: string, details: Record<string, unknown>): RecordedLoss | undefined {
   if (action === 'records_dropped') {
@@ -52,9 +55,15 @@ function lossOf(stream: string, seq: number, action: string, details: Record<str
     if (bytes === undefined || bytes === 0) return undefined;
     return { stream, seq, action, count: bytes, what: `bytes cut from the end of a spill file: the records in them were not replayed (kept in ${JSON.stringify(escapeControl(String(details['truncated_to'] ?? '?')))})` };
   }
-  // integrity_failure is also what the collector writes for each of its findings ({ code: 'request_refused' }, …):
-  // those report a problem, not lost records. Only the outbox's dead-letter summary says records were lost.
-  if (!('dead_letters' in details)) return undefined;
+  // integrity_failure is also what the collector writes for each of its findings ({ code, seq, record_id }).
+  // Those about records say it refused them or found them missing; a refused request (a wrong token) or a
+  // mismatching checkpoint is no loss of records.
+  if (!('dead_letters' in details)) {
+    const code = details['code'];
+    if (typeof code !== 'string' || !COLLECTOR_RECORD_CODES.has(code)) return undefined;
+    const at = num(details['seq']);
+    return { stream, seq, action, what: `records the collector refused or found missing (its finding ${JSON.stringify(code)}${at !== undefined ? `, at seq ${at} of the stream the record names` : ''})` };
+  }
   const count = num(details['dead_letters']);
   return { stream, seq, action, ...(count !== undefined ? { count } : {}), what: 'records refused by the OTLP receiver (dead-lettered in the outbox; not at the receiver)' };
 }
