@@ -100,12 +100,16 @@ const server = app.listen(Number(process.env.PORT ?? 3001), '127.0.0.1', () => {
 });
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, () => {
-    server.close();
-    server.closeAllConnections();
-    // Flushes every record and writes the final signed checkpoint.
-    handle.shutdown().then(() => process.exit(0), (e) => {
-      console.error(`audit shutdown failed: ${e.message}`);
-      process.exit(1);
+    // Stop taking requests and let those in flight finish (cut after 10 s), then flush
+    // every record and write the final signed checkpoint.
+    const cut = setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    server.close(() => {
+      clearTimeout(cut);
+      handle.shutdown().then(() => process.exit(0), (e) => {
+        console.error(`audit shutdown failed: ${e.message}`);
+        process.exit(1);
+      });
     });
+    server.closeIdleConnections();
   });
 }

@@ -95,12 +95,17 @@ const server = app.listen(Number(process.env.PORT ?? 3002), '127.0.0.1', () => {
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, () => {
-    // Stop taking requests first, so every request's record is emitted before the pipeline stops.
-    server.close();
-    server.closeAllConnections();
-    shutdown().then(() => process.exit(0), (e) => {
-      console.error(`shutdown failed: ${e.message}`);
-      process.exit(1);
+    // Stop taking requests, let those in flight finish (each is recorded when its span ends),
+    // then stop the pipeline: it flushes every record and writes the final signed checkpoint.
+    // Requests still running after 10 s are cut.
+    const cut = setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    server.close(() => {
+      clearTimeout(cut);
+      shutdown().then(() => process.exit(0), (e) => {
+        console.error(`shutdown failed: ${e.message}`);
+        process.exit(1);
+      });
     });
+    server.closeIdleConnections();
   });
 }
