@@ -123,6 +123,8 @@ describe('Built-in login and rate-limit rules against spellings of one account o
     const tooMany = (k: number) => rec({ type: 'http', action: 'request', outcome: 'failure', actor: { id: 'anon', ip: `2001:db8:0:2:${k.toString(16)}::1` }, details: { status_code: 429 } }, 20 + k * 0.1);
     expect(feed(engine, Array.from({ length: 20 }, (_, k) => tooMany(k))).map((a) => a.rule)).toEqual(['rate_limit_burst']);
     expect([canonicalIp('2001:DB8:0:1:a:b:c:d'), canonicalIp('::1'), canonicalIp('fe80::1%eth0'), canonicalIp('alice')]).toEqual(['2001:db8:0:1::/64', '0:0:0:0::/64', 'fe80:0:0:0::/64', undefined]);
+    // IPv4 clients behind a NAT64 gateway, or written in the compatible form, stay apart from each other.
+    expect([canonicalIp('64:ff9b::198.51.100.7'), canonicalIp('64:ff9b::c633:6408'), canonicalIp('::198.51.100.9')]).toEqual(['198.51.100.7', '198.51.100.8', '198.51.100.9']);
   });
 
   it('keeps user rules exact unless they ask for normalize_group, and checks the setting', () => {

@@ -35,8 +35,9 @@ function ipv6Groups(text: string): number[] {
 
 /**
  * The canonical form of an IP address text, or `undefined` when it is none:
- * IPv4 as is, an IPv4-mapped IPv6 address as its IPv4, another IPv6 address
- * as its /64 network (`2001:db8:0:1::/64`).
+ * IPv4 as is; an IPv6 address that carries an IPv4 client (mapped
+ * `::ffff:0:0/96`, NAT64 `64:ff9b::/96`, compatible `::/96`) as its IPv4;
+ * another IPv6 address as its /64 network (`2001:db8:0:1::/64`).
  *
  * @example
  * canonicalIp('::FFFF:203.0.113.9') // '203.0.113.9'
@@ -46,9 +47,13 @@ export function canonicalIp(text: string): string | undefined {
   if (isIPv4(text)) return text;
   if (!isIPv6(text)) return undefined;
   const g = ipv6Groups(text);
-  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
-    return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
-  }
+  const zero2to5 = g[2] === 0 && g[3] === 0 && g[4] === 0;
+  // An IPv4 client behind IPv6: mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or the old
+  // compatible form (::a.b.c.d, not :: or ::1) — else all of them would share one /64.
+  const mapped = g[0] === 0 && g[1] === 0 && zero2to5 && g[5] === 0xffff;
+  const nat64 = g[0] === 0x64 && g[1] === 0xff9b && zero2to5 && g[5] === 0;
+  const compatible = g[0] === 0 && g[1] === 0 && zero2to5 && g[5] === 0 && g[6] !== 0;
+  if (mapped || nat64 || compatible) return `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
   return `${g.slice(0, 4).map((n) => n.toString(16)).join(':')}::/64`;
 }
 
