@@ -68,6 +68,11 @@ class Group<D> {
   target1 = '';
   target2 = '';
   target3 = '';
+  /** Whether the record in each slot was the HTTP-level one of its request (`details.status_code`). */
+  http0 = false;
+  http1 = false;
+  http2 = false;
+  http3 = false;
   nextRequest = 0;
   readonly data: D;
 
@@ -83,23 +88,24 @@ class Group<D> {
    * if so, that counted record is used up (it absorbs one twin only).
    * Records of one request about different targets (a batch) count apart.
    */
-  absorbTwin(id: string, target: string): boolean {
-    // The twin is absorbed once: its slot is freed, so a third record with the id counts.
-    if (id === this.request0 && sameTarget(target, this.target0)) this.request0 = '';
-    else if (id === this.request1 && sameTarget(target, this.target1)) this.request1 = '';
-    else if (id === this.request2 && sameTarget(target, this.target2)) this.request2 = '';
-    else if (id === this.request3 && sameTarget(target, this.target3)) this.request3 = '';
+  absorbTwin(id: string, target: string, http: boolean): boolean {
+    // A twin is from the other side of the request, and absorbed once: its slot is freed,
+    // so a third record with the id counts.
+    if (id === this.request0 && http !== this.http0 && sameTarget(target, this.target0)) this.request0 = '';
+    else if (id === this.request1 && http !== this.http1 && sameTarget(target, this.target1)) this.request1 = '';
+    else if (id === this.request2 && http !== this.http2 && sameTarget(target, this.target2)) this.request2 = '';
+    else if (id === this.request3 && http !== this.http3 && sameTarget(target, this.target3)) this.request3 = '';
     else return false;
     return true;
   }
 
-  /** Note request `id` (non-empty) and target of a record just counted, in place of the oldest. */
-  remember(id: string, target: string): void {
+  /** Note request `id` (non-empty), target and side of a record just counted, in place of the oldest. */
+  remember(id: string, target: string, http: boolean): void {
     const i = this.nextRequest;
-    if (i === 0) (this.request0 = id), (this.target0 = target);
-    else if (i === 1) (this.request1 = id), (this.target1 = target);
-    else if (i === 2) (this.request2 = id), (this.target2 = target);
-    else (this.request3 = id), (this.target3 = target);
+    if (i === 0) (this.request0 = id), (this.target0 = target), (this.http0 = http);
+    else if (i === 1) (this.request1 = id), (this.target1 = target), (this.http1 = http);
+    else if (i === 2) (this.request2 = id), (this.target2 = target), (this.http2 = http);
+    else (this.request3 = id), (this.target3 = target), (this.http3 = http);
     this.nextRequest = (i + 1) & 3;
   }
 
@@ -228,13 +234,12 @@ export abstract class RuleState<D = unknown> {
     // (`details.status_code`) is the twin of an app record and vice versa —
     // never of another record from its own side.
     const http = id !== '' && isHttpLevel(record);
-    const request = id === '' ? '' : (http ? 'H' : 'A') + id;
     let state = this.groups.get(key);
     if (state !== undefined) {
       if (state.expiresAt <= t) {
         this.reset(state.data);
         state.forget();
-      } else if (id !== '' && state.absorbTwin((http ? 'A' : 'H') + id, target)) {
+      } else if (id !== '' && state.absorbTwin(id, target, http)) {
         // Another record of a request this group counted lately (the app's own
         // record, then the HTTP-level one): one request counts once.
         return undefined;
@@ -257,7 +262,7 @@ export abstract class RuleState<D = unknown> {
     // In its cooldown a group keeps counting but does not fire; it fires on
     // the first record after the cooldown that finds the condition met.
     const trigger = this.add(state.data, record, t, t >= state.cooldownUntil);
-    if (request !== '') state.remember(request, target);
+    if (id !== '') state.remember(id, target, http);
     if (trigger !== undefined) {
       this.reset(state.data);
       state.cooldownUntil = t + this.cooldownMicros;
