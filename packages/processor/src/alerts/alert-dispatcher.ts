@@ -121,10 +121,12 @@ export class AlertDispatcher {
 
   /**
    * Stop accepting alerts, tell the notifiers to stop retrying, and wait
-   * for pending deliveries to finish. Idempotent.
+   * for pending deliveries to finish. Idempotent. It waits as long as the
+   * slowest notifier takes (a callback that never settles: for ever), so
+   * bound it with a timeout where shutdown must end, as @otel-audit/node does.
    *
    * @example
-   * await dispatcher.shutdown();
+   * await Promise.race([dispatcher.shutdown(), new Promise((r) => setTimeout(r, 5000).unref())]);
    */
   shutdown(): Promise<void> {
     return (this.#shutdown ??= (async () => {
