@@ -8,8 +8,9 @@
  * linear in the value's length whatever the pattern: the values are an
  * attacker's to choose, and with JavaScript's backtracking engine patterns
  * as ordinary as `[a-z]+[a-z0-9]*!` took seconds, `(a|aa)+$` minutes, on one
- * record. The syntax is JavaScript's without back-references and lookaround
- * (refused at load, with the fix). A pattern is at most
+ * record. A regex is written in JavaScript's syntax and translated
+ * (internal/text-match.ts says what still differs); back-references and
+ * lookaround are refused at load, with the fix. A pattern is at most
  * {@link MAX_REGEX_LENGTH} characters, and the first
  * {@link MAX_MATCHED_CHARS} characters of a value are tested.
  */
@@ -19,7 +20,8 @@ import { checkLength, compileCondition, cost, isPlainObject, type Predicate } fr
 import type { OutsideHoursConfig } from './internal/outside-hours.js';
 
 export type { OutsideHoursConfig, Predicate };
-export { MAX_MATCH_LIST, MAX_MATCHED_CHARS, MAX_REGEX_LENGTH } from './internal/field-condition.js';
+export { MAX_MATCH_LIST, MAX_MATCHED_CHARS } from './internal/field-condition.js';
+export { MAX_REGEX_LENGTH } from './internal/text-match.js';
 
 /** A constant a field is compared with. */
 export type MatchScalar = string | number | boolean | null;

@@ -93,10 +93,10 @@ describe('compileRules validation', () => {
   });
 
   it('refuses back-references, lookaround and over-long regular expressions, naming the fix', () => {
-    for (const pattern of ['(a|b)\\1', '(?=admin)', 'x(?!y)']) {
+    for (const pattern of ['(a|b)\\1', '(?<n>a)\\k<n>', '(?=admin)', 'x(?!y)', '(?<=a)b', '(?<!a)b']) {
       const e = configError([{ ...base, match: { 'details.q': { regex: pattern } } }]);
       expect(e.path).toBe('processors.alerts.rules[0].match.details.q.regex');
-      expect(e.message, pattern).toMatch(/not a valid regular expression of the linear-time engine/);
+      expect(e.message, pattern).toMatch(/back-reference or lookaround, which the linear-time engine \(RE2\) does not have/);
       expect(e.fix).toMatch(/without back-references/);
     }
     const long = configError([{ ...base, match: { 'details.q': { regex: 'a'.repeat(257) } } }]);
@@ -107,6 +107,17 @@ describe('compileRules validation', () => {
     const at = (endpoint: string) => rule!.match.test(rec({ type: 'auth', action: 'login', request: { endpoint } }, 0));
     expect(['/admin/users', 'GET /login', 'v1.2', 'reports/export.csv'].map(at)).toEqual([true, true, true, true]);
     expect(['-', '123', '/ 4'].map(at)).toEqual([false, false, false]);
+    // Written in JavaScript's syntax, meaning what JavaScript means (review helper 89): \s takes NBSP
+    // and the Unicode spaces, . no line terminator, \uXXXX, \cX and [^] are translated.
+    const js = (pattern: string, value: string) => compileRules([{ ...base, match: { 'details.q': { regex: pattern } } }])[0]!.match.test(rec({ type: 'auth', action: 'x', details: { q: value } }, 0));
+    const cases: [string, string][] = [
+      ['union\\s+select', 'union\u00a0select'], ['union\\s+select', 'union\u3000select'], ['a\\Sb', 'a\u00a0b'], ['^a.b$', 'a\rb'], ['^a.b$', 'a\u2028b'],
+      ['^a.b$', 'a-b'], ['[\\u0400-\\u04FF]', 'Привет'], ['\\u200b', 'x\u200by'], ['^a\\cJb$', 'a\nb'], ['^a[^]b$', 'a\nb'], ['[\\s]', '\u2029'], ['^[^\\s]+$', 'ab\u00a0'],
+    ];
+    expect(cases.map(([pattern, value]) => js(pattern, value))).toEqual(cases.map(([pattern, value]) => new RegExp(pattern).test(value)));
+    // A case-insensitive glob folds as Unicode does, whether or not it has an inner wildcard (toLowerCase turns a final Σ into ς).
+    const glob = (g: string, value: string) => compileRules([{ ...base, match: { 'details.q': { glob: g, ignore_case: true } } }])[0]!.match.test(rec({ type: 'auth', action: 'x', details: { q: value } }, 0));
+    expect([glob('ΟΔΟΣ*', 'οδοσα'), glob('ΟΔΟ?*', 'οδοσα'), glob('ΟΔΟΣ*', 'ΟΔΟΣΑ')]).toEqual([true, true, true]);
   });
 
   it('checks disabled rules but leaves them out', () => {

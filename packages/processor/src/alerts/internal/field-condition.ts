@@ -2,23 +2,21 @@
  * One field's condition in an alert rule's `match` (DESIGN §9): a constant
  * (equals), a list (in), or operators — glob, regex, exists, comparisons,
  * another field, working hours, not — compiled once into a predicate on the
- * field's value. Regular expressions and globs run on RE2 (re2js), whose
+ * field's value. Regular expressions and globs run on RE2 (text-match.ts), whose
  * time is linear in the value's length whatever the pattern: the values are
  * an attacker's to choose, and a backtracking engine can be made to take
  * seconds or minutes on one record (see record-matcher.ts).
  */
-import { RE2JS } from 're2js';
 import { AlertConfigError } from '../errors.js';
 import { compileFieldPath, type AlertableRecord } from '../field-path.js';
 import type { MatchScalar } from '../record-matcher.js';
 import { compileOutsideHours } from './outside-hours.js';
+import { compileTextMatch } from './text-match.js';
 import { didYouMean } from './suggest.js';
 
 /** Most constants in one `in` list, patterns in one glob/regex list, and alternatives in one match. */
 export const MAX_MATCH_LIST = 1000;
 
-/** Longest regular expression accepted. */
-export const MAX_REGEX_LENGTH = 256;
 /** Characters of a value that glob and regex conditions look at. */
 export const MAX_MATCHED_CHARS = 4096;
 
@@ -60,69 +58,6 @@ function patterns(value: unknown, path: string): string[] {
     throw new AlertConfigError(path, value, 'not a pattern or a list of patterns', 'write a non-empty string or a non-empty list of strings');
   }
   return list as string[];
-}
-
-/** A glob as RE2 syntax: `*` any characters, `?` one; a leading or trailing `*` leaves that end open. */
-function globSource(glob: string): string {
-  let inner = glob.replace(/\*+/g, '*');
-  const open = inner.startsWith('*');
-  const close = inner.length > (open ? 1 : 0) && inner.endsWith('*');
-  inner = inner.slice(open ? 1 : 0, close ? -1 : undefined);
-  let out = '';
-  for (const ch of inner) {
-    if (ch === '*') out += '(?s:.*)';
-    else if (ch === '?') out += '(?s:.)';
-    else out += ch.replace(/[\\.+*?()|[\]{}^$]/, '\\$&');
-  }
-  return `${open ? '' : '^'}${out}${close ? '' : '$'}`;
-}
-
-/**
- * A glob without `*` or `?` inside (`rate_limit*`, `*admin*`, `login`) as a
- * string test; undefined for any other glob.
- */
-function plainGlob(glob: string, fold: boolean): ((text: string) => boolean) | undefined {
-  const g = glob.replace(/\*+/g, '*');
-  const open = g.startsWith('*');
-  const close = g.length > (open ? 1 : 0) && g.endsWith('*');
-  const raw = g.slice(open ? 1 : 0, close ? -1 : undefined);
-  if (/[*?]/.test(raw)) return undefined;
-  const lit = fold ? raw.toLowerCase() : raw;
-  const test = open && close ? (t: string) => t.includes(lit) : open ? (t: string) => t.endsWith(lit) : close ? (t: string) => t.startsWith(lit) : (t: string) => t === lit;
-  return fold ? (t) => test(t.toLowerCase()) : test;
-}
-
-/**
- * One RE2 (linear-time: no backtracking, whatever the value an attacker
- * chooses) for the patterns of a list: any of them.
- */
-function compileRe2(sources: readonly string[], fold: boolean, at: (i: number) => string): RE2JS {
-  sources.forEach((source, i) => {
-    if (source.length > MAX_REGEX_LENGTH) {
-      throw new AlertConfigError(at(i), source, `longer than ${MAX_REGEX_LENGTH} characters`, 'shorten the pattern or split it into several rules');
-    }
-    try {
-      RE2JS.compile(source);
-    } catch (e) {
-      throw new AlertConfigError(at(i), source, `not a valid regular expression of the linear-time engine (RE2: no back-references or lookaround; ${(e as Error).message})`,
-        'write it without back-references (\\1) and lookaround ((?=, (?!, (?<=); the rest of JavaScript\'s syntax works');
-    }
-  });
-  const source = sources.length === 1 ? sources[0]! : sources.map((x) => `(?:${x})`).join('|');
-  return RE2JS.compile(source, fold ? RE2JS.CASE_INSENSITIVE : 0);
-}
-
-/** The test of a `glob` or `regex` operator's patterns on a value's text (its first {@link MAX_MATCHED_CHARS} characters). */
-function compileTextMatch(op: 'glob' | 'regex', list: readonly string[], fold: boolean, at: (i: number) => string): (text: string) => boolean {
-  if (op === 'glob') {
-    const plain = list.map((g) => plainGlob(g, fold));
-    if (plain.every((f) => f !== undefined)) {
-      const tests = plain as ((text: string) => boolean)[];
-      return tests.length === 1 ? tests[0]! : (t) => tests.some((f) => f(t));
-    }
-  }
-  const re = compileRe2(op === 'glob' ? list.map(globSource) : list, fold, at);
-  return (t) => re.test(t);
 }
 
 export function compileCondition(condition: unknown, path: string): Predicate {
