@@ -35,7 +35,7 @@ import { eventInputOf } from './internal/log-record-event.js';
 import { ProcessorMetrics } from './internal/metrics.js';
 import { Outbox } from './internal/outbox.js';
 import { logRecordOfSealed, writeSealed } from './internal/outgoing.js';
-import { resolveOptions, signerOf, type ResolvedOptions } from './internal/resolved-options.js';
+import { EMITTED_AFTER_SHUTDOWN, resolveOptions, signerOf, type ResolvedOptions } from './internal/resolved-options.js';
 import { Spill } from './internal/spill.js';
 import { openStream } from './internal/stream-opener.js';
 import { StreamSealer, type SignerState } from './internal/stream-sealer.js';
@@ -222,7 +222,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       if (state === 'idle') this.#begin(defaultStreamId(logRecord.resource?.attributes, PROCESS_INSTANCE_ID));
       else if (state === 'stopping' || state === 'stopped') {
         receipt?.reject(new AuditShutdownError('the audit processor is shut down; the record was not written'));
-        this.#o.onError(new AuditShutdownError('audit record emitted after the audit processor was shut down; it was not written'));
+        this.#o.onError(new AuditShutdownError(EMITTED_AFTER_SHUTDOWN));
         return;
       }
       this.#deferred.add(logRecord, input, error, receipt);

@@ -70,20 +70,26 @@ function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
   });
 }
 
-/** Shutdown messages already said as process warnings (each text once: "emitted after shutdown" comes per record). */
-const SAID = new Set<string>();
+/** The per-record shutdown error (audit-log-record-processor.ts): said once per process, not per record. */
+export const EMITTED_AFTER_SHUTDOWN = 'audit record emitted after the audit processor was shut down; it was not written';
+const LATE_SAID = Symbol.for('@otel-audit/processor.emitted-after-shutdown-said');
 
 /**
  * Errors without an `onError`: the OpenTelemetry global error handler, silent
  * unless one is set. What shutdown could not deliver (records LOST, kept in
- * the spill file for the next start, or emitted after it) is also a process
- * warning on stderr, each text once, since it can be said nowhere else: no
- * chain is left to seal it into.
+ * the spill file for the next start) is also a process warning on stderr,
+ * every time, since it can be said nowhere else: no chain is left to seal it
+ * into; a record emitted after shutdown, which comes per record, once per
+ * process.
  */
 function defaultOnError(e: Error): void {
   globalErrorHandler(e);
-  if (!(e instanceof AuditShutdownError) || SAID.has(e.message) || SAID.size >= 100) return;
-  SAID.add(e.message);
+  if (!(e instanceof AuditShutdownError)) return;
+  if (e.message === EMITTED_AFTER_SHUTDOWN) {
+    const slots = globalThis as { [LATE_SAID]?: boolean };
+    if (slots[LATE_SAID] === true) return;
+    slots[LATE_SAID] = true;
+  }
   process.emitWarning(e.message, { code: e.code });
 }
 
