@@ -211,6 +211,9 @@ describe('errors of a search', () => {
       ].join('\n'));
       const out = execFileSync(process.execPath, ['--import', './preload.mjs', 'run.mjs'], { cwd: dir, encoding: 'utf8' });
       expect(JSON.parse(out)).toEqual({ main: true, worker: false });
+      // The same preload given in NODE_OPTIONS, as containers often do: a worker reads NODE_OPTIONS again.
+      const viaEnv = execFileSync(process.execPath, ['run.mjs'], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '--import ./preload.mjs' } });
+      expect(JSON.parse(viaEnv)).toEqual({ main: true, worker: false });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

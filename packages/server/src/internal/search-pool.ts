@@ -56,6 +56,25 @@ export function runsInWorker(filter: Record<string, unknown>, encrypted: boolean
   return filter.text !== undefined && !encrypted;
 }
 
+/** Flags that load code before the entry point, as `--flag value` or `--flag=value`. */
+const PRELOAD_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+/**
+ * Node flags without the preloads among them.
+ *
+ * @example
+ * withoutPreloads(['--import', '@otel-audit/node/register', '--enable-source-maps']) // ['--enable-source-maps']
+ */
+export function withoutPreloads(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (PRELOAD_FLAGS.has(a)) i++;
+    else if (!PRELOAD_FLAGS.has(a.split('=')[0]!)) out.push(a);
+  }
+  return out;
+}
+
 /** The worker script: next to this module when built, else the `dist` build of the sources. */
 export function searchWorkerUrl(): URL {
   const built = new URL('./search-worker.js', import.meta.url);
@@ -157,8 +176,14 @@ export class SearchPool {
     if (!existsSync(fileURLToPath(url))) {
       throw new Error(`the search worker ${fileURLToPath(url)} does not exist; build @otel-audit/server (npx tsc -b packages/server) so free-text searches can run off the event loop`);
     }
-    // No execArgv: the app's --import preloads (the register hook, say) have no business in a search worker.
-    const worker = new Worker(url, { workerData: { path: this.#path }, execArgv: [] });
+    // The app's preloads (the register hook, an APM agent) have no business in a search worker:
+    // not from the command line, nor from NODE_OPTIONS, which a worker reads again. Other flags stay.
+    const nodeOptions = process.env['NODE_OPTIONS'];
+    const worker = new Worker(url, {
+      workerData: { path: this.#path },
+      execArgv: withoutPreloads(process.execArgv),
+      ...(nodeOptions === undefined ? {} : { env: { ...process.env, NODE_OPTIONS: withoutPreloads(nodeOptions.split(/\s+/).filter(Boolean)).join(' ') } }),
+    });
     worker.unref();
     this.#workers.push(worker);
     worker.on('message', (m: SearchReply) => this.#onReply(worker, m));
