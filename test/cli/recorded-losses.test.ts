@@ -21,6 +21,7 @@ const LOSSES: Record<number, Record<string, unknown>> = {
   15: { action: 'integrity_failure', details: { code: 'seq_gap', seq: 41 } },
   16: { action: 'integrity_failure', details: { code: 'request_refused' } },
   17: { action: 'integrity_failure', details: { code: 'root_mismatch', seq: 9 } },
+  18: { action: 'integrity_failure', details: { code: 'malformed', subject: 'checkpoint' } },
 };
 
 describe('otel-audit verify: losses the chain records', () => {

@@ -60,7 +60,7 @@ function lossOf(stream: string, seq: number, action: string, details: Record<str
   // mismatching checkpoint is no loss of records.
   if (!('dead_letters' in details)) {
     const code = details['code'];
-    if (typeof code !== 'string' || !COLLECTOR_RECORD_CODES.has(code)) return undefined;
+    if (typeof code !== 'string' || !COLLECTOR_RECORD_CODES.has(code) || details['subject'] === 'checkpoint') return undefined;
     const at = num(details['seq']);
     return { stream, seq, action, what: `records the collector refused or found missing (its finding ${JSON.stringify(code)}${at !== undefined ? `, at seq ${at} of the stream the record names` : ''})` };
   }

@@ -46,13 +46,13 @@ export class CheckpointWatch {
     const result = verifyCheckpoint(note, this.#keyring);
     const cp = result.checkpoint;
     if (cp === undefined) {
-      findings.push({ code: 'malformed', stream: '(unknown)', message: `an audit.checkpoint record is not a checkpoint: ${result.message}` });
+      findings.push({ code: 'malformed', stream: '(unknown)', subject: 'checkpoint', message: `an audit.checkpoint record is not a checkpoint: ${result.message}` });
       return undefined;
     }
     if (mayWrite !== undefined && !mayWrite(cp.origin)) return cp.origin;
     const bad = result.status === 'bad_signature' || result.status === 'unknown_key' || result.status === 'key_out_of_window'
       ? result.status : result.status === 'unsigned' && this.#keyring.size > 0 ? 'bad_signature' : undefined;
-    if (bad !== undefined) findings.push({ code: bad, stream: cp.origin, message: `checkpoint of ${cp.origin} at size ${cp.size}: ${result.message}` });
+    if (bad !== undefined) findings.push({ code: bad, stream: cp.origin, subject: 'checkpoint', message: `checkpoint of ${cp.origin} at size ${cp.size}: ${result.message}` });
     const sealed: SealedCheckpoint = { stream: cp.origin, size: cp.size, rootHash: cp.rootHash.toString('hex'), timeUnixNano: cp.timeUnixNano, note };
     checkpoints.push(sealed);
     // Stored as evidence, but a checkpoint no trusted key signed is not kept in memory to compare
@@ -110,7 +110,7 @@ export class CheckpointWatch {
 }
 
 function compare(stream: string, cp: SealedCheckpoint, root: string, findings: CollectorFinding[]): void {
-  if (root !== cp.rootHash) findings.push({ code: 'root_mismatch', stream, message: `checkpoint of ${stream} at size ${cp.size} has root ${cp.rootHash}, the stored records give ${root}` });
+  if (root !== cp.rootHash) findings.push({ code: 'root_mismatch', stream, subject: 'checkpoint', message: `checkpoint of ${stream} at size ${cp.size} has root ${cp.rootHash}, the stored records give ${root}` });
 }
 
 /** Append `item`, dropping the oldest beyond `max`. */

@@ -27,6 +27,8 @@ export interface CollectorFinding {
   stream: string;
   seq?: number;
   id?: string;
+  /** `checkpoint` for a finding about a checkpoint, not about records (so no record was refused or is missing). */
+  subject?: 'checkpoint';
   message: string;
 }
 
@@ -108,7 +110,7 @@ export class CollectorFindings {
     const sealed = this.#chain.append({
       id: createRecordId(), time: new Date(), type: 'system', action: 'integrity_failure', outcome: 'failure', severity: 'critical',
       target: { type: 'audit_stream', id: f.stream },
-      details: { code: f.code, ...(f.seq !== undefined ? { seq: f.seq } : {}), ...(f.id !== undefined ? { record_id: f.id } : {}) },
+      details: { code: f.code, ...(f.seq !== undefined ? { seq: f.seq } : {}), ...(f.id !== undefined ? { record_id: f.id } : {}), ...(f.subject !== undefined ? { subject: f.subject } : {}) },
       error: f.message,
     });
     // Without a key, no checkpoint: an unsigned one is an error to a verifier given keys.

@@ -31,6 +31,7 @@ describe('startCollector', () => {
     // The findings are audit records of the collector's own stream, too.
     const own = c.store.query({ eventType: 'system', limit: 10 }).records;
     expect(own.map((r) => r.record.action)).toEqual(['integrity_failure', 'integrity_failure']);
+    expect(own.map((r) => (r.record.details as Record<string, unknown>)['subject'])).toEqual([undefined, undefined]);
     expect(c.pending()).toBe(6);
     // The real record arrives late (a retry): the stream heals and verifies.
     expect((await post(c, [logs[3]!])).status).toBe(200);
@@ -84,6 +85,9 @@ describe('startCollector', () => {
     const cps = await logsOf({ records: [], checkpoints: [wrongRoot, unknown].map((note) => ({ stream: 'svc/1', size: 4, rootHash: '', timeUnixNano: T0 + 9n, note })) });
     expect((await post(c, [...logs, ...cps])).status).toBe(200);
     expect(c.findings().map((f) => f.code).sort()).toEqual(['root_mismatch', 'unknown_key']);
+    // Its own records say they are about checkpoints, so a verifier lists no record loss for them.
+    const own = c.store.query({ eventType: 'system', eventAction: 'integrity_failure', limit: 10 }).records;
+    expect(own.map((r) => (r.record.details as Record<string, unknown>)['subject'])).toEqual(['checkpoint', 'checkpoint']);
   });
 
   it('refuses a self-consistent record that is not a valid audit record on its own (partial success) and stores the rest of the request', async () => {
