@@ -98,8 +98,19 @@ app.use((err, _req, res, _next) => {
 const server = app.listen(Number(process.env.PORT ?? 3001), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
+// Once stopping, a keep-alive connection is closed as soon as its request is answered.
+let closing = false;
+server.on('request', (_req, res) => {
+  if (closing && !res.headersSent) res.setHeader('connection', 'close');
+  res.on('finish', () => {
+    if (closing) setImmediate(() => server.closeIdleConnections());
+  });
+});
+
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, () => {
+    if (closing) return;
+    closing = true;
     // Stop taking requests and let those in flight finish (cut after 10 s), then flush
     // every record and write the final signed checkpoint.
     const cut = setTimeout(() => server.closeAllConnections(), 10_000).unref();

@@ -93,8 +93,19 @@ const server = app.listen(Number(process.env.PORT ?? 3002), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
 
+// Once stopping, a keep-alive connection is closed as soon as its request is answered.
+let closing = false;
+server.on('request', (_req, res) => {
+  if (closing && !res.headersSent) res.setHeader('connection', 'close');
+  res.on('finish', () => {
+    if (closing) setImmediate(() => server.closeIdleConnections());
+  });
+});
+
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.once(signal, () => {
+    if (closing) return;
+    closing = true;
     // Stop taking requests, let those in flight finish (each is recorded when its span ends),
     // then stop the pipeline: it flushes every record and writes the final signed checkpoint.
     // Requests still running after 10 s are cut.
