@@ -81,16 +81,17 @@ describe('redaction (DESIGN §4.5)', () => {
       await processor.ready();
       const body = {
         type: 'api', action: 'call', error: 'connect failed: postgres://admin:sup3rpw@db/x',
-        details: { headers: { 'X-Api-Key': 'xak-1' }, privateKey: 'pk-1', creditCard: '4111', url: 'https://bob:hunter2pw@db.example/x?api_key=QQQ9&page=2', note: 'retried with Bearer abc.def9', plain: 'a=b is fine' },
+        details: { headers: { 'X-Api-Key': 'xak-1' }, privateKey: 'pk-1', creditCard: 'cc-4111-x', url: 'https://bob:hunter2pw@db.example/x?api_key=QQQ9&page=2', note: 'retried with Bearer abc.def9', plain: 'a=b is fine' },
       };
       const receipt = requestReceipt(body);
       provider.getLogger('otel-audit').emit({ body });
       await receipt;
       const r = sink.records.at(-1)!;
-      for (const secret of ['xak-1', 'pk-1', '4111', 'hunter2pw', 'QQQ9', 'abc.def9', 'sup3rpw']) expect(r.canonical, `${mode}: ${secret}`).not.toContain(secret);
+      // Secrets that cannot occur by chance in the record's time, id or hashes (a bare '4111' once did).
+      for (const secret of ['xak-1', 'pk-1', 'cc-4111-x', 'hunter2pw', 'QQQ9', 'abc.def9', 'sup3rpw']) expect(r.canonical, `${mode}: ${secret}`).not.toContain(secret);
       const named = mode === 'mask' ? () => REDACTION_MASK : hmac;
       expect(r.record.details).toEqual({
-        headers: { 'X-Api-Key': named('xak-1') }, privateKey: named('pk-1'), creditCard: named('4111'),
+        headers: { 'X-Api-Key': named('xak-1') }, privateKey: named('pk-1'), creditCard: named('cc-4111-x'),
         url: 'https://***@db.example/x?api_key=***&page=2', note: 'retried with Bearer ***', plain: 'a=b is fine',
       });
       expect(r.record.error).toBe('connect failed: postgres://***@db/x');
@@ -160,7 +161,8 @@ describe('redaction (DESIGN §4.5)', () => {
       '/details/body/2FACode', '/details/body/backup_codes', '/details/body/cvv', '/details/body/mfa_code', '/details/body/newPin2',
       '/details/body/otp', '/details/body/pass', '/details/body/pin', '/details/body/pw',
     ]);
-    for (const secret of ['Zq8', '4821', '918273', '554433', '"123"', '"771"', '"0000"']) expect(stored.canonical, secret).not.toContain(secret);
+    // Digits as JSON strings: bare, they can occur by chance in the record's time, id or hashes.
+    for (const secret of ['Zq8', '"4821"', '"918273"', '"554433"', '"123"', '"771"', '"0000"']) expect(stored.canonical, secret).not.toContain(secret);
     expect(attributes['user.pin']).toBe(REDACTION_MASK);
     expect(attributes['app.topic']).toBe('billing');
     expect(verifySink(sink).ok).toBe(true);
