@@ -103,7 +103,8 @@ describe('otel-audit collect --token-env VAR=PREFIX', () => {
     const other = 'other-token-Zq8-0123456789abcdefgh';
     const env = { BILLING_TOKEN: billing, OTHER_TOKEN: other };
     const collect = startBin(['collect', '--listen', '127.0.0.1:0', '--db', db, '--token-env', 'BILLING_TOKEN=billing-api/', '--token-env', 'OTHER_TOKEN'], { env });
-    await until(() => /logs: (\S+)/.test(collect.stdout()) || collect.stderr() !== '', 'collect listening');
+    // stdout and stderr are two pipes: the warning may arrive after the listening line.
+    await until(() => /logs: (\S+)/.test(collect.stdout()) && collect.stderr().includes('warning:'), 'collect listening, and its warning');
     expect(collect.stderr()).toContain('warning: the token in OTHER_TOKEN may write any stream');
     expect(collect.stderr()).toContain('--token-env OTHER_TOKEN=<service.name>/');
     expect(collect.stderr()).not.toContain('BILLING_TOKEN');

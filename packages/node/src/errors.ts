@@ -22,6 +22,8 @@ export interface ConfigProblem {
   fix: string;
   /** 1-based line in the YAML file, when known. */
   line?: number;
+  /** For a `${env:NAME}` reference whose variable is not set (and has no default): NAME. */
+  unsetVariable?: string;
 }
 
 /**

@@ -297,9 +297,6 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.#sealer = new StreamSealer(opened.chain, o, this.#keys, this.#metrics, this.#outbox, this.#router.enqueue);
     this.#state = 'running';
     this.#sealer.sealStartRecords(opened, this.#spill?.path);
-    // A new stream is covered by a checkpoint at once: a verification run in its first
-    // interval would otherwise find records and no checkpoint, as if they had been deleted.
-    if (!opened.resumed) this.#sealer.checkpoint();
     if (opened.recovery?.kind === 'replay') void this.#spill!.replay(Math.max(1, this.#router.room));
     this.#sealDeferred();
     this.#checkpointTimer = setInterval(() => this.#tick(), o.checkpointIntervalMillis);

@@ -7,12 +7,12 @@
  * never a value — when it is referenced only at keys status does not read:
  * the outbox path, the pipelines and `enabled` are read, so a variable there
  * must still be set, as must AUDIT_* and OTEL_* (they override the config).
+ * loadConfig names such a variable in the problem's `unsetVariable`.
  */
 import { ConfigError, loadConfig, type AuditConfig, type ConfigProblem } from '@otel-audit/node';
 import type { CommandContext } from '../command.js';
 import { readConfigFile } from './serve-config.js';
 
-const UNSET = /^environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set$/;
 /** The keys status reads (an outbox of an exporters.otlphttp[/name], the pipelines using it). */
 const READ_BY_STATUS = /^(?:enabled$|service(?:\.|$)|exporters\.otlphttp(?:\/[^.]*)?\.outbox(?:\.|$))/;
 
@@ -30,15 +30,15 @@ export function readStatusConfig(ctx: Pick<CommandContext, 'cwd' | 'env'>, file:
     return { config: loadConfig({ path: file, env: ctx.env, cwd: ctx.cwd, secrets: false }), notes: [] };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    unset = e.problems.filter((p) => UNSET.test(p.message));
+    unset = e.problems.filter((p) => p.unsetVariable !== undefined);
   }
-  const names = [...new Set(unset.map((p) => UNSET.exec(p.message)![1]!))];
+  const names = [...new Set(unset.map((p) => p.unsetVariable!))];
   const skippable = unset.length > 0 && unset.every((p) => !READ_BY_STATUS.test(p.path)) && names.every((n) => !/^(?:AUDIT|OTEL)_/.test(n));
   if (skippable) {
     const env = { ...ctx.env, ...Object.fromEntries(names.map((n) => [n, `\${env:${n}}`])) };
     try {
       const config = loadConfig({ path: file, env, cwd: ctx.cwd, secrets: false });
-      const notes = unset.map((p) => `note: environment variable ${UNSET.exec(p.message)![1]} (${p.path}${p.line !== undefined ? `, line ${p.line}` : ''}) is not set; `
+      const notes = unset.map((p) => `note: environment variable ${p.unsetVariable!} (${p.path}${p.line !== undefined ? `, line ${p.line}` : ''}) is not set; `
         + 'status sends nothing, so it does not need it (the service does)');
       return { config, notes };
     } catch (e) {

@@ -45,7 +45,7 @@ export function substituteEnv(text: string, env: NodeJS.ProcessEnv, path: string
     const v = env[name!];
     if (v !== undefined && v !== '') return v;
     if (fallback !== undefined) return fallback;
-    problems.push({ path, value: match, message: `environment variable ${name} is not set`, fix: `set ${name}, or give a default: \${env:${name}:-VALUE}` });
+    problems.push({ path, value: match, message: `environment variable ${name} is not set`, fix: `set ${name}, or give a default: \${env:${name}:-VALUE}`, unsetVariable: name! });
     return '';
   });
 }

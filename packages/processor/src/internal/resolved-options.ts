@@ -72,7 +72,15 @@ function assertSinks(sinks: unknown): asserts sinks is readonly AuditSink[] {
 
 /** The per-record shutdown error (audit-log-record-processor.ts): said once per process, not per record. */
 export const EMITTED_AFTER_SHUTDOWN = 'audit record emitted after the audit processor was shut down; it was not written';
-const LATE_SAID = Symbol.for('@otel-audit/processor.emitted-after-shutdown-said');
+
+/** A process warning on stderr, once per process for `key` (a flag on globalThis, shared by copies of this package). */
+function warnOnce(key: string, message: string, code: string): void {
+  const slots = globalThis as Record<symbol, unknown>;
+  const flag = Symbol.for(`@otel-audit/processor.${key}`);
+  if (slots[flag] === true) return;
+  slots[flag] = true;
+  process.emitWarning(message, { code });
+}
 
 /**
  * Errors without an `onError`: the OpenTelemetry global error handler, silent
@@ -85,15 +93,9 @@ const LATE_SAID = Symbol.for('@otel-audit/processor.emitted-after-shutdown-said'
 function defaultOnError(e: Error): void {
   globalErrorHandler(e);
   if (!(e instanceof AuditShutdownError)) return;
-  if (e.message === EMITTED_AFTER_SHUTDOWN) {
-    const slots = globalThis as { [LATE_SAID]?: boolean };
-    if (slots[LATE_SAID] === true) return;
-    slots[LATE_SAID] = true;
-  }
-  process.emitWarning(e.message, { code: e.code });
+  if (e.message === EMITTED_AFTER_SHUTDOWN) warnOnce('emitted-after-shutdown-said', e.message, e.code);
+  else process.emitWarning(e.message, { code: e.code });
 }
-
-const UNSIGNED_SAID = Symbol.for('@otel-audit/processor.unsigned-warning-said');
 
 /**
  * Warnings without an `onWarning`: the diag logger, silent unless one is set.
@@ -103,10 +105,7 @@ const UNSIGNED_SAID = Symbol.for('@otel-audit/processor.unsigned-warning-said');
  */
 function DIAG_WARNING(w: AuditProcessorWarning): void {
   diag.warn(w.message);
-  const slots = globalThis as { [UNSIGNED_SAID]?: boolean };
-  if (w.code !== 'unsigned_checkpoints' || slots[UNSIGNED_SAID] === true) return;
-  slots[UNSIGNED_SAID] = true;
-  process.emitWarning(w.message, { code: 'OTEL_AUDIT_UNSIGNED_CHECKPOINTS' });
+  if (w.code === 'unsigned_checkpoints') warnOnce('unsigned-warning-said', w.message, 'OTEL_AUDIT_UNSIGNED_CHECKPOINTS');
 }
 
 /** How long `shutdown()` waits for the sinks by default. */

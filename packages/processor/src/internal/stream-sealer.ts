@@ -133,7 +133,7 @@ export class StreamSealer {
     this.#outbox.add(logRecordOfCheckpoint(cp));
   }
 
-  /** stream_started or pipeline_started, then what opening the stream found: a key change, a replayed or lost spill file. */
+  /** stream_started or pipeline_started, then what opening the stream found (a key change, a replayed or lost spill file); a new stream, then its first checkpoint. */
   sealStartRecords(opened: OpenedStream, spillPath: string | undefined): void {
     const { chain, recovery, storedKeyIds } = opened;
     const keyId = this.#keys.keyId;
@@ -155,6 +155,9 @@ export class StreamSealer {
       if (recovery.countOf !== 'records') details.count_of = recovery.countOf;
       this.sealSystem(ACTION_SPILL_NOT_REPLAYED, 'failure', 'error', details);
     }
+    // A new stream is covered by a checkpoint at once: a verification run in its first
+    // interval would otherwise find records and no checkpoint, as if they had been deleted.
+    if (!opened.resumed) this.checkpoint();
   }
 
   /**

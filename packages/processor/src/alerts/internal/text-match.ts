@@ -62,12 +62,17 @@ export function re2Source(source: string): string {
   return out;
 }
 
+/** A glob's inner text, and whether a leading or trailing `*` leaves that end open. */
+function globParts(glob: string): { open: boolean; close: boolean; inner: string } {
+  const g = glob.replace(/\*+/g, '*');
+  const open = g.startsWith('*');
+  const close = g.length > (open ? 1 : 0) && g.endsWith('*');
+  return { open, close, inner: g.slice(open ? 1 : 0, close ? -1 : undefined) };
+}
+
 /** A glob as RE2 syntax: `*` any characters, `?` one; a leading or trailing `*` leaves that end open. */
 function globSource(glob: string): string {
-  let inner = glob.replace(/\*+/g, '*');
-  const open = inner.startsWith('*');
-  const close = inner.length > (open ? 1 : 0) && inner.endsWith('*');
-  inner = inner.slice(open ? 1 : 0, close ? -1 : undefined);
+  const { open, close, inner } = globParts(glob);
   let out = '';
   for (const ch of inner) {
     if (ch === '*') out += '(?s:.*)';
@@ -82,10 +87,7 @@ function globSource(glob: string): string {
  * matched case-sensitively, as a string test; undefined for any other.
  */
 function plainGlob(glob: string): ((text: string) => boolean) | undefined {
-  const g = glob.replace(/\*+/g, '*');
-  const open = g.startsWith('*');
-  const close = g.length > (open ? 1 : 0) && g.endsWith('*');
-  const lit = g.slice(open ? 1 : 0, close ? -1 : undefined);
+  const { open, close, inner: lit } = globParts(glob);
   if (/[*?]/.test(lit)) return undefined;
   return open && close ? (t) => t.includes(lit) : open ? (t) => t.endsWith(lit) : close ? (t) => t.startsWith(lit) : (t) => t === lit;
 }
