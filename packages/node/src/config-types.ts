@@ -108,6 +108,13 @@ export interface AlertsProcessorConfig {
   };
   rules?: AlertRuleConfig[];
   notifiers?: NotifierConfig[];
+  /**
+   * How far ahead of the wall clock a record's `time` may move the alert
+   * rules' clock (`AlertEngineOptions.maxClockSkewMillis`): a record dated
+   * further ahead counts as of wall clock + this, so one future-dated record
+   * cannot freeze every window and cooldown. Default `5m`; `0s` to `365d`.
+   */
+  max_clock_skew?: DurationText;
 }
 
 /**

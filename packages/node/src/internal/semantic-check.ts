@@ -15,7 +15,7 @@ import { AlertConfigError, builtinAlertRules, compileRules } from '@otel-audit/p
 import type { AlertsProcessorConfig, AuditConfig, ChainProcessorConfig, HttpReceiverConfig, OtlpHttpExporterConfig, SqliteExporterConfig } from '../config-types.js';
 import type { ConfigProblem } from '../errors.js';
 import { DEFAULT_OUTBOX_FILE } from '../otlp-sink.js';
-import { builtinOptions, httpRules } from './options-mapping.js';
+import { builtinOptions, durationMillis, httpRules } from './options-mapping.js';
 import { resolvePipeline, typeOf, type ResolvedPipeline } from './pipeline.js';
 import { HIDDEN } from './secret-paths.js';
 import { resolvePath, resolveSecrets, type ResolvedSecrets } from './secrets.js';
@@ -53,9 +53,23 @@ function checkAlerts(key: string, alerts: AlertsProcessorConfig, problems: Confi
     const cut = text.lastIndexOf('; ');
     problems.push({ path: e.path, value: e.value, message: cut > 0 ? text.slice(0, cut) : text, fix: e.fix });
   }
+  checkClockSkew(path, alerts.max_clock_skew, problems);
   (alerts.notifiers ?? []).forEach((n, i) => {
     // A webhook URL often carries its token: the problem does not show it.
     if (n.type === 'webhook' && !URL.canParse(n.url)) problems.push({ path: `${path}.notifiers[${i}].url`, value: HIDDEN, message: 'is not a URL (not shown: it may hold a token)', fix: 'write https://host/path' });
+  });
+}
+
+/** The alert engine's own bound on `maxClockSkewMillis`: a year. The schema checks the form, this the size. */
+const MAX_CLOCK_SKEW_MILLIS = 31_536_000_000;
+
+function checkClockSkew(path: string, skew: string | undefined, problems: ConfigProblem[]): void {
+  if (typeof skew !== 'string') return;
+  const millis = durationMillis(skew)!;
+  if (millis <= MAX_CLOCK_SKEW_MILLIS) return;
+  problems.push({
+    path: `${path}.max_clock_skew`, value: skew, message: `${JSON.stringify(skew)} is more than a year (365d)`,
+    fix: 'write a duration from 0s to 365d, e.g. 10m (default 5m): how far ahead of this host\'s clock a record may be dated and still count as of its own time',
   });
 }
 

@@ -4,7 +4,8 @@
  * shutdown past `delivery.shutdown_timeout`. The final signed checkpoint and
  * `pipeline_stopped` are written in time, the notification given up is said
  * on onWarning and recorded as `alert_notify_failed`; the alert itself is in
- * the chain.
+ * the chain. A notifier that never answers at all is abandoned at the end of
+ * the budget by the dispatcher's own shutdown timeout, and recorded the same way.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -13,8 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Keyring, generateNoteKey } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { AlertDispatcher, type AlertEvent, type AlertNotifyError } from '@otel-audit/processor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAudit } from '../../src/index.js';
+import { stopAlertDelivery } from '../../src/internal/build-sinks.js';
 
 const keys = generateNoteKey('build-sinks-test');
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -76,4 +79,19 @@ describe('shutdown while an alert webhook is retrying', () => {
       store.close();
     }
   }, 20_000);
+});
+
+describe('stopAlertDelivery', () => {
+  it('ends within the budget when a notifier never settles, and the abandoned delivery goes to onError (which the pipeline seals as alert_notify_failed)', async () => {
+    const failures: AlertNotifyError[] = [];
+    const dispatcher = new AlertDispatcher({ notifiers: [{ name: 'pager', notify: () => new Promise<void>(() => {}) }], onError: (e) => failures.push(e) });
+    dispatcher.dispatch({ id: 'alert-1', rule: 'failed_logins', severity: 'warning' } as AlertEvent);
+    const lines: string[] = [];
+    const started = Date.now();
+    await stopAlertDelivery(dispatcher, 300, (line) => lines.push(line));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(failures.map((e) => [e.code, e.notifier, e.alertId])).toEqual([['AUDIT_ALERT_NOTIFY_FAILED', 'pager', 'alert-1']]);
+    expect(failures[0]!.message).toMatch(/abandoned; 1 delivery abandoned \("pager": 1\)$/);
+    expect(lines).toEqual([expect.stringMatching(/^otel-audit: 1 alert notification not delivered within the shutdown timeout \(300 ms, .*\) given up, recorded as system\/alert_notify_failed;/)]);
+  });
 });

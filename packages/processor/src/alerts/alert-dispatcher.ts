@@ -2,14 +2,26 @@
  * Runs notifiers off the hot path (DESIGN §9): `dispatch` only schedules
  * and returns; each notifier runs on a later microtask, bounded by a cap on
  * pending deliveries per notifier (a hung receiver does not starve the
- * others). Failures — a notifier that rejects or throws, an
- * alert dropped at the cap — go to `onError` as `AlertNotifyError`, which
- * the processor turns into a record; nothing is thrown into the pipeline.
+ * others) and, at shutdown, by a timeout (a receiver that never answers
+ * cannot hold shutdown). Failures — a notifier that rejects or throws, an
+ * alert dropped at the cap, a delivery abandoned at the shutdown timeout —
+ * go to `onError` as `AlertNotifyError`, which the processor turns into a
+ * record; nothing is thrown into the pipeline.
  */
 import { diag } from '@opentelemetry/api';
 import type { AlertEvent } from './alert-event.js';
 import type { AlertNotifier } from './alert-notifier.js';
 import { AlertNotifyError } from './errors.js';
+
+/** Default of `shutdown({ timeoutMillis })`: the processor's own shutdown default, well above a webhook attempt's 5 s. */
+const DEFAULT_DISPATCHER_SHUTDOWN_TIMEOUT_MILLIS = 30_000;
+
+/** A delivery in flight: which notifier, which alert, and whether shutdown gave up on it. */
+interface Delivery {
+  readonly notifier: number;
+  readonly alert: AlertEvent;
+  abandoned: boolean;
+}
 
 /** Options of {@link AlertDispatcher}. */
 export interface AlertDispatcherOptions {
@@ -36,7 +48,7 @@ export class AlertDispatcher {
   readonly #notifiers: readonly AlertNotifier[];
   readonly #onError: (error: AlertNotifyError) => void;
   readonly #max: number;
-  readonly #pending = new Set<Promise<void>>();
+  readonly #pending = new Map<Promise<void>, Delivery>();
   /** Deliveries in flight per notifier (same order as `#notifiers`). */
   readonly #pendingOf: number[];
   #delivered = 0;
@@ -63,7 +75,7 @@ export class AlertDispatcher {
     return this.#pending.size;
   }
 
-  /** Counts of deliveries that succeeded, failed, and were dropped at the cap or after shutdown. */
+  /** Counts of deliveries that succeeded, failed (abandoned at the shutdown timeout included), and were dropped at the cap or after shutdown. */
   get counts(): { delivered: number; failed: number; dropped: number } {
     return { delivered: this.#delivered, failed: this.#failed, dropped: this.#dropped };
   }
@@ -84,13 +96,16 @@ export class AlertDispatcher {
         this.#report(new AlertNotifyError('AUDIT_ALERT_QUEUE_FULL', notifier.name, alert, 0, `alert ${alert.rule} (${alert.id}) not sent to notifier "${notifier.name}": ${why}`));
         continue;
       }
+      const entry: Delivery = { notifier: i, alert, abandoned: false };
       const delivery: Promise<void> = Promise.resolve()
         .then(() => notifier.notify(alert))
         .then(
           () => {
-            this.#delivered++;
+            // Given up at the shutdown timeout: already counted and reported as failed.
+            if (!entry.abandoned) this.#delivered++;
           },
           (e: unknown) => {
+            if (entry.abandoned) return;
             this.#failed++;
             this.#report(
               e instanceof AlertNotifyError
@@ -100,10 +115,10 @@ export class AlertDispatcher {
           },
         )
         .finally(() => {
-          this.#pending.delete(delivery);
-          this.#pendingOf[i]!--;
+          // An abandoned delivery left the books at the timeout.
+          if (this.#pending.delete(delivery)) this.#pendingOf[i]!--;
         });
-      this.#pending.add(delivery);
+      this.#pending.set(delivery, entry);
       this.#pendingOf[i]!++;
     }
   }
@@ -116,23 +131,74 @@ export class AlertDispatcher {
    * await dispatcher.flush();
    */
   async flush(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    while (this.#pending.size > 0) await Promise.all([...this.#pending.keys()]);
   }
 
   /**
    * Stop accepting alerts, tell the notifiers to stop retrying, and wait
-   * for pending deliveries to finish. Idempotent. It waits as long as the
-   * slowest notifier takes (a callback that never settles: for ever), so
-   * bound it with a timeout where shutdown must end, as @otel-audit/node does.
+   * for pending deliveries to finish — at most `timeoutMillis` (default
+   * 30,000). What has not settled by then (a receiver that never answers, a
+   * callback that never settles, a notifier's `shutdown` that hangs) is
+   * abandoned: each such delivery is counted as failed and reported to
+   * `onError` as `AUDIT_ALERT_NOTIFY_FAILED`, its message saying how many
+   * deliveries were abandoned and to which notifiers; its late outcome is
+   * ignored. Idempotent: later calls return the first call's promise (and
+   * bound). The bound is per call, not per dispatcher, because the caller
+   * often knows its budget only then (@otel-audit/node gives it what is left
+   * of the pipeline's shutdown timeout), as with OpenTelemetry's
+   * `MetricReader.shutdown({ timeoutMillis })`. Never rejects.
    *
    * @example
-   * await Promise.race([dispatcher.shutdown(), new Promise((r) => setTimeout(r, 5000).unref())]);
+   * await dispatcher.shutdown({ timeoutMillis: 5000 }); // resolves within ~5 s, whatever the receivers do
    */
-  shutdown(): Promise<void> {
-    return (this.#shutdown ??= (async () => {
+  shutdown(options: { timeoutMillis?: number } = {}): Promise<void> {
+    const timeout = options?.timeoutMillis ?? DEFAULT_DISPATCHER_SHUTDOWN_TIMEOUT_MILLIS;
+    if (typeof timeout !== 'number') throw new TypeError(`options.timeoutMillis must be a number of milliseconds, got ${typeof timeout}`);
+    if (!Number.isFinite(timeout) || timeout < 0) {
+      throw new RangeError(`options.timeoutMillis must be a finite number of milliseconds >= 0, got ${String(timeout)}; the default is ${DEFAULT_DISPATCHER_SHUTDOWN_TIMEOUT_MILLIS}`);
+    }
+    return (this.#shutdown ??= this.#stop(timeout));
+  }
+
+  async #stop(timeoutMillis: number): Promise<void> {
+    const stopped = (async () => {
       await Promise.all([this.flush(), ...this.#notifiers.map((n) => Promise.resolve().then(() => n.shutdown?.()).catch(() => undefined))]);
       await this.flush();
-    })());
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMillis);
+      timer.unref();
+    });
+    try {
+      if (await Promise.race([stopped.then(() => true, () => true), late])) return;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.#abandon(timeoutMillis);
+  }
+
+  /** Give up every delivery still pending at the shutdown timeout, and say so once per delivery. */
+  #abandon(timeoutMillis: number): void {
+    const given = [...this.#pending.values()];
+    if (given.length === 0) return;
+    const perNotifier = new Map<string, number>();
+    for (const d of given) {
+      const name = this.#notifiers[d.notifier]!.name;
+      perNotifier.set(name, (perNotifier.get(name) ?? 0) + 1);
+    }
+    const summary = `${given.length} deliver${given.length === 1 ? 'y' : 'ies'} abandoned (${[...perNotifier].map(([name, n]) => `"${name}": ${n}`).join(', ')})`;
+    this.#pending.clear();
+    this.#pendingOf.fill(0);
+    for (const d of given) {
+      d.abandoned = true;
+      this.#failed++;
+      const name = this.#notifiers[d.notifier]!.name;
+      this.#report(new AlertNotifyError(
+        'AUDIT_ALERT_NOTIFY_FAILED', name, d.alert, 1,
+        `notifier "${name}" did not deliver alert ${d.alert.rule} (${d.alert.id}) within the shutdown timeout (${timeoutMillis} ms): abandoned; ${summary}`,
+      ));
+    }
   }
 
   #report(error: AlertNotifyError): void {

@@ -69,9 +69,61 @@ describe('AlertDispatcher', () => {
     expect(dispatcher.counts).toEqual({ delivered: 2, failed: 0, dropped: 4 });
   });
 
+  it('shutdown resolves at timeoutMillis when a notifier never settles, and reports each abandoned delivery with the count and the notifiers', async () => {
+    const errors: AlertNotifyError[] = [];
+    const delivered: string[] = [];
+    const dispatcher = new AlertDispatcher({
+      notifiers: [
+        { name: 'hung', notify: () => new Promise<void>(() => {}) },
+        { name: 'hung-shutdown', notify: () => new Promise<void>(() => {}), shutdown: () => new Promise<void>(() => {}) },
+        new CallbackNotifier((a) => void delivered.push(a.id)),
+      ],
+      onError: (e) => errors.push(e),
+    });
+    dispatcher.dispatch(alert());
+    dispatcher.dispatch(alert('failed_logins', 'critical'));
+    const started = Date.now();
+    await dispatcher.shutdown({ timeoutMillis: 200 });
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(2_000);
+    expect(delivered).toHaveLength(2);
+    expect(errors.map((e) => [e.code, e.notifier, e.rule]).sort()).toEqual([
+      ['AUDIT_ALERT_NOTIFY_FAILED', 'hung', 'config_changes'],
+      ['AUDIT_ALERT_NOTIFY_FAILED', 'hung', 'failed_logins'],
+      ['AUDIT_ALERT_NOTIFY_FAILED', 'hung-shutdown', 'config_changes'],
+      ['AUDIT_ALERT_NOTIFY_FAILED', 'hung-shutdown', 'failed_logins'],
+    ]);
+    for (const e of errors) expect(e.message).toMatch(/within the shutdown timeout \(200 ms\): abandoned; 4 deliveries abandoned \("hung": 2, "hung-shutdown": 2\)$/);
+    expect(dispatcher.pending).toBe(0);
+    expect(dispatcher.counts).toEqual({ delivered: 2, failed: 4, dropped: 0 });
+    await dispatcher.shutdown({ timeoutMillis: 10_000 }); // idempotent: the same, finished shutdown
+    expect(errors).toHaveLength(4);
+  });
+
+  it('shutdown reports nothing when deliveries settle within timeoutMillis, and ignores a late outcome after abandoning', async () => {
+    const errors: AlertNotifyError[] = [];
+    const slow = new AlertDispatcher({ notifiers: [{ name: 'slow', notify: () => new Promise<void>((r) => setTimeout(r, 50)) }], onError: (e) => errors.push(e) });
+    slow.dispatch(alert());
+    await slow.shutdown({ timeoutMillis: 2_000 });
+    expect(errors).toEqual([]);
+    expect(slow.counts).toEqual({ delivered: 1, failed: 0, dropped: 0 });
+
+    let fail!: (e: Error) => void;
+    const late = new AlertDispatcher({ notifiers: [{ name: 'late', notify: () => new Promise<void>((_, reject) => (fail = reject)) }], onError: (e) => errors.push(e) });
+    late.dispatch(alert());
+    await late.shutdown({ timeoutMillis: 20 });
+    fail(new Error('receiver answered 500 after all'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/abandoned; 1 delivery abandoned \("late": 1\)$/)]);
+    expect(late.counts).toEqual({ delivered: 0, failed: 1, dropped: 0 });
+  });
+
   it('rejects misuse with the argument name first', () => {
     expect(() => new AlertDispatcher({ notifiers: [{} as AlertNotifier] })).toThrow(/^options\.notifiers must be/);
     expect(() => new AlertDispatcher({ notifiers: [], maxPendingDeliveries: 0 })).toThrow(RangeError);
+    expect(() => new AlertDispatcher({ notifiers: [] }).shutdown({ timeoutMillis: -1 })).toThrow(/^options\.timeoutMillis must be/);
+    expect(() => new AlertDispatcher({ notifiers: [] }).shutdown({ timeoutMillis: '5s' as unknown as number })).toThrow(TypeError);
     expect(() => new CallbackNotifier('x' as unknown as () => void)).toThrow(/^callback must be a function/);
   });
 });
