@@ -115,6 +115,12 @@ export interface AlertsProcessorConfig {
    * cannot freeze every window and cooldown. Default `5m`; `0s` to `365d`.
    */
   max_clock_skew?: DurationText;
+  /**
+   * Most groups one rule keeps within its window (`AlertEngineOptions.maxGroupsPerRule`);
+   * beyond, the least recently active is evicted and an `alert_groups_evicted`
+   * alert says so. Default 10,000; 1 to 10,000,000.
+   */
+  max_groups_per_rule?: number;
 }
 
 /**

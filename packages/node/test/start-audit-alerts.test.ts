@@ -38,3 +38,25 @@ describe('processors.alerts.max_clock_skew', () => {
     expect(await alertsAfterFutureLogins(`alerts: { ${rule} }`)).toBe(1);
   });
 });
+
+describe('processors.alerts.max_groups_per_rule', () => {
+  /** alert_groups_evicted records in the store after failed logins of `actors` distinct actors. */
+  async function evictionAlertsAfter(alerts: string, actors: number): Promise<Array<Record<string, unknown>>> {
+    const { dir, path } = setupEdited((t) => t.replace('alerts: { builtins: { failed_logins: 3 } }', alerts));
+    running = await startAudit({ path, env: {} });
+    for (let i = 0; i < actors; i++) await audit.login({ actor: `user-${i}`, outcome: 'failure' });
+    await running.shutdown();
+    running = undefined;
+    const { report, rows } = await verified(join(dir, 'audit.db'));
+    expect(report.ok).toBe(true);
+    return rows.filter((r) => r.event_type === 'alert' && r.event_action === 'alert_groups_evicted');
+  }
+
+  it('caps the groups a rule keeps, and a rule that evicts raises alert_groups_evicted into the chain', async () => {
+    const evicted = await evictionAlertsAfter('alerts: { builtins: { failed_logins: 3 }, max_groups_per_rule: 2 }', 3);
+    // failed_logins (per actor) evicted user-0 for user-2; so did brute_force_success. Per IP, one group: nothing evicted.
+    expect(evicted.map((r) => JSON.parse(r.details as string).group.rule).sort()).toEqual(['brute_force_success', 'failed_logins']);
+    // Without the key, 10,000 groups: none evicted.
+    expect(await evictionAlertsAfter('alerts: { builtins: { failed_logins: 4 } }', 3)).toEqual([]);
+  });
+});

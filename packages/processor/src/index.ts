@@ -66,7 +66,7 @@ export type { MatchSpec, MatchConfig, FieldCondition, MatchOperators, MatchScala
 export { parseDuration } from './alerts/duration.js';
 export { builtinAlertRules, BUILTIN_ALERT_RULE_NAMES, DEFAULT_FAILED_LOGINS } from './alerts/builtin-rules.js';
 export type { BuiltinAlertOptions, BuiltinThresholdOptions } from './alerts/builtin-rules.js';
-export { alertRecordEvent, ALERT_RECORD_TYPE } from './alerts/alert-event.js';
+export { alertRecordEvent, ALERT_RECORD_TYPE, ALERT_GROUPS_EVICTED } from './alerts/alert-event.js';
 export type { AlertEvent } from './alerts/alert-event.js';
 export { createAlertHook, alertNotifyFailureEvent, ACTION_ALERT_NOTIFY_FAILED } from './alerts/alert-hook.js';
 export type { AlertHookOptions } from './alerts/alert-hook.js';

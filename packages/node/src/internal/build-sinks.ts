@@ -105,6 +105,7 @@ export function buildAlerts(
   const engine = new AlertEngine({
     rules: [...builtinAlertRules(builtinOptions(alerts)), ...(alerts.rules ?? [])],
     ...(alerts.max_clock_skew !== undefined ? { maxClockSkewMillis: durationMillis(alerts.max_clock_skew)! } : {}),
+    ...(alerts.max_groups_per_rule !== undefined ? { maxGroupsPerRule: alerts.max_groups_per_rule } : {}),
   });
   const notifiers: AlertNotifier[] = (alerts.notifiers ?? []).map((n, i) =>
     n.type === 'webhook'

@@ -15,6 +15,7 @@ import { compileRules, type AlertRuleConfig, type CompiledAlertRule } from './al
 import type { AlertableRecord } from './field-path.js';
 import { CountRuleState } from './internal/count-rule-state.js';
 import { DistinctRuleState } from './internal/distinct-rule-state.js';
+import { evictionAlert } from './internal/eviction-alert.js';
 import type { RuleState } from './internal/rule-state.js';
 import { SequenceRuleState } from './internal/sequence-rule-state.js';
 
@@ -22,7 +23,12 @@ import { SequenceRuleState } from './internal/sequence-rule-state.js';
 export interface AlertEngineOptions {
   /** Rules as configured (validated here) or already compiled by `compileRules`. */
   rules: readonly AlertRuleConfig[] | readonly CompiledAlertRule[];
-  /** Most groups one rule keeps; beyond, the least recently active is evicted. Default 10,000. */
+  /**
+   * Most groups one rule keeps; beyond, the least recently active is
+   * evicted, and an `alert_groups_evicted` alert says so (the first eviction
+   * of a rule at once, then at most once per the rule's window, at least a
+   * minute, with the number evicted since). Default 10,000.
+   */
   maxGroupsPerRule?: number;
   /** Most record ids listed in one alert (the most recent ones). Default 20. */
   maxRecordIdsPerAlert?: number;
@@ -106,6 +112,7 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
  */
 export class AlertEngine {
   readonly #states: RuleState[];
+  readonly #maxGroups: number;
   /** Digests of rules in digest mode, by rule name; `#digestList` for the due check. */
   readonly #digests = new Map<string, AlertDigest>();
   readonly #digestList: AlertDigest[] = [];
@@ -137,6 +144,7 @@ export class AlertEngine {
     }
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError(`options.clock must be a function returning Unix milliseconds (e.g. Date.now), got ${typeof options.clock}`);
     this.#skewMicros = skew * 1000;
+    this.#maxGroups = maxGroups;
     this.#clock = options.clock ?? Date.now;
     const rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules);
     const names = new Set<string>();
@@ -177,7 +185,9 @@ export class AlertEngine {
    * and `system/alert_notify_failed` records, are ignored so that alerts
    * (and failures to deliver them) never raise alerts. The clock is the largest
    * record `time` seen so far: a record dated earlier counts as of now; one
-   * dated past the wall clock + `maxClockSkewMillis` counts as of that.
+   * dated past the wall clock + `maxClockSkewMillis` counts as of that. A
+   * record whose group pushed another out of a full rule may also raise the
+   * engine's own `alert_groups_evicted` alert.
    *
    * @example
    * const alerts = engine.evaluate(sealed.record); // [] or [{ rule: 'failed_logins', group: { 'actor.id': 'alice' }, count: 5, … }]
@@ -198,6 +208,10 @@ export class AlertEngine {
       const s = c.state;
       if (now !== now) now = this.#advance(record.time);
       const alert = s.evaluate(record, now);
+      if (s.evicted !== s.reportedEvictions) {
+        const evicted = evictionAlert(s, this.#maxGroups, record, now);
+        if (evicted !== undefined) (out ??= []).push(evicted);
+      }
       if (alert === undefined) continue;
       const digest = s.rule.digestMillis > 0 ? this.#digests.get(s.rule.name) : undefined;
       if (digest === undefined) (out ??= []).push(alert);

@@ -52,6 +52,13 @@ export const ALERT_RECORD_TYPE = 'alert';
 export const ACTION_ALERT_NOTIFY_FAILED = 'alert_notify_failed';
 
 /**
+ * Rule name (the alert record's `action`) of the engine's own alert when a
+ * rule, full at `maxGroupsPerRule`, evicts groups (internal/eviction-alert.ts).
+ * Reserved: no configured rule may take it.
+ */
+export const ALERT_GROUPS_EVICTED = 'alert_groups_evicted';
+
+/**
  * The audit event for an alert: `type: alert`, `action: <rule>`, the
  * alert's severity and id, actor `otel-audit` (system), target the rule,
  * time of the triggering record, and the descriptor in `details`. The

@@ -22,6 +22,7 @@
  *         cooldown: 30m
  * ```
  */
+import { ALERT_GROUPS_EVICTED } from './alert-event.js';
 import { AlertConfigError } from './errors.js';
 import { parseDuration } from './duration.js';
 import { compileFieldPath, type AlertableRecord, type FieldGetter } from './field-path.js';
@@ -212,6 +213,7 @@ function compileRule(rule: unknown, path: string): CompiledAlertRule | undefined
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new AlertConfigError(`${path}.name`, name, 'not a rule name', 'write lowercase letters, digits, "_", "-" or "." starting with a letter, at most 64 characters (it becomes the alert record\'s action)');
   }
+  if (name === ALERT_GROUPS_EVICTED) throw new AlertConfigError(`${path}.name`, name, 'reserved: the alert engine raises alerts of this name when a rule evicts groups', 'choose another name');
   if (enabled !== undefined && typeof enabled !== 'boolean') throw new AlertConfigError(`${path}.enabled`, enabled, 'not a boolean', 'write true or false');
   if (description !== undefined && (typeof description !== 'string' || description.length > 1000)) throw new AlertConfigError(`${path}.description`, description, 'not a description', 'write a string of at most 1000 characters');
   if (severity !== undefined && severity !== 'warning' && severity !== 'critical') throw new AlertConfigError(`${path}.severity`, severity, 'not an alert severity', 'write warning or critical');

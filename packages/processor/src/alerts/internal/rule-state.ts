@@ -202,6 +202,10 @@ export abstract class RuleState<D = unknown> {
   readonly groups = new Map<string, Group<D>>();
   evicted = 0;
   alerts = 0;
+  /** The engine's bookkeeping of its `alert_groups_evicted` alerts (eviction-alert.ts): evictions said so far, when it may say more (µs), and since when. */
+  reportedEvictions = 0;
+  nextEvictionReport = -Infinity;
+  evictedSince = '';
   protected readonly windowMicros: number;
   protected readonly cooldownMicros: number;
   protected readonly maxIds: number;
