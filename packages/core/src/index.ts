@@ -108,3 +108,6 @@ export type { RedactionHook } from './normalize-record.js';
 
 export { redactUrl, redactSecrets } from './redact-url.js';
 export { maskedError } from './masked-error.js';
+export { escapeTerminalText } from './escape-terminal-text.js';
+export { parseIpAddress, embeddedIpv4, formatIpv6 } from './ip-address.js';
+export type { IpAddress, EmbeddedIpv4, Ipv4EmbeddingForm } from './ip-address.js';

@@ -12,6 +12,8 @@ import { parseCheckpoint } from '../src/checkpoint-text.js';
 import { verifyCheckpoint } from '../src/checkpoint.js';
 import { AuditError, NoteFormatError, RecordValidationError, VerifierKeyLineError } from '../src/errors.js';
 import { Keyring } from '../src/keyring.js';
+import { escapeTerminalText } from '../src/escape-terminal-text.js';
+import { parseIpAddress } from '../src/ip-address.js';
 import { CompactRange } from '../src/merkle-tree.js';
 import { normalizeEvent } from '../src/normalize-record.js';
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '../src/note-keys.js';
@@ -115,6 +117,14 @@ describe('hostile texts against the note, checkpoint and key parsers', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain(secret.split('+').slice(4).join('+')); // the key material (base64 may hold '+')
     }
+  });
+});
+
+describe('hostile texts against the IP parser and the terminal escaper', () => {
+  it.each(HOSTILE_TEXTS)('%s', (_name, text) => {
+    expect(parseIpAddress(text)).toBeUndefined();
+    // eslint-disable-next-line no-control-regex
+    expect(escapeTerminalText(text)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Cs}]/u);
   });
 });
 

@@ -4,6 +4,7 @@
  * with an ellipsis so a row fits the terminal, control characters escaped
  * so a hostile value cannot move the cursor or fake a line.
  */
+import { escapeTerminalText } from '@otel-audit/core';
 
 /**
  * One column of a table.
@@ -20,20 +21,18 @@ export interface Column<Row> {
   readonly right?: boolean;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
 /**
- * `value` with its control characters shown as escapes (`\n`, `\t`,
- * `\u001b`), so text from the input — a stream id, a receiver's error
- * message — cannot move the cursor, retitle the terminal or fake a line.
+ * `value` with the characters a terminal acts on shown as escapes (`\n`,
+ * `\t`, `\u001b`, `\u202e`: core's `escapeTerminalText`), so text from the
+ * input — a stream id, a receiver's error message — cannot move the cursor,
+ * retitle the terminal, fake a line or reorder one with a bidi override.
  *
  * @example
  * ctx.stdout.write(`last error: ${escapeControl(status.lastError.message)}\n`);
  */
 export function escapeControl(value: string | number | undefined | null): string {
   if (value === undefined || value === null) return '';
-  return String(value).replace(CONTROL, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return escapeTerminalText(String(value));
 }
 
 /**

@@ -6,10 +6,14 @@
  * client can send these headers; from an untrusted peer they are ignored.
  */
 import { BlockList, isIP } from 'node:net';
+import { embeddedIpv4, parseIpAddress } from '@otel-audit/core';
 import { header } from './text.js';
 
 /** A resolver of the client IP of a request, built once from the trusted proxies. */
 export type ClientIpResolver = (peer: string | undefined, headers: Record<string, string | string[] | undefined>) => string | undefined;
+
+/** `::ffff:1.2.3.4`, the form of an IPv4 peer on a dual-stack socket, in any case. */
+const DOTTED_MAPPED = /^::ffff:[0-9.]+$/i;
 
 /** `::ffff:1.2.3.4` → `1.2.3.4`; brackets and ports removed; `undefined` if not an IP. */
 export function normalizeIp(value: string | undefined): string | undefined {
@@ -23,8 +27,11 @@ export function normalizeIp(value: string | undefined): string | undefined {
   } else if (v.indexOf(':') > 0 && v.indexOf(':') === v.lastIndexOf(':')) {
     v = v.slice(0, v.indexOf(':')); // IPv4 with a port
   }
-  if (v.toLowerCase().startsWith('::ffff:') && isIP(v.slice(7)) === 4) v = v.slice(7);
-  return isIP(v) === 0 ? undefined : v;
+  const ip = parseIpAddress(v);
+  if (ip === undefined) return undefined;
+  // Only the spelling a dual-stack socket gives an IPv4 peer is unmapped; another spelling of a
+  // mapped address (::ffff:cb00:7109) is written as it came, as the records have always had it.
+  return ip.family === 6 && embeddedIpv4(ip.groups)?.form === 'mapped' && DOTTED_MAPPED.test(v) ? v.slice(7) : v;
 }
 
 function forwardedFor(value: string): string[] {

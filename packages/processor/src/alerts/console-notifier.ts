@@ -5,6 +5,7 @@
  * were redacted before sealing — never a secret of the pipeline.
  */
 import { diag } from '@opentelemetry/api';
+import { escapeTerminalText } from '@otel-audit/core';
 import type { AlertEvent } from './alert-event.js';
 import type { AlertNotifier } from './alert-notifier.js';
 
@@ -17,34 +18,17 @@ export interface ConsoleNotifierOptions {
 }
 
 /**
- * Characters that JSON leaves raw but a terminal or log viewer acts on: C1
- * controls (U+009B starts an escape sequence in some terminals), line and
- * paragraph separators, and format characters such as U+202E (right-to-left
- * override), which would let a group value an attacker chose (an account
- * name) rewrite how the rest of the line reads.
- */
-const UNSAFE = /[\u007f-\u009f\u2028\u2029\p{Cf}]/gu;
-
-/** `text` with {@link UNSAFE} characters as `\uXXXX` escapes (valid inside JSON strings too). */
-function escapeUnsafe(text: string): string {
-  // Per UTF-16 unit: a format character beyond U+FFFF (a tag character) is a surrogate pair.
-  return text.replace(UNSAFE, (c) => (c.length === 1 ? hex(c, 0) : hex(c, 0) + hex(c, 1)));
-}
-
-function hex(c: string, i: number): string {
-  return `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
-}
-
-/**
  * The one-line text form of an alert. Values are JSON, with characters a
- * terminal would act on escaped.
+ * terminal would act on escaped ({@link escapeTerminalText}): an account
+ * name an attacker chose cannot reorder the line with a bidi override or
+ * start a new one with U+2028, nor can a rule's description move the cursor.
  *
  * @example
  * formatAlertLine(alert) // 'otel-audit alert [warning] failed_logins: 5 or more failed logins … (count >= 5, count=5 in 5m) group={"actor.id":"alice"} id=019…'
  */
 export function formatAlertLine(alert: AlertEvent): string {
   const group = Object.keys(alert.group).length === 0 ? '' : ` group=${JSON.stringify(alert.group)}`;
-  return escapeUnsafe(`otel-audit alert [${alert.severity}] ${alert.rule}: ${alert.description} (${alert.condition}, count=${alert.count} in ${alert.window})${group} id=${alert.id}`);
+  return escapeTerminalText(`otel-audit alert [${alert.severity}] ${alert.rule}: ${alert.description} (${alert.condition}, count=${alert.count} in ${alert.window})${group} id=${alert.id}`);
 }
 
 /**
@@ -71,6 +55,6 @@ export class ConsoleNotifier implements AlertNotifier {
   }
 
   async notify(alert: AlertEvent): Promise<void> {
-    this.#write(alert, this.#format === 'json' ? escapeUnsafe(JSON.stringify(alert)) : formatAlertLine(alert));
+    this.#write(alert, this.#format === 'json' ? escapeTerminalText(JSON.stringify(alert)) : formatAlertLine(alert));
   }
 }

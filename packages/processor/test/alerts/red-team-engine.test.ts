@@ -122,9 +122,30 @@ describe('Built-in login and rate-limit rules against spellings of one account o
     expect(mapped.map((a) => a.rule)).toEqual(['failed_logins_by_ip']);
     const tooMany = (k: number) => rec({ type: 'http', action: 'request', outcome: 'failure', actor: { id: 'anon', ip: `2001:db8:0:2:${k.toString(16)}::1` }, details: { status_code: 429 } }, 20 + k * 0.1);
     expect(feed(engine, Array.from({ length: 20 }, (_, k) => tooMany(k))).map((a) => a.rule)).toEqual(['rate_limit_burst']);
-    expect([canonicalIp('2001:DB8:0:1:a:b:c:d'), canonicalIp('::1'), canonicalIp('fe80::1%eth0'), canonicalIp('alice')]).toEqual(['2001:db8:0:1::/64', '0:0:0:0::/64', 'fe80:0:0:0::/64', undefined]);
+    expect([canonicalIp('2001:DB8:0:1:a:b:c:d'), canonicalIp('::1'), canonicalIp('fe80::1%eth0'), canonicalIp('alice')]).toEqual(['2001:db8:0:1::/64', '::1', 'fe80:0:0:0::/64', undefined]);
     // IPv4 clients behind a NAT64 gateway, or written in the compatible form, stay apart from each other.
     expect([canonicalIp('64:ff9b::198.51.100.7'), canonicalIp('64:ff9b::c633:6408'), canonicalIp('::198.51.100.9')]).toEqual(['198.51.100.7', '198.51.100.8', '198.51.100.9']);
+  });
+
+  it('failed_logins_by_ip keeps IPv4 clients behind the local-use NAT64 prefix 64:ff9b:1::/48 apart, and one client as one', () => {
+    const engine = new AlertEngine({ rules: builtinAlertRules() });
+    // Five IPv4 clients, one failed login each, through a translator on 64:ff9b:1::/96, then five through one on 64:ff9b:1:5::/96.
+    const clients = [1, 2, 3, 4, 5].map((k) => failedLogin(`user${k}`, `64:ff9b:1::198.51.100.${k}`, k));
+    const subPrefix = [1, 2, 3, 4, 5].map((k) => failedLogin(`other${k}`, `64:ff9b:1:5::c633:64${k.toString(16).padStart(2, '0')}`, 10 + k));
+    expect(feed(engine, [...clients, ...subPrefix])).toEqual([]);
+    // One IPv4 client, five tries, through the translator and directly.
+    const one = feed(engine, [1, 2, 3, 4, 5].map((k) => failedLogin(`x${k}`, k % 2 === 0 ? '198.51.100.99' : '64:ff9b:1::c633:6463', 20 + k)));
+    expect(one.map((a) => a.rule)).toEqual(['failed_logins_by_ip']);
+    expect([canonicalIp('64:ff9b:1::198.51.100.7'), canonicalIp('64:ff9b:1:5::c633:6407')]).toEqual(['198.51.100.7', '64:ff9b:1:5::c633:6407']);
+  });
+
+  it('failed_logins_by_ip does not count a ::0.0.x.y text against the loopback ::1, nor read either as IPv4', () => {
+    const engine = new AlertEngine({ rules: builtinAlertRules() });
+    // A local client on ::1 fails four times; a text no host can send from, ::0.0.1.2, once.
+    expect(feed(engine, ['::1', '::1', '::1', '::1', '::0.0.1.2'].map((ip, k) => failedLogin(`u${k}`, ip, k)))).toEqual([]);
+    // Nor does 0.0.0.1 share ::1's group.
+    expect(feed(engine, [failedLogin('u9', '0.0.0.1', 9)])).toEqual([]);
+    expect(['::1', '::', '::0.0.1.2', '::0.1.2.3', '::198.51.100.9'].map(canonicalIp)).toEqual(['::1', '::', '::102', '::1:203', '198.51.100.9']);
   });
 
   it('keeps user rules exact unless they ask for normalize_group, and checks the setting', () => {

@@ -121,4 +121,22 @@ describe('ConsoleNotifier against an account name an attacker chose', () => {
     }
     expect(JSON.parse(json!)).toEqual(hostile);
   });
+
+  it('escapes C0 controls and lone surrogates in the text line, wherever they come from', async () => {
+    const hostile: AlertEvent = { ...alert(), description: 'five fails\u001b[2J\nfake line', group: { 'actor.id': 'eve\ud800' } };
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
+    try {
+      await new ConsoleNotifier().notify(hostile);
+      await new ConsoleNotifier({ format: 'json' }).notify(hostile);
+    } finally {
+      write.mockRestore();
+    }
+    const [text, json] = lines;
+    expect(text).toContain('five fails\\u001b[2J\\nfake line');
+    expect(text).toContain('"actor.id":"eve\\ud800"');
+    // eslint-disable-next-line no-control-regex
+    for (const line of [text!, json!]) expect(line.slice(0, -1)).not.toMatch(/[\u0000-\u001f\p{Cs}]/u);
+    expect(JSON.parse(json!)).toEqual(hostile);
+  });
 });
