@@ -6,16 +6,24 @@
  * client can send these headers; from an untrusted peer they are ignored.
  */
 import { BlockList, isIP } from 'node:net';
-import { embeddedIpv4, parseIpAddress } from '@otel-audit/core';
+import { embeddedIpv4, formatIpv6, parseIpAddress } from '@otel-audit/core';
 import { header } from './text.js';
 
 /** A resolver of the client IP of a request, built once from the trusted proxies. */
 export type ClientIpResolver = (peer: string | undefined, headers: Record<string, string | string[] | undefined>) => string | undefined;
 
-/** `::ffff:1.2.3.4`, the form of an IPv4 peer on a dual-stack socket, in any case. */
-const DOTTED_MAPPED = /^::ffff:[0-9.]+$/i;
-
-/** `::ffff:1.2.3.4` → `1.2.3.4`; brackets and ports removed; `undefined` if not an IP. */
+/**
+ * The client IP as records write it: brackets, quotes and ports removed,
+ * an IPv4-mapped IPv6 address in any spelling (`::ffff:1.2.3.4`,
+ * `::FFFF:cb00:7109`, `0:0:0:0:0:ffff:1.2.3.4`) as its IPv4 address, any
+ * other IPv6 address in its RFC 5952 text (`2001:DB8:0::1` → `2001:db8::1`,
+ * a zone kept); `undefined` if not an IP. One client, one spelling: an
+ * analyst's query or an alert rule on `actor.ip` finds every record of it,
+ * whatever a proxy's `X-Forwarded-For` wrote.
+ *
+ * @example
+ * normalizeIp('[2001:DB8:0:0::1]:443') // '2001:db8::1'
+ */
 export function normalizeIp(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let v = value.trim();
@@ -29,9 +37,10 @@ export function normalizeIp(value: string | undefined): string | undefined {
   }
   const ip = parseIpAddress(v);
   if (ip === undefined) return undefined;
-  // Only the spelling a dual-stack socket gives an IPv4 peer is unmapped; another spelling of a
-  // mapped address (::ffff:cb00:7109) is written as it came, as the records have always had it.
-  return ip.family === 6 && embeddedIpv4(ip.groups)?.form === 'mapped' && DOTTED_MAPPED.test(v) ? v.slice(7) : v;
+  if (ip.family === 4) return v;
+  const embedded = embeddedIpv4(ip.groups);
+  if (embedded?.form === 'mapped' && ip.zone === undefined) return embedded.ipv4;
+  return formatIpv6(ip.groups) + (ip.zone === undefined ? '' : `%${ip.zone}`);
 }
 
 function forwardedFor(value: string): string[] {

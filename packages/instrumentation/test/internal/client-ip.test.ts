@@ -11,6 +11,19 @@ describe('client IP', () => {
     expect(normalizeIp('_hidden')).toBeUndefined();
   });
 
+  it('writes one spelling per client, whatever a trusted proxy wrote', () => {
+    const r = createClientIpResolver(['10.0.0.0/8']);
+    const via = (xff: string) => r('10.0.0.2', { 'x-forwarded-for': xff });
+    // Mapped IPv4 in every spelling is the IPv4 address.
+    for (const spelling of ['::ffff:203.0.113.9', '::FFFF:cb00:7109', '0:0:0:0:0:ffff:203.0.113.9', '[::ffff:203.0.113.9]:8443']) expect(via(spelling)).toBe('203.0.113.9');
+    // Other IPv6 in RFC 5952 text: lower case, no leading zeros, the longest zero run as ::.
+    for (const spelling of ['2001:DB8::1', '2001:0db8:0000:0000:0000:0000:0000:0001', '[2001:db8:0:0::1]:443']) expect(via(spelling)).toBe('2001:db8::1');
+    expect(normalizeIp('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
+    expect(normalizeIp('fe80::1%eth0')).toBe('fe80::1%eth0');
+    // NAT64 is no mapped address: the translator's IPv6 address stays.
+    expect(normalizeIp('64:ff9b::c633:6407')).toBe('64:ff9b::c633:6407');
+  });
+
   it('ignores forwarded headers from an untrusted peer', () => {
     const r = createClientIpResolver(['10.0.0.0/8']);
     expect(r('203.0.113.5', { 'x-forwarded-for': '1.2.3.4' })).toBe('203.0.113.5');
