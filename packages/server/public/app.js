@@ -9,6 +9,7 @@
 import { el, text } from './dom.js';
 import { drawChart } from './chart.js';
 import { purgedNotice } from './purged.js';
+import { integrityView } from './integrity.js';
 
 const TOKEN_KEY = 'otel-audit-token';
 const $ = (id) => document.getElementById(id);
@@ -24,7 +25,13 @@ class ApiError extends Error {
 }
 
 async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${state.token}` } });
+  let res;
+  try {
+    res = await fetch(path, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${state.token}` } });
+  } catch {
+    // fetch says only "Failed to fetch": say what the user can do about it.
+    throw new ApiError(0, 'NETWORK', 'cannot reach the otel-audit server (stopped, or the network is down); what is shown may be out of date');
+  }
   const body = await res.json().catch(() => ({}));
   if (!res.ok) {
     const err = new ApiError(res.status, body?.error?.code, body?.error?.message || `HTTP ${res.status}`);
@@ -54,6 +61,7 @@ function signOut(message) {
   state.token = null;
   if (state.source) state.source.close();
   state.source = null;
+  clearTimeout(state.retry);
   showLogin(message);
 }
 
@@ -110,19 +118,29 @@ async function loadIntegrity() {
   } catch (e) {
     checkpointText = e.message;
   }
-  const edited = disagreeing.length > 0 ? ` · ${disagreeing.length} checkpoint row(s) disagree with their signed note` : '';
   try {
-    const { report, verifiedAt, notVerified } = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
-    badge.className = `badge ${report.ok && edited === '' ? 'badge-ok' : 'badge-bad'}`;
-    const verdict = !report.ok ? `${report.errors} problem(s) found` : edited === '' ? `intact (${report.records} records)` : `records verify (${report.records})`;
-    badge.textContent = text(`integrity: ${verdict}${edited} · ${checkpointText}`);
-    // Why a stream is not verified (e.g. the server's own stream, written without a signer key).
-    badge.title = text([`verified at ${verifiedAt}`, ...disagreeing.map((c) => `${c.stream}: ${c.problem}`), ...(notVerified ?? []).map((r) => `not verified: ${r}`)].join('\n'));
+    const answer = await api('/api/audit/integrity?' + new URLSearchParams({ since: windowSince() }));
+    const view = integrityView(answer, disagreeing, checkpointText);
+    badge.className = `badge badge-${view.state}`;
+    badge.textContent = text(view.badge);
+    badge.title = text(`verified at ${answer.verifiedAt}`);
+    $('integrity-summary').textContent = text(view.summary);
+    $('integrity-findings').replaceChildren(...view.lines.map((l) => el('li', { className: `finding-${l.severity}` }, text(l.line))));
+    // A window that is not intact opens the panel: the reasons are the point, not a tooltip.
+    showIntegrityPanel(view.state !== 'ok');
   } catch (e) {
+    const edited = disagreeing.length > 0 ? ` · ${disagreeing.length} checkpoint row(s) disagree with their signed note` : '';
     badge.className = `badge ${edited === '' ? 'badge-unknown' : 'badge-bad'}`;
     badge.textContent = text(`integrity: not checked${edited} · ${checkpointText}`);
     badge.title = text(e.message);
+    $('integrity-summary').textContent = text(`The window could not be checked: ${e.message}`);
+    $('integrity-findings').replaceChildren(...disagreeing.map((c) => el('li', { className: 'finding-error' }, text(`error · checkpoint row · ${c.stream}: ${c.problem}`))));
   }
+}
+
+function showIntegrityPanel(open) {
+  $('integrity-panel').hidden = !open;
+  $('integrity').setAttribute('aria-expanded', String(open));
 }
 
 // ---------- log table ----------
@@ -150,7 +168,14 @@ function row(item, fresh = false) {
     el('td', {}, [r.target?.type, r.target?.id].filter((x) => x !== undefined).map(text).join(':')),
     el('td', {}, String(r.seq)),
   );
+  // Rows open their record by keyboard too: focusable, Enter or Space.
+  tr.tabIndex = 0;
   tr.addEventListener('click', () => void showDetails(item));
+  tr.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    ev.preventDefault();
+    void showDetails(item);
+  });
   return tr;
 }
 
@@ -163,6 +188,7 @@ async function loadLogs(cursor) {
     $('log-rows').replaceChildren(...page.records.map((item) => row(item)));
     state.nextCursor = page.nextCursor;
     $('next-page').disabled = !page.nextCursor;
+    $('prev-page').disabled = state.page === 0;
     $('page-info').textContent = `page ${state.page + 1} · ${page.records.length} record(s)`;
     $('logs-purged').textContent = text(purgedNotice(page.purged || []));
     $('logs-purged').hidden = $('logs-purged').textContent === '';
@@ -197,16 +223,23 @@ async function showDetails(item) {
   $('details-old').textContent = text(JSON.stringify(r.old ?? null, null, 2));
   $('details-new').textContent = text(JSON.stringify(r.new ?? null, null, 2));
   $('details-record').textContent = text(JSON.stringify(r, null, 2));
+  // The panel is below the log: bring it into view and move focus there, or a click seems to do nothing.
+  $('details').scrollIntoView({ block: 'start' });
+  $('details-title').focus({ preventScroll: true });
   const inclusion = $('meta-inclusion');
   try {
     const proof = await api('/api/audit/proof?' + new URLSearchParams({ stream: r.stream, seq: String(r.seq) }));
     if (proof.included === null) {
-      inclusion.textContent = text(proof.message);
+      inclusion.className = proof.recordMatchesHash === false ? 'included-no' : '';
+      inclusion.textContent = text(`${proof.recordMatchesHash === false ? 'EDITED: this record as stored does not hash to its checksum; ' : ''}${proof.message}`);
     } else {
       const cp = proof.checkpoint;
-      inclusion.className = proof.included && cp.status !== 'mismatch' ? 'included-yes' : 'included-no';
+      // recordMatchesHash false: the stored checksum is proven, but the record as stored no longer hashes to it (edited).
+      const edited = proof.recordMatchesHash === false;
+      inclusion.className = proof.included && cp.status !== 'mismatch' && !edited ? 'included-yes' : 'included-no';
       const problem = cp.status === 'mismatch' ? `; MISMATCH: ${cp.problem}` : '';
-      inclusion.textContent = text(`${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})`);
+      const content = edited ? 'EDITED: this record as stored does not hash to its checksum, so what is shown is not what was logged; its checksum is ' : '';
+      inclusion.textContent = text(`${content}${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})`);
     }
   } catch (e) {
     inclusion.textContent = text(e.message);
@@ -215,26 +248,39 @@ async function showDetails(item) {
 
 // ---------- live stream ----------
 
+// Seconds to wait before the next reconnection attempt: 3, 6, 12, … up to 60.
+let liveRetrySeconds = 3;
+
 async function startLive() {
   if (state.source) state.source.close();
+  state.source = null;
   const status = $('live-status');
   try {
     const { ticket, name, role } = await api('/api/audit/stream-ticket', { method: 'POST' });
     $('who').textContent = text(`signed in as ${name} (${role})`);
     const source = new EventSource('/api/audit/stream?' + new URLSearchParams({ ticket }));
     state.source = source;
-    source.addEventListener('open', () => { status.textContent = 'connected'; });
+    source.addEventListener('open', () => { status.textContent = 'connected'; liveRetrySeconds = 3; });
     source.addEventListener('record', (ev) => onLive(JSON.parse(ev.data), false));
     source.addEventListener('alert', (ev) => onLive(JSON.parse(ev.data), true));
     source.addEventListener('error', () => {
       // Tickets are single-use: reconnect with a fresh one.
-      status.textContent = 'reconnecting…';
       source.close();
-      if (state.token && state.source === source) setTimeout(() => void startLive(), 3000);
+      if (state.token && state.source === source) retryLive('disconnected');
     });
   } catch (e) {
-    status.textContent = text(`offline (${e.message})`);
+    // Signed out (401) stays out; anything else — the server stopped, a 503 — is retried.
+    if (state.token) retryLive(`offline (${e.message})`);
+    else status.textContent = text(`offline (${e.message})`);
   }
+}
+
+function retryLive(why) {
+  const wait = liveRetrySeconds;
+  liveRetrySeconds = Math.min(60, liveRetrySeconds * 2);
+  $('live-status').textContent = text(`${why}; retrying in ${wait} s (records of the meantime show in the log, not here)`);
+  clearTimeout(state.retry);
+  state.retry = setTimeout(() => { if (state.token) void startLive(); }, wait * 1000);
 }
 
 function onLive(item, isAlert) {
@@ -289,12 +335,20 @@ $('next-page').addEventListener('click', () => {
   state.page++;
   void loadLogs(state.nextCursor);
 });
+$('prev-page').addEventListener('click', () => {
+  if (state.page === 0) return;
+  // cursors[i] opened page i + 1; page 1 has none.
+  state.cursors.pop();
+  state.page--;
+  void loadLogs(state.cursors[state.cursors.length - 1]);
+});
 $('first-page').addEventListener('click', () => {
   state.page = 0;
   state.cursors = [];
   void loadLogs();
 });
 $('close-details').addEventListener('click', () => { $('details').hidden = true; });
+$('integrity').addEventListener('click', () => showIntegrityPanel($('integrity-panel').hidden && !$('app').hidden));
 
 if (state.token) void signIn(state.token);
 else showLogin();

@@ -40,6 +40,15 @@ describe('GET /api/audit/integrity', () => {
     expect(accessRecords(fx.store).at(-1)).toMatchObject({ action: 'verify', outcome: 'success', details: { ok: true, records: 16, query: { stream: 'svc/1', from_seq: 5, to_seq: 20 } } });
   });
 
+  it("signs the server's own access records before a windowed check, so the requests that led to it are not an unsigned tail", async () => {
+    // A checkpoint interval far away: without the check's own checkpoint, these reads would be unvouched.
+    const fx = await fixture(10, { checkpointIntervalMillis: 3_600_000 });
+    for (let i = 0; i < 3; i++) expect((await call(fx, '/api/audit/logs', AUDITOR_TOKEN)).status).toBe(200);
+    const body = await (await call(fx, `/api/audit/integrity?since=${encodeURIComponent(new Date(Date.now() - 3_600_000 * 24).toISOString())}`, AUDITOR_TOKEN)).json();
+    expect(body.notVerified).toBeUndefined();
+    expect(body.intact).toBe(true);
+  });
+
   it('an unknown stream is 404 naming the streams held; a range holding no records is not intact, and says so', async () => {
     const fx = await fixture(30);
     const unknown = await call(fx, '/api/audit/integrity?stream=svc%2F9', ADMIN_TOKEN);
@@ -165,6 +174,16 @@ describe('GET /api/audit/proof and /checkpoints', () => {
     db.prepare("UPDATE audit_logs SET checksum = ? WHERE stream = 'svc/1' AND seq = 3").run('0'.repeat(64));
     const proof = await (await call(fx2, '/api/audit/proof?stream=svc%2F1&seq=3', AUDITOR_TOKEN)).json();
     expect(proof.included).toBe(false);
+  });
+
+  it('says recordMatchesHash false for a record whose columns were edited under an untouched checksum, true otherwise', async () => {
+    const fx = await fixture(12);
+    expect((await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=4', AUDITOR_TOKEN)).json()).recordMatchesHash).toBe(true);
+    // The attacker rewrites who did it; the checksum column, and so the proof of it, stays as signed.
+    tamper(fx.store, "UPDATE audit_logs SET actor_id = 'someone-else' WHERE stream = 'svc/1' AND seq = 4");
+    const proof = await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=4', AUDITOR_TOKEN)).json();
+    expect(proof).toMatchObject({ included: true, recordMatchesHash: false });
+    expect((await (await call(fx, '/api/audit/proof?stream=svc%2F1&seq=5', AUDITOR_TOKEN)).json()).recordMatchesHash).toBe(true);
   });
 
   it('lists checkpoints with their signature status and the age of the newest valid one', async () => {

@@ -14,6 +14,7 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = Object.f
   '/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
   '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/purged.js': { file: 'purged.js', type: 'text/javascript; charset=utf-8' },
+  '/integrity.js': { file: 'integrity.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 });
 

@@ -126,6 +126,8 @@ export const integrityRoute: Route = {
         + `${records + walk.rows} records in all, more than ${max} per request; verify it offline with otel-audit verify on the database file, or raise the server's maxIntegrityRecords`);
     }
     if (state.busy.integrity > 0) throw new HttpError('AUDIT_HTTP_BUSY', 'a verification is already running; retry when it has finished');
+    // The server's own access records of a moment ago are signed first, or they would read as an unsigned tail.
+    state.access.checkpointNow();
     state.busy.integrity++;
     const ranged = range.since !== undefined || range.until !== undefined || range.fromSeq !== undefined || range.toSeq !== undefined;
     try {

@@ -11,13 +11,23 @@
  * yield to the event loop (sliced-proof.ts), two proofs at a time, and
  * checkpoints larger than `maxProofLeaves` are refused (422).
  */
-import { verifyInclusion, type HashAlgorithm } from '@otel-audit/core';
+import { recordHash, verifyInclusion, type AuditRecord, type HashAlgorithm } from '@otel-audit/core';
 import { HttpError } from '../errors.js';
 import type { CheckpointRow } from '../internal/checkpoint-row.js';
-import type { Route } from '../internal/context.js';
+import type { Route, ServerState } from '../internal/context.js';
 import { sendJson } from '../internal/http.js';
 import { readLeaves, slicedInclusionProof } from '../internal/sliced-proof.js';
 import { checkpointView } from './checkpoints.js';
+
+/** Whether the stored record rebuilt from its columns hashes to its stored checksum (false when it cannot be rebuilt). */
+function matchesHash(store: ServerState['store'], stream: string, seq: number, checksum: string): boolean {
+  try {
+    const [stored] = store.readStream(stream, { fromSeq: seq, toSeq: seq, limit: 1 });
+    return stored !== undefined && recordHash(stored.record as AuditRecord) === checksum && stored.checksum === checksum;
+  } catch {
+    return false;
+  }
+}
 
 /** The route. */
 export const proofRoute: Route = {
@@ -35,7 +45,9 @@ export const proofRoute: Route = {
     if (row === undefined) throw new HttpError('AUDIT_HTTP_NOT_FOUND', `no record with seq ${seq} in stream ${JSON.stringify(stream)}`);
     const cp = reader.prepare('SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints WHERE stream = ? AND size > ? ORDER BY size, checkpoint_id LIMIT 1')
       .get(stream, seq) as CheckpointRow | undefined;
-    const base = { stream, seq, id: row.event_id, hash: row.checksum, alg: row.hash_alg };
+    // The proof covers the stored checksum; whether the record as stored still hashes to it is a
+    // separate question (an edited column leaves the checksum alone), answered as `recordMatchesHash`.
+    const base = { stream, seq, id: row.event_id, hash: row.checksum, alg: row.hash_alg, recordMatchesHash: matchesHash(ctx.state.store, stream, seq, row.checksum) };
     if (cp === undefined) {
       await ctx.audit('view', 'success', { query: params, included: null });
       sendJson(ctx.res, 200, { ...base, included: null, message: 'no checkpoint covers this record yet (unsigned tail)' });
