@@ -104,9 +104,16 @@ export function fixturesPerTest(): (...args: Parameters<typeof startFixture>) =>
   };
 }
 
-/** GET (or another method) with a bearer token. */
+/**
+ * GET (or another method) with a bearer token, on a connection of its own
+ * (`Connection: close`). The server runs in the test's own process: test
+ * code that blocks the event loop past the server's 5 s keep-alive timeout
+ * (a synchronous scan on a loaded machine) lets the client pick a pooled
+ * socket that the server's overdue timer then closes under the request —
+ * `ECONNRESET`, a failure of the test's setup, not of the server.
+ */
 export function call(fx: { url: string }, pathAndQuery: string, token?: string, init: RequestInit = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
+  const headers: Record<string, string> = { connection: 'close', ...(init.headers as Record<string, string> | undefined) };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   return fetch(`${fx.url}${pathAndQuery}`, { ...init, headers }) as Promise<ApiResponse>;
 }
