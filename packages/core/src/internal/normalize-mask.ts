@@ -24,14 +24,20 @@ import type { Walk } from './normalize-walk.js';
  * Member names once found unable to hold a credential. Names come from a
  * few schemas and are internalized strings (their hash is kept with them),
  * so a Set lookup replaces a scan. Bounded, emptied when full; it holds
- * only names that could not hold a credential.
+ * only names that could not hold a credential, and only short ones: a
+ * client can send member names of any length (a JSON body passed to
+ * `audit.change`), and 4096 names of 30,000 characters kept 117 MB alive
+ * after the records were gone — or refused.
  */
 const cleanNames = new Set<string>();
 const CLEAN_NAMES_MAX = 4096;
+/** Longest name kept in {@link cleanNames}; schema names are far shorter. */
+const CLEAN_NAME_MAX_LENGTH = 64;
 
 function nameMayHold(name: string): boolean {
   if (cleanNames.has(name)) return false;
   if (mayHoldSecret(name)) return true;
+  if (name.length > CLEAN_NAME_MAX_LENGTH) return false;
   if (cleanNames.size >= CLEAN_NAMES_MAX) cleanNames.clear();
   cleanNames.add(name);
   return false;
