@@ -56,6 +56,9 @@ describe('purgedRanges', () => {
     expect(store.purgedRanges({ stream: 'r/1', since: iso(40) })).toEqual([]);
     expect(store.purgedRanges({ stream: 'r/1', until: iso(0) })).toEqual([]);
     expect(store.purgedRanges({ stream: 'other/1' })).toEqual([]);
+    // A query that leaves the stream out reaches none of its purged records.
+    expect(store.purgedRanges({ excludeStream: 'r/1' })).toEqual([]);
+    expect(store.purgedRanges({ excludeStream: 'other/1' })).toMatchObject([{ stream: 'r/1', firstSeq: 0, lastSeq: 39 }]);
     expect(store.purgedRanges({ format: 'bundle', streams: ['other/1', 'r/1'], fromSeq: 40 })).toEqual([]);
     expect(store.purgedRanges({ stream: 'r/1', streams: ['other/1'] })).toEqual([]);
   });

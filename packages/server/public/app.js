@@ -6,15 +6,18 @@
 // lives in sessionStorage and is sent as a bearer header; the live stream
 // authenticates with a short-lived ticket, never the token in a URL.
 
-import { el, text } from './dom.js';
+import { el, localTime, openable, recordMillis, text } from './dom.js';
 import { drawChart } from './chart.js';
+import { alertItem } from './alerts.js';
+import { exportRecords } from './export.js';
 import { purgedNotice } from './purged.js';
 import { integrityView } from './integrity.js';
 
 const TOKEN_KEY = 'otel-audit-token';
 const $ = (id) => document.getElementById(id);
 
-const state = { token: sessionStorage.getItem(TOKEN_KEY), cursors: [], nextCursor: null, filters: {}, source: null, page: 0 };
+// serverStream: the server's own access stream (from the stream ticket), left out of the log and Live unless asked for.
+const state = { token: sessionStorage.getItem(TOKEN_KEY), cursors: [], nextCursor: null, filters: {}, source: null, page: 0, serverStream: null };
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -78,8 +81,9 @@ async function signIn(token) {
   $('app').hidden = false;
   $('logout').hidden = false;
   $('who').textContent = 'signed in';
+  // The ticket names the server's own stream, which the log leaves out by default: get it first.
+  await startLive();
   await refreshAll();
-  startLive();
 }
 
 // ---------- summary and chart ----------
@@ -90,7 +94,7 @@ async function loadStats() {
   $('card-failed').textContent = String(stats.failedLogins);
   $('card-config').textContent = String(stats.configChanges);
   $('card-actors').textContent = String(stats.distinctActors);
-  drawChart($('chart'), $('legend'), stats.series, stats.bucket);
+  drawChart($('chart'), $('legend'), stats.series, stats.bucket, stats.since, stats.until);
 }
 
 // ---------- integrity badge ----------
@@ -156,32 +160,35 @@ function readFilters() {
   return filters;
 }
 
+/** Whether the server's own access records are left out (the checkbox unticked and the stream known). */
+const ownLeftOut = () => !$('include-own').checked && state.serverStream !== null;
+
+/** The query of the log's filters, with the server's own stream left out when it is. */
+function logParams() {
+  return ownLeftOut() ? { ...state.filters, exclude_stream: state.serverStream } : { ...state.filters };
+}
+
 function row(item, fresh = false) {
   const r = item.record;
+  const ms = recordMillis(item);
   const tr = el('tr', { className: fresh ? 'fresh' : '' },
-    el('td', {}, item.timestamp ? item.timestamp.slice(0, 23).replace('T', ' ') : new Date(Number(BigInt(r.time) / 1000000n)).toISOString().slice(0, 23).replace('T', ' ')),
+    el('td', { title: text(item.timestamp ?? r.time) }, Number.isFinite(ms) ? localTime(ms) : text(item.timestamp)),
     el('td', {}, text(r.type)),
     el('td', {}, text(r.action)),
     el('td', { className: `outcome-${r.outcome}` }, text(r.outcome)),
     el('td', {}, text(r.severity)),
     el('td', {}, text(r.actor?.id)),
     el('td', {}, [r.target?.type, r.target?.id].filter((x) => x !== undefined).map(text).join(':')),
+    el('td', { className: 'stream', title: text(r.stream) }, text(r.stream)),
     el('td', {}, String(r.seq)),
   );
   // Rows open their record by keyboard too: focusable, Enter or Space.
-  tr.tabIndex = 0;
-  tr.addEventListener('click', () => void showDetails(item));
-  tr.addEventListener('keydown', (ev) => {
-    if (ev.key !== 'Enter' && ev.key !== ' ') return;
-    ev.preventDefault();
-    void showDetails(item);
-  });
-  return tr;
+  return openable(tr, () => void showDetails(item));
 }
 
 async function loadLogs(cursor) {
   $('logs-error').textContent = '';
-  const params = new URLSearchParams({ ...state.filters, limit: '25' });
+  const params = new URLSearchParams({ ...logParams(), limit: '25' });
   if (cursor) params.set('cursor', cursor);
   try {
     const page = await api('/api/audit/logs?' + params);
@@ -200,15 +207,12 @@ async function loadLogs(cursor) {
 
 async function loadAlerts() {
   const page = await api('/api/audit/logs?' + new URLSearchParams({ type: 'alert', since: windowSince(), limit: '20' }));
-  $('alerts').replaceChildren(...page.records.map(alertItem));
-}
-
-function alertItem(item) {
-  const r = item.record;
-  return el('li', {}, `${text(r.severity)} · ${text(r.action)} · ${text(r.actor?.id ?? '')} ${item.timestamp ? item.timestamp.slice(0, 19) : ''}`);
+  $('alerts').replaceChildren(...page.records.map((item) => alertItem(item, openDetails)));
 }
 
 // ---------- details ----------
+
+const openDetails = (item) => void showDetails(item);
 
 async function showDetails(item) {
   const r = item.record;
@@ -256,8 +260,9 @@ async function startLive() {
   state.source = null;
   const status = $('live-status');
   try {
-    const { ticket, name, role } = await api('/api/audit/stream-ticket', { method: 'POST' });
+    const { ticket, name, role, serverStream } = await api('/api/audit/stream-ticket', { method: 'POST' });
     $('who').textContent = text(`signed in as ${name} (${role})`);
+    if (typeof serverStream === 'string') state.serverStream = serverStream;
     const source = new EventSource('/api/audit/stream?' + new URLSearchParams({ ticket }));
     state.source = source;
     source.addEventListener('open', () => { status.textContent = 'connected'; liveRetrySeconds = 3; });
@@ -286,9 +291,14 @@ function retryLive(why) {
 function onLive(item, isAlert) {
   const r = item.record;
   const live = $('live');
-  live.prepend(el('li', {}, `${text(r.type)}/${text(r.action)} ${text(r.outcome)} · ${text(r.actor?.id ?? '')}`));
+  // The server's own records are kept (hidden) so ticking the box shows them without a reload.
+  const own = r.stream === state.serverStream;
+  const li = el('li', { className: own ? 'own' : '' }, `${text(r.type)}/${text(r.action)} ${text(r.outcome)} · ${text(r.actor?.id ?? '')}`);
+  li.hidden = own && ownLeftOut();
+  live.prepend(li);
   while (live.children.length > 100) live.lastChild.remove();
-  if (isAlert) $('alerts').prepend(alertItem(item));
+  if (isAlert) $('alerts').prepend(alertItem(item, openDetails));
+  if (own && ownLeftOut()) return;
   if (state.page === 0 && matches(r)) {
     const rows = $('log-rows');
     rows.prepend(row(item, true));
@@ -348,6 +358,23 @@ $('first-page').addEventListener('click', () => {
   void loadLogs();
 });
 $('close-details').addEventListener('click', () => { $('details').hidden = true; });
+$('include-own').addEventListener('change', () => {
+  for (const li of $('live').querySelectorAll('li.own')) li.hidden = ownLeftOut();
+  state.page = 0;
+  state.cursors = [];
+  void loadLogs();
+});
+$('export').addEventListener('click', async () => {
+  $('export').disabled = true;
+  try {
+    await exportRecords({
+      params: logParams(), format: $('export-format').value, token: state.token,
+      status: $('export-status'), notice: $('export-purged'), onUnauthorized: () => signOut('Your token was refused; sign in again.'),
+    });
+  } finally {
+    $('export').disabled = false;
+  }
+});
 $('integrity').addEventListener('click', () => showIntegrityPanel($('integrity-panel').hidden && !$('app').hidden));
 
 if (state.token) void signIn(state.token);

@@ -37,3 +37,39 @@ const escape = (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(
  */
 export const text = (v) => (v === undefined || v === null ? '' : (typeof v === 'string' ? v : JSON.stringify(v)).replace(CONTROLS, escape));
 
+
+/**
+ * Make `node` open something on click and, focusable, on Enter or Space —
+ * as the log rows and alert items do.
+ */
+export function openable(node, open) {
+  node.tabIndex = 0;
+  node.addEventListener('click', () => open());
+  node.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    ev.preventDefault();
+    open();
+  });
+  return node;
+}
+
+/** Milliseconds of an API record item's time (`record.time`, Unix nanoseconds). */
+export function recordMillis(item) {
+  try {
+    return Number(BigInt(item.record.time) / 1000000n);
+  } catch {
+    return Number.NaN; // not a decimal string: a damaged or forged record, shown by its timestamp text
+  }
+}
+
+const pad = (n, width = 2) => String(n).padStart(width, '0');
+
+/**
+ * A time as the dashboard shows it: the browser's local time, like the
+ * from/to inputs and the chart, `YYYY-MM-DD HH:MM:SS.mmm` (seconds dropped with `seconds` false).
+ */
+export function localTime(ms, seconds = true) {
+  const d = new Date(ms);
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return seconds ? `${day}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}` : day;
+}

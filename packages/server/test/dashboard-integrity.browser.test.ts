@@ -109,7 +109,7 @@ describe.skipIf(!haveChromium)('dashboard integrity and navigation in Chromium',
     await page.click('#filters button[type=submit]');
     await poll(async () => (await page.locator('#log-rows td:nth-child(2)').allTextContents()).every((t) => t === 'crud')).toBe(true);
     expect(await page.isDisabled('#prev-page')).toBe(true);
-    const seqOf = () => page.locator('#log-rows tr:first-child td:nth-child(8)').textContent();
+    const seqOf = () => page.locator('#log-rows tr:first-child td:nth-child(9)').textContent();
     await page.click('#next-page');
     await poll(() => page.textContent('#page-info')).toContain('page 2');
     const second = await seqOf();

@@ -87,14 +87,14 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       const types = await page.locator('#log-rows td:nth-child(2)').allTextContents();
       return types.length === 25 && types.every((t) => t === 'crud');
     }).toBe(true);
-    const firstSeq = await page.locator('#log-rows tr:first-child td:nth-child(8)').textContent();
+    const firstSeq = await page.locator('#log-rows tr:first-child td:nth-child(9)').textContent();
     await page.click('#next-page');
     await poll(() => page.textContent('#page-info')).toContain('page 2');
     expect(await page.locator('#log-rows tr').count()).toBe(4);
     expect(await page.isDisabled('#next-page')).toBe(true);
-    expect(await page.locator('#log-rows tr:first-child td:nth-child(8)').textContent()).not.toBe(firstSeq);
+    expect(await page.locator('#log-rows tr:first-child td:nth-child(9)').textContent()).not.toBe(firstSeq);
     await page.click('#first-page');
-    await poll(() => page.locator('#log-rows tr:first-child td:nth-child(8)').textContent()).toBe(firstSeq);
+    await poll(() => page.locator('#log-rows tr:first-child td:nth-child(9)').textContent()).toBe(firstSeq);
 
     // Open the hostile record: old/new side by side as text, hash, inclusion proven against the signed checkpoint.
     await page.locator('#log-rows tr', { hasText: SCRIPT }).first().click();

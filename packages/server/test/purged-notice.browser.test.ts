@@ -68,5 +68,14 @@ describe.skipIf(!haveChromium)('dashboard purged-records notice in Chromium', ()
     // And back: the notice returns.
     await page.selectOption('#window', '168');
     await expect.poll(() => notice.isVisible(), { timeout: 15_000 }).toBe(true);
+    // An export over the same window says so too (its Audit-Purged header), and saves the records kept.
+    await page.selectOption('#export-format', 'ndjson');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const streams = fs.readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l).record.stream as string);
+    // The 5 kept and the purge record the store wrote in the stream; none of the server's own.
+    expect(streams.filter((s) => s === STREAM)).toHaveLength(6);
+    expect(streams).not.toContain('otel-audit-server/test');
+    await expect.poll(() => page.isVisible('#export-purged'), { timeout: 15_000 }).toBe(true);
+    expect(await page.textContent('#export-purged')).toContain(`${STREAM} seq 0..19`);
   });
 });

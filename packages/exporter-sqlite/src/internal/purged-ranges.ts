@@ -24,6 +24,8 @@ export interface PurgedRangeFilter {
   stream?: string;
   /** Several streams (as in a bundle export). */
   streams?: readonly string[];
+  /** Every stream but this one (as in `AuditQuery`). */
+  excludeStream?: string;
   /** Records at or after this time. */
   since?: TimeInput;
   /** Records before this time. */
@@ -62,7 +64,7 @@ const IGNORED = new Set([
   'eventType', 'eventAction', 'actorId', 'targetType', 'targetId', 'severity', 'result', 'requestId', 'text',
   'order', 'limit', 'cursor', 'offset', 'format',
 ]);
-const BOUNDS = new Set(['stream', 'streams', 'since', 'until', 'fromSeq', 'toSeq']);
+const BOUNDS = new Set(['stream', 'streams', 'excludeStream', 'since', 'until', 'fromSeq', 'toSeq']);
 const MAX_NS = (1n << 63n) - 1n;
 
 interface PurgedRow {
@@ -116,7 +118,9 @@ export function purgedRanges(db: Database.Database, filter: object = {}): Purged
     const one = db.prepare(`${SELECT} AND a.stream = ? ORDER BY a.first_seq`).safeIntegers();
     for (const name of [...names].sort()) rows.push(...(one.all(since, until, fromSeq, toSeq, name) as PurgedRow[]));
   }
-  return runsOf(rows);
+  const excluded = f.excludeStream;
+  if (excluded !== undefined && typeof excluded !== 'string') throw new TypeError(`filter.excludeStream must be a string; got ${describe(excluded)}`);
+  return runsOf(excluded === undefined ? rows : rows.filter((r) => r.stream !== excluded));
 }
 
 /** Consecutive archives of a stream (each starting where the last ended) merged into runs. */

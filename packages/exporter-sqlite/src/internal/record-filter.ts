@@ -12,6 +12,8 @@ import { toNanos, type TimeInput } from './time-input.js';
 /** Filters of query and export. All are optional and combine with AND. */
 export interface RecordFilter {
   stream?: string;
+  /** Records of every stream but this one (a query server leaves its own access records out). */
+  excludeStream?: string;
   eventType?: string;
   eventAction?: string;
   actorId?: string;
@@ -34,7 +36,7 @@ const COLUMN_OF = {
   targetId: 'target_id', severity: 'severity', result: 'event_result', requestId: 'request_id',
 } as const;
 
-const FILTER_KEYS = new Set<string>([...Object.keys(COLUMN_OF), 'since', 'until', 'text']);
+const FILTER_KEYS = new Set<string>([...Object.keys(COLUMN_OF), 'excludeStream', 'since', 'until', 'text']);
 const MAX_VALUE = 1024;
 
 /** SQL terms and their parameters. */
@@ -65,6 +67,13 @@ export function filterToSql(filter: Record<string, unknown>, name: string, allow
     if (v.length > MAX_VALUE) throw new RangeError(`${name}.${key} must be at most ${MAX_VALUE} characters`);
     terms.push(`${column} = ?`);
     params.push(v);
+  }
+  const excluded = filter.excludeStream;
+  if (excluded !== undefined) {
+    if (typeof excluded !== 'string') throw new TypeError(`${name}.excludeStream must be a string; got ${excluded === null ? 'null' : typeof excluded}`);
+    if (excluded.length > MAX_VALUE) throw new RangeError(`${name}.excludeStream must be at most ${MAX_VALUE} characters`);
+    terms.push('stream <> ?');
+    params.push(excluded);
   }
   const since = toNanos(filter.since as TimeInput | undefined, `${name}.since`);
   const until = toNanos(filter.until as TimeInput | undefined, `${name}.until`);

@@ -85,7 +85,7 @@ function parseOne(name: string, v: string, spec: ParamSpec): string | number | b
 /** The record filters shared by logs and export: HTTP name → store filter key. */
 export const FILTER_PARAMS = Object.freeze({
   type: 'eventType', action: 'eventAction', outcome: 'result', severity: 'severity', actor: 'actorId',
-  target_type: 'targetType', target_id: 'targetId', stream: 'stream', request_id: 'requestId', since: 'since', until: 'until', q: 'text',
+  target_type: 'targetType', target_id: 'targetId', stream: 'stream', exclude_stream: 'excludeStream', request_id: 'requestId', since: 'since', until: 'until', q: 'text',
 } as const);
 
 /** Milliseconds of a validated ISO-8601 text (fraction beyond ms ignored). */
@@ -97,7 +97,7 @@ export function millis(iso: string): number {
 export const FILTER_SPECS: ParamSpecs = Object.freeze({
   type: { kind: 'string', max: 128 }, action: { kind: 'string', max: 128 }, outcome: { kind: 'enum', values: ['success', 'failure', 'error', 'unknown'] },
   severity: { kind: 'enum', values: ['debug', 'info', 'warning', 'error', 'critical'] }, actor: { kind: 'string' }, target_type: { kind: 'string', max: 128 },
-  target_id: { kind: 'string' }, stream: { kind: 'string' }, request_id: { kind: 'string' }, since: { kind: 'time' }, until: { kind: 'time' }, q: { kind: 'string', max: 256 },
+  target_id: { kind: 'string' }, stream: { kind: 'string' }, exclude_stream: { kind: 'string' }, request_id: { kind: 'string' }, since: { kind: 'time' }, until: { kind: 'time' }, q: { kind: 'string', max: 256 },
 });
 
 /** Days of the default window of logs and export when no `since` is given. */

@@ -15,7 +15,10 @@ const FILES: Readonly<Record<string, { file: string; type: string }>> = Object.f
   '/chart.js': { file: 'chart.js', type: 'text/javascript; charset=utf-8' },
   '/purged.js': { file: 'purged.js', type: 'text/javascript; charset=utf-8' },
   '/integrity.js': { file: 'integrity.js', type: 'text/javascript; charset=utf-8' },
+  '/alerts.js': { file: 'alerts.js', type: 'text/javascript; charset=utf-8' },
+  '/export.js': { file: 'export.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 });
 
 const cache = new Map<string, Buffer>();

@@ -6,7 +6,8 @@
  * days unless `since` is given. `purged` lists the runs of records that the
  * stream and time range reach but that retention purged from the log (they
  * are only in the store's archives), so a short page is not read as "nothing
- * happened". The read is an access record listing the filters and the
+ * happened". `exclude_stream` leaves one stream out (the dashboard leaves
+ * out this server's own access records). The read is an access record listing the filters and the
  * number of records returned. A free-text search (`q`) runs in a search
  * worker (internal/search-pool.ts), so its scan does not stall the event
  * loop; the page is the one the store's `query` returns.

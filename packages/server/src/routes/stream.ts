@@ -24,7 +24,8 @@ export const streamTicketRoute: Route = {
     const issued = ctx.state.tickets.issue(ctx.principal);
     // Recorded (who, role, expiry; never the ticket, a bearer credential) before it is handed out.
     await ctx.audit('ticket', 'success', { expiresAt: issued.expiresAt });
-    sendJson(ctx.res, 200, { ...issued, name: ctx.principal.name, role: ctx.principal.role });
+    // serverStream: the stream this server writes its access records to (the dashboard leaves it out by default).
+    sendJson(ctx.res, 200, { ...issued, name: ctx.principal.name, role: ctx.principal.role, serverStream: ctx.state.access.stream });
   },
 };
 
