@@ -8,7 +8,18 @@ import { randomFillSync } from 'node:crypto';
 const POOL_SIZE = 16 * 256;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Character codes of the two lowercase hex digits of each byte value. */
+const HEX_HIGH = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').charCodeAt(0));
+const HEX_LOW = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').charCodeAt(1));
+/** Where each of the 16 bytes' two hex digits go in the 36 characters of the id. */
+const DIGIT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/**
+ * The id's character codes, filled in place per id and made a string in one
+ * call: a flat string of 36 characters (~56 bytes). Built by `+` from 2-digit
+ * pieces it was a tree of V8 cons strings of ~490 bytes, paid by everything
+ * that keeps ids (a delivery queue, alert windows) until it is read in full.
+ */
+const codes: number[] = Array.from({ length: 36 }, () => 0x2d);
 let lastMillis = 0;
 let counter = 0;
 
@@ -44,13 +55,24 @@ export function createRecordId(nowMillis: number = Date.now()): string {
   }
   const hi = Math.floor(ms / 0x100000000);
   const lo = ms >>> 0;
-  return (
-    HEX[(hi >>> 8) & 0xff]! + HEX[hi & 0xff]! + HEX[(lo >>> 24) & 0xff]! + HEX[(lo >>> 16) & 0xff]! + '-' +
-    HEX[(lo >>> 8) & 0xff]! + HEX[lo & 0xff]! + '-' +
-    HEX[0x70 | ((counter >>> 8) & 0x0f)]! + HEX[counter & 0xff]! + '-' +
-    HEX[0x80 | (b[o + 8]! & 0x3f)]! + HEX[b[o + 9]!]! + '-' +
-    HEX[b[o + 10]!]! + HEX[b[o + 11]!]! + HEX[b[o + 12]!]! + HEX[b[o + 13]!]! + HEX[b[o + 14]!]! + HEX[b[o + 15]!]!
-  );
+  put(0, (hi >>> 8) & 0xff);
+  put(1, hi & 0xff);
+  put(2, (lo >>> 24) & 0xff);
+  put(3, (lo >>> 16) & 0xff);
+  put(4, (lo >>> 8) & 0xff);
+  put(5, lo & 0xff);
+  put(6, 0x70 | ((counter >>> 8) & 0x0f));
+  put(7, counter & 0xff);
+  put(8, 0x80 | (b[o + 8]! & 0x3f));
+  for (let i = 9; i < 16; i++) put(i, b[o + i]!);
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** Byte `i` of the id (0–15) is `value`. */
+function put(i: number, value: number): void {
+  const at = DIGIT_AT[i]!;
+  codes[at] = HEX_HIGH[value]!;
+  codes[at + 1] = HEX_LOW[value]!;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
