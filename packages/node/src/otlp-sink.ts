@@ -13,7 +13,9 @@
  * first at once, then one summary a minute at most; the summary pending at
  * shutdown is sealed before the final checkpoint, and what is refused after
  * that is printed), so the loss is itself audited without a feedback loop; their reasons quote the receiver with
- * secrets masked (`redactSecrets`), since the record cannot be taken back.
+ * secrets masked (`redactSecrets`), since the record cannot be taken back. A receiver outage is printed once when
+ * it has lasted 10 s and once when the records held meanwhile were delivered (internal/outage-notice.ts), naming
+ * the receiver by its origin only.
  */
 import { diag } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
@@ -29,6 +31,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { AuditConfig, OtlpHttpExporterConfig } from './config-types.js';
 import { describeValue } from './errors.js';
 import { durationMillis } from './internal/options-mapping.js';
+import { outageNotice, type OutageNotice } from './internal/outage-notice.js';
 
 /**
  * The outbox file when `outbox.path` is not set, beside the config file.
@@ -57,8 +60,14 @@ export interface OtlpSinkContext {
    * checkpoint, and dead letters after it are printed through `onWarning` with their count).
    */
   onDeadLetter?: (info: DeadLetterInfo) => void;
-  /** Told what shutdown left in the outbox for the next start, and of dead letters too late for the chain. Default: `diag.warn`. */
+  /**
+   * Told what shutdown left in the outbox for the next start, of dead letters too late for the chain, and once each
+   * when delivery has been failing for `outageNoticeMillis` and when the records held meanwhile were delivered.
+   * Default: `diag.warn` (startAudit passes its own: stderr).
+   */
   onWarning?: (message: string) => void;
+  /** How long delivery must keep failing before `onWarning` is told. Default 10,000. */
+  outageNoticeMillis?: number;
 }
 
 /**
@@ -209,11 +218,13 @@ function deadLetterAuditor(path: string, print: (message: string) => void, windo
 class OtlpAuditSink extends LogRecordExporterSink {
   readonly #outbox: OutboxLogRecordExporter;
   readonly #auditor: DeadLetterAuditor | undefined;
+  readonly #notice: OutageNotice;
 
-  constructor(outbox: OutboxLogRecordExporter, auditor: DeadLetterAuditor | undefined, options: ConstructorParameters<typeof LogRecordExporterSink>[0]) {
+  constructor(outbox: OutboxLogRecordExporter, auditor: DeadLetterAuditor | undefined, notice: OutageNotice, options: ConstructorParameters<typeof LogRecordExporterSink>[0]) {
     super(options);
     this.#outbox = outbox;
     this.#auditor = auditor;
+    this.#notice = notice;
   }
 
   /** Let the outbox answer what it holds (within `budgetMillis`), then emit the pending dead-letter summary. */
@@ -233,6 +244,7 @@ class OtlpAuditSink extends LogRecordExporterSink {
     try {
       await super.shutdown();
     } finally {
+      this.#notice.stop();
       this.#auditor?.stop();
     }
   }
@@ -266,16 +278,29 @@ export function createOtlpSink(config: OtlpHttpExporterConfig, context: OtlpSink
   const retryInitial = durationMillis(config.outbox?.retry_initial);
   const retryMax = durationMillis(config.outbox?.retry_max);
   const maxAge = durationMillis(config.outbox?.max_age);
-  const auditor = context.onDeadLetter === undefined ? deadLetterAuditor(path, context.onWarning ?? ((m) => diag.warn(m))) : undefined;
-  const outbox = new OutboxLogRecordExporter({
+  const print = context.onWarning ?? ((m: string) => diag.warn(m));
+  const auditor = context.onDeadLetter === undefined ? deadLetterAuditor(path, print) : undefined;
+  const onDeadLetter = context.onDeadLetter ?? ((info: DeadLetterInfo) => auditor!.report(info));
+  const exporter = createOtlpLogExporter(config);
+  let outbox: OutboxLogRecordExporter | undefined;
+  const notice = outageNotice({
+    url: exportUrlOf(config), path, print, waiting: () => outbox?.waiting() ?? 0,
+    ...(context.outageNoticeMillis !== undefined ? { afterMillis: context.outageNoticeMillis } : {}),
+  });
+  outbox = new OutboxLogRecordExporter({
     path,
-    exporter: createOtlpLogExporter(config),
+    exporter,
     exportTimeoutMillis: (durationMillis(config.timeout, 10_000) ?? 10_000) + 5_000,
-    onDeadLetter: context.onDeadLetter ?? ((info) => auditor!.report(info)),
+    onDeadLetter: (info) => {
+      notice.deadLettered(info.records);
+      onDeadLetter(info);
+    },
+    onRetry: (failure) => notice.failed(failure),
+    onShipped: (records) => notice.shipped(records),
     ...(context.onWarning !== undefined ? { onWarning: context.onWarning } : {}),
     ...(retryInitial !== undefined ? { initialBackoffMillis: retryInitial } : {}),
     ...(retryMax !== undefined ? { maxBackoffMillis: retryMax } : {}),
     ...(maxAge !== undefined ? { maxAgeMillis: maxAge } : {}),
   });
-  return new OtlpAuditSink(outbox, auditor, { exporter: outbox, name: context.key ?? 'otlphttp', ...(context.resource !== undefined ? { resource: context.resource } : {}) });
+  return new OtlpAuditSink(outbox, auditor, notice, { exporter: outbox, name: context.key ?? 'otlphttp', ...(context.resource !== undefined ? { resource: context.resource } : {}) });
 }

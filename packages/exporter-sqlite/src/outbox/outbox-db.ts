@@ -6,6 +6,12 @@
  * last success, for `otel-audit status`. WAL, `synchronous=NORMAL` by
  * default (survives a process crash), one writer process per file. A new
  * outbox file (and so its -wal and -shm) is created owner-only, 0600.
+ * The file gives back the space of shipped rows: new files are created with
+ * `auto_vacuum=INCREMENTAL`, and the shipper calls {@link OutboxDb.vacuumStep}
+ * in slices once {@link OutboxDb.reclaimablePages} says enough is free; a file
+ * made before that (`auto_vacuum=NONE`) is converted by one `VACUUM` at open
+ * when no record waits in it and what it holds is small (see
+ * {@link CONVERT_MAX_USED_PAGES}).
  */
 import Database from 'better-sqlite3';
 import { StoreOpenError } from '../errors.js';
@@ -31,6 +37,20 @@ CREATE TABLE IF NOT EXISTS outbox_dead_letters (
 );
 CREATE TABLE IF NOT EXISTS outbox_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
+
+/**
+ * An `auto_vacuum=NONE` file is converted at open (one `VACUUM`, which
+ * rewrites what the file holds, not its free pages: measured 0.6 ms for an
+ * empty outbox with 71k free pages) only when it holds at most this many
+ * used pages (64 MiB at 4 KiB), so the open is never held up for long and the
+ * temporary copy stays small. Larger files (many dead letters) stay as they
+ * are; they are converted at an open after their dead letters were cleared.
+ */
+export const CONVERT_MAX_USED_PAGES = 16_384;
+
+/** Free pages are given back only past both: a quarter of the file and 8 MiB. */
+const RECLAIM_MIN_FRACTION = 0.25;
+const RECLAIM_MIN_BYTES = 8 * 1024 * 1024;
 
 /** A waiting row. */
 export interface OutboxRow {
@@ -60,9 +80,12 @@ export class OutboxDb {
       createPrivateFile(path);
       this.db = new Database(path);
       this.db.pragma('busy_timeout = 5000');
+      // Must come before the first table: a no-op on a file that has tables already.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${synchronous}`);
       this.db.exec(SCHEMA);
+      this.#convertLegacy();
     } catch (e) {
       throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open outbox ${path}: ${(e as Error).message}`, { cause: e });
     }
@@ -120,6 +143,61 @@ export class OutboxDb {
 
   depth(): { depth: number; oldest: number | null } {
     return this.#depth.get() as { depth: number; oldest: number | null };
+  }
+
+  /**
+   * Free pages worth giving back to the file system now (0 when the file
+   * cannot shrink by itself, or when less than a quarter of it and less
+   * than 8 MiB are free: those pages are soon reused by new records).
+   */
+  reclaimablePages(): number {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    return free > pages * RECLAIM_MIN_FRACTION && free * pageSize > RECLAIM_MIN_BYTES ? free : 0;
+  }
+
+  /**
+   * Give up to `pages` free pages back (`incremental_vacuum`), and with
+   * `checkpoint` also truncate the file and its -wal (the file shrinks only
+   * at a checkpoint in WAL mode). Never waits for a lock: when `status
+   * --requeue` or a reader holds one, it does less or throws SQLITE_BUSY
+   * and the caller tries again later. `pages` 0: only the checkpoint.
+   * Returns the free pages left.
+   */
+  vacuumStep(pages: number, checkpoint: boolean): number {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      // incremental_vacuum(0) would free every page at once.
+      if (pages >= 1) this.db.pragma(`incremental_vacuum(${Math.floor(pages)})`);
+      if (checkpoint) this.db.pragma('wal_checkpoint(TRUNCATE)');
+      return this.db.pragma('freelist_count', { simple: true }) as number;
+    } finally {
+      this.db.pragma('busy_timeout = 5000');
+    }
+  }
+
+  /**
+   * A file made without auto_vacuum never shrinks: convert it while nothing
+   * waits in it and it is small. Best effort — a busy file is converted at a
+   * later open.
+   */
+  #convertLegacy(): void {
+    if (this.db.pragma('auto_vacuum', { simple: true }) !== 0) return;
+    if (this.db.prepare('SELECT EXISTS (SELECT 1 FROM outbox_records)').pluck().get() === 1) return;
+    const used = (this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number);
+    if (used > CONVERT_MAX_USED_PAGES) return;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Another process has the file open in a transaction: try at the next open.
+    } finally {
+      this.db.pragma('busy_timeout = 5000');
+    }
   }
 
   close(): void {

@@ -18,6 +18,7 @@ import type { ChainHead } from '@otel-audit/core';
 import { OutboxDb } from './outbox-db.js';
 import { OutboxHeads } from './outbox-heads.js';
 import { OutboxShipper, type DeadLetterInfo } from './outbox-shipper.js';
+import type { ExportFailure } from './export-failure.js';
 
 /**
  * Options of {@link OutboxLogRecordExporter}.
@@ -46,6 +47,10 @@ export interface OutboxLogRecordExporterOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** Called when records were moved to the dead-letter table (turn it into an audit record). */
   onDeadLetter?: (info: DeadLetterInfo) => void;
+  /** Called after each failed attempt that will be retried (for an outage notice; secrets masked). */
+  onRetry?: (failure: ExportFailure) => void;
+  /** Called with the number of records the receiver accepted, after each accepted request. */
+  onShipped?: (records: number) => void;
   /**
    * Told, in a line for people, what shutdown left in the outbox for the
    * next start (the receiver did not take it in time). Default: `diag.warn`.
@@ -110,8 +115,14 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
     this.#unobserve = () => meter.removeBatchObservableCallback(observe, [depth, age]);
     this.#shipper = new OutboxShipper(this.#db, inner, {
       ...settings,
-      onShipped: (n) => shipped.add(n),
-      onRetry: () => retries.add(1),
+      onShipped: (n) => {
+        shipped.add(n);
+        options.onShipped?.(n);
+      },
+      onRetry: (failure) => {
+        retries.add(1);
+        options.onRetry?.(failure);
+      },
       onDeadLetter: (info) => {
         dead.add(info.records);
         options.onDeadLetter?.(info);
@@ -134,6 +145,17 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
   /** The outbox file. */
   get path(): string {
     return this.#db.path;
+  }
+
+  /**
+   * Records waiting in the outbox (0 once it is closed). Counts the rows:
+   * for occasional use, not per export.
+   *
+   * @example
+   * outbox.waiting() // 71234 during a receiver outage
+   */
+  waiting(): number {
+    return this.#db.db.open ? this.#db.depth().depth : 0;
   }
 
   /**

@@ -14,8 +14,12 @@
  * read-only, a throwing callback) goes to the OpenTelemetry global error
  * handler and the loop backs off and tries again. Every message it stores
  * (`last_error`, a dead letter's reason), logs or hands to `onDeadLetter`
- * has its secrets masked (`classifyExportError`, `redactSecrets`).
+ * has its secrets masked (`classifyExportError`, `redactSecrets`). After a
+ * drain (and at most once a minute while shipping without one) it gives the
+ * space of shipped rows back to the file system, in slices that yield to the
+ * event loop (`#compact`), so an outage's backlog does not stay on disk.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { context, diag } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -49,6 +53,18 @@ export interface ShipperSettings {
   onRetry?: (failure: ExportFailure) => void;
 }
 
+/**
+ * Pages given back per slice, and slices per checkpoint (which truncates the
+ * file). Measured on an emptied 71k-page (296 MB) outbox: 70 slices of
+ * 1,024 pages took 1.5–2.7 ms each; a TRUNCATE checkpoint every 8 slices
+ * (32 MiB) took up to 19 ms; the whole at once blocked 0.8 s, and one final
+ * checkpoint of the 296 MB ~100 ms.
+ */
+const VACUUM_SLICE_PAGES = 1024;
+const SLICES_PER_CHECKPOINT = 8;
+/** While shipping without a drain, look at the free pages at most this often. */
+const COMPACT_CHECK_MILLIS = 60_000;
+
 export class OutboxShipper {
   readonly #db: OutboxDb;
   readonly #exporter: LogRecordExporter;
@@ -59,6 +75,7 @@ export class OutboxShipper {
   #isolateUntil = 0;
   #stopped = false;
   #dirty = false;
+  #compactCheckedAt = Date.now();
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
 
   constructor(db: OutboxDb, exporter: LogRecordExporter, settings: ShipperSettings) {
@@ -118,7 +135,7 @@ export class OutboxShipper {
       this.#dirty = false;
       const isolating = this.#isolateUntil > 0;
       const rows = this.#db.batch(0, isolating ? 1 : this.#s.maxBatchSize);
-      if (rows.length === 0) return;
+      if (rows.length === 0) return this.#compact();
       if (isolating && rows[0]!.id > this.#isolateUntil) {
         this.#isolateUntil = 0;
         continue;
@@ -134,6 +151,7 @@ export class OutboxShipper {
         this.#db.setState('last_success_at', String(Date.now()));
         this.#attempt = 0;
         this.#s.onShipped?.(rows.length);
+        if (Date.now() - this.#compactCheckedAt > COMPACT_CHECK_MILLIS) await this.#compact();
         continue;
       }
       const failure = classifyExportError(result.error);
@@ -159,6 +177,27 @@ export class OutboxShipper {
         continue;
       }
       this.#dead(rows, failure.kind === 'dead' ? failure.status : undefined, failure.message);
+    }
+  }
+
+  /**
+   * Give the free pages back, a slice per event-loop turn (records are
+   * committed in between), until none is left or the shipper stops. A
+   * failure (the file busy with `status --requeue`) is left for next time.
+   */
+  async #compact(): Promise<void> {
+    this.#compactCheckedAt = Date.now();
+    try {
+      if (this.#stopped || !this.#db.db.open || this.#db.reclaimablePages() === 0) return;
+      for (let slice = 1; ; slice++) {
+        const left = this.#db.vacuumStep(VACUUM_SLICE_PAGES, slice % SLICES_PER_CHECKPOINT === 0);
+        await nextTurn();
+        if (this.#stopped || !this.#db.db.open) return;
+        if (left === 0) break;
+      }
+      this.#db.vacuumStep(0, true);
+    } catch (e) {
+      diag.warn(`otel-audit outbox ${this.#db.path}: giving free space back failed, tried again later: ${redactSecrets(e instanceof Error ? e.message : String(e))}`);
     }
   }
 
