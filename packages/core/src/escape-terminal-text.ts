@@ -24,7 +24,12 @@
  *   are invisible;
  * - lone surrogates (`\p{Cs}` matches only unpaired ones with the `u` flag),
  *   which UTF-8 output would turn into U+FFFD, hiding what was there.
- * Printable text in any script, emoji included, passes as is.
+ * Printable text in any script passes as is, but where a script or an emoji
+ * sequence needs a joiner (U+200C/U+200D in Persian words, family emoji) or
+ * tag characters (flag emoji of regions), those show as escapes: they are
+ * format characters too, and a name cannot be told from one without them.
+ * Invisible characters outside these classes still pass (U+3164 Hangul
+ * filler, U+034F combining grapheme joiner, variation selectors).
  */
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Cs}]/gu;

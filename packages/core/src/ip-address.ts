@@ -93,21 +93,33 @@ export function embeddedIpv4(groups: readonly number[]): EmbeddedIpv4 | undefine
 /**
  * The RFC 5952 text of an IPv6 address: lower-case hex without leading
  * zeros, the longest run of two or more zero groups (the first of equals)
- * as `::`.
+ * as `::`; an address that carries an IPv4 one in a form
+ * {@link embeddedIpv4} knows (mapped, NAT64, compatible) in the mixed
+ * notation §5 recommends, its last 32 bits dotted — the text people search
+ * for.
  *
  * @example
- * formatIpv6([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1]) // '2001:db8::1:0:0:1'
+ * formatIpv6([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1])          // '2001:db8::1:0:0:1'
+ * formatIpv6([0x64, 0xff9b, 0, 0, 0, 0, 0xc633, 0x6407]) // '64:ff9b::198.51.100.7'
  */
 export function formatIpv6(groups: readonly number[]): string {
   if (groups.length !== 8) throw new RangeError(`groups must hold the 8 groups of an IPv6 address, got ${groups.length}`);
+  const embedded = embeddedIpv4(groups);
+  // Hex groups before the dotted IPv4 (6) or all 8; the zero run is sought among them.
+  const n = embedded === undefined ? 8 : 6;
   let start = -1;
   let length = 1;
-  for (let i = 0; i < 8; i++) {
+  for (let i = 0; i < n; i++) {
     let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+    while (j < n && groups[j] === 0) j++;
     if (j - i > length) [start, length] = [i, j - i];
     i = j;
   }
   const hex = (from: number, to: number): string => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  return start < 0 ? hex(0, 8) : `${hex(0, start)}::${hex(start + length, 8)}`;
+  const tail = (from: number): string => {
+    const h = hex(from, n);
+    if (embedded === undefined) return h;
+    return h === '' ? embedded.ipv4 : `${h}:${embedded.ipv4}`;
+  };
+  return start < 0 ? tail(0) : `${hex(0, start)}::${tail(start + length)}`;
 }

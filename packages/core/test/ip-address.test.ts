@@ -65,6 +65,11 @@ describe('formatIpv6', () => {
     ['0:0:0:0:0:0:0:1', '::1'],
     ['1:0:0:0:0:0:0:0', '1::'],
     ['::0.0.1.2', '::102'],
+    // §5: an embedded IPv4 address in the mixed notation.
+    ['::FFFF:cb00:7109', '::ffff:203.0.113.9'],
+    ['64:ff9b::c633:6407', '64:ff9b::198.51.100.7'],
+    ['64:ff9b:1::c633:6407', '64:ff9b:1::198.51.100.7'],
+    ['::1.2.3.4', '::1.2.3.4'],
   ])('writes %s as %s', (text, formatted) => {
     expect(formatIpv6(groupsOf(text))).toBe(formatted);
     expect(isIP(formatted)).toBe(6);

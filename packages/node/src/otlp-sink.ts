@@ -292,7 +292,7 @@ export function createOtlpSink(config: OtlpHttpExporterConfig, context: OtlpSink
     exporter,
     exportTimeoutMillis: (durationMillis(config.timeout, 10_000) ?? 10_000) + 5_000,
     onDeadLetter: (info) => {
-      notice.deadLettered(info.records);
+      notice.deadLettered(info.records, info.status !== undefined);
       onDeadLetter(info);
     },
     onRetry: (failure) => notice.failed(failure),

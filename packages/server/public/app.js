@@ -233,9 +233,11 @@ async function showDetails(item) {
   const inclusion = $('meta-inclusion');
   try {
     const proof = await api('/api/audit/proof?' + new URLSearchParams({ stream: r.stream, seq: String(r.seq) }));
+    // recordMatchesHash null: the record could not be read back to check it (verify says why).
+    const unchecked = proof.recordMatchesHash === null ? ' (whether the record as stored still hashes to its checksum could not be checked; run verify)' : '';
     if (proof.included === null) {
       inclusion.className = proof.recordMatchesHash === false ? 'included-no' : '';
-      inclusion.textContent = text(`${proof.recordMatchesHash === false ? 'EDITED: this record as stored does not hash to its checksum; ' : ''}${proof.message}`);
+      inclusion.textContent = text(`${proof.recordMatchesHash === false ? 'EDITED: this record as stored does not hash to its checksum; ' : ''}${proof.message}${unchecked}`);
     } else {
       const cp = proof.checkpoint;
       // recordMatchesHash false: the stored checksum is proven, but the record as stored no longer hashes to it (edited).
@@ -243,7 +245,7 @@ async function showDetails(item) {
       inclusion.className = proof.included && cp.status !== 'mismatch' && !edited ? 'included-yes' : 'included-no';
       const problem = cp.status === 'mismatch' ? `; MISMATCH: ${cp.problem}` : '';
       const content = edited ? 'EDITED: this record as stored does not hash to its checksum, so what is shown is not what was logged; its checksum is ' : '';
-      inclusion.textContent = text(`${content}${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})`);
+      inclusion.textContent = text(`${content}${proof.included ? 'included' : 'NOT included'} in checkpoint of size ${cp.size} (signature: ${cp.signature}${problem})${unchecked}`);
     }
   } catch (e) {
     inclusion.textContent = text(e.message);
@@ -338,7 +340,7 @@ $('filters').addEventListener('submit', (ev) => {
   state.cursors = [];
   void loadLogs();
 });
-$('filters').addEventListener('reset', () => setTimeout(() => { state.filters = readFilters(); state.page = 0; void loadLogs(); }, 0));
+$('filters').addEventListener('reset', () => setTimeout(() => { state.filters = readFilters(); state.page = 0; state.cursors = []; void loadLogs(); }, 0));
 $('next-page').addEventListener('click', () => {
   if (!state.nextCursor) return;
   state.cursors.push(state.nextCursor);

@@ -25,10 +25,13 @@ export function svg(tag, attrs = {}) {
   return node;
 }
 
-// Bidi embeddings/overrides/isolates (U+202A-U+202E, U+2066-U+2069), marks (U+200E, U+200F,
-// U+061C) and zero-width characters (U+200B-U+200D, U+FEFF): they reorder or hide what is shown.
-const CONTROLS = /[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]/g;
-const escape = (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+// What core's escapeTerminalText escapes for the CLI and the console: C0 and C1 controls, DEL,
+// U+2028/U+2029, every format character (\p{Cf}: bidi embeddings, overrides, isolates and marks,
+// zero-width characters, word joiner, soft hyphen, tag characters) and lone surrogates. They
+// reorder or hide what is shown, so `alice\u2060` cannot pass for `alice`.
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\p{Cf}\p{Cs}]/gu;
+const unit = (c, i) => `\\u${c.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`;
+const escape = (c) => (c.length === 1 ? unit(c, 0) : unit(c, 0) + unit(c, 1));
 
 /**
  * A record value as display text: strings as they are, anything else as

@@ -118,6 +118,15 @@ describe.skipIf(!haveChromium)('dashboard integrity and navigation in Chromium',
     await page.click('#prev-page');
     await poll(() => page.textContent('#page-info')).toContain('page 2');
     expect(await seqOf()).toBe(second);
+    // Cleared, one page on and back: the first page again, not a page browsed before the reset.
+    await page.click('#filters button[type=reset]');
+    await poll(() => page.textContent('#page-info')).toContain('page 1');
+    const first = await seqOf();
+    await page.click('#next-page');
+    await poll(() => page.textContent('#page-info')).toContain('page 2');
+    await page.click('#prev-page');
+    await poll(() => page.textContent('#page-info')).toContain('page 1');
+    await poll(seqOf).toBe(first);
     await page.close();
   });
 

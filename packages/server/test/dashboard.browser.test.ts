@@ -143,7 +143,7 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
       id: createRecordId(), time: new Date(), type: 'spoof', action: `delete\u200B_all${i}`, outcome: 'success' as const, actor: { id: actor, type: 'user' },
       target: { type: 'doc\u2066', id: '\uFEFF7' }, details: { note: 'x\u202Ay\u202C' }, old: { name: '\u2067a\u2069' }, new: { name: '\u200Fb\u200E\u061C' },
     });
-    appendEvents(fx.store, fx.chain, [spoof(1, '\u202Eecila')], false);
+    appendEvents(fx.store, fx.chain, [spoof(1, '\u202Eecila\u2060\u00AD')], false);
     const p4 = await browser.newPage();
     await p4.goto(fx.url);
     await p4.fill('#token', ADMIN_TOKEN);
@@ -152,7 +152,8 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     await p4.fill('#filters input[name=type]', 'spoof');
     await p4.click('#filters button[type=submit]');
     await poll(() => p4.locator('#log-rows tr').count()).toBe(1);
-    expect(await p4.textContent('#log-rows tr td:nth-child(6)')).toBe('\\u202Eecila');
+    // The word joiner and soft hyphen too: invisible, `ecila` would look like another account's name.
+    expect(await p4.textContent('#log-rows tr td:nth-child(6)')).toBe('\\u202Eecila\\u2060\\u00AD');
     expect(await p4.textContent('#log-rows tr td:nth-child(3)')).toBe('delete\\u200B_all1');
     expect(await p4.textContent('#log-rows tr td:nth-child(7)')).toBe('doc\\u2066:\\uFEFF7');
     await p4.locator('#log-rows tr').first().click();

@@ -16,7 +16,7 @@ export type ClientIpResolver = (peer: string | undefined, headers: Record<string
  * The client IP as records write it: brackets, quotes and ports removed,
  * an IPv4-mapped IPv6 address in any spelling (`::ffff:1.2.3.4`,
  * `::FFFF:cb00:7109`, `0:0:0:0:0:ffff:1.2.3.4`) as its IPv4 address, any
- * other IPv6 address in its RFC 5952 text (`2001:DB8:0::1` → `2001:db8::1`,
+ * other IPv6 address in its RFC 5952 text (`2001:DB8:0::1` → `2001:db8::1`, NAT64 with its IPv4 part dotted,
  * a zone kept); `undefined` if not an IP. One client, one spelling: an
  * analyst's query or an alert rule on `actor.ip` finds every record of it,
  * whatever a proxy's `X-Forwarded-For` wrote.

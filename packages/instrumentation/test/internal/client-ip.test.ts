@@ -20,8 +20,9 @@ describe('client IP', () => {
     for (const spelling of ['2001:DB8::1', '2001:0db8:0000:0000:0000:0000:0000:0001', '[2001:db8:0:0::1]:443']) expect(via(spelling)).toBe('2001:db8::1');
     expect(normalizeIp('2001:db8:0:0:1:0:0:1')).toBe('2001:db8::1:0:0:1');
     expect(normalizeIp('fe80::1%eth0')).toBe('fe80::1%eth0');
-    // NAT64 is no mapped address: the translator's IPv6 address stays.
-    expect(normalizeIp('64:ff9b::c633:6407')).toBe('64:ff9b::c633:6407');
+    // NAT64 is no mapped address: the translator's IPv6 address stays, its IPv4 part dotted (RFC 5952 §5).
+    expect(normalizeIp('64:ff9b::c633:6407')).toBe('64:ff9b::198.51.100.7');
+    expect(normalizeIp('::ffff:1.2.3.4%eth0')).toBe('::ffff:1.2.3.4%eth0');
   });
 
   it('ignores forwarded headers from an untrusted peer', () => {

@@ -34,8 +34,11 @@ export interface OutageNotice {
   failed(failure: ExportFailure): void;
   /** The receiver accepted `records`. */
   shipped(records: number): void;
-  /** `records` were refused for good (they left the outbox too). */
-  deadLettered(records: number): void;
+  /**
+   * `records` left the outbox for the dead-letter table: refused for good
+   * (`answered`: the receiver answered, so it is up) or expired.
+   */
+  deadLettered(records: number, answered: boolean): void;
   /** The sink stopped: no line after this. */
   stop(): void;
 }
@@ -49,11 +52,15 @@ export function durationWords(millis: number): string {
   return `${Math.floor(m / 60)} h${m % 60 > 0 ? ` ${m % 60} min` : ''}`;
 }
 
+/** Codes of the network errors the outbox retries (export-failure.ts), the only words of a message printed. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
 /** The failure in a few words that cannot hold a secret: a status or an error code, never the receiver's text. */
 function reasonOf(failure: ExportFailure): string {
   if ('status' in failure && failure.status !== undefined) return `HTTP ${failure.status}`;
-  const code = /^([A-Z][A-Z_]+):/.exec(failure.message)?.[1];
-  if (code !== undefined) return code;
+  // Only the network codes the outbox puts in front of its message: any other leading word could be the receiver's.
+  const code = /^(E[A-Z]+|UND_ERR_[A-Z_]+):/.exec(failure.message)?.[1];
+  if (code !== undefined && NETWORK_CODES.has(code)) return code;
   return failure.message.startsWith('no answer') || failure.message.includes('did not answer') ? 'no answer within the timeout' : 'a network error';
 }
 
@@ -90,6 +97,14 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
   // After the first success of an announced outage: records held then, and how many have left since.
   let draining: { held: number; gone: number; dead: number; at: number } | undefined;
 
+  /** Records waiting now; 0 when the file cannot say (the recovery is then told with what the request carried). */
+  const waitingNow = (): number => {
+    try {
+      return options.waiting();
+    } catch {
+      return 0;
+    }
+  };
   const announce = (): void => {
     timer = undefined;
     if (stopped || since === undefined) return;
@@ -134,20 +149,22 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
         since = undefined;
         return;
       }
-      if (draining === undefined) {
-        let left = 0;
-        try {
-          left = options.waiting();
-        } catch {
-          // Unknown: the recovery is reported with what this request carried.
-        }
-        draining = { held: left + records, gone: 0, dead: 0, at: Date.now() };
-      }
+      if (draining === undefined) draining = { held: waitingNow() + records, gone: 0, dead: 0, at: Date.now() };
       draining.gone += records;
       settle();
     },
-    deadLettered(records) {
-      if (stopped || draining === undefined) return;
+    deadLettered(records, answered) {
+      if (stopped || since === undefined) return;
+      if (answered && !announced) {
+        // The receiver answered (a refusal, not an outage): a failure before it was no outage either.
+        clearTimeout(timer);
+        timer = undefined;
+        since = undefined;
+        return;
+      }
+      // The receiver answered after an announced outage: it is back, and catching up begins.
+      if (answered && draining === undefined) draining = { held: records + waitingNow(), gone: 0, dead: 0, at: Date.now() };
+      if (draining === undefined) return; // expired while still down: the outage goes on
       draining.gone += records;
       draining.dead += records;
       settle();
