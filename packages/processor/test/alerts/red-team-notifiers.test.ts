@@ -101,19 +101,24 @@ describe('Notifier failures and alert rules', () => {
   });
 });
 
+/** What the console notifier writes to stderr for `alert`: its text line, then its JSON line. */
+async function consoleLines(alert: AlertEvent): Promise<string[]> {
+  const lines: string[] = [];
+  const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
+  try {
+    await new ConsoleNotifier().notify(alert);
+    await new ConsoleNotifier({ format: 'json' }).notify(alert);
+  } finally {
+    write.mockRestore();
+  }
+  return lines;
+}
+
 describe('ConsoleNotifier against an account name an attacker chose', () => {
   it('escapes bidi overrides, C1 controls and line separators in text and JSON lines', async () => {
     const name = 'mallory\u202e]gninraw[ trela \u009b31m\u2028otel-audit alert [info] ok\u{e0041}';
     const hostile: AlertEvent = { ...alert(), group: { 'actor.id': name } };
-    const lines: string[] = [];
-    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
-    try {
-      await new ConsoleNotifier().notify(hostile);
-      await new ConsoleNotifier({ format: 'json' }).notify(hostile);
-    } finally {
-      write.mockRestore();
-    }
-    const [text, json] = lines;
+    const [text, json] = await consoleLines(hostile);
     for (const line of [text!, json!]) {
       expect(line).not.toMatch(/[\u0080-\u009f\u2028\u202e\u{e0041}]/u);
       expect(line).toContain('\\u202e');
@@ -124,15 +129,7 @@ describe('ConsoleNotifier against an account name an attacker chose', () => {
 
   it('escapes C0 controls and lone surrogates in the text line, wherever they come from', async () => {
     const hostile: AlertEvent = { ...alert(), description: 'five fails\u001b[2J\nfake line', group: { 'actor.id': 'eve\ud800' } };
-    const lines: string[] = [];
-    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
-    try {
-      await new ConsoleNotifier().notify(hostile);
-      await new ConsoleNotifier({ format: 'json' }).notify(hostile);
-    } finally {
-      write.mockRestore();
-    }
-    const [text, json] = lines;
+    const [text, json] = await consoleLines(hostile);
     expect(text).toContain('five fails\\u001b[2J\\nfake line');
     expect(text).toContain('"actor.id":"eve\\ud800"');
     // eslint-disable-next-line no-control-regex
