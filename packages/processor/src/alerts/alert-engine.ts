@@ -26,8 +26,8 @@ export interface AlertEngineOptions {
   /**
    * Most groups one rule keeps; beyond, the least recently active is
    * evicted, and an `alert_groups_evicted` alert says so (the first eviction
-   * of a rule at once, then at most once per the rule's window, at least a
-   * minute, with the number evicted since). Default 10,000.
+   * of a rule at once, then at most once an hour or once per the rule's
+   * window if longer, with the number evicted since). Default 10,000.
    */
   maxGroupsPerRule?: number;
   /** Most record ids listed in one alert (the most recent ones). Default 20. */

@@ -40,20 +40,27 @@ describe('alert_groups_evicted', () => {
     expect(alert!.description).toMatch(/^Rule fails held its maximum of 100 groups \(actor\.id\) .* processors\.alerts\.max_groups_per_rule\.$/);
   });
 
-  it('says it again at most once per window, with the number evicted since the last alert', () => {
+  it('says it again at most once an hour, with the number evicted since the last alert', () => {
     const engine = new AlertEngine({ rules: [failures], maxGroupsPerRule: 10 });
-    const at = (from: number, to: number, s: number) => {
-      const out: AlertEvent[] = [];
-      for (let i = from; i < to; i++) out.push(...engine.evaluate(failedLogin(`u${i}`, 'ip', s + i / 1e4)));
-      return evictionAlerts(out);
-    };
-    expect(at(0, 10, 0)).toEqual([]); // full, nothing evicted yet
-    expect(at(10, 11, 1).map((a) => a.count)).toEqual([1]);
-    expect(at(11, 500, 2)).toEqual([]); // 489 more within the 5-minute window: no alert per record
-    const later = at(500, 501, 301.5); // past the next allowed alert, the groups not yet expired
-    expect(later.map((a) => a.count)).toEqual([490]);
-    expect(BigInt(later[0]!.first_time)).toBeLessThan(BigInt(later[0]!.last_time));
-    expect(engine.evictedGroups).toBe(491);
+    // A new actor every second for 2 hours: from the 11th on, each evicts one.
+    const raised: AlertEvent[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < 7300; i++) {
+      const alerts = evictionAlerts(engine.evaluate(failedLogin(`u${i}`, 'ip', i)));
+      raised.push(...alerts);
+      for (const _ of alerts) times.push(i);
+    }
+    expect(raised.map((a) => a.count)).toEqual([1, 3600, 3600]);
+    expect(times).toEqual([10, 3610, 7210]);
+    expect(BigInt(raised[1]!.first_time)).toBeLessThan(BigInt(raised[1]!.last_time));
+    expect(engine.evictedGroups).toBe(7290);
+  });
+
+  it('with a window longer than an hour, at most once per window', () => {
+    const engine = new AlertEngine({ rules: [{ ...failures, window: '2h' }], maxGroupsPerRule: 10 });
+    const times: number[] = [];
+    for (let i = 0; i < 7300; i++) if (evictionAlerts(engine.evaluate(failedLogin(`u${i}`, 'ip', i))).length > 0) times.push(i);
+    expect(times).toEqual([10, 7210]);
   });
 
   it('is no rule name a configuration may take', () => {

@@ -6,16 +6,17 @@
  * attempts start over from zero. A metric alone is seen only by whoever
  * watches dashboards; the security team watches alerts. So the first
  * eviction of a rule raises `alert_groups_evicted` at once, and further
- * evictions at most once per the rule's window (at least a minute), with the
- * number evicted since the last one — a flood raises a handful of alerts,
- * not one per record.
+ * evictions at most once an hour (once per window when the rule's window is
+ * longer), with the number evicted since the last one — a flood raises one
+ * alert, and a service busier than its cap by design one an hour per rule
+ * until `max_groups_per_rule` is raised, not one per record.
  */
 import { createRecordId } from '@otel-audit/core';
 import { ALERT_GROUPS_EVICTED, type AlertEvent } from '../alert-event.js';
 import type { AlertableRecord } from '../field-path.js';
 import type { RuleState } from './rule-state.js';
 
-const MIN_REPORT_INTERVAL_MICROS = 60_000_000;
+const MIN_REPORT_INTERVAL_MICROS = 3_600_000_000;
 
 /**
  * The alert for `state`'s evictions not yet reported, when its interval
