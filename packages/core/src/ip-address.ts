@@ -59,7 +59,8 @@ function ipv6Groups(ip: string): number[] {
  */
 export function parseIpAddress(text: string): IpAddress | undefined {
   if (typeof text !== 'string') throw new TypeError(`text must be a string, got ${typeof text}`);
-  if (isIPv4(text)) return { family: 4, octets: text.split('.').map(Number) };
+  // The octets on demand: the callers so far only need to know an IPv4 address is one, per request or record.
+  if (isIPv4(text)) return { family: 4, get octets() { return text.split('.').map(Number); } };
   if (!isIPv6(text)) return undefined;
   const percent = text.indexOf('%');
   const zone = percent >= 0 ? text.slice(percent + 1) : undefined;

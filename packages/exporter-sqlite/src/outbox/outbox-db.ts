@@ -73,6 +73,9 @@ export class OutboxDb {
   readonly #copyDead: Database.Statement;
   readonly #setState: Database.Statement;
   readonly #depth: Database.Statement;
+  /** Whether the file gives free pages back (`auto_vacuum=INCREMENTAL`), and its page size: fixed once open. */
+  readonly #incremental: boolean;
+  readonly #pageSize: number;
 
   constructor(path: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL') {
     if (typeof path !== 'string' || path === '' || path === ':memory:') throw new TypeError('options.path must be the path of the outbox database file');
@@ -90,6 +93,8 @@ export class OutboxDb {
       throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open outbox ${path}: ${(e as Error).message}`, { cause: e });
     }
     this.path = path;
+    this.#incremental = this.db.pragma('auto_vacuum', { simple: true }) === 2;
+    this.#pageSize = this.db.pragma('page_size', { simple: true }) as number;
     this.#insert = this.db.prepare('INSERT INTO outbox_records (enqueued_at, resource_id, log) VALUES (?, ?, ?)');
     this.#resourceId = this.db.prepare('SELECT id FROM outbox_resources WHERE body = ?').pluck();
     this.#insertResource = this.db.prepare('INSERT INTO outbox_resources (body) VALUES (?)');
@@ -151,11 +156,10 @@ export class OutboxDb {
    * than 8 MiB are free: those pages are soon reused by new records).
    */
   reclaimablePages(): number {
-    if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) return 0;
+    if (!this.#incremental) return 0;
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    return free > pages * RECLAIM_MIN_FRACTION && free * pageSize > RECLAIM_MIN_BYTES ? free : 0;
+    return free > pages * RECLAIM_MIN_FRACTION && free * this.#pageSize > RECLAIM_MIN_BYTES ? free : 0;
   }
 
   /**

@@ -190,9 +190,9 @@ export class AlertDispatcher {
     const summary = `${given.length} deliver${given.length === 1 ? 'y' : 'ies'} abandoned (${[...perNotifier].map(([name, n]) => `"${name}": ${n}`).join(', ')})`;
     this.#pending.clear();
     this.#pendingOf.fill(0);
+    this.#failed += given.length;
     for (const d of given) {
       d.abandoned = true;
-      this.#failed++;
       const name = this.#notifiers[d.notifier]!.name;
       this.#report(new AlertNotifyError(
         'AUDIT_ALERT_NOTIFY_FAILED', name, d.alert, 1,

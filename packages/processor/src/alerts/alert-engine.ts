@@ -128,6 +128,8 @@ export class AlertEngine {
   readonly #candidates = new Map<string, Map<string, readonly Candidate[]>>();
   #indexedPairs = 0;
   #now = -Infinity;
+  /** The last record's own time (µs), read by {@link #advance}: the count rules keep it for `first_time`. */
+  #recordMicros = 0;
   readonly #skewMicros: number;
   readonly #clock: () => number;
   /** Latest time (µs) the clock may reach: wall clock at the last reading + skew. */
@@ -207,7 +209,7 @@ export class AlertEngine {
       if (!c.test(record)) continue;
       const s = c.state;
       if (now !== now) now = this.#advance(record.time);
-      const alert = s.evaluate(record, now);
+      const alert = s.evaluate(record, now, this.#recordMicros);
       if (s.evicted !== s.reportedEvictions) {
         const evicted = evictionAlert(s, this.#maxGroups, record, now);
         if (evicted !== undefined) (out ??= []).push(evicted);
@@ -262,11 +264,12 @@ export class AlertEngine {
   }
 
   /**
-   * Move the clock to the record's time (µs) unless that is earlier, or
-   * later than the wall clock + skew (then to that); the clock.
+   * Note the record's time (µs) and move the clock to it unless that is
+   * earlier, or later than the wall clock + skew (then to that); the clock.
    */
   #advance(time: string): number {
     let t = time.length > 3 ? Number(time.slice(0, -3)) : 0;
+    this.#recordMicros = t;
     if (t > this.#now) {
       // The wall clock is read only when a record passes the last limit: in order, about once per skew.
       if (t > this.#limit) {

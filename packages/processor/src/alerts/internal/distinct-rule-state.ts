@@ -19,7 +19,7 @@ interface Seen {
  *
  * @example
  * const state = new DistinctRuleState(compileRules([{ name: 'ips', group_by: ['actor.id'], condition: 'distinct(actor.ip) >= 3' }])[0]!, 10_000, 20);
- * state.evaluate(sealed.record, nowMicros); // the alert at an actor's 3rd IP address, else undefined
+ * state.evaluate(sealed.record, nowMicros, recordMicros); // the alert at an actor's 3rd IP address, else undefined
  */
 export class DistinctRuleState extends RuleState<Map<string, Seen>> {
   readonly #count: number;

@@ -7,7 +7,6 @@
  * `al\u200bice` would each get their own five tries, and a host with an IPv6
  * /64 (any cloud VM) a fresh address per request.
  */
-import { isIPv4 } from 'node:net';
 import { embeddedIpv4, formatIpv6, parseIpAddress } from '@otel-audit/core';
 
 /** Format characters (zero-width space and joiners, soft hyphen, bidi controls). */
@@ -29,10 +28,9 @@ const PLAIN = /^[a-z_@+-][a-z0-9._@+-]*$/;
  * canonicalIp('2001:DB8:0:1:a:b:c:d') // '2001:db8:0:1::/64'
  */
 export function canonicalIp(text: string): string | undefined {
-  // IPv4, the common case, as is: its octets are not needed (parsing them allocates per record).
-  if (isIPv4(text)) return text;
   const ip = parseIpAddress(text);
-  if (ip === undefined || ip.family === 4) return undefined;
+  if (ip === undefined) return undefined;
+  if (ip.family === 4) return text;
   const g = ip.groups;
   // An IPv4 client behind IPv6 gets its IPv4 address, else all of them would share one /64.
   const embedded = embeddedIpv4(g);

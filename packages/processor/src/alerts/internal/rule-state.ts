@@ -226,10 +226,11 @@ export abstract class RuleState<D = unknown> {
   #newest: Group<D> | undefined;
 
   /**
-   * Feed one matching record at engine time `t` (µs); the alert when its
+   * Feed one matching record at engine time `t` (µs) — `recordMicros`, its
+   * own time in µs, as the engine read it for its clock; the alert when its
    * group fires. A record of a request the group counted lately is skipped.
    */
-  evaluate(record: AlertableRecord, t: number): AlertEvent | undefined {
+  evaluate(record: AlertableRecord, t: number, recordMicros: number): AlertEvent | undefined {
     const key = this.#groupKey(record);
     if (key === undefined || !this.accepts(record)) return undefined;
     const id = requestIdOf(record);
@@ -265,7 +266,7 @@ export abstract class RuleState<D = unknown> {
     this.#append(state);
     // In its cooldown a group keeps counting but does not fire; it fires on
     // the first record after the cooldown that finds the condition met.
-    const trigger = this.add(state.data, record, t, t >= state.cooldownUntil);
+    const trigger = this.add(state.data, record, t, t >= state.cooldownUntil, recordMicros);
     if (id !== '') state.remember(id, target, http);
     if (trigger !== undefined) {
       this.reset(state.data);
@@ -351,7 +352,7 @@ export abstract class RuleState<D = unknown> {
   /** Fresh condition state of a new group. */
   protected abstract create(): D;
   /** Update the state; when `canFire` and the condition holds, the trigger. */
-  protected abstract add(data: D, record: AlertableRecord, t: number, canFire: boolean): Trigger | undefined;
+  protected abstract add(data: D, record: AlertableRecord, t: number, canFire: boolean, recordMicros: number): Trigger | undefined;
   /** Empty the state (after an alert, on expiry, before reuse). */
   protected abstract reset(data: D): void;
 }

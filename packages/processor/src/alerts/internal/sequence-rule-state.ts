@@ -31,7 +31,7 @@ class SequenceProgress {
  *
  * @example
  * const state = new SequenceRuleState(compileRules([{ name: 'brute', group_by: ['actor.id'], condition: { sequence: [{ match: { outcome: 'failure' }, count: 5 }, { match: { outcome: 'success' } }] } }])[0]!, 10_000, 20);
- * state.evaluate(sealed.record, nowMicros); // the alert at a success after 5 failures, else undefined
+ * state.evaluate(sealed.record, nowMicros, recordMicros); // the alert at a success after 5 failures, else undefined
  */
 export class SequenceRuleState extends RuleState<SequenceProgress> {
   readonly #units: readonly ((r: AlertableRecord) => boolean)[];

@@ -126,12 +126,13 @@ export function compileTextMatch(op: 'glob' | 'regex', list: readonly string[], 
     const tests = plain as ((text: string) => boolean)[];
     return tests.length === 1 ? tests[0]! : (t) => tests.some((f) => f(t));
   }
-  const sources = list.map((p, i) => {
+  const compiled = list.map((p, i) => {
     const source = op === 'glob' ? globSource(p) : re2Source(p);
-    compileRe2(source, fold, at(i), p); // each on its own, so an error names its pattern
-    return source;
+    return { source, re: compileRe2(source, fold, at(i), p) }; // each on its own, so an error names its pattern
   });
-  const joined = sources.length === 1 ? sources[0]! : sources.map((x) => `(?:${x})`).join('|');
-  const re = compileRe2(joined, fold, list.length === 1 ? at(0) : at(0).replace(/\[0\]$/, ''), list.join(' | '));
+  // One pattern is used as compiled; several as one alternation, compiled once more.
+  const re = compiled.length === 1
+    ? compiled[0]!.re
+    : compileRe2(compiled.map((c) => `(?:${c.source})`).join('|'), fold, at(0).replace(/\[0\]$/, ''), list.join(' | '));
   return (t) => re.test(t);
 }
