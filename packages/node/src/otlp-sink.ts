@@ -20,18 +20,26 @@
 import { diag } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { OTLPExporterBase, createOtlpNetworkExportDelegate } from '@opentelemetry/otlp-exporter-base';
-import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
 import { JsonLogsSerializer, LogsExporterMetricsHelper, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { redactSecrets, type AuditSink } from '@otel-audit/core';
 import { createOtlpHttpTransport, OutboxLogRecordExporter, type DeadLetterInfo } from '@otel-audit/exporter-sqlite';
 import { LogRecordExporterSink } from '@otel-audit/processor';
+import { createRequire } from 'node:module';
 import { isAbsolute, resolve } from 'node:path';
 import type { AuditConfig, OtlpHttpExporterConfig } from './config-types.js';
 import { describeValue } from './errors.js';
 import { durationMillis } from './internal/options-mapping.js';
 import { outageNotice, type OutageNotice } from './internal/outage-notice.js';
+
+// Required, not imported: Node 20.6.0 (fixed in 20.6.1) cannot import this
+// CommonJS entry from ESM (it requires itself back through a cycle and throws
+// "Cannot set property httpAgentFactoryFromOptions ... which has only a
+// getter"). Both load the same file, build/src/index-node-http.js.
+const { createOtlpHttpExporterMetrics } = createRequire(import.meta.url)(
+  '@opentelemetry/otlp-exporter-base/node-http',
+) as typeof import('@opentelemetry/otlp-exporter-base/node-http');
 
 /**
  * The outbox file when `outbox.path` is not set, beside the config file.
