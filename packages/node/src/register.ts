@@ -11,7 +11,10 @@
  * during the flush ends it at once. When the app listens for the signal, the
  * app owns shutdown: the pipeline keeps recording until the event loop
  * drains (`beforeExit`) or the app calls `shutdownAudit()`. Listeners of the
- * `signal-exit` library do not count as the app's.
+ * `signal-exit` library do not count as the app's. In a `node:cluster`
+ * primary the hook first disconnects the workers and waits for them to stop
+ * (their shutdown timeout plus 5 s), so that ending the primary does not cut
+ * their own shutdown short (internal/cluster-primary.ts).
  *
  * In a `worker_threads` Worker (which runs `--import` again) it starts
  * nothing: a second pipeline there would share the main thread's stream and
@@ -25,6 +28,7 @@ import { register } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 import { createRefusingAuditLogger, setCurrentAudit } from './audit.js';
 import { ConfigError } from './errors.js';
+import { stopClusterWorkers } from './internal/cluster-primary.js';
 import { markRegisterHook, sayWorkerNotice, workerRefusal } from './internal/worker-notice.js';
 import { startAudit, type AuditHandle } from './start-audit.js';
 
@@ -49,6 +53,9 @@ if (!isMainThread) {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** How much longer than a worker's own shutdown timeout a cluster primary waits for it: the app's requests in flight finish first. */
+const WORKER_STOP_MARGIN_MILLIS = 5_000;
 type HandledSignal = (typeof SIGNALS)[number];
 
 /**
@@ -85,7 +92,11 @@ function onSignal(signal: HandledSignal): void {
     return;
   }
   stoppingOn = signal;
-  void handle.shutdown().finally(() => endBy(signal));
+  // A cluster primary waits for its workers' own shutdown (internal/cluster-primary.ts) first.
+  void stopClusterWorkers(signal, handle.shutdownTimeoutMillis + WORKER_STOP_MARGIN_MILLIS)
+    .catch(() => undefined)
+    .then(() => handle.shutdown())
+    .finally(() => endBy(signal));
 }
 
 /** End the process by `signal`: with our listeners gone, the default action (or a signal-exit style listener, now alone) does it. */

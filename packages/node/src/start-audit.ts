@@ -55,6 +55,8 @@ export interface AuditHandle {
   enabled: boolean;
   /** Flush, write the final checkpoint, stop everything. Idempotent. */
   shutdown(): Promise<void>;
+  /** The most `shutdown()` waits for the sinks (`processors.chain.delivery.shutdown_timeout`, default 30 s). */
+  shutdownTimeoutMillis: number;
 }
 
 /**
@@ -165,7 +167,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     setCurrentAudit(audit);
     health = () => true;
     started = true;
-    return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve() };
+    return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve(), shutdownTimeoutMillis: 0 };
   }
   const problems: ConfigProblem[] = [];
   const { pipeline, secrets } = checkSemantics(cfg, env, problems);
@@ -187,16 +189,17 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   let tracing: HttpTracing | undefined;
   let alerts: ReturnType<typeof buildAlerts>;
   let stopping: Promise<void> | undefined;
+  const shutdownTimeoutMillis = chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
       tracing?.stop();
       await tracing?.tracerProvider.shutdown().catch(() => undefined);
       // Bounded: a webhook retrying must not hold back the final checkpoint past the shutdown timeout.
-      if (alerts?.dispatcher !== undefined) await stopAlertDelivery(alerts.dispatcher, chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, printerOf(options)).catch(() => undefined);
+      if (alerts?.dispatcher !== undefined) await stopAlertDelivery(alerts.dispatcher, shutdownTimeoutMillis, printerOf(options)).catch(() => undefined);
       alerts?.stopMetrics();
       // While the processor still seals: the OTLP sinks' pending dead-letter summaries go into the
       // chain before the final checkpoint (what the receiver refuses later is printed by the sink).
-      if (loggerProvider !== undefined) await sealDeadLetterSummaries(sinks, (chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS) / 2).catch(() => undefined);
+      if (loggerProvider !== undefined) await sealDeadLetterSummaries(sinks, shutdownTimeoutMillis / 2).catch(() => undefined);
       if (loggerProvider !== undefined) await loggerProvider.shutdown().catch(() => undefined);
       else for (const s of sinks) await s.shutdown?.().catch(() => undefined);
       setCurrentAudit(createStoppedAuditLogger());
@@ -256,7 +259,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     setCurrentAudit(undefined);
     throw e;
   }
-  latest = { audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown };
+  latest = { audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown, shutdownTimeoutMillis };
   health = () => stopping === undefined && !processor.primarySinkFailing;
   started = true;
   return latest;
