@@ -11,6 +11,7 @@
  * `<service.name>/<service.instance.id>` (internal/stream-id.ts), also when
  * the pipeline has no chain processor. `enabled: false` starts nothing.
  */
+import cluster from 'node:cluster';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
@@ -174,7 +175,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   if (problems.length > 0) throw new ConfigError(problems, cfg.source);
   for (const warning of secrets.warnings) printerOf(options)(warning);
   // What the config switches off is said once, like `enabled: false` above.
-  for (const warning of switchOffWarnings(cfg, pipeline, env)) printerOf(options)(warning);
+  for (const warning of switchOffWarnings(cfg, pipeline, env, cluster.isWorker ? cluster.worker?.id : undefined)) printerOf(options)(warning);
 
   const chain = usedOf<ChainProcessorConfig>(pipeline, 'processors', 'chain')?.config;
   const redact = usedOf<RedactProcessorConfig>(pipeline, 'processors', 'redact')?.config;

@@ -5,7 +5,9 @@
  * start. Each is said once at start, one line naming what turned it off
  * (the YAML path or the variable) and what is no longer protected or
  * recorded — as `enabled: false` is: an operator must not find out from a
- * password in the store or an alert that never came.
+ * password in the store or an alert that never came. Also said: alert
+ * thresholds weakened by a `node:cluster` service, whose workers each count
+ * only their own records.
  */
 import { DEFAULT_REDACTION_PATTERNS } from '@otel-audit/processor';
 import type { AlertsProcessorConfig, AuditConfig, HttpReceiverConfig, RedactProcessorConfig, SqliteExporterConfig } from '../config-types.js';
@@ -25,7 +27,7 @@ function offByEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
  * @example
  * for (const line of switchOffWarnings(config, pipeline, process.env)) process.stderr.write(`${line}\n`);
  */
-export function switchOffWarnings(config: AuditConfig, pipeline: ResolvedPipeline, env: NodeJS.ProcessEnv): string[] {
+export function switchOffWarnings(config: AuditConfig, pipeline: ResolvedPipeline, env: NodeJS.ProcessEnv, clusterWorkerId?: number): string[] {
   const inFile = config.source !== undefined ? ` in ${config.source}` : '';
   const out: string[] = [];
 
@@ -52,6 +54,13 @@ export function switchOffWarnings(config: AuditConfig, pipeline: ResolvedPipelin
     out.push(`otel-audit: warning: alerts are OFF by ${byEnv ?? `processors.${alerts.key}.enabled: false${inFile}`}: `
       + 'no alert rule runs (failed logins, privilege escalation, data exfiltration, ...) and no notifier is called; the records are still written; '
       + `fix: ${byEnv !== undefined ? 'unset AUDIT_ALERT_ENABLED or set it to true' : 'remove enabled: false'}`);
+  } else if (alerts !== undefined && clusterWorkerId === 1) {
+    // Weakened, not off: each worker's engine sees only the records of the connections it was handed.
+    // Said by the first worker only, once per cluster rather than once per worker.
+    out.push(`otel-audit: warning: alert rules count per process: this is worker 1 of a node:cluster service, and each worker runs processors.${alerts.key} `
+      + 'on its own records only, so with N workers a rule of count >= T may see up to N×(T−1) matching records before any worker alerts '
+      + '(failed_logins 5 with 4 workers: 17 attempts over new connections); '
+      + 'fix: set thresholds to what one worker should see, or run the service as one audited process (docs/operations.md, "Several processes")');
   }
 
   const integrity = offByEnv(env, 'AUDIT_LOG_INTEGRITY_CHECKS');
