@@ -61,13 +61,25 @@ export interface AuditSink {
    * writers never resume one stream and race for its next seqs (the store
    * would refuse one side's records for ever). Resolves `{ ok: true }` when
    * no other live writer holds it — a holder on this host whose process is
-   * gone is taken over — else `{ ok: false, holder }`, and the processor
+   * gone (or whose pid now belongs to a process started later) is taken
+   * over — else `{ ok: false, holder }`, and the processor
    * opens a new stream that names this one. Optional: a sink without it
    * makes no claim.
    */
   claimStream?(stream: string, writer: StreamWriter): Promise<StreamClaim>;
   /** Give a claim up (at shutdown, after the last append); a claim `writer` does not hold is left alone. */
   releaseStream?(stream: string, writer: StreamWriter): Promise<void>;
+  /**
+   * The streams claimed by processes of `writer`'s host that are gone — by
+   * the test `claimStream` uses to take a claim over (a pid that was reused
+   * by another process counts as gone) — oldest claim first. A process that
+   * was killed never wrote the checkpoint over its last records; a starting
+   * processor claims each of these streams, seals a `system/stream_abandoned`
+   * record and a signed checkpoint into it, and releases it. Optional: a
+   * sink without it leaves such streams as they are (verification reports
+   * their `unsigned_tail`).
+   */
+  abandonedStreams?(writer: StreamWriter): Promise<AbandonedStream[]>;
 }
 
 /**
@@ -91,3 +103,9 @@ export interface StreamWriter {
  * const claim: StreamClaim = { ok: false, holder: { id, pid: 4711, host: 'web-1', since: '2026-11-29T21:00:00.000Z' } };
  */
 export type StreamClaim = { ok: true } | { ok: false; holder: StreamWriter & { since: string } };
+
+/** A stream whose claim a process that is gone left behind ({@link AuditSink.abandonedStreams}). */
+export interface AbandonedStream {
+  stream: string;
+  holder: StreamWriter & { since: string };
+}

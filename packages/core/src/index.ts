@@ -96,7 +96,7 @@ export type { VerifierKeyEntry, VerifierKeyLines } from './verifier-key-lines.js
 
 export { AuditChain } from './audit-chain.js';
 export type { AuditChainOptions, ChainHead, SealedRecord } from './audit-chain.js';
-export type { AuditSink, AuditBatch, SealedCheckpoint, StreamWriter, StreamClaim } from './audit-sink.js';
+export type { AuditSink, AuditBatch, SealedCheckpoint, StreamWriter, StreamClaim, AbandonedStream } from './audit-sink.js';
 
 export { Verifier } from './verifier.js';
 export type { VerifierOptions, StreamStart, StreamEnd } from './verifier.js';

@@ -10,7 +10,7 @@
  */
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { AuditBatch, AuditSink, ChainHead, SealedCheckpoint, StreamClaim, StreamWriter, VerificationReport } from '@otel-audit/core';
+import type { AbandonedStream, AuditBatch, AuditSink, ChainHead, SealedCheckpoint, StreamClaim, StreamWriter, VerificationReport } from '@otel-audit/core';
 import Database from 'better-sqlite3';
 import type { ArchiveInfo, AuditArchive } from './archive.js';
 import type { BundleExportOptions } from './bundle.js';
@@ -29,7 +29,7 @@ import { archiveStreams, olderThanOf, purgeStreams, type ArchiveOptions, type Pu
 import { storeStats, type AuditStats, type StatsOptions } from './internal/store-stats.js';
 import { rangeStartCost, type RangeStartCost, type RangeStartCostOptions } from './internal/stream-start.js';
 import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
-import { claimStream, releaseStream } from './internal/stream-writers.js';
+import { abandonedStreams, claimStream, releaseStream } from './internal/stream-writers.js';
 
 /** A stream stored in the database. */
 export interface StoredStream {
@@ -171,6 +171,18 @@ export class SqliteAuditStore implements AuditSink {
   async releaseStream(stream: string, writer: StreamWriter): Promise<void> {
     this.#writable();
     releaseStream(this.#db, stream, writer);
+  }
+
+  /**
+   * `AuditSink.abandonedStreams`: the streams whose claim a gone process of
+   * `writer`'s host left, oldest first (a starting processor seals them).
+   *
+   * @example
+   * for (const { stream, holder } of await store.abandonedStreams(writer)) console.log(stream, holder.pid);
+   */
+  async abandonedStreams(writer: StreamWriter): Promise<AbandonedStream[]> {
+    this.#assertOpen();
+    return abandonedStreams(this.#db, writer);
   }
 
   /**

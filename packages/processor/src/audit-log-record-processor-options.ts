@@ -99,7 +99,9 @@ export interface AuditLogRecordProcessorOptions {
   /**
    * Receives the processor's warnings: at startup, checkpoints without a
    * signer key (`unsigned_checkpoints`) and a resumed stream keeping its own
-   * hash algorithm (`stream_algorithm_kept`); later, a sink that commits
+   * hash algorithm (`stream_algorithm_kept`), streams left by processes
+   * that ended without stopping, sealed by this one (`streams_abandoned`);
+   * later, a sink that commits
    * again after failing (`sink_recovered`; its failures go to the
    * OpenTelemetry global error handler). Default: the OpenTelemetry diag
    * logger (`diag.warn`), silent unless one is set up; @otel-audit/node
@@ -117,7 +119,7 @@ export interface AuditLogRecordProcessorOptions {
 
 /** A startup warning of the processor (see `onWarning`). */
 export interface AuditProcessorWarning {
-  code: 'unsigned_checkpoints' | 'stream_algorithm_kept' | 'sink_recovered' | 'stream_in_use';
+  code: 'unsigned_checkpoints' | 'stream_algorithm_kept' | 'sink_recovered' | 'stream_in_use' | 'streams_abandoned';
   /** One sentence, starting with `otel-audit:`. */
   message: string;
 }

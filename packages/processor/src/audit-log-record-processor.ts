@@ -8,7 +8,8 @@
  * (internal/stream-sealer.ts) — and rewrite the outgoing LogRecord (§4.6).
  * Options: internal/resolved-options.ts; opening the stream (stored head,
  * a crashed process's spill file, key check): internal/stream-opener.ts;
- * delivery to sinks: internal/delivery.ts.
+ * delivery to sinks: internal/delivery.ts; sealing the streams of processes
+ * of this host that ended without stopping: internal/stream-adopter.ts.
  *
  * Until the primary sink has told the stream's stored head, nothing can be
  * sealed: records emitted meanwhile are normalised and redacted at once,
@@ -37,6 +38,7 @@ import { Outbox } from './internal/outbox.js';
 import { logRecordOfSealed, writeSealed } from './internal/outgoing.js';
 import { EMITTED_AFTER_SHUTDOWN, resolveOptions, signerOf, type ResolvedOptions } from './internal/resolved-options.js';
 import { Spill } from './internal/spill.js';
+import { StreamAdopter } from './internal/stream-adopter.js';
 import { openStream } from './internal/stream-opener.js';
 import { StreamSealer, type SignerState } from './internal/stream-sealer.js';
 import { QueueBound } from './internal/queue-bound.js';
@@ -78,6 +80,8 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   readonly #writer: StreamWriter = { id: createRecordId(), pid: process.pid, host: hostname() };
   /** The stream the primary sink holds for this pipeline, given up at shutdown. */
   #claimed: string | undefined;
+  /** Seals streams left by dead processes of this host, after this one's own start. */
+  #adopter: StreamAdopter | undefined;
   /** Seals into the open stream; undefined until the stream head is known. */
   #sealer: StreamSealer | undefined;
   readonly #deferred: DeferredRecords;
@@ -302,6 +306,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.#checkpointTimer = setInterval(() => this.#tick(), o.checkpointIntervalMillis);
     this.#checkpointTimer.unref();
     this.#readyResolve();
+    // After the own stream's start records and first checkpoint; in the background, never failing the start.
+    this.#adopter = new StreamAdopter({
+      o, writer: this.#writer, ownStream: opened.stream, skip: opened.recovery?.kind === 'replay' ? opened.recovery.streams : [],
+      keys: this.#keys, metrics: this.#metrics, outbox: this.#outbox, enqueue: this.#router.enqueue, running: () => this.#state === 'running',
+    });
+    this.#adopter.start();
   }
 
   #sealDeferred(): void {
@@ -382,6 +392,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     this.#bound.relieve();
     // The stream is free for the next pipeline (a crashed one's claim is taken over on its host anyway).
     if (this.#claimed !== undefined) await this.#o.sinks[0]!.releaseStream?.(this.#claimed, this.#writer).catch(() => undefined);
+    await this.#adopter?.release(this.#o.shutdownTimeoutMillis);
     await this.#router.close(timedOut, this.#o.shutdownTimeoutMillis);
     // Skipped after the last record was sealed: said here, not in the chain.
     for (const skip of this.#delivery.takeSkips()) {

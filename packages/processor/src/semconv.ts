@@ -72,6 +72,12 @@ export const METRIC_ATTR_DROP_REASON = 'otel_audit.drop.reason';
 /** `system` records the pipeline writes into the chain itself. */
 export const SYSTEM_TYPE = 'system';
 export const ACTION_STREAM_STARTED = 'stream_started';
+/**
+ * Sealed at start into a stream whose writer process of this host ended
+ * without stopping (a kill, a crash): its last records get a signed
+ * checkpoint (details: pid, host, since, last_seq, adopted_by).
+ */
+export const ACTION_STREAM_ABANDONED = 'stream_abandoned';
 export const ACTION_PIPELINE_STARTED = 'pipeline_started';
 export const ACTION_PIPELINE_STOPPED = 'pipeline_stopped';
 export const ACTION_RECORDS_DROPPED = 'records_dropped';

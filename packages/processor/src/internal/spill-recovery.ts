@@ -39,7 +39,11 @@ interface SpilledRecord {
  * best estimate of the records it held), `unknown` when it could not be read.
  */
 export type SpillRecovery =
-  | { kind: 'replay'; lines: number; bytes: number; records: number; head: ChainHead | undefined; truncatedBytes: number; truncatedTo: string | undefined }
+  | {
+    kind: 'replay'; lines: number; bytes: number; records: number; head: ChainHead | undefined; truncatedBytes: number; truncatedTo: string | undefined;
+    /** Streams the file holds records of: their stored heads are not final until the replay is committed. */
+    streams: string[];
+  }
   | { kind: 'unreplayable'; records: number; countOf: 'records' | 'lines' | 'unknown'; movedTo: string; reason: string };
 
 /** The file's complete lines, parsed as far as they parse, and the partial last line's length. */
@@ -156,7 +160,7 @@ export async function recoverSpill(path: string, ownStream: string, ownHead: Cha
     return { kind: 'unreplayable', records: lines, countOf: 'lines', movedTo, reason: reason! };
   }
   const truncatedTo = scanned.tail > 0 ? await cutTail(path, scanned.bytes, scanned.tail) : undefined;
-  return { kind: 'replay', lines: scanned.lines, bytes: scanned.bytes, records: scanned.records, head, truncatedBytes: scanned.tail, truncatedTo };
+  return { kind: 'replay', lines: scanned.lines, bytes: scanned.bytes, records: scanned.records, head, truncatedBytes: scanned.tail, truncatedTo, streams: [...scanned.byStream.keys()] };
 }
 
 /** The stored head advanced over the spilled records after it; throws on a gap or a fork. */

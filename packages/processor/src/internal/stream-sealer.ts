@@ -44,8 +44,10 @@ export class StreamSealer {
   #sinceCheckpoint = 0;
   #checkpointedSize: number;
   #inOnSealed = false;
+  readonly #hooks: boolean;
 
-  constructor(chain: AuditChain, o: ResolvedOptions, keys: SignerState, metrics: ProcessorMetrics, outbox: Outbox, enqueue: (item: QueueItem) => void) {
+  /** `hooks` false: `onSealed` (alerts) does not see what this sealer seals — a stream adopted from a dead process takes no alert records. */
+  constructor(chain: AuditChain, o: ResolvedOptions, keys: SignerState, metrics: ProcessorMetrics, outbox: Outbox, enqueue: (item: QueueItem) => void, hooks = true) {
     this.chain = chain;
     this.#o = o;
     this.#keys = keys;
@@ -53,6 +55,7 @@ export class StreamSealer {
     this.#outbox = outbox;
     this.#enqueue = enqueue;
     this.#checkpointedSize = chain.size;
+    this.#hooks = hooks;
   }
 
   /** Seal, enqueue, maybe checkpoint. An invalid input is sealed as a record_rejected record. */
@@ -89,7 +92,7 @@ export class StreamSealer {
     this.#metrics.sealed.add(1);
     this.#enqueue(new QueueItem(QueuedRecord.of(sealed), undefined, receipt));
     if (++this.#sinceCheckpoint >= this.#o.checkpointEvery) this.checkpoint();
-    if (this.#o.onSealed !== undefined && !this.#inOnSealed) this.#afterSeal(sealed);
+    if (this.#o.onSealed !== undefined && this.#hooks && !this.#inOnSealed) this.#afterSeal(sealed);
     return sealed;
   }
 
