@@ -57,7 +57,7 @@ describe('two pipelines on one stream id and one store', () => {
     const inUse = [...a.warnings, ...b.warnings].filter((w) => w.code === 'stream_in_use');
     expect(inUse).toHaveLength(2);
     expect(inUse[1]!.message).toMatch(/the spill file .*audit\.spill belongs to the pipeline that holds stream "api\/fixed"; this one does not spill/);
-    expect(inUse[0]!.message).toMatch(/stream "api\/fixed" is being written by another pipeline \(pid \d+ on .*\); this one writes the new stream "api\/fixed\/[0-9a-f-]{36}", whose first record names it/);
+    expect(inUse[0]!.message).toMatch(/stream "api\/fixed" is being written by another pipeline \(pid \d+ on .*\); this one writes stream "api\/fixed\/2" \(resumed when it exists, else new, its first record naming "api\/fixed"\)/);
     expect([...a.errors, ...b.errors].filter((e) => /LOST|conflict/i.test(e))).toEqual([]);
 
     const store = new SqliteAuditStore(file, { readOnly: true });
@@ -81,6 +81,36 @@ describe('two pipelines on one stream id and one store', () => {
     expect(rc!.stream).toBe('api/fixed');
     await c.provider.shutdown();
     expect(c.warnings.filter((w) => w.code === 'stream_in_use')).toEqual([]);
+    for (const p of [a, b, c]) p.store.close();
+  });
+
+  it('while the first still writes, the next pipeline resumes the slot stream a stopped one wrote, not a new stream at every start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-two-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'audit.db');
+    const a = pipeline(file);
+    const ra = await a.audit.log({ type: 'crud', action: 'update', actor: { id: 'a' } });
+    expect(ra.stream).toBe('api/fixed');
+    const b = pipeline(file);
+    const rb = await b.audit.log({ type: 'crud', action: 'update', actor: { id: 'b' } });
+    expect(rb.stream).toBe('api/fixed/2');
+    await b.provider.shutdown();
+    // A replacement of b (a rolling restart, a cluster worker forked again) while a still writes.
+    const c = pipeline(file);
+    const rc = await c.audit.log({ type: 'crud', action: 'update', actor: { id: 'c' } });
+    expect(rc.stream).toBe('api/fixed/2');
+    await Promise.all([a.provider.shutdown(), c.provider.shutdown()]);
+
+    const store = new SqliteAuditStore(file, { readOnly: true });
+    try {
+      const report = await store.verify({ keyring: Keyring.from([keys.verifierKey]) });
+      expect(report.ok).toBe(true);
+      expect(report.streams.map((s) => s.stream).sort()).toEqual(['api/fixed', 'api/fixed/2']);
+      const resumed = store.query({ stream: 'api/fixed/2', eventType: 'system', eventAction: 'pipeline_started' }).records.map((r) => r.record.details);
+      expect(resumed).toEqual([expect.objectContaining({ stream_in_use: 'api/fixed', stream_in_use_by: expect.objectContaining({ pid: process.pid }) })]);
+    } finally {
+      store.close();
+    }
     for (const p of [a, b, c]) p.store.close();
   });
 });

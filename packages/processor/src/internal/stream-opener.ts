@@ -7,9 +7,10 @@
  * read which key signed the last stored checkpoint (internal/key-change.ts).
  * First of all, claim the stream in the primary sink (core's
  * `AuditSink.claimStream`): when another live pipeline writes it — replicas
- * with one fixed stream id, a rolling restart — this one writes a new
- * stream that names it, instead of resuming it too and racing it for the
- * next seqs (the store would refuse one side's records for ever).
+ * with one fixed stream id, a rolling restart — this one writes a slot
+ * stream `<stream>/2`, `/3`, … (resumed when it exists; new, naming the
+ * stream asked for, when not), instead of resuming it too and racing it
+ * for the next seqs (the store would refuse one side's records for ever).
  * Everything asynchronous the processor needs before it can seal a record.
  */
 import { AuditChain, createRecordId, maskedError, redactSecrets, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions, type StreamClaim, type StreamWriter } from '@otel-audit/core';
@@ -106,6 +107,27 @@ async function claim(o: OpenStreamOptions, stream: string): Promise<StreamClaim 
   }
 }
 
+/** Slots tried when the stream asked for is held: `<stream>/2` … `<stream>/<MAX_SLOT>`. */
+const MAX_SLOT = 64;
+
+/**
+ * The first slot stream of `asked` this pipeline could claim — free, or
+ * held by a process of this host that is gone — so that processes sharing
+ * one configured stream id (cluster workers, a rolling restart) write a
+ * bounded set of streams and a replacement resumes (and so signs) a dead
+ * one's slot, instead of a new stream at every start. Undefined when every
+ * slot is held (a new stream of its own then).
+ */
+async function freeSlot(o: OpenStreamOptions, asked: string): Promise<{ stream: string; answer: StreamClaim } | undefined> {
+  for (let slot = 2; slot <= MAX_SLOT; slot++) {
+    const stream = `${asked}/${slot}`;
+    const answer = await claim(o, stream);
+    if (answer === undefined) return undefined;
+    if (answer.ok) return { stream, answer };
+  }
+  return undefined;
+}
+
 /**
  * Open the stream (see file comment). Resolves undefined when the processor
  * stopped starting meanwhile.
@@ -119,14 +141,19 @@ export async function openStream(options: OpenStreamOptions): Promise<OpenedStre
   let inUseBy: OpenedStream['inUseBy'];
   if (answer?.ok === false) {
     inUseBy = answer.holder;
-    const next = `${o.stream}/${createRecordId()}`;
+    // A spill file at the configured path is the holder's (it is alive): not adopted here.
+    const asked = o.stream;
+    o = { ...o, previousStream: asked, spill: undefined };
+    const slot = await freeSlot(o, asked);
+    const next = slot?.stream ?? `${asked}/${createRecordId()}`;
     o.onWarning({
       code: 'stream_in_use',
-      message: `otel-audit: stream "${o.stream}" is being written by another pipeline (pid ${inUseBy.pid} on ${inUseBy.host}, since ${inUseBy.since}); this one writes the new stream "${next}", whose first record names it — give each process its own stream id (processors.chain.stream)`,
+      message: `otel-audit: stream "${asked}" is being written by another pipeline (pid ${inUseBy.pid} on ${inUseBy.host}, since ${inUseBy.since}); this one writes `
+        + (slot !== undefined ? `stream "${next}" (resumed when it exists, else new, its first record naming "${asked}")` : `the new stream "${next}", whose first record names it`)
+        + ' — give each process its own stream id (processors.chain.stream)',
     });
-    // A spill file at the configured path is the holder's (it is alive): not adopted here.
-    o = { ...o, stream: next, previousStream: o.stream, spill: undefined };
-    answer = await claim(o, next);
+    o = { ...o, stream: next };
+    answer = slot?.answer ?? await claim(o, next);
   }
   const claimed = answer?.ok === true;
   if (!o.stillStarting()) return undefined;

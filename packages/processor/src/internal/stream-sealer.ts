@@ -142,9 +142,13 @@ export class StreamSealer {
     const keyId = this.#keys.keyId;
     const common: Record<string, unknown> = { alg: chain.alg, pid: process.pid };
     if (keyId !== undefined) common.checkpoint_key = keyId;
-    if (opened.resumed) this.sealSystem(ACTION_PIPELINE_STARTED, 'success', 'info', { ...common, resumed_at_seq: chain.size - 1 });
-    else {
-      const inUse = opened.inUseBy === undefined ? {} : { previous_stream_in_use_by: { pid: opened.inUseBy.pid, host: opened.inUseBy.host, since: opened.inUseBy.since } };
+    const holder = opened.inUseBy === undefined ? undefined : { pid: opened.inUseBy.pid, host: opened.inUseBy.host, since: opened.inUseBy.since };
+    if (opened.resumed) {
+      // A slot stream resumed because the stream asked for was held: says which, and by whom.
+      const inUse = holder === undefined ? {} : { stream_in_use: opened.previous, stream_in_use_by: holder };
+      this.sealSystem(ACTION_PIPELINE_STARTED, 'success', 'info', { ...common, resumed_at_seq: chain.size - 1, ...inUse });
+    } else {
+      const inUse = holder === undefined ? {} : { previous_stream_in_use_by: holder };
       this.sealSystem(ACTION_STREAM_STARTED, 'success', 'info', opened.previous !== undefined ? { ...common, previous_stream: opened.previous, ...inUse } : common);
     }
     if (storedKeyIds !== undefined && keyDiffers(storedKeyIds, keyId)) this.sealSystemEvent(keyChangedEvent(storedKeyIds, keyId, 'resumed_with_other_key'));
