@@ -156,6 +156,32 @@ describe('streams left by a killed process', () => {
     expect((await runCli(['verify', file, '--key', vkey])).code).toBe(1);
   });
 
+  it('a pipeline resuming the killed process\'s own stream id records that its writer ended without stopping, and signs the tail', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-abandoned-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'audit.db');
+    const deadPid = await crashedWriter(file);
+    const b = pipeline(file, 'api/crashed');
+    const own = await b.audit.log({ type: 'auth', action: 'login', actor: { id: 'bob' } });
+    expect(own).toMatchObject({ stream: 'api/crashed', seq: 7 });
+    await b.provider.shutdown();
+    expect(b.warnings.filter((w) => w.code === 'streams_abandoned' || w.code === 'stream_in_use')).toEqual([]);
+
+    const report = await verify(file);
+    expect(report.streams.flatMap((s) => s.findings)).toEqual([]);
+    const ro = new SqliteAuditStore(file, { readOnly: true });
+    try {
+      const started = ro.query({ stream: 'api/crashed', eventType: 'system', eventAction: 'pipeline_started' }).records.map((r) => r.record);
+      expect(started).toHaveLength(1);
+      expect(started[0]).toMatchObject({
+        seq: 6,
+        details: { resumed_at_seq: 5, pid: process.pid, previous_writer_ended_without_stopping: { pid: deadPid, host: os.hostname(), since: expect.any(String) } },
+      });
+    } finally {
+      ro.close();
+    }
+  });
+
   it('removing the former unsigned tail (records 5 and on) after adoption is caught', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-audit-abandoned-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));

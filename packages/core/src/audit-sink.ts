@@ -97,12 +97,16 @@ export interface StreamWriter {
 
 /**
  * The answer to {@link AuditSink.claimStream}: held, or who holds the
- * stream (since when, ISO-8601).
+ * stream (since when, ISO-8601). Held with `tookOverFrom` when the claim of
+ * a process that is gone was taken over: it ended without giving the
+ * stream up (killed, crashed), so records it had not committed were lost.
  *
  * @example
  * const claim: StreamClaim = { ok: false, holder: { id, pid: 4711, host: 'web-1', since: '2026-11-29T21:00:00.000Z' } };
  */
-export type StreamClaim = { ok: true } | { ok: false; holder: StreamWriter & { since: string } };
+export type StreamClaim =
+  | { ok: true; tookOverFrom?: StreamWriter & { since: string } }
+  | { ok: false; holder: StreamWriter & { since: string } };
 
 /** A stream whose claim a process that is gone left behind ({@link AuditSink.abandonedStreams}). */
 export interface AbandonedStream {

@@ -62,7 +62,7 @@ describe('stream claims and pid reuse', () => {
       expect(await s.store.claimStream('api/1', writer('b'))).toEqual({ ok: false, holder: { id: 'a', pid: process.pid, host, since: row.since } });
       // The row left by the previous pid-1 process of a container: same pid, started earlier.
       rows.set('api/1', { ...row, start: other(row.start) });
-      expect(await s.store.claimStream('api/1', writer('b'))).toEqual({ ok: true });
+      expect(await s.store.claimStream('api/1', writer('b'))).toEqual({ ok: true, tookOverFrom: expect.objectContaining({ id: 'a' }) });
       expect(rows.get('api/1')).toMatchObject({ id: 'b', start: processStart(process.pid) });
     } finally {
       rows.close();
@@ -79,7 +79,7 @@ describe('stream claims and pid reuse', () => {
       expect(row.start).toMatch(/^proc:\d+$/);
       expect((await s.store.claimStream('api/2', writer('b'))).ok).toBe(false);
       rows.set('api/2', { ...row, start: other(row.start) });
-      expect(await s.store.claimStream('api/2', writer('b'))).toEqual({ ok: true });
+      expect(await s.store.claimStream('api/2', writer('b'))).toEqual({ ok: true, tookOverFrom: expect.objectContaining({ id: 'child' }) });
     } finally {
       rows.close();
     }
@@ -100,7 +100,7 @@ describe('stream claims and pid reuse', () => {
       rows.set('api/3', { id: 'old', pid: process.pid, host, since: '2026-01-01T00:00:00.000Z' });
       expect((await s.store.claimStream('api/3', writer('b'))).ok).toBe(false);
       rows.set('api/3', { id: 'old', pid: deadPid(), host, since: '2026-01-01T00:00:00.000Z' });
-      expect(await s.store.claimStream('api/3', writer('b'))).toEqual({ ok: true });
+      expect(await s.store.claimStream('api/3', writer('b'))).toEqual({ ok: true, tookOverFrom: expect.objectContaining({ id: 'old' }) });
     } finally {
       rows.close();
     }
@@ -127,7 +127,7 @@ describe('stream claims and pid reuse', () => {
         { stream: 'dead/new', holder: { id: 'd1', pid: dead, host, since: '2026-03-01T00:00:00.000Z' } },
       ]);
       // Listing takes nothing: each is still there to be claimed.
-      expect(await s.store.claimStream('dead/old', me)).toEqual({ ok: true });
+      expect(await s.store.claimStream('dead/old', me)).toEqual({ ok: true, tookOverFrom: expect.objectContaining({ id: 'd2' }) });
       expect((await s.store.abandonedStreams(me)).map((l) => l.stream)).toEqual(['reused/pid', 'dead/new']);
     } finally {
       rows.close();

@@ -40,7 +40,7 @@ describe('SqliteAuditStore.claimStream', () => {
   it('takes over a claim whose process is gone on this host, not one held on another host', async () => {
     const s = setup(0);
     expect(await s.store.claimStream('api/1', writer('crashed', deadPid()))).toEqual({ ok: true });
-    expect(await s.store.claimStream('api/1', writer('next'))).toEqual({ ok: true });
+    expect(await s.store.claimStream('api/1', writer('next'))).toEqual({ ok: true, tookOverFrom: expect.objectContaining({ id: 'crashed' }) });
     expect(await s.store.claimStream('api/3', writer('remote', deadPid(), 'other-host.example'))).toEqual({ ok: true });
     expect((await s.store.claimStream('api/3', writer('local'))).ok).toBe(false);
   });

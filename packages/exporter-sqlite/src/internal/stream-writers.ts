@@ -107,7 +107,7 @@ export function claimStream(db: Database.Database, stream: string, writer: Strea
     if (holder !== undefined && holds(holder, writer)) return { ok: false, holder: publicHolder(holder) };
     const value = JSON.stringify({ id: writer.id, pid: writer.pid, host: writer.host, since: new Date().toISOString(), start: processStart(writer.pid) });
     db.prepare('INSERT INTO audit_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(KEY(stream), value);
-    return { ok: true };
+    return holder !== undefined && holder.id !== writer.id ? { ok: true, tookOverFrom: publicHolder(holder) } : { ok: true };
   }).immediate();
 }
 

@@ -34,6 +34,8 @@ export interface OpenedStream {
   inUseBy: (StreamWriter & { since: string }) | undefined;
   /** Whether the primary sink holds a claim of `stream` for this pipeline (to give up at shutdown). */
   claimed: boolean;
+  /** The process whose claim of `stream` was taken over: it ended without stopping. */
+  tookOverFrom: (StreamWriter & { since: string }) | undefined;
 }
 
 export interface OpenStreamOptions {
@@ -185,5 +187,6 @@ export async function openStream(options: OpenStreamOptions): Promise<OpenedStre
     }
     if (!o.stillStarting()) return undefined;
   }
-  return { chain, stream, resumed, previous, recovery, storedKeyIds, inUseBy, claimed: claimed && stream === o.stream };
+  const tookOverFrom = answer?.ok === true && stream === o.stream ? answer.tookOverFrom : undefined;
+  return { chain, stream, resumed, previous, recovery, storedKeyIds, inUseBy, claimed: claimed && stream === o.stream, tookOverFrom };
 }
