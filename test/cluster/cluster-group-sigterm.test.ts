@@ -78,6 +78,8 @@ import { createServer } from 'node:http';
 if (cluster.isPrimary) {
   // The Node.js docs' primary: fork, replace nothing, no signal handling.
   for (let i = 0; i < 2; i++) cluster.fork();
+  // An app that replaces every worker that exits, without checking worker.exitedAfterDisconnect.
+  if (process.env.REFORK === '1') cluster.on('exit', () => cluster.fork());
 } else {
   const { shutdownAudit } = await import(${JSON.stringify(NODE_INDEX)});
   const server = createServer((req, res) => {
@@ -127,12 +129,22 @@ async function until(what: string, ok: () => boolean, millis: number): Promise<v
  * the whole group or only the primary while one slow request per worker is
  * in flight, and check what was answered, recorded and verified.
  */
-async function stopMidRequest(target: 'group' | 'primary'): Promise<void> {
+function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+async function stopMidRequest(target: 'group' | 'primary', refork = false): Promise<void> {
   const cwd = mkdtempSync(join(dir, `${target}-`));
   for (const file of ['audit.key', 'otel-config.yaml', 'app.mjs']) copyFileSync(join(dir, file), join(cwd, file));
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AUDIT_') && !k.startsWith('OTEL_') && k !== 'NODE_OPTIONS') env[k] = v;
   env.OTEL_AUDIT_CONFIG = join(cwd, 'otel-config.yaml');
+  if (refork) env.REFORK = '1';
   // detached: its own process group, as under systemd or a container init.
   const primary = spawn(process.execPath, ['--import', REGISTER, 'app.mjs'], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(primary);
@@ -152,8 +164,13 @@ async function stopMidRequest(target: 'group' | 'primary'): Promise<void> {
   const slow = [get(port, '/slow'), get(port, '/slow')];
   await new Promise((r) => setTimeout(r, 300));
   process.kill(target === 'group' ? -primary.pid! : primary.pid!, 'SIGTERM');
+  const signalled = Date.now();
   const slowAnswers = await Promise.all(slow);
   await until('the primary and both workers to exit', () => primary.exitCode !== null || primary.signalCode !== null ? workers.every((p) => !alive(p)) : false, 20_000);
+  // Well within a container's grace period (docker stop: 10 s), not the 35 s deadline.
+  expect(Date.now() - signalled).toBeLessThan(10_000);
+  // Replacements forked during the stop end on their own: wait for every process of the group.
+  await until('every process of the group to exit', () => groupGone(primary.pid!), 20_000);
 
   // The requests let finish by the app were answered (the docs' shutdown promises it)…
   expect(slowAnswers, `stderr:\n${stderr}`).toEqual([{ status: 200, body: expect.any(String) }, { status: 200, body: expect.any(String) }]);
@@ -186,5 +203,9 @@ describe('node:cluster service under the register hook, stopped by SIGTERM', () 
 
   it('to the primary only: the workers are disconnected, finish their requests and stop their pipelines before the primary ends', async () => {
     await stopMidRequest('primary');
+  });
+
+  it('a primary that forks a replacement for every worker that exits still stops once the workers it had have stopped', async () => {
+    await stopMidRequest('primary', true);
   });
 });

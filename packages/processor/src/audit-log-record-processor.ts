@@ -309,7 +309,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     // After the own stream's start records and first checkpoint; in the background, never failing the start.
     this.#adopter = new StreamAdopter({
       o, writer: this.#writer, ownStream: opened.stream, skip: opened.recovery?.kind === 'replay' ? opened.recovery.streams : [],
-      keys: this.#keys, metrics: this.#metrics, outbox: this.#outbox, enqueue: this.#router.enqueue, running: () => this.#state === 'running',
+      keys: this.#keys, metrics: this.#metrics, outbox: this.#outbox, enqueue: this.#router.enqueue, flush: () => this.#router.flushAll(), running: () => this.#state === 'running',
     });
     this.#adopter.start();
   }

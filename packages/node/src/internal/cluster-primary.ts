@@ -16,8 +16,11 @@
  * own shutdown (the app's signal handler, or the register hook's) or, with
  * nothing left to do, by its event loop draining (the hook flushes at
  * `beforeExit`). A worker forked meanwhile (an app that replaces every
- * worker that exits) is disconnected as well. A worker still running at the
- * deadline is sent the signal the primary got, and the primary ends.
+ * worker that exits without checking `worker.exitedAfterDisconnect`) is
+ * disconnected as well but not waited for: the wait ends once the workers
+ * there were at the signal have stopped — waiting for the replacements too
+ * would go on forking them until the deadline. A worker still running at
+ * the deadline is sent the signal the primary got, and the primary ends.
  */
 import cluster, { type Worker } from 'node:cluster';
 
@@ -51,13 +54,18 @@ export async function stopClusterWorkers(signal: NodeJS.Signals, timeoutMillis: 
   if (!cluster.isPrimary) return;
   const deadline = Date.now() + timeoutMillis;
   const asked = new Set<Worker>();
-  for (;;) {
+  const askAll = (): void => {
     for (const worker of newWorkers(asked)) {
       asked.add(worker);
       // A worker whose channel is already closed (it is exiting) cannot be asked; sending would emit an error.
       if (worker.isConnected()) worker.disconnect();
     }
-    const running = [...asked].filter((w) => !w.isDead());
+  };
+  askAll();
+  const waitedFor = [...asked];
+  for (;;) {
+    askAll();
+    const running = waitedFor.filter((w) => !w.isDead());
     if (running.length === 0) return;
     const left = deadline - Date.now();
     if (left <= 0) {

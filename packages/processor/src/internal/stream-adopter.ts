@@ -9,9 +9,9 @@
  * (`AuditSink.abandonedStreams`), claims each stream itself, resumes its
  * chain from the stored head and seals one `system/stream_abandoned` record
  * and a signed checkpoint into it, through the normal queue to every sink.
- * The claims are given up at shutdown, after the last append, like the
- * processor's own. Never blocks or fails the start: one stream that cannot
- * be adopted goes to `onError` and the next is tried.
+ * The claims are given up once those records are committed (at the latest
+ * at shutdown, after the last append). Never blocks or fails the start: one
+ * stream that cannot be adopted goes to `onError` and the next is tried.
  */
 import { AuditChain, maskedError, redactSecrets, type AbandonedStream, type AuditSink, type StreamWriter } from '@otel-audit/core';
 import { ACTION_STREAM_ABANDONED } from '../semconv.js';
@@ -41,6 +41,8 @@ export interface StreamAdopterOptions {
   metrics: ProcessorMetrics;
   outbox: Outbox;
   enqueue: (item: QueueItem) => void;
+  /** Resolves when everything queued so far is committed by every sink. */
+  flush: () => Promise<void>;
   /** False once the processor is shutting down: nothing more is sealed. */
   running: () => boolean;
 }
@@ -66,11 +68,19 @@ export class StreamAdopter {
   start(): void {
     if (typeof this.#primary.abandonedStreams !== 'function' || typeof this.#primary.claimStream !== 'function') return;
     this.#run = this.#adoptAll().catch((e: unknown) => this.#a.o.onError(toError(e)));
+    // Once what was sealed is committed, the streams are free again: a process replacing the dead
+    // one (a slot stream) resumes them at once instead of opening another. Not awaited at shutdown.
+    void this.#run.then(async () => {
+      if (this.#held.length === 0) return;
+      await this.#a.flush();
+      for (const stream of this.#held.splice(0)) await this.#release(stream);
+    }).catch((e: unknown) => this.#a.o.onError(toError(e)));
   }
 
   /**
-   * Wait (up to `timeoutMillis`) for adoption in progress, then give the
-   * adopted streams' claims up. Called at shutdown after the last append.
+   * Wait (up to `timeoutMillis`) for adoption in progress, then give up the
+   * claims of adopted streams not given up yet. Called at shutdown after the
+   * last append.
    */
   async release(timeoutMillis: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -123,7 +133,7 @@ export class StreamAdopter {
         pid: holder.pid, host: holder.host, since: holder.since, last_seq: lastSeq, adopted_by: { stream: a.ownStream, pid: process.pid },
       });
       sealer.checkpoint();
-      // Held until shutdown: the records just queued must be committed before the stream is free.
+      // Held until the records just queued are committed: only then is the stream free.
       keep = true;
       this.#held.push(stream);
       return `"${stream}" (pid ${holder.pid} on host ${holder.host}, since ${holder.since}, last seq ${lastSeq})`;
