@@ -53,10 +53,10 @@ if (!isMainThread) {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+type HandledSignal = (typeof SIGNALS)[number];
 
 /** How much longer than a worker's own shutdown timeout a cluster primary waits for it: the app's requests in flight finish first. */
 const WORKER_STOP_MARGIN_MILLIS = 5_000;
-type HandledSignal = (typeof SIGNALS)[number];
 
 /**
  * How many listeners per signal the `signal-exit` library has installed
