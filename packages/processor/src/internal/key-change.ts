@@ -35,6 +35,17 @@ export async function storedCheckpointKeyIds(sink: AuditSink, stream: string): P
   return parseNote(cp.note, { allowUnsigned: true }).signatures.map((s) => noteKeyId(s.name, s.keyHash));
 }
 
+/**
+ * How many records of `stream` the sink's last stored checkpoint covers (0:
+ * none); undefined when the sink cannot say. Records from there on were
+ * never vouched for by the process that wrote them.
+ */
+export async function storedCheckpointSize(sink: AuditSink, stream: string): Promise<number | undefined> {
+  const source = sink as Partial<CheckpointSource>;
+  if (typeof source.lastCheckpoint !== 'function') return undefined;
+  return (await source.lastCheckpoint(stream))?.size ?? 0;
+}
+
 /** True when `current` (undefined: unsigned) is not among the ids that signed the stored checkpoint. */
 export function keyDiffers(stored: readonly string[], current: string | undefined): boolean {
   return current === undefined ? stored.length > 0 : !stored.includes(current);

@@ -19,6 +19,7 @@ import type { QueueItem } from './delivery.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import type { ResolvedOptions } from './resolved-options.js';
+import { storedCheckpointSize } from './key-change.js';
 import { StreamSealer, type SignerState } from './stream-sealer.js';
 
 /** At most this many streams are sealed per start, the oldest first; the rest at later starts. */
@@ -126,11 +127,16 @@ export class StreamAdopter {
     try {
       const head = await this.#primary.head(stream);
       if (head === undefined || head.size === 0 || !a.running()) return undefined;
+      // Records past the dead writer's last checkpoint are vouched for from now on only as the store holds them: say from where.
+      const unsignedFrom = await storedCheckpointSize(this.#primary, stream);
+      if (!a.running()) return undefined;
       const chain = new AuditChain({ stream, head, limits: a.o.limits });
       const sealer = new StreamSealer(chain, a.o, a.keys, a.metrics, a.outbox, a.enqueue, false);
       const lastSeq = head.size - 1;
       sealer.sealSystem(ACTION_STREAM_ABANDONED, 'failure', 'warning', {
-        pid: holder.pid, host: holder.host, since: holder.since, last_seq: lastSeq, adopted_by: { stream: a.ownStream, pid: process.pid },
+        pid: holder.pid, host: holder.host, since: holder.since, last_seq: lastSeq,
+        ...(unsignedFrom !== undefined ? { unsigned_from_seq: unsignedFrom } : {}),
+        adopted_by: { stream: a.ownStream, pid: process.pid },
       });
       sealer.checkpoint();
       // Held until the records just queued are committed: only then is the stream free.

@@ -15,7 +15,7 @@
  */
 import { AuditChain, createRecordId, maskedError, redactSecrets, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions, type StreamClaim, type StreamWriter } from '@otel-audit/core';
 import type { AuditProcessorWarning } from '../audit-log-record-processor-options.js';
-import { storedCheckpointKeyIds } from './key-change.js';
+import { storedCheckpointKeyIds, storedCheckpointSize } from './key-change.js';
 import type { Spill } from './spill.js';
 import { recoverSpill, type SpillRecovery } from './spill-recovery.js';
 
@@ -34,8 +34,12 @@ export interface OpenedStream {
   inUseBy: (StreamWriter & { since: string }) | undefined;
   /** Whether the primary sink holds a claim of `stream` for this pipeline (to give up at shutdown). */
   claimed: boolean;
-  /** The process whose claim of `stream` was taken over: it ended without stopping. */
-  tookOverFrom: (StreamWriter & { since: string }) | undefined;
+  /**
+   * The process whose claim of `stream` was taken over: it ended without
+   * stopping; `unsignedFromSeq`, when known, is the first of its records
+   * no checkpoint of its own covered.
+   */
+  tookOverFrom: (StreamWriter & { since: string; unsignedFromSeq?: number }) | undefined;
 }
 
 export interface OpenStreamOptions {
@@ -187,6 +191,15 @@ export async function openStream(options: OpenStreamOptions): Promise<OpenedStre
     }
     if (!o.stillStarting()) return undefined;
   }
-  const tookOverFrom = answer?.ok === true && stream === o.stream ? answer.tookOverFrom : undefined;
+  let tookOverFrom: OpenedStream['tookOverFrom'] = answer?.ok === true && stream === o.stream ? answer.tookOverFrom : undefined;
+  if (tookOverFrom !== undefined && resumed) {
+    try {
+      const unsignedFromSeq = await storedCheckpointSize(o.primary, stream);
+      if (unsignedFromSeq !== undefined) tookOverFrom = { ...tookOverFrom, unsignedFromSeq };
+    } catch (e) {
+      o.onError(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}": ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
+    }
+    if (!o.stillStarting()) return undefined;
+  }
   return { chain, stream, resumed, previous, recovery, storedKeyIds, inUseBy, claimed: claimed && stream === o.stream, tookOverFrom };
 }

@@ -144,7 +144,11 @@ export class StreamSealer {
     if (keyId !== undefined) common.checkpoint_key = keyId;
     // The writer before this one ended without stopping (its claim was taken over): what it had not committed was lost.
     const gone = opened.tookOverFrom;
-    if (gone !== undefined) common.previous_writer_ended_without_stopping = { pid: gone.pid, host: gone.host, since: gone.since };
+    if (gone !== undefined) {
+      common.previous_writer_ended_without_stopping = {
+        pid: gone.pid, host: gone.host, since: gone.since, ...(gone.unsignedFromSeq !== undefined ? { unsigned_from_seq: gone.unsignedFromSeq } : {}),
+      };
+    }
     const holder = opened.inUseBy === undefined ? undefined : { pid: opened.inUseBy.pid, host: opened.inUseBy.host, since: opened.inUseBy.since };
     if (opened.resumed) {
       // A slot stream resumed because the stream asked for was held: says which, and by whom.
