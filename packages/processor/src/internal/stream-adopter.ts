@@ -6,7 +6,8 @@
  * would report that tail `unsigned_tail` for ever, and removing it would go
  * unnoticed. At start, once its own stream is open, the processor asks the
  * primary sink for claims of this host whose process is gone
- * (`AuditSink.abandonedStreams`), claims each stream itself, resumes its
+ * (`AuditSink.abandonedStreams`) and, for each whose last checkpoint its
+ * own signer key signed, claims the stream, resumes its
  * chain from the stored head and seals one `system/stream_abandoned` record
  * and a signed checkpoint into it, through the normal queue to every sink.
  * The claims are given up once those records are committed (at the latest
@@ -19,7 +20,7 @@ import type { QueueItem } from './delivery.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import type { ResolvedOptions } from './resolved-options.js';
-import { storedCheckpointSize } from './key-change.js';
+import { keyDiffers, storedCheckpointKeyIds, storedCheckpointSize } from './key-change.js';
 import { StreamSealer, type SignerState } from './stream-sealer.js';
 
 /** At most this many streams are sealed per start, the oldest first; the rest at later starts. */
@@ -98,16 +99,23 @@ export class StreamAdopter {
     const { o } = this.#a;
     const left = await this.#primary.abandonedStreams!(this.#a.writer);
     const sealed: string[] = [];
-    for (const { stream, holder } of left.slice(0, MAX_ADOPTED_PER_START)) {
+    let tried = 0;
+    let more = 0;
+    for (const { stream, holder } of left) {
       if (!this.#a.running() || stream === this.#a.ownStream || this.#a.skip.includes(stream)) continue;
       try {
+        if (!(await this.#signedByUs(stream))) continue;
+        if (tried === MAX_ADOPTED_PER_START) {
+          more++;
+          continue;
+        }
+        tried++;
         const text = await this.#adopt(stream, holder);
         if (text !== undefined) sealed.push(text);
       } catch (e) {
         o.onError(new Error(`otel-audit: could not seal stream "${stream}" left by pid ${holder.pid} on ${holder.host}: ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
       }
     }
-    const more = left.length - MAX_ADOPTED_PER_START;
     if (sealed.length > 0 || more > 0) {
       o.onWarning({
         code: 'streams_abandoned',
@@ -116,6 +124,23 @@ export class StreamAdopter {
           + (more > 0 ? `; ${more} more remain, sealed at the next starts (${MAX_ADOPTED_PER_START} per start)` : ''),
       });
     }
+  }
+
+  /**
+   * Whether this pipeline's signer key signed the stream's last stored
+   * checkpoint (both unsigned counts too). Another service sharing the file
+   * under its own key must not have its stream checkpointed under ours: a
+   * verifier holding only that service's key would find a checkpoint by an
+   * unknown key. Such a stream keeps its claim for its own service's next
+   * start, as does one with records whose checkpoints the sink cannot tell;
+   * an empty one is taken (only to be released).
+   */
+  async #signedByUs(stream: string): Promise<boolean> {
+    const ids = await storedCheckpointKeyIds(this.#primary, stream);
+    if (ids !== undefined) return !keyDiffers(ids, this.#a.keys.keyId);
+    // No checkpoint: a process that died before committing anything leaves a claim over an empty stream, only released.
+    const head = await this.#primary.head(stream);
+    return head === undefined || head.size === 0;
   }
 
   /** Claim, read the head, seal; the text naming it for the warning, or undefined when there was nothing to seal or someone else took it. */

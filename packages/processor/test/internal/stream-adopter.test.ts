@@ -6,14 +6,14 @@
  * empty one is only released; alerts do not see stream_abandoned; at most
  * 64 per start, the rest said in the warning.
  */
-import { AuditChain, createRecordId, type StreamClaim, type StreamWriter } from '@otel-audit/core';
+import { AuditChain, createRecordId, generateNoteKey, parseSignerKey, type StreamClaim, type StreamWriter } from '@otel-audit/core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryAuditSink, type AuditProcessorWarning } from '../../src/index.js';
 import { MAX_ADOPTED_PER_START } from '../../src/internal/stream-adopter.js';
-import { setup, until, verifySink } from '../helpers.js';
+import { KEYS, setup, until, verifySink } from '../helpers.js';
 import type { LoggerProvider } from '@opentelemetry/sdk-logs';
 
 type Holder = StreamWriter & { since: string };
@@ -46,11 +46,18 @@ class ClaimingSink extends InMemoryAuditSink {
 
 const dead = (stream: string): { stream: string; holder: Holder } => ({ stream, holder: { id: `w-${stream}`, pid: 4242, host: 'web-1', since: '2026-11-29T21:00:00.000Z' } });
 
-/** A stream of `n` records, as the dead process committed them: no checkpoint. Returns its chain, to seal what it had not committed. */
-async function leftStream(sink: InMemoryAuditSink, stream: string, n: number): Promise<AuditChain> {
+/**
+ * A stream of `n` records as the dead process committed them: its first
+ * record under a checkpoint signed with `signerKey` (the test key, the
+ * adopting pipeline's), the rest under none. Returns its chain.
+ */
+async function leftStream(sink: InMemoryAuditSink, stream: string, n: number, signerKey = KEYS.signerKey): Promise<AuditChain> {
   const chain = new AuditChain({ stream });
-  const records = Array.from({ length: n }, (_, i) => chain.append(updated(i)));
-  await sink.append({ records, checkpoints: [] });
+  const records = [chain.append(updated(0))];
+  const timeUnixNano = BigInt(Date.now()) * 1_000_000n;
+  const checkpoint = { stream, size: 1, rootHash: chain.rootHex(), timeUnixNano, note: chain.checkpoint(timeUnixNano, [parseSignerKey(signerKey)]) };
+  for (let i = 1; i < n; i++) records.push(chain.append(updated(i)));
+  await sink.append({ records, checkpoints: [checkpoint] });
   return chain;
 }
 
@@ -93,15 +100,17 @@ describe('sealing streams left by dead processes', () => {
     expect(sealed.map((r) => r.record.action)).toEqual(['update', 'update', 'update', 'stream_abandoned']);
     expect(sealed[3]!.record).toMatchObject({
       type: 'system', outcome: 'failure', severity: 'warning',
-      details: { pid: 4242, host: 'web-1', since: '2026-11-29T21:00:00.000Z', last_seq: 2, adopted_by: { stream: 'own/1', pid: process.pid } },
+      details: { pid: 4242, host: 'web-1', since: '2026-11-29T21:00:00.000Z', last_seq: 2, unsigned_from_seq: 1, adopted_by: { stream: 'own/1', pid: process.pid } },
     });
     // The own stream's start record and first checkpoint come first.
     expect(sink.records[3]!.record).toMatchObject({ stream: 'own/1', seq: 0, action: 'stream_started' });
-    expect(sink.checkpoints.map((c) => `${c.stream}@${c.size}`)).toEqual(['own/1@1', 'dead/1@4']);
+    // The dead writer's own checkpoint (over its first record), then the own stream's, then the seal's.
+    expect(sink.checkpoints.map((c) => `${c.stream}@${c.size}`)).toEqual(['dead/1@1', 'own/1@1', 'dead/1@4']);
     expect(p.alerted).not.toContain('dead/1:stream_abandoned');
     expect(p.alerted).toContain('own/1:stream_started');
-    // Released at once when nothing was sealed; once the seal is committed when something was.
-    await vi.waitFor(() => expect(sink.released.sort()).toEqual(['dead/1', 'dead/bad', 'dead/empty']));
+    // Released at once when nothing was sealed; once the seal is committed when something was. The
+    // unreadable one was never claimed: left for a later start.
+    await vi.waitFor(() => expect(sink.released.sort()).toEqual(['dead/1', 'dead/empty']));
     expect([...sink.claims.keys()]).toEqual(['own/1']);
 
     await p.provider.shutdown();
@@ -126,6 +135,22 @@ describe('sealing streams left by dead processes', () => {
     expect(adopted.size).toBe(MAX_ADOPTED_PER_START - 1);
     expect(adopted.has('dead/00')).toBe(false);
     expect(adopted.has('dead/64')).toBe(false);
+    expect(p.errors).toEqual([]);
+  });
+
+  it('leaves alone a stream whose last checkpoint another service\'s key signed: its claim is kept for that service', async () => {
+    const sink = new ClaimingSink();
+    await leftStream(sink, 'dead/ours', 2);
+    await leftStream(sink, 'dead/theirs', 2, generateNoteKey('other-service.example/audit').signerKey);
+    sink.left = [dead('dead/theirs'), dead('dead/ours')];
+    const p = start(sink);
+    await until(() => p.warnings.some((w) => w.code === 'streams_abandoned'));
+    await p.provider.shutdown();
+    expect(p.warnings.find((w) => w.code === 'streams_abandoned')!.message).toMatch(/^otel-audit: sealed 1 stream\(s\) .*"dead\/ours"/);
+    expect(sink.records.filter((r) => r.record.stream === 'dead/theirs').map((r) => r.record.action)).toEqual(['update', 'update']);
+    expect(sink.checkpoints.filter((c) => c.stream === 'dead/theirs')).toHaveLength(1);
+    // Never claimed, so never released: the claim row stays for that service's own next start.
+    expect(sink.released).not.toContain('dead/theirs');
     expect(p.errors).toEqual([]);
   });
 
