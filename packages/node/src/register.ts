@@ -105,7 +105,23 @@ function endBy(signal: HandledSignal): void {
   process.kill(process.pid, signal);
 }
 
+/**
+ * Said when the process exits without the pipeline having been asked to
+ * stop — `process.exit()` in a signal handler of the app's or of another
+ * SDK's (auto-instrumentations' SIGTERM handler counts as the app's), or at
+ * the end of a script: what was not committed is lost and the stream ends
+ * without its final signed checkpoint. Nothing can be flushed in `exit`.
+ */
+function onExit(): void {
+  if (!handle.stopRequested) {
+    process.stderr.write('otel-audit: warning: the process exited without stopping the audit pipeline: records not yet committed are lost, '
+      + 'and the stream ends without its final signed checkpoint (verify: unsigned_tail); '
+      + 'fix: await shutdownAudit() from @otel-audit/node before process.exit() in your signal handler (docs/operations.md §7)\n');
+  }
+}
+
 if (isMainThread && handle!.enabled) {
   for (const s of SIGNALS) process.on(s, onSignal);
   process.once('beforeExit', () => void handle.shutdown());
+  process.once('exit', onExit);
 }

@@ -58,6 +58,8 @@ export interface AuditHandle {
   shutdown(): Promise<void>;
   /** The most `shutdown()` waits for the sinks (`processors.chain.delivery.shutdown_timeout`, default 30 s). */
   shutdownTimeoutMillis: number;
+  /** True once `shutdown()` (or `shutdownAudit()`) was called. */
+  readonly stopRequested: boolean;
 }
 
 /**
@@ -168,7 +170,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     setCurrentAudit(audit);
     health = () => true;
     started = true;
-    return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve(), shutdownTimeoutMillis: 0 };
+    return { audit, processor: undefined, config: cfg, enabled: false, shutdown: () => Promise.resolve(), shutdownTimeoutMillis: 0, stopRequested: false };
   }
   const problems: ConfigProblem[] = [];
   const { pipeline, secrets } = checkSemantics(cfg, env, problems);
@@ -230,6 +232,9 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       ...(secrets.signerKey !== undefined ? { signerKey: secrets.signerKey } : {}),
       ...(redact !== undefined ? { redaction: redactionOf(redact, secrets.redactHmacKey) } : {}),
       ...(alerts !== undefined ? { onSealed: alerts.onSealed } : {}),
+      // Its own records (start/stop, checkpoints, alerts) go to our provider, where the processor passes them by — not to
+      // the global logger, which is another SDK's when one registered first (they reached that team's logs backend).
+      logger: { emit: (r) => loggerProvider?.getLogger(AUDIT_SCOPE_NAME).emit(r), enabled: () => loggerProvider !== undefined },
       onWarning: warningHandler(options, cfg.source, chain !== undefined),
       // Errors (a sink failing, records lost at shutdown) must be seen without a diag logger, registered globally or not.
       onError: printErrors,
@@ -241,7 +246,11 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
       // OpenTelemetry's own errors too, through the same printer (one line per error a minute).
       setGlobalErrorHandler(printErrors);
     }
-    if (http !== undefined) tracing = startHttpTracing(http, { loggerProvider, resource, register, ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}) });
+    if (http !== undefined) {
+      tracing = startHttpTracing(http, {
+        loggerProvider, resource, register, warn: printerOf(options), ...(secrets.apiKeyHmacKey !== undefined ? { apiKeyHmacKey: secrets.apiKeyHmacKey } : {}),
+      });
+    }
     await processor.ready();
     const limits = limitsOf(chain);
     audit = untilStopped(createAuditLogger({
@@ -260,7 +269,12 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     setCurrentAudit(undefined);
     throw e;
   }
-  latest = { audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown, shutdownTimeoutMillis };
+  latest = {
+    audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown, shutdownTimeoutMillis,
+    get stopRequested() {
+      return stopping !== undefined;
+    },
+  };
   health = () => stopping === undefined && !processor.primarySinkFailing;
   started = true;
   return latest;
