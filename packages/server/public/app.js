@@ -57,6 +57,8 @@ function showLogin(message = '') {
   $('logout').hidden = true;
   $('who').textContent = '';
   $('login-error').textContent = text(message);
+  // Signed out (Log out, a refused token): focus would be left on a hidden control; put it in the token field.
+  if (!$('login').contains(document.activeElement)) $('token').focus();
 }
 
 function signOut(message) {
@@ -81,6 +83,8 @@ async function signIn(token) {
   $('app').hidden = false;
   $('logout').hidden = false;
   $('who').textContent = 'signed in';
+  // The sign-in form (and the focused button) is gone: start keyboard and screen-reader users at the top of the app.
+  if (document.activeElement === document.body || $('login').contains(document.activeElement)) $('title').focus({ preventScroll: true });
   // The ticket names the server's own stream, which the log leaves out by default: get it first.
   await startLive();
   await refreshAll();
@@ -110,6 +114,7 @@ async function loadIntegrity() {
   const badge = $('integrity');
   badge.className = 'badge badge-unknown';
   badge.textContent = 'integrity: checking…';
+  $('integrity-status').textContent = '';
   let checkpointText = 'no signed checkpoint';
   // Checkpoint rows whose stored columns disagree with their signed note: the verification
   // report reads the notes only, so the badge says so itself.
@@ -128,6 +133,8 @@ async function loadIntegrity() {
     badge.className = `badge badge-${view.state}`;
     badge.textContent = text(view.badge);
     badge.title = text(`verified at ${answer.verifiedAt}`);
+    // Announced once per check (the badge's colour is not the message): "integrity: intact (…)" or "… problem(s) found".
+    $('integrity-status').textContent = text(view.badge);
     $('integrity-summary').textContent = text(view.summary);
     $('integrity-findings').replaceChildren(...view.lines.map((l) => el('li', { className: `finding-${l.severity}` }, text(l.line))));
     // A window that is not intact opens the panel: the reasons are the point, not a tooltip.
@@ -137,6 +144,7 @@ async function loadIntegrity() {
     badge.className = `badge ${edited === '' ? 'badge-unknown' : 'badge-bad'}`;
     badge.textContent = text(`integrity: not checked${edited} · ${checkpointText}`);
     badge.title = text(e.message);
+    $('integrity-status').textContent = badge.textContent;
     $('integrity-summary').textContent = text(`The window could not be checked: ${e.message}`);
     $('integrity-findings').replaceChildren(...disagreeing.map((c) => el('li', { className: 'finding-error' }, text(`error · checkpoint row · ${c.stream}: ${c.problem}`))));
   }
@@ -194,8 +202,13 @@ async function loadLogs(cursor) {
     const page = await api('/api/audit/logs?' + params);
     $('log-rows').replaceChildren(...page.records.map((item) => row(item)));
     state.nextCursor = page.nextCursor;
+    // A pager button that disables itself while focused would drop focus to the page's start: keep it in the pager.
+    const focused = document.activeElement;
     $('next-page').disabled = !page.nextCursor;
     $('prev-page').disabled = state.page === 0;
+    if ((focused === $('next-page') || focused === $('prev-page')) && focused.disabled) {
+      (focused === $('next-page') && !$('prev-page').disabled ? $('prev-page') : !$('next-page').disabled ? $('next-page') : $('first-page')).focus();
+    }
     $('page-info').textContent = `page ${state.page + 1} · ${page.records.length} record(s)`;
     $('logs-purged').textContent = text(purgedNotice(page.purged || []));
     $('logs-purged').hidden = $('logs-purged').textContent === '';
@@ -212,10 +225,23 @@ async function loadAlerts() {
 
 // ---------- details ----------
 
+/**
+ * Indented JSON, each line escaped on its own: `text()` escapes control
+ * characters, so the layout's newlines, passed through it whole, showed as
+ * `\u000A` on one long line. JSON.stringify escapes those inside values, so
+ * every newline left is layout.
+ */
+const prettyJson = (v) => JSON.stringify(v, null, 2).split('\n').map(text).join('\n');
+
 const openDetails = (item) => void showDetails(item);
+
+// The row or alert item that opened the details: Close (or Escape) returns focus to it.
+let detailsOpener = null;
 
 async function showDetails(item) {
   const r = item.record;
+  const active = document.activeElement;
+  if (active && active !== document.body && !$('details').contains(active)) detailsOpener = active;
   $('details').hidden = false;
   const meta = $('details-meta');
   const pairs = [
@@ -223,10 +249,10 @@ async function showDetails(item) {
     ['type / action', `${text(r.type)} / ${text(r.action)}`], ['outcome', r.outcome], ['actor', text(r.actor)], ['target', text(r.target)],
     ['request', text(r.request)], ['error', text(r.error)], ['withheld', (item.withheld || []).join(', ')], ['inclusion', 'checking…'],
   ];
-  meta.replaceChildren(...pairs.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { id: `meta-${k.replace(/\W+/g, '-')}` }, text(v))]));
-  $('details-old').textContent = text(JSON.stringify(r.old ?? null, null, 2));
-  $('details-new').textContent = text(JSON.stringify(r.new ?? null, null, 2));
-  $('details-record').textContent = text(JSON.stringify(r, null, 2));
+  meta.replaceChildren(...pairs.flatMap(([k, v]) => [el('dt', {}, k), el('dd', k === 'inclusion' ? { id: 'meta-inclusion', 'aria-live': 'polite' } : { id: `meta-${k.replace(/\W+/g, '-')}` }, text(v))]));
+  $('details-old').textContent = prettyJson(r.old ?? null);
+  $('details-new').textContent = prettyJson(r.new ?? null);
+  $('details-record').textContent = prettyJson(r);
   // The panel is below the log: bring it into view and move focus there, or a click seems to do nothing.
   $('details').scrollIntoView({ block: 'start' });
   $('details-title').focus({ preventScroll: true });
@@ -304,7 +330,11 @@ function onLive(item, isAlert) {
   if (state.page === 0 && matches(r)) {
     const rows = $('log-rows');
     rows.prepend(row(item, true));
-    while (rows.children.length > 25) rows.lastChild.remove();
+    while (rows.children.length > 25) {
+      // Keep focus in the log when the row being dropped is the focused one.
+      if (rows.lastChild === document.activeElement) rows.lastChild.previousElementSibling?.focus();
+      rows.lastChild.remove();
+    }
   }
 }
 
@@ -359,7 +389,20 @@ $('first-page').addEventListener('click', () => {
   state.cursors = [];
   void loadLogs();
 });
-$('close-details').addEventListener('click', () => { $('details').hidden = true; });
+function closeDetails() {
+  $('details').hidden = true;
+  // Back to the row or alert that opened it; if a reload replaced it, to the log's first row (or its table).
+  const back = detailsOpener && detailsOpener.isConnected && !detailsOpener.closest('[hidden]') ? detailsOpener : $('log-rows').firstElementChild;
+  detailsOpener = null;
+  if (back) back.focus();
+  else { $('log-table').tabIndex = -1; $('log-table').focus(); }
+}
+$('close-details').addEventListener('click', closeDetails);
+$('details').addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Escape') return;
+  ev.preventDefault();
+  closeDetails();
+});
 $('include-own').addEventListener('change', () => {
   for (const li of $('live').querySelectorAll('li.own')) li.hidden = ownLeftOut();
   state.page = 0;
@@ -367,6 +410,8 @@ $('include-own').addEventListener('change', () => {
   void loadLogs();
 });
 $('export').addEventListener('click', async () => {
+  // Disabling the focused button drops focus to the page's start; give it back when the export ends.
+  const hadFocus = document.activeElement === $('export');
   $('export').disabled = true;
   try {
     await exportRecords({
@@ -375,6 +420,7 @@ $('export').addEventListener('click', async () => {
     });
   } finally {
     $('export').disabled = false;
+    if (hadFocus && (document.activeElement === document.body || document.activeElement === null)) $('export').focus();
   }
 });
 $('integrity').addEventListener('click', () => showIntegrityPanel($('integrity-panel').hidden && !$('app').hidden));

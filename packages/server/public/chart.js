@@ -69,6 +69,9 @@ export function drawChart(box, legend, series, bucket, since, until) {
     empty.textContent = 'no events in this window';
     root.append(empty);
   }
+  // The bars' numbers as text for screen readers (the colours and hover titles reach neither them nor the keyboard).
+  const sums = keys.map((k) => `${text(k)} ${series.reduce((n, p) => n + (p.counts[k] || 0), 0)}`);
+  root.setAttribute('aria-label', `events over time by type and outcome, ${localTime(start, false)} to ${localTime(end, false)}: ${sums.length ? sums.join(', ') : 'no events in this window'}`);
   box.append(root);
   legend.replaceChildren(...keys.map((k) => {
     const swatch = el('span', { className: 'swatch' });

@@ -162,6 +162,9 @@ describe.skipIf(!haveChromium)('dashboard in Chromium', () => {
     expect(await p4.textContent('#details-old')).toContain('\\u2067a\\u2069');
     expect(await p4.textContent('#details-new')).toContain('\\u200Fb\\u200E\\u061C');
     expect(await p4.textContent('#details-record')).toContain('x\\u202Ay\\u202C');
+    // Indented over lines, not one line of escaped newlines.
+    expect(await p4.textContent('#details-record')).toMatch(/^\{\n {2}"/);
+    expect(await p4.textContent('#details-record')).not.toContain('\\u000A');
     // A record arriving live is shown the same way, in the live list and the log.
     appendEvents(fx.store, fx.chain, [spoof(2, '\u202Dbob')], false);
     await poll(() => p4.textContent('#live')).toContain('spoof/delete\\u200B_all2 success · \\u202Dbob');
