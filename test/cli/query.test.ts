@@ -46,6 +46,15 @@ describe('otel-audit query', () => {
     const rows = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.record.seq)).toEqual([7, 8, 9]);
     expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.stderr).not.toMatch(/more records/);
+  });
+
+  it('--ndjson says on stderr when more records match than the page holds (stdout stays records only)', async () => {
+    const { db } = chainStore(12);
+    const run = await runCli(['query', '--db', db, '--limit', '5', '--ndjson']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n').map((l) => JSON.parse(l).record.seq)).toHaveLength(5);
+    expect(run.stderr).toMatch(/^more records: --cursor \S+ \(this page: 5; -n\/--limit up to 1000, or otel-audit export for all\)$/m);
   });
 
   it('shows a forged seq as stored (TEXT, REAL, an integer past 2^53) in the table and --json, not NaN or a rounded number', async () => {

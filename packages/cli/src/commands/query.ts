@@ -23,7 +23,7 @@ export const queryCommand: Command = {
   summary: 'list stored records matching filters (table, --json or --ndjson)',
   details: [
     'Newest first by default. When more records match, the cursor of the next page is printed',
-    '(on stderr for the table, as nextCursor in --json); pass it back with --cursor. When the',
+    '(on stderr for the table and --ndjson, as nextCursor in --json); pass it back with --cursor. When the',
     'stream and time range reach records purged by retention, a notice on stderr names them',
     'and the archives that hold them (purged in --json).',
     '',
@@ -54,6 +54,8 @@ export const queryCommand: Command = {
         ctx.stdout.write(toJson({ records: page.records, nextCursor: page.nextCursor ?? null, purged }));
       } else if (ctx.options['ndjson'] === true) {
         writeRecords(ctx.stdout, 'ndjson', page.records);
+        // stdout is the records alone; a script piping them must still learn that the page is not all.
+        if (page.nextCursor !== undefined) ctx.stderr.write(`more records: --cursor ${page.nextCursor} (this page: ${page.records.length}; -n/--limit up to 1000, or otel-audit export for all)\n`);
       } else {
         if (page.records.length === 0) ctx.stderr.write('no records match\n');
         writeRecords(ctx.stdout, 'table', page.records);
