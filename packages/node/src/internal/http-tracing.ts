@@ -4,9 +4,10 @@
  * cannot opt out with `traceparent`), the AuditSpanProcessor that turns them
  * into records on the pipeline's LoggerProvider, and the audit
  * HttpInstrumentation with the configured policy, enabled at once. One
- * HttpInstrumentation serves every start of the process: OpenTelemetry
- * patches `node:http` once, for the first instrumentation, so one created
- * for a second start (after a shutdown) would audit nothing.
+ * HttpInstrumentation serves every start of the process, reconfigured and
+ * enabled again by a second start (after a shutdown): two cannot share
+ * `node:http` — enabling one unwraps what is there — so a second one would
+ * leave the first's owner auditing nothing.
  */
 import { trace, type ProxyTracerProvider } from '@opentelemetry/api';
 import type { LoggerProvider } from '@opentelemetry/api-logs';
@@ -85,7 +86,7 @@ export function startHttpTracing(
   });
   if (options.register) {
     tracerProvider.register();
-    // Refused (silently, to OpenTelemetry's diag) when another SDK registered first: see anotherSdk below.
+    // Refused (silently, to OpenTelemetry's diag) when another SDK registered first: see ANOTHER_SDK_FIRST above.
     if ((trace.getTracerProvider() as ProxyTracerProvider).getDelegate?.() !== tracerProvider) options.warn?.(ANOTHER_SDK_FIRST);
   }
   const policy = { ...(http.rules !== undefined ? { rules: httpRules(http.rules) } : {}), ...(http.case_sensitive !== undefined ? { caseSensitive: http.case_sensitive } : {}) };
