@@ -18,7 +18,7 @@ import type Database from 'better-sqlite3';
 import { BundleExportError, BundleFormatError } from './errors.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './internal/row-mapping.js';
 import type { RowCipher } from './internal/row-cipher.js';
-import { listStreams } from './internal/store-verify.js';
+import { listStreams } from './internal/stored-streams.js';
 import { notesByOrigin, sourceOf, type KeptCheckpoint } from './internal/witness-notes.js';
 import { endAfter, resolveRange, type End, type RangeBounds, type StreamRange } from './internal/stream-start.js';
 import { toNanos, type TimeInput } from './internal/time-input.js';

@@ -4,12 +4,12 @@
  * proofs, and a LogRecordExporter for users who wire their own pipeline.
  */
 export { SqliteAuditStore } from './sqlite-audit-store.js';
-export type { StoredStream } from './sqlite-audit-store.js';
 export type { SqliteAuditStoreOptions } from './internal/open-writer.js';
 export type { StreamReadOptions } from './internal/read-stream.js';
 export type { RangeStartCost, RangeStartCostOptions, RangeStartWalk } from './internal/stream-start.js';
 export type { AppendResult } from './internal/appender.js';
 export type { EncryptionKey } from './internal/row-cipher.js';
+export type { StoredStream } from './internal/stored-streams.js';
 export type { VerifyStoreOptions, VerifyProgress } from './internal/store-verify.js';
 export type { KeptCheckpoint } from './internal/witness-notes.js';
 export type { AuditQuery, AuditQueryPage, StoredRecord } from './internal/query-records.js';

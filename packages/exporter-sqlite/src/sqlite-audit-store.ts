@@ -28,15 +28,9 @@ import { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS } from './env-config
 import { archiveStreams, olderThanOf, purgeStreams, type ArchiveOptions, type PurgeOptions, type PurgeResult } from './internal/retention.js';
 import { storeStats, type AuditStats, type StatsOptions } from './internal/store-stats.js';
 import { rangeStartCost, type RangeStartCost, type RangeStartCostOptions } from './internal/stream-start.js';
-import { listStreams, verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
+import { listStreams, storedStreams, type StoredStream } from './internal/stored-streams.js';
+import { verifyStore, type VerifyStoreOptions } from './internal/store-verify.js';
 import { abandonedStreams, claimStream, releaseStream } from './internal/stream-writers.js';
-
-/** A stream stored in the database. */
-export interface StoredStream {
-  stream: string;
-  /** Records appended so far (the next seq), including purged ones. */
-  size: number;
-}
 
 /**
  * The store. Implements `AuditSink`: `append(batch)` resolves once the batch
@@ -193,8 +187,7 @@ export class SqliteAuditStore implements AuditSink {
    */
   streams(): StoredStream[] {
     this.#assertOpen();
-    const sizes = new Map((this.#db.prepare('SELECT stream, size FROM audit_stream_heads').all() as StoredStream[]).map((r) => [r.stream, Number(r.size)]));
-    return listStreams(this.#db).map((stream) => ({ stream, size: sizes.get(stream) ?? 0 }));
+    return storedStreams(this.#db);
   }
 
   /**

@@ -45,15 +45,12 @@ import { QueueBound } from './internal/queue-bound.js';
 import { QueueRouter } from './internal/queue-router.js';
 import { defaultStreamId, droppedDetails, sinkSkipDetails } from './internal/system-events.js';
 import { ACTION_PIPELINE_STOPPED, ACTION_RECORDS_DROPPED } from './semconv.js';
+import { toError } from './internal/to-error.js';
 
 type State = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** One id per process: the default instance part of stream ids. */
 const PROCESS_INSTANCE_ID = createRecordId();
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
-}
 
 /**
  * The audit LogRecordProcessor. Put it first in the provider's processors so

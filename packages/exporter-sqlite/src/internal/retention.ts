@@ -22,7 +22,7 @@ import { ARCHIVE_COLUMNS, readArchive, toArchiveInfo, type ArchiveRow } from './
 import { RetentionError } from '../errors.js';
 import type { Appender } from './appender.js';
 import { readHead } from './appender.js';
-import { listStreams } from './store-verify.js';
+import { listStreams } from './stored-streams.js';
 import { rowToRecord, SELECT_LIST, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
 import { daysAgo, toNanos, type TimeInput } from './time-input.js';

@@ -24,6 +24,7 @@ import type { RowCipher } from './row-cipher.js';
 import { endAfter, resolveRange } from './stream-start.js';
 import { toNanos, type TimeInput } from './time-input.js';
 import { describe } from './describe.js';
+import { listStreams } from './stored-streams.js';
 
 /** Progress of a running verification. */
 export interface VerifyProgress {
@@ -73,22 +74,6 @@ function seqBound(v: number | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer; got ${describe(v)}`);
   return v;
-}
-
-/**
- * Every stream with rows, a head or a checkpoint, without scanning the log.
- * Only text stream ids: a row whose stream is not text (a BLOB; a number or
- * NULL in a rebuilt table) belongs to no stream — verify reports it.
- */
-export function listStreams(db: Database.Database): string[] {
-  // Text sorts after numbers and before every BLOB (x'' the least).
-  const rows = db.prepare(
-    `WITH RECURSIVE s(x) AS (SELECT min(stream) FROM audit_logs WHERE stream >= '' AND stream < x''
-       UNION ALL SELECT (SELECT min(stream) FROM audit_logs WHERE stream > s.x AND stream < x'') FROM s WHERE s.x IS NOT NULL)
-     SELECT x AS stream FROM s WHERE x IS NOT NULL
-     UNION SELECT stream FROM audit_stream_heads UNION SELECT stream FROM audit_checkpoints ORDER BY 1`,
-  ).pluck().all() as string[];
-  return rows;
 }
 
 export async function verifyStore(db: Database.Database, cipher: RowCipher | undefined, options: VerifyStoreOptions = {}): Promise<VerificationReport> {

@@ -26,24 +26,25 @@ export interface CheckpointSource {
   lastCheckpoint(stream: string): Promise<SealedCheckpoint | undefined>;
 }
 
-/** Key ids that signed the sink's last checkpoint of `stream`; undefined when unknown (no checkpoint, or the sink cannot say). */
-export async function storedCheckpointKeyIds(sink: AuditSink, stream: string): Promise<string[] | undefined> {
-  const source = sink as Partial<CheckpointSource>;
-  if (typeof source.lastCheckpoint !== 'function') return undefined;
-  const cp = await source.lastCheckpoint(stream);
-  if (cp === undefined) return undefined;
-  return parseNote(cp.note, { allowUnsigned: true }).signatures.map((s) => noteKeyId(s.name, s.keyHash));
+/** What the sink's last stored checkpoint of a stream says: the key ids that signed it and how many records it covers. */
+export interface StoredCheckpoint {
+  keyIds: string[];
+  size: number;
 }
 
 /**
- * How many records of `stream` the sink's last stored checkpoint covers (0:
- * none); undefined when the sink cannot say. Records from there on were
- * never vouched for by the process that wrote them.
+ * The sink's last stored checkpoint of `stream`, read once for both uses:
+ * which keys signed it (a key change, an adoption under another service's
+ * key) and how many records it covers (records from there on were never
+ * vouched for by the process that wrote them). `null` when the sink stored
+ * none; undefined when it cannot say.
  */
-export async function storedCheckpointSize(sink: AuditSink, stream: string): Promise<number | undefined> {
+export async function storedCheckpoint(sink: AuditSink, stream: string): Promise<StoredCheckpoint | null | undefined> {
   const source = sink as Partial<CheckpointSource>;
   if (typeof source.lastCheckpoint !== 'function') return undefined;
-  return (await source.lastCheckpoint(stream))?.size ?? 0;
+  const cp = await source.lastCheckpoint(stream);
+  if (cp === undefined) return null;
+  return { keyIds: parseNote(cp.note, { allowUnsigned: true }).signatures.map((s) => noteKeyId(s.name, s.keyHash)), size: cp.size };
 }
 
 /** True when `current` (undefined: unsigned) is not among the ids that signed the stored checkpoint. */

@@ -20,8 +20,9 @@ import type { QueueItem } from './delivery.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import type { ResolvedOptions } from './resolved-options.js';
-import { keyDiffers, storedCheckpointKeyIds, storedCheckpointSize } from './key-change.js';
+import { keyDiffers, storedCheckpoint, type StoredCheckpoint } from './key-change.js';
 import { StreamSealer, type SignerState } from './stream-sealer.js';
+import { toError } from './to-error.js';
 
 /** At most this many streams are sealed per start, the oldest first; the rest at later starts. */
 export const MAX_ADOPTED_PER_START = 64;
@@ -47,10 +48,6 @@ export interface StreamAdopterOptions {
   flush: () => Promise<void>;
   /** False once the processor is shutting down: nothing more is sealed. */
   running: () => boolean;
-}
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 /** Adopts and seals abandoned streams once (see file comment). */
@@ -104,13 +101,14 @@ export class StreamAdopter {
     for (const { stream, holder } of left) {
       if (!this.#a.running() || stream === this.#a.ownStream || this.#a.skip.includes(stream)) continue;
       try {
-        if (!(await this.#signedByUs(stream))) continue;
+        const stored = await this.#ours(stream);
+        if (stored === false) continue;
         if (tried === MAX_ADOPTED_PER_START) {
           more++;
           continue;
         }
         tried++;
-        const text = await this.#adopt(stream, holder);
+        const text = await this.#adopt(stream, holder, stored);
         if (text !== undefined) sealed.push(text);
       } catch (e) {
         o.onError(new Error(`otel-audit: could not seal stream "${stream}" left by pid ${holder.pid} on ${holder.host}: ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
@@ -127,24 +125,25 @@ export class StreamAdopter {
   }
 
   /**
-   * Whether this pipeline's signer key signed the stream's last stored
-   * checkpoint (both unsigned counts too). Another service sharing the file
-   * under its own key must not have its stream checkpointed under ours: a
-   * verifier holding only that service's key would find a checkpoint by an
-   * unknown key. Such a stream keeps its claim for its own service's next
-   * start, as does one with records whose checkpoints the sink cannot tell;
-   * an empty one is taken (only to be released).
+   * The stream's last stored checkpoint when this pipeline's signer key
+   * signed it (both unsigned counts too), `null` for an empty stream with
+   * none, else `false`. Another service sharing the file under its own key
+   * must not have its stream checkpointed under ours: a verifier holding
+   * only that service's key would find a checkpoint by an unknown key. Such
+   * a stream keeps its claim for its own service's next start, as does one
+   * with records whose checkpoints the sink cannot tell; an empty one is
+   * taken (only to be released).
    */
-  async #signedByUs(stream: string): Promise<boolean> {
-    const ids = await storedCheckpointKeyIds(this.#primary, stream);
-    if (ids !== undefined) return !keyDiffers(ids, this.#a.keys.keyId);
-    // No checkpoint: a process that died before committing anything leaves a claim over an empty stream, only released.
+  async #ours(stream: string): Promise<StoredCheckpoint | null | false> {
+    const stored = await storedCheckpoint(this.#primary, stream);
+    if (stored) return keyDiffers(stored.keyIds, this.#a.keys.keyId) ? false : stored;
+    // No checkpoint (or none the sink can tell): a process that died before committing anything leaves a claim over an empty stream, only released.
     const head = await this.#primary.head(stream);
-    return head === undefined || head.size === 0;
+    return head === undefined || head.size === 0 ? null : false;
   }
 
   /** Claim, read the head, seal; the text naming it for the warning, or undefined when there was nothing to seal or someone else took it. */
-  async #adopt(stream: string, holder: Holder): Promise<string | undefined> {
+  async #adopt(stream: string, holder: Holder, stored: StoredCheckpoint | null): Promise<string | undefined> {
     const a = this.#a;
     const claim = await this.#primary.claimStream!(stream, a.writer);
     if (!claim.ok) return undefined; // adopted (or resumed) by another pipeline meanwhile
@@ -152,15 +151,13 @@ export class StreamAdopter {
     try {
       const head = await this.#primary.head(stream);
       if (head === undefined || head.size === 0 || !a.running()) return undefined;
-      // Records past the dead writer's last checkpoint are vouched for from now on only as the store holds them: say from where.
-      const unsignedFrom = await storedCheckpointSize(this.#primary, stream);
-      if (!a.running()) return undefined;
       const chain = new AuditChain({ stream, head, limits: a.o.limits });
       const sealer = new StreamSealer(chain, a.o, a.keys, a.metrics, a.outbox, a.enqueue, false);
       const lastSeq = head.size - 1;
       sealer.sealSystem(ACTION_STREAM_ABANDONED, 'failure', 'warning', {
         pid: holder.pid, host: holder.host, since: holder.since, last_seq: lastSeq,
-        ...(unsignedFrom !== undefined ? { unsigned_from_seq: unsignedFrom } : {}),
+        // Records past the dead writer's last checkpoint are vouched for from now on only as the store holds them: say from where.
+        unsigned_from_seq: stored?.size ?? 0,
         adopted_by: { stream: a.ownStream, pid: process.pid },
       });
       sealer.checkpoint();

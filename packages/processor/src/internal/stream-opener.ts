@@ -15,9 +15,10 @@
  */
 import { AuditChain, createRecordId, maskedError, redactSecrets, type AuditSink, type ChainHead, type HashAlgorithm, type NormalizeOptions, type StreamClaim, type StreamWriter } from '@otel-audit/core';
 import type { AuditProcessorWarning } from '../audit-log-record-processor-options.js';
-import { storedCheckpointKeyIds, storedCheckpointSize } from './key-change.js';
+import { storedCheckpoint } from './key-change.js';
 import type { Spill } from './spill.js';
 import { recoverSpill, type SpillRecovery } from './spill-recovery.js';
+import { toError } from './to-error.js';
 
 /** What {@link openStream} found and built. */
 export interface OpenedStream {
@@ -57,10 +58,6 @@ export interface OpenStreamOptions {
   onWarning: (warning: AuditProcessorWarning) => void;
   /** Where an error goes (the processor's `onError`). */
   onError: (error: Error) => void;
-}
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 async function readHead(o: OpenStreamOptions): Promise<{ head: ChainHead | undefined } | undefined> {
@@ -183,21 +180,14 @@ export async function openStream(options: OpenStreamOptions): Promise<OpenedStre
     chain = new AuditChain({ stream, alg: o.alg, limits: o.limits });
   }
   let storedKeyIds: string[] | undefined;
+  let tookOverFrom: OpenedStream['tookOverFrom'] = answer?.ok === true && stream === o.stream ? answer.tookOverFrom : undefined;
   if (resumed) {
     try {
-      storedKeyIds = await storedCheckpointKeyIds(o.primary, stream);
+      const stored = await storedCheckpoint(o.primary, stream);
+      storedKeyIds = stored?.keyIds;
+      if (tookOverFrom !== undefined && stored !== undefined) tookOverFrom = { ...tookOverFrom, unsignedFromSeq: stored?.size ?? 0 };
     } catch (e) {
       o.onError(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}" to compare signer keys: ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
-    }
-    if (!o.stillStarting()) return undefined;
-  }
-  let tookOverFrom: OpenedStream['tookOverFrom'] = answer?.ok === true && stream === o.stream ? answer.tookOverFrom : undefined;
-  if (tookOverFrom !== undefined && resumed) {
-    try {
-      const unsignedFromSeq = await storedCheckpointSize(o.primary, stream);
-      if (unsignedFromSeq !== undefined) tookOverFrom = { ...tookOverFrom, unsignedFromSeq };
-    } catch (e) {
-      o.onError(new Error(`otel-audit: could not read the last checkpoint of stream "${stream}": ${redactSecrets(toError(e).message)}`, { cause: maskedError(e) }));
     }
     if (!o.stillStarting()) return undefined;
   }

@@ -22,15 +22,12 @@ import type { ResolvedOptions } from './resolved-options.js';
 import type { OpenedStream } from './stream-opener.js';
 import { ACTION_PIPELINE_STARTED, ACTION_SPILL_NOT_REPLAYED, ACTION_SPILL_REPLAYED, ACTION_STREAM_STARTED } from '../semconv.js';
 import { nowNanos, rejectionEvent, systemEvent } from './system-events.js';
+import { toError } from './to-error.js';
 
 /** The checkpoint signer(s) in use; shared with the processor, which may replace them before the stream opens. */
 export interface SignerState {
   signers: NoteSigner[];
   keyId: string | undefined;
-}
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 /** Seals events into one stream's chain (see file comment). */

@@ -9,6 +9,7 @@ import type { AnyValue } from '@opentelemetry/api-logs';
 import { createRecordId, isRecordId, normalizeEvent, type AuditEventInput } from '@otel-audit/core';
 import type { SinkSkip } from './delivery.js';
 import { ACTION_RECORD_REJECTED, ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, SYSTEM_TYPE } from '../semconv.js';
+import { toError } from './to-error.js';
 
 /** Loss accumulated since the last records_dropped record. */
 export interface Drops {
@@ -20,10 +21,6 @@ export interface Drops {
 /** Now, in Unix nanoseconds (millisecond resolution). */
 export function nowNanos(): bigint {
   return BigInt(Date.now()) * 1_000_000n;
-}
-
-function toError(e: unknown): Error {
-  return e instanceof Error ? e : new Error(String(e));
 }
 
 /** A system record event: actor `otel-audit`, time now. */
