@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { RecordConflictError, StoreWriteError } from '../errors.js';
 import { recordToRow, RECORD_COLUMNS } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
+import { filesystemHint } from './filesystem-hint.js';
 
 /** What a committed batch did. */
 export interface AppendResult {
@@ -110,7 +111,7 @@ export class Appender {
     } catch (e) {
       const code = (e as { code?: unknown })?.code;
       if (typeof code !== 'string' || !code.startsWith('SQLITE_')) throw e;
-      throw new StoreWriteError(code, `audit store ${path}: the batch was not committed (${code}: ${(e as Error).message})`, { cause: e });
+      throw new StoreWriteError(code, `audit store ${path}: the batch was not committed (${code}: ${(e as Error).message})${filesystemHint(path, code)}`, { cause: e });
     }
   }
 

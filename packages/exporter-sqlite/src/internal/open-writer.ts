@@ -16,6 +16,7 @@ import { checkStoreKeys } from './key-check.js';
 import { createPrivateFile } from './private-file.js';
 import { migrate, refuseForeign, SCHEMA_VERSION } from './schema.js';
 import { describe } from './describe.js';
+import { filesystemHint } from './filesystem-hint.js';
 
 /** Options of {@link SqliteAuditStore}. */
 export interface SqliteAuditStoreOptions {
@@ -85,7 +86,7 @@ export function openWriter(path: string, options: SqliteAuditStoreOptions): Open
   } catch (e) {
     db?.close();
     if (e instanceof StoreOpenError || e instanceof EncryptionKeyError) throw e;
-    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open audit store ${path}: ${(e as Error).message}`, { cause: e });
+    throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `cannot open audit store ${path}: ${(e as Error).message}${filesystemHint(path, (e as { code?: unknown }).code)}`, { cause: e });
   }
   return { db, cipher, busyTimeoutMillis: busy };
 }

@@ -7,7 +7,7 @@
  * names exist and hold valid keys. Each failure is one problem with path,
  * value and fix.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { redactUrl, streamIdProblem } from '@otel-audit/core';
 import { createHttpAuditPolicy, AuditPolicyError } from '@otel-audit/instrumentation';
@@ -89,6 +89,36 @@ function checkStream(key: string, chain: ChainProcessorConfig, problems: ConfigP
   });
 }
 
+/**
+ * The spill file is written only when the store falls behind — in an
+ * outage, the worst time to find out its directory is missing or cannot be
+ * written. Checked here, like the store's directory, so a bad `spill_path`
+ * is refused at start (a disk-full review found one only during an outage).
+ */
+function checkSpill(config: AuditConfig, key: string, chain: ChainProcessorConfig, problems: ConfigProblem[]): void {
+  const d = chain.delivery;
+  if (d?.overflow !== 'spill') return;
+  const path = `processors.${key}.delivery.spill_path`;
+  const file = resolvePath(config, d.spill_path ?? 'otel-audit-queue.spill');
+  const dir = dirname(file);
+  if (!existsSync(dir)) {
+    problems.push({ path, value: d.spill_path, message: `directory "${dir}" does not exist`, fix: 'create it, or fix the path: the spill file holds records while the store is behind' });
+  } else if (existsSync(file) && statSync(file).isDirectory()) {
+    problems.push({ path, value: d.spill_path, message: `"${file}" is a directory`, fix: 'name a file, e.g. ./otel-audit-queue.spill' });
+  } else {
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      problems.push({
+        path, value: d.spill_path,
+        message: code === 'EROFS' ? `directory "${dir}" is on a read-only filesystem` : `directory "${dir}" cannot be written by this user (${code ?? 'error'})`,
+        fix: 'put the spill file where the service can write, on a filesystem other than the store\'s if you can (a full disk then stops only one of them)',
+      });
+    }
+  }
+}
+
 function checkSqlite(config: AuditConfig, key: string, sqlite: SqliteExporterConfig, problems: ConfigProblem[]): void {
   const dir = dirname(resolvePath(config, sqlite.path));
   if (!existsSync(dir)) problems.push({ path: `exporters.${key}.path`, value: sqlite.path, message: `directory "${dir}" does not exist`, fix: 'create it, or fix the path' });
@@ -147,7 +177,10 @@ export function checkSemantics(config: AuditConfig, env: NodeJS.ProcessEnv, prob
   for (const [key, c] of Object.entries(config.receivers ?? {})) if (typeOf(key) === 'http') checkPolicy(key, c as HttpReceiverConfig, problems);
   for (const [key, c] of Object.entries(config.processors ?? {})) {
     if (typeOf(key) === 'alerts') checkAlerts(key, c as AlertsProcessorConfig, problems);
-    if (typeOf(key) === 'chain' && c !== null && typeof c === 'object') checkStream(key, c as ChainProcessorConfig, problems);
+    if (typeOf(key) === 'chain' && c !== null && typeof c === 'object') {
+      checkStream(key, c as ChainProcessorConfig, problems);
+      checkSpill(config, key, c as ChainProcessorConfig, problems);
+    }
     const cp = typeOf(key) === 'chain' ? (c as ChainProcessorConfig | null)?.checkpoint : undefined;
     if (cp?.interval !== undefined && cp.every_seconds !== undefined) {
       problems.push({ path: `processors.${key}.checkpoint.every_seconds`, value: cp.every_seconds, message: `says the same as interval (${cp.interval}), which is also set`, fix: 'keep one of interval and every_seconds' });
