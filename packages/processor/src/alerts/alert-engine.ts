@@ -2,9 +2,11 @@
  * The alert rules engine (DESIGN §9): evaluates sealed records in emit
  * order against compiled rules and returns the alerts they raise. The
  * record's own `time` is the clock, so replaying a stream raises the same
- * alerts and tests need no fake timers; the wall clock only caps it (a
+ * alerts and tests need no fake timers; the wall clock only guards it (a
  * record dated more than `maxClockSkewMillis` ahead of it counts as of that
- * bound), so that one future-dated record cannot stop time for every rule.
+ * bound, and a backward step of it shifts later record times), so that
+ * neither a future-dated record nor an NTP correction stops time for every
+ * rule (internal/engine-clock.ts).
  * Synchronous — no I/O, no timers — so the processor can call it right
  * after sealing each record; notifiers run elsewhere (`AlertDispatcher`).
  */
@@ -15,6 +17,7 @@ import { compileRules, type AlertRuleConfig, type CompiledAlertRule } from './al
 import type { AlertableRecord } from './field-path.js';
 import { CountRuleState } from './internal/count-rule-state.js';
 import { DistinctRuleState } from './internal/distinct-rule-state.js';
+import { EngineClock } from './internal/engine-clock.js';
 import { evictionAlert } from './internal/eviction-alert.js';
 import type { RuleState } from './internal/rule-state.js';
 import { SequenceRuleState } from './internal/sequence-rule-state.js';
@@ -38,10 +41,20 @@ export interface AlertEngineOptions {
    * counts as of wall clock + this: without the cap, one record dated in the
    * year 2200 (a client-supplied timestamp, a broken clock) would move the
    * clock there for good — every window frozen, every group that alerts
-   * silenced by a cooldown that never ends, every digest never due.
+   * silenced by a cooldown that never ends, every digest never due. Also the
+   * smallest backward step of the wall clock the engine shifts record times
+   * for: after a smaller one, records count as of the engine's clock for at
+   * most that long.
    */
   maxClockSkewMillis?: number;
-  /** The wall clock, in Unix ms, read only when a record is dated past the last reading + skew. Default `Date.now`. */
+  /**
+   * The wall clock, in Unix ms. Default `Date.now`. Read only when a record is
+   * dated past the last reading + skew, or more than the skew before the
+   * engine's clock: when the wall clock is then behind the engine's clock too,
+   * it was stepped back (NTP), and later record times count on from where the
+   * engine's clock would be had it not stepped (the time since the last
+   * reading measured on `performance.now()`), not as of a frozen time.
+   */
   clock?: () => number;
 }
 
@@ -127,13 +140,8 @@ export class AlertEngine {
    */
   readonly #candidates = new Map<string, Map<string, readonly Candidate[]>>();
   #indexedPairs = 0;
-  #now = -Infinity;
-  /** The last record's own time (µs), read by {@link #advance}: the count rules keep it for `first_time`. */
-  #recordMicros = 0;
-  readonly #skewMicros: number;
-  readonly #clock: () => number;
-  /** Latest time (µs) the clock may reach: wall clock at the last reading + skew. */
-  #limit = -Infinity;
+  /** Record time guarded by the wall clock; also the last record's own time, which the count rules keep for `first_time`. */
+  readonly #clock: EngineClock;
 
   constructor(options: AlertEngineOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
@@ -145,9 +153,8 @@ export class AlertEngine {
       throw new RangeError(`options.maxClockSkewMillis must be a whole number of milliseconds from 0 to 31536000000 (a year), got ${String(skew)}; the default is ${DEFAULT_MAX_CLOCK_SKEW_MILLIS}`);
     }
     if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError(`options.clock must be a function returning Unix milliseconds (e.g. Date.now), got ${typeof options.clock}`);
-    this.#skewMicros = skew * 1000;
     this.#maxGroups = maxGroups;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = new EngineClock(skew * 1000, options.clock ?? Date.now);
     const rules = isCompiled(options.rules) ? options.rules : compileRules(options.rules);
     const names = new Set<string>();
     for (const r of rules) {
@@ -187,7 +194,8 @@ export class AlertEngine {
    * and `system/alert_notify_failed` records, are ignored so that alerts
    * (and failures to deliver them) never raise alerts. The clock is the largest
    * record `time` seen so far: a record dated earlier counts as of now; one
-   * dated past the wall clock + `maxClockSkewMillis` counts as of that. A
+   * dated past the wall clock + `maxClockSkewMillis` counts as of that; after
+   * the wall clock stepped back, record times count on from where the clock would be. A
    * record whose group pushed another out of a full rule may also raise the
    * engine's own `alert_groups_evicted` alert.
    *
@@ -199,7 +207,7 @@ export class AlertEngine {
     let now = NaN; // parsed only when a rule matches (or a digest is open): it costs more than most matches
     let out: AlertEvent[] | undefined;
     if (this.#nextDigest !== Infinity) {
-      now = this.#advance(record.time);
+      now = this.#clock.advance(record.time);
       if (now >= this.#nextDigest) out = this.#dueDigests(now);
     }
     if (type === ALERT_RECORD_TYPE || (type === 'system' && record.action === ACTION_ALERT_NOTIFY_FAILED)) return out ?? NO_ALERTS;
@@ -208,8 +216,8 @@ export class AlertEngine {
       const c = candidates[i]!;
       if (!c.test(record)) continue;
       const s = c.state;
-      if (now !== now) now = this.#advance(record.time);
-      const alert = s.evaluate(record, now, this.#recordMicros);
+      if (now !== now) now = this.#clock.advance(record.time);
+      const alert = s.evaluate(record, now, this.#clock.recordMicros);
       if (s.evicted !== s.reportedEvictions) {
         const evicted = evictionAlert(s, this.#maxGroups, record, now);
         if (evicted !== undefined) (out ??= []).push(evicted);
@@ -261,24 +269,6 @@ export class AlertEngine {
     }
     this.#nextDigest = next;
     return out;
-  }
-
-  /**
-   * Note the record's time (µs) and move the clock to it unless that is
-   * earlier, or later than the wall clock + skew (then to that); the clock.
-   */
-  #advance(time: string): number {
-    let t = time.length > 3 ? Number(time.slice(0, -3)) : 0;
-    this.#recordMicros = t;
-    if (t > this.#now) {
-      // The wall clock is read only when a record passes the last limit: in order, about once per skew.
-      if (t > this.#limit) {
-        this.#limit = this.#clock() * 1000 + this.#skewMicros;
-        if (t > this.#limit) t = this.#limit;
-      }
-      if (t > this.#now) this.#now = t;
-    }
-    return this.#now;
   }
 
   /**
