@@ -18,7 +18,7 @@ import { chainStore, event, runCli, tamper, writeKeys } from './helpers.js';
 async function purgedStore(): Promise<{ dir: string; db: string; key: string; vkey: string }> {
   const { dir, db } = chainStore(30);
   const { key, vkey } = writeKeys(dir);
-  const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json']);
+  const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json', '--trust-clock']);
   expect(apply.code, apply.stderr).toBe(0);
   return { dir, db, key, vkey };
 }
@@ -82,7 +82,7 @@ describe('otel-audit archives', () => {
     const { dir } = chainStore(30, { stream: 'a/1' });
     const { db } = chainStore(30, { stream: 'svc/1', dir });
     const { key, vkey } = writeKeys(dir);
-    const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json']);
+    const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json', '--trust-clock']);
     expect(apply.code, apply.stderr).toBe(0);
     const raw = new Database(db, { readonly: true });
     const archives = raw.prepare('SELECT archive_id AS id, stream, data, checkpoint_note AS note FROM audit_log_archives ORDER BY stream').all() as { id: number; stream: string; data: Buffer; note: string }[];

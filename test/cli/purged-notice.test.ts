@@ -17,7 +17,7 @@ import { chainStore, MINUTE, runBin, runCli, T0, writeKeys } from './helpers.js'
 async function purgedStore(): Promise<{ dir: string; db: string }> {
   const { dir, db } = chainStore(30);
   const { key } = writeKeys(dir);
-  const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json']);
+  const apply = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--json', '--trust-clock']);
   expect(apply.code, apply.stderr).toBe(0);
   expect(JSON.parse(apply.stdout).purged).toMatchObject([{ stream: 'svc/1', firstSeq: 0, lastSeq: 29, archiveIds: [1] }]);
   return { dir, db };

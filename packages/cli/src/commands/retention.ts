@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Keyring, parseSignerKey, verifyCheckpoint, type NoteSigner } from '@otel-audit/core';
-import { retentionFromEnv, type ArchiveInfo, type PurgeResult, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { retentionFromEnv, type PurgeResult, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
 import { storeCall, storeCallAsync } from '../internal/filters.js';
@@ -18,6 +18,9 @@ import { readSignerKeyFile } from '../internal/keys.js';
 import { createPrivateFile } from '../internal/private-file.js';
 import { createTempDir } from '../internal/temp-dir.js';
 import { renderTable, toJson } from '../internal/table.js';
+import {
+  CLOCK_LEAD_LIMIT_NANOS, clockAheadError, clockAheadProblem, futureRecordNotice, newestStoredTime, withSpans, type ArchiveWithSpan, type FutureRecord,
+} from '../internal/retention-checks.js';
 
 
 function isoOf(ns: bigint): string {
@@ -39,13 +42,24 @@ function signersOf(ctx: CommandContext): NoteSigner[] {
 }
 
 interface Outcome {
-  archived: ArchiveInfo[];
+  archived: ArchiveWithSpan[];
   purged: PurgeResult[];
   /** Streams not archived because their newest checkpoint carries no signature (without --allow-unsigned). */
   unsigned: string[];
+  /** Records dated in the future at which a stream's archiving stops. */
+  futureRecords: FutureRecord[];
+  /** The newest record or checkpoint time of the database (Unix ns), if any. */
+  newestStored: bigint | undefined;
 }
 
-async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[], allowUnsigned: boolean): Promise<Outcome> {
+/** The reference time of a run: the host's `now`, and whether `--apply` must refuse a clock far ahead of the database. */
+interface Clock { now: bigint; refuseAhead: boolean }
+
+async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[], allowUnsigned: boolean, clock: Clock): Promise<Outcome> {
+  const newestStored = newestStoredTime(store, clock.now + CLOCK_LEAD_LIMIT_NANOS);
+  const problem = clockAheadProblem(clock.now, newestStored);
+  // Before anything is written: a clock far ahead would purge fresh records, for good.
+  if (problem !== undefined && clock.refuseAhead) throw clockAheadError(problem);
   const known = store.streams().map((s) => s.stream);
   const unknown = (streams ?? []).filter((s) => !known.includes(s));
   if (unknown.length > 0) {
@@ -53,17 +67,20 @@ async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: 
       'pass --stream with one of the streams listed, or leave it out for every stream');
   }
   const scope = streams ? { streams } : {};
-  const archived = storeCall(() => store.archive({ olderThan: archiveBefore, ...scope, allowUnsigned }));
+  const futureRecords: FutureRecord[] = [];
+  const onFutureRecord = (stream: string, seq: number, time: bigint) => { futureRecords.push({ stream, seq, time: isoOf(time) }); };
+  // The spans are read before the purge, while the archived rows are still in the log.
+  const archived = withSpans(store, storeCall(() => store.archive({ olderThan: archiveBefore, ...scope, allowUnsigned, onFutureRecord })));
   const purged = await storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers }));
   const newest = store.database.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC LIMIT 1').pluck();
   const unsigned = allowUnsigned ? [] : (streams ?? known).filter((s) => {
     const note = newest.get(s) as string | undefined;
     return note !== undefined && verifyCheckpoint(note, new Keyring()).status === 'unsigned';
   });
-  return { archived, purged, unsigned };
+  return { archived, purged, unsigned, futureRecords, newestStored };
 }
 
-async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, allowUnsigned: boolean): Promise<Outcome> {
+async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, allowUnsigned: boolean, clock: Clock): Promise<Outcome> {
   // Removed on Ctrl-C too (an abort listener): the copy holds every record of the database.
   const tmp = createTempDir('otel-audit-retention-', ctx);
   try {
@@ -72,7 +89,7 @@ async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, pu
     fs.closeSync(createPrivateFile(copy));
     await withStore(ctx, db, (source) => source.database.backup(copy));
     if (ctx.signal.aborted) throw new CliError('AUDIT_CLI_USAGE', 'interrupted; the preview copy was removed', 'run the command again');
-    return await withStore({ cwd: tmp.dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned), {});
+    return await withStore({ cwd: tmp.dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned, clock), {});
   } finally {
     tmp.remove();
   }
@@ -93,6 +110,9 @@ export const retentionCommand: Command = {
     'system/retention_purge record to its stream, so run --apply while no service is',
     'writing the database (or through the service), and pass --signer-key to sign',
     'a checkpoint after that record.',
+    'Ages are counted from this host\'s clock; --apply refuses when it reads more than a',
+    'day after the newest record or checkpoint in the database (a clock ahead would purge',
+    'fresh records) unless --trust-clock is passed.',
   ].join('\n'),
   options: [
     DB_OPTION,
@@ -103,6 +123,7 @@ export const retentionCommand: Command = {
     { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
     { name: 'allow-unsigned', type: 'boolean', description: 'also archive (and then purge) streams whose checkpoints carry no signature' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'NAME.key to sign a checkpoint after each purge record' },
+    { name: 'trust-clock', type: 'boolean', description: 'run even though this host\'s clock reads more than a day after everything in the database' },
     JSON_OPTION,
   ],
   async run(ctx) {
@@ -136,29 +157,37 @@ export const retentionCommand: Command = {
     let result: Outcome;
     try {
       if (dry) {
-        result = await dryRun(ctx, db, archiveBefore, purgeBefore, streams, allowUnsigned);
+        result = await dryRun(ctx, db, archiveBefore, purgeBefore, streams, allowUnsigned, { now, refuseAhead: false });
       } else {
         const signers = signersOf(ctx);
-        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers, allowUnsigned), {});
+        const clock = { now, refuseAhead: ctx.options['trust-clock'] !== true };
+        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers, allowUnsigned, clock), {});
       }
     } finally {
       ctx.progress.done();
     }
     if (ctx.json) {
-      ctx.stdout.write(toJson({ mode: dry ? 'dry-run' : 'apply', archiveBefore: isoOf(archiveBefore), purgeBefore: isoOf(purgeBefore), ...result }));
+      const { newestStored, ...rest } = result;
+      ctx.stdout.write(toJson({
+        mode: dry ? 'dry-run' : 'apply', now: isoOf(now), newestStored: newestStored === undefined ? null : isoOf(newestStored),
+        archiveBefore: isoOf(archiveBefore), purgeBefore: isoOf(purgeBefore), ...rest,
+      }));
       return 0;
     }
     const verb = dry ? 'would be' : 'were';
+    const newest = result.newestStored === undefined ? 'the database holds no record dated before it' : `the newest record or checkpoint in the database is from ${isoOf(result.newestStored)}`;
+    ctx.stdout.write(`Reference time: ${isoOf(now)} (this host's clock; ${newest}).\n`);
     ctx.stdout.write(`Records older than ${isoOf(archiveBefore)} (${archiveDays} days) are archived; archived records older than ${isoOf(purgeBefore)} (${retentionDays} days) are purged.\n\n`);
     if (result.archived.length === 0) ctx.stdout.write(`No records ${verb} archived.\n`);
     else {
       ctx.stdout.write(`${result.archived.length} archive(s) ${verb} created:\n`);
       ctx.stdout.write(renderTable([
-        { header: 'STREAM', value: (a: ArchiveInfo) => a.stream, maxWidth: 40 },
+        { header: 'STREAM', value: (a: ArchiveWithSpan) => a.stream, maxWidth: 40 },
         { header: 'SEQ', value: (a) => `${a.firstSeq}..${a.lastSeq}` },
         { header: 'RECORDS', value: (a) => a.records, right: true },
-        { header: 'FROM', value: (a) => isoOf(a.firstTimeUnixNano) },
-        { header: 'TO', value: (a) => isoOf(a.lastTimeUnixNano) },
+        // Earliest and latest record time: records need not be in time order.
+        { header: 'FROM', value: (a) => isoOf(a.minTimeUnixNano) },
+        { header: 'TO', value: (a) => isoOf(a.maxTimeUnixNano) },
       ], result.archived));
     }
     if (result.purged.length === 0) ctx.stdout.write(`No records ${verb} purged.\n`);
@@ -175,10 +204,16 @@ export const retentionCommand: Command = {
       ctx.stdout.write(`\nStream ${JSON.stringify(stream)} was not archived: its checkpoints carry no signature, so an archive could not be checked against a key once its records are purged. `
         + 'Configure a signer key for it, or pass --allow-unsigned to archive it anyway.\n');
     }
+    for (const f of result.futureRecords) ctx.stdout.write(`\n${futureRecordNotice(f)}`);
+    const problem = clockAheadProblem(now, result.newestStored);
+    if (dry && problem !== undefined && (result.archived.length > 0 || result.purged.length > 0)) {
+      ctx.stdout.write(`\nWarning: ${problem}. --apply will refuse: check this host's clock, or if it is right and the database has simply not been written since, pass --trust-clock.\n`);
+    }
     if (dry) {
       // An empty plan: --apply would do nothing either, so suggesting it would send the user on a useless run.
       const empty = result.archived.length === 0 && result.purged.length === 0;
-      ctx.stdout.write(empty ? '\nDry run: there is nothing to archive or purge; nothing was changed.\n' : '\nDry run: nothing was changed. Run again with --apply.\n');
+      const next = problem === undefined ? 'Run again with --apply.' : 'Check the clock first (see the warning above), then run again with --apply.';
+      ctx.stdout.write(empty ? '\nDry run: there is nothing to archive or purge; nothing was changed.\n' : `\nDry run: nothing was changed. ${next}\n`);
     }
     return 0;
   },

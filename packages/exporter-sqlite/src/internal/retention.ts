@@ -3,7 +3,8 @@
  * cut at signed checkpoints, into `audit_log_archives` after checking that
  * the rows still hash to their checksums and to the checkpoint's root (so
  * tampered rows are never archived as good). `purgeStreams` then deletes
- * exactly the archived prefixes that are old enough: it first appends a
+ * exactly the archived prefixes whose records are all old enough (by the
+ * youngest record's time, not the last's: times need not grow with seq): it first appends a
  * `system/retention_purge` record to the stream (sealed here from the stored
  * head, or through the processor's callback), then, in one transaction, sets
  * the one-row `audit_retention_grant` that the delete trigger checks,
@@ -42,11 +43,18 @@ export interface ArchiveOptions {
    * archived (and so never purged).
    */
   allowUnsigned?: boolean;
+  /**
+   * Called for each stream whose archiving stops at a record dated more than
+   * a day after now (a time passed by the producer, or a wrong clock where it
+   * was written): prefixes are archived — and purged — in seq order, so no
+   * record after it is archived or purged before that date.
+   */
+  onFutureRecord?: (stream: string, seq: number, timeUnixNano: bigint) => void;
 }
 
 /** Options of `SqliteAuditStore.purge`. */
 export interface PurgeOptions {
-  /** Purge archived records older than this. Default: 90 days ago (`AUDIT_LOG_RETENTION_DAYS`). */
+  /** Purge archives whose records are all older than this. Default: 90 days ago (`AUDIT_LOG_RETENTION_DAYS`). */
   olderThan?: TimeInput;
   streams?: readonly string[];
   /**
@@ -93,6 +101,7 @@ export function archiveStreams(db: Database.Database, cipher: RowCipher | undefi
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`options.maxRecordsPerArchive must be a positive integer; got ${describe(max)}`);
   if (options.allowUnsigned !== undefined && typeof options.allowUnsigned !== 'boolean') throw new TypeError(`options.allowUnsigned must be a boolean; got ${describe(options.allowUnsigned)}`);
   const allowUnsigned = options.allowUnsigned === true;
+  if (options.onFutureRecord !== undefined && typeof options.onFutureRecord !== 'function') throw new TypeError('options.onFutureRecord must be a function');
   const created: ArchiveInfo[] = [];
   for (const stream of options.streams ?? listStreams(db)) {
     for (;;) {
@@ -100,8 +109,28 @@ export function archiveStreams(db: Database.Database, cipher: RowCipher | undefi
       if (info === undefined) break;
       created.push(info);
     }
+    if (options.onFutureRecord !== undefined) {
+      const blocker = futureBlocker(db, stream, olderThan);
+      if (blocker !== undefined) options.onFutureRecord(stream, blocker.seq, blocker.time);
+    }
   }
   return created;
+}
+
+const DAY_NANOS = 86_400_000_000_000n;
+
+/**
+ * The record at which archiving of `stream` stops (the first not yet
+ * archived that is not older than `olderThan`) when it is dated more than a
+ * day after now: it holds the stream's archiving until that date. A day of
+ * slack so that a writer's clock a little ahead of this host's is not news.
+ */
+function futureBlocker(db: Database.Database, stream: string, olderThan: bigint): { seq: number; time: bigint } | undefined {
+  const archivedTo = db.prepare('SELECT max(last_seq) FROM audit_log_archives WHERE stream = ?').pluck().get(stream) as number | null;
+  const row = db.prepare('SELECT seq, time_unix_nano AS time FROM audit_logs WHERE stream = ? AND seq > ? AND time_unix_nano >= ? ORDER BY seq LIMIT 1')
+    .safeIntegers().get(stream, archivedTo ?? -1, olderThan) as { seq: bigint; time: bigint } | undefined;
+  if (row === undefined || row.time <= BigInt(Date.now()) * 1_000_000n + DAY_NANOS) return undefined;
+  return { seq: Number(row.seq), time: row.time };
 }
 
 function archiveOne(db: Database.Database, cipher: RowCipher | undefined, stream: string, olderThan: bigint, max: number, allowUnsigned: boolean): ArchiveInfo | undefined {
@@ -207,10 +236,15 @@ export async function purgeStreams(db: Database.Database, appender: Appender, ol
     const firstStored = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ?').pluck().get(stream) as number | null;
     if (firstStored === null) continue;
     const candidates = db.prepare(`SELECT ${ARCHIVE_COLUMNS} FROM audit_log_archives WHERE stream = ? AND first_seq >= ? ORDER BY first_seq`).safeIntegers().all(stream, firstStored) as ArchiveRow[];
+    // Record times need not grow with seq (a producer-supplied time, a backfill): an archive is old
+    // enough once its youngest record is, whatever the time of its last (last_time_unix_nano).
+    const youngest = db.prepare('SELECT max(time_unix_nano) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ?').pluck().safeIntegers();
     const take: ArchiveRow[] = [];
     let expect = Number(firstStored);
     for (const a of candidates) {
-      if (Number(a.purged) === 1 || Number(a.first_seq) !== expect || BigInt(a.last_time_unix_nano) >= olderThan) break;
+      if (Number(a.purged) === 1 || Number(a.first_seq) !== expect) break;
+      const newest = youngest.get(stream, a.first_seq, a.last_seq) as bigint | null;
+      if (newest === null || newest >= olderThan) break;
       take.push(a);
       expect = Number(a.last_seq) + 1;
     }
