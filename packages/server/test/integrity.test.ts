@@ -9,7 +9,7 @@
 import { createRecordId, verifyCheckpoint } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { describe, expect, it } from 'vitest';
-import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring } from './helpers.js';
+import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring, signer } from './helpers.js';
 
 const fixture = fixturesPerTest();
 
@@ -196,6 +196,24 @@ describe('GET /api/audit/proof and /checkpoints', () => {
     const none = await (await call(unkeyed, '/api/audit/checkpoints', AUDITOR_TOKEN)).json();
     expect(none).toMatchObject({ latestValid: null, verifierKeys: false });
     expect(none.checkpoints[0].status).toBe('no_keys');
+  });
+
+  it('takes the largest checkpoint as latestValid and lists a stream largest first when the clock stepped back an hour after the first one', async () => {
+    const fx = await fixture(5); // its checkpoint, size 5, dated now
+    for (let k = 1; k <= 3; k++) {
+      const records = [fx.chain.append({ id: createRecordId(), time: new Date(Date.now() - 3_600_000), type: 'crud', action: 'after_step', details: { k } })];
+      const time = BigInt(Date.now() - 3_600_000 + k * 1_000) * 1_000_000n;
+      fx.store.appendSync({ records, checkpoints: [{ stream: 'svc/1', size: fx.chain.size, rootHash: fx.chain.rootHex(), timeUnixNano: time, note: fx.chain.checkpoint(time, [signer]) }] });
+    }
+    const body = await (await call(fx, '/api/audit/checkpoints?stream=svc%2F1', AUDITOR_TOKEN)).json();
+    expect(body.checkpoints.map((c: { size: number }) => c.size)).toEqual([8, 7, 6, 5]);
+    expect(body.latestValid).toMatchObject({ stream: 'svc/1', size: 8, status: 'valid' });
+    expect(body.latestValid.ageSeconds).toBeGreaterThan(3_500);
+    const page = await (await call(fx, '/api/audit/checkpoints?stream=svc%2F1&limit=2', AUDITOR_TOKEN)).json();
+    expect(page.checkpoints.map((c: { size: number }) => c.size)).toEqual([8, 7]);
+    // Of all streams, the order stored: the newest commit first, whatever its time.
+    const all = await (await call(fx, '/api/audit/checkpoints', AUDITOR_TOKEN)).json();
+    expect(all.checkpoints.filter((c: { stream: string }) => c.stream === 'svc/1').map((c: { size: number }) => c.size)).toEqual([8, 7, 6, 5]);
   });
 });
 

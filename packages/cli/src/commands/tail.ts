@@ -1,28 +1,31 @@
 /**
  * `otel-audit tail` (DESIGN §1, §6): the newest records of a store, oldest
  * of them first, and with `-f` every record committed afterwards, found by
- * polling `SqliteAuditStore.query` from a time watermark. Records of
- * concurrent writers may commit slightly out of time order, so the
- * watermark trails the newest record by a lag and ids already seen are
- * skipped; the records inside that lag at the start count as seen, so
- * nothing is printed twice or out of place. The store is opened read-only
- * in place, so new commits are seen; when it can only be read through a
- * temporary copy, the copy is taken again whenever the file changes.
+ * polling `SqliteAuditStore.query` in the order the store committed them
+ * (`order: 'stored'`, by its row key), never by their times: a clock
+ * stepped back, or one record dated a day ahead, would put records behind a
+ * time watermark and hide them. Each poll resumes where the last one
+ * stopped, so every record committed after tail started appears once, in
+ * the order stored, whichever stream or writer it came from. The store is
+ * opened read-only in place, so new commits are seen; when it can only be
+ * read through a temporary copy, the copy is taken again whenever the file
+ * changes (a copy keeps the row keys, so the position holds).
  *
  * The path is watched too (its device and inode, one stat a poll): when it
  * names another file — rotation, a restore, a rewrite, `mv new.db audit.db`
- * — tail opens the new one, says so on stderr once, and goes on. Within a
- * chain a record is its (stream, seq), but a new file may start a stream
- * again at seq 0, so tail asks the new file, for each stream seen, whether
- * it holds the very record (its checksum) seen last at that seq. If it does
- * for every stream, the new file continues what was shown: only records
- * after it appear, each once, whenever they were committed. Otherwise it is
- * another history — a stream begun again (lower seqs), other streams, a
- * restore from before the last record shown — and what a user expects is
- * what tail shows of a store at start: its newest `--lines` records not
- * already shown (same id), oldest first, then every record committed; the
- * streams it does continue go on where they were. A different record at a
- * (stream, seq) already shown is shown: it is not the one the user saw.
+ * — tail opens the new one, says so on stderr once, and goes on. Row keys
+ * are the old file's, and within a chain a record is its (stream, seq), but
+ * a new file may start a stream again at seq 0, so tail asks the new file,
+ * for each stream shown, whether it holds the very record (its checksum)
+ * shown last at that seq. If it does for every stream, the new file
+ * continues what was shown: the records stored after the latest of those
+ * appear, each once. Otherwise it is another history — a stream begun
+ * again (lower seqs), other streams, a restore from before the last record
+ * shown — and what a user expects is what tail shows of a store at start:
+ * its newest `--lines` records not shown lately (same id), oldest first,
+ * then every record committed; the streams it does continue go on where
+ * they were. A different record at a (stream, seq) already shown is shown:
+ * it is not the one the user saw.
  *
  * When the file cannot be read again (moved away and not yet replaced,
  * unreadable, a copy caught mid-write, a poll failing in SQLite such as a
@@ -32,15 +35,16 @@
  */
 import { DB_OPTION, type Command, type CommandContext } from '../command.js';
 import { CliError } from '../errors.js';
-import type { SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite';
+import type { AuditQuery, SqliteAuditStore, StoredRecord } from '@otel-audit/exporter-sqlite';
 import { FILTER_OPTIONS, filterOf, storeCall, type StoreArgNames } from '../internal/filters.js';
 import { followedStore, isSqliteFailure, type FollowedStore, type Replacement } from '../internal/followed-store.js';
 import { writeRecords } from '../internal/record-table.js';
 
-const LAG_NANOS = 60_000_000_000n;
 /** The store's `query.limit` is tail's `-n/--lines`. */
 const LINES: StoreArgNames = { limit: { option: '-n/--lines', fix: 'pass -n/--lines within that range, e.g. -n 50' } };
 const PAGE = 1_000;
+/** How many ids of the records shown last are kept, to leave them out of the newest records of a file put in place. */
+const KEPT_IDS = 1_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -51,32 +55,32 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function watermarkOf(newest: bigint): bigint {
-  return newest > LAG_NANOS ? newest - LAG_NANOS : 0n;
-}
+/** Per stream, the highest seq shown and its record's checksum and id: what tells a file that continues the stream. */
+interface LastSeen { readonly seq: number; readonly checksum: string; readonly id: string }
 
-/** Per stream, the highest seq seen and its record's checksum: what tells a file that continues the stream. */
-interface LastSeen { readonly seq: number; readonly checksum: string }
-
-/** Ids already shown or older than what was shown, with their times; the newest time; the last record seen of each stream. */
-interface Seen { readonly ids: Map<string, bigint>; newest: bigint; readonly last: Map<string, LastSeen> }
+/** Where the followed file was read up to (a stored-order cursor), the last record shown of each stream, the ids shown lately. */
+interface Seen { position: string; readonly last: Map<string, LastSeen>; readonly ids: Set<string> }
 
 function see(seen: Seen, r: StoredRecord): void {
-  const t = BigInt(r.record.time);
-  seen.ids.set(r.record.id, t);
-  if (t > seen.newest) seen.newest = t;
+  seen.ids.delete(r.record.id);
+  seen.ids.add(r.record.id);
+  if (seen.ids.size > KEPT_IDS) seen.ids.delete(seen.ids.values().next().value!);
   const last = seen.last.get(r.record.stream);
-  if (last === undefined || r.record.seq > last.seq) seen.last.set(r.record.stream, { seq: r.record.seq, checksum: r.checksum });
+  if (last === undefined || r.record.seq > last.seq) seen.last.set(r.record.stream, { seq: r.record.seq, checksum: r.checksum, id: r.record.id });
 }
 
-/** Calls `each` with every page of records at or after `since` matching the filters, oldest first. */
-function pages(ctx: CommandContext, store: SqliteAuditStore, since: bigint, each: (records: StoredRecord[]) => void): void {
-  let cursor: string | undefined;
-  do {
-    const page = store.query({ ...filterOf(ctx), since, order: 'oldest', limit: PAGE, ...(cursor ? { cursor } : {}) });
-    each(page.records);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined && !ctx.signal.aborted);
+/**
+ * Calls `each` with every page of records matching the filters stored
+ * after `from`, in the order stored, and the cursor after that page.
+ */
+function pages(ctx: CommandContext, store: SqliteAuditStore, from: Pick<AuditQuery, 'cursor' | 'afterId'>, each: (records: StoredRecord[], cursor: string) => void): void {
+  let at = from;
+  for (;;) {
+    const page = store.query({ ...filterOf(ctx), ...at, order: 'stored', limit: PAGE });
+    each(page.records, page.nextCursor!);
+    if (page.records.length < PAGE || ctx.signal.aborted) return;
+    at = { cursor: page.nextCursor! };
+  }
 }
 
 /** `read` in one read transaction: every query of it sees the same snapshot. */
@@ -91,26 +95,21 @@ function snapshot<T>(store: SqliteAuditStore, read: () => T): T {
 }
 
 /**
- * The newest `--lines` records that are not `known`, oldest first, and
- * every record not `known` within the lag of the newest of them: those
- * count as seen, so the first poll does not print again what was shown or
- * skipped over. Call it inside a {@link snapshot}.
+ * The newest `--lines` records (by time) that are not `known`, oldest
+ * first, and the position of the store's end: every record stored up to
+ * it counts as seen. Call it inside a {@link snapshot}.
  */
-function latest(ctx: CommandContext, store: SqliteAuditStore, follow: boolean, known: (r: StoredRecord) => boolean): { initial: StoredRecord[]; counted: StoredRecord[] } {
+function latest(ctx: CommandContext, store: SqliteAuditStore, known: (r: StoredRecord) => boolean): { initial: StoredRecord[]; end: string } {
   const page = storeCall(() => store.query({ ...filterOf(ctx), order: 'newest', limit: ctx.options['lines'] as number }), LINES);
   const initial = [...page.records].reverse().filter((r) => !known(r));
-  const counted: StoredRecord[] = [];
-  if (follow && initial.length > 0) {
-    const top = initial.reduce((t, r) => (BigInt(r.record.time) > t ? BigInt(r.record.time) : t), 0n);
-    pages(ctx, store, watermarkOf(top), (records) => { for (const r of records) if (!known(r)) counted.push(r); });
-  }
-  return { initial, counted };
+  return { initial, end: store.query({ order: 'stored', cursor: 'end', limit: 1 }).nextCursor! };
 }
 
-/** What tail shows first; `seen` gets it and what counts as seen with it. */
-function start(ctx: CommandContext, store: SqliteAuditStore, follow: boolean, seen: Seen): StoredRecord[] {
-  const { initial, counted } = snapshot(store, () => latest(ctx, store, follow, () => false));
-  for (const r of [...initial, ...counted]) see(seen, r);
+/** What tail shows first; `seen` gets it, and the position after everything stored so far. */
+function start(ctx: CommandContext, store: SqliteAuditStore, seen: Seen): StoredRecord[] {
+  const { initial, end } = snapshot(store, () => latest(ctx, store, () => false));
+  for (const r of initial) see(seen, r);
+  seen.position = end;
   return initial;
 }
 
@@ -118,23 +117,44 @@ function start(ctx: CommandContext, store: SqliteAuditStore, follow: boolean, se
  * Reads `store`, the file that replaced the followed one, as the file
  * comment says, and changes nothing: if the read fails, `seen` is as it was
  * and the old file is kept. `apply` prints what is new (the newest records
- * of the streams not continued, the records the continued streams got since
- * the last poll, in time order) and counts it as seen.
+ * of the streams not continued, then what the continued streams got after
+ * the last record shown, in the order stored), counts it as seen and moves
+ * the position to the new file's.
  */
 function replacement(ctx: CommandContext, store: SqliteAuditStore, seen: Seen, print: (r: StoredRecord[]) => void): Replacement {
   return snapshot(store, () => {
-    const at = store.database.prepare('SELECT checksum FROM audit_logs WHERE stream = ? AND seq = ?').pluck();
-    const kept = new Set([...seen.last].filter(([stream, last]) => at.get(stream, last.seq) === last.checksum).map(([stream]) => stream));
-    if (seen.last.size > 0 && kept.size === seen.last.size) return { continues: true, apply: () => {} };
-    const { initial, counted } = latest(ctx, store, true, (r) => kept.has(r.record.stream) || seen.ids.has(r.record.id));
-    // Read now, not at the next poll: the newest records of the other streams may move the watermark past them.
+    const at = store.database.prepare('SELECT log_id AS key, checksum FROM audit_logs WHERE stream = ? AND seq = ?');
+    // The streams continued, each with where its last record shown lies in the new file.
+    const kept = new Map<string, { key: number; id: string }>();
+    for (const [stream, last] of seen.last) {
+      const row = at.get(stream, last.seq) as { key: number; checksum: string } | undefined;
+      if (row?.checksum === last.checksum) kept.set(stream, { key: row.key, id: last.id });
+    }
+    const continues = seen.last.size > 0 && kept.size === seen.last.size;
+    const { initial, end } = continues ? { initial: [], end: '' } : latest(ctx, store, (r) => kept.has(r.record.stream) || seen.ids.has(r.record.id));
+    let position = end;
     const fresh: StoredRecord[] = [];
-    pages(ctx, store, watermarkOf(seen.newest), (records) => { for (const r of records) if (kept.has(r.record.stream) && !seen.ids.has(r.record.id)) fresh.push(r); });
-    const shown = [...initial, ...fresh].sort((a, b) => { const d = BigInt(a.record.time) - BigInt(b.record.time); return d < 0n ? -1 : d > 0n ? 1 : 0; });
+    if (kept.size > 0) {
+      // After the latest record shown, everything is new; when not every stream goes on, the others'
+      // records are the newest ones above, so only what the continued streams got after the earliest.
+      const anchors = [...kept.values()].sort((a, b) => a.key - b.key);
+      const from = (continues ? anchors[anchors.length - 1]! : anchors[0]!).id;
+      pages(ctx, store, { afterId: from }, (records, cursor) => {
+        for (const r of records) {
+          const last = seen.last.get(r.record.stream);
+          if (kept.has(r.record.stream) ? r.record.seq > last!.seq : continues) fresh.push(r);
+        }
+        position = cursor;
+      });
+    }
+    const shown = [...initial, ...fresh];
     return {
-      continues: false,
+      continues,
       apply: () => {
-        for (const r of [...shown, ...counted]) see(seen, r);
+        // A stream not continued is another history: its last record shown is the new file's, from now on.
+        for (const stream of [...seen.last.keys()]) if (!kept.has(stream)) seen.last.delete(stream);
+        for (const r of shown) see(seen, r);
+        seen.position = position;
         if (shown.length > 0) print(shown);
       },
     };
@@ -148,18 +168,17 @@ async function follow(ctx: CommandContext, store: FollowedStore, seen: Seen, pri
     await sleep(interval, ctx.signal);
     if (ctx.signal.aborted) break;
     try {
-      pages(ctx, store.current(), watermarkOf(seen.newest), (records) => {
-        const fresh = records.filter((r) => !seen.ids.has(r.record.id));
-        for (const r of fresh) see(seen, r);
-        if (fresh.length > 0) print(fresh);
+      const current = store.current(); // a file put in place moves seen.position to its own
+      pages(ctx, current, { cursor: seen.position }, (records, cursor) => {
+        for (const r of records) see(seen, r);
+        seen.position = cursor;
+        if (records.length > 0) print(records);
       });
       store.read();
     } catch (e) {
       if (!isSqliteFailure(e)) throw e;
-      store.failed(e); // what was printed stays seen; the rest comes from the next poll's watermark
+      store.failed(e); // what was printed stays seen; the rest comes from the next poll, from where it stopped
     }
-    const floor = watermarkOf(seen.newest);
-    for (const [id, t] of seen.ids) if (t < floor) seen.ids.delete(id);
   }
 }
 
@@ -190,7 +209,7 @@ export const tailCommand: Command = {
     if (following && (!Number.isInteger(interval) || interval < 10)) {
       throw new CliError('AUDIT_CLI_USAGE', `--interval must be an integer of at least 10 milliseconds; got ${interval}`, 'pass --interval 10 or more, e.g. --interval 500 (the default)');
     }
-    const seen: Seen = { ids: new Map(), newest: 0n, last: new Map() };
+    const seen: Seen = { position: '', last: new Map(), ids: new Set() };
     let header = true;
     const print = (records: StoredRecord[]): void => {
       writeRecords(ctx.stdout, output, records, header);
@@ -198,7 +217,7 @@ export const tailCommand: Command = {
     };
     const store = followedStore(ctx, String(ctx.options['db']), (next) => replacement(ctx, next, seen, print));
     try {
-      print(start(ctx, store.first, following, seen));
+      print(start(ctx, store.first, seen));
       if (following) await follow(ctx, store, seen, print);
       return 0;
     } finally {

@@ -1,9 +1,11 @@
 /**
  * `GET /api/audit/checkpoints` (issue 7 "integrity badge ... signed
- * checkpoint age"): the newest stored checkpoints (of one stream or all),
- * each with its status against the configured verifier keys — `valid`,
- * `unsigned`, `unknown_key`, ... — and `latestValid`, the newest one a
- * trusted key signed, with its age. The size, root hash and time shown are
+ * checkpoint age"): the newest stored checkpoints — of one stream, largest
+ * first; of all, the last stored first — each with its status against the
+ * configured verifier keys — `valid`, `unsigned`, `unknown_key`, ... — and
+ * `latestValid`, the first of them a trusted key signed, with its age. The
+ * order never follows the checkpoints' times: a clock stepped back dates
+ * newer checkpoints before older ones. The size, root hash and time shown are
  * parsed from the signed note text, never taken from the unsigned columns
  * beside it; a row whose columns disagree with its note is `mismatch`, with
  * a `problem` naming the columns (internal/checkpoint-row.ts).
@@ -61,7 +63,9 @@ export const checkpointsRoute: Route = {
     const { reader, keyring } = ctx.state;
     const limit = (params.limit as number | undefined) ?? 100;
     const stream = params.stream as string | undefined;
-    const sql = `SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints${stream === undefined ? '' : ' WHERE stream = ?'} ORDER BY time_unix_nano DESC, checkpoint_id DESC LIMIT ?`;
+    // Never by time: after the clock stepped back, newer checkpoints carry older times (and an hour of them could fall off the page).
+    const order = stream === undefined ? 'checkpoint_id DESC' : 'size DESC, checkpoint_id DESC';
+    const sql = `SELECT stream, size, root_hash, CAST(time_unix_nano AS TEXT) AS time, note FROM audit_checkpoints${stream === undefined ? '' : ' WHERE stream = ?'} ORDER BY ${order} LIMIT ?`;
     const rows = reader.prepare(sql).all(...(stream === undefined ? [] : [stream]), limit) as CheckpointRow[];
     const checkpoints = rows.map((r) => checkpointView(r, keyring));
     const latest = checkpoints.find((c) => c.status === 'valid');
