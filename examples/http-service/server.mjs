@@ -8,7 +8,7 @@
 // login failed, authorization decisions with their policy, and the values
 // before and after each change, awaited until durable.
 import { createServer } from 'node:http';
-import { audit } from '@otel-audit/node';
+import { audit, shutdownAudit } from '@otel-audit/node';
 import { setAuditActor, setAuditContext } from '@otel-audit/instrumentation';
 import { createAccounts } from './lib/accounts.mjs';
 import { createRateLimiter } from './lib/rate-limiter.mjs';
@@ -181,10 +181,21 @@ server.listen(port, host, () => {
   const address = server.address();
   console.log(`listening on http://${host}:${address.port}`);
 });
-// The register hook flushes the audit pipeline and writes the final checkpoint on SIGTERM/SIGINT; stop taking requests first.
+// Shutdown (docs/operations.md §7): with a signal handler of its own the app owns shutdown, so
+// the register hook does not stop the pipeline by itself. Stop taking requests, let those in
+// flight finish (for a bounded time: an awaited audit call can wait long while the store
+// fails), then stop the audit pipeline — flush, final signed checkpoint, within
+// delivery.shutdown_timeout; calls still waiting for the store are rejected — and exit.
+const SHUTDOWN_GRACE_MS = Number(process.env.SHUTDOWN_GRACE_MS ?? 5_000);
 for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.once(signal, () => {
-    server.close();
+  process.once(signal, async () => {
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeIdleConnections();
+    let grace;
+    await Promise.race([closed, new Promise((resolve) => (grace = setTimeout(resolve, SHUTDOWN_GRACE_MS)))]);
+    clearTimeout(grace);
+    await shutdownAudit();
     server.closeAllConnections();
+    process.exit(0);
   });
 }

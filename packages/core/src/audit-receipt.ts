@@ -16,7 +16,10 @@
  * Backpressure is one process-wide gate: a processor whose queue is full
  * marks itself congested; `whenAuditCapacity()` returns a promise that
  * resolves when no processor is congested any more (or `undefined` at once
- * when none is, so the fast path allocates nothing).
+ * when none is, so the fast path allocates nothing). A processor that shuts
+ * down while congested rejects the waiters instead (when no other processor
+ * holds them back): their records would only reach a pipeline that no
+ * longer takes records, and a waiter must not sit out its own timeout.
  */
 
 /** What a producer gets once its record is committed: where it sits in which stream. */
@@ -112,6 +115,12 @@ interface Gate {
   readonly congested: Set<object>;
   waiters: (() => void)[];
   promise: Promise<void> | undefined;
+  /**
+   * Rejects `promise`. Optional: the gate is shared through `globalThis`
+   * with other copies of core, and one created by an older copy has none
+   * (its waiters are then released instead, and meet the shut-down pipeline).
+   */
+  fail?: ((reason: Error) => void) | undefined;
 }
 
 const GATE_KEY = Symbol.for('@otel-audit/core.backpressure');
@@ -134,17 +143,23 @@ function gate(): Gate {
 export function whenAuditCapacity(): Promise<void> | undefined {
   const g = gate();
   if (g.congested.size === 0) return undefined;
-  return (g.promise ??= new Promise<void>((resolve) => g.waiters.push(resolve)));
+  return (g.promise ??= new Promise<void>((resolve, reject) => {
+    g.waiters.push(resolve);
+    g.fail = reject;
+  }));
 }
 
 /**
  * Mark `owner` (a processor) congested or not. When the last congested owner
- * clears, every waiter of {@link whenAuditCapacity} resumes.
+ * clears, every waiter of {@link whenAuditCapacity} resumes — or, when the
+ * owner clears because it shuts down (`shutdownReason` given), rejects with
+ * that reason.
  *
  * @example
  * setAuditCongestion(this, queueLength >= maxQueueSize);
+ * setAuditCongestion(this, false, new Error('the audit pipeline shut down; the record was not written'));
  */
-export function setAuditCongestion(owner: object, congested: boolean): void {
+export function setAuditCongestion(owner: object, congested: boolean, shutdownReason?: Error): void {
   const g = gate();
   if (congested) {
     g.congested.add(owner);
@@ -152,7 +167,10 @@ export function setAuditCongestion(owner: object, congested: boolean): void {
   }
   if (!g.congested.delete(owner) || g.congested.size > 0) return;
   const waiters = g.waiters;
+  const fail = g.fail;
   g.waiters = [];
   g.promise = undefined;
-  for (const w of waiters) w();
+  g.fail = undefined;
+  if (shutdownReason !== undefined && fail !== undefined) fail(shutdownReason);
+  else for (const w of waiters) w();
 }

@@ -72,6 +72,23 @@ describe('whenAuditCapacity / setAuditCongestion', () => {
     expect(resumed).toBe(true);
     expect(whenAuditCapacity()).toBeUndefined();
   });
+
+  it('rejects the waiters with the reason when the last congested owner shuts down, and only then', async () => {
+    const a = {};
+    const b = {};
+    setAuditCongestion(a, true);
+    setAuditCongestion(b, true);
+    const wait = whenAuditCapacity()!;
+    let settled = false;
+    void wait.then(() => (settled = true), () => (settled = true));
+    // Another pipeline still holds the waiters back: they keep waiting for it.
+    setAuditCongestion(a, false, new Error('a shut down'));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    setAuditCongestion(b, false, new Error('the audit pipeline shut down; the record was not written'));
+    await expect(wait).rejects.toThrow('the audit pipeline shut down; the record was not written');
+    expect(whenAuditCapacity()).toBeUndefined();
+  });
 });
 
 describe('NormalizeOptions.redact', () => {

@@ -207,15 +207,18 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
     if (timeout === 0) return capacity === undefined ? start() : capacity.then(start);
     return new Promise<AuditReceipt>((resolve, reject) => {
       let timedOut = false;
+      let emitted = false;
       // Ref'd, unlike the pipeline's timers: while a record waits for queue space or for a retry
       // of a failing sink, this is what keeps a script's last `await audit.log()` from ending
       // under it (exit 13, the record never written) — for at most `timeout`, after which the
-      // caller is told.
+      // caller is told where the record is: an emitted one was taken by a processor (else it
+      // was rejected at once), so it waits for the store and may still be committed.
       const timer = setTimeout(() => {
         timedOut = true;
-        reject(new AuditReceiptTimeoutError(id, timeout));
+        reject(new AuditReceiptTimeoutError(id, timeout, emitted ? 'queued' : 'capacity', whenAuditCapacity() !== undefined));
       }, timeout);
       const settle = (begin: () => Promise<AuditReceipt>): void => {
+        emitted = true;
         let p: Promise<AuditReceipt>;
         try {
           p = begin();
@@ -236,7 +239,11 @@ export function createAuditLogger(options: AuditLoggerOptions = {}): AuditLogger
       if (capacity === undefined) settle(start);
       else capacity.then(() => {
         if (!timedOut) settle(start);
-      }, (e: unknown) => settle(() => Promise.reject(e)));
+      }, (e: unknown) => {
+        // The pipeline shut down while the record waited for space: it was never emitted.
+        clearTimeout(timer);
+        reject(e);
+      });
     });
   };
 

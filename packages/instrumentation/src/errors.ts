@@ -27,28 +27,46 @@ export class AuditPolicyError extends AuditError {
 }
 
 /**
- * `audit.log()` gave up waiting for the record's receipt: no audit processor
- * settled it in time (none is installed, or the primary sink is down longer
- * than the timeout). The record may still be committed later.
+ * `audit.log()` gave up waiting for the record's receipt. `stage` says
+ * where the record was: `queued` — an audit processor took it, but its
+ * primary sink (the audit store) has not committed it: the store is failing
+ * or too slow, and the record may still be committed later (look it up by
+ * `recordId` before writing it again); `capacity` — it waited for queue
+ * space (overflow `block`) the whole time and was never emitted, so it will
+ * not be committed; `unknown` — not said.
  *
  * @example
- * await audit.log(event).catch((e) => { if (e instanceof AuditReceiptTimeoutError) retryLater(e.recordId) });
+ * await audit.log(event).catch((e) => { if (e instanceof AuditReceiptTimeoutError && e.stage === 'queued') checkLater(e.recordId) });
  */
 export class AuditReceiptTimeoutError extends AuditError {
   /** Id of the record whose receipt did not arrive. */
   readonly recordId: string;
   /** How long `log()` waited. */
   readonly timeoutMillis: number;
+  /** Where the record was when the wait ran out (see the class comment). */
+  readonly stage: 'queued' | 'capacity' | 'unknown';
 
-  constructor(recordId: string, timeoutMillis: number) {
-    super(
-      'AUDIT_RECEIPT_TIMEOUT',
-      `no receipt for audit record ${recordId} within ${timeoutMillis} ms: is an AuditLogRecordProcessor installed on the logger provider, and is its primary sink up?`,
-    );
+  /** `queueFull`: the audit queue was full (overflow `block`) when the wait ran out. */
+  constructor(recordId: string, timeoutMillis: number, stage: 'queued' | 'capacity' | 'unknown' = 'unknown', queueFull = false) {
+    super('AUDIT_RECEIPT_TIMEOUT', receiptTimeoutMessage(recordId, timeoutMillis, stage, queueFull));
     this.name = 'AuditReceiptTimeoutError';
     this.recordId = recordId;
     this.timeoutMillis = timeoutMillis;
+    this.stage = stage;
   }
+}
+
+function receiptTimeoutMessage(id: string, timeoutMillis: number, stage: 'queued' | 'capacity' | 'unknown', queueFull: boolean): string {
+  const full = queueFull ? ', and the audit queue is full' : '';
+  if (stage === 'queued') {
+    return `no receipt for audit record ${id} within ${timeoutMillis} ms: the audit store is failing or too slow (the audit processor holds the record but its primary sink has not committed it${full}); `
+      + 'the record is still queued and may be committed later: check the audit sink errors, and look the record id up before writing it again';
+  }
+  if (stage === 'capacity') {
+    return `audit record ${id} was not written: the audit queue stayed full for ${timeoutMillis} ms (overflow block: the audit store is failing or too slow), `
+      + 'so the record was not emitted and will not be committed: check the audit sink errors';
+  }
+  return `no receipt for audit record ${id} within ${timeoutMillis} ms: is an AuditLogRecordProcessor installed on the logger provider, and is its primary sink up?`;
 }
 
 /**

@@ -21,6 +21,7 @@ import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-
 import {
   createRecordId,
   receiptCallbacksOf,
+  type AuditEventInput,
   type ChainHead,
   type ReceiptCallbacks,
   type StreamWriter,
@@ -43,7 +44,8 @@ import { openStream } from './internal/stream-opener.js';
 import { StreamSealer, type SignerState } from './internal/stream-sealer.js';
 import { QueueBound } from './internal/queue-bound.js';
 import { QueueRouter } from './internal/queue-router.js';
-import { defaultStreamId, droppedDetails, sinkSkipDetails } from './internal/system-events.js';
+import { LossLedger, abandonHeld } from './internal/shutdown-loss.js';
+import { defaultStreamId, droppedDetails, sinkSkipDetails, systemEvent } from './internal/system-events.js';
 import { ACTION_PIPELINE_STOPPED, ACTION_RECORDS_DROPPED } from './semconv.js';
 import { toError } from './internal/to-error.js';
 
@@ -91,13 +93,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   /** LogRecords the processor emits itself (checkpoints, system records). */
   readonly #outbox: Outbox;
   readonly #router: QueueRouter;
+  readonly #losses = new LossLedger();
 
   constructor(options: AuditLogRecordProcessorOptions) {
     const o = (this.#o = resolveOptions(options));
     this.#keys = { signers: o.signers, keyId: o.keyId };
     this.#outbox = new Outbox(o.logger, o.scopeName, o.onError);
     this.#metrics = new ProcessorMetrics(options.meterProvider, () => this.#delivery.depth + this.#deferred.length + (this.#spill?.pending ?? 0));
-    this.#bound = new QueueBound(this, o.maxQueueSize, o.overflow, this.#metrics);
+    this.#bound = new QueueBound(this, o.maxQueueSize, o.overflow, this.#metrics, o.onError);
     this.#deferred = new DeferredRecords(this.#bound, o.redactor, o.limits);
     this.#delivery = new Delivery({
       sinks: o.sinks,
@@ -108,7 +111,11 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
       metrics: this.#metrics,
       onError: (e) => o.onError(e),
       onDrain: () => this.#onDrain(),
-      onRecovered: (sink, failures) => o.onWarning({ code: 'sink_recovered', message: `otel-audit: audit sink "${sink}" recovered after ${failures} failed attempt${failures === 1 ? '' : 's'}; its records are delivered again` }),
+      onRecovered: (sink, failures) => {
+        const dropped = this.#bound.takeOutageDrops();
+        const said = dropped > 0 ? `; ${dropped} record(s) were dropped meanwhile because the queue was full (max_queue_size ${o.maxQueueSize}), counted in system/records_dropped records` : '';
+        o.onWarning({ code: 'sink_recovered', message: `otel-audit: audit sink "${sink}" recovered after ${failures} failed attempt${failures === 1 ? '' : 's'}; its records are delivered again${said}` });
+      },
       skipSecondariesAt: o.overflow === 'spill' ? undefined : o.maxQueueSize,
     });
     this.#spill =
@@ -256,9 +263,14 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     return true;
   }
 
+  /** The pending loss as a records_dropped record, whose receipt tells the ledger when the primary sink has it. */
   #sealDrops(): void {
     const d = this.#bound.takeDrops();
-    if (d !== undefined) this.#sealer!.sealSystem(ACTION_RECORDS_DROPPED, 'failure', 'error', droppedDetails(d, this.#o.maxQueueSize));
+    if (d !== undefined) this.#sealOwn(systemEvent(ACTION_RECORDS_DROPPED, 'failure', 'error', droppedDetails(d, this.#o.maxQueueSize)), this.#losses.dropsSealed(d.count));
+  }
+
+  #sealOwn(event: AuditEventInput, receipt: ReceiptCallbacks): void {
+    this.#outbox.add(logRecordOfSealed(this.#sealer!.seal(event, undefined, receipt, undefined)));
   }
 
   /** Records failing secondary sinks skipped at the queue bound: the chain says which, for which sink (one record per sink and tick). */
@@ -329,27 +341,9 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
 
   // ---- shutdown --------------------------------------------------------------
 
-  /**
-   * Shutdown before the stream head was known: the held records were never
-   * sealed, so they cannot go to a sink — nor to the spill file, which holds
-   * sealed lines only (its recovery checks them against the stored chain).
-   * They are lost: say so, with the count, like a shutdown that could not
-   * commit sealed records (DESIGN §5 "never a silent drop").
-   */
-  #abandonHeld(): void {
-    const held = this.#deferred.take();
-    const reason = new AuditShutdownError('the audit processor shut down before the stream head was known');
-    for (const d of held) d.receipt?.reject(reason);
-    // Drops past the hold limit can only be sealed into a chain, and there is none.
-    const dropped = this.#bound.takeDrops()?.count ?? 0;
-    if (held.length + dropped === 0) return;
-    const spill = this.#spill !== undefined ? ' nor to the spill file, which holds sealed records only' : '';
-    this.#o.onError(new AuditShutdownError(`otel-audit: shutdown after ${this.#o.shutdownTimeoutMillis} ms before the head of stream "${this.#stream}" could be read from the primary sink: `
-      + `${held.length} held record(s) were never sealed${dropped > 0 ? ` and ${dropped} more were dropped past the hold limit of ${this.#bound.deferLimit}` : ''}; `
-      + `they are LOST (not written to any sink${spill}; their receipts were rejected)`));
-  }
-
   async #doShutdown(): Promise<void> {
+    // Producers waiting for queue space would only meet a stopped pipeline: told now, not at their timeout.
+    this.#bound.close(new AuditShutdownError('the audit pipeline is shutting down; the record waiting for queue space (overflow block) was not written'));
     const wasStarting = this.#state === 'starting';
     if (this.#state === 'idle') {
       this.#state = 'stopped';
@@ -368,11 +362,10 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (running) {
       if (this.#bound.hasDrops) this.#sealDrops();
       this.#sealSkips();
-      this.#sealer!.sealSystem(ACTION_PIPELINE_STOPPED, 'success', 'info', { pid: process.pid, last_seq: this.#sealer!.chain.size });
+      this.#sealOwn(systemEvent(ACTION_PIPELINE_STOPPED, 'success', 'info', { pid: process.pid, last_seq: this.#sealer!.chain.size }), this.#losses.stopSealed());
       this.#sealer!.checkpoint();
-    } else {
-      this.#abandonHeld();
     }
+    const heldLost = running ? 0 : abandonHeld(this.#deferred, this.#bound, this.#o, this.#stream, this.#spill !== undefined);
     this.#outbox.flush();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -387,10 +380,12 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     clearTimeout(timer);
     this.#state = 'stopped';
     this.#bound.relieve();
-    // The stream is free for the next pipeline (a crashed one's claim is taken over on its host anyway).
-    if (this.#claimed !== undefined) await this.#o.sinks[0]!.releaseStream?.(this.#claimed, this.#writer).catch(() => undefined);
+    // The stream is free for the next pipeline — unless it did not end in the store (records lost, or only in
+    // the spill file): the claim then stays as evidence, and the next start records previous_writer_ended_without_stopping.
+    const ended = running ? this.#losses.stopCommitted : heldLost === 0;
+    if (this.#claimed !== undefined && ended) await this.#o.sinks[0]!.releaseStream?.(this.#claimed, this.#writer).catch(() => undefined);
     await this.#adopter?.release(this.#o.shutdownTimeoutMillis);
-    await this.#router.close(timedOut, this.#o.shutdownTimeoutMillis);
+    await this.#router.close(timedOut, this.#o.shutdownTimeoutMillis, () => this.#losses.unrecordedDrops);
     // Skipped after the last record was sealed: said here, not in the chain.
     for (const skip of this.#delivery.takeSkips()) {
       this.#o.onError(new Error(`otel-audit: sink "${skip.sink}" did not get ${skip.count} record(s) (seq ${skip.firstSeq}..${skip.lastSeq} of ${skip.stream}), skipped while it failed during shutdown; the primary sink has them`));

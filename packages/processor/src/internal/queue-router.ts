@@ -9,7 +9,10 @@
  * reported (and kept in the spill file when there is one). While the spill
  * file cannot be written (a full disk), records beyond the queue bound are
  * dropped before they are sealed, as under `drop`: the chain stays whole and
- * the loss is sealed as `records_dropped` once the file takes lines again.
+ * the loss is sealed as `records_dropped` (reason `spill_failed`, with the
+ * error code) once the file takes lines again. The shutdown report counts
+ * as LOST, besides the records not committed, those dropped earlier whose
+ * `records_dropped` record was not committed either.
  */
 import type { ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReceiptCallbacks } from '@otel-audit/core';
@@ -20,6 +23,13 @@ import { hrTimeToNanosText } from './log-record-event.js';
 import type { QueueBound } from './queue-bound.js';
 import type { Redactor } from './redactor.js';
 import type { Spill } from './spill.js';
+import type { DropCause } from './system-events.js';
+
+/** Why a record is dropped while the spill file cannot be written: `spill_failed`, with the error's code when it has one. */
+function spillFailed(failure: Error | undefined): DropCause {
+  const code = (failure as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code !== '' ? { reason: 'spill_failed', errorCode: code.slice(0, 64) } : { reason: 'spill_failed' };
+}
 
 /** Routing of one processor's items (see file comment). */
 export class QueueRouter {
@@ -75,7 +85,7 @@ export class QueueRouter {
         if (this.#bound.hasDrops) this.#sealDrops();
         return true;
       }
-      this.#bound.drop(receipt, hrTimeToNanosText(logRecord.hrTime));
+      this.#bound.drop(receipt, hrTimeToNanosText(logRecord.hrTime), spillFailed(spill.failure));
       writePending(logRecord, this.#redactor, '', 'audit.dropped');
       return false;
     }
@@ -133,8 +143,11 @@ export class QueueRouter {
    * At shutdown, after the final flush (or its timeout): reject the receipts
    * still pending, shut the sinks down, keep the spill file when anything
    * was lost (the next processor with the same path replays it), report.
+   * `unrecordedDrops` (read once the receipts were rejected): records
+   * dropped earlier whose records_dropped record the primary sink has not
+   * committed — lost as well, with no other trace.
    */
-  async close(timedOut: boolean, timeoutMillis: number): Promise<void> {
+  async close(timedOut: boolean, timeoutMillis: number, unrecordedDrops: () => number): Promise<void> {
     const reason = new AuditShutdownError('the audit processor shut down before the primary sink committed the record');
     const spill = this.#spill;
     // Nothing spilled yet: the uncommitted queue exists only in memory. Write it to
@@ -149,6 +162,7 @@ export class QueueRouter {
     }
     await spill?.stop();
     let lost = await this.#delivery.close(reason);
+    const dropped = unrecordedDrops();
     if (spill !== undefined) {
       const active = spill.active;
       const left = await spill.close(reason, lost > 0 || timedOut || kept > 0);
@@ -160,14 +174,17 @@ export class QueueRouter {
         this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms: ${inFile} item(s) not committed by the primary sink are kept in the spill file ${spill.path}; a processor started with the same spillPath replays them`));
       }
       if (lost > 0) {
+        // Whether the records_dropped records are among the lost items or in the file is not known here: "up to".
+        const drops = dropped > 0 ? `; with them, up to ${dropped} record(s) dropped earlier (queue full or spill file not writable), counted only in system/records_dropped record(s) not committed` : '';
         this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} item(s) not committed by the primary sink and not written to the spill file ${spill.path}`
-          + `${spill.failure !== undefined ? ` (${spill.failure.message})` : ''}: they are LOST (their receipts were rejected)`));
+          + `${spill.failure !== undefined ? ` (${spill.failure.message})` : ''}: they are LOST (their receipts were rejected)${drops}`));
       }
       return;
     }
-    if (timedOut || lost > 0) {
-      this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink: they are LOST (their receipts were rejected); `
-        + 'configure overflow: spill with a spill_path to keep them for the next start'));
+    if (timedOut || lost > 0 || dropped > 0) {
+      const drops = dropped > 0 ? `, and ${dropped} record(s) dropped earlier because the queue was full (max_queue_size ${this.#max}) whose system/records_dropped record(s) were not committed either` : '';
+      this.#onError(new AuditShutdownError(`otel-audit: shutdown after ${timeoutMillis} ms with ${lost} record(s) not committed by the primary sink${drops}: `
+        + `they are LOST (${lost + dropped} record(s) in all; their receipts were rejected); configure overflow: spill with a spill_path to keep them for the next start`));
     }
   }
 }

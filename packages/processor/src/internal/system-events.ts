@@ -11,8 +11,17 @@ import type { SinkSkip } from './delivery.js';
 import { ACTION_RECORD_REJECTED, ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, SYSTEM_TYPE } from '../semconv.js';
 import { toError } from './to-error.js';
 
+/**
+ * Why records were dropped: the queue bound (`queue_full`), or a spill file
+ * that cannot be written (`spill_failed`, with the error code when known).
+ */
+export interface DropCause {
+  reason: 'queue_full' | 'spill_failed';
+  errorCode?: string;
+}
+
 /** Loss accumulated since the last records_dropped record. */
-export interface Drops {
+export interface Drops extends DropCause {
   count: number;
   firstTime: string;
   lastTime: string;
@@ -30,7 +39,9 @@ export function systemEvent(action: string, outcome: 'success' | 'failure', seve
 
 /** `details` of a records_dropped record. */
 export function droppedDetails(d: Drops, maxQueueSize: number): Record<string, unknown> {
-  return { count: d.count, first_time: d.firstTime, last_time: d.lastTime, reason: 'queue_full', max_queue_size: maxQueueSize };
+  const details: Record<string, unknown> = { count: d.count, first_time: d.firstTime, last_time: d.lastTime, reason: d.reason, max_queue_size: maxQueueSize };
+  if (d.errorCode !== undefined) details.error_code = d.errorCode;
+  return details;
 }
 
 /**
