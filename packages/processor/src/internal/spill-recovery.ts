@@ -31,7 +31,11 @@ interface SpilledRecord {
 }
 
 /**
- * The outcome of {@link recoverSpill}. `truncatedBytes`: the file ended in a
+ * The outcome of {@link recoverSpill}. For a replay, `records`: the records
+ * of the file the primary sink did not hold yet (what the replay adds to
+ * it: a process that dies while spilling leaves the lines it had replayed
+ * and committed in the file too; `lines` counts them all, checkpoints
+ * included). `truncatedBytes`: the file ended in a
  * partial line (a write cut short, or a file cut); those bytes were moved to
  * `truncatedTo` and are not replayed. `countOf`: what `records` counts —
  * `lines` when the file could not be parsed completely (every line that is
@@ -138,6 +142,8 @@ export async function recoverSpill(path: string, ownStream: string, ownHead: Cha
   let scanned: Scan | undefined;
   let head: ChainHead | undefined = ownHead;
   let reason: string | undefined;
+  /** Records the primary sink does not hold yet. */
+  let added = 0;
   try {
     scanned = await scan(path);
     if (scanned.badLines > 0) reason = `${scanned.badLines} of its ${scanned.lines} line(s) cannot be parsed (${scanned.firstBad})`;
@@ -145,6 +151,7 @@ export async function recoverSpill(path: string, ownStream: string, ownHead: Cha
       for (const [stream, list] of scanned.byStream) {
         const stored = stream === ownStream ? ownHead : await primary.head(stream);
         const extended = extend(stream, stored, list);
+        added += (extended?.size ?? 0) - (stored?.size ?? 0);
         if (stream === ownStream) head = extended;
       }
     }
@@ -160,7 +167,7 @@ export async function recoverSpill(path: string, ownStream: string, ownHead: Cha
     return { kind: 'unreplayable', records: lines, countOf: 'lines', movedTo, reason: reason! };
   }
   const truncatedTo = scanned.tail > 0 ? await cutTail(path, scanned.bytes, scanned.tail) : undefined;
-  return { kind: 'replay', lines: scanned.lines, bytes: scanned.bytes, records: scanned.records, head, truncatedBytes: scanned.tail, truncatedTo, streams: [...scanned.byStream.keys()] };
+  return { kind: 'replay', lines: scanned.lines, bytes: scanned.bytes, records: added, head, truncatedBytes: scanned.tail, truncatedTo, streams: [...scanned.byStream.keys()] };
 }
 
 /** The stored head advanced over the spilled records after it; throws on a gap or a fork. */

@@ -21,9 +21,16 @@
  *
  * A failed write (a full disk, a missing directory) keeps the unwritten lines
  * in memory, in order, and retries with backoff until the file takes them
- * (internal/spill-writer.ts); meanwhile `full` tells the router to stop admitting records beyond the
- * queue bound (they are dropped and sealed as `records_dropped`, like under
- * `drop`). The file is created 0600: it holds sealed records.
+ * (internal/spill-writer.ts); meanwhile `full` tells the router to stop
+ * admitting records beyond the queue bound (they are dropped and sealed as
+ * `records_dropped`, like under `drop`). The store may come back before the
+ * disk: once the file is replayed to its end, the replay takes the waiting
+ * lines from memory into the queue as it has room (the file is not written
+ * again meanwhile: it would hold a gap), and spilling ends when none is
+ * left — else they, and the `records_dropped` and `pipeline_stopped` sealed
+ * after them, would wait for the disk for ever. Taken lines are in memory
+ * only, like any queue item while nothing is spilled.
+ * The file is created 0600: it holds sealed records.
  */
 import { writeFileSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
@@ -85,7 +92,7 @@ export class Spill {
     this.#push = push;
     this.#room = room;
     this.#onError = onError;
-    // The queue may have drained while a write was in flight.
+    // The queue may have drained while a write was in flight (landed, or failed: what waits is taken then).
     const onWritten = (): void => {
       const r = this.#room();
       if (r > 0 && !this.#closed) void this.replay(r);
@@ -194,31 +201,58 @@ export class Spill {
   async #replayLoop(room: number): Promise<void> {
     const w = this.#writer;
     try {
-      if (this.#read >= w.bytes) return this.#maybeDone();
-      const fh = await this.#file();
-      while (room > 0 && this.#read < w.bytes) {
-        const len = Math.min(w.bytes - this.#read, READ_CHUNK);
-        const buf = Buffer.allocUnsafe(len);
-        const { bytesRead } = await fh.read(buf, 0, len, this.#read);
-        let pos = 0;
-        while (room > 0) {
-          const end = buf.indexOf(NEWLINE, pos);
-          if (end < 0 || end >= bytesRead) break;
-          const n = this.#linesRead++;
-          if (n >= this.#skipUntil) {
-            const receipt = this.#receipts.get(n);
-            if (receipt !== undefined) this.#receipts.delete(n);
-            this.#push(itemOf(JSON.parse(buf.toString('utf8', pos, end)) as SpillLine, receipt));
-            room--;
-          }
-          pos = end + 1;
-        }
-        if (pos === 0) break; // a line longer than the chunk: cannot happen below the record size limit
-        this.#read += pos;
-      }
+      if (this.#read < w.bytes) room = await this.#replayFile(room);
+      // Read to its end while the disk refuses the rest: take the rest from memory.
+      if (room > 0 && this.#read >= w.bytes && w.stuck) this.#replayBuffer(room);
       this.#maybeDone();
     } catch (e) {
       this.#onError(new Error(`otel-audit: replaying the spill file ${this.path} failed: ${(e as Error).message}`, { cause: e }));
+    }
+  }
+
+  /** Move up to `room` written lines into the queue; returns the room left. */
+  async #replayFile(room: number): Promise<number> {
+    const w = this.#writer;
+    const fh = await this.#file();
+    while (room > 0 && this.#read < w.bytes) {
+      const len = Math.min(w.bytes - this.#read, READ_CHUNK);
+      const buf = Buffer.allocUnsafe(len);
+      const { bytesRead } = await fh.read(buf, 0, len, this.#read);
+      let pos = 0;
+      while (room > 0) {
+        const end = buf.indexOf(NEWLINE, pos);
+        if (end < 0 || end >= bytesRead) break;
+        const n = this.#linesRead++;
+        if (n >= this.#skipUntil) {
+          const receipt = this.#receipts.get(n);
+          if (receipt !== undefined) this.#receipts.delete(n);
+          this.#push(itemOf(JSON.parse(buf.toString('utf8', pos, end)) as SpillLine, receipt));
+          room--;
+        }
+        pos = end + 1;
+      }
+      if (pos === 0) break; // a line longer than the chunk: cannot happen below the record size limit
+      this.#read += pos;
+    }
+    return room;
+  }
+
+  /**
+   * Move up to `room` lines the file could not take into the queue, in order
+   * (they follow the last line read: the file holds no more).
+   */
+  #replayBuffer(room: number): void {
+    while (room > 0) {
+      const lines = this.#writer.take(room);
+      if (lines.length === 0) return;
+      for (const line of lines) {
+        const n = this.#linesRead++;
+        if (n < this.#skipUntil) continue; // the prefix: queued already
+        const receipt = this.#receipts.get(n);
+        if (receipt !== undefined) this.#receipts.delete(n);
+        this.#push(itemOf(JSON.parse(line) as SpillLine, receipt));
+        room--;
+      }
     }
   }
 
@@ -297,7 +331,8 @@ export class Spill {
       inFile: Math.max(0, written - replayedTo),
       unwritten: this.#linesAdded - Math.max(written, replayedTo),
       // Writes are whole buffers and the prefix leads the first: written together or not at all.
-      queueInFile: written >= this.#skipUntil,
+      // Lines taken from memory into the queue are not in the file (their loss is counted as such).
+      queueInFile: written >= this.#skipUntil && !this.#writer.detached,
     };
     for (const cb of this.#receipts.values()) cb.reject(reason);
     this.#receipts.clear();

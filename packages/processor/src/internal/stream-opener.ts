@@ -84,8 +84,9 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
   }
   if (recovery?.kind === 'replay') {
     if (recovery.truncatedTo !== undefined) {
-      o.onError(new Error(`otel-audit: the spill file ${spill.path} left by an earlier process ends in a partial line (${recovery.truncatedBytes} byte(s): a write cut short by a crash, or a cut file); `
-        + `the record(s) in those bytes are not replayed (moved to ${recovery.truncatedTo}); the ${recovery.records} complete record(s) before them are`));
+      o.onError(new Error(`otel-audit: the spill file ${spill.path} left by an earlier process ends in a partial line (${recovery.truncatedBytes} byte(s): a write cut short by a crash or a full disk, or a cut file); `
+        + `the record(s) in those bytes are not replayed (moved to ${recovery.truncatedTo}); the complete line(s) before them are replayed, `
+        + `${recovery.records} record(s) of them not yet in the primary sink`));
     }
     spill.adopt(recovery.lines, recovery.bytes);
     return { head: recovery.head, recovery };

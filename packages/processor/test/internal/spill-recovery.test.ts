@@ -155,6 +155,22 @@ describe('spill file after a crash', () => {
     expect(readdirSync(dir).some((f) => f.startsWith('garbled.spill.unreplayable-'))).toBe(true);
   });
 
+  it('spill_replayed counts the records the replay adds to the store, not those of the file it already held', async () => {
+    const chain = new AuditChain({ stream: 'held/1' });
+    const sealed = Array.from({ length: 5 }, (_, i) => chain.append({ id: createRecordId(), time: '1', type: 'api', action: 'call', details: { i } }));
+    const spillPath = join(dir, 'held.spill');
+    writeFileSync(spillPath, sealed.map((r) => JSON.stringify({ c: r.canonical, h: r.hash }) + '\n').join(''));
+    const sink = new InMemoryAuditSink();
+    await sink.append({ records: sealed.slice(0, 3), checkpoints: [] }); // committed before the process died
+    const processor = new AuditLogRecordProcessor({ stream: 'held/1', sinks: [sink], signerKey: KEYS.signerKey, overflow: 'spill', spillPath, flushIntervalMillis: 5 });
+    await processor.ready();
+    await processor.shutdown();
+    expect(sink.records.filter((r) => r.record.action === 'call').map((r) => r.record.details)).toEqual([0, 1, 2, 3, 4].map((i) => ({ i })));
+    expect(sink.records.find((r) => r.record.action === 'spill_replayed')?.record.details).toEqual({ records: 2, file: spillPath });
+    expect(sink.records.map((r) => r.record.seq)).toEqual(sink.records.map((_, i) => i));
+    expect(existsSync(spillPath)).toBe(false);
+  });
+
   it('a spill file cut mid-line replays the complete records, keeps the cut bytes in a side file and records truncated_bytes', async () => {
     const lines = spilledLines('cut/1', 6);
     const partial = lines[5]!.slice(0, Math.floor(lines[5]!.length / 2));
@@ -168,6 +184,7 @@ describe('spill file after a crash', () => {
     expect(replayed?.record.details).toEqual({ records: 5, file: spillPath, truncated_bytes: Buffer.byteLength(partial), truncated_to: join(dir, sideFile!) });
     expect(readFileSync(join(dir, sideFile!), 'utf8')).toBe(partial);
     expect(errors.find((m) => m.includes('partial line'))).toMatch(new RegExp(`ends in a partial line \\(${Buffer.byteLength(partial)} byte\\(s\\).*not replayed \\(moved to .*cut\\.spill\\.truncated-\\d+\\)`));
+    expect(errors.find((m) => m.includes('partial line'))).toMatch(/the complete line\(s\) before them are replayed, 5 record\(s\) of them not yet in the primary sink$/);
     expect(sink.records.map((r) => r.record.seq)).toEqual(sink.records.map((_, i) => i));
     expect(existsSync(spillPath)).toBe(false);
   });
