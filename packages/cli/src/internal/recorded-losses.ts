@@ -20,7 +20,7 @@ export interface RecordedLoss {
   what: string;
 }
 
-const LOSS_ACTIONS = ['records_dropped', 'spill_not_replayed', 'spill_replayed', 'integrity_failure'] as const;
+const LOSS_ACTIONS = ['records_dropped', 'spill_not_replayed', 'spill_replayed', 'integrity_failure', 'stream_abandoned', 'pipeline_started', 'stream_started'] as const;
 
 /** Codes of the collector's findings that mean records were refused or are missing (its `integrity_failure` records). */
 const COLLECTOR_RECORD_CODES = new Set(['seq_gap', 'parked_limit', 'duplicate', 'chain_break', 'hash_mismatch', 'malformed', 'stream_not_allowed']);
@@ -33,6 +33,22 @@ function num(v: unknown): number | undefined {
 }
 
 /**
+ * A writer that ended without stopping (killed, or stopped while its store
+ * failed): what it had sealed and not committed is gone, and nobody knows
+ * how much. Said by the `stream_abandoned` record another process sealed
+ * for it, or by `previous_writer_ended_without_stopping` on the start
+ * record of the process that took its stream over.
+ */
+function writerGone(writer: unknown): string | undefined {
+  if (typeof writer !== 'object' || writer === null) return undefined;
+  const w = writer as Record<string, unknown>;
+  const part = (v: unknown): string => escapeControl(String(v ?? '?'));
+  const unsigned = num(w['unsigned_from_seq']);
+  return `records a writer that ended without stopping may have sealed and not committed (pid ${part(w['pid'])} on host ${part(w['host'])}, running since ${part(w['since'])}; the count is unknown`
+    + `${unsigned !== undefined ? `; records from seq ${unsigned} were not covered by its checkpoints` : ''})`;
+}
+
+/**
  * The loss a system record says, or undefined when it says none (a spill
  * file replayed whole; a collector finding about a refused request or a
  * checkpoint).
@@ -42,8 +58,18 @@ function lossOf(stream: string, seq: number, action: string, details: Record<str
     const count = num(details['count']);
     const what = details['reason'] === 'sink_failing'
       ? `records not delivered to sink ${JSON.stringify(escapeControl(String(details['sink'] ?? '?')))} (they are in the chain; that sink lacks them)`
-      : 'records dropped before they were sealed (queue full)';
+      : details['reason'] === 'spill_failed'
+        ? `records dropped before they were sealed (the spill file could not be written${typeof details['error_code'] === 'string' ? `: ${escapeControl(details['error_code'])}` : ''})`
+        : 'records dropped before they were sealed (queue full)';
     return { stream, seq, action, ...(count !== undefined ? { count } : {}), what };
+  }
+  if (action === 'stream_abandoned') {
+    const what = writerGone(details);
+    return what === undefined ? undefined : { stream, seq, action, what };
+  }
+  if (action === 'pipeline_started' || action === 'stream_started') {
+    const what = writerGone(details['previous_writer_ended_without_stopping']);
+    return what === undefined ? undefined : { stream, seq, action, what };
   }
   if (action === 'spill_not_replayed') {
     const count = details['count_of'] === 'unknown' ? undefined : num(details['records']);
