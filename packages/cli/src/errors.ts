@@ -12,10 +12,11 @@ import { AuditError } from '@otel-audit/core';
  * @example
  * if (e instanceof CliError && (e.code as CliErrorCode) === 'AUDIT_CLI_KEY') console.error(e.fix);
  */
-export type CliErrorCode = 'AUDIT_CLI_USAGE' | 'AUDIT_CLI_INPUT' | 'AUDIT_CLI_KEY' | 'AUDIT_CLI_EXISTS';
+export type CliErrorCode = 'AUDIT_CLI_USAGE' | 'AUDIT_CLI_INPUT' | 'AUDIT_CLI_KEY' | 'AUDIT_CLI_EXISTS' | 'AUDIT_CLI_OUTPUT';
 
 /**
- * A problem the user can fix: bad option, unreadable input, bad key.
+ * A problem the user can fix: bad option, unreadable input, bad key, output
+ * that could not be written (`AUDIT_CLI_OUTPUT`: a full disk, a quota).
  *
  * @example
  * throw new CliError('AUDIT_CLI_INPUT', `cannot read ${path}: ENOENT`, 'check the path; pass the database file');

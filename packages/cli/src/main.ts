@@ -12,6 +12,7 @@ import { CliError, fixOfError } from './errors.js';
 import { orList, parseArgs, suggest } from './internal/argv.js';
 import { commandHelp, toolHelp } from './internal/help.js';
 import { createProgress } from './internal/progress.js';
+import { outputFailureOf, processStdout } from './internal/stdout-writer.js';
 import { escapeControl } from './internal/table.js';
 
 /**
@@ -41,8 +42,20 @@ export interface MainIo {
  * const code = await main(['verify', 'audit.db', '--json'], { stdout: { write: (s) => out.push(s) } });
  */
 export async function main(argv: readonly string[], io: MainIo = {}): Promise<number> {
-  const stdout = io.stdout ?? process.stdout;
+  const stdout = io.stdout ?? processStdout();
   const stderr = io.stderr ?? process.stderr;
+  try {
+    return await dispatch(argv, io, stdout, stderr);
+  } catch (error) {
+    // Help or version text that could not be written: no verb to name.
+    const failed = outputFailureOf(stdout);
+    if (failed === undefined) throw error;
+    stderr.write(`otel-audit: ${failed.message}\n  fix: ${failed.fix}\n`);
+    return failed.exitCode;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: MainIo, stdout: Writer, stderr: Writer): Promise<number> {
   const commands = io.commands ?? registry;
   const [verb, ...rest] = argv;
   if (verb === '--version' || verb === '-V') {
@@ -83,9 +96,13 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
       signal,
       ...(catchSignals !== undefined ? { catchSignals } : {}),
     };
-    return await command.run(ctx);
+    const code = await command.run(ctx);
+    // A verb that caught the error of a failed write still must not exit 0 with the output cut.
+    const failed = outputFailureOf(stdout);
+    return failed === undefined ? code : reportError(command, stderr, failed, io.env ?? process.env);
   } catch (error) {
-    return reportError(command, stderr, error, io.env ?? process.env);
+    // Whatever a failed write led to, the failed write is what the user must hear about.
+    return reportError(command, stderr, outputFailureOf(stdout) ?? error, io.env ?? process.env);
   } finally {
     stopOnSignal?.();
   }

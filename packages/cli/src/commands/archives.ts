@@ -19,6 +19,7 @@ import { keyringOf } from '../internal/keys.js';
 import { writePrivateFile } from '../internal/private-file.js';
 import { writeRecords } from '../internal/record-table.js';
 import { escapeControl, renderTable, toJson, type Column } from '../internal/table.js';
+import { outputFileError } from '../internal/write-errors.js';
 
 const isoOf = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
 
@@ -83,7 +84,8 @@ function readOne(ctx: CommandContext, store: SqliteAuditStore, id: number, keys:
     try {
       writePrivateFile(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
     } catch (e) {
-      throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, 'choose another --out; archives never overwrites a file');
+      // writePrivateFile removed a partial file; the message says which file and why (EEXIST, a full disk, a read-only place).
+      throw outputFileError(e, file, 'archives');
     }
   } else if (ctx.json) {
     ctx.stdout.write(toJson({ archive: described(archive), records }));

@@ -17,6 +17,7 @@ import { resolvePath, withStore } from '../internal/inputs.js';
 import { createPrivateFile } from '../internal/private-file.js';
 import { writePurgedNotice } from '../internal/purged-notice.js';
 import { toJson } from '../internal/table.js';
+import { outputFileError } from '../internal/write-errors.js';
 
 const BUNDLE_FILTERS = new Set(['stream', 'since', 'until']);
 /** The bundle export's `fromSeq`/`toSeq` as typed. */
@@ -112,8 +113,7 @@ export const exportCommand: Command = {
         // Written through the descriptor created: the path is not opened a second time.
         file = fs.createWriteStream(out, { fd: createPrivateFile(out) });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new CliError('AUDIT_CLI_EXISTS', `cannot create ${out} (${code ?? 'error'})`, code === 'EEXIST' ? 'choose another --out; export never overwrites a file' : 'check that the directory exists and is writable');
+        throw outputFileError(e, out, 'export');
       }
       ctx.progress.start(`exporting to ${out} (bytes)`);
       const timer = setInterval(() => ctx.progress.update(file.bytesWritten), 100);
@@ -122,7 +122,8 @@ export const exportCommand: Command = {
         ({ records } = await storeCallAsync(() => store.exportTo(file, options), SEQ_OPTIONS));
       } catch (e) {
         fs.rmSync(out, { force: true });
-        throw e;
+        // A full disk or a quota names the file and its fix; a store error keeps its own.
+        throw outputFileError(e, out, 'export');
       } finally {
         clearInterval(timer);
         ctx.progress.done();
