@@ -19,7 +19,7 @@ import { createPrivateFile } from '../internal/private-file.js';
 import { createTempDir } from '../internal/temp-dir.js';
 import { renderTable, toJson } from '../internal/table.js';
 import {
-  CLOCK_LEAD_LIMIT_NANOS, clockAheadError, clockAheadProblem, futureRecordNotice, newestStoredTime, withSpans, type ArchiveWithSpan, type FutureRecord,
+  CLOCK_LEAD_LIMIT_NANOS, clockAheadError, clockAheadProblem, futureRecordNotice, newestStoredTime, purgeAfter, withSpans, type ArchiveWithSpan, type FutureRecord,
 } from '../internal/retention-checks.js';
 
 
@@ -71,7 +71,7 @@ async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: 
   const onFutureRecord = (stream: string, seq: number, time: bigint) => { futureRecords.push({ stream, seq, time: isoOf(time) }); };
   // The spans are read before the purge, while the archived rows are still in the log.
   const archived = withSpans(store, storeCall(() => store.archive({ olderThan: archiveBefore, ...scope, allowUnsigned, onFutureRecord })));
-  const purged = await storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers }));
+  const purged = await purgeAfter(archived, () => storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers })));
   const newest = store.database.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC LIMIT 1').pluck();
   const unsigned = allowUnsigned ? [] : (streams ?? known).filter((s) => {
     const note = newest.get(s) as string | undefined;

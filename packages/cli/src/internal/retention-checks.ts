@@ -6,8 +6,8 @@
  * archive's earliest and latest record time, which need not be its first
  * and last record's (a producer-supplied time, a backfill).
  */
-import type { ArchiveInfo, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { CliError } from '../errors.js';
+import type { ArchiveInfo, PurgeResult, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
+import { CliError, type CliErrorCode } from '../errors.js';
 
 /** How far the host clock may run ahead of the newest stored time before retention refuses. */
 export const CLOCK_LEAD_LIMIT_NANOS = 86_400_000_000_000n;
@@ -97,4 +97,28 @@ export function futureRecordNotice(f: FutureRecord): string {
   return `Archiving of stream ${JSON.stringify(f.stream)} stops at its record seq ${f.seq}, dated ${f.time}, in the future `
     + '(a time passed by the producer, or a wrong clock where it was written). Records are archived and purged in seq order, so no record after it '
     + 'will be archived or purged before then. The record cannot be changed (the chain seals it): fix the source of that time so that no more such records are written.\n';
+}
+
+/**
+ * The purge, after the archives were committed: when it fails (a full disk:
+ * the purge record and the deletions need room too), the error says what
+ * was done already, so nobody wonders whether the archives exist or records
+ * went missing. Each stream's purge is one transaction, so a stream is
+ * purged whole or not at all, and a run with room carries on.
+ *
+ * @example
+ * const purged = await purgeAfter(archived, () => store.purge({ olderThan }));
+ */
+export async function purgeAfter(archived: readonly ArchiveWithSpan[], purge: () => Promise<PurgeResult[]>): Promise<PurgeResult[]> {
+  try {
+    return await purge();
+  } catch (e) {
+    if (archived.length === 0 || !(e instanceof Error)) throw e;
+    const ids = archived.map((a) => a.archiveId).join(', ');
+    const fix = e instanceof CliError ? e.fix : 'free space on the database\'s filesystem if it is full, then run retention --apply again';
+    throw new CliError(e instanceof CliError ? e.code as CliErrorCode : 'AUDIT_CLI_INPUT',
+      `${archived.length} archive(s) were created (id ${ids}), then the purge failed: ${e.message}. `
+        + 'Each stream is purged whole or not at all; `otel-audit archives --db DB` shows which archives are purged',
+      `${fix}; the next run purges what is left and creates no archive twice`);
+  }
 }
