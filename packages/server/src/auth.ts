@@ -133,7 +133,11 @@ const TICKET = /^([A-Za-z0-9_-]{10,400})\.([A-Za-z0-9_-]{43})$/;
 
 /**
  * Single-use tickets for `GET /api/audit/stream`, HMAC-signed with a key
- * that lives only in this process's memory.
+ * that lives only in this process's memory. A ticket is only ever redeemed
+ * by the process that issued it, so its expiry is on this process's
+ * monotonic clock (`performance.now()`): a wall-clock step neither expires
+ * the tickets just issued nor keeps old ones valid. `expiresAt` is the wall
+ * time, for people.
  */
 export class StreamTickets {
   readonly #key = randomBytes(32);
@@ -144,15 +148,15 @@ export class StreamTickets {
     this.#ttlMillis = ttlMillis;
   }
 
-  /** A ticket for `principal`, valid for the TTL, usable once. */
-  issue(principal: Principal, now = Date.now()): { ticket: string; expiresAt: string } {
+  /** A ticket for `principal`, valid for the TTL, usable once; `now` is monotonic milliseconds. */
+  issue(principal: Principal, now = performance.now()): { ticket: string; expiresAt: string } {
     const expires = now + this.#ttlMillis;
     const payload = Buffer.from(JSON.stringify({ n: principal.name, r: principal.role, e: expires, x: randomBytes(12).toString('base64url') })).toString('base64url');
-    return { ticket: `${payload}.${this.#sign(payload)}`, expiresAt: new Date(expires).toISOString() };
+    return { ticket: `${payload}.${this.#sign(payload)}`, expiresAt: new Date(Date.now() + this.#ttlMillis).toISOString() };
   }
 
-  /** The principal of a valid, unexpired, unused ticket; throws `AUDIT_HTTP_UNAUTHENTICATED` otherwise. */
-  redeem(ticket: string, now = Date.now()): Principal {
+  /** The principal of a valid, unexpired, unused ticket (`now` monotonic milliseconds); throws `AUDIT_HTTP_UNAUTHENTICATED` otherwise. */
+  redeem(ticket: string, now = performance.now()): Principal {
     const m = TICKET.exec(ticket);
     const bad = (why: string): HttpError => new HttpError('AUDIT_HTTP_UNAUTHENTICATED', `stream ticket ${why}; get a new one with POST /api/audit/stream-ticket`);
     if (m === null) throw bad('is malformed');

@@ -7,11 +7,14 @@
  * window ends, with no further refusal needed, or on close().
  */
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accessRecords, AUDITOR_TOKEN, call, fixturesPerTest, until, type Fixture } from './helpers.js';
 
 const ENCRYPTED = { encryption: { keyId: 'k1', key: randomBytes(32) } };
 const fixture = fixturesPerTest();
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 /** `n` requests with a made-up bearer token, all answered. */
 async function badTokens(fx: Fixture, n: number): Promise<void> {
@@ -75,5 +78,22 @@ describe('refused requests', () => {
     // The summary is covered by the final signed checkpoint like every access record.
     const last = fx.store.query({ stream: 'otel-audit-server/test', limit: 1, since: '2000-01-01T00:00:00Z' }).records[0]!.record;
     expect(last.action).toBe('refusals_suppressed');
+  });
+  it('keeps its window when the wall clock steps back an hour: the budget renews and the summary is written when the window ends', async () => {
+    const fx = await fixture(5, { refusalWindowMillis: 3_000 });
+    await badTokens(fx, 10);
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => real() - 3_600_000); // NTP steps the clock back 1 h
+    await badTokens(fx, 70);
+    expect(of(fx, 'authenticate').length).toBe(60);
+    await until(() => of(fx, 'refusals_suppressed').length > 0, 8_000, 'the summary of the window');
+    const [summary] = of(fx, 'refusals_suppressed');
+    expect(summary!.details).toMatchObject({ suppressed: 20, unauthenticated: 20 });
+    // The labels are wall time, and the window they name is as long as configured.
+    const { windowStart, windowEnd } = summary!.details as { windowStart: string; windowEnd: string };
+    expect(Date.parse(windowEnd) - Date.parse(windowStart)).toBe(3_000);
+    // A new window after it: the next refusals are recorded again.
+    await badTokens(fx, 5);
+    expect(of(fx, 'authenticate').length).toBe(65);
   });
 });

@@ -105,7 +105,7 @@ export class OutboxDb {
       `INSERT INTO outbox_dead_letters (record_id, enqueued_at, dead_at, status, reason, resource_id, log)
        SELECT id, enqueued_at, ?, ?, ?, resource_id, log FROM outbox_records WHERE id >= ? AND id <= ? ORDER BY id`);
     this.#setState = this.db.prepare('INSERT INTO outbox_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    this.#depth = this.db.prepare('SELECT count(*) AS depth, min(enqueued_at) AS oldest FROM outbox_records');
+    this.#depth = this.db.prepare('SELECT count(*) AS depth, min(enqueued_at) AS oldest, min(id) AS firstId FROM outbox_records');
   }
 
   /** The id of a resource body, inserting it when new. */
@@ -119,9 +119,9 @@ export class OutboxDb {
     return this.#resourceBody.get(id) as string | undefined;
   }
 
-  /** Insert rows (call inside a transaction). */
-  insert(enqueuedAt: number, resourceId: number, log: string): void {
-    this.#insert.run(enqueuedAt, resourceId, log);
+  /** Insert a row (call inside a transaction); returns its id. */
+  insert(enqueuedAt: number, resourceId: number, log: string): number {
+    return Number(this.#insert.run(enqueuedAt, resourceId, log).lastInsertRowid);
   }
 
   /** Up to `limit` rows after `afterId`, oldest first. */
@@ -146,8 +146,9 @@ export class OutboxDb {
     this.#setState.run(key, value);
   }
 
-  depth(): { depth: number; oldest: number | null } {
-    return this.#depth.get() as { depth: number; oldest: number | null };
+  /** Rows waiting, the earliest `enqueued_at` (wall time) and the first row's id. */
+  depth(): { depth: number; oldest: number | null; firstId: number | null } {
+    return this.#depth.get() as { depth: number; oldest: number | null; firstId: number | null };
   }
 
   /**

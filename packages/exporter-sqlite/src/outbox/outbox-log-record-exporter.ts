@@ -7,12 +7,15 @@
  * exporter (the stock OTLP exporter, or one built on
  * `createOtlpHttpTransport`). Rows left at shutdown or by a crash are sent
  * after the next start. Depth and age of the oldest row are observable
- * gauges; shipped, retried and dead-lettered records are counters.
+ * gauges (the age on the monotonic clock for the rows this process
+ * enqueued, `EnqueueTimes`); shipped, retried and dead-lettered records are
+ * counters.
  */
 import { diag, metrics, type BatchObservableCallback, type MeterProvider } from '@opentelemetry/api';
 import type Database from 'better-sqlite3';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import { EnqueueTimes } from './enqueue-times.js';
 import { encodeLog, encodeResource } from './log-record-codec.js';
 import type { ChainHead } from '@otel-audit/core';
 import { OutboxDb } from './outbox-db.js';
@@ -79,7 +82,8 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
   readonly #inner: LogRecordExporter;
   readonly #shipper: OutboxShipper;
   readonly #resourceIds = new WeakMap<object, number>();
-  readonly #insertAll: Database.Transaction<(logs: ReadableLogRecord[]) => void>;
+  readonly #insertAll: Database.Transaction<(logs: ReadableLogRecord[]) => { from: number; upTo: number }>;
+  readonly #enqueueTimes = new EnqueueTimes();
   readonly #shutdownTimeoutMillis: number;
   readonly #onWarning: (message: string) => void;
   #shutdown: Promise<void> | undefined;
@@ -109,7 +113,14 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
       if (!this.#db.db.open) return;
       const d = this.#db.depth();
       result.observe(depth, d.depth);
-      result.observe(age, d.oldest === null ? 0 : (Date.now() - d.oldest) / 1000);
+      if (d.firstId === null || d.oldest === null) {
+        this.#enqueueTimes.clear();
+        result.observe(age, 0);
+        return;
+      }
+      // The wall-clock age only for rows enqueued before this process started (or requeued by another).
+      const millis = this.#enqueueTimes.ageOf(d.firstId, performance.now()) ?? Math.max(0, Date.now() - d.oldest);
+      result.observe(age, millis / 1000);
     };
     meter.addBatchObservableCallback(observe, [depth, age]);
     this.#unobserve = () => meter.removeBatchObservableCallback(observe, [depth, age]);
@@ -132,11 +143,15 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
     const heads = (this.#heads = new OutboxHeads(db.db));
     this.#insertAll = db.db.transaction((logs: ReadableLogRecord[]) => {
       const now = Date.now();
+      let from = 0;
+      let upTo = 0;
       for (const log of logs) {
-        db.insert(now, this.#resourceIdOf(log.resource), encodeLog(log));
+        upTo = db.insert(now, this.#resourceIdOf(log.resource), encodeLog(log));
+        if (from === 0) from = upTo;
         heads.follow(log);
       }
       heads.write();
+      return { from, upTo };
     });
     // Rows left by a previous run (a crash, or shutdown while the receiver was down).
     this.#shipper.kick();
@@ -169,7 +184,10 @@ export class OutboxLogRecordExporter implements LogRecordExporter {
     let result: ExportResult;
     try {
       if (this.#shutdown !== undefined) throw new Error('OutboxLogRecordExporter was shut down');
-      if (logs.length > 0) this.#insertAll.immediate(logs);
+      if (logs.length > 0) {
+        const rows = this.#insertAll.immediate(logs);
+        this.#enqueueTimes.note(rows.from, rows.upTo, performance.now());
+      }
       this.#heads.committed();
       result = { code: ExportResultCode.SUCCESS };
     } catch (e) {

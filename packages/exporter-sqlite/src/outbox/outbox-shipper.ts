@@ -4,7 +4,9 @@
  * LogRecordExporter; deletes them once the receiver accepted; on a
  * retryable failure waits (exponential backoff with full jitter, or the
  * receiver's `Retry-After`) and tries the same rows again, until the oldest
- * is older than the maximum age; moves refused rows to the dead-letter
+ * is older than the maximum age — by the wall clock and by the monotonic
+ * time it has been failing in this process (`#failingFor`), so a clock step
+ * cannot expire the outbox; moves refused rows to the dead-letter
  * table. A partial success that rejected records, or a 413 (the request
  * was too large for the receiver), is narrowed down by re-sending that batch
  * one record at a time (receivers de-duplicate by record id), so exactly the
@@ -75,7 +77,15 @@ export class OutboxShipper {
   #isolateUntil = 0;
   #stopped = false;
   #dirty = false;
-  #compactCheckedAt = Date.now();
+  /** Monotonic (`performance.now()`): a wall-clock step must not start or skip a compaction. */
+  #compactCheckedAt = performance.now();
+  /**
+   * When rows first failed in this process, by monotonic time: runs of rows
+   * in row order, each `{ upTo: last row id of the run, since }`. Rows are
+   * sent in row order, so a failed batch adds at most one run (its rows not
+   * seen failing before) and the runs stay few.
+   */
+  readonly #failingSince: { upTo: number; since: number }[] = [];
   #sleep: { timer: NodeJS.Timeout; wake: () => void } | undefined;
 
   constructor(db: OutboxDb, exporter: LogRecordExporter, settings: ShipperSettings) {
@@ -142,6 +152,7 @@ export class OutboxShipper {
       }
       const decoded = this.#decode(rows);
       if (decoded === undefined) continue; // undecodable rows were dead-lettered: read the batch again
+      const sentAt = performance.now();
       const result = await this.#send(decoded);
       if (this.#stopped && !this.#db.db.open) return;
       const first = rows[0]!.id;
@@ -150,8 +161,9 @@ export class OutboxShipper {
         this.#db.deleteRange(first, last);
         this.#db.setState('last_success_at', String(Date.now()));
         this.#attempt = 0;
+        this.#forgetFailures(last);
         this.#s.onShipped?.(rows.length);
-        if (Date.now() - this.#compactCheckedAt > COMPACT_CHECK_MILLIS) await this.#compact();
+        if (performance.now() - this.#compactCheckedAt > COMPACT_CHECK_MILLIS) await this.#compact();
         continue;
       }
       const failure = classifyExportError(result.error);
@@ -163,21 +175,58 @@ export class OutboxShipper {
         continue;
       }
       if (failure.kind === 'retry') {
-        const age = Date.now() - rows[0]!.enqueued_at;
-        if (age <= this.#s.maxAgeMillis) {
+        this.#noteFailure(first, last, sentAt);
+        const wallNow = Date.now();
+        const monoNow = performance.now();
+        const age = wallNow - rows[0]!.enqueued_at;
+        const failing = this.#failingFor(first, monoNow);
+        if (!this.#expired(rows[0]!, wallNow, monoNow)) {
           this.#s.onRetry?.(failure);
           await this.#backoff(failure.retryAfterMillis);
           continue;
         }
         // Only the rows past the maximum age are given up; younger ones in the batch keep trying.
-        const now = Date.now();
         let expired = 1;
-        while (expired < rows.length && now - rows[expired]!.enqueued_at > this.#s.maxAgeMillis) expired++;
-        this.#dead(rows.slice(0, expired), undefined, `expired: still failing after ${Math.round(age / 1000)} s (${failure.message})`);
+        while (expired < rows.length && this.#expired(rows[expired]!, wallNow, monoNow)) expired++;
+        // Both exceed max_age; the smaller is the one a clock step cannot have inflated.
+        this.#dead(rows.slice(0, expired), undefined, `expired: still failing after ${Math.round(Math.min(age, failing) / 1000)} s (${failure.message})`);
         continue;
       }
       this.#dead(rows, failure.kind === 'dead' ? failure.status : undefined, failure.message);
     }
+  }
+
+  /**
+   * A row has expired when both its wall-clock age (`enqueued_at`, stored, so
+   * it spans restarts) and the monotonic time it has been failing in this
+   * process exceed max_age. Either alone is wrong: the wall clock steps (an
+   * NTP fix of +8 days would expire the whole outbox at once, a VM resume
+   * too), and the monotonic time starts over with each process. Requiring
+   * both is the conservative choice: after a restart, a row enqueued days
+   * ago by the previous process is kept for up to max_age more of failing,
+   * rather than given up because of a clock we cannot trust.
+   */
+  #expired(row: OutboxRow, wallNow: number, monoNow: number): boolean {
+    return wallNow - row.enqueued_at > this.#s.maxAgeMillis && this.#failingFor(row.id, monoNow) > this.#s.maxAgeMillis;
+  }
+
+  /** Rows `first`..`last` failed in an attempt sent at `since` (monotonic). */
+  #noteFailure(first: number, last: number, since: number): void {
+    // Runs wholly before `first` are rows that left the table (shipped or dead-lettered).
+    while (this.#failingSince.length > 0 && this.#failingSince[0]!.upTo < first) this.#failingSince.shift();
+    const tail = this.#failingSince[this.#failingSince.length - 1];
+    if (tail === undefined || tail.upTo < last) this.#failingSince.push({ upTo: last, since });
+  }
+
+  /** Rows up to `last` were accepted. */
+  #forgetFailures(last: number): void {
+    while (this.#failingSince.length > 0 && this.#failingSince[0]!.upTo <= last) this.#failingSince.shift();
+  }
+
+  /** Monotonic milliseconds row `id` has been failing in this process (0 if it has not failed yet). */
+  #failingFor(id: number, monoNow: number): number {
+    for (const run of this.#failingSince) if (run.upTo >= id) return monoNow - run.since;
+    return 0;
   }
 
   /**
@@ -186,7 +235,7 @@ export class OutboxShipper {
    * failure (the file busy with `status --requeue`) is left for next time.
    */
   async #compact(): Promise<void> {
-    this.#compactCheckedAt = Date.now();
+    this.#compactCheckedAt = performance.now();
     try {
       if (this.#stopped || !this.#db.db.open || this.#db.reclaimablePages() === 0) return;
       for (let slice = 1; ; slice++) {

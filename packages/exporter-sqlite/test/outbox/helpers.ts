@@ -78,11 +78,11 @@ export function exportNow(exporter: LogRecordExporter, logs: ReadableLogRecord[]
   return new Promise((resolve) => exporter.export(logs, resolve));
 }
 
-/** Poll until `cond()` holds. */
+/** Poll until `cond()` holds (timed on the monotonic clock: tests step the wall clock). */
 export async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
+  const end = performance.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (performance.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

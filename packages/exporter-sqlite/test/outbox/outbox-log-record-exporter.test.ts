@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
@@ -16,6 +16,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const fast = { initialBackoffMillis: 20, maxBackoffMillis: 200 };
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
@@ -276,6 +277,34 @@ describe('OutboxLogRecordExporter', () => {
     const points = new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m.dataPoints[0]?.value]));
     expect(points.get('otel_audit.outbox.depth')).toBe(3);
     expect(points.get('otel_audit.outbox.oldest_age')).toBeGreaterThan(0);
+  });
+
+  it('publishes the age of the oldest record on the monotonic clock: a wall-clock step does not make it 8 days old', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    class Reader extends MetricReader {
+      protected override onShutdown(): Promise<void> { return Promise.resolve(); }
+      protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
+    }
+    const reader = new Reader();
+    const meterProvider = new MeterProvider({ readers: [reader] });
+    const outbox = outboxAt(tmp.file, 'http://127.0.0.1:9/v1/logs', { meterProvider, shutdownTimeoutMillis: 50 });
+    const real = Date.now.bind(Date);
+    let step = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + step);
+    await exportNow(outbox, [log('m1')]);
+    step = 8 * 86_400_000; // NTP fixes a clock that was 8 days behind
+    await exportNow(outbox, [log('m2')]); // enqueued on the corrected clock
+    await new Promise((r) => setTimeout(r, 300));
+    const ages = async () => {
+      const { resourceMetrics } = await reader.collect();
+      return resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === 'otel_audit.outbox.oldest_age')!.dataPoints[0]!.value as number;
+    };
+    const forward = await ages();
+    expect(forward).toBeGreaterThanOrEqual(0.3);
+    expect(forward).toBeLessThan(5);
+    step = -3_600_000; // and one back: m2 now looks enqueued in the future
+    expect(await ages()).toBeGreaterThanOrEqual(forward);
   });
 
   it('refuses exports after shutdown (FAILED, exactly once) and checks its options', async () => {

@@ -4,7 +4,7 @@
  * around it are shipped; an unexpected failure of the loop goes to the
  * OpenTelemetry global error handler and shipping goes on.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import Database from 'better-sqlite3';
 import { createNoopMeter, type MeterProvider } from '@opentelemetry/api';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
@@ -20,6 +20,7 @@ const onRejection = (reason: unknown): void => {
 };
 process.on('unhandledRejection', onRejection);
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const c of cleanups.splice(0).reverse()) await c();
   setGlobalErrorHandler(loggingErrorHandler());
 });
@@ -80,5 +81,30 @@ describe('OutboxShipper', () => {
     expect(reported[0]!.message).toMatch(/^otel-audit outbox .*: shipping failed and will be retried: metrics backend is down/);
     expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 0, deadLetters: 0 });
     expect(rejections).toEqual([]);
+  });
+
+  it('keeps retrying when the wall clock steps forward past max_age during an outage, and delivers once the receiver is back', async () => {
+    const tmp = tempDb();
+    cleanups.push(tmp.cleanup);
+    let up = false;
+    const r = await receiver((_b, res) => {
+      if (up) return false;
+      res.writeHead(503).end();
+      return true;
+    });
+    cleanups.push(() => r.close());
+    const outbox = new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter(r.url), ...fast, maxAgeMillis: 60_000 });
+    cleanups.push(() => outbox.shutdown());
+    await exportNow(outbox, [log('a'), log('b')]);
+    await until(() => r.requests >= 1);
+    // NTP fixes a clock that was 8 days behind at boot; the records have been failing for a moment only.
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + 8 * 86_400_000);
+    const seen = r.requests;
+    await until(() => r.requests >= seen + 3 || readOutboxStatus(tmp.file).deadLetters > 0); // several retries after the step
+    expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 2, deadLetters: 0 });
+    up = true;
+    await until(() => r.accepted.length === 2);
+    expect(r.accepted).toEqual(['a', 'b']);
   });
 });

@@ -154,12 +154,13 @@ async function settlesWithin(promise: Promise<unknown>, millis: number): Promise
  * await stopAlertDelivery(alerts.dispatcher, 30_000, (line) => process.stderr.write(`${line}\n`));
  */
 export async function stopAlertDelivery(dispatcher: AlertDispatcher, budgetMillis: number, print: (line: string) => void): Promise<void> {
-  const started = Date.now();
+  // Monotonic: a wall-clock step during shutdown must neither stretch nor cut the budget.
+  const started = performance.now();
   if (await settlesWithin(dispatcher.flush(), budgetMillis / 2)) return;
   // Counted from the dispatcher's failures, not from what was pending then: some are delivered in the second half.
   const { failed, dropped } = dispatcher.counts;
   // Bounded by the dispatcher: what is still pending at the end of the budget is abandoned and reported to onError.
-  await dispatcher.shutdown({ timeoutMillis: Math.max(0, budgetMillis - (Date.now() - started)) });
+  await dispatcher.shutdown({ timeoutMillis: Math.max(0, budgetMillis - (performance.now() - started)) });
   const after = dispatcher.counts;
   const givenUp = after.failed - failed + (after.dropped - dropped);
   if (givenUp === 0) return;

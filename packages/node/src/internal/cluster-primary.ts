@@ -52,7 +52,8 @@ function nextExit(millis: number): Promise<void> {
  */
 export async function stopClusterWorkers(signal: NodeJS.Signals, timeoutMillis: number): Promise<void> {
   if (!cluster.isPrimary) return;
-  const deadline = Date.now() + timeoutMillis;
+  // Monotonic: a wall-clock step must neither hold shutdown for its length nor kill the workers at once.
+  const deadline = performance.now() + timeoutMillis;
   const asked = new Set<Worker>();
   const askAll = (): void => {
     for (const worker of newWorkers(asked)) {
@@ -67,7 +68,7 @@ export async function stopClusterWorkers(signal: NodeJS.Signals, timeoutMillis: 
     askAll();
     const running = waitedFor.filter((w) => !w.isDead());
     if (running.length === 0) return;
-    const left = deadline - Date.now();
+    const left = deadline - performance.now();
     if (left <= 0) {
       for (const worker of running) worker.process.kill(signal);
       return;

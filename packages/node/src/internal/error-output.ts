@@ -6,7 +6,9 @@
  * the diag logger, which prints nothing unless one is set up, so an outage
  * would go unseen. This handler prints each on stderr instead, secrets
  * masked, and the same message at most once a minute (with how often it
- * came meanwhile).
+ * came meanwhile). The minute is monotonic (`now`, `performance.now()` by
+ * default): a wall-clock step back must not silence an error for its
+ * length, nor one forward let a flood through.
  */
 import type { ErrorHandler } from '@opentelemetry/core';
 import { redactSecrets } from '@otel-audit/core';
@@ -30,7 +32,7 @@ function messageOf(e: unknown): string {
  * @example
  * setGlobalErrorHandler(errorPrinter((line) => process.stderr.write(`${line}\n`)));
  */
-export function errorPrinter(print: (line: string) => void, now: () => number = Date.now): ErrorHandler {
+export function errorPrinter(print: (line: string) => void, now: () => number = () => performance.now()): ErrorHandler {
   const seen = new Map<string, { at: number; repeats: number }>();
   return (e) => {
     const message = redactSecrets(messageOf(e));

@@ -6,6 +6,8 @@
  * seconds stays quiet), and one when the records held during the outage
  * have all left the outbox. Never one per retry. The receiver is named by
  * its origin only: the path, query, userinfo and headers may hold tokens.
+ * Durations are measured on the monotonic clock (`performance.now()`): an
+ * NTP step or a VM resume must not make a short outage read `8 days`.
  */
 import type { ExportFailure } from '@otel-audit/exporter-sqlite';
 
@@ -89,12 +91,12 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
       // A throwing printer must not stop the outbox's shipping.
     }
   };
-  let since: number | undefined; // first failed attempt of the current outage
+  let since: number | undefined; // first failed attempt of the current outage (monotonic)
   let reason = '';
   let timer: NodeJS.Timeout | undefined;
   let announced = false;
   let stopped = false;
-  // After the first success of an announced outage: records held then, and how many have left since.
+  // After the first success of an announced outage: records held then, and how many have left since (`at` monotonic).
   let draining: { held: number; gone: number; dead: number; at: number } | undefined;
 
   /** Records waiting now; 0 when the file cannot say (the recovery is then told with what the request carried). */
@@ -115,7 +117,7 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
     } catch {
       held = 'the audit records are'; // the file is busy or closed: the line matters more than the count
     }
-    print(`otel-audit: OTLP delivery to ${origin} has been failing for ${durationWords(Date.now() - since)} (last: ${reason}); `
+    print(`otel-audit: OTLP delivery to ${origin} has been failing for ${durationWords(performance.now() - since)} (last: ${reason}); `
       + `nothing is lost: ${held} held in the outbox ${options.path} and are sent, in order, once the receiver takes them again `
       + '(kept up to outbox.max_age; `otel-audit status` shows them and the last error)');
   };
@@ -124,7 +126,7 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
     const d = draining;
     const refused = d.dead > 0 ? `; ${d.dead} of them were refused and moved to the dead-letter table (\`otel-audit status\`)` : '';
     print(`otel-audit: OTLP delivery to ${origin} recovered after ${durationWords(d.at - since)} down; `
-      + `the ${d.held - d.dead} audit record(s) held in the outbox meanwhile were delivered in ${durationWords(Date.now() - d.at)}${refused}`);
+      + `the ${d.held - d.dead} audit record(s) held in the outbox meanwhile were delivered in ${durationWords(performance.now() - d.at)}${refused}`);
     since = undefined;
     announced = false;
     draining = undefined;
@@ -136,7 +138,7 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
       reason = reasonOf(failure);
       draining = undefined; // failing again while catching up: the same outage goes on
       if (since !== undefined) return;
-      since = Date.now();
+      since = performance.now();
       timer = setTimeout(announce, afterMillis);
       timer.unref();
     },
@@ -149,7 +151,7 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
         since = undefined;
         return;
       }
-      if (draining === undefined) draining = { held: waitingNow() + records, gone: 0, dead: 0, at: Date.now() };
+      if (draining === undefined) draining = { held: waitingNow() + records, gone: 0, dead: 0, at: performance.now() };
       draining.gone += records;
       settle();
     },
@@ -163,7 +165,7 @@ export function outageNotice(options: OutageNoticeOptions): OutageNotice {
         return;
       }
       // The receiver answered after an announced outage: it is back, and catching up begins.
-      if (answered && draining === undefined) draining = { held: records + waitingNow(), gone: 0, dead: 0, at: Date.now() };
+      if (answered && draining === undefined) draining = { held: records + waitingNow(), gone: 0, dead: 0, at: performance.now() };
       if (draining === undefined) return; // expired while still down: the outage goes on
       draining.gone += records;
       draining.dead += records;

@@ -15,13 +15,14 @@ import { join } from 'node:path';
 import { Keyring, generateNoteKey } from '@otel-audit/core';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { AlertDispatcher, type AlertEvent, type AlertNotifyError } from '@otel-audit/processor';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startAudit } from '../../src/index.js';
 import { stopAlertDelivery } from '../../src/internal/build-sinks.js';
 
 const keys = generateNoteKey('build-sinks-test');
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
@@ -94,4 +95,25 @@ describe('stopAlertDelivery', () => {
     expect(failures[0]!.message).toMatch(/abandoned; 1 delivery abandoned \("pager": 1\)$/);
     expect(lines).toEqual([expect.stringMatching(/^otel-audit: 1 alert notification not delivered within the shutdown timeout \(300 ms, .*\) given up, recorded as system\/alert_notify_failed;/)]);
   });
+  it('keeps to the budget when the wall clock steps back an hour during shutdown', async () => {
+    const failures: AlertNotifyError[] = [];
+    const dispatcher = new AlertDispatcher({ notifiers: [{ name: 'hung-webhook', notify: () => new Promise<void>(() => {}) }], onError: (e) => failures.push(e) });
+    dispatcher.dispatch({ id: 'alert-1', rule: 'failed_logins', severity: 'warning' } as AlertEvent);
+    const real = Date.now.bind(Date);
+    let stepMillis = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + stepMillis);
+    const step = setTimeout(() => { stepMillis = -3_600_000; }, 500); // NTP steps the clock back 1 h
+    cleanup.push(() => clearTimeout(step));
+    const started = performance.now();
+    const lines: string[] = [];
+    // Without the monotonic clock the second half of the budget is 1 h long: give up waiting after 6 s.
+    const outcome = await Promise.race([
+      stopAlertDelivery(dispatcher, 2_000, (line) => lines.push(line)).then(() => 'returned'),
+      new Promise((r) => setTimeout(r, 6_000).unref()).then(() => `still running after ${Math.round(performance.now() - started)} ms`),
+    ]);
+    expect(outcome).toBe('returned');
+    expect(performance.now() - started).toBeLessThan(3_500);
+    expect(failures.map((e) => e.notifier)).toEqual(['hung-webhook']);
+    expect(lines).toHaveLength(1);
+  }, 10_000);
 });

@@ -1,7 +1,25 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { errorPrinter } from '../../src/internal/error-output.js';
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('errorPrinter', () => {
+  it('keeps its minute when the wall clock steps forward: a repeated error is not printed again at once', () => {
+    const real = Date.now.bind(Date);
+    let step = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + step);
+    const lines: string[] = [];
+    const handle = errorPrinter((l) => lines.push(l));
+    const error = new Error('otel-audit: OTLP export failed: ECONNREFUSED');
+    handle(error);
+    step = 3_600_000; // NTP steps the clock forward 1 h
+    handle(error);
+    handle(error);
+    expect(lines).toEqual(['otel-audit: OTLP export failed: ECONNREFUSED']);
+  });
+
   it('prints each error once a minute at most, secrets masked, saying how often it came meanwhile', () => {
     const lines: string[] = [];
     let t = 0;

@@ -1,6 +1,6 @@
 /** The outage lines of an OTLP sink: said once, only for a receiver that is really down, without secrets. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { outageNotice } from '../../src/internal/outage-notice.js';
 
 function notice(waiting = 3) {
@@ -8,6 +8,10 @@ function notice(waiting = 3) {
   const n = outageNotice({ url: 'https://user:pw@collector.example:4318/v1/logs?token=s3cret', path: '/var/lib/outbox.db', waiting: () => waiting, print: (l) => lines.push(l), afterMillis: 50 });
   return { n, lines };
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('outageNotice', () => {
   it('says nothing when a retried failure is followed by a refusal: the receiver answered, it is not down', async () => {
@@ -50,6 +54,21 @@ describe('outageNotice', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toMatch(/SECRETTOKENVALUE|s3cret|pw@|\/v1\/logs/);
     expect(lines[0]).toContain('(last: a network error)');
+    n.stop();
+  });
+  it('says how long delivery has really been failing, and how long the recovery took, when the wall clock steps meanwhile', async () => {
+    const { n, lines } = notice(1);
+    const real = Date.now.bind(Date);
+    let step = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => real() + step);
+    n.failed({ kind: 'retry', message: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:4318' });
+    step = 8 * 86_400_000; // NTP fixes a clock that was 8 days behind
+    await sleep(150);
+    expect(lines).toEqual([expect.stringMatching(/has been failing for 0 s \(last: ECONNREFUSED\)/)]);
+    n.shipped(1); // one of the two held is delivered
+    step += 8 * 86_400_000; // and another step
+    n.shipped(1);
+    expect(lines[1]).toMatch(/recovered after 0 s down; the 2 audit record\(s\) held in the outbox meanwhile were delivered in 0 s$/);
     n.stop();
   });
 });

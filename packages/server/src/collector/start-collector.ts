@@ -307,7 +307,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         clearInterval(timer);
         server.close(() => {
           // What was counted but not reported yet is reported before the store closes.
-          refusals.tick(Date.now(), true);
+          refusals.tick(true);
           if (options.store === undefined) store.close();
           resolve();
         });

@@ -100,7 +100,15 @@ export class StreamIngest {
   readonly #candidates: ParkedCandidates;
   readonly #byId: Database.Statement;
   readonly #headOf: Database.Statement;
-  readonly #startedAt = Date.now();
+  /**
+   * Gap times are monotonic (`performance.now()`), so a wall-clock step can
+   * neither raise a gap early nor hide one. A stream's gap time outlives its
+   * state being let go from memory here, as the stored arrival of its
+   * waiting records is wall time.
+   */
+  readonly #startedAt = performance.now();
+  /** gapSince of the streams let go from memory with records waiting. */
+  readonly #idleGapSince = new Map<string, number>();
 
   constructor(store: SqliteAuditStore, findings: CollectorFindings, keyring: Keyring, gapGraceMillis: number, memory: IngestLimits = DEFAULT_INGEST_LIMITS) {
     this.#store = store;
@@ -155,7 +163,7 @@ export class StreamIngest {
       }).immediate();
     } catch (e) {
       // Nothing of the request was committed; the state in memory is read again from the store.
-      this.#live.clear();
+      for (const stream of [...this.#live.keys()]) this.#letGo(stream);
       this.#checkpoints.rollBack();
       if (e instanceof RecordConflictError) {
         // The store disagrees with what the collector knew (another writer on the file): a retry
@@ -215,7 +223,7 @@ export class StreamIngest {
     if (record.seq > live.range.size) {
       const full = this.#candidates.park(record, hash, r.canonical);
       if (full === undefined) {
-        live.gapSince ??= Date.now();
+        live.gapSince ??= performance.now();
         res.pending++;
         res.accepted++;
       } else if (turnedAway !== undefined) turnedAway.push(r);
@@ -241,7 +249,7 @@ export class StreamIngest {
     this.#candidates.dropPassed(stream, live.range.size, findings);
     for (let next = this.#candidates.next(live, stream, findings); next !== undefined; next = this.#candidates.next(live, stream, findings)) this.#advance(live, runs, next);
     // Records still waiting beyond a missing one: the gap's clock runs from now.
-    if (this.#pending.firstSeq(stream) !== null) live.gapSince ??= Date.now();
+    if (this.#pending.firstSeq(stream) !== null) live.gapSince ??= performance.now();
   }
 
   #advance(live: LiveStream, runs: Map<string, SealedRecord[]>, sealed: SealedRecord): void {
@@ -271,7 +279,7 @@ export class StreamIngest {
   }
 
   #checkGaps(findings: CollectorFinding[]): void {
-    findings.push(...this.#checkpoints.takeRootFindings(), ...gapsOfLiveStreams(this.#live, this.#pending, this.#gapGraceMillis, Date.now()));
+    findings.push(...this.#checkpoints.takeRootFindings(), ...gapsOfLiveStreams(this.#live, this.#pending, this.#gapGraceMillis, performance.now()));
   }
 
   /** Re-check gaps without a request (the collector's timer), also of streams whose state was let go. */
@@ -279,7 +287,13 @@ export class StreamIngest {
     const findings: CollectorFinding[] = [];
     this.#checkGaps(findings);
     const storedSize = (stream: string): number => (this.#headOf.get(stream) as { size: number } | undefined)?.size ?? 0;
-    findings.push(...gapsOfIdleStreams(this.#live, this.#pending, storedSize, this.#gapGraceMillis, this.#startedAt, Date.now()));
+    const gapSince = (stream: string): number => this.#idleGapSince.get(stream) ?? this.#startedAt;
+    findings.push(...gapsOfIdleStreams(this.#live, this.#pending, storedSize, this.#gapGraceMillis, gapSince, performance.now()));
+    if (this.#idleGapSince.size > 0) {
+      // Forget the gap times of streams with nothing waiting any more.
+      const waiting = new Set(this.#pending.streams().map((row) => row.stream));
+      for (const stream of [...this.#idleGapSince.keys()]) if (!waiting.has(stream)) this.#idleGapSince.delete(stream);
+    }
     this.#findings.raiseAll(findings);
   }
 
@@ -302,10 +316,10 @@ export class StreamIngest {
     if (head === undefined && alg === undefined) return undefined;
     const range = head ? CompactRange.restore(head.hash_alg, JSON.parse(head.compact_range)) : new CompactRange(alg!);
     live = liveStream(head?.hash_alg ?? alg!, range, head?.prev ?? genesisPrev(alg!), this.#checkpoints.takeEarly(stream));
-    // A gap's clock runs from the arrival of the oldest record waiting (not from this reload),
-    // or from the collector's start when they waited through a restart: senders retry then.
-    const since = this.#pending.oldestArrival(stream);
-    if (since !== null) live.gapSince = Math.max(since, this.#startedAt);
+    // A gap's clock runs on from when it began in this process (not from this reload),
+    // or from the collector's start when the records waited through a restart: senders retry then.
+    if (this.#pending.oldestArrival(stream) !== null) live.gapSince = this.#idleGapSince.get(stream) ?? this.#startedAt;
+    this.#idleGapSince.delete(stream);
     this.#live.set(stream, live);
     return live;
   }
@@ -319,10 +333,17 @@ export class StreamIngest {
    * verified offline).
    */
   #trim(): void {
-    for (const stream of this.#live.keys()) {
+    for (const stream of [...this.#live.keys()]) {
       if (this.#live.size <= this.#memory.maxLiveStreams) break;
-      this.#live.delete(stream);
+      this.#letGo(stream);
     }
+  }
+
+  /** Drop a stream's state from memory, keeping the time its gap began. */
+  #letGo(stream: string): void {
+    const since = this.#live.get(stream)?.gapSince;
+    if (since !== undefined) this.#idleGapSince.set(stream, since);
+    this.#live.delete(stream);
   }
 }
 

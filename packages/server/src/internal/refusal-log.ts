@@ -8,6 +8,9 @@
  * records what an insider was refused. What a budget suppressed is not
  * lost: when the window ends (a timer, unref'd, or close()), one summary
  * record gives the counts, split 401/403 and by principal, and the window.
+ * The window runs on the monotonic clock (`performance.now()`): a wall-clock
+ * step back must not hold a budget used up for its length, nor one forward
+ * renew it at once. Wall time only labels the window in the summary.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -36,7 +39,10 @@ export class RefusalLog {
   readonly #access: AccessLog;
   readonly #max: number;
   readonly #windowMillis: number;
-  #windowStart = 0;
+  /** Monotonic start of the window; -Infinity before the first refusal, so that one opens a window. */
+  #windowStart = Number.NEGATIVE_INFINITY;
+  /** Wall time at the window's start, for the summary's label only. */
+  #windowStartWall = 0;
   #unknown = 0;
   /** Refusals in this window per principal name (bounded: principals come from the configured tokens). */
   readonly #byPrincipal = new Map<string, number>();
@@ -54,7 +60,7 @@ export class RefusalLog {
   /** Record `refusal` if its budget allows, else count it for the window's summary. Never throws. */
   refuse(refusal: Refusal): void {
     if (this.#closed) return;
-    const now = Date.now();
+    const now = performance.now();
     if (now - this.#windowStart >= this.#windowMillis) this.#endWindow(now);
     const { req, principal, status } = refusal;
     const name = principal?.name;
@@ -76,14 +82,16 @@ export class RefusalLog {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#summary(Date.now());
+    await this.#summary(performance.now());
   }
 
   #suppress(count: () => void): void {
     count();
     // The summary is written when the window ends, whether or not another refusal comes.
     if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => void this.#summary(Date.now()), Math.max(0, this.#windowStart + this.#windowMillis - Date.now()));
+      const end = this.#windowStart + this.#windowMillis;
+      // A timer may fire a fraction of a millisecond before the monotonic end it was set for: the window is over then.
+      this.#timer = setTimeout(() => void this.#summary(Math.max(performance.now(), end)), Math.max(0, end - performance.now()));
       this.#timer.unref();
     }
   }
@@ -91,11 +99,12 @@ export class RefusalLog {
   #endWindow(now: number): void {
     void this.#summary(now);
     this.#windowStart = now;
+    this.#windowStartWall = Date.now();
     this.#unknown = 0;
     this.#byPrincipal.clear();
   }
 
-  /** One access record counting the refusals the window's budgets left unrecorded. */
+  /** One access record counting the refusals the window's budgets left unrecorded; `now` is monotonic. */
   #summary(now: number): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -105,12 +114,13 @@ export class RefusalLog {
     const byPrincipal = Object.fromEntries(this.#suppressed403);
     this.#suppressed401 = 0;
     this.#suppressed403.clear();
-    const windowEnd = Math.min(now, this.#windowStart + this.#windowMillis);
+    // Labelled from the wall time at the window's start plus the monotonic time it lasted.
+    const windowEnd = this.#windowStartWall + Math.round(Math.min(now - this.#windowStart, this.#windowMillis));
     return this.#access.record({
       action: 'refusals_suppressed', outcome: 'failure', severity: 'warning', route: '/api/audit', method: '*', requestId: randomUUID(),
       details: {
         suppressed: unauthenticated + forbidden, unauthenticated, forbidden, byPrincipal, maxPerWindow: this.#max,
-        windowStart: new Date(this.#windowStart).toISOString(), windowEnd: new Date(windowEnd).toISOString(),
+        windowStart: new Date(this.#windowStartWall).toISOString(), windowEnd: new Date(windowEnd).toISOString(),
       },
     }).catch(() => undefined);
   }

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { hashToken } from '../../src/auth.js';
 import { startCollector } from '../../src/collector/index.js';
@@ -17,6 +17,7 @@ const TOKEN = 'sender-token-Zq8-0123456789abcdef';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
@@ -51,27 +52,54 @@ describe('startCollector refused requests', () => {
 describe('RequestRefusals', () => {
   it('raises at most one finding per status a minute, each later one with the count since the last', () => {
     const raised: CollectorFinding[] = [];
-    const refusals = new RequestRefusals((f) => raised.push(...f), 60_000);
     const t0 = Date.UTC(2030, 0, 1);
-    refusals.refused(401, 'no token', '10.0.0.1', t0);
-    for (let i = 1; i <= 50; i++) refusals.refused(401, 'no token', `10.0.0.${i}`, t0 + i * 1000);
-    refusals.refused(404, 'not here', '10.0.0.9', t0);
-    refusals.tick(t0 + 59_999);
+    let at = t0;
+    const refusals = new RequestRefusals((f) => raised.push(...f), 60_000, { monotonic: () => at - t0, wall: () => at });
+    const refused = (peer: string, when: number, status = 401): void => {
+      at = when;
+      refusals.refused(status, status === 401 ? 'no token' : 'not here', peer);
+    };
+    const tick = (when: number): void => {
+      at = when;
+      refusals.tick();
+    };
+    refused('10.0.0.1', t0);
+    for (let i = 1; i <= 50; i++) refused(`10.0.0.${i}`, t0 + i * 1000);
+    refused('10.0.0.9', t0, 404);
+    tick(t0 + 59_999);
     expect(raised).toHaveLength(1);
-    refusals.tick(t0 + 60_000);
+    tick(t0 + 60_000);
     expect(raised.map((f) => f.message)).toEqual([
       expect.stringMatching(/^a request from 10\.0\.0\.1 was refused with 401 at 2030-01-01T00:00:00\.000Z/),
       expect.stringMatching(/^50 more request\(s\) were refused with 401 between 2030-01-01T00:00:01\.000Z and 2030-01-01T00:01:00\.000Z, the last from 10\.0\.0\.50: no token/),
     ]);
     // Within the minute after that report: counted, not raised; nothing more to say once quiet.
-    refusals.refused(401, 'no token', '10.0.0.2', t0 + 70_000);
-    refusals.tick(t0 + 100_000);
+    refused('10.0.0.2', t0 + 70_000);
+    tick(t0 + 100_000);
     expect(raised).toHaveLength(2);
-    refusals.tick(t0 + 120_000);
+    tick(t0 + 120_000);
     expect(raised[2]!.message).toMatch(/^1 more request\(s\) were refused with 401/);
-    refusals.tick(t0 + 500_000);
-    refusals.refused(401, 'no token', '10.0.0.3', t0 + 500_000);
+    tick(t0 + 500_000);
+    refused('10.0.0.3', t0 + 500_000);
     expect(raised).toHaveLength(4);
     expect(raised[3]!.message).toMatch(/^a request from 10\.0\.0\.3/);
+  });
+
+  it('keeps its window when the wall clock steps back an hour: the count is reported when the window is over, and the next refusal is raised at once', async () => {
+    const raised: CollectorFinding[] = [];
+    const refusals = new RequestRefusals((f) => raised.push(...f), 500);
+    refusals.refused(401, 'no token', '10.0.0.1');
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, 'now').mockImplementation(() => real() - 3_600_000); // NTP steps the clock back 1 h
+    for (let i = 2; i <= 6; i++) refusals.refused(401, 'no token', `10.0.0.${i}`);
+    await new Promise((r) => setTimeout(r, 600));
+    refusals.tick();
+    expect(raised.map((f) => f.message)).toEqual([
+      expect.stringMatching(/^a request from 10\.0\.0\.1 was refused with 401/),
+      expect.stringMatching(/^5 more request\(s\) were refused with 401 between \S+ and \S+, the last from 10\.0\.0\.6/),
+    ]);
+    await new Promise((r) => setTimeout(r, 600));
+    refusals.refused(401, 'no token', '10.0.0.7');
+    expect(raised[2]?.message).toMatch(/^a request from 10\.0\.0\.7 was refused with 401/);
   });
 });
