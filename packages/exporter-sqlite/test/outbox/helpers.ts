@@ -57,6 +57,17 @@ export async function receiver(script: Script = () => false, port = 0): Promise<
   };
 }
 
+/** A receiver that answers 503 until `up` is set, then accepts. */
+export async function downReceiver(): Promise<Awaited<ReturnType<typeof receiver>> & { up: boolean }> {
+  const switchable = { up: false };
+  const r = await receiver((_b, res) => {
+    if (switchable.up) return false;
+    res.writeHead(503).end();
+    return true;
+  });
+  return Object.defineProperty(r, 'up', { get: () => switchable.up, set: (v: boolean) => { switchable.up = v; } }) as typeof r & { up: boolean };
+}
+
 /** OTLP/JSON exporter on the outbox's transport (what @otel-audit/node assembles with OTLPExporterBase). */
 export function jsonExporter(url: string, headers?: Record<string, string>): LogRecordExporter & { calls: number } {
   const transport = createOtlpHttpTransport({ url, contentType: 'application/json', deserializeResponse: (d) => JsonLogsSerializer.deserializeResponse(d), ...(headers ? { headers } : {}) });

@@ -10,7 +10,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { OutboxLogRecordExporter, readOutboxStatus, type DeadLetterInfo } from '../../src/index.js';
 import { tempDb } from '../helpers.js';
-import { exportNow, jsonExporter, log, receiver, until } from './helpers.js';
+import { downReceiver, exportNow, jsonExporter, log, receiver, until } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fast = { initialBackoffMillis: 20, maxBackoffMillis: 200 };
@@ -35,6 +35,16 @@ function deadRows(file: string): { status: number | null; reason: string; log: s
   }
 }
 
+
+/** A metric reader to collect the outbox's gauges on demand, and its provider. */
+function gaugeReader(): { reader: MetricReader; meterProvider: MeterProvider } {
+  class Reader extends MetricReader {
+    protected override onShutdown(): Promise<void> { return Promise.resolve(); }
+    protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
+  }
+  const reader = new Reader();
+  return { reader, meterProvider: new MeterProvider({ readers: [reader] }) };
+}
 describe('OutboxLogRecordExporter', () => {
   it('answers SUCCESS once the records are committed, keeps them while the receiver is down, and ships them in order after a restart', async () => {
     const tmp = tempDb();
@@ -181,19 +191,14 @@ describe('OutboxLogRecordExporter', () => {
   it('gives up only the rows past maxAgeMillis: younger rows of the same batch are delivered once the receiver is back', async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
-    let up = false;
-    const r = await receiver((_b, res) => {
-      if (up) return false;
-      res.writeHead(503).end();
-      return true;
-    });
+    const r = await downReceiver();
     cleanups.push(() => r.close());
     const outbox = outboxAt(tmp.file, r.url, { maxAgeMillis: 2_000 });
     await exportNow(outbox, [log('old')]);
     await new Promise((res) => setTimeout(res, 1_000));
     await exportNow(outbox, [log('young')]); // from now on the retried batch holds both
     await until(() => readOutboxStatus(tmp.file).deadLetters === 1);
-    up = true;
+    r.up = true;
     await until(() => r.accepted.length === 1);
     expect(deadRows(tmp.file).map((d) => JSON.parse(d.log).b)).toEqual(['old']);
     expect(r.accepted).toEqual(['young']);
@@ -264,12 +269,7 @@ describe('OutboxLogRecordExporter', () => {
   it('publishes its depth and the age of the oldest record as gauges', async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
-    class Reader extends MetricReader {
-      protected override onShutdown(): Promise<void> { return Promise.resolve(); }
-      protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
-    }
-    const reader = new Reader();
-    const meterProvider = new MeterProvider({ readers: [reader] });
+    const { reader, meterProvider } = gaugeReader();
     const outbox = outboxAt(tmp.file, 'http://127.0.0.1:9/v1/logs', { meterProvider, shutdownTimeoutMillis: 50 });
     await exportNow(outbox, [log('m1'), log('m2'), log('m3')]);
     await new Promise((r) => setTimeout(r, 30));
@@ -282,12 +282,7 @@ describe('OutboxLogRecordExporter', () => {
   it('publishes the age of the oldest record on the monotonic clock: a wall-clock step does not make it 8 days old', async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
-    class Reader extends MetricReader {
-      protected override onShutdown(): Promise<void> { return Promise.resolve(); }
-      protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
-    }
-    const reader = new Reader();
-    const meterProvider = new MeterProvider({ readers: [reader] });
+    const { reader, meterProvider } = gaugeReader();
     const outbox = outboxAt(tmp.file, 'http://127.0.0.1:9/v1/logs', { meterProvider, shutdownTimeoutMillis: 50 });
     const real = Date.now.bind(Date);
     let step = 0;

@@ -10,7 +10,7 @@ import { createNoopMeter, type MeterProvider } from '@opentelemetry/api';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { OutboxLogRecordExporter, readOutboxStatus, type DeadLetterInfo } from '../../src/index.js';
 import { tempDb } from '../helpers.js';
-import { exportNow, jsonExporter, log, receiver, until } from './helpers.js';
+import { downReceiver, exportNow, jsonExporter, log, receiver, until } from './helpers.js';
 
 const fast = { initialBackoffMillis: 20, maxBackoffMillis: 200 };
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -86,12 +86,7 @@ describe('OutboxShipper', () => {
   it('keeps retrying when the wall clock steps forward past max_age during an outage, and delivers once the receiver is back', async () => {
     const tmp = tempDb();
     cleanups.push(tmp.cleanup);
-    let up = false;
-    const r = await receiver((_b, res) => {
-      if (up) return false;
-      res.writeHead(503).end();
-      return true;
-    });
+    const r = await downReceiver();
     cleanups.push(() => r.close());
     const outbox = new OutboxLogRecordExporter({ path: tmp.file, exporter: jsonExporter(r.url), ...fast, maxAgeMillis: 60_000 });
     cleanups.push(() => outbox.shutdown());
@@ -103,7 +98,7 @@ describe('OutboxShipper', () => {
     const seen = r.requests;
     await until(() => r.requests >= seen + 3 || readOutboxStatus(tmp.file).deadLetters > 0); // several retries after the step
     expect(readOutboxStatus(tmp.file)).toMatchObject({ depth: 2, deadLetters: 0 });
-    up = true;
+    r.up = true;
     await until(() => r.accepted.length === 2);
     expect(r.accepted).toEqual(['a', 'b']);
   });
