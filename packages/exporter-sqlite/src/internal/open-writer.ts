@@ -14,7 +14,7 @@ import { EncryptionKeyError, StoreOpenError } from '../errors.js';
 import { RowCipher, type EncryptionKey } from './row-cipher.js';
 import { checkStoreKeys } from './key-check.js';
 import { createPrivateFile } from './private-file.js';
-import { migrate, refuseForeign, SCHEMA_VERSION } from './schema.js';
+import { migrate, MIN_READABLE_VERSION, refuseForeign, SCHEMA_VERSION } from './schema.js';
 import { describe } from './describe.js';
 import { filesystemHint } from './filesystem-hint.js';
 
@@ -98,8 +98,8 @@ function openReadOnly(path: string, busy: number, cipher: RowCipher | undefined)
     db.pragma(`busy_timeout = ${busy}`);
     refuseForeign(db, path);
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version < SCHEMA_VERSION) {
-      throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} holds no audit store of schema version ${SCHEMA_VERSION} (it has version ${version}); a read-only open neither creates nor migrates one`);
+    if (version < MIN_READABLE_VERSION) {
+      throw new StoreOpenError('AUDIT_STORE_OPEN_FAILED', path, `${path} holds no audit store (schema version ${version}, not ${MIN_READABLE_VERSION} to ${SCHEMA_VERSION}); a read-only open neither creates nor migrates one`);
     }
     checkStoreKeys(db, path, cipher, false);
   } catch (e) {

@@ -172,8 +172,24 @@ CREATE TRIGGER audit_log_purges_no_delete BEFORE DELETE ON audit_log_purges
 BEGIN SELECT RAISE(ABORT, 'otel-audit: audit_log_purges is append-only; DELETE refused'); END;
 `;
 
+/**
+ * Version 2: indexes a store of millions of records needs (a scale review,
+ * 3M records): the stream filter, newest first, sorted a whole stream per
+ * page (8–10 s a page) and the integrity badge's time-to-seq lookup read a
+ * whole stream; a request id was a full-table scan (5–7 s). Built once when
+ * a writer first opens an older store (seconds on millions of rows).
+ */
+const V2 = `
+-- one stream's records by time (the stream filter of query, export and the
+-- dashboard, newest or oldest first, with the (time, log_id) cursor — log_id
+-- is the rowid every index entry ends with), and a time's seq in a stream.
+CREATE INDEX audit_logs_stream_time ON audit_logs (stream, time_unix_nano);
+-- "everything of this request" (request_id filter).
+CREATE INDEX audit_logs_request ON audit_logs (request_id, time_unix_nano) WHERE request_id IS NOT NULL;
+`;
+
 /** Migration i brings the schema from version i to i + 1. */
-const MIGRATIONS: readonly string[] = [V1];
+const MIGRATIONS: readonly string[] = [V1, V2];
 
 /**
  * The schema version this code writes and understands (`PRAGMA user_version`).
@@ -182,6 +198,12 @@ const MIGRATIONS: readonly string[] = [V1];
  * db.pragma('user_version', { simple: true }) <= SCHEMA_VERSION
  */
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The oldest schema a read-only open reads: later versions only added
+ * indexes, so an older store is read as it is (more slowly), never refused.
+ */
+export const MIN_READABLE_VERSION = 1;
 
 /**
  * Refuses a database this code must not touch: another application's, a
@@ -212,6 +234,9 @@ export function refuseForeign(db: Database.Database, path: string): void {
  * so two processes opening a new file at once migrate it once.
  */
 export function migrate(db: Database.Database, path: string): void {
+  // A current store needs no write transaction: taking one at every open made a
+  // service's start wait for any long writer (retention) and fail with SQLITE_BUSY.
+  if ((db.pragma('user_version', { simple: true }) as number) === SCHEMA_VERSION) return;
   const run = db.transaction(() => {
     // Again inside the write transaction: another process may have changed the file since.
     refuseForeign(db, path);
