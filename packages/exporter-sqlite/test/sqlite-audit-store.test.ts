@@ -63,7 +63,7 @@ describe('SqliteAuditStore schema', () => {
     try { new SqliteAuditStore(tmp.file); } catch (e) { error = e; }
     expect(error).toBeInstanceOf(StoreOpenError);
     expect((error as StoreOpenError).code).toBe('AUDIT_STORE_SCHEMA_NEWER');
-    expect((error as Error).message).toMatch(/newer than the 1 this version .* understands; upgrade/);
+    expect((error as Error).message).toMatch(new RegExp(`newer than the ${SCHEMA_VERSION} this version .* understands; upgrade`));
     const check = new Database(tmp.file);
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION + 1);
     check.close();
