@@ -66,11 +66,18 @@ describe('SqliteAuditStore.stats', () => {
       const global = store.stats({ since, until });
       const rows = store.stats({ since, until, stream: 'h/1' }); // one stream: computed from the rows only
       expect(global).toEqual(rows);
+      // Day buckets (UTC): the same from both, midnight-aligned, adding up to the total.
+      const days = store.stats({ since, until, bucket: 'day' });
+      expect(days).toEqual(store.stats({ since, until, bucket: 'day', stream: 'h/1' }));
+      expect(days.buckets.every((d) => d.start.endsWith('T00:00:00.000000000Z'))).toBe(true);
+      expect(days.buckets.reduce((n, d) => n + d.count, 0)).toBe(global.total);
       return global;
     };
     const all = check(T0, T0 + 5000n * MINUTE);
     expect(all.total).toBe(600);
     expect(all.buckets.length).toBeGreaterThan(60);
+    // T0 is 22:13 UTC: about 70 hours reach 4 calendar days.
+    expect(store.stats({ since: T0, until: T0 + 5000n * MINUTE, bucket: 'day' }).buckets.map((d) => d.start.slice(0, 10))).toEqual(['2023-11-14', '2023-11-15', '2023-11-16', '2023-11-17']);
     check(T0 + 17n * MINUTE + 3n, T0 + 1333n * MINUTE + 11n);
     check(T0 + 60n * MINUTE, T0 + 120n * MINUTE);
     store.archive({ olderThan: T0 + 2000n * MINUTE });
@@ -100,7 +107,7 @@ describe('SqliteAuditStore.stats', () => {
     expect(() => store.stats({ since: 'last week' })).toThrow(/^options.since/);
     expect(() => store.stats({ since: T0 + MINUTE, until: T0 })).toThrow(/^options.since must not be after/);
     expect(() => store.stats({ since: 0n, until: T0, bucket: 'minute' })).toThrow(/^options.bucket 'minute' over this window/);
-    expect(() => store.stats({ bucket: 'day' as never })).toThrow(/^options.bucket/);
+    expect(() => store.stats({ bucket: 'week' as never })).toThrow(/^options.bucket must be 'minute', 'hour' or 'day'/);
     expect(() => store.stats({ actor: 'x' } as never)).toThrow(/^options.actor is not a known option/);
   });
 });

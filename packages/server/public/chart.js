@@ -12,7 +12,7 @@ function colorOf(key) {
   return colors.get(key);
 }
 
-const BUCKET_MS = { minute: 60_000, hour: 3_600_000 };
+const BUCKET_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 /**
  * Draw `series` ({ start, counts: { 'type/outcome': n } }[]) into `box` and

@@ -1,7 +1,7 @@
 /**
  * Dashboard statistics over a time window (DESIGN §1 `serve`, §9's built-in
- * signals): counts by type, action, result and severity, events per minute
- * or hour, failed logins, configuration changes and distinct actors. Whole
+ * signals): counts by type, action, result and severity, events per minute,
+ * hour or (UTC) day, failed logins, configuration changes and distinct actors. Whole
  * hours come from the derived `audit_stats_hourly` counts (kept by append
  * and purge), the partial hours at the window's edges — and everything when
  * a stream is given — from the `audit_logs_time` index alone, which also
@@ -20,8 +20,8 @@ export interface StatsOptions {
   since?: TimeInput;
   /** Window end (exclusive). Default: now. */
   until?: TimeInput;
-  /** Bucket width of `buckets`. Default `hour`. */
-  bucket?: 'minute' | 'hour';
+  /** Bucket width of `buckets`; `day` is a UTC day. Default `hour`. */
+  bucket?: 'minute' | 'hour' | 'day';
   /** Only this stream. */
   stream?: string;
 }
@@ -62,7 +62,7 @@ export const CONFIG_CHANGE_ACTIONS: readonly string[] = Object.freeze(['create',
 
 const DAY = 86_400_000_000_000n;
 const HOUR = 3_600_000_000_000n;
-const WIDTH = { minute: 60_000_000_000n, hour: HOUR } as const;
+const WIDTH = { minute: 60_000_000_000n, hour: HOUR, day: DAY } as const;
 const MAX_BUCKETS = 20_000;
 
 function add(map: Record<string, number>, key: string, n: number): void {
@@ -78,9 +78,9 @@ export function storeStats(db: Database.Database, options: StatsOptions = {}): A
   const since = toNanos(options.since, 'options.since') ?? until - DAY;
   if (since > until) throw new RangeError('options.since must not be after options.until');
   const bucket = options.bucket ?? 'hour';
-  if (bucket !== 'minute' && bucket !== 'hour') throw new RangeError(`options.bucket must be 'minute' or 'hour'; got ${describe(bucket)}`);
+  if (bucket !== 'minute' && bucket !== 'hour' && bucket !== 'day') throw new RangeError(`options.bucket must be 'minute', 'hour' or 'day'; got ${describe(bucket)}`);
   const width = WIDTH[bucket];
-  if ((until - since) / width > BigInt(MAX_BUCKETS)) throw new RangeError(`options.bucket '${bucket}' over this window gives more than ${MAX_BUCKETS} buckets; use 'hour' or a shorter window`);
+  if ((until - since) / width > BigInt(MAX_BUCKETS)) throw new RangeError(`options.bucket '${bucket}' over this window gives more than ${MAX_BUCKETS} buckets; use a wider bucket ('hour', 'day') or a shorter window`);
   if (options.stream !== undefined && typeof options.stream !== 'string') throw new TypeError('options.stream must be a string');
   const stats: AuditStats = {
     since: isoFromNanos(since), until: isoFromNanos(until), total: 0, byType: {}, byAction: {}, byResult: {}, bySeverity: {},
@@ -96,7 +96,7 @@ export function storeStats(db: Database.Database, options: StatsOptions = {}): A
   const endHour = until / HOUR;
   const useHourly = stream === undefined && endHour > firstHour;
   const groups: Group[] = [];
-  const hourBuckets = new Map<bigint, number>();
+  const coarse = new Map<bigint, number>();
   const edges: [bigint, bigint][] = useHourly ? [[since, firstHour * HOUR], [endHour * HOUR, until]] : [[since, until]];
   for (const [from, to] of edges) {
     if (from >= to) continue;
@@ -118,35 +118,43 @@ export function storeStats(db: Database.Database, options: StatsOptions = {}): A
     if (g.event_type === 'auth' && g.event_action === 'login' && g.event_result === 'failure') stats.failedLogins += n;
     if (g.event_type === 'admin' && CONFIG_CHANGE_ACTIONS.includes(g.event_action)) stats.configChanges += n;
   }
-  if (bucket === 'hour' && useHourly) {
+  if (bucket !== 'minute' && useHourly) {
+    // Hour or day buckets: each edge lies within one bucket; whole hours add up into theirs.
     for (const [from, to] of edges) {
       if (from >= to) continue;
       const w = raw(from, to);
       const n = db.prepare(`SELECT count(*) FROM audit_logs ${w.where}`).pluck().get(...w.params) as number;
-      if (n > 0) hourBuckets.set(from / HOUR, (hourBuckets.get(from / HOUR) ?? 0) + n);
+      if (n > 0) coarse.set(from / width, (coarse.get(from / width) ?? 0) + n);
     }
-    for (const r of db.prepare('SELECT hour, sum(n) AS n FROM audit_stats_hourly WHERE hour >= ? AND hour < ? GROUP BY hour').safeIntegers().all(firstHour, endHour) as { hour: bigint; n: bigint }[]) {
-      if (r.n > 0n) hourBuckets.set(r.hour, (hourBuckets.get(r.hour) ?? 0) + Number(r.n));
+    for (const r of db.prepare('SELECT hour / ? AS b, sum(n) AS n FROM audit_stats_hourly WHERE hour >= ? AND hour < ? GROUP BY b').safeIntegers().all(width / HOUR, firstHour, endHour) as { b: bigint; n: bigint }[]) {
+      if (r.n > 0n) coarse.set(r.b, (coarse.get(r.b) ?? 0) + Number(r.n));
     }
-    stats.buckets = [...hourBuckets].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([h, count]) => ({ start: isoFromNanos(h * HOUR), count }));
+    stats.buckets = [...coarse].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([b, count]) => ({ start: isoFromNanos(b * width), count }));
   } else {
     const w = raw(since, until);
     const rows = db.prepare(`SELECT time_unix_nano / ? AS b, count(*) AS n FROM audit_logs ${w.where} GROUP BY b ORDER BY b`).safeIntegers().all(width, ...w.params) as { b: bigint; n: bigint }[];
     stats.buckets = rows.map((r) => ({ start: isoFromNanos(r.b * width), count: Number(r.n) }));
   }
-  stats.distinctActors = distinctActors(db, since, until, stream, raw(since, until));
+  stats.distinctActors = distinctActors(db, since, until, stream, raw(since, until), stats.total);
   return stats;
 }
 
 /**
- * Distinct actors in the window. With at most SKIP_SCAN_ACTORS actors in the
- * whole store, one seek per actor in the actor index (does this actor have
- * a record in the window?) beats de-duplicating a day of index entries
- * (the 24-hour stats call at 1,000,000 rows went from p50 9.1 ms to 2.3 ms,
- * bench sqlite-query, on a shared and noisy machine); with more
- * actors, or for one stream, the window's entries are de-duplicated.
+ * Distinct actors in the window. With few actors in the whole store, one
+ * seek per actor in the actor index (does this actor have a record in the
+ * window?) beats de-duplicating the window's index entries (the 24-hour
+ * stats call at 1,000,000 rows went from p50 9.1 ms to 2.3 ms, bench
+ * sqlite-query, on a shared and noisy machine). "Few" grows with the
+ * window: up to SKIP_SCAN_ACTORS, or one actor per SEEKS_PER_ENTRY window
+ * entries — a seek costs about as much as de-duplicating that many entries
+ * — so 5,000 actors over a million records take 10,000 seeks, not a
+ * de-duplication of a million entries (stats over 1,000,000 records and
+ * 5,000 actors: 385–518 ms before, 56–107 ms after, on this noisy shared
+ * machine). With more actors, or for one stream, the window's entries are
+ * de-duplicated.
  */
-function distinctActors(db: Database.Database, since: bigint, until: bigint, stream: string | undefined, w: { where: string; params: unknown[] }): number {
+function distinctActors(db: Database.Database, since: bigint, until: bigint, stream: string | undefined, w: { where: string; params: unknown[] }, total: number): number {
+  const limit = Math.max(SKIP_SCAN_ACTORS, Math.floor(total / SEEKS_PER_ENTRY));
   if (stream === undefined) {
     const r = db.prepare(
       `WITH RECURSIVE a(x) AS (
@@ -155,13 +163,14 @@ function distinctActors(db: Database.Database, since: bigint, until: bigint, str
        SELECT count(*) AS actors,
               coalesce(sum(EXISTS (SELECT 1 FROM audit_logs WHERE actor_id = a.x AND time_unix_nano >= ? AND time_unix_nano < ?)), 0) AS active
        FROM a WHERE a.x IS NOT NULL`,
-    ).get(SKIP_SCAN_ACTORS + 1, since, until) as { actors: number; active: number };
-    if (r.actors <= SKIP_SCAN_ACTORS) return r.active;
+    ).get(limit + 1, since, until) as { actors: number; active: number };
+    if (r.actors <= limit) return r.active;
   }
   return db.prepare(`SELECT count(DISTINCT actor_id) FROM audit_logs ${w.where}`).pluck().get(...w.params) as number;
 }
 
 const SKIP_SCAN_ACTORS = 1_000;
+const SEEKS_PER_ENTRY = 16;
 
 interface Group {
   event_type: string;

@@ -1,12 +1,14 @@
 /**
- * Free-text searches off the event loop. A `q=` filter is a `LIKE` scan over
- * the details of every row the indexed filters leave: on a large store, run
- * synchronously, it would stall the whole process — and the server may run
- * inside the audited service — for seconds. The pool hands such queries and
- * exports to worker threads (search-worker.ts; `size`, default 1, created on
+ * Slow reads off the event loop. A `q=` filter is a `LIKE` scan over the
+ * details of every row the indexed filters leave; a filter no index narrows
+ * (slow-query.ts) reads index entries until the page is full, possibly the
+ * whole window; stats over months count millions of index entries. On a
+ * large store, run synchronously, each would stall the whole process — and
+ * the server may run inside the audited service — for seconds. The pool
+ * hands such queries, exports and stats to worker threads (search-worker.ts; `size`, default 1, created on
  * the first search and `unref`'d), each with its own read-only connection to
  * the store's file, running the store's own code. At most `maxQueued`
- * searches wait or run at once; beyond, a 429. A worker that crashes or exits
+ * jobs wait or run at once; beyond, a 429. A worker that crashes or exits
  * fails the jobs it held (500) and is replaced on the next job; `close()`
  * ends the workers and fails what is left.
  *
@@ -20,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HttpError } from '../errors.js';
 import { rebuildError, type SearchJob, type SearchReply } from './search-protocol.js';
+import type { WindowStats, WindowStatsOptions } from './window-stats.js';
 
 /** Options of {@link SearchPool}. */
 export interface SearchPoolOptions {
@@ -44,13 +47,14 @@ interface Pending {
 export type ChunkSink = (chunk: string) => Promise<void>;
 
 /**
- * Whether a query or export with `filter` runs in a search worker: it has
- * free text, and the store is not encrypted at rest (there the store refuses
+ * Whether an export with `filter` runs in a search worker: it has free
+ * text, and the store is not encrypted at rest (there the store refuses
  * `text` before reading a row, and only the main thread's store holds the
- * key). Other filters are index lookups and stay on the main thread.
+ * key). A logs page decides by `logsRunInWorker` (slow-query.ts), which
+ * also sends filters no index narrows.
  *
  * @example
- * if (runsInWorker(filter, state.encrypted)) page = await state.search.query(query);
+ * if (runsInWorker(options, state.encrypted)) await state.search.export(options, write);
  */
 export function runsInWorker(filter: Record<string, unknown>, encrypted: boolean): boolean {
   return filter.text !== undefined && !encrypted;
@@ -135,6 +139,16 @@ export class SearchPool {
     return this.#run((id) => ({ id, kind: 'export', options }), onChunk) as Promise<{ records: number }>;
   }
 
+  /**
+   * The stats answer of a window (window-stats.ts) computed in a worker.
+   *
+   * @example
+   * const answer = await pool.stats({ sinceMs: Date.now() - 30 * 864e5, untilMs: Date.now(), bucket: 'day' });
+   */
+  stats(options: WindowStatsOptions): Promise<WindowStats> {
+    return this.#run((id) => ({ id, kind: 'stats', options })) as Promise<WindowStats>;
+  }
+
   /** End the workers; jobs not finished reject. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -147,7 +161,7 @@ export class SearchPool {
   #run(job: (id: number) => SearchJob, onChunk?: ChunkSink): Promise<unknown> {
     if (this.#closed) return Promise.reject(new Error('the audit server is closed; retry against a running server'));
     if (this.#pending.size >= this.#maxQueued) {
-      return Promise.reject(new HttpError('AUDIT_HTTP_BUSY', `${this.#pending.size} free-text searches (q=) are queued or running already, as many as the server allows; retry shortly, or narrow the search with indexed filters (stream, type, actor, since/until) so it ends sooner`));
+      return Promise.reject(new HttpError('AUDIT_HTTP_BUSY', `${this.#pending.size} slow reads (free-text searches q=, filters no index narrows, stats) are queued or running already, as many as the server allows; retry shortly, or narrow the query with indexed filters (stream, actor, request_id, target_type with target_id, since/until) so it ends sooner`));
     }
     let worker: Worker;
     try {

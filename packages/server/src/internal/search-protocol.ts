@@ -1,6 +1,6 @@
 /**
  * The messages between the audit server and its search worker
- * (search-pool.ts, search-worker.ts), and the rebuilding of a worker's
+ * (search-pool.ts, search-worker.ts) — queries, exports and stats — and the rebuilding of a worker's
  * error on the main thread as the class the store would have thrown there:
  * `TypeError`/`RangeError` (a bad filter: a 400 through `callerInput`),
  * `InvalidCursorError` (400); anything else — the worker's store failing to
@@ -9,11 +9,14 @@
  * failure of the store's own connection is.
  */
 import { InvalidCursorError } from '@otel-audit/exporter-sqlite';
+import type { WindowStatsOptions } from './window-stats.js';
 
 /** Main thread → worker. */
 export type SearchJob =
   | { id: number; kind: 'query'; query: Record<string, unknown> }
   | { id: number; kind: 'export'; options: Record<string, unknown> }
+  /** The stats answer of a window (window-stats.ts). */
+  | { id: number; kind: 'stats'; options: WindowStatsOptions }
   /** The chunk of export `id` was taken: produce the next. */
   | { id: number; kind: 'ack' }
   /** Stop export `id` (the client went away): its read transaction ends. */

@@ -2,17 +2,20 @@
  * The search worker (search-pool.ts): a worker thread that opens the
  * server's database file read-only — its own better-sqlite3 connection; the
  * store is in WAL mode, so this reader neither blocks the writer nor waits
- * for it — and runs the store's own `query` and `exportTo` for the free-text
- * searches the main thread hands it, so a `LIKE` scan over every row's
- * details stalls this thread, not the service's event loop. Replies carry
- * the page (structured clone keeps bigints), export chunks (each acknowledged
- * by the main thread before the next is produced: backpressure), or the
+ * for it — and runs the store's own `query`, `exportTo` and `stats` for the
+ * slow reads the main thread hands it (free-text searches, filters no index
+ * narrows, stats over a window), so a `LIKE` scan over every row's details
+ * or a count over months of index entries stalls this thread, not the
+ * service's event loop. Replies carry the page or the stats (structured
+ * clone keeps bigints), export chunks (each acknowledged by the main thread
+ * before the next is produced: backpressure), or the
  * error's class, code and message, rebuilt on the other side.
  */
 import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import type { SearchJob, SearchReply, WorkerError } from './search-protocol.js';
+import { windowStats } from './window-stats.js';
 
 const port = parentPort;
 if (port === null) throw new Error('search-worker.js runs as a worker thread of the audit server (search-pool.ts); do not run it directly');
@@ -68,6 +71,8 @@ port.on('message', (job: SearchJob) => {
   };
   try {
     if (job.kind === 'query') reply({ id, kind: 'done', result: opened().query(job.query as Parameters<SqliteAuditStore['query']>[0]) });
+    // The store's connection is read-only: it serves as the series' reader too.
+    else if (job.kind === 'stats') reply({ id, kind: 'done', result: windowStats(opened(), opened().database, job.options) });
     else runExport(id, job.options).catch(fail);
   } catch (e) {
     fail(e);

@@ -8,16 +8,18 @@
  * are only in the store's archives), so a short page is not read as "nothing
  * happened". `exclude_stream` leaves one stream out (the dashboard leaves
  * out this server's own access records). The read is an access record listing the filters and the
- * number of records returned. A free-text search (`q`) runs in a search
- * worker (internal/search-pool.ts), so its scan does not stall the event
- * loop; the page is the one the store's `query` returns.
+ * number of records returned. A page that may read much more of the table
+ * than it returns — free text (`q`), or filters no index narrows, such as
+ * `type` alone (internal/slow-query.ts) — runs in a search worker
+ * (internal/search-pool.ts), so its scan does not stall the event loop and
+ * every other request; the page is the one the store's `query` returns.
  */
 import type { AuditQueryPage } from '@otel-audit/exporter-sqlite';
 import { callerInput, callerInputAsync } from '../errors.js';
 import type { Route } from '../internal/context.js';
 import { sendJson } from '../internal/http.js';
 import { FILTER_SPECS, toStoreFilter } from '../internal/params.js';
-import { runsInWorker } from '../internal/search-pool.js';
+import { logsRunInWorker } from '../internal/slow-query.js';
 import { withholdSealed, type ApiRecord } from '../internal/withhold.js';
 
 /** The route. */
@@ -34,7 +36,7 @@ export const logsRoute: Route = {
       order: (params.order as 'newest' | 'oldest' | undefined) ?? 'newest',
       ...(params.cursor === undefined ? {} : { cursor: params.cursor as string }),
     };
-    const page = runsInWorker(filter, ctx.state.encrypted)
+    const page = logsRunInWorker(filter, ctx.state.encrypted)
       ? await callerInputAsync(() => ctx.state.search.query<AuditQueryPage>(query))
       : callerInput(() => ctx.state.store.query(query));
     const withhold = ctx.state.encrypted && ctx.principal.role !== 'admin';
