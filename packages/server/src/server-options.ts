@@ -72,12 +72,12 @@ export interface AuditServerOptions {
   /** Called with every unexpected error (answered as a bare 500). Default: one line on stderr. */
   onError?: (error: unknown) => void;
   /**
-   * Worker threads that run free-text searches (`q=` of logs and exports)
-   * off the event loop, each with its own read-only connection; default 1,
-   * started on the first such search.
+   * Worker threads that run free-text searches (`q=` of logs and exports),
+   * logs pages no index narrows and stats off the event loop, each with its
+   * own read-only connection; default 1, started on the first such job.
    */
   searchWorkers?: number;
-  /** Free-text searches queued or running at once, default 8 (429 beyond). */
+  /** Jobs of the search workers (free-text searches, logs pages no index narrows, stats) queued or running at once, default 8 (429 beyond). */
   maxQueuedSearches?: number;
   /** Checkpoint the access stream every N records, default 100. */
   checkpointEvery?: number;

@@ -35,7 +35,7 @@ export interface ServerState {
   tickets: StreamTickets;
   live: LiveHub;
   busy: { requests: number; exports: number; integrity: number; proofs: number };
-  /** Worker threads for free-text searches (search-pool.ts). */
+  /** Worker threads for free-text searches, logs pages no index narrows and stats (search-pool.ts). */
   search: SearchPool;
   /** A long-lived read-only connection for checkpoints and proofs. */
   reader: ReturnType<SqliteAuditStore['openReader']>;
