@@ -10,6 +10,8 @@
  * checkpoint. The stream is `processors.chain.stream`, else
  * `<service.name>/<service.instance.id>` (internal/stream-id.ts), also when
  * the pipeline has no chain processor. `enabled: false` starts nothing.
+ * `verify_on_start` checks the store in the background once the pipeline is
+ * ready (internal/verify-on-start.ts): the app is not held up by it.
  */
 import cluster from 'node:cluster';
 import { context, propagation, trace } from '@opentelemetry/api';
@@ -32,7 +34,7 @@ import { usedOf } from './internal/pipeline.js';
 import { resolvePath } from './internal/secrets.js';
 import { checkSemantics } from './internal/semantic-check.js';
 import { switchOffWarnings } from './internal/switch-offs.js';
-import { verifyOnStart } from './internal/verify-on-start.js';
+import { startVerifyOnStart, type BackgroundVerify, type VerifyOnStartResult } from './internal/verify-on-start.js';
 import { inWorkerUnderRegisterHook, sayWorkerNotice } from './internal/worker-notice.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
 import { sealDeadLetterSummaries } from './otlp-sink.js';
@@ -60,6 +62,14 @@ export interface AuditHandle {
   shutdownTimeoutMillis: number;
   /** True once `shutdown()` (or `shutdownAudit()`) was called. */
   readonly stopRequested: boolean;
+  /**
+   * With `exporters.sqlite.verify_on_start`: the check of the store, which
+   * runs in the background once the pipeline is ready (the app is not held
+   * up by it); resolves once its `system/verify` record is sealed, or when
+   * a shutdown stopped it (`interrupted`). Await it to gate on the result:
+   * `if ((await handle.verifyOnStart)?.outcome !== 'success') ...`.
+   */
+  verifyOnStart?: Promise<VerifyOnStartResult>;
 }
 
 /**
@@ -192,9 +202,12 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   let tracing: HttpTracing | undefined;
   let alerts: ReturnType<typeof buildAlerts>;
   let stopping: Promise<void> | undefined;
+  let verifying: BackgroundVerify | undefined;
   const shutdownTimeoutMillis = chainOptions(chain).shutdownTimeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
+      // First, while the processor still seals: the check's record says it was interrupted.
+      await verifying?.stop();
       tracing?.stop();
       await tracing?.tracerProvider.shutdown().catch(() => undefined);
       // Bounded: a webhook retrying must not hold back the final checkpoint past the shutdown timeout.
@@ -253,15 +266,17 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
     }
     await processor.ready();
     const limits = limitsOf(chain);
-    audit = untilStopped(createAuditLogger({
+    const live = createAuditLogger({
       loggerProvider,
       ...(api?.receipt_timeout !== undefined ? { receiptTimeoutMillis: durationMillis(api.receipt_timeout)! } : {}),
       ...(limits !== undefined ? { limits } : {}),
-    }), () => stopping !== undefined);
+    });
+    audit = untilStopped(live, () => stopping !== undefined);
     setCurrentAudit(audit);
     const sqlite = pipeline.exporters.find((c) => c.type === 'sqlite');
     if (store !== undefined && (sqlite?.config as { verify_on_start?: boolean } | undefined)?.verify_on_start === true) {
-      await verifyOnStart(store, secrets.signerKey, secrets.verifierKeys.get(sqlite!.key) ?? [], audit);
+      // In the background: a full verify takes as long as the store is big, and the app must not wait to be loaded.
+      verifying = startVerifyOnStart(store, secrets.signerKey, secrets.verifierKeys.get(sqlite!.key) ?? [], live, printErrors);
     }
   } catch (e) {
     // Leave nothing half-started behind: no patched http, no globals, no open files.
@@ -271,6 +286,7 @@ export async function startAudit(config?: AuditConfig | LoadConfigOptions, optio
   }
   latest = {
     audit, processor, ...(store !== undefined ? { store } : {}), config: cfg, enabled: true, shutdown, shutdownTimeoutMillis,
+    ...(verifying !== undefined ? { verifyOnStart: verifying.done } : {}),
     get stopRequested() {
       return stopping !== undefined;
     },

@@ -107,8 +107,10 @@ describe('startAudit', () => {
   it('AUDIT_LOG_INTEGRITY_CHECKS=true verifies the store at start and records the result', async () => {
     const { dir } = setup();
     running = await startAudit({ path: join(dir, 'otel-config.yaml') });
+    await running.verifyOnStart;
     await running.shutdown();
     running = await startAudit({ path: join(dir, 'otel-config.yaml'), env: { AUDIT_LOG_INTEGRITY_CHECKS: 'true' } });
+    await running.verifyOnStart;
     await running.shutdown();
     const { rows } = await verified(join(dir, 'audit.db'));
     const check = rows.find((r) => r.event_type === 'system' && r.event_action === 'verify');
@@ -121,6 +123,7 @@ describe('startAudit', () => {
     const config = join(dir, 'otel-config.yaml');
     running = await startAudit({ path: config });
     await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+    await running.verifyOnStart;
     await running.shutdown();
     const rotated = generateNoteKey('node-test-rotated');
     writeFileSync(join(dir, 'signer.key'), `${rotated.signerKey}\n`);
@@ -134,6 +137,7 @@ describe('startAudit', () => {
       }
     };
     running = await startAudit({ path: config, env });
+    await running.verifyOnStart;
     await running.shutdown();
     expect((await lastCheck()).event_result).toBe('failure');
     expect(JSON.parse((await lastCheck()).details).findings).toHaveProperty('unknown_key');
@@ -141,6 +145,7 @@ describe('startAudit', () => {
     writeFileSync(join(dir, 'earlier.vkey'), `# the signer key used until the rotation\n${keys.verifierKey}\n`);
     writeFileSync(config, readFileSync(config, 'utf8').replace('  sqlite: { path: ./audit.db }', '  sqlite: { path: ./audit.db, verifier_keys_file: ./earlier.vkey }'));
     running = await startAudit({ path: config, env });
+    await running.verifyOnStart;
     await running.shutdown();
     const check = await lastCheck();
     expect(check.event_result).toBe('success');

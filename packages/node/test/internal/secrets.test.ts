@@ -58,16 +58,19 @@ describe('verifier_keys_file', () => {
     const { dir, config } = setup(earlier.signerKey);
     let running = await startAudit({ path: config });
     await audit.log({ type: 'crud', action: 'view', outcome: 'success' });
+    await running.verifyOnStart;
     await running.shutdown();
     writeFileSync(join(dir, 'signer.key'), `${current.signerKey}\n`);
 
     writeFileSync(join(dir, 'trusted.vkey'), `# retired long before it signed\n${earlier.verifierKey}  not_after=2001-01-01T00:00:00Z  # retired\n`);
     running = await startAudit({ path: config });
+    await running.verifyOnStart;
     await running.shutdown();
     expect(lastCheck(dir)).toMatchObject({ result: 'failure', findings: { key_out_of_window: expect.any(Number) } });
 
     writeFileSync(join(dir, 'trusted.vkey'), `${earlier.verifierKey} not_before=1000000000000000000 not_after=2200-01-01T00:00:00Z\n`);
     running = await startAudit({ path: config });
+    await running.verifyOnStart;
     await running.shutdown();
     expect(lastCheck(dir)).toEqual({ result: 'success', findings: {} });
   });

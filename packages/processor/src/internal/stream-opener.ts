@@ -100,14 +100,52 @@ async function recover(o: OpenStreamOptions, head: ChainHead | undefined): Promi
   return { head, recovery };
 }
 
-/** The primary sink's answer to a claim of `stream`; undefined when it makes no claims or could not answer (the stream is then written unclaimed). */
+/**
+ * How long a claim the primary sink answers "busy" (another process holds
+ * its write lock: a retention run, another service's write) is retried
+ * before the stream is written unclaimed. Start-up waits meanwhile (records
+ * queue); a lock held longer than this is no brief overlap.
+ */
+export const CLAIM_BUSY_RETRY_MILLIS = 10_000;
+
+/** SQLite's "the file is locked by another connection" (better-sqlite3's `code`, the store's `sqliteCode`). */
+function isBusy(e: unknown): boolean {
+  const { code, sqliteCode } = (e ?? {}) as { code?: unknown; sqliteCode?: unknown };
+  return [code, sqliteCode].some((c) => typeof c === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(c));
+}
+
+/**
+ * The primary sink's answer to a claim of `stream`; undefined when it makes
+ * no claims, could not answer (the stream is then written unclaimed, said
+ * as an error), or the processor stopped starting while it waited. A busy
+ * store is retried with backoff for {@link CLAIM_BUSY_RETRY_MILLIS}: giving
+ * up at once would switch off the detection of a second writer whenever a
+ * start overlaps another process's write.
+ */
 async function claim(o: OpenStreamOptions, stream: string): Promise<StreamClaim | undefined> {
   if (typeof o.primary.claimStream !== 'function') return undefined;
-  try {
-    return await o.primary.claimStream(stream, o.writer);
-  } catch (e) {
-    o.onError(new Error(`otel-audit: could not claim stream "${stream}" in the primary sink (${redactSecrets(toError(e).message)}); writing it unclaimed`, { cause: maskedError(e) }));
-    return undefined;
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await o.primary.claimStream(stream, o.writer);
+    } catch (e) {
+      const busy = isBusy(e);
+      if (busy && performance.now() - started < CLAIM_BUSY_RETRY_MILLIS && o.stillStarting()) {
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** Math.min(attempt - 1, 5))).unref());
+        if (!o.stillStarting()) return undefined;
+        continue;
+      }
+      if (!o.stillStarting()) return undefined;
+      const why = busy
+        ? `it stayed locked by another process for ${((performance.now() - started) / 1000).toFixed(1)} s over ${attempt} attempts: ${redactSecrets(toError(e).message)}`
+        : redactSecrets(toError(e).message);
+      o.onError(new Error(`otel-audit: could not claim stream "${stream}" in the primary sink (${why}); writing it UNCLAIMED: a second process writing "${stream}" `
+        + 'would not be detected, and the store would refuse one side\'s records; '
+        + (busy ? 'fix: find what holds the store\'s write lock (a long `otel-audit retention` run, another process\'s open transaction) and restart this service once it is released'
+          : 'fix: make the store writable by this process and restart this service'),
+      { cause: maskedError(e) }));
+      return undefined;
+    }
   }
 }
 

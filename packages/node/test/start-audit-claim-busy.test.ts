@@ -1,0 +1,43 @@
+/**
+ * The claim of the stream at start (processor's stream opener) when
+ * another process holds the store's write lock for a while: the claim waits
+ * for the lock, with backoff, instead of giving up at once — a stream
+ * written unclaimed would let a second writer of it go undetected.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAudit, type AuditHandle } from '../src/index.js';
+import { setup, within } from './start-audit-fixture.js';
+
+const handles: AuditHandle[] = [];
+afterEach(async () => {
+  for (const h of handles.splice(0)) await h.shutdown();
+});
+
+describe('startAudit while another process holds the store write-locked', () => {
+  it('claims the stream once the lock is released, so a second pipeline on the same stream is told it is in use', async () => {
+    const { dir } = setup();
+    const path = join(dir, 'otel-config.yaml');
+    // A store with its tables, then given up: the next start claims the stream anew.
+    const first = await within(startAudit({ path }, { registerGlobal: false }), 5_000, 'startAudit');
+    await first.shutdown();
+
+    const other = new Database(join(dir, 'audit.db'));
+    other.exec('BEGIN IMMEDIATE');
+    // Longer than a write's busy timeout (250 ms): the claim's first attempt fails with SQLITE_BUSY.
+    const release = new Promise<void>((resolve) => setTimeout(() => {
+      other.exec('COMMIT');
+      other.close();
+      resolve();
+    }, 700));
+    const lines: string[] = [];
+    handles.push(await within(startAudit({ path }, { registerGlobal: false, onWarning: (m) => lines.push(m) }), 15_000, 'startAudit under a lock'));
+    await release;
+    expect(lines.filter((l) => /unclaimed/.test(l))).toEqual([]);
+
+    const second: string[] = [];
+    handles.push(await within(startAudit({ path }, { registerGlobal: false, onWarning: (m) => second.push(m) }), 5_000, 'a second startAudit'));
+    expect(second.some((l) => /stream "start-test\/1" is being written by another pipeline/.test(l)), second.join('\n')).toBe(true);
+  }, 30_000);
+});
