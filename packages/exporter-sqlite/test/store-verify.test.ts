@@ -1,5 +1,5 @@
 import { AuditChain, canonicalize, leafHash } from '@otel-audit/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { attacker, codes, keyring, MINUTE, sealBatch, signer, storesPerTest, T0 } from './helpers.js';
 
 const setup = storesPerTest();
@@ -74,6 +74,26 @@ describe('SqliteAuditStore.verify', () => {
     expect(report.streams[0]).toMatchObject({ stream: 'svc/1', records: 30, firstSeq: 0, lastSeq: 29 });
     expect(report.streams[0]!.checkpoints).toMatchObject({ seen: 3, verified: 3, lastVerifiedSize: 30 });
     expect(seen).toEqual([10, 20, 30, 30]);
+  });
+
+  it('yields to the event loop once a slice has held it 20 ms, not only every 5,000 records', async () => {
+    const s = setup(1_000);
+    // A slow machine: every look at the clock finds 30 ms gone.
+    let t = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (t += 30));
+    let turns = 0;
+    let running = true;
+    const count = (): void => { if (running) { turns++; setImmediate(count); } };
+    setImmediate(count);
+    try {
+      const report = await s.store.verify({ keyring });
+      expect(report.ok).toBe(true);
+    } finally {
+      running = false;
+      clock.mockRestore();
+    }
+    // 1,000 records, a look at the clock every 256: three slices, each yielding.
+    expect(turns).toBeGreaterThanOrEqual(3);
   });
 
   it('reports records after the last checkpoint as unsigned_tail, a warning', async () => {
