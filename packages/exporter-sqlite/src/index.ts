@@ -26,7 +26,7 @@ export type { CheckpointColumnMismatch, CheckpointRowColumns } from './checkpoin
 export type { ArchiveInfo, AuditArchive } from './archive.js';
 export { DEFAULT_ARCHIVE_AFTER_DAYS, DEFAULT_RETENTION_DAYS, retentionFromEnv, encryptionFromEnv } from './env-config.js';
 export type { EnvEncryption } from './env-config.js';
-export type { ArchiveOptions, PurgeOptions, PurgeResult } from './internal/retention.js';
+export type { ArchiveOptions, PurgeOptions, PurgeResult, RetentionProgress, RetentionProgressCallback } from './internal/retention.js';
 export type { PurgedRange, PurgedRangeFilter } from './internal/purged-ranges.js';
 export { SqliteLogRecordExporter, ATTR_RECORD_HASH, EVENT_CHECKPOINT } from './sqlite-log-record-exporter.js';
 export type { SqliteLogRecordExporterOptions } from './sqlite-log-record-exporter.js';

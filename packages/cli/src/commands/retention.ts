@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Keyring, parseSignerKey, verifyCheckpoint, type NoteSigner } from '@otel-audit/core';
 import { retentionFromEnv, type PurgeResult, type SqliteAuditStore } from '@otel-audit/exporter-sqlite';
-import { DB_OPTION, JSON_OPTION, type Command, type CommandContext } from '../command.js';
+import { DB_OPTION, JSON_OPTION, type Command, type CommandContext, type ProgressReporter } from '../command.js';
 import { CliError } from '../errors.js';
 import { storeCall, storeCallAsync } from '../internal/filters.js';
 import { withStore } from '../internal/inputs.js';
@@ -55,7 +55,14 @@ interface Outcome {
 /** The reference time of a run: the host's `now`, and whether `--apply` must refuse a clock far ahead of the database. */
 interface Clock { now: bigint; refuseAhead: boolean }
 
-async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[], allowUnsigned: boolean, clock: Clock): Promise<Outcome> {
+/**
+ * Where a run reports its steps (the bar, and the words before each phase's
+ * label), and whether it runs on a private copy (a preview: no other
+ * connection to leave the write lock to between purge steps).
+ */
+interface RunMode { bar: ProgressReporter; prefix: string; copy: boolean }
+
+async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: bigint, streams: string[] | undefined, signers: NoteSigner[], allowUnsigned: boolean, clock: Clock, mode: RunMode): Promise<Outcome> {
   const newestStored = newestStoredTime(store, clock.now + CLOCK_LEAD_LIMIT_NANOS);
   const problem = clockAheadProblem(clock.now, newestStored);
   // Before anything is written: a clock far ahead would purge fresh records, for good.
@@ -69,9 +76,15 @@ async function run(store: SqliteAuditStore, archiveBefore: bigint, purgeBefore: 
   const scope = streams ? { streams } : {};
   const futureRecords: FutureRecord[] = [];
   const onFutureRecord = (stream: string, seq: number, time: bigint) => { futureRecords.push({ stream, seq, time: isoOf(time) }); };
+  // Records done so far, after each archive created and each archive purged (a big store takes minutes).
+  const onProgress = (p: { doneRecords: number }) => mode.bar.update(p.doneRecords);
+  mode.bar.done(); // clears the line: the labels differ in length
+  mode.bar.start(`${mode.prefix}archiving records`);
   // The spans are read before the purge, while the archived rows are still in the log.
-  const archived = withSpans(store, storeCall(() => store.archive({ olderThan: archiveBefore, ...scope, allowUnsigned, onFutureRecord })));
-  const purged = await purgeAfter(archived, () => storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers })));
+  const archived = withSpans(store, storeCall(() => store.archive({ olderThan: archiveBefore, ...scope, allowUnsigned, onFutureRecord, onProgress })));
+  mode.bar.done();
+  mode.bar.start(`${mode.prefix}purging archived records`);
+  const purged = await purgeAfter(archived, () => storeCallAsync(() => store.purge({ olderThan: purgeBefore, ...scope, signers, onProgress, pauseBetweenArchives: !mode.copy })));
   const newest = store.database.prepare('SELECT note FROM audit_checkpoints WHERE stream = ? ORDER BY size DESC LIMIT 1').pluck();
   const unsigned = allowUnsigned ? [] : (streams ?? known).filter((s) => {
     const note = newest.get(s) as string | undefined;
@@ -89,7 +102,7 @@ async function dryRun(ctx: CommandContext, db: string, archiveBefore: bigint, pu
     fs.closeSync(createPrivateFile(copy));
     await withStore(ctx, db, (source) => source.database.backup(copy));
     if (ctx.signal.aborted) throw new CliError('AUDIT_CLI_USAGE', 'interrupted; the preview copy was removed', 'run the command again');
-    return await withStore({ cwd: tmp.dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned, clock), {});
+    return await withStore({ cwd: tmp.dir, env: ctx.env }, copy, (preview) => run(preview, archiveBefore, purgeBefore, streams, [], allowUnsigned, clock, { bar: ctx.progress, prefix: 'previewing: ', copy: true }), {});
   } finally {
     tmp.remove();
   }
@@ -152,7 +165,7 @@ export const retentionCommand: Command = {
     const purgeBefore = before(retentionDays);
     const streams = Array.isArray(ctx.options['stream']) ? [...(ctx.options['stream'] as string[])] : undefined;
     const db = String(ctx.options['db']);
-    ctx.progress.start(dry ? 'previewing retention' : 'archiving and purging');
+    ctx.progress.start(dry ? 'previewing retention: copying the database' : 'opening the database');
     const allowUnsigned = ctx.options['allow-unsigned'] === true;
     let result: Outcome;
     try {
@@ -161,7 +174,7 @@ export const retentionCommand: Command = {
       } else {
         const signers = signersOf(ctx);
         const clock = { now, refuseAhead: ctx.options['trust-clock'] !== true };
-        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers, allowUnsigned, clock), {});
+        result = await withStore(ctx, db, (store) => run(store, archiveBefore, purgeBefore, streams, signers, allowUnsigned, clock, { bar: ctx.progress, prefix: '', copy: false }), {});
       }
     } finally {
       ctx.progress.done();

@@ -103,7 +103,7 @@ export function futureRecordNotice(f: FutureRecord): string {
  * The purge, after the archives were committed: when it fails (a full disk:
  * the purge record and the deletions need room too), the error says what
  * was done already, so nobody wonders whether the archives exist or records
- * went missing. Each stream's purge is one transaction, so a stream is
+ * went missing. Each archive's purge is one transaction, so an archive is
  * purged whole or not at all, and a run with room carries on.
  *
  * @example
@@ -118,7 +118,7 @@ export async function purgeAfter(archived: readonly ArchiveWithSpan[], purge: ()
     const fix = e instanceof CliError ? e.fix : 'free space on the database\'s filesystem if it is full, then run retention --apply again';
     throw new CliError(e instanceof CliError ? e.code as CliErrorCode : 'AUDIT_CLI_INPUT',
       `${archived.length} archive(s) were created (id ${ids}), then the purge failed: ${e.message}. `
-        + 'Each stream is purged whole or not at all; `otel-audit archives --db DB` shows which archives are purged',
+        + 'Each archive is purged whole or not at all; `otel-audit archives --db DB` shows which are',
       `${fix}; the next run purges what is left and creates no archive twice`);
   }
 }

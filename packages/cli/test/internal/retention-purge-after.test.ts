@@ -15,7 +15,7 @@ describe('retention: a purge that fails after the archives were created', () => 
     const error = await purgeAfter([archive(1), archive(2)], () => Promise.reject(full)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CliError);
     expect((error as CliError).message).toBe('2 archive(s) were created (id 1, 2), then the purge failed: database or disk is full. '
-      + 'Each stream is purged whole or not at all; `otel-audit archives --db DB` shows which archives are purged');
+      + 'Each archive is purged whole or not at all; `otel-audit archives --db DB` shows which are');
     expect((error as CliError).fix).toMatch(/free space .* then run retention --apply again; the next run purges what is left and creates no archive twice/);
   });
 

@@ -2,39 +2,67 @@
  * Retention (DESIGN §6): `archiveStreams` copies whole per-stream prefixes,
  * cut at signed checkpoints, into `audit_log_archives` after checking that
  * the rows still hash to their checksums and to the checkpoint's root (so
- * tampered rows are never archived as good). `purgeStreams` then deletes
+ * tampered rows are never archived as good; see archive-builder.ts, which
+ * holds the write lock only to insert). `purgeStreams` then deletes
  * exactly the archived prefixes whose records are all old enough (by the
  * youngest record's time, not the last's: times need not grow with seq): it first appends a
  * `system/retention_purge` record to the stream (sealed here from the stored
- * head, or through the processor's callback), then, in one transaction, sets
- * the one-row `audit_retention_grant` that the delete trigger checks,
- * deletes the archive's rows, clears the grant and records the purge.
+ * head, or through the processor's callback), then, one archive per
+ * transaction, sets the one-row `audit_retention_grant` that the delete
+ * trigger checks, deletes the archive's rows, clears the grant and records
+ * the purge of that archive. Between transactions it waits as long as the
+ * last one held the write lock, so a service writing the same database gets
+ * it; a run stopped between them leaves whole archives purged (what verify
+ * and the next run expect), never part of one.
  */
-import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
-import {
-  AuditChain, CompactRange, createRecordId, genesisPrev, Keyring, recordHash, verifyCheckpoint,
-  type AuditEventInput, type NoteSigner,
-} from '@otel-audit/core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditChain, createRecordId, type AuditEventInput, type NoteSigner } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
 import type { ArchiveInfo } from '../archive.js';
 import { verifyArchive } from '../archive.js';
-import { ARCHIVE_COLUMNS, readArchive, toArchiveInfo, type ArchiveRow } from './archive-store.js';
+import { ARCHIVE_COLUMNS, readArchive, type ArchiveRow } from './archive-store.js';
+import { insertArchive, readArchiveDraft } from './archive-builder.js';
 import { RetentionError } from '../errors.js';
 import type { Appender } from './appender.js';
 import { readHead } from './appender.js';
 import { listStreams } from './stored-streams.js';
-import { rowToRecord, SELECT_LIST, type RawRow } from './row-mapping.js';
 import type { RowCipher } from './row-cipher.js';
 import { daysAgo, toNanos, type TimeInput } from './time-input.js';
 import { describe } from './describe.js';
+
+/**
+ * One step of `SqliteAuditStore.archive` (an archive created) or `purge`
+ * (an archive's records deleted from the log), each committed on its own.
+ */
+export interface RetentionProgress {
+  stream: string;
+  archiveId: number;
+  firstSeq: number;
+  lastSeq: number;
+  /** Records of this step. */
+  records: number;
+  /** Steps and records done so far by this call, over all its streams. */
+  doneArchives: number;
+  doneRecords: number;
+}
+
+/**
+ * Called after each committed step. What it throws ends the call there
+ * (the steps done stay done, the store consistent; a later run carries on).
+ */
+export type RetentionProgressCallback = (progress: RetentionProgress) => void;
 
 /** Options of `SqliteAuditStore.archive`. */
 export interface ArchiveOptions {
   /** Archive records older than this. Default: 30 days ago (`AUDIT_LOG_ARCHIVE_AFTER_DAYS`). */
   olderThan?: TimeInput;
   streams?: readonly string[];
-  /** Largest archive, in records (cut at the checkpoint below). Default 100,000. */
+  /**
+   * Largest archive, in records (cut at the checkpoint below). Default
+   * 100,000. It bounds the memory an archive takes to build and check, and
+   * how long a purge holds the write lock (one archive's rows per
+   * transaction: seconds for 100,000).
+   */
   maxRecordsPerArchive?: number;
   /**
    * Also cut at checkpoints that carry no signature. Default false: an
@@ -50,6 +78,8 @@ export interface ArchiveOptions {
    * record after it is archived or purged before that date.
    */
   onFutureRecord?: (stream: string, seq: number, timeUnixNano: bigint) => void;
+  /** Called after each archive is created: see {@link RetentionProgress}. */
+  onProgress?: RetentionProgressCallback;
 }
 
 /** Options of `SqliteAuditStore.purge`. */
@@ -68,6 +98,14 @@ export interface PurgeOptions {
   signers?: readonly NoteSigner[];
   /** Time of the retention record, Unix ns. Default: now. */
   nowUnixNano?: bigint;
+  /** Called after each archive's records are deleted: see {@link RetentionProgress}. */
+  onProgress?: RetentionProgressCallback;
+  /**
+   * Pause after each archive's transaction as long as it held the write
+   * lock (50 ms to 1 s), so that other connections writing the database get
+   * it. Default true; false where no other connection writes (a private copy).
+   */
+  pauseBetweenArchives?: boolean;
 }
 
 /** What one purge of a stream did. */
@@ -81,9 +119,6 @@ export interface PurgeResult {
   purgeRecordId: string;
 }
 
-const EMPTY_KEYRING = new Keyring();
-
-/** Create the archives that `options` call for; returns them. */
 /**
  * The `olderThan` bound of archive or purge `options`, in Unix nanoseconds:
  * the option, or `defaultDays` ago.
@@ -96,18 +131,25 @@ export function olderThanOf(options: { olderThan?: TimeInput }, defaultDays: num
   return toNanos(options.olderThan, 'options.olderThan') ?? daysAgo(defaultDays, 'options.olderThan');
 }
 
+/** Create the archives that `options` call for; returns them. */
 export function archiveStreams(db: Database.Database, cipher: RowCipher | undefined, olderThan: bigint, options: ArchiveOptions): ArchiveInfo[] {
   const max = options.maxRecordsPerArchive ?? 100_000;
   if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`options.maxRecordsPerArchive must be a positive integer; got ${describe(max)}`);
   if (options.allowUnsigned !== undefined && typeof options.allowUnsigned !== 'boolean') throw new TypeError(`options.allowUnsigned must be a boolean; got ${describe(options.allowUnsigned)}`);
   const allowUnsigned = options.allowUnsigned === true;
   if (options.onFutureRecord !== undefined && typeof options.onFutureRecord !== 'function') throw new TypeError('options.onFutureRecord must be a function');
+  const onProgress = progressCallback(options.onProgress);
   const created: ArchiveInfo[] = [];
+  let doneRecords = 0;
   for (const stream of options.streams ?? listStreams(db)) {
     for (;;) {
-      const info = db.transaction(() => archiveOne(db, cipher, stream, olderThan, max, allowUnsigned)).immediate();
-      if (info === undefined) break;
+      const draft = readArchiveDraft(db, cipher, stream, olderThan, max, allowUnsigned);
+      if (draft === undefined) break;
+      const info = insertArchive(db, draft);
+      if (info === undefined) continue; // another run archived this prefix meanwhile: read on from its cut
       created.push(info);
+      doneRecords += info.records;
+      onProgress?.({ stream, archiveId: info.archiveId, firstSeq: info.firstSeq, lastSeq: info.lastSeq, records: info.records, doneArchives: created.length, doneRecords });
     }
     if (options.onFutureRecord !== undefined) {
       const blocker = futureBlocker(db, stream, olderThan);
@@ -115,6 +157,11 @@ export function archiveStreams(db: Database.Database, cipher: RowCipher | undefi
     }
   }
   return created;
+}
+
+function progressCallback(f: unknown): RetentionProgressCallback | undefined {
+  if (f !== undefined && typeof f !== 'function') throw new TypeError(`options.onProgress must be a function; got ${describe(f)}`);
+  return f as RetentionProgressCallback | undefined;
 }
 
 const DAY_NANOS = 86_400_000_000_000n;
@@ -131,71 +178,6 @@ function futureBlocker(db: Database.Database, stream: string, olderThan: bigint)
     .safeIntegers().get(stream, archivedTo ?? -1, olderThan) as { seq: bigint; time: bigint } | undefined;
   if (row === undefined || row.time <= BigInt(Date.now()) * 1_000_000n + DAY_NANOS) return undefined;
   return { seq: Number(row.seq), time: row.time };
-}
-
-function archiveOne(db: Database.Database, cipher: RowCipher | undefined, stream: string, olderThan: bigint, max: number, allowUnsigned: boolean): ArchiveInfo | undefined {
-  const head = readHead(db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?'), stream);
-  if (head === undefined) return undefined;
-  const last = db.prepare('SELECT last_seq, last_checksum, compact_range FROM audit_log_archives WHERE stream = ? ORDER BY last_seq DESC LIMIT 1').get(stream) as
-    { last_seq: number; last_checksum: string; compact_range: string } | undefined;
-  const from = last ? Number(last.last_seq) + 1 : 0;
-  const firstNew = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ? AND seq >= ? AND time_unix_nano >= ?').pluck().get(stream, from, olderThan) as number | null;
-  const limit = Math.min(firstNew ?? head.size, from + max);
-  // The largest checkpoint in reach that carries a signature (any: the keys are verify's to judge).
-  const candidates = db.prepare('SELECT size, note FROM audit_checkpoints WHERE stream = ? AND size > ? AND size <= ? ORDER BY size DESC').iterate(stream, from, limit) as
-    Iterable<{ size: number; note: string }>;
-  let cp: { size: number; note: string } | undefined;
-  for (const c of candidates) {
-    // Without keys a signed, well-formed note is `unknown_key`.
-    const status = verifyCheckpoint(c.note, EMPTY_KEYRING).status;
-    if (status === 'unknown_key' || status === 'valid' || (allowUnsigned && status === 'unsigned')) {
-      cp = c;
-      break;
-    }
-  }
-  if (cp === undefined) return undefined;
-  const cut = Number(cp.size);
-  const range = last ? CompactRange.restore(head.alg, JSON.parse(last.compact_range)) : new CompactRange(head.alg);
-  const startRange = range.state();
-  const prev = last ? last.last_checksum : genesisPrev(head.alg);
-  const lines: string[] = [];
-  let next = from;
-  let expectedPrev = prev;
-  let firstTime = 0n;
-  let lastTime = 0n;
-  const rows = db.prepare(`SELECT ${SELECT_LIST} FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ? ORDER BY seq`).raw();
-  for (const raw of rows.iterate(stream, from, cut) as Iterable<RawRow>) {
-    const { record, checksum } = rowToRecord(raw, cipher);
-    const refuse = (why: string) => new RetentionError(`stream "${stream}" seq ${record.seq}: ${why}; nothing was archived — run verify`);
-    if (record.seq !== next) throw refuse(`expected seq ${next} (records are missing)`);
-    if (record.prev !== expectedPrev) throw refuse('the record does not link to the one before it');
-    let hash: string;
-    try {
-      hash = recordHash(record);
-    } catch {
-      throw refuse('the record cannot be canonicalized');
-    }
-    if (hash !== checksum) throw refuse('the record does not hash to its stored checksum');
-    range.appendHex(hash);
-    expectedPrev = hash;
-    if (next === from) firstTime = BigInt(record.time);
-    lastTime = BigInt(record.time);
-    lines.push(JSON.stringify({ record, checksum }));
-    next++;
-  }
-  if (next !== cut) throw new RetentionError(`stream "${stream}": records ${next}..${cut - 1} are missing; nothing was archived — run verify`);
-  const root = verifyCheckpoint(cp.note, EMPTY_KEYRING).checkpoint?.rootHash.toString('hex');
-  if (root !== range.rootHex()) throw new RetentionError(`stream "${stream}": records 0..${cut - 1} do not produce the root of the checkpoint at size ${cut}; nothing was archived — run verify`);
-  const gz = gzipSync(`${lines.join('\n')}\n`);
-  const sha256 = createHash('sha256').update(gz).digest('hex');
-  const data = cipher ? cipher.sealBytes(gz, `archive:${stream}:${from}`) : gz;
-  const created = BigInt(Date.now()) * 1_000_000n;
-  const id = db.prepare(
-    `INSERT INTO audit_log_archives (stream, hash_alg, first_seq, last_seq, record_count, first_time_unix_nano, last_time_unix_nano, prev, last_checksum,
-      start_compact_range, compact_range, checkpoint_note, created_unix_nano, sha256, enc_key_id, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(stream, head.alg, from, cut - 1, cut - from, firstTime, lastTime, prev, expectedPrev, JSON.stringify(startRange), JSON.stringify(range.state()),
-    cp.note, created, sha256, cipher?.keyId ?? null, data).lastInsertRowid;
-  return toArchiveInfo(db.prepare(`SELECT ${ARCHIVE_COLUMNS} FROM audit_log_archives WHERE archive_id = ?`).safeIntegers().get(id) as ArchiveRow);
 }
 
 /** Purge what `options` call for; returns one result per purged stream. */
@@ -231,7 +213,13 @@ function assertArchiveIntact(db: Database.Database, cipher: RowCipher | undefine
 
 export async function purgeStreams(db: Database.Database, appender: Appender, olderThan: bigint, options: PurgeOptions, cipher?: RowCipher): Promise<PurgeResult[]> {
   if (options.appendRecord !== undefined && typeof options.appendRecord !== 'function') throw new TypeError('options.appendRecord must be a function');
+  const onProgress = progressCallback(options.onProgress);
+  if (options.pauseBetweenArchives !== undefined && typeof options.pauseBetweenArchives !== 'boolean') throw new TypeError(`options.pauseBetweenArchives must be a boolean; got ${describe(options.pauseBetweenArchives)}`);
+  const pause = options.pauseBetweenArchives !== false;
   const results: PurgeResult[] = [];
+  let doneArchives = 0;
+  let doneRecords = 0;
+  let heldMillis = 0;
   for (const stream of options.streams ?? listStreams(db)) {
     const firstStored = db.prepare('SELECT min(seq) FROM audit_logs WHERE stream = ?').pluck().get(stream) as number | null;
     if (firstStored === null) continue;
@@ -264,37 +252,63 @@ export async function purgeStreams(db: Database.Database, appender: Appender, ol
       const found = db.prepare("SELECT 1 FROM audit_logs WHERE event_id = ? AND stream = ? AND event_type = 'system' AND event_action = 'retention_purge'").get(result.purgeRecordId, stream);
       if (found === undefined) throw new RetentionError(`stream "${stream}": the retention_purge record ${result.purgeRecordId} was not committed to this store by appendRecord; nothing was purged`);
     }
-    db.transaction(() => {
-      if (!options.appendRecord) {
-        const head = readHead(db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?'), stream);
-        if (head === undefined) throw new RetentionError(`stream "${stream}" has no stored head to seal the retention record from; pass appendRecord`);
-        const chain = new AuditChain({ stream, head });
-        const sealed = chain.append(event);
-        const time = BigInt(sealed.record.time);
-        const checkpoints = options.signers?.length ? [{ stream, size: chain.size, rootHash: chain.rootHex(), timeUnixNano: time, note: chain.checkpoint(time, options.signers) }] : [];
-        appender.append({ records: [sealed], checkpoints });
-      }
-      const grant = db.prepare('INSERT INTO audit_retention_grant (grant_id, archive_id, stream, purge_record_id) VALUES (1, ?, ?, ?)');
-      const del = db.prepare('DELETE FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ?');
-      const purged = db.prepare('INSERT INTO audit_log_purges (archive_id, stream, purge_record_id, purged_unix_nano) VALUES (?, ?, ?, ?)');
-      // The hourly counts are derived from the rows: take the purged rows out of them.
-      const uncount = db.prepare(
-        `INSERT INTO audit_stats_hourly (hour, event_type, event_action, event_result, severity, n)
-         SELECT time_unix_nano / 3600000000000, event_type, event_action, event_result, severity, -count(*) FROM audit_logs
-         WHERE stream = ? AND seq >= ? AND seq <= ? GROUP BY 1, 2, 3, 4, 5
-         ON CONFLICT (hour, event_type, event_action, event_result, severity) DO UPDATE SET n = n + excluded.n`,
-      );
-      for (const a of take) {
-        uncount.run(stream, a.first_seq, a.last_seq);
-        grant.run(a.archive_id, stream, result.purgeRecordId);
-        const n = del.run(stream, a.first_seq, a.last_seq).changes;
-        db.exec('DELETE FROM audit_retention_grant');
-        if (n !== Number(a.record_count)) throw new RetentionError(`stream "${stream}": archive ${a.archive_id} covers ${a.record_count} records but ${n} were found to purge; nothing was purged`);
-        purged.run(a.archive_id, stream, result.purgeRecordId, BigInt(Date.now()) * 1_000_000n);
-      }
-      db.exec('DELETE FROM audit_stats_hourly WHERE n = 0');
-    }).immediate();
+    const steps = purgeSteps(db, stream, result.purgeRecordId);
+    for (const [i, a] of take.entries()) {
+      // Long enough for a writer waiting in SQLite's busy handler (it retries at most 50 ms apart in its
+      // first quarter second) to get the lock; as long as the last step held it, so a service writing
+      // the database keeps about half of the time while a large archive is purged.
+      if (pause && doneArchives > 0) await sleep(Math.min(Math.max(heldMillis, 50), 1_000));
+      const started = performance.now();
+      db.transaction(() => {
+        if (i === 0 && !options.appendRecord) sealPurgeRecord(db, appender, stream, event, options.signers);
+        steps.purge(a, i === 0 ? 'nothing was purged' : `archives ${result.archiveIds.slice(0, i).join(', ')} before it were purged, it and those after it were not`);
+      }).immediate();
+      heldMillis = performance.now() - started;
+      doneArchives++;
+      doneRecords += Number(a.record_count);
+      onProgress?.({ stream, archiveId: Number(a.archive_id), firstSeq: Number(a.first_seq), lastSeq: Number(a.last_seq), records: Number(a.record_count), doneArchives, doneRecords });
+    }
     results.push(result);
   }
   return results;
+}
+
+/** Append the `system/retention_purge` record, sealed from the stored head (no processor writes the stream). */
+function sealPurgeRecord(db: Database.Database, appender: Appender, stream: string, event: AuditEventInput, signers: readonly NoteSigner[] | undefined): void {
+  const head = readHead(db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?'), stream);
+  if (head === undefined) throw new RetentionError(`stream "${stream}" has no stored head to seal the retention record from; pass appendRecord`);
+  const chain = new AuditChain({ stream, head });
+  const sealed = chain.append(event);
+  const time = BigInt(sealed.record.time);
+  const checkpoints = signers?.length ? [{ stream, size: chain.size, rootHash: chain.rootHex(), timeUnixNano: time, note: chain.checkpoint(time, signers) }] : [];
+  appender.append({ records: [sealed], checkpoints });
+}
+
+/**
+ * The statements of one purge step, to run inside its write transaction:
+ * the grant the delete trigger checks is set for the archive and cleared
+ * again within it, and the hourly counts lose exactly the rows deleted.
+ */
+function purgeSteps(db: Database.Database, stream: string, purgeRecordId: string) {
+  const grant = db.prepare('INSERT INTO audit_retention_grant (grant_id, archive_id, stream, purge_record_id) VALUES (1, ?, ?, ?)');
+  const del = db.prepare('DELETE FROM audit_logs WHERE stream = ? AND seq >= ? AND seq <= ?');
+  const purged = db.prepare('INSERT INTO audit_log_purges (archive_id, stream, purge_record_id, purged_unix_nano) VALUES (?, ?, ?, ?)');
+  // The hourly counts are derived from the rows: take the purged rows out of them.
+  const uncount = db.prepare(
+    `INSERT INTO audit_stats_hourly (hour, event_type, event_action, event_result, severity, n)
+     SELECT time_unix_nano / 3600000000000, event_type, event_action, event_result, severity, -count(*) FROM audit_logs
+     WHERE stream = ? AND seq >= ? AND seq <= ? GROUP BY 1, 2, 3, 4, 5
+     ON CONFLICT (hour, event_type, event_action, event_result, severity) DO UPDATE SET n = n + excluded.n`,
+  );
+  return {
+    purge(a: ArchiveRow, otherwise: string): void {
+      uncount.run(stream, a.first_seq, a.last_seq);
+      grant.run(a.archive_id, stream, purgeRecordId);
+      const n = del.run(stream, a.first_seq, a.last_seq).changes;
+      db.exec('DELETE FROM audit_retention_grant');
+      if (n !== Number(a.record_count)) throw new RetentionError(`stream "${stream}": archive ${a.archive_id} covers ${a.record_count} records but ${n} were found to purge; ${otherwise}`);
+      purged.run(a.archive_id, stream, purgeRecordId, BigInt(Date.now()) * 1_000_000n);
+      db.exec('DELETE FROM audit_stats_hourly WHERE n = 0');
+    },
+  };
 }
