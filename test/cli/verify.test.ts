@@ -80,16 +80,17 @@ describe('otel-audit verify', () => {
     const copy = (from: number, seq: string) => `INSERT INTO audit_logs SELECT NULL, stream, ${seq}, '01890000-0000-7000-8000-0000000000ee', hash_alg, time_unix_nano, timestamp, event_type,
       'delete', event_result, severity, actor_id, actor_type, actor_ip, actor_user_agent, target_type, target_id, target_name, request_id, session_id, api_endpoint, http_method,
       trace_id, span_id, details, error_message, old_values, new_values, redacted, checksum, previous_checksum, enc_key_id FROM audit_logs WHERE seq = ${from}`;
-    for (const [sql, finding] of [[copy(2, '2.5'), /malformed\s.*seq 2\.5 \(real\)/], [copy(3, 'seq'), /duplicate\s+3\b/]] as const) {
+    // Forged between the compact range stored with the checkpoint at 10 and the range's start at 15 (rows before it are outside the range).
+    for (const [sql, finding] of [[copy(12, '12.5'), /malformed\s.*seq 12\.5 \(real\)/], [copy(13, 'seq'), /duplicate\s+13\b/]] as const) {
       const { dir, db } = chainStore(30);
       const { vkey } = writeKeys(dir);
       tamper(db, 'DROP INDEX audit_logs_stream_seq');
       tamper(db, sql);
-      const run = await runCli(['verify', db, '--key', vkey, '--since', '2023-11-14T22:23:20Z']);
+      const run = await runCli(['verify', db, '--key', vkey, '--since', '2023-11-14T22:28:20Z']);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/^PROBLEMS FOUND/m);
       expect(run.stdout).toMatch(finding);
-      const bundle = await runCli(['export', '--db', db, '--format', 'bundle', '--from-seq', '10', '--out', path.join(dir, 'part.json')]);
+      const bundle = await runCli(['export', '--db', db, '--format', 'bundle', '--from-seq', '15', '--out', path.join(dir, 'part.json')]);
       expect(bundle.code).toBe(2);
       expect(bundle.stderr).toContain('01890000-0000-7000-8000-0000000000ee');
       expect(bundle.stderr).toMatch(/fix: run `otel-audit verify` on the database/);

@@ -79,10 +79,11 @@ describe('bundles', () => {
   });
 
   it('refuses a range whose start the rows before it break (a REAL seq, a seq stored twice, deleted records) with BundleExportError naming the row; the whole stream still exports', async () => {
+    // Between the compact range stored with the checkpoint at 10 and the range's first seq, 17.
     const forgeries: [sql: string, named: RegExp][] = [
-      [`INSERT INTO audit_logs SELECT NULL, stream, 2.5, '${FORGED}', ${COPY} FROM audit_logs WHERE seq = 2`, /row with seq 2\.5 \(id "01890000-0000-7000-8000-0000000000dd"\) has a seq that is no integer/],
-      [`INSERT INTO audit_logs SELECT NULL, stream, seq, '${FORGED}', ${COPY} FROM audit_logs WHERE seq = 3`, /seq 3 is stored in more than one row \(the second has id "01890000-0000-7000-8000-0000000000dd"\)/],
-      ['DELETE FROM audit_logs WHERE seq IN (4, 5)', /records seq 4\.\.5 are missing/],
+      [`INSERT INTO audit_logs SELECT NULL, stream, 12.5, '${FORGED}', ${COPY} FROM audit_logs WHERE seq = 12`, /row with seq 12\.5 \(id "01890000-0000-7000-8000-0000000000dd"\) has a seq that is no integer/],
+      [`INSERT INTO audit_logs SELECT NULL, stream, seq, '${FORGED}', ${COPY} FROM audit_logs WHERE seq = 13`, /seq 13 is stored in more than one row \(the second has id "01890000-0000-7000-8000-0000000000dd"\)/],
+      ['DELETE FROM audit_logs WHERE seq IN (14, 15)', /records seq 14\.\.15 are missing/],
     ];
     for (const [sql, named] of forgeries) {
       const s = setup(30);
@@ -90,8 +91,8 @@ describe('bundles', () => {
       db.exec('DROP INDEX audit_logs_stream_seq');
       db.exec(sql);
       db.close();
-      await expect(bundleOf(s, { fromSeq: 10 })).rejects.toThrow(BundleExportError);
-      await expect(bundleOf(s, { fromSeq: 10 })).rejects.toMatchObject({ code: 'AUDIT_EXPORT_REFUSED', stream: 'svc/1', message: expect.stringMatching(named) });
+      await expect(bundleOf(s, { fromSeq: 17 })).rejects.toThrow(BundleExportError);
+      await expect(bundleOf(s, { fromSeq: 17 })).rejects.toMatchObject({ code: 'AUDIT_EXPORT_REFUSED', stream: 'svc/1', message: expect.stringMatching(named) });
       expect(verifyBundle(await bundleOf(s), keyring).ok).toBe(false);
     }
   });

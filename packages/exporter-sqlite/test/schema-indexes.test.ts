@@ -4,7 +4,8 @@
  * 8–10 s a page for the stream filter (the whole stream sorted per page) and
  * 5–7 s for a request id (a full-table scan). Checked on the statements the
  * store really runs, by SQLite's own query plan; and a store of version 1 is
- * still read by a read-only open, and migrated by a writer.
+ * still read by a read-only open, and migrated by a writer (which also adds
+ * the checkpoints' compact_range column, see checkpoint-snapshot.test.ts).
  */
 import Database from 'better-sqlite3';
 import { AuditChain } from '@otel-audit/core';
@@ -69,7 +70,7 @@ describe('a store of schema version 1', () => {
     const { file, store } = storeOf(12);
     store.close();
     const raw = new Database(file);
-    raw.exec('DROP INDEX audit_logs_stream_time; DROP INDEX audit_logs_request;');
+    raw.exec('DROP INDEX audit_logs_stream_time; DROP INDEX audit_logs_request; ALTER TABLE audit_checkpoints DROP COLUMN compact_range;');
     raw.pragma('user_version = 1');
     raw.close();
     return file;
@@ -93,6 +94,7 @@ describe('a store of schema version 1', () => {
       expect(writer.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       const names = writer.database.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_logs'").pluck().all();
       expect(names).toEqual(expect.arrayContaining(['audit_logs_stream_time', 'audit_logs_request']));
+      expect(writer.database.prepare("SELECT 1 FROM pragma_table_info('audit_checkpoints') WHERE name = 'compact_range'").get()).toBeDefined();
       expect(writer.query({ stream: 'svc/1', limit: 50 }).records).toHaveLength(12);
     } finally {
       writer.close();

@@ -319,16 +319,23 @@ describe('SqliteAuditStore readOnly', () => {
 describe('SqliteAuditStore rangeStartCost', () => {
   it('counts the stored hashes a ranged verify or bundle reads to build its start: from seq 0, from the nearest archive, none at a purge\'s cut', async () => {
     const { store } = fresh();
-    store.appendSync(sealBatch(new AuditChain({ stream: 'svc/1' }), 100)); // one a minute from T0, signed every 10
+    // One a minute from T0, signed every 10 — in a later batch, so no compact range is stored with the checkpoints (see checkpoint-snapshot.test.ts).
+    const { records, checkpoints } = sealBatch(new AuditChain({ stream: 'svc/1' }), 100);
+    store.appendSync({ records, checkpoints: [] });
+    store.appendSync({ records: [], checkpoints: checkpoints.slice(0, -1) });
     // One record deep in the stream: its start hashes the 70 before it.
-    expect(store.rangeStartCost({ streams: ['svc/1'], fromSeq: 70, toSeq: 70 })).toEqual({ rows: 70, longest: { stream: 'svc/1', seq: 70, from: 0, rows: 70 } });
+    expect(store.rangeStartCost({ streams: ['svc/1'], fromSeq: 70, toSeq: 70 })).toEqual({ rows: 70, longest: { stream: 'svc/1', seq: 70, from: 0, rows: 70, base: 'start' } });
     // A time range starts at its first record; a seq past the end costs the rows there are; a range from seq 0 costs nothing.
     expect(store.rangeStartCost({ since: T0 + 50n * MINUTE })).toMatchObject({ rows: 50, longest: { seq: 50 } });
     expect(store.rangeStartCost({ streams: ['svc/1'], fromSeq: 5_000 })).toMatchObject({ rows: 100, longest: { seq: 5_000, from: 0 } });
     expect(store.rangeStartCost({ toSeq: 70 })).toEqual({ rows: 0, longest: undefined });
     // Records 0..39 archived: the start is built from the archive's end.
     expect(store.archive({ olderThan: T0 + 45n * MINUTE })).toMatchObject([{ lastSeq: 39 }]);
-    expect(store.rangeStartCost({ fromSeq: 70 })).toMatchObject({ rows: 30, longest: { seq: 70, from: 40 } });
+    expect(store.rangeStartCost({ fromSeq: 70 })).toMatchObject({ rows: 30, longest: { seq: 70, from: 40, base: 'archive' } });
+    // The checkpoint at 100 arrives while the head stands at 100: stored with its compact range, the start of seq 100 reads no stored hash.
+    store.appendSync({ records: [], checkpoints: checkpoints.slice(-1) });
+    expect(store.rangeStartCost({ fromSeq: 100 })).toEqual({ rows: 0, longest: undefined });
+    expect(store.rangeStartCost({ fromSeq: 70 })).toMatchObject({ rows: 30, longest: { from: 40, base: 'archive' } });
     // Purged: a range reaching into the purged prefix starts at the cut, which the archive holds.
     await store.purge({ olderThan: T0 + 45n * MINUTE, signers: [signer], nowUnixNano: T0 + 200n * MINUTE });
     expect(store.rangeStartCost({ format: 'bundle', streams: ['svc/1'], fromSeq: 20 })).toEqual({ rows: 0, longest: undefined });

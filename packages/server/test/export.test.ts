@@ -12,7 +12,7 @@ import { AuditChain, createRecordId } from '@otel-audit/core';
 import { verifyBundle } from '@otel-audit/exporter-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WITHHELD } from '../src/index.js';
-import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendBulky, appendEvents, call, fixturesPerTest, keyring, stalledClient, startFixture, until, type Fixture } from './helpers.js';
+import { accessRecords, ADMIN_TOKEN, AUDITOR_TOKEN, appendBulky, appendEvents, call, fixturesPerTest, keyring, seededEvent, signer, stalledClient, startFixture, until, type Fixture } from './helpers.js';
 
 /** RFC 4180 rows of `text`. */
 function parseCsv(text: string): string[][] {
@@ -124,10 +124,15 @@ describe('bundle of a range deep in a stream', () => {
   const fixture = fixturesPerTest();
 
   it('is refused (422, recorded) when building its start reads more than maxIntegrityRecords stored hashes, counted from the nearest archive on', async () => {
-    // 20 records signed at size 20, then 10 fresh ones signed at 30.
-    const fx = await fixture(20, { maxIntegrityRecords: 15 });
+    // 20 records, then 10 fresh ones; the checkpoints at 20 and 30 stored after them, so no compact
+    // range is stored with the one at 20 (a start is then built from seq 0 or an archive).
+    const fx = await fixture(0, { maxIntegrityRecords: 15 });
+    appendEvents(fx.store, fx.chain, Array.from({ length: 20 }, (_, i) => seededEvent(i, 60 + (20 - i) * 10)), false);
+    const time = BigInt(Date.now()) * 1_000_000n;
+    const at20 = { stream: fx.chain.stream, size: 20, rootHash: fx.chain.rootHex(), timeUnixNano: time, note: fx.chain.checkpoint(time, [signer]) };
     const fresh = new Date(Date.now() - 30_000).toISOString();
-    appendEvents(fx.store, fx.chain, Array.from({ length: 10 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() + i), type: 'crud', action: 'fresh' })));
+    appendEvents(fx.store, fx.chain, Array.from({ length: 10 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() + i), type: 'crud', action: 'fresh' })), false);
+    fx.store.appendSync({ records: [], checkpoints: [at20, { stream: fx.chain.stream, size: 30, rootHash: fx.chain.rootHex(), timeUnixNano: time + 1n, note: fx.chain.checkpoint(time + 1n, [signer]) }] });
     const before = accessRecords(fx.store).length;
     // One record, but its start is built from the hashes of the 25 before it.
     const deep = await call(fx, '/api/audit/export?format=bundle&stream=svc%2F1&from_seq=25&to_seq=25', AUDITOR_TOKEN);

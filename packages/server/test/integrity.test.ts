@@ -9,7 +9,7 @@
 import { createRecordId, verifyCheckpoint } from '@otel-audit/core';
 import type { SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { describe, expect, it } from 'vitest';
-import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring, signer } from './helpers.js';
+import { accessRecords, ADMIN_TOKEN, appendEvents, AUDITOR_TOKEN, call, fixturesPerTest, keyring, seededEvent, signer } from './helpers.js';
 
 const fixture = fixturesPerTest();
 
@@ -94,10 +94,15 @@ describe('GET /api/audit/integrity', () => {
   });
 
   it('counts the records read to build the start of a range deep in a stream against the limit, from the nearest archive on', async () => {
-    // 20 records signed at size 20, then 10 fresh ones signed at 30.
-    const fx = await fixture(20, { maxIntegrityRecords: 20 });
+    // 20 records, then 10 fresh ones; the checkpoints at 20 and 30 stored after them, so the one at 20 has
+    // no compact range stored with it (integrity-deep-window.test.ts starts from one).
+    const fx = await fixture(0, { maxIntegrityRecords: 20 });
+    appendEvents(fx.store, fx.chain, Array.from({ length: 20 }, (_, i) => seededEvent(i, 60 + (20 - i) * 10)), false);
+    const time = BigInt(Date.now()) * 1_000_000n;
+    const at20 = { stream: fx.chain.stream, size: 20, rootHash: fx.chain.rootHex(), timeUnixNano: time, note: fx.chain.checkpoint(time, [signer]) };
     const fresh = new Date(Date.now() - 30_000).toISOString();
-    appendEvents(fx.store, fx.chain, Array.from({ length: 10 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() + i), type: 'crud', action: 'fresh' })));
+    appendEvents(fx.store, fx.chain, Array.from({ length: 10 }, (_, i) => ({ id: createRecordId(), time: new Date(Date.now() + i), type: 'crud', action: 'fresh' })), false);
+    fx.store.appendSync({ records: [], checkpoints: [at20, { stream: fx.chain.stream, size: 30, rootHash: fx.chain.rootHex(), timeUnixNano: time + 1n, note: fx.chain.checkpoint(time + 1n, [signer]) }] });
     // One record, but its start is built from the hashes of the 25 before it.
     const deep = await call(fx, '/api/audit/integrity?stream=svc%2F1&from_seq=25&to_seq=25', AUDITOR_TOKEN);
     expect(deep.status).toBe(422);

@@ -6,6 +6,10 @@
  * same transaction, so the store never forks a chain and `head()` needs no
  * scan. A record whose id is already stored with the same checksum is a
  * retry and is skipped; the same id with other content refuses the batch.
+ * A checkpoint whose size the batch's head passes through (from the stored
+ * head to the batch's last record) is stored with the stream's compact range
+ * at that size, so a window deep in the stream is verified from there
+ * (stream-start.ts) rather than from seq 0.
  */
 import { CompactRange, genesisPrev, type AuditBatch, type ChainHead, type HashAlgorithm, type SealedCheckpoint } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
@@ -78,7 +82,7 @@ export class Appender {
     );
     this.#byId = db.prepare('SELECT stream, seq, checksum FROM audit_logs WHERE event_id = ?');
     this.#insertCheckpoint = db.prepare(
-      'INSERT INTO audit_checkpoints (stream, size, root_hash, time_unix_nano, note) VALUES (?, ?, ?, ?, ?) ON CONFLICT (stream, size, note) DO NOTHING',
+      'INSERT INTO audit_checkpoints (stream, size, root_hash, time_unix_nano, note, compact_range) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (stream, size, note) DO NOTHING',
     );
     this.#headOf = db.prepare('SELECT hash_alg, size, prev, compact_range FROM audit_stream_heads WHERE stream = ?');
     this.#saveHead = db.prepare(
@@ -115,7 +119,7 @@ export class Appender {
     }
   }
 
-  #working(heads: Map<string, WorkingHead>, stream: string, alg: HashAlgorithm): WorkingHead {
+  #working(heads: Map<string, WorkingHead>, stream: string, alg: HashAlgorithm, at: Snapshots | undefined): WorkingHead {
     let h = heads.get(stream);
     if (h === undefined) {
       const stored = readHead(this.#headOf, stream);
@@ -123,6 +127,7 @@ export class Appender {
         ? { alg: stored.alg, range: CompactRange.restore(stored.alg, stored.compactRange), prev: stored.prev, changed: false }
         : { alg, range: new CompactRange(alg), prev: genesisPrev(alg), changed: false };
       heads.set(stream, h);
+      at?.take(stream, h.range);
     }
     return h;
   }
@@ -132,16 +137,19 @@ export class Appender {
     const hourly = new Map<string, { row: [number, string, string, string, string]; n: number }>();
     let inserted = 0;
     let skipped = 0;
+    // Undefined for a batch without checkpoints: no per-record work then.
+    const at = Snapshots.of(batch.checkpoints);
     for (const [i, sealed] of batch.records.entries()) {
       assertSealed(sealed, i);
       const r = sealed.record;
-      const h = this.#working(heads, r.stream, r.alg);
+      const h = this.#working(heads, r.stream, r.alg, at);
       if (r.seq === h.range.size && r.prev === h.prev && r.alg === h.alg) {
         const res = this.#insert.run(recordToRow(r as never, sealed.hash, this.#cipher));
         if (res.changes === 0) this.#conflict(r.id, r.stream, r.seq, sealed.hash);
         h.range.appendHex(sealed.hash);
         h.prev = sealed.hash;
         h.changed = true;
+        at?.take(r.stream, h.range);
         inserted++;
         // Length-prefixed, so no member text can make two tuples collide.
         const hour = hourOf(r.time);
@@ -167,7 +175,7 @@ export class Appender {
     }
     for (const { row, n } of hourly.values()) this.#countHour.run(...row, n);
     let checkpoints = 0;
-    for (const cp of batch.checkpoints ?? []) checkpoints += this.#checkpoint(cp);
+    for (const cp of batch.checkpoints ?? []) checkpoints += this.#checkpoint(cp, heads, at);
     const out: ChainHead[] = [];
     for (const [stream, h] of heads) {
       const head: ChainHead = { stream, alg: h.alg, size: h.range.size, prev: h.prev, compactRange: h.range.state() };
@@ -177,13 +185,19 @@ export class Appender {
     return { inserted, skipped, checkpoints, heads: out };
   }
 
-  #checkpoint(cp: SealedCheckpoint): number {
+  #checkpoint(cp: SealedCheckpoint, heads: ReadonlyMap<string, WorkingHead>, at: Snapshots | undefined): number {
     if (typeof cp !== 'object' || cp === null || typeof cp.stream !== 'string' || typeof cp.note !== 'string' || typeof cp.rootHash !== 'string') {
       throw new TypeError('batch.checkpoints[] must be { stream, size, rootHash, timeUnixNano, note }');
     }
     if (!Number.isSafeInteger(cp.size) || cp.size < 0) throw new RangeError(`checkpoint.size must be a non-negative integer; got ${String(cp.size)}`);
     if (typeof cp.timeUnixNano !== 'bigint') throw new TypeError('checkpoint.timeUnixNano must be a bigint');
-    return this.#insertCheckpoint.run(cp.stream, cp.size, cp.rootHash, cp.timeUnixNano, cp.note).changes;
+    // A stream no record of the batch touched: its stored head may stand at the checkpoint's size.
+    if (!heads.has(cp.stream)) {
+      const head = readHead(this.#headOf, cp.stream);
+      if (head !== undefined) at?.take(cp.stream, CompactRange.restore(head.alg, head.compactRange));
+    }
+    const range = at?.get(cp.stream, cp.size);
+    return this.#insertCheckpoint.run(cp.stream, cp.size, cp.rootHash, cp.timeUnixNano, cp.note, range ?? null).changes;
   }
 
   #conflict(id: string, stream: string, seq: number, hash: string): never {
@@ -191,6 +205,37 @@ export class Appender {
     const where = existing ? `stream "${existing.stream}" seq ${existing.seq} with checksum ${existing.checksum}` : 'another row';
     throw new RecordConflictError('AUDIT_STORE_ID_CONFLICT', { recordId: id, stream, seq },
       `record id ${id} is already stored (${where}) with different content than the record given (checksum ${hash}); the batch was not committed`);
+  }
+}
+
+/**
+ * The compact ranges a batch's checkpoints are stored with: the sizes they
+ * name per stream, and the range (as JSON) when the head stands at one.
+ */
+class Snapshots {
+  readonly #wanted = new Map<string, Map<number, string | undefined>>();
+
+  /** Undefined when `checkpoints` names no size (or is no array: the batch is refused later). */
+  static of(checkpoints: readonly SealedCheckpoint[] | undefined): Snapshots | undefined {
+    if (!Array.isArray(checkpoints) || checkpoints.length === 0) return undefined;
+    const s = new Snapshots();
+    for (const cp of checkpoints) {
+      if (typeof cp !== 'object' || cp === null || typeof cp.stream !== 'string' || !Number.isSafeInteger(cp.size) || cp.size <= 0) continue;
+      let sizes = s.#wanted.get(cp.stream);
+      if (sizes === undefined) s.#wanted.set(cp.stream, (sizes = new Map()));
+      sizes.set(cp.size, undefined);
+    }
+    return s;
+  }
+
+  /** Keep `range` if a checkpoint of `stream` names its size. */
+  take(stream: string, range: CompactRange): void {
+    const sizes = this.#wanted.get(stream);
+    if (sizes !== undefined && sizes.has(range.size) && sizes.get(range.size) === undefined) sizes.set(range.size, JSON.stringify(range.state()));
+  }
+
+  get(stream: string, size: number): string | undefined {
+    return this.#wanted.get(stream)?.get(size);
   }
 }
 

@@ -177,7 +177,10 @@ BEGIN SELECT RAISE(ABORT, 'otel-audit: audit_log_purges is append-only; DELETE r
  * 3M records): the stream filter, newest first, sorted a whole stream per
  * page (8–10 s a page) and the integrity badge's time-to-seq lookup read a
  * whole stream; a request id was a full-table scan (5–7 s). Built once when
- * a writer first opens an older store (seconds on millions of rows).
+ * a writer first opens an older store (seconds on millions of rows). Also a
+ * nullable column, the compact range stored with a checkpoint: a window
+ * deep in a stream hashed every stored checksum before it (7.9 s for ten
+ * records at seq 740,000; the badge was refused outright).
  */
 const V2 = `
 -- one stream's records by time (the stream filter of query, export and the
@@ -186,6 +189,13 @@ const V2 = `
 CREATE INDEX audit_logs_stream_time ON audit_logs (stream, time_unix_nano);
 -- "everything of this request" (request_id filter).
 CREATE INDEX audit_logs_request ON audit_logs (request_id, time_unix_nano) WHERE request_id IS NOT NULL;
+-- the Merkle compact range of the stream at the checkpoint's size (JSON of
+-- CompactRangeState), as the appender held it when that size was reached in
+-- the batch it wrote; NULL when it could not place the size (older rows, a
+-- checkpoint delivered after later records). A window deep in a stream is
+-- verified from the nearest one (stream-start.ts), not from seq 0. Unsigned:
+-- a forged one makes the window's root mismatch its signed checkpoint.
+ALTER TABLE audit_checkpoints ADD COLUMN compact_range TEXT;
 `;
 
 /** Migration i brings the schema from version i to i + 1. */
@@ -201,7 +211,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * The oldest schema a read-only open reads: later versions only added
- * indexes, so an older store is read as it is (more slowly), never refused.
+ * indexes and a nullable column that readers look for before using, so an
+ * older store is read as it is (more slowly), never refused.
  */
 export const MIN_READABLE_VERSION = 1;
 

@@ -3,13 +3,16 @@
  * table (DESIGN §6 retention, §4.4): after a purge, at the cut of the last
  * purged archive (its Merkle compact range and last hash, which the signed
  * checkpoint at the cut vouches for); for a seq range or a bundle, at any
- * seq, by extending the nearest archived compact range with the stored
- * checksums of the records in between — synchronously, so what that walk
- * costs is counted beforehand by the same bounds and archive choice
- * (`rangeStartCost`), for a caller that must not block on it.
+ * seq, by extending the nearest compact range below it — an archive's end,
+ * or the one stored with a checkpoint row (checkpoint-snapshot.ts, where its
+ * soundness is argued) — with the stored checksums of the records in
+ * between — synchronously, so what that walk costs is counted beforehand by
+ * the same bounds and choice of base (`rangeStartCost`), for a caller that
+ * must not block on it.
  */
 import { CompactRange, type HashAlgorithm, type StreamEnd, type StreamStart } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
+import { snapshotBelow, type CheckpointSnapshot } from './checkpoint-snapshot.js';
 import { describe } from './describe.js';
 import { toNanos, type TimeInput } from './time-input.js';
 
@@ -45,6 +48,27 @@ function archiveBelow(db: Database.Database, stream: string, seq: number): Archi
   ).get(stream, seq) as ArchiveEdge | undefined;
 }
 
+/** Where a walk to `seq` starts: the nearer of the archive ending below it and the checkpoint snapshot at or below it. */
+interface WalkBase {
+  archive: ArchiveEdge | undefined;
+  /** Set when it lies past the archive's end (a snapshot at the archive's end is the same start). */
+  snapshot: CheckpointSnapshot | undefined;
+  /** The first seq the walk reads. */
+  from: number;
+}
+
+function walkBase(db: Database.Database, stream: string, seq: number, alg: HashAlgorithm): WalkBase {
+  const archive = archiveBelow(db, stream, seq);
+  const archived = archive === undefined ? 0 : Number(archive.last_seq) + 1;
+  const snapshot = snapshotBelow(db, stream, seq, archived, alg);
+  return { archive, snapshot, from: snapshot?.size ?? archived };
+}
+
+/** The stream's hash algorithm, as its head records it. */
+function streamAlg(db: Database.Database, stream: string): HashAlgorithm {
+  return (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
+}
+
 /**
  * Where a start was built and, when it is not at the seq asked, why: the
  * rows before that seq are not one record per seq.
@@ -66,9 +90,10 @@ export interface StartAt {
 
 /**
  * The start at `seq` (the compact range over [0, seq) and the hash of record
- * seq-1), built from the nearest archive at or before it and the stored
- * checksums after that. Rows an attacker wrote into that run (a second row
- * at a seq, a REAL seq, a missing record) leave no verifiable start at
+ * seq-1), built from the nearest archive or checkpoint snapshot at or
+ * before it and the stored checksums after that. Rows an attacker wrote
+ * into that run (a second row at a seq, a REAL seq, a missing record) —
+ * after the snapshot: rows before it are not read — leave no verifiable start at
  * `seq`: the start is then the last one below it that the rows reach
  * cleanly, so that the caller reads the offending rows too and reports them
  * as a whole-store run does (verify) or refuses (bundle export) — never a
@@ -77,10 +102,10 @@ export interface StartAt {
  */
 export function startAt(db: Database.Database, stream: string, seq: number, alg: HashAlgorithm): StartAt {
   if (seq <= 0) return { seq: 0, start: undefined };
-  const a = archiveBelow(db, stream, seq);
-  const base = a ? fromArchive(a) : undefined;
-  const range = base ? CompactRange.restore(base.alg, base.compactRange) : new CompactRange(alg);
-  let prev = base?.prev;
+  const { archive, snapshot } = walkBase(db, stream, seq, alg);
+  const base = archive ? fromArchive(archive) : undefined;
+  const range = snapshot?.range ?? (base ? CompactRange.restore(base.alg, base.compactRange) : new CompactRange(alg));
+  let prev = snapshot?.prev ?? base?.prev;
   let next = range.size;
   const built = (): StartAt => ({ seq: next, start: prev === undefined ? undefined : { seq: next, alg: range.algorithm, prev, compactRange: range.state() } });
   // In the order verify reads them, so both take the same row of a seq stored twice.
@@ -175,21 +200,33 @@ export interface RangeBounds {
   until: bigint | undefined;
 }
 
-/** Only a row whose seq is an integer of the safe range bounds a time range (a forged REAL, TEXT or huge seq is no record's). */
-const RECORD_SEQ = "typeof(seq) = 'integer' AND seq BETWEEN 0 AND 9007199254740991";
+/**
+ * Only a row whose seq is an integer of the safe range bounds a time range (a
+ * forged REAL, TEXT or huge seq is no record's). `+seq` keeps SQLite off the
+ * (stream, seq) index: walking a stream in seq order to the first row at or
+ * after a time read every row before it (884 ms a stream at seq 730,000);
+ * the (stream, time) index reads only the rows inside the time bounds.
+ */
+const RECORD_SEQ = "typeof(seq) = 'integer' AND +seq BETWEEN 0 AND 9007199254740991";
 
-/** The seqs `b` selects in `stream` (`lo > hi`: none) and the cut of its last purge. */
+/**
+ * The seqs `b` selects in `stream` (`lo > hi`: none) and the cut of its last
+ * purge. Time bounds select the records whose time lies within both of
+ * them: every such record's seq lies between the least and the greatest, so
+ * reading that seq range verifies them all (and any record between them).
+ */
 function rangeSeqs(db: Database.Database, stream: string, b: RangeBounds): { lo: number; hi: number; purged: Start | undefined } {
   let lo = b.fromSeq ?? 0;
   let hi = b.toSeq ?? Number.MAX_SAFE_INTEGER;
-  if (b.since !== undefined) {
-    const v = db.prepare(`SELECT min(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano >= ? AND ${RECORD_SEQ}`).pluck().get(stream, b.since);
-    if (v === null || v === undefined) return { lo: Number.MAX_SAFE_INTEGER, hi: -1, purged: undefined }; // nothing at or after `since`: an empty range
-    lo = Math.max(lo, Number(v));
-  }
-  if (b.until !== undefined) {
-    const v = db.prepare(`SELECT max(seq) FROM audit_logs WHERE stream = ? AND time_unix_nano < ? AND ${RECORD_SEQ}`).pluck().get(stream, b.until);
-    hi = Math.min(hi, v === null || v === undefined ? -1 : Number(v));
+  if (b.since !== undefined || b.until !== undefined) {
+    const terms = ['stream = ?', RECORD_SEQ];
+    const args: unknown[] = [stream];
+    if (b.since !== undefined) { terms.push('time_unix_nano >= ?'); args.push(b.since); }
+    if (b.until !== undefined) { terms.push('time_unix_nano < ?'); args.push(b.until); }
+    const v = db.prepare(`SELECT min(+seq), max(+seq) FROM audit_logs WHERE ${terms.join(' AND ')}`).raw().get(...args) as [unknown, unknown];
+    if (v[0] === null || v[0] === undefined) return { lo: Number.MAX_SAFE_INTEGER, hi: -1, purged: undefined }; // no record within the time bounds: an empty range
+    if (b.since !== undefined) lo = Math.max(lo, Number(v[0]));
+    if (b.until !== undefined) hi = Math.min(hi, Number(v[1]));
   }
   return { lo, hi, purged: purgedStart(db, stream) };
 }
@@ -204,8 +241,7 @@ export function resolveRange(db: Database.Database, stream: string, b: RangeBoun
   const { lo, hi, purged } = rangeSeqs(db, stream, b);
   if (purged !== undefined && lo <= purged.seq) return { lo: purged.seq, hi, start: purged };
   if (lo > 0 && lo <= hi) {
-    const alg = (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
-    const at = startAt(db, stream, lo, alg);
+    const at = startAt(db, stream, lo, streamAlg(db, stream));
     const missing = at.missing && { seq: at.missing.seq, lastSeq: Math.min(at.missing.lastSeq, hi) };
     return { lo: at.seq, hi, start: at.start, ...(at.obstacle !== undefined ? { obstacle: at.obstacle } : {}), ...(missing ? { missing } : {}) };
   }
@@ -217,8 +253,10 @@ export interface RangeStartWalk {
   stream: string;
   /** The seq the range starts at. */
   seq: number;
-  /** The seq the walk starts from: 0, or the one after the nearest archive below `seq`. */
+  /** The seq the walk starts from: 0, the one after the nearest archive below `seq`, or the size of a checkpoint whose compact range is stored. */
   from: number;
+  /** What `from` is: the stream's first seq, an archive's end, or a checkpoint with its compact range stored. */
+  base: 'start' | 'archive' | 'checkpoint';
   /**
    * Stored checksums read: from `from` up to the last stored row below
    * `seq` (`seq - from` when none is missing); 0 when the range starts at
@@ -234,14 +272,14 @@ export interface RangeStartWalk {
  */
 export function startWalk(db: Database.Database, stream: string, b: RangeBounds): RangeStartWalk {
   const { lo, hi, purged } = rangeSeqs(db, stream, b);
-  if (purged !== undefined && lo <= purged.seq) return { stream, seq: purged.seq, from: purged.seq, rows: 0 };
-  if (lo <= 0 || lo > hi) return { stream, seq: lo, from: lo, rows: 0 };
-  const a = archiveBelow(db, stream, lo);
-  const from = a === undefined ? 0 : Number(a.last_seq) + 1;
+  if (purged !== undefined && lo <= purged.seq) return { stream, seq: purged.seq, from: purged.seq, rows: 0, base: 'archive' };
+  if (lo <= 0 || lo > hi) return { stream, seq: lo, from: lo, rows: 0, base: 'start' };
+  const { archive, snapshot, from } = walkBase(db, stream, lo, streamAlg(db, stream));
+  const base = snapshot !== undefined ? 'checkpoint' : archive !== undefined ? 'archive' : 'start';
   // Only stored rows are read: a seq past the stream's end costs the rows up to its end, not the seq.
   const last = db.prepare('SELECT max(seq) FROM audit_logs WHERE stream = ? AND seq >= ? AND seq < ?').pluck().get(stream, from, lo);
   const to = last === null || last === undefined ? from : Math.min(lo, Math.floor(Number(last)) + 1);
-  return { stream, seq: lo, from, rows: to - from };
+  return { stream, seq: lo, from, rows: to - from, base };
 }
 
 /** Bounds of `SqliteAuditStore.rangeStartCost`: those of a verify or a bundle export, which may be passed as they are. */

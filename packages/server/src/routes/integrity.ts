@@ -7,7 +7,11 @@
  * holding more than `maxIntegrityRecords` records is refused (422) with a
  * message naming a smaller range — counting, for a range that starts past a
  * stream's first record, the records before it whose hashes build its start
- * (the store's `rangeStartCost`), as that work blocks the event loop.
+ * (the store's `rangeStartCost`), as that work blocks the event loop: back
+ * to the nearest checkpoint stored with its compact range (a window deep in
+ * a long stream reads at most a checkpoint interval of hashes; see the
+ * store's checkpoint-snapshot.ts for why an unsigned snapshot cannot make a
+ * window read as intact), an archive's end, or seq 0.
  * `progress=true` streams NDJSON progress lines and then the report as the
  * last line.
  */
@@ -120,9 +124,10 @@ export const integrityRoute: Route = {
       ...(range.since === undefined ? {} : { since: range.since }), ...(range.until === undefined ? {} : { until: range.until }),
     }));
     if (records + walk.rows > max && walk.longest !== undefined) {
-      const { stream, seq, from, rows } = walk.longest;
+      const { stream, seq, from, rows, base } = walk.longest;
+      const back = base === 'checkpoint' ? `the checkpoint at size ${from} (whose compact range is stored)` : base === 'archive' ? `the end of an archive (seq ${from - 1})` : 'seq 0';
       throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, but it starts deep in stream ${JSON.stringify(stream)}: at seq ${seq}, `
-        + `with ${rows} records before it back to ${from === 0 ? 'seq 0' : `the end of an archive (seq ${from - 1})`}, whose stored hashes are all read to build the range's start — `
+        + `with ${rows} records before it back to ${back}, whose stored hashes are all read to build the range's start — `
         + `${records + walk.rows} records in all, more than ${max} per request; verify it offline with otel-audit verify on the database file, or raise the server's maxIntegrityRecords`);
     }
     if (state.busy.integrity > 0) throw new HttpError('AUDIT_HTTP_BUSY', 'a verification is already running; retry when it has finished');
