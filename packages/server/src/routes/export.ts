@@ -27,6 +27,7 @@ import { callerInput, HttpError } from '../errors.js';
 import type { Route, ServerState } from '../internal/context.js';
 import { toJson } from '../internal/http.js';
 import { purgedHeaders } from '../internal/purged-header.js';
+import { rangeStartText } from '../internal/range-start-text.js';
 import { ResponseSink, type ChunkRewrite } from '../internal/response-sink.js';
 import { FILTER_SPECS, toStoreFilter, type Params } from '../internal/params.js';
 import { runsInWorker, type SearchPool } from '../internal/search-pool.js';
@@ -61,9 +62,9 @@ function refuseDeepStart(state: ServerState, options: Record<string, unknown>): 
   const { rows, longest } = callerInput(() => state.store.rangeStartCost(options));
   const max = state.limits.maxIntegrityRecords;
   if (rows <= max || longest === undefined) return;
-  const { stream, seq, from } = longest;
+  const { stream, seq } = longest;
   throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this bundle starts deep in stream ${JSON.stringify(stream)}: at seq ${seq}, with ${longest.rows} records before it back to `
-    + `${from === 0 ? 'seq 0' : `the end of an archive (seq ${from - 1})`}, whose stored hashes are all read to build the bundle's start — ${rows} in all, more than ${max} per request; `
+    + `${rangeStartText(longest)}, whose stored hashes are all read to build the bundle's start — ${rows} in all, more than ${max} per request; `
     + 'export it offline with otel-audit export --format bundle on the database file, or raise the server\'s maxIntegrityRecords');
 }
 

@@ -20,6 +20,7 @@ import { callerInput, HttpError } from '../errors.js';
 import type { Route, ServerState } from '../internal/context.js';
 import { sendJson, toJson } from '../internal/http.js';
 import { millis } from '../internal/params.js';
+import { rangeStartText } from '../internal/range-start-text.js';
 
 /** Records a verification of these bounds would read, counted on the indexes. */
 function countRange(state: ServerState, p: { stream?: string; since?: string; until?: string; fromSeq?: number; toSeq?: number }): number {
@@ -124,8 +125,8 @@ export const integrityRoute: Route = {
       ...(range.since === undefined ? {} : { since: range.since }), ...(range.until === undefined ? {} : { until: range.until }),
     }));
     if (records + walk.rows > max && walk.longest !== undefined) {
-      const { stream, seq, from, rows, base } = walk.longest;
-      const back = base === 'checkpoint' ? `the checkpoint at size ${from} (whose compact range is stored)` : base === 'archive' ? `the end of an archive (seq ${from - 1})` : 'seq 0';
+      const { stream, seq, rows } = walk.longest;
+      const back = rangeStartText(walk.longest);
       throw new HttpError('AUDIT_HTTP_RANGE_TOO_LARGE', `this range holds ${records} records, but it starts deep in stream ${JSON.stringify(stream)}: at seq ${seq}, `
         + `with ${rows} records before it back to ${back}, whose stored hashes are all read to build the range's start — `
         + `${records + walk.rows} records in all, more than ${max} per request; verify it offline with otel-audit verify on the database file, or raise the server's maxIntegrityRecords`);
