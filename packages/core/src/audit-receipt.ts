@@ -143,10 +143,17 @@ function gate(): Gate {
 export function whenAuditCapacity(): Promise<void> | undefined {
   const g = gate();
   if (g.congested.size === 0) return undefined;
-  return (g.promise ??= new Promise<void>((resolve, reject) => {
-    g.waiters.push(resolve);
-    g.fail = reject;
-  }));
+  if (g.promise === undefined) {
+    g.promise = new Promise<void>((resolve, reject) => {
+      g.waiters.push(resolve);
+      g.fail = reject;
+    });
+    // A caller may only ask whether a pipeline is congested and drop the promise: its rejection at
+    // a shutdown must not be unhandled (Node would end the process in the middle of that shutdown).
+    // Callers that await it still get the rejection.
+    g.promise.catch(() => {});
+  }
+  return g.promise;
 }
 
 /**

@@ -89,6 +89,23 @@ describe('whenAuditCapacity / setAuditCongestion', () => {
     await expect(wait).rejects.toThrow('the audit pipeline shut down; the record was not written');
     expect(whenAuditCapacity()).toBeUndefined();
   });
+
+  it('leaves no unhandled rejection when a caller only asked whether a pipeline is congested', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => { unhandled.push(reason); };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const owner = {};
+      setAuditCongestion(owner, true);
+      // A receipt's timeout message asks this and drops the promise.
+      expect(whenAuditCapacity() !== undefined).toBe(true);
+      setAuditCongestion(owner, false, new Error('the audit pipeline shut down'));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 describe('NormalizeOptions.redact', () => {

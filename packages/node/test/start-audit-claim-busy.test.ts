@@ -5,10 +5,12 @@
  * written unclaimed would let a second writer of it go undetected.
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAudit, type AuditHandle } from '../src/index.js';
 import { setup, within } from './start-audit-fixture.js';
+import { runNode } from './support/run-node.js';
 
 const handles: AuditHandle[] = [];
 afterEach(async () => {
@@ -39,5 +41,29 @@ describe('startAudit while another process holds the store write-locked', () => 
     const second: string[] = [];
     handles.push(await within(startAudit({ path }, { registerGlobal: false, onWarning: (m) => second.push(m) }), 5_000, 'a second startAudit'));
     expect(second.some((l) => /stream "start-test\/1" is being written by another pipeline/.test(l)), second.join('\n')).toBe(true);
+  }, 30_000);
+
+  it('keeps a service whose first await is startAudit running while the claim waits, instead of ending it silently with exit code 0', async () => {
+    const { dir } = setup();
+    const path = join(dir, 'otel-config.yaml');
+    const first = await within(startAudit({ path }, { registerGlobal: false }), 5_000, 'startAudit');
+    await first.shutdown();
+    const other = new Database(join(dir, 'audit.db'));
+    other.exec('BEGIN IMMEDIATE');
+    const release = setTimeout(() => { other.exec('COMMIT'); other.close(); }, 1_500);
+    try {
+      // The built package (a child process runs dist): nothing but startAudit keeps this script alive.
+      const entry = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
+      const script = `import { startAudit } from ${JSON.stringify(entry)};
+        const handle = await startAudit({ path: ${JSON.stringify(path)} }, { registerGlobal: false });
+        console.log('started');
+        await handle.shutdown();
+        console.log('stopped');`;
+      const run = await runNode(['--input-type=module', '-e', script], dir);
+      expect({ code: run.code, stdout: run.stdout.trim().split('\n') }, run.stderr).toEqual({ code: 0, stdout: ['started', 'stopped'] });
+    } finally {
+      clearTimeout(release);
+      if (other.open) { other.exec('COMMIT'); other.close(); }
+    }
   }, 30_000);
 });

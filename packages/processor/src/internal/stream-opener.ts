@@ -131,7 +131,9 @@ async function claim(o: OpenStreamOptions, stream: string): Promise<StreamClaim 
     } catch (e) {
       const busy = isBusy(e);
       if (busy && performance.now() - started < CLAIM_BUSY_RETRY_MILLIS && o.stillStarting()) {
-        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** Math.min(attempt - 1, 5))).unref());
+        // Ref'd, unlike the pipeline's timers: a service whose first await is startAudit has nothing
+        // else keeping it alive yet, and would end silently with exit code 0 in the middle of its start.
+        await new Promise((r) => setTimeout(r, Math.min(1_000, 50 * 2 ** Math.min(attempt - 1, 5))));
         if (!o.stillStarting()) return undefined;
         continue;
       }
