@@ -20,23 +20,23 @@ import { Worker } from 'node:worker_threads';
 /** Problems SQLite reports, at most this many. */
 const MAX_PROBLEMS = 5;
 
-/** The worker: a read-only connection, the check, its lines (or the error's message) posted back. */
+/** The worker: a read-only connection, the check, its lines posted back — or why it could not run (a file moved, locked: not damage). */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-let found;
+let answer;
 try {
   const db = new Database(workerData.path, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = ' + workerData.busyTimeoutMillis);
-    found = db.pragma('integrity_check(' + workerData.maxProblems + ')').map((r) => r.integrity_check);
+    answer = { found: db.pragma('integrity_check(' + workerData.maxProblems + ')').map((r) => r.integrity_check) };
   } finally {
     db.close();
   }
 } catch (e) {
-  found = [String(e && e.message)];
+  answer = { error: String(e && e.message) };
 }
-parentPort.postMessage(found);
+parentPort.postMessage(answer);
 `;
 
 /** better-sqlite3 as exporter-sqlite resolves it: the driver that wrote the store. */
@@ -47,7 +47,12 @@ function driverPath(): string {
 
 /** A running check: its outcome, and a way to stop waiting for it. */
 export interface FileCheck {
-  /** Why the file is not sound, as lines for people (none when SQLite finds nothing wrong); undefined when stopped. */
+  /**
+   * Why the file is not sound, as lines for people (none when SQLite finds
+   * nothing wrong); undefined when stopped. Rejects when the check could not
+   * run (the worker failed, the file could not be opened): that says
+   * nothing of the file, and must not raise an integrity alert.
+   */
   readonly damage: Promise<string[] | undefined>;
   /** Stop the check (the worker is terminated; the process does not wait for it). */
   stop(): void;
@@ -62,24 +67,32 @@ export interface FileCheck {
  */
 export function startFileCheck(path: string, busyTimeoutMillis = 5_000): FileCheck {
   let stop = (): void => undefined;
-  const damage = new Promise<string[] | undefined>((resolve) => {
+  const damage = new Promise<string[] | undefined>((resolve, reject) => {
+    let stopped = false;
     let worker: Worker;
     try {
       worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: driverPath(), path, busyTimeoutMillis, maxProblems: MAX_PROBLEMS } });
     } catch (e) {
-      resolve(describeDamage([`the check could not start: ${(e as Error).message}`]));
+      reject(new Error(`SQLite's check of the file could not start: ${(e as Error).message}`, { cause: e }));
       return;
     }
     // A shutdown must not wait for a check still running.
     worker.unref();
-    worker.once('message', (found: string[]) => resolve(describeDamage(found)));
-    worker.once('error', (e) => resolve(describeDamage([e.message])));
-    worker.once('exit', () => resolve(undefined));
+    worker.once('message', (answer: { found?: string[]; error?: string }) => {
+      if (answer.found !== undefined) resolve(describeDamage(answer.found));
+      else reject(new Error(`SQLite's check of the file could not run: ${answer.error ?? 'no reason given'}`));
+    });
+    worker.once('error', (e) => reject(new Error(`SQLite's check of the file failed: ${e.message}`, { cause: e })));
+    // Settled already when it answered; else it was stopped, or ended without a word.
+    worker.once('exit', () => (stopped ? resolve(undefined) : reject(new Error('SQLite\'s check of the file ended without an answer'))));
     stop = () => {
+      stopped = true;
       resolve(undefined);
       void worker.terminate().catch(() => undefined);
     };
   });
+  // Read by the caller only after the records are verified: a failure meanwhile is not unhandled.
+  damage.catch(() => undefined);
   return { damage, stop: () => stop() };
 }
 
