@@ -85,6 +85,23 @@ async function forgedFirstArchive(options: { storedNoteToo: boolean }) {
   return purged;
 }
 
+describe('store verify of purged archives', () => {
+  it('yields to the event loop before each purged archive (each is a synchronous gunzip and rehash of its records)', async () => {
+    const p = await purgedStore(4);
+    let turns = 0;
+    let running = true;
+    const count = (): void => { if (running) { turns++; setImmediate(count); } };
+    setImmediate(count);
+    try {
+      expect((await p.store().verify({ keyring })).ok).toBe(true);
+    } finally {
+      running = false;
+    }
+    // 4 archives, 21 live records (fewer than a slice of live rows: those alone never yield).
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
+});
+
 describe('purged archives in store verify', () => {
   it('reports the first purged archive deleted with its purge row: the purged records 0..19 are in no archive (seq_gap), with key and without', async () => {
     const { store, tamper } = await purgedStore();

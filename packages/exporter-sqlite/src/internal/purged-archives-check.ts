@@ -24,15 +24,19 @@ import type { RowCipher } from './row-cipher.js';
  * reported, and records no verified checkpoint covers are an `unsigned_tail`
  * error: purged records are vouched for by their archive's checkpoint or by
  * nothing); without one, only the chain and roots are checked, as for the
- * live records.
+ * live records. Yields to the event loop before each archive: each is a
+ * synchronous read, gunzip and rehash of up to `maxRecordsPerArchive`
+ * records, and a service verifying its own store at start serves requests
+ * meanwhile.
  */
-export function purgedArchiveFindings(db: Database.Database, cipher: RowCipher | undefined, stream: string, keyring: Keyring | undefined): Finding[] {
+export async function purgedArchiveFindings(db: Database.Database, cipher: RowCipher | undefined, stream: string, keyring: Keyring | undefined): Promise<Finding[]> {
   const out: Finding[] = [];
   const storedNote = db.prepare('SELECT 1 FROM audit_checkpoints WHERE stream = ? AND size = ? AND note = ?');
   const name = (x: ArchiveInfo): string => `archive ${x.archiveId} (seq ${x.firstSeq}..${x.lastSeq}, purged from the log)`;
   let before: ArchiveInfo | undefined;
   for (const a of listArchives(db, stream)) {
     if (!a.purged) continue;
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const expect = before === undefined ? 0 : before.lastSeq + 1;
     if (a.firstSeq > expect) {
       out.push({

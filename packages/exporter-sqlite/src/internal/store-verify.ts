@@ -126,7 +126,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
     const everEncrypted = db.prepare("SELECT 1 FROM audit_meta WHERE key LIKE 'kcv:%' LIMIT 1").get() !== undefined;
     for (const stream of streams) {
       // A purged prefix lives on only in its archives: verify them too (whole-store runs).
-      if (!ranged) for (const f of purgedArchiveFindings(db, cipher, stream, options.keyring)) addExtra(stream, f);
+      if (!ranged) for (const f of await purgedArchiveFindings(db, cipher, stream, options.keyring)) addExtra(stream, f);
       const kept = witness.get(stream);
       const storedNotes = new Set<string>();
       for (const row of notes.iterate(stream) as Iterable<CheckpointRow>) {
