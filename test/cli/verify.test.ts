@@ -79,8 +79,7 @@ describe('otel-audit verify', () => {
   it('--since past a forged row (a REAL seq, a seq stored twice) exits 1 with the finding, not 2; export of a bundle from after it is refused naming the row and `otel-audit verify`', async () => {
     const copy = (from: number, seq: string) => `INSERT INTO audit_logs SELECT NULL, stream, ${seq}, '01890000-0000-7000-8000-0000000000ee', hash_alg, time_unix_nano, timestamp, event_type,
       'delete', event_result, severity, actor_id, actor_type, actor_ip, actor_user_agent, target_type, target_id, target_name, request_id, session_id, api_endpoint, http_method,
-      trace_id, span_id, details, error_message, old_values, new_values, redacted, checksum, previous_checksum, enc_key_id FROM audit_logs WHERE seq = ${from}`;
-    // Forged between the compact range stored with the checkpoint at 10 and the range's start at 15 (rows before it are outside the range).
+      trace_id, span_id, details, error_message, old_values, new_values, redacted, checksum, previous_checksum, enc_key_id FROM audit_logs WHERE seq = ${from}`; // forged after the checkpoint at 10, whose compact range is kept
     for (const [sql, finding] of [[copy(12, '12.5'), /malformed\s.*seq 12\.5 \(real\)/], [copy(13, 'seq'), /duplicate\s+13\b/]] as const) {
       const { dir, db } = chainStore(30);
       const { vkey } = writeKeys(dir);

@@ -17,22 +17,30 @@ afterEach(async () => {
   for (const h of handles.splice(0)) await h.shutdown();
 });
 
+/**
+ * A store with its tables (started once, then given up: the next start
+ * claims the stream anew), write-locked by another connection for `millis`
+ * — longer than a write's busy timeout (250 ms), so a claim's first attempt
+ * fails with SQLITE_BUSY.
+ */
+async function storeLockedFor(millis: number): Promise<{ dir: string; path: string; release: Promise<void> }> {
+  const { dir } = setup();
+  const path = join(dir, 'otel-config.yaml');
+  const first = await within(startAudit({ path }, { registerGlobal: false }), 5_000, 'startAudit');
+  await first.shutdown();
+  const other = new Database(join(dir, 'audit.db'));
+  other.exec('BEGIN IMMEDIATE');
+  const release = new Promise<void>((resolve) => setTimeout(() => {
+    other.exec('COMMIT');
+    other.close();
+    resolve();
+  }, millis));
+  return { dir, path, release };
+}
+
 describe('startAudit while another process holds the store write-locked', () => {
   it('claims the stream once the lock is released, so a second pipeline on the same stream is told it is in use', async () => {
-    const { dir } = setup();
-    const path = join(dir, 'otel-config.yaml');
-    // A store with its tables, then given up: the next start claims the stream anew.
-    const first = await within(startAudit({ path }, { registerGlobal: false }), 5_000, 'startAudit');
-    await first.shutdown();
-
-    const other = new Database(join(dir, 'audit.db'));
-    other.exec('BEGIN IMMEDIATE');
-    // Longer than a write's busy timeout (250 ms): the claim's first attempt fails with SQLITE_BUSY.
-    const release = new Promise<void>((resolve) => setTimeout(() => {
-      other.exec('COMMIT');
-      other.close();
-      resolve();
-    }, 700));
+    const { path, release } = await storeLockedFor(700);
     const lines: string[] = [];
     handles.push(await within(startAudit({ path }, { registerGlobal: false, onWarning: (m) => lines.push(m) }), 15_000, 'startAudit under a lock'));
     await release;
@@ -44,13 +52,7 @@ describe('startAudit while another process holds the store write-locked', () => 
   }, 30_000);
 
   it('keeps a service whose first await is startAudit running while the claim waits, instead of ending it silently with exit code 0', async () => {
-    const { dir } = setup();
-    const path = join(dir, 'otel-config.yaml');
-    const first = await within(startAudit({ path }, { registerGlobal: false }), 5_000, 'startAudit');
-    await first.shutdown();
-    const other = new Database(join(dir, 'audit.db'));
-    other.exec('BEGIN IMMEDIATE');
-    const release = setTimeout(() => { other.exec('COMMIT'); other.close(); }, 1_500);
+    const { dir, path, release } = await storeLockedFor(1_500);
     try {
       // The built package (a child process runs dist): nothing but startAudit keeps this script alive.
       const entry = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
@@ -62,8 +64,7 @@ describe('startAudit while another process holds the store write-locked', () => 
       const run = await runNode(['--input-type=module', '-e', script], dir);
       expect({ code: run.code, stdout: run.stdout.trim().split('\n') }, run.stderr).toEqual({ code: 0, stdout: ['started', 'stopped'] });
     } finally {
-      clearTimeout(release);
-      if (other.open) { other.exec('COMMIT'); other.close(); }
+      await release;
     }
   }, 30_000);
 });
