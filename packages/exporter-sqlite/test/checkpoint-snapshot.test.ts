@@ -87,6 +87,21 @@ describe('the compact range stored with a checkpoint', () => {
     expect(await store.verify({ keyring, streams: ['svc/1'], fromSeq: 175, toSeq: 178 })).toMatchObject({ ok: true, records: 4 });
   });
 
+  it('forged, is named by a whole-store verify even when no window starts from it; an intact store passes', async () => {
+    const { file, store } = signedEvery10();
+    expect(await store.verify({ keyring })).toMatchObject({ ok: true, errors: 0 });
+    const state = JSON.parse(snapshotAt(store, 90) as string) as { size: number; hashes: string[] };
+    state.hashes[0] = (state.hashes[0]![0] === '0' ? '1' : '0') + state.hashes[0]!.slice(1);
+    const raw = attacker(file);
+    raw.prepare("UPDATE audit_checkpoints SET compact_range = ? WHERE stream = 'svc/1' AND size = 90").run(JSON.stringify(state));
+    raw.prepare("UPDATE audit_checkpoints SET compact_range = 'x' WHERE stream = 'svc/1' AND size = 120").run();
+    raw.close();
+    const report = await store.verify({ keyring });
+    expect(report.ok).toBe(false);
+    const found = report.streams[0]!.findings.filter((f) => /compact range stored with it/.test(f.message));
+    expect(found.map((f) => [f.code, f.size, f.actual === 'not a compact range'])).toEqual([['hash_mismatch', 90, false], ['hash_mismatch', 120, true]]);
+  });
+
   it('a record rewritten inside a window started from a snapshot is still caught', async () => {
     const { file, store } = signedEvery10();
     const raw = attacker(file);

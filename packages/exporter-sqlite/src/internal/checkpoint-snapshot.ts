@@ -29,7 +29,7 @@
  * start is then built from an earlier one, an archive, or seq 0 — a longer
  * walk, counted as such, with the same result.
  */
-import { CompactRange, type HashAlgorithm } from '@otel-audit/core';
+import { checkpointOfNote, CompactRange, type Finding, type HashAlgorithm } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
 
 /** A usable snapshot: the compact range over [0, size) and the checksum of record size-1. */
@@ -73,4 +73,39 @@ export function snapshotBelow(db: Database.Database, stream: string, seq: number
     }
   }
   return undefined;
+}
+
+/**
+ * Whole-store verify's check of the snapshots themselves: each stored
+ * compact range must be one of its row's size whose root is the root that
+ * row's signed note states. A ranged verification starting from a forged
+ * one reports `root_mismatch` already; this names the edited column even
+ * when no range starts there. One root per checkpoint row: a few hashes each.
+ *
+ * @example
+ * for (const f of snapshotFindings(db, 'api/1')) addExtra('api/1', f);
+ */
+export function snapshotFindings(db: Database.Database, stream: string): Finding[] {
+  if (!hasSnapshots(db)) return [];
+  const alg = (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
+  const rows = db.prepare('SELECT compact_range, note FROM audit_checkpoints WHERE stream = ? AND compact_range IS NOT NULL ORDER BY size');
+  const out: Finding[] = [];
+  for (const row of rows.iterate(stream) as Iterable<{ compact_range: unknown; note: unknown }>) {
+    const cp = typeof row.note === 'string' ? checkpointOfNote(row.note) : undefined;
+    if (cp === undefined) continue; // a note that does not parse is the verifier's finding
+    const signed = cp.rootHash.toString('hex');
+    let range: CompactRange | undefined;
+    try {
+      range = typeof row.compact_range === 'string' ? CompactRange.restore(alg, JSON.parse(row.compact_range)) : undefined;
+    } catch {
+      range = undefined;
+    }
+    if (range !== undefined && range.size === cp.size && range.rootHex() === signed) continue;
+    out.push({
+      code: 'hash_mismatch', severity: 'error', stream, size: cp.size, expected: signed, actual: range === undefined ? 'not a compact range' : `${range.rootHex()} at size ${range.size}`,
+      message: `checkpoint at size ${cp.size}: the Merkle compact range stored with it (its compact_range column) does not give its signed root: the column was edited `
+        + '(a verification of a range starting from it reports root_mismatch)',
+    });
+  }
+  return out;
 }

@@ -16,6 +16,7 @@
 import { checkpointOfNote, Verifier, type Finding, type Keyring, type StreamReport, type VerificationReport } from '@otel-audit/core';
 import { checkpointColumnMismatches, type CheckpointRowColumns } from '../checkpoint-columns.js';
 import { purgedArchiveFindings } from './purged-archives-check.js';
+import { snapshotFindings } from './checkpoint-snapshot.js';
 import { notesByOrigin, sourceOf, type KeptCheckpoint } from './witness-notes.js';
 import { jsonColumnFindings } from './json-column-check.js';
 import type Database from 'better-sqlite3';
@@ -127,6 +128,7 @@ export async function verifyStore(db: Database.Database, cipher: RowCipher | und
     for (const stream of streams) {
       // A purged prefix lives on only in its archives: verify them too (whole-store runs).
       if (!ranged) for (const f of await purgedArchiveFindings(db, cipher, stream, options.keyring)) addExtra(stream, f);
+      if (!ranged) for (const f of snapshotFindings(db, stream)) addExtra(stream, f);
       const kept = witness.get(stream);
       const storedNotes = new Set<string>();
       for (const row of notes.iterate(stream) as Iterable<CheckpointRow>) {
