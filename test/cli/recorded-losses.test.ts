@@ -27,7 +27,7 @@ const LOSSES: Record<number, Record<string, unknown>> = {
   2: { action: 'pipeline_started', details: { alg: 'sha256', pid: 9, previous_writer_ended_without_stopping: { pid: 71, host: 'web-1', since: '2026-11-30T06:00:00.000Z', unsigned_from_seq: 1 } } },
   3: { action: 'pipeline_started', details: { alg: 'sha256', pid: 10 } },
   5: { action: 'stream_abandoned', details: { pid: 72, host: 'web-2', since: '2026-11-30T07:00:00.000Z', last_seq: 4, unsigned_from_seq: 3 } },
-  19: { action: 'records_dropped', details: { count: 8, reason: 'spill_failed', error_code: 'ENOSPC' } },
+  19: { action: 'records_dropped', details: { count: 8, reason: 'spill_failed', error_code: 'ENOSPC', also_reason: 'queue_full' } },
 };
 
 describe('otel-audit verify: losses the chain records', () => {
@@ -47,7 +47,7 @@ describe('otel-audit verify: losses the chain records', () => {
       'recorded loss: stream "svc/1" seq 11 (spill_not_replayed): 292 lines (the file could not be parsed, so counted as lines) of a spill file that could not be replayed (kept aside as evidence)',
       'recorded loss: stream "svc/1" seq 12 (spill_replayed): 256 bytes cut from the end of a spill file: the records in them were not replayed (kept in "/tmp/q.spill.truncated-1")',
       'recorded loss: stream "svc/1" seq 15 (integrity_failure): some records the collector refused or found missing (its finding "seq_gap", at seq 41 of the stream the record names)',
-      'recorded loss: stream "svc/1" seq 19 (records_dropped): 8 records dropped before they were sealed (the spill file could not be written: ENOSPC)',
+      'recorded loss: stream "svc/1" seq 19 (records_dropped): 8 records dropped before they were sealed (the spill file could not be written: ENOSPC, then queue full)',
     ]);
     const json = JSON.parse((await runCli(['verify', db, '--key', vkey, '--json'])).stdout);
     expect(json.recordedLosses).toHaveLength(10);

@@ -48,6 +48,13 @@ function writerGone(writer: unknown): string | undefined {
     + `${unsigned !== undefined ? `; records from seq ${unsigned} were not covered by its checkpoints` : ''})`;
 }
 
+/** Why records_dropped says records were dropped: the queue full, the spill file failing, or one then the other. */
+function dropReasons(details: Record<string, unknown>): string {
+  const code = typeof details['error_code'] === 'string' ? `: ${escapeControl(details['error_code'])}` : '';
+  const text = (reason: unknown): string => (reason === 'spill_failed' ? `the spill file could not be written${code}` : 'queue full');
+  return details['also_reason'] === undefined ? text(details['reason']) : `${text(details['reason'])}, then ${text(details['also_reason'])}`;
+}
+
 /**
  * The loss a system record says, or undefined when it says none (a spill
  * file replayed whole; a collector finding about a refused request or a
@@ -58,9 +65,7 @@ function lossOf(stream: string, seq: number, action: string, details: Record<str
     const count = num(details['count']);
     const what = details['reason'] === 'sink_failing'
       ? `records not delivered to sink ${JSON.stringify(escapeControl(String(details['sink'] ?? '?')))} (they are in the chain; that sink lacks them)`
-      : details['reason'] === 'spill_failed'
-        ? `records dropped before they were sealed (the spill file could not be written${typeof details['error_code'] === 'string' ? `: ${escapeControl(details['error_code'])}` : ''})`
-        : 'records dropped before they were sealed (queue full)';
+      : `records dropped before they were sealed (${dropReasons(details)})`;
     return { stream, seq, action, ...(count !== undefined ? { count } : {}), what };
   }
   if (action === 'stream_abandoned') {

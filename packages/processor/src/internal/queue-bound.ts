@@ -77,7 +77,8 @@ export class QueueBound {
   /**
    * Count one lost record at `timeText` and reject its receipt. `cause`:
    * why (default the queue bound; `spill_failed` when the spill file cannot
-   * be written), kept from the first drop of the pending loss.
+   * be written): the first drop's, with the other in `alsoReason` when the
+   * pending loss went on for it too.
    */
   drop(receipt: ReceiptCallbacks | undefined, timeText: string, cause?: DropCause): void {
     const d = this.#drops;
@@ -85,6 +86,8 @@ export class QueueBound {
     else {
       d.count++;
       d.lastTime = timeText;
+      const reason = cause?.reason ?? 'queue_full';
+      if (reason !== d.reason) d.alsoReason = reason;
     }
     this.#outageDrops++;
     if (this.#warnedAt === undefined || performance.now() - this.#warnedAt >= REWARN_MILLIS) this.#warn(cause);

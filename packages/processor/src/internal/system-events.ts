@@ -25,6 +25,8 @@ export interface Drops extends DropCause {
   count: number;
   firstTime: string;
   lastTime: string;
+  /** The other reason, when the loss went on for it too (the queue was full, then the spill file failed, or back). */
+  alsoReason?: DropCause['reason'];
 }
 
 /** Now, in Unix nanoseconds (millisecond resolution). */
@@ -41,6 +43,7 @@ export function systemEvent(action: string, outcome: 'success' | 'failure', seve
 export function droppedDetails(d: Drops, maxQueueSize: number): Record<string, unknown> {
   const details: Record<string, unknown> = { count: d.count, first_time: d.firstTime, last_time: d.lastTime, reason: d.reason, max_queue_size: maxQueueSize };
   if (d.errorCode !== undefined) details.error_code = d.errorCode;
+  if (d.alsoReason !== undefined) details.also_reason = d.alsoReason;
   return details;
 }
 
