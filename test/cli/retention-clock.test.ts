@@ -54,6 +54,16 @@ describe('otel-audit retention and the clock', () => {
     expect(trusted.stdout).toMatch(/^Reference time: \S+ \(this host's clock; the newest record or checkpoint in the database is from \S+\)\./m);
   });
 
+  it('runs without --trust-clock on a database quiet for days (a clock 3 days after its newest record)', async () => {
+    const { dir, db } = chainStore(30, { make: (i) => event(i, daysBefore(0) - BigInt(30 - i) * MINUTE_NS) });
+    const { key } = writeKeys(dir);
+    const realNow = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => realNow + 3 * DAY_MS);
+    const run = await runCli(['retention', '--db', db, '--apply', '--signer-key', key, '--archive-after-days', '2', '--retention-days', '2']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('30 record(s) were purged');
+  });
+
   it('still refuses a clock far ahead when one record of the database is dated in the future', async () => {
     const { dir, db } = chainStore(30, { make: (i) => event(i, i === 29 ? daysBefore(-3650) : daysBefore(0) - BigInt(30 - i) * MINUTE_NS) });
     const { key } = writeKeys(dir);

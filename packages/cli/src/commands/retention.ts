@@ -124,7 +124,7 @@ export const retentionCommand: Command = {
     'writing the database (or through the service), and pass --signer-key to sign',
     'a checkpoint after that record.',
     'Ages are counted from this host\'s clock; --apply refuses when it reads more than a',
-    'day after the newest record or checkpoint in the database (a clock ahead would purge',
+    'week after the newest record or checkpoint in the database (a clock ahead would purge',
     'fresh records) unless --trust-clock is passed.',
   ].join('\n'),
   options: [
@@ -136,7 +136,7 @@ export const retentionCommand: Command = {
     { name: 'stream', type: 'string[]', valueName: 'STREAM', description: 'only this stream' },
     { name: 'allow-unsigned', type: 'boolean', description: 'also archive (and then purge) streams whose checkpoints carry no signature' },
     { name: 'signer-key', type: 'string', valueName: 'FILE', description: 'NAME.key to sign a checkpoint after each purge record' },
-    { name: 'trust-clock', type: 'boolean', description: 'run even though this host\'s clock reads more than a day after everything in the database' },
+    { name: 'trust-clock', type: 'boolean', description: 'run even though this host\'s clock reads more than a week after everything in the database' },
     JSON_OPTION,
   ],
   async run(ctx) {

@@ -9,8 +9,15 @@
 import type { ArchiveInfo, PurgeResult, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { CliError, type CliErrorCode } from '../errors.js';
 
-/** How far the host clock may run ahead of the newest stored time before retention refuses. */
-export const CLOCK_LEAD_LIMIT_NANOS = 86_400_000_000_000n;
+/**
+ * How far the host clock may run ahead of the newest stored time before
+ * retention refuses: a week. A database is often quiet for days (a weekend,
+ * a holiday: an idle service writes nothing), and a refusal then would only
+ * teach cron jobs to pass --trust-clock for good; a clock a few days ahead
+ * archives and purges a few days early, and what it purges stays readable in
+ * its archive. The clocks that do harm are months or years off.
+ */
+export const CLOCK_LEAD_LIMIT_NANOS = 7n * 86_400_000_000_000n;
 
 /** A new archive with the time span of its records. */
 export type ArchiveWithSpan = ArchiveInfo & { minTimeUnixNano: bigint; maxTimeUnixNano: bigint };
@@ -45,7 +52,7 @@ export function newestStoredTime(store: SqliteAuditStore, notAfter: bigint): big
 }
 
 /**
- * The problem with `now` when it lies more than a day after `newest`:
+ * The problem with `now` when it lies more than a week after `newest`:
  * either the host clock is ahead, or nothing was written since — retention
  * cannot tell which, and the first would purge records early. Undefined when
  * the clock is plausible.
