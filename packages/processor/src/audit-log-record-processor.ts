@@ -21,7 +21,6 @@ import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-
 import {
   createRecordId,
   receiptCallbacksOf,
-  type AuditEventInput,
   type ChainHead,
   type ReceiptCallbacks,
   type StreamWriter,
@@ -266,11 +265,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
   /** The pending loss as a records_dropped record, whose receipt tells the ledger when the primary sink has it. */
   #sealDrops(): void {
     const d = this.#bound.takeDrops();
-    if (d !== undefined) this.#sealOwn(systemEvent(ACTION_RECORDS_DROPPED, 'failure', 'error', droppedDetails(d, this.#o.maxQueueSize)), this.#losses.dropsSealed(d.count));
-  }
-
-  #sealOwn(event: AuditEventInput, receipt: ReceiptCallbacks): void {
-    this.#outbox.add(logRecordOfSealed(this.#sealer!.seal(event, undefined, receipt, undefined)));
+    if (d !== undefined) this.#sealer!.sealSystemEvent(systemEvent(ACTION_RECORDS_DROPPED, 'failure', 'error', droppedDetails(d, this.#o.maxQueueSize)), this.#losses.dropsSealed(d.count));
   }
 
   /** Records failing secondary sinks skipped at the queue bound: the chain says which, for which sink (one record per sink and tick). */
@@ -362,7 +357,7 @@ export class AuditLogRecordProcessor implements LogRecordProcessor {
     if (running) {
       if (this.#bound.hasDrops) this.#sealDrops();
       this.#sealSkips();
-      this.#sealOwn(systemEvent(ACTION_PIPELINE_STOPPED, 'success', 'info', { pid: process.pid, last_seq: this.#sealer!.chain.size }), this.#losses.stopSealed());
+      this.#sealer!.sealSystemEvent(systemEvent(ACTION_PIPELINE_STOPPED, 'success', 'info', { pid: process.pid, last_seq: this.#sealer!.chain.size }), this.#losses.stopSealed());
       this.#sealer!.checkpoint();
     }
     const heldLost = running ? 0 : abandonHeld(this.#deferred, this.#bound, this.#o, this.#stream, this.#spill !== undefined);

@@ -18,10 +18,9 @@ import { resolvePath, withStore } from '../internal/inputs.js';
 import { keyringOf } from '../internal/keys.js';
 import { writePrivateFile } from '../internal/private-file.js';
 import { writeRecords } from '../internal/record-table.js';
-import { escapeControl, renderTable, toJson, type Column } from '../internal/table.js';
+import { escapeControl, isoOfNanos as isoOf, renderTable, toJson, type Column } from '../internal/table.js';
 import { outputFileError } from '../internal/write-errors.js';
 
-const isoOf = (ns: bigint): string => new Date(Number(ns / 1_000_000n)).toISOString();
 
 const COLUMNS: readonly Column<ArchiveInfo>[] = [
   { header: 'ID', value: (a) => a.archiveId, right: true },

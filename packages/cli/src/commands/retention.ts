@@ -17,15 +17,10 @@ import { withStore } from '../internal/inputs.js';
 import { readSignerKeyFile } from '../internal/keys.js';
 import { createPrivateFile } from '../internal/private-file.js';
 import { createTempDir } from '../internal/temp-dir.js';
-import { renderTable, toJson } from '../internal/table.js';
+import { isoOfNanos as isoOf, renderTable, toJson } from '../internal/table.js';
 import {
   CLOCK_LEAD_LIMIT_NANOS, clockAheadError, clockAheadProblem, futureRecordNotice, newestStoredTime, purgeAfter, withSpans, type ArchiveWithSpan, type FutureRecord,
 } from '../internal/retention-checks.js';
-
-
-function isoOf(ns: bigint): string {
-  return new Date(Number(ns / 1_000_000n)).toISOString();
-}
 
 function days(ctx: CommandContext, name: string, fallback: number): number {
   const v = ctx.options[name];

@@ -9,11 +9,7 @@
  */
 import type { PurgedRange } from '@otel-audit/exporter-sqlite';
 import type { Writer } from '../command.js';
-import { escapeControl } from './table.js';
-
-function isoOf(ns: bigint): string {
-  return new Date(Number(ns / 1_000_000n)).toISOString();
-}
+import { escapeControl, isoOfNanos as isoOf } from './table.js';
 
 /** Archive ids as a short list: all of up to 8, else the first and last few and the count. */
 function idsOf(ids: readonly number[]): string {

@@ -8,6 +8,7 @@
  */
 import type { ArchiveInfo, PurgeResult, SqliteAuditStore } from '@otel-audit/exporter-sqlite';
 import { CliError, type CliErrorCode } from '../errors.js';
+import { isoOfNanos as isoOf } from './table.js';
 
 /**
  * How far the host clock may run ahead of the newest stored time before
@@ -24,10 +25,6 @@ export type ArchiveWithSpan = ArchiveInfo & { minTimeUnixNano: bigint; maxTimeUn
 
 /** A record dated in the future at which a stream's archiving stops. */
 export interface FutureRecord { stream: string; seq: number; time: string }
-
-function isoOf(ns: bigint): string {
-  return new Date(Number(ns / 1_000_000n)).toISOString();
-}
 
 /**
  * The newest time in the database up to `notAfter`: its newest record, or

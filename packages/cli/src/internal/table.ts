@@ -22,6 +22,16 @@ export interface Column<Row> {
 }
 
 /**
+ * Unix nanoseconds as an RFC 3339 UTC time, to the millisecond.
+ *
+ * @example
+ * isoOfNanos(1700000000000000000n) // '2023-11-14T22:13:20.000Z'
+ */
+export function isoOfNanos(ns: bigint): string {
+  return new Date(Number(ns / 1_000_000n)).toISOString();
+}
+
+/**
  * `value` with the characters a terminal acts on shown as escapes (`\n`,
  * `\t`, `\u001b`, `\u202e`: core's `escapeTerminalText`), so text from the
  * input — a stream id, a receiver's error message — cannot move the cursor,

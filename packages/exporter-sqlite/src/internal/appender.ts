@@ -194,7 +194,7 @@ export class Appender {
     // A stream no record of the batch touched: its stored head may stand at the checkpoint's size.
     if (!heads.has(cp.stream)) {
       const head = readHead(this.#headOf, cp.stream);
-      if (head !== undefined) at?.take(cp.stream, CompactRange.restore(head.alg, head.compactRange));
+      if (head !== undefined && head.size === cp.size) at?.take(cp.stream, CompactRange.restore(head.alg, head.compactRange));
     }
     const range = at?.get(cp.stream, cp.size);
     return this.#insertCheckpoint.run(cp.stream, cp.size, cp.rootHash, cp.timeUnixNano, cp.note, range ?? null).changes;

@@ -31,6 +31,7 @@
  */
 import { checkpointOfNote, CompactRange, type Finding, type HashAlgorithm } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
+import { streamAlg } from './stored-streams.js';
 
 /** A usable snapshot: the compact range over [0, size) and the checksum of record size-1. */
 export interface CheckpointSnapshot {
@@ -87,7 +88,7 @@ export function snapshotBelow(db: Database.Database, stream: string, seq: number
  */
 export function snapshotFindings(db: Database.Database, stream: string): Finding[] {
   if (!hasSnapshots(db)) return [];
-  const alg = (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
+  const alg = streamAlg(db, stream);
   const rows = db.prepare('SELECT compact_range, note FROM audit_checkpoints WHERE stream = ? AND compact_range IS NOT NULL ORDER BY size');
   const out: Finding[] = [];
   for (const row of rows.iterate(stream) as Iterable<{ compact_range: unknown; note: unknown }>) {

@@ -3,6 +3,7 @@
  * head or a checkpoint (what verify, export, bundles and retention walk),
  * and with their sizes (`SqliteAuditStore.streams()`).
  */
+import type { HashAlgorithm } from '@otel-audit/core';
 import type Database from 'better-sqlite3';
 
 /**
@@ -32,4 +33,15 @@ export interface StoredStream {
 export function storedStreams(db: Database.Database): StoredStream[] {
   const sizes = new Map((db.prepare('SELECT stream, size FROM audit_stream_heads').all() as StoredStream[]).map((r) => [r.stream, Number(r.size)]));
   return listStreams(db).map((stream) => ({ stream, size: sizes.get(stream) ?? 0 }));
+}
+
+/**
+ * The stream's hash algorithm, as its stored head records it (`sha256`
+ * without a head).
+ *
+ * @example
+ * CompactRange.restore(streamAlg(db, 'api/1'), state)
+ */
+export function streamAlg(db: Database.Database, stream: string): HashAlgorithm {
+  return (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
 }

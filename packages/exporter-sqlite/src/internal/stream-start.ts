@@ -14,6 +14,7 @@ import { CompactRange, type HashAlgorithm, type StreamEnd, type StreamStart } fr
 import type Database from 'better-sqlite3';
 import { snapshotBelow, type CheckpointSnapshot } from './checkpoint-snapshot.js';
 import { describe } from './describe.js';
+import { streamAlg } from './stored-streams.js';
 import { toNanos, type TimeInput } from './time-input.js';
 
 /** A start plus the seq of the first record after it. */
@@ -62,11 +63,6 @@ function walkBase(db: Database.Database, stream: string, seq: number, alg: HashA
   const archived = archive === undefined ? 0 : Number(archive.last_seq) + 1;
   const snapshot = snapshotBelow(db, stream, seq, archived, alg);
   return { archive, snapshot, from: snapshot?.size ?? archived };
-}
-
-/** The stream's hash algorithm, as its head records it. */
-function streamAlg(db: Database.Database, stream: string): HashAlgorithm {
-  return (db.prepare('SELECT hash_alg FROM audit_stream_heads WHERE stream = ?').pluck().get(stream) as HashAlgorithm | undefined) ?? 'sha256';
 }
 
 /**

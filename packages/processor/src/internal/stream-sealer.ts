@@ -112,8 +112,9 @@ export class StreamSealer {
     return this.sealSystemEvent(systemEvent(action, outcome, severity, details));
   }
 
-  sealSystemEvent(event: AuditEventInput): SealedRecord {
-    const sealed = this.seal(event, undefined, undefined, undefined);
+  /** `receipt`: told when the primary sink commits the record (the processor's loss ledger). */
+  sealSystemEvent(event: AuditEventInput, receipt?: ReceiptCallbacks): SealedRecord {
+    const sealed = this.seal(event, undefined, receipt, undefined);
     this.#outbox.add(logRecordOfSealed(sealed));
     return sealed;
   }
